@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: GPL-2.0
+# Integration tests, the demo and the benchmarks hook in here.

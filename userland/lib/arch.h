@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The architecture interface: everything libkpl needs to know about an
+ * instruction set lives behind these functions.  x86-64 is in
+ * arch/x86_64.c; an aarch64 port adds arch/aarch64.c and nothing else
+ * changes.  Pure functions over byte buffers: no process, no I/O, so
+ * they are unit-tested as input bytes and expected bytes.
+ */
+#ifndef KPL_ARCH_H
+#define KPL_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest trampoline/jump any arch writes over a function entry. */
+#define KPL_ARCH_JUMP_MAX 16
+/* Longest PLT-style stub the loader emits for an out-of-reach call. */
+#define KPL_ARCH_STUB_MAX 16
+
+/*
+ * Result of analysing an old function's entry.
+ * @skip:     bytes at the entry left alone (4 for a leading endbr64, else 0)
+ * @patch_len: bytes overwritten starting at entry + skip (5 for jmp rel32)
+ * @insn_len: bytes of whole instructions covering [skip, skip+patch_len),
+ *            so patch_len <= insn_len (kept for the record: the bytes saved
+ *            for revert are exactly patch_len)
+ */
+struct kpl_arch_prologue {
+	size_t skip;
+	size_t patch_len;
+	size_t insn_len;
+};
+
+/*
+ * kpl_arch_analyse() - check that a function can take a jump at its entry.
+ * @code:  the function's bytes, @size of them (symbol size from the ELF)
+ * @addr:  the address @code[0] lives at (used for branch targets)
+ * @out:   written only on success
+ * @why:   on failure, a static string naming the reason (may be NULL)
+ *
+ * Refuses (-KPL_E_PROLOGUE) a function too short for the jump, one whose
+ * body branches back into the bytes that would be overwritten, and code
+ * the disassembler cannot decode.  Return: 0 or a negative error.
+ */
+int kpl_arch_analyse(const uint8_t *code, size_t size, uint64_t addr,
+		     struct kpl_arch_prologue *out, const char **why);
+
+/*
+ * kpl_arch_encode_jump() - encode an unconditional jump at @from to @to.
+ * Writes *@len bytes (at most KPL_ARCH_JUMP_MAX) into @buf.
+ * Return: 0, or -ERANGE when @to is out of reach of the short form.
+ */
+int kpl_arch_encode_jump(uint64_t from, uint64_t to, uint8_t *buf,
+			 size_t *len);
+
+/*
+ * kpl_arch_encode_stub() - an indirect jump through a 64-bit slot, used as
+ * a PLT entry for a call whose target is out of reach.  The stub lives at
+ * @from, the slot holding the target address at @slot.
+ */
+int kpl_arch_encode_stub(uint64_t from, uint64_t slot, uint8_t *buf,
+			 size_t *len);
+
+/* How a relocation's symbol must be reached. */
+enum kpl_arch_reloc_kind {
+	KPL_RELOC_DIRECT,	/* S + A (+ -P): needs S itself */
+	KPL_RELOC_GOT,		/* needs a GOT slot holding S */
+	KPL_RELOC_CALL,		/* PC-relative call/jump: may go via a stub */
+};
+
+/*
+ * kpl_arch_reloc_kind() - classify relocation @type.
+ * Return: 0 and *@kind, or -KPL_E_RELOC for a type we do not support.
+ */
+int kpl_arch_reloc_kind(uint32_t type, enum kpl_arch_reloc_kind *kind);
+
+/*
+ * kpl_arch_reloc_apply() - patch the bytes at @loc for relocation @type.
+ * @P: address of @loc in the target, @S: symbol value (for GOT kinds, the
+ * address of the GOT slot holding the symbol; for CALL kinds via a stub,
+ * the stub address), @A: addend.  Checks the result fits the field.
+ * Return: 0, -KPL_E_RELOC (unsupported) or -ERANGE (overflow).
+ */
+int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
+			 uint64_t P, uint64_t S, int64_t A);
+
+/* Size in bytes of the field relocation @type writes, or 0 if unknown. */
+size_t kpl_arch_reloc_size(uint32_t type);
+
+/* Name of relocation @type for messages ("R_X86_64_PC32"). */
+const char *kpl_arch_reloc_name(uint32_t type);
+
+#endif
