@@ -40,7 +40,12 @@ struct kpl_arch_prologue {
  *
  * Refuses (-KPL_E_PROLOGUE) a function too short for the jump, one whose
  * body branches back into the bytes that would be overwritten, and code
- * the disassembler cannot decode.  Return: 0 or a negative error.
+ * the disassembler cannot decode.  Only direct branches are followed: an
+ * indirect jump, or a branch from another symbol (a foo.cold part), into
+ * the overwritten bytes is not seen here.
+ * Return: 0, -KPL_E_PROLOGUE, -EINVAL (NULL @code or @out), or -ENOMEM /
+ * -ENOTSUP when the disassembler cannot start; *@why is set on every
+ * failure.
  */
 int kpl_arch_analyse(const uint8_t *code, size_t size, uint64_t addr,
 		     struct kpl_arch_prologue *out, const char **why);
@@ -56,7 +61,9 @@ int kpl_arch_encode_jump(uint64_t from, uint64_t to, uint8_t *buf,
 /*
  * kpl_arch_encode_stub() - an indirect jump through a 64-bit slot, used as
  * a PLT entry for a call whose target is out of reach.  The stub lives at
- * @from, the slot holding the target address at @slot.
+ * @from, the slot holding the target address at @slot.  Writes *@len bytes
+ * (at most KPL_ARCH_STUB_MAX) into @buf.
+ * Return: 0, or -ERANGE when @slot is out of reach of @from.
  */
 int kpl_arch_encode_stub(uint64_t from, uint64_t slot, uint8_t *buf,
 			 size_t *len);
@@ -78,16 +85,18 @@ int kpl_arch_reloc_kind(uint32_t type, enum kpl_arch_reloc_kind *kind);
  * kpl_arch_reloc_apply() - patch the bytes at @loc for relocation @type.
  * @P: address of @loc in the target, @S: symbol value (for GOT kinds, the
  * address of the GOT slot holding the symbol; for CALL kinds via a stub,
- * the stub address), @A: addend.  Checks the result fits the field.
- * Return: 0, -KPL_E_RELOC (unsupported) or -ERANGE (overflow).
+ * the stub address), @A: addend.  @room is the bytes available at @loc.
+ * Checks the result fits the field; @loc is written only on success.
+ * Return: 0, -KPL_E_RELOC (unsupported type, or the field is larger than
+ * @room) or -ERANGE (the value overflows the field).
  */
 int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
 			 uint64_t P, uint64_t S, int64_t A);
 
-/* Size in bytes of the field relocation @type writes, or 0 if unknown. */
+/* Bytes of the field relocation @type writes: 0 for R_X86_64_NONE or unknown. */
 size_t kpl_arch_reloc_size(uint32_t type);
 
-/* Name of relocation @type for messages ("R_X86_64_PC32"). */
+/* Name of relocation @type for messages ("R_X86_64_PC32"); never NULL. */
 const char *kpl_arch_reloc_name(uint32_t type);
 
 #endif

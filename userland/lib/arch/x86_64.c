@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * x86-64 behind the arch interface: entry analysis with capstone, jump and
+ * stub encoding, and the relocation types a -fPIC patch object uses.
+ *
+ * Capstone stays in this file (STYLE: third-party headers only in their
+ * adapter).  Each kpl_arch_analyse() call opens and closes its own handle:
+ * a capstone handle must not be shared between threads, while cs_open()
+ * itself is safe to call concurrently since 4.0 (its arch tables are
+ * static data, capstone PR #1171).  Analysis runs before any thread is
+ * stopped, so the cost of cs_open() does not show in the pause.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <capstone/capstone.h>
+
+#include "arch.h"
+#include "internal.h"
+
+#define X86_ENDBR64_LEN 4
+#define X86_JMP_REL32_LEN 5	/* e9 rel32 */
+#define X86_JMP_RIP_LEN 6	/* ff 25 rel32: jmp *rel32(%rip) */
+
+static const uint8_t x86_endbr64[X86_ENDBR64_LEN] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+static int x86_open(csh *cs)
+{
+	cs_err cerr;
+
+	cerr = cs_open(CS_ARCH_X86, CS_MODE_64, cs);
+	if (cerr != CS_ERR_OK) {
+		pr_warn("arch: failed to open capstone for x86-64: %s\n",
+			cs_strerror(cerr));
+		return cerr == CS_ERR_MEM ? -ENOMEM : -ENOTSUP;
+	}
+	/* Operand details give us the absolute target of each branch. */
+	cerr = cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON);
+	if (cerr != CS_ERR_OK) {
+		pr_warn("arch: failed to enable capstone details: %s\n",
+			cs_strerror(cerr));
+		cs_close(cs);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/*
+ * Whether @insn transfers control to an immediate target inside (@lo, @hi):
+ * jmp, jcc, call, loop*, jrcxz and xbegin (whose abort handler is a branch
+ * target too).  Indirect branches (jump tables, function pointers) cannot
+ * be followed here; GCC does not point them at a function's first bytes.
+ */
+static bool x86_branches_into(csh cs, const cs_insn *insn, uint64_t lo,
+			      uint64_t hi, uint64_t *target)
+{
+	const cs_x86 *x86 = &insn->detail->x86;
+	uint8_t i;
+
+	/* capstone 4 puts loop* only in BRANCH_RELATIVE, not in JUMP. */
+	if (!cs_insn_group(cs, insn, CS_GRP_JUMP) &&
+	    !cs_insn_group(cs, insn, CS_GRP_CALL) &&
+	    !cs_insn_group(cs, insn, CS_GRP_BRANCH_RELATIVE))
+		return false;
+
+	for (i = 0; i < x86->op_count; i++) {
+		uint64_t t;
+
+		if (x86->operands[i].type != X86_OP_IMM)
+			continue;
+		t = (uint64_t)x86->operands[i].imm;
+		if (t > lo && t < hi) {
+			*target = t;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * One linear sweep over [skip, size).  The instructions starting inside the
+ * window must all decode, since their lengths give insn_len.  Beyond the
+ * window an undecodable byte is stepped over: padding, data or an opcode
+ * newer than capstone 4 should not make a function unpatchable.  The sweep
+ * resynchronises within a few instructions; until then it may see a branch
+ * that is not there (a needless refusal) or, rarely, miss one.
+ */
+int kpl_arch_analyse(const uint8_t *code, size_t size, uint64_t addr,
+		     struct kpl_arch_prologue *out, const char **why)
+{
+	struct kpl_arch_prologue p = { .patch_len = X86_JMP_REL32_LEN };
+	const char *reason = NULL;
+	const uint8_t *pc;
+	cs_insn *insn = NULL;
+	uint64_t ip, lo, hi, target;
+	size_t left, win_end;
+	csh cs = 0;
+	bool cs_opened = false;
+	int err;
+
+	if (!code || !out) {
+		reason = "invalid arguments";
+		err = -EINVAL;
+		goto out;
+	}
+
+	/* endbr64 stays: an indirect call under IBT must land on it. */
+	if (size >= X86_ENDBR64_LEN &&
+	    !memcmp(code, x86_endbr64, X86_ENDBR64_LEN))
+		p.skip = X86_ENDBR64_LEN;
+	win_end = p.skip + p.patch_len;
+	if (size < win_end) {
+		reason = "function too short for a 5-byte jump";
+		err = -KPL_E_PROLOGUE;
+		goto out;
+	}
+
+	err = x86_open(&cs);
+	if (err) {
+		reason = "cannot start the disassembler";
+		goto out;
+	}
+	cs_opened = true;
+	insn = cs_malloc(cs);
+	if (!insn) {
+		reason = "out of memory";
+		err = -ENOMEM;
+		goto out;
+	}
+
+	/*
+	 * A branch to addr + skip lands on our jmp and is fine; one to any
+	 * later byte of the jmp would execute the middle of it.
+	 */
+	lo = addr + p.skip;
+	hi = addr + win_end;
+	pc = code + p.skip;
+	left = size - p.skip;
+	ip = lo;
+	while (left) {
+		size_t off = (size_t)(pc - code);
+
+		if (!cs_disasm_iter(cs, &pc, &left, &ip, insn)) {
+			if (off < win_end) {
+				reason = "cannot decode the instructions the jump overwrites";
+				err = -KPL_E_PROLOGUE;
+				goto out;
+			}
+			pr_debug("arch: cannot decode byte 0x%02x at 0x%llx, skipping it\n",
+				 *pc, (unsigned long long)ip);
+			pc++;
+			left--;
+			ip++;
+			continue;
+		}
+		if (off < win_end)
+			p.insn_len = off + insn->size - p.skip;
+		if (x86_branches_into(cs, insn, lo, hi, &target)) {
+			pr_debug("arch: %s at 0x%llx targets 0x%llx inside the jump at 0x%llx\n",
+				 insn->mnemonic, (unsigned long long)insn->address,
+				 (unsigned long long)target, (unsigned long long)lo);
+			reason = "a branch in the function targets the bytes the jump overwrites";
+			err = -KPL_E_PROLOGUE;
+			goto out;
+		}
+	}
+
+	*out = p;
+	err = 0;
+out:
+	if (insn)
+		cs_free(insn, 1);
+	if (cs_opened)
+		cs_close(&cs);
+	if (err && why)
+		*why = reason;
+	return err;
+}
+
+/* rel32 from the end of an instruction at @from, @len bytes long, to @to. */
+static int x86_rel32(uint64_t from, size_t len, uint64_t to, int32_t *rel)
+{
+	/* Modulo 2^64, as the CPU adds it to RIP. */
+	int64_t d = (int64_t)(to - (from + len));
+
+	if (d < INT32_MIN || d > INT32_MAX)
+		return -ERANGE;
+	*rel = (int32_t)d;
+	return 0;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 24) };
+
+	memcpy(p, b, sizeof(b));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+int kpl_arch_encode_jump(uint64_t from, uint64_t to, uint8_t *buf,
+			 size_t *len)
+{
+	int32_t rel;
+	int err;
+
+	err = x86_rel32(from, X86_JMP_REL32_LEN, to, &rel);
+	if (err)
+		return err;
+	buf[0] = 0xe9;
+	put_le32(buf + 1, (uint32_t)rel);
+	*len = X86_JMP_REL32_LEN;
+	return 0;
+}
+
+int kpl_arch_encode_stub(uint64_t from, uint64_t slot, uint8_t *buf,
+			 size_t *len)
+{
+	int32_t rel;
+	int err;
+
+	err = x86_rel32(from, X86_JMP_RIP_LEN, slot, &rel);
+	if (err)
+		return err;
+	buf[0] = 0xff;
+	buf[1] = 0x25;
+	put_le32(buf + 2, (uint32_t)rel);
+	*len = X86_JMP_RIP_LEN;
+	return 0;
+}
+
+/*
+ * How each supported type is computed and checked.  Values are computed
+ * modulo 2^64, as the CPU and ld do, then range-checked for the field.
+ */
+enum x86_reloc_calc {
+	X86_CALC_NONE,
+	X86_CALC_ABS,		/* S + A */
+	X86_CALC_PCREL,		/* S + A - P */
+};
+
+enum x86_reloc_check {
+	X86_CHECK_NONE,		/* full 64-bit field */
+	X86_CHECK_S32,		/* sign-extended 32-bit field */
+	X86_CHECK_U32,		/* zero-extended 32-bit field */
+};
+
+struct x86_reloc {
+	const char *name;
+	bool supported;
+	uint8_t size;
+	enum x86_reloc_calc calc;
+	enum x86_reloc_check check;
+	enum kpl_arch_reloc_kind kind;
+};
+
+#define X86_RELOC(t, sz, c, chk, k)					\
+	[t] = { .name = #t, .supported = true, .size = (sz),		\
+		.calc = X86_CALC_##c, .check = X86_CHECK_##chk,		\
+		.kind = KPL_RELOC_##k }
+/* Named so messages can say which unsupported type a patch used. */
+#define X86_RELOC_NAME(t) [t] = { .name = #t }
+
+static const struct x86_reloc x86_relocs[R_X86_64_NUM] = {
+	X86_RELOC(R_X86_64_NONE, 0, NONE, NONE, DIRECT),
+	X86_RELOC(R_X86_64_64, 8, ABS, NONE, DIRECT),
+	X86_RELOC(R_X86_64_PC32, 4, PCREL, S32, DIRECT),
+	X86_RELOC(R_X86_64_PLT32, 4, PCREL, S32, CALL),
+	X86_RELOC(R_X86_64_GOTPCREL, 4, PCREL, S32, GOT),
+	X86_RELOC(R_X86_64_32, 4, ABS, U32, DIRECT),
+	X86_RELOC(R_X86_64_32S, 4, ABS, S32, DIRECT),
+	X86_RELOC(R_X86_64_PC64, 8, PCREL, NONE, DIRECT),
+	/* Left unrelaxed: the GOT slot always exists, so the load works. */
+	X86_RELOC(R_X86_64_GOTPCRELX, 4, PCREL, S32, GOT),
+	X86_RELOC(R_X86_64_REX_GOTPCRELX, 4, PCREL, S32, GOT),
+
+	X86_RELOC_NAME(R_X86_64_GOT32),
+	X86_RELOC_NAME(R_X86_64_COPY),
+	X86_RELOC_NAME(R_X86_64_GLOB_DAT),
+	X86_RELOC_NAME(R_X86_64_JUMP_SLOT),
+	X86_RELOC_NAME(R_X86_64_RELATIVE),
+	X86_RELOC_NAME(R_X86_64_16),
+	X86_RELOC_NAME(R_X86_64_PC16),
+	X86_RELOC_NAME(R_X86_64_8),
+	X86_RELOC_NAME(R_X86_64_PC8),
+	X86_RELOC_NAME(R_X86_64_DTPMOD64),
+	X86_RELOC_NAME(R_X86_64_DTPOFF64),
+	X86_RELOC_NAME(R_X86_64_TPOFF64),
+	X86_RELOC_NAME(R_X86_64_TLSGD),
+	X86_RELOC_NAME(R_X86_64_TLSLD),
+	X86_RELOC_NAME(R_X86_64_DTPOFF32),
+	X86_RELOC_NAME(R_X86_64_GOTTPOFF),
+	X86_RELOC_NAME(R_X86_64_TPOFF32),
+	X86_RELOC_NAME(R_X86_64_GOTOFF64),
+	X86_RELOC_NAME(R_X86_64_GOTPC32),
+	X86_RELOC_NAME(R_X86_64_GOT64),
+	X86_RELOC_NAME(R_X86_64_GOTPCREL64),
+	X86_RELOC_NAME(R_X86_64_GOTPC64),
+	X86_RELOC_NAME(R_X86_64_GOTPLT64),
+	X86_RELOC_NAME(R_X86_64_PLTOFF64),
+	X86_RELOC_NAME(R_X86_64_SIZE32),
+	X86_RELOC_NAME(R_X86_64_SIZE64),
+	X86_RELOC_NAME(R_X86_64_GOTPC32_TLSDESC),
+	X86_RELOC_NAME(R_X86_64_TLSDESC_CALL),
+	X86_RELOC_NAME(R_X86_64_TLSDESC),
+	X86_RELOC_NAME(R_X86_64_IRELATIVE),
+	X86_RELOC_NAME(R_X86_64_RELATIVE64),
+};
+
+/* The entry for a supported @type, or NULL. */
+static const struct x86_reloc *x86_reloc_get(uint32_t type)
+{
+	if (type >= KPL_ARRAY_SIZE(x86_relocs) || !x86_relocs[type].supported)
+		return NULL;
+	return &x86_relocs[type];
+}
+
+int kpl_arch_reloc_kind(uint32_t type, enum kpl_arch_reloc_kind *kind)
+{
+	const struct x86_reloc *r = x86_reloc_get(type);
+
+	if (!r)
+		return -KPL_E_RELOC;
+	*kind = r->kind;
+	return 0;
+}
+
+size_t kpl_arch_reloc_size(uint32_t type)
+{
+	const struct x86_reloc *r = x86_reloc_get(type);
+
+	return r ? r->size : 0;
+}
+
+const char *kpl_arch_reloc_name(uint32_t type)
+{
+	if (type < KPL_ARRAY_SIZE(x86_relocs) && x86_relocs[type].name)
+		return x86_relocs[type].name;
+	return "R_X86_64_<unknown>";
+}
+
+int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
+			 uint64_t P, uint64_t S, int64_t A)
+{
+	const struct x86_reloc *r = x86_reloc_get(type);
+	uint64_t v;
+
+	if (!r)
+		return -KPL_E_RELOC;
+	if (r->calc == X86_CALC_NONE)
+		return 0;
+	if (room < r->size)
+		return -KPL_E_RELOC;
+
+	v = S + (uint64_t)A;
+	if (r->calc == X86_CALC_PCREL)
+		v -= P;
+
+	switch (r->check) {
+	case X86_CHECK_S32:
+		if ((int64_t)v < INT32_MIN || (int64_t)v > INT32_MAX)
+			return -ERANGE;
+		break;
+	case X86_CHECK_U32:
+		if (v > UINT32_MAX)
+			return -ERANGE;
+		break;
+	case X86_CHECK_NONE:
+		break;
+	}
+
+	if (r->size == 8)
+		put_le64(loc, v);
+	else
+		put_le32(loc, (uint32_t)v);
+	return 0;
+}
