@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The .kpl patch file, format version 1.  See docs/patch-format.md.
+ *
+ * A patch is an ELF64 relocatable object (ET_REL, EM_X86_64) holding the
+ * new functions and their relocations, plus these sections (SHT_PROGBITS,
+ * no SHF_ALLOC, so no loader ever maps them):
+ *
+ *   .kpl.info    one struct kpl_info_disk
+ *   .kpl.funcs   nr_funcs x struct kpl_func_disk (the function map)
+ *   .kpl.refs    nr_refs x struct kpl_ref_disk (how to resolve undefined
+ *                symbols whose names repeat among the target's locals)
+ *   .kpl.strtab  NUL-terminated strings; offset 0 is the empty string
+ *   .kpl.sig     the signature (issue 5); absent in unsigned patches
+ *
+ * All integers are little-endian.  Every string field is an offset into
+ * .kpl.strtab.
+ */
+#ifndef KPL_FORMAT_H
+#define KPL_FORMAT_H
+
+#include <stdint.h>
+
+#define KPL_FORMAT_VERSION 1
+#define KPL_MAGIC "KPLPATCH"
+#define KPL_BUILD_ID_MAX 64
+#define KPL_ID_MAX 64		/* patch id: [A-Za-z0-9._-], 1..64 chars */
+
+#define KPL_SEC_INFO ".kpl.info"
+#define KPL_SEC_FUNCS ".kpl.funcs"
+#define KPL_SEC_REFS ".kpl.refs"
+#define KPL_SEC_STRTAB ".kpl.strtab"
+#define KPL_SEC_SIG ".kpl.sig"
+
+/* Patch flags (kpl_info_disk.flags). */
+#define KPL_PATCH_F_REPLACE (1u << 0)	/* replaces all earlier patches */
+#define KPL_PATCH_F_ALL (KPL_PATCH_F_REPLACE)
+
+struct kpl_info_disk {
+	char magic[8];			/* KPL_MAGIC, not NUL-terminated */
+	uint32_t format_version;	/* KPL_FORMAT_VERSION */
+	uint32_t flags;			/* KPL_PATCH_F_* */
+	uint32_t patch_version;		/* vendor's version of this patch */
+	uint32_t id;			/* strtab: patch id */
+	uint32_t description;		/* strtab: one line */
+	uint32_t target_soname;		/* strtab: e.g. "libminiweb.so.1" */
+	uint32_t build_id_len;		/* 1..KPL_BUILD_ID_MAX */
+	uint8_t build_id[KPL_BUILD_ID_MAX];	/* GNU build-id of the target */
+	uint32_t nr_funcs;		/* entries in .kpl.funcs, >= 1 */
+	uint32_t nr_refs;		/* entries in .kpl.refs */
+};
+
+struct kpl_func_disk {
+	uint32_t old_name;	/* strtab: symbol in the target library */
+	uint32_t old_file;	/* strtab: STT_FILE owning a local, or "" */
+	uint64_t old_size;	/* st_size of the old symbol, 0 = unchecked */
+	uint32_t new_name;	/* strtab: defined STT_FUNC in this object */
+	uint32_t flags;		/* reserved, must be 0 */
+};
+
+struct kpl_ref_disk {
+	uint32_t name;		/* strtab: undefined symbol in this object */
+	uint32_t file;		/* strtab: STT_FILE of the local it means */
+};
+
+#endif

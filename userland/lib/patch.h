@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A parsed and validated .kpl file.  After kpl_patch__open() returns 0
+ * every index, offset and size below has been checked: the loader and the
+ * CLI may use them without re-checking.
+ */
+#ifndef KPL_LIB_PATCH_H
+#define KPL_LIB_PATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpl/format.h"
+#include "kpl/patch.h"
+
+struct kpl_patch_section {
+	const char *name;
+	uint32_t type;		/* SHT_PROGBITS, SHT_NOBITS, ... */
+	uint64_t flags;		/* SHF_ALLOC, SHF_WRITE, SHF_EXECINSTR */
+	uint64_t size;
+	uint64_t align;		/* power of two, >= 1 */
+	uint64_t offset;	/* file offset of data; 0 when data is NULL */
+	uint64_t entsize;	/* checked for SHT_SYMTAB and SHT_RELA */
+	uint32_t link;		/* sh_link and sh_info as in the file; checked */
+	uint32_t info;		/* for SHT_SYMTAB and SHT_RELA only */
+	const uint8_t *data;	/* NULL for SHT_NULL/NOBITS; else size bytes */
+};
+
+struct kpl_patch_symbol {
+	const char *name;	/* "" for unnamed */
+	uint8_t type;		/* STT_* */
+	uint8_t bind;		/* STB_* */
+	uint16_t shndx;		/* SHN_UNDEF, SHN_ABS, or a section index */
+	uint64_t value;		/* offset in section for defined symbols */
+	uint64_t size;
+};
+
+/*
+ * Relocations of every SHT_RELA section whose target is SHF_ALLOC, in file
+ * order.  RELA sections for unloaded sections (.rela.debug_*) are skipped.
+ */
+struct kpl_patch_reloc {
+	uint32_t section;	/* index of the SHF_ALLOC section relocated */
+	uint32_t type;		/* R_X86_64_* */
+	uint32_t sym;		/* index into symbols */
+	uint64_t offset;	/* within section; field fits inside it */
+	int64_t addend;
+};
+
+struct kpl_patch_func {
+	const char *old_name;
+	const char *old_file;	/* "" when the old symbol is not local */
+	uint64_t old_size;	/* 0 = unchecked */
+	const char *new_name;
+	uint32_t new_sym;	/* index into symbols: defined STT_FUNC */
+};
+
+struct kpl_patch_ref {
+	const char *name;	/* an undefined symbol of .symtab */
+	const char *file;	/* non-empty */
+};
+
+struct kpl_patch {
+	char *path;
+	uint8_t *image;		/* the whole file */
+	size_t image_size;
+
+	uint32_t format_version;
+	uint32_t flags;
+	uint32_t version;
+	const char *id;
+	const char *description;
+	const char *target_soname;
+	uint8_t build_id[KPL_BUILD_ID_MAX];
+	size_t build_id_len;
+
+	struct kpl_patch_func *funcs;
+	size_t nr_funcs;
+	struct kpl_patch_ref *refs;
+	size_t nr_refs;
+
+	/* ELF contents, indexed as in the file (index 0 is the null entry). */
+	struct kpl_patch_section *sections;
+	size_t nr_sections;
+	struct kpl_patch_symbol *symbols;
+	size_t nr_symbols;
+	struct kpl_patch_reloc *relocs;
+	size_t nr_relocs;
+
+	uint32_t symtab;	/* section index of .symtab */
+
+	/* Signature (issue 5): offset and size of .kpl.sig data, 0 if none. */
+	uint64_t sig_offset;
+	uint64_t sig_size;
+};
+
+/*
+ * kpl_patch__parse() - parse and validate a patch held in memory.
+ * @image: @size bytes, copied (the caller keeps its buffer)
+ * @out:   on success, a patch the caller frees with kpl_patch__free()
+ * Used by kpl_patch__open(), the tests and the fuzzer.
+ * Return: 0, -ENOMEM, -KPL_E_FORMAT or -KPL_E_VERSION (reason logged).
+ */
+int kpl_patch__parse(const void *image, size_t size, struct kpl_patch **out);
+
+/*
+ * Between patch.c, patch_elf.c and patch_map.c only.  kpl_patch_elf__parse() checks the
+ * ELF layer of @patch->image and fills sections, symbols, relocs and
+ * symtab; on failure the caller frees what it allocated.
+ */
+int kpl_patch_elf__parse(struct kpl_patch *patch);
+/* Index of the section named @name, 0 if none, -KPL_E_FORMAT if several. */
+int kpl_patch_elf__find(const struct kpl_patch *patch, const char *name);
+
+/* The .kpl.* sections of a patch being parsed; refs and sig may be NULL. */
+struct kpl_patch_secs {
+	const struct kpl_patch_section *info, *funcs, *refs, *strtab, *sig;
+};
+
+/*
+ * String at offset @off of .kpl.strtab (which ends with a NUL), or NULL
+ * after logging that @what is out of bounds.
+ */
+const char *kpl_patch__str(const struct kpl_patch_secs *ks, uint32_t off,
+			   const char *what);
+
+/* patch_map.c: check .kpl.funcs and .kpl.refs, fill funcs and refs. */
+int kpl_patch_map__parse(struct kpl_patch *patch,
+			 const struct kpl_patch_secs *ks, uint32_t nr_funcs,
+			 uint32_t nr_refs);
+
+#endif
