@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <string.h>
 
-#include "kpl/errors.h"
+#include "internal.h"
 
 static const char *const kpl_error_names[KPL_E_MAX - KPL_E_BASE] = {
 	[KPL_E_FORMAT - KPL_E_BASE] = "malformed patch file",
@@ -24,7 +24,7 @@ static const char *const kpl_error_names[KPL_E_MAX - KPL_E_BASE] = {
 	[KPL_E_TIMEOUT - KPL_E_BASE] = "timed out waiting for the target",
 };
 
-const char *kpl_strerror(int err)
+KPL_API const char *kpl_strerror(int err)
 {
 	if (err < 0)
 		err = -err;

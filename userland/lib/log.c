@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <stdio.h>
 
-#include "log.h"
+#include "internal.h"
 
 static int kpl_default_print(enum kpl_print_level level, const char *fmt,
 			     va_list ap)
@@ -13,7 +13,7 @@ static int kpl_default_print(enum kpl_print_level level, const char *fmt,
 
 static kpl_print_fn_t kpl_print_fn = kpl_default_print;
 
-kpl_print_fn_t kpl_set_print(kpl_print_fn_t fn)
+KPL_API kpl_print_fn_t kpl_set_print(kpl_print_fn_t fn)
 {
 	kpl_print_fn_t old = kpl_print_fn;
 

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KPL_CLI_H
+#define KPL_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit codes, documented in kpl --help and the README. */
+enum {
+	KPL_EXIT_OK = 0,
+	KPL_EXIT_FAIL = 1,	/* anything not listed below */
+	KPL_EXIT_USAGE = 2,	/* bad command line */
+	KPL_EXIT_PATCH = 3,	/* patch file unreadable, malformed, unsigned */
+	KPL_EXIT_TARGET = 4,	/* wrong build-id, library or symbol missing */
+	KPL_EXIT_BUSY = 5,	/* function stayed busy, or timeout */
+	KPL_EXIT_STATE = 6,	/* already applied, not applied, wrong order */
+	KPL_EXIT_ACCESS = 7,	/* process gone or not ours to patch */
+};
+
+struct kpl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_apply(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_revert(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Map a libkpl error to an exit code. */
+int cli_exit_code(int err);
+/* Parse a pid argument; prints an error and returns -1 if invalid. */
+pid_t cli_parse_pid(const char *s);
+/* Print @s as a JSON string (with quotes). */
+void cli_json_str(FILE *f, const char *s);
+/*
+ * Block SIGINT/SIGTERM/SIGHUP around a transaction: finishing it beats
+ * leaving a journal to repair.  Restore with sigprocmask(SIG_SETMASK).
+ */
+void cli_block_signals(sigset_t *old);
+/* Set libkpl's verbosity: 0 warnings, 1 info, 2 debug. */
+void cli_set_verbosity(int v);
+
+#endif

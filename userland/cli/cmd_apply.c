@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kpl apply / kpl check: the same path, check writes nothing. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kpl/errors.h"
+#include "kpl/patch.h"
+#include "kpl/target.h"
+
+static void apply_usage(FILE *f, const char *cmd)
+{
+	bool check = !strcmp(cmd, "check");
+
+	fprintf(f,
+		"usage: kpl %s -p PID [options] PATCH.kpl\n\n"
+		"%s\n\n"
+		"options:\n"
+		"  -p, --pid PID       the process to patch\n"
+		"      --force         skip the activeness check (a patched\n"
+		"                      function may be running); the torn-\n"
+		"                      instruction check still applies\n"
+		"      --timeout MS    retry while busy for up to MS (3000)\n"
+		"      --json          print the result as JSON\n"
+		"  -v, --verbose       more detail (twice: debug)\n"
+		"  -h, --help          this text\n",
+		cmd,
+		check ? "Dry run: parse the patch, find the library, check its "
+			"build-id,\nresolve every symbol and relocation, analyse "
+			"every function.\nNothing is written to the process."
+		      : "Apply a patch to a running process.  The process is "
+			"stopped only\nto check that no thread is inside a "
+			"patched function and to\nwrite the jumps; on any "
+			"failure it is left exactly as before.");
+}
+
+static int run(int argc, char **argv, bool check)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
+	struct kpl_target *t = NULL;
+	struct kpl_patch *patch = NULL;
+	struct kpl_stats st = { 0 };
+	bool json = false;
+	pid_t pid = 0;
+	int c, err, v = 0;
+	sigset_t old;
+
+	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid = cli_parse_pid(optarg);
+			if (pid < 0)
+				return KPL_EXIT_USAGE;
+			break;
+		case 'f':
+			ao.force = true;
+			break;
+		case 't':
+			ao.timeout_ms = atoi(optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			v++;
+			break;
+		case 'h':
+			apply_usage(stdout, argv[0]);
+			return KPL_EXIT_OK;
+		default:
+			apply_usage(stderr, argv[0]);
+			return KPL_EXIT_USAGE;
+		}
+	}
+	if (!pid || optind != argc - 1) {
+		fprintf(stderr, "kpl %s: need -p PID and one patch file\n",
+			argv[0]);
+		apply_usage(stderr, argv[0]);
+		return KPL_EXIT_USAGE;
+	}
+	cli_set_verbosity(v);
+	ao.stats = &st;
+	err = kpl_patch__open(argv[optind], &patch);
+	if (err) {
+		fprintf(stderr, "kpl %s: cannot use patch %s: %s\n", argv[0],
+			argv[optind], kpl_strerror(err));
+		return cli_exit_code(err);
+	}
+	err = kpl_target__open(pid, NULL, &t);
+	if (err) {
+		fprintf(stderr, "kpl %s: cannot open pid %d: %s\n", argv[0],
+			pid, kpl_strerror(err));
+		goto out;
+	}
+	/* Ctrl-C mid-transaction would leave a journal to repair; finish. */
+	cli_block_signals(&old);
+	err = check ? kpl_target__check(t, patch, &ao)
+		    : kpl_target__apply(t, patch, &ao);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		fprintf(stderr, "kpl %s: %s on pid %d failed: %s\n", argv[0],
+			kpl_patch__id(patch), pid, kpl_strerror(err));
+	}
+	if (json) {
+		printf("{\"command\":\"%s\",\"pid\":%d,\"patch\":", argv[0], pid);
+		cli_json_str(stdout, kpl_patch__id(patch));
+		printf(",\"ok\":%s,\"error\":", err ? "false" : "true");
+		cli_json_str(stdout, err ? kpl_strerror(err) : "");
+		printf(",\"backend\":\"%s\",\"pause_us\":%.1f,"
+		       "\"total_us\":%.1f,\"attempts\":%u,\"threads\":%u}\n",
+		       t ? kpl_target__backend(t) : "", st.pause_ns / 1e3,
+		       st.total_ns / 1e3, st.attempts, st.threads);
+	} else if (!err && check) {
+		printf("kpl check: %s can be applied to pid %d\n",
+		       kpl_patch__id(patch), pid);
+	} else if (!err) {
+		printf("kpl apply: %s applied to pid %d (%zu function%s, "
+		       "pause %.3f ms, total %.3f ms, backend %s)\n",
+		       kpl_patch__id(patch), pid, kpl_patch__nr_funcs(patch),
+		       kpl_patch__nr_funcs(patch) == 1 ? "" : "s",
+		       st.pause_ns / 1e6, st.total_ns / 1e6,
+		       kpl_target__backend(t));
+	}
+out:
+	kpl_target__close(t);
+	kpl_patch__free(patch);
+	return cli_exit_code(err);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	return run(argc, argv, false);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	return run(argc, argv, true);
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kpl info: describe a patch file. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "kpl/errors.h"
+#include "kpl/format.h"
+#include "kpl/patch.h"
+
+static void info_usage(FILE *f)
+{
+	fprintf(f, "usage: kpl info [--json] PATCH.kpl\n\n"
+		   "Parse and validate a patch file and describe it: id, "
+		   "version,\ntarget library and build-id, flags and the "
+		   "function map.\n\n"
+		   "options:\n"
+		   "      --json   print as JSON\n"
+		   "  -h, --help   this text\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint8_t bid[KPL_BUILD_ID_MAX];
+	struct kpl_patch *p = NULL;
+	bool json = false;
+	size_t i, n, blen;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			info_usage(stdout);
+			return KPL_EXIT_OK;
+		default:
+			info_usage(stderr);
+			return KPL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		info_usage(stderr);
+		return KPL_EXIT_USAGE;
+	}
+	err = kpl_patch__open(argv[optind], &p);
+	if (err) {
+		fprintf(stderr, "kpl info: cannot use patch %s: %s\n",
+			argv[optind], kpl_strerror(err));
+		return cli_exit_code(err);
+	}
+	blen = kpl_patch__build_id(p, bid, sizeof(bid));
+	n = kpl_patch__nr_funcs(p);
+	if (json) {
+		printf("{\"id\":");
+		cli_json_str(stdout, kpl_patch__id(p));
+		printf(",\"version\":%u,\"description\":", kpl_patch__version(p));
+		cli_json_str(stdout, kpl_patch__description(p));
+		printf(",\"target\":");
+		cli_json_str(stdout, kpl_patch__target_soname(p));
+		printf(",\"build_id\":\"");
+		for (i = 0; i < blen; i++)
+			printf("%02x", bid[i]);
+		printf("\",\"replace\":%s,\"functions\":[",
+		       kpl_patch__flags(p) & KPL_PATCH_F_REPLACE ? "true"
+								 : "false");
+		for (i = 0; i < n; i++) {
+			printf("%s{\"old\":", i ? "," : "");
+			cli_json_str(stdout, kpl_patch__func_old(p, i));
+			printf(",\"file\":");
+			cli_json_str(stdout, kpl_patch__func_file(p, i));
+			printf(",\"new\":");
+			cli_json_str(stdout, kpl_patch__func_new(p, i));
+			printf("}");
+		}
+		printf("]}\n");
+	} else {
+		printf("patch:       %s (version %u)\n", kpl_patch__id(p),
+		       kpl_patch__version(p));
+		printf("description: %s\n", kpl_patch__description(p));
+		printf("target:      %s\n", kpl_patch__target_soname(p));
+		printf("build-id:    ");
+		for (i = 0; i < blen; i++)
+			printf("%02x", bid[i]);
+		printf("\nflags:       %s\n",
+		       kpl_patch__flags(p) & KPL_PATCH_F_REPLACE ? "replace"
+								 : "-");
+		printf("functions:   %zu\n", n);
+		for (i = 0; i < n; i++) {
+			const char *file = kpl_patch__func_file(p, i);
+
+			printf("  %s%s%s -> %s\n", kpl_patch__func_old(p, i),
+			       *file ? " @" : "", file,
+			       kpl_patch__func_new(p, i));
+		}
+	}
+	kpl_patch__free(p);
+	return KPL_EXIT_OK;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kpl status: what is applied where, read from the processes themselves. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "kpl/errors.h"
+#include "kpl/target.h"
+
+static void status_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpl status [-p PID] [--json]\n\n"
+		"List the patches applied to PID, or to every process on the "
+		"system\nwhen no pid is given.  The records are read from "
+		"each process's\npatch mappings (/memfd:kpl:ID in "
+		"/proc/PID/maps).\n\n"
+		"options:\n"
+		"  -p, --pid PID   only this process\n"
+		"      --json      JSON: a list of {pid, patches: [...]}\n"
+		"  -h, --help      this text\n");
+}
+
+/* Does /proc/PID/maps show a patch mapping?  Cheap pre-filter. */
+static bool has_patch(pid_t pid)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/memfd:kpl:") != NULL;
+	fclose(f);
+	return found;
+}
+
+static int show(pid_t pid, bool json, bool *first)
+{
+	struct kpl_target *t = NULL;
+	struct kpl_applied *v = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = kpl_target__open(pid, NULL, &t);
+	if (!err)
+		err = kpl_target__status(t, &v, &n);
+	kpl_target__close(t);
+	if (err) {
+		fprintf(stderr, "kpl status: cannot read pid %d: %s\n", pid,
+			kpl_strerror(err));
+		return err;
+	}
+	if (json) {
+		printf("%s{\"pid\":%d,\"patches\":[", *first ? "" : ",", pid);
+		for (i = 0; i < n; i++) {
+			printf("%s{\"id\":", i ? "," : "");
+			cli_json_str(stdout, v[i].id);
+			printf(",\"version\":%u,\"state\":\"%s\",\"library\":",
+			       v[i].version, v[i].phase);
+			cli_json_str(stdout, v[i].soname);
+			printf(",\"build_id\":\"%s\",\"functions\":%u,"
+			       "\"backend\":\"%s\",\"base\":\"0x%llx\","
+			       "\"size\":%llu,\"applied_ns\":%llu,"
+			       "\"description\":",
+			       v[i].build_id, v[i].nr_funcs, v[i].backend,
+			       (unsigned long long)v[i].base,
+			       (unsigned long long)v[i].size,
+			       (unsigned long long)v[i].applied_ns);
+			cli_json_str(stdout, v[i].description);
+			printf("}");
+		}
+		printf("]}");
+	} else {
+		printf("pid %d: %zu patch%s\n", pid, n, n == 1 ? "" : "es");
+		for (i = 0; i < n; i++) {
+			time_t when = (time_t)(v[i].applied_ns / 1000000000ull);
+			char ts[32];
+
+			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S",
+				 localtime(&when));
+			printf("  %-20s v%-3u %-9s %s (%u function%s, backend "
+			       "%s, at 0x%llx, since %s)\n", v[i].id,
+			       v[i].version, v[i].phase, v[i].soname,
+			       v[i].nr_funcs, v[i].nr_funcs == 1 ? "" : "s",
+			       v[i].backend, (unsigned long long)v[i].base,
+			       ts);
+		}
+	}
+	*first = false;
+	free(v);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	bool json = false, first = true;
+	pid_t pid = 0;
+	int c, err = 0;
+
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid = cli_parse_pid(optarg);
+			if (pid < 0)
+				return KPL_EXIT_USAGE;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			status_usage(stdout);
+			return KPL_EXIT_OK;
+		default:
+			status_usage(stderr);
+			return KPL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		status_usage(stderr);
+		return KPL_EXIT_USAGE;
+	}
+	if (json)
+		printf("[");
+	if (pid) {
+		err = show(pid, json, &first);
+	} else {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		unsigned int nr = 0;
+
+		while (d && (de = readdir(d))) {
+			pid_t p = (pid_t)atoi(de->d_name);
+
+			if (p > 0 && has_patch(p) && !show(p, json, &first))
+				nr++;
+		}
+		if (d)
+			closedir(d);
+		if (!json && !nr)
+			printf("no patched processes\n");
+	}
+	if (json)
+		printf("]\n");
+	return cli_exit_code(err);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Patching a running process: open it, check or apply a patch, revert a
+ * patch by id, list what is applied.  Every call is all or nothing: on
+ * failure the process is exactly as before.
+ */
+#ifndef KPL_TARGET_H
+#define KPL_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kpl/format.h"
+
+struct kpl_patch;
+struct kpl_target;
+
+struct kpl_target_opts {
+	size_t sz;		/* sizeof(struct kpl_target_opts) */
+	const char *backend;	/* "ptrace", "kmod" or NULL for the best */
+};
+
+/*
+ * kpl_target__open() - prepare to patch process @pid.
+ * Nothing is stopped or written yet.
+ * Return: 0 and *@out (free with kpl_target__close()), -ESRCH when the
+ * process is gone, -EPERM/-EACCES when it is not ours to patch.
+ */
+int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
+		     struct kpl_target **out);
+void kpl_target__close(struct kpl_target *t);
+pid_t kpl_target__pid(const struct kpl_target *t);
+const char *kpl_target__backend(const struct kpl_target *t);
+
+/* Measurements of one apply or revert (optional output). */
+struct kpl_stats {
+	uint64_t pause_ns;	/* longest time the threads were stopped */
+	uint64_t total_ns;	/* the whole call */
+	unsigned int attempts;	/* stops tried (busy retries + 1) */
+	unsigned int threads;	/* threads stopped in the last attempt */
+};
+
+struct kpl_apply_opts {
+	size_t sz;		/* sizeof(struct kpl_apply_opts) */
+	bool force;		/* skip the activeness check (only) */
+	bool dry_run;		/* resolve and check everything, write nothing */
+	int timeout_ms;		/* retry budget while busy; 0 = 3000 */
+	struct kpl_stats *stats;	/* filled on success if non-NULL */
+};
+
+/*
+ * kpl_target__apply() - apply @patch to the process.
+ * Return: 0; -KPL_E_BUILD_ID, -KPL_E_NO_TARGET, -KPL_E_SYMBOL,
+ * -KPL_E_PROLOGUE, -KPL_E_BUSY, -KPL_E_APPLIED, ... (see errors.h)
+ */
+int kpl_target__apply(struct kpl_target *t, const struct kpl_patch *patch,
+		      const struct kpl_apply_opts *opts);
+
+/* kpl_target__check() - kpl_target__apply() with dry_run set. */
+int kpl_target__check(struct kpl_target *t, const struct kpl_patch *patch,
+		      const struct kpl_apply_opts *opts);
+
+/*
+ * kpl_target__revert() - take patch @id out: restore the original bytes
+ * and unmap the patch.  -KPL_E_NOT_APPLIED when it is not applied,
+ * -KPL_E_ORDER when a later patch of the same function is still on top.
+ */
+int kpl_target__revert(struct kpl_target *t, const char *id,
+		       const struct kpl_apply_opts *opts);
+
+/* One applied patch, as recorded in the process. */
+struct kpl_applied {
+	char id[KPL_ID_MAX + 1];
+	char description[128];
+	char soname[64];
+	char backend[16];
+	char build_id[2 * KPL_BUILD_ID_MAX + 1];	/* hex */
+	const char *phase;	/* "applied", "applying", ... */
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_funcs;
+	uint64_t base, size;
+	uint64_t applied_ns;
+};
+
+/*
+ * kpl_target__status() - list the patches recorded in the process, in
+ * apply order.  *@list is malloc'ed (free()), *@nr its length.
+ */
+int kpl_target__status(struct kpl_target *t, struct kpl_applied **list,
+		       size_t *nr);
+
+#endif

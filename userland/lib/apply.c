@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Apply and revert.  Everything that can be prepared with the process
+ * running is: the patch region is mapped, filled and protected before
+ * the stop, so the stop only checks and writes the entry jumps.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "arch.h"
+#include "internal.h"
+#include "loader.h"
+#include "patch.h"
+#include "txn.h"
+
+struct plan {
+	struct kpl_obj *lib;
+	struct kpl_load *ld;
+	struct kpl_state *st;	/* inside ld->image */
+	bool mapped;
+};
+
+static struct kpl_found *find_record(struct kpl_target *t, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_found; i++)
+		if (!strcmp(t->found[i].st->id, id))
+			return &t->found[i];
+	return NULL;
+}
+
+/* The APPLIED record whose jump is what @cur holds at @addr, if any. */
+static struct kpl_found *owner_of(struct kpl_target *t, uint64_t addr,
+				  const uint8_t *cur, uint32_t len)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nr_found; i++) {
+		struct kpl_state *st = t->found[i].st;
+
+		if (st->phase != KPL_PHASE_APPLIED)
+			continue;
+		for (j = 0; j < st->nr_funcs; j++)
+			if (st->funcs[j].addr == addr &&
+			    st->funcs[j].len == len &&
+			    !memcmp(st->funcs[j].jump, cur, len))
+				return &t->found[i];
+	}
+	return NULL;
+}
+
+static int check_target(struct kpl_target *t, const struct kpl_patch *patch,
+			struct kpl_obj **libp)
+{
+	char want[2 * KPL_BUILD_ID_MAX + 1], have[2 * KPL_BUILD_ID_MAX + 1];
+	struct kpl_obj *lib;
+	struct kpl_found *f;
+
+	lib = kpl_target__find_lib(t, patch->target_soname);
+	if (!lib) {
+		pr_warn("apply: %s is not loaded in pid %d\n",
+			patch->target_soname, t->pid);
+		return -KPL_E_NO_TARGET;
+	}
+	if (lib->elf->build_id_len != patch->build_id_len ||
+	    memcmp(lib->elf->build_id, patch->build_id, patch->build_id_len)) {
+		kpl_hex(patch->build_id, patch->build_id_len, want);
+		kpl_hex(lib->elf->build_id, lib->elf->build_id_len, have);
+		pr_warn("apply: build-id mismatch for %s in pid %d: patch wants "
+			"%s, process has %s\n", lib->path, t->pid, want,
+			have[0] ? have : "(none)");
+		return -KPL_E_BUILD_ID;
+	}
+	f = find_record(t, patch->id);
+	if (f) {
+		pr_warn("apply: patch %s is already %s in pid %d\n", patch->id,
+			kpl_phase_name(f->st->phase), t->pid);
+		return -KPL_E_APPLIED;
+	}
+	*libp = lib;
+	return 0;
+}
+
+/* Find, analyse and read the entry of old function @i. */
+static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
+		     struct plan *pl, size_t i)
+{
+	const struct kpl_patch_func *pf = &patch->funcs[i];
+	struct kpl_state_func *sf = &pl->st->funcs[i];
+	struct kpl_elf *elf = pl->lib->elf;
+	const struct kpl_elf_sym *s;
+	struct kpl_arch_prologue pro;
+	uint8_t cur[KPL_STATE_BYTES], *code;
+	const char *why = NULL;
+	int err;
+
+	err = kpl_elf__find(elf, pf->old_name, pf->old_file, &s);
+	if (err) {
+		pr_warn("apply: function '%s'%s%s %s in %s\n", pf->old_name,
+			*pf->old_file ? " of " : "", pf->old_file,
+			err == -ENOTUNIQ ? "is ambiguous (name its file)"
+					 : "not found",
+			pl->lib->path);
+		return -KPL_E_SYMBOL;
+	}
+	if (s->type != STT_FUNC || (pf->old_size && s->size != pf->old_size)) {
+		pr_warn("apply: '%s' in %s is %s\n", pf->old_name,
+			pl->lib->path,
+			s->type != STT_FUNC ? "not a function"
+					    : "not the size the patch expects");
+		return -KPL_E_SYMBOL;
+	}
+	code = malloc(s->size ? s->size : 1);
+	if (!code)
+		return -ENOMEM;
+	err = kpl_elf__read(elf, s->value, code, s->size);
+	if (!err)
+		err = kpl_arch_analyse(code, s->size, pl->lib->bias + s->value,
+				       &pro, &why);
+	if (err) {
+		pr_warn("apply: cannot patch '%s': %s\n", pf->old_name,
+			why ? why : kpl_strerror(err));
+		free(code);
+		return err == -KPL_E_RANGE ? -KPL_E_FORMAT : err;
+	}
+	sf->entry = pl->lib->bias + s->value;
+	sf->addr = sf->entry + pro.skip;
+	sf->size = s->size;
+	sf->len = (uint32_t)pro.patch_len;
+	snprintf(sf->name, sizeof(sf->name), "%s", pf->old_name);
+	err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
+	if (err) {
+		free(code);
+		return err;
+	}
+	/* The entry holds the file's bytes, or a known patch's jump. */
+	if (memcmp(cur, code + pro.skip, sf->len) &&
+	    !owner_of(t, sf->addr, cur, sf->len)) {
+		pr_warn("apply: entry of '%s' in pid %d holds bytes that are "
+			"neither the library's nor a known patch's\n",
+			pf->old_name, t->pid);
+		free(code);
+		return -KPL_E_MISMATCH;
+	}
+	/* A replace patch restores the file's bytes on revert. */
+	memcpy(sf->orig, (patch->flags & KPL_PATCH_F_REPLACE) ?
+		code + pro.skip : cur, sf->len);
+	free(code);
+	return 0;
+}
+
+static int fill_state(struct kpl_target *t, const struct kpl_patch *patch,
+		      struct plan *pl)
+{
+	struct kpl_state *st = pl->st;
+	struct timespec now;
+	uint64_t seq = 0;
+	size_t i;
+
+	for (i = 0; i < t->nr_found; i++)
+		if (t->found[i].st->seq >= seq)
+			seq = t->found[i].st->seq + 1;
+	memcpy(st->magic, KPL_STATE_MAGIC, 8);
+	st->version = KPL_STATE_VERSION;
+	st->phase = KPL_PHASE_PREPARED;
+	snprintf(st->id, sizeof(st->id), "%s", patch->id);
+	snprintf(st->description, sizeof(st->description), "%s",
+		 patch->description);
+	snprintf(st->soname, sizeof(st->soname), "%s", patch->target_soname);
+	snprintf(st->backend, sizeof(st->backend), "%s", t->proc->be->name);
+	memcpy(st->build_id, patch->build_id, patch->build_id_len);
+	st->build_id_len = (uint32_t)patch->build_id_len;
+	st->patch_version = patch->version;
+	st->flags = patch->flags;
+	st->nr_funcs = (uint32_t)patch->nr_funcs;
+	st->lib_base = pl->lib->bias;
+	clock_gettime(CLOCK_REALTIME, &now);
+	st->applied_ns = (uint64_t)now.tv_sec * 1000000000ull +
+			 (uint64_t)now.tv_nsec;
+	st->seq = seq;
+	return 0;
+}
+
+/* Choose the region's address, link, and encode the jumps. */
+static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
+		      struct plan *pl, uint64_t avoid)
+{
+	struct kpl_resolve_ctx rc = { t, pl->lib };
+	struct kpl_state *st = pl->st;
+	uint64_t base;
+	size_t i, len;
+	int err;
+
+	err = kpl_maps__gap(t->maps, pl->lib->lo, pl->lib->hi,
+			    pl->ld->size + avoid, &base);
+	if (err) {
+		pr_warn("apply: no free address range within 2 GiB of %s in "
+			"pid %d\n", pl->lib->path, t->pid);
+		return -KPL_E_RANGE;
+	}
+	pl->ld->base = base + avoid;
+	err = kpl_load__link(pl->ld, patch, kpl_target__resolve, &rc);
+	if (err)
+		return err;
+	st->base = pl->ld->base;
+	st->size = pl->ld->size;
+	st->text_lo = st->base + pl->ld->ranges[1].off;
+	st->text_hi = st->text_lo + pl->ld->ranges[1].len;
+	for (i = 0; i < patch->nr_funcs; i++) {
+		struct kpl_state_func *sf = &st->funcs[i];
+
+		sf->new_addr = kpl_load__sym_addr(pl->ld, patch,
+						  patch->funcs[i].new_sym);
+		err = kpl_arch_encode_jump(sf->addr, sf->new_addr, sf->jump,
+					   &len);
+		if (err || len != sf->len) {
+			pr_warn("apply: '%s' cannot reach its new version\n",
+				sf->name);
+			return -KPL_E_RANGE;
+		}
+	}
+	return 0;
+}
+
+/* Map, fill and protect the region while the process runs. */
+static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
+		    struct plan *pl)
+{
+	char name[KPL_ID_MAX + 8];
+	uint64_t avoid = 0;
+	size_t i;
+	int err, tries;
+
+	snprintf(name, sizeof(name), "kpl:%s", patch->id);
+	for (tries = 0; tries < 4; tries++) {
+		err = plan_place(t, patch, pl, avoid);
+		if (err)
+			return err;
+		err = t->proc->be->map(t->proc, pl->ld->base, pl->ld->size,
+				       name);
+		if (err != -EEXIST)
+			break;
+		/* Someone mapped there meanwhile: look again, further. */
+		avoid += pl->ld->size + (1 << 20);
+		kpl_maps__free(t->maps);
+		t->maps = NULL;
+		err = kpl_maps__read(t->pid, &t->maps);
+		if (err)
+			return err;
+	}
+	if (err)
+		return err;
+	pl->mapped = true;
+	err = kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
+			      pl->ld->size);
+	for (i = 0; !err && i < pl->ld->nr_ranges; i++)
+		if (pl->ld->ranges[i].prot != (PROT_READ | PROT_WRITE))
+			err = t->proc->be->protect(t->proc,
+					pl->ld->base + pl->ld->ranges[i].off,
+					pl->ld->ranges[i].len,
+					pl->ld->ranges[i].prot);
+	return err;
+}
+
+/* Older patches of the same library that a replace patch takes out. */
+static int plan_replace(struct kpl_target *t, struct plan *pl,
+			struct kpl_txn *x)
+{
+	struct kpl_state *st = pl->st;
+	size_t i, j, k;
+	int err;
+
+	for (i = 0; i < t->nr_found; i++) {
+		struct kpl_found *f = &t->found[i];
+
+		if (f->st->phase != KPL_PHASE_APPLIED ||
+		    strcmp(f->st->soname, st->soname))
+			continue;
+		err = kpl_txn__add_mark(x, f, KPL_PHASE_APPLIED,
+					KPL_PHASE_REPLACED);
+		if (!err)
+			err = kpl_txn__add_busy(x, f->st->text_lo,
+						f->st->text_hi, f->st->id);
+		if (err)
+			return err;
+		for (j = 0; j < f->st->nr_funcs; j++) {
+			struct kpl_state_func *of = &f->st->funcs[j];
+			bool covered = false;
+
+			for (k = 0; k < st->nr_funcs; k++)
+				covered |= st->funcs[k].addr == of->addr;
+			for (k = 0; k < x->nr_w; k++)
+				covered |= x->w[k].addr == of->addr;
+			if (covered)
+				continue;
+			/* Records are in apply order: the first one to
+			 * touch an address saved the library's bytes. */
+			uint8_t cur[KPL_STATE_BYTES];
+
+			err = kpl_proc__read(t->proc, of->addr, cur, of->len);
+			if (!err)
+				err = kpl_txn__add_write(x, of->addr, of->len,
+							 cur, of->orig,
+							 of->name);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int apply(struct kpl_target *t, const struct kpl_patch *patch,
+		 const struct kpl_apply_opts *opts)
+{
+	struct kpl_stats stats = { 0 };
+	uint64_t t0 = kpl_now_ns();
+	struct kpl_txn x = { 0 };
+	struct plan pl = { 0 };
+	struct kpl_found self = { 0 };
+	size_t i;
+	int err;
+
+	err = kpl_target__refresh(t);
+	if (!err)
+		err = check_target(t, patch, &pl.lib);
+	if (!err)
+		err = kpl_load__layout(patch, KPL_STATE_SIZE(patch->nr_funcs),
+				       &pl.ld);
+	if (err)
+		goto out;
+	pl.st = (struct kpl_state *)pl.ld->image;
+	fill_state(t, patch, &pl);
+	for (i = 0; !err && i < patch->nr_funcs; i++)
+		err = plan_func(t, patch, &pl, i);
+	if (err)
+		goto out;
+	if (opts->dry_run) {
+		err = plan_place(t, patch, &pl, 0);
+		goto out;
+	}
+	err = plan_map(t, patch, &pl);
+	if (err)
+		goto out;
+	self.base = pl.ld->base;
+	self.size = pl.ld->size;
+	self.st = pl.st;
+	err = kpl_txn__add_mark(&x, &self, KPL_PHASE_APPLYING,
+				KPL_PHASE_APPLIED);
+	for (i = 0; !err && i < patch->nr_funcs; i++) {
+		struct kpl_state_func *sf = &pl.st->funcs[i];
+		uint8_t cur[KPL_STATE_BYTES];
+
+		err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
+		if (!err)
+			err = kpl_txn__add_write(&x, sf->addr, sf->len, cur,
+						 sf->jump, sf->name);
+		if (!err)
+			err = kpl_txn__add_busy(&x, sf->entry,
+						sf->entry + sf->size,
+						sf->name);
+	}
+	if (!err && (patch->flags & KPL_PATCH_F_REPLACE))
+		err = plan_replace(t, &pl, &x);
+	if (!err)
+		err = kpl_txn__commit(t, &x, opts, &stats);
+	if (err)
+		goto out;
+	/* Replaced patches: nothing can enter them any more. */
+	for (i = 0; i < x.nr_marks; i++) {
+		struct kpl_found *f = x.marks[i].f;
+
+		if (f != &self)
+			t->proc->be->unmap(t->proc, f->base, f->size);
+	}
+	pl.mapped = false;
+	stats.total_ns = kpl_now_ns() - t0;
+	if (opts->stats)
+		*opts->stats = stats;
+out:
+	if (pl.mapped)
+		t->proc->be->unmap(t->proc, pl.ld->base, pl.ld->size);
+	kpl_txn__free(&x);
+	kpl_load__free(pl.ld);
+	return err;
+}
+
+static const struct kpl_apply_opts default_opts = {
+	.sz = sizeof(struct kpl_apply_opts),
+};
+
+KPL_API int kpl_target__apply(struct kpl_target *t,
+			      const struct kpl_patch *patch,
+			      const struct kpl_apply_opts *opts)
+{
+	return apply(t, patch, opts ? opts : &default_opts);
+}
+
+KPL_API int kpl_target__check(struct kpl_target *t,
+			      const struct kpl_patch *patch,
+			      const struct kpl_apply_opts *opts)
+{
+	struct kpl_apply_opts o = opts ? *opts : default_opts;
+
+	o.dry_run = true;
+	return apply(t, patch, &o);
+}
+
+/* Name the APPLIED record other than @self whose jump sits at @addr. */
+static const char *top_owner(struct kpl_target *t, struct kpl_found *self,
+			     uint64_t addr, const uint8_t *cur, uint32_t len)
+{
+	struct kpl_found *o = owner_of(t, addr, cur, len);
+
+	return o && o != self ? o->st->id : NULL;
+}
+
+KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
+			       const struct kpl_apply_opts *opts)
+{
+	struct kpl_stats stats = { 0 };
+	uint64_t t0 = kpl_now_ns();
+	struct kpl_txn x = { 0 };
+	struct kpl_found *f;
+	size_t i;
+	int err;
+
+	if (!opts)
+		opts = &default_opts;
+	err = kpl_target__refresh(t);
+	if (err)
+		return err;
+	f = find_record(t, id);
+	if (!f) {
+		pr_warn("revert: patch %s is not applied in pid %d\n", id,
+			t->pid);
+		return -KPL_E_NOT_APPLIED;
+	}
+	if (f->st->phase != KPL_PHASE_APPLIED) {
+		pr_warn("revert: patch %s is %s in pid %d, not applied\n", id,
+			kpl_phase_name(f->st->phase), t->pid);
+		return -KPL_E_STATE;
+	}
+	err = kpl_txn__add_mark(&x, f, KPL_PHASE_REVERTING,
+				KPL_PHASE_REVERTING);
+	if (!err)
+		err = kpl_txn__add_busy(&x, f->st->text_lo, f->st->text_hi,
+					f->st->id);
+	for (i = 0; !err && i < f->st->nr_funcs; i++) {
+		struct kpl_state_func *sf = &f->st->funcs[i];
+		uint8_t cur[KPL_STATE_BYTES];
+		const char *other;
+
+		if (sf->len > KPL_STATE_BYTES) {
+			err = -KPL_E_STATE;
+			break;
+		}
+		err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
+		if (err)
+			break;
+		if (memcmp(cur, sf->jump, sf->len)) {
+			other = top_owner(t, f, sf->addr, cur, sf->len);
+			if (other)
+				pr_warn("revert: %s patches '%s' on top of %s; "
+					"revert %s first\n", other, sf->name,
+					id, other);
+			else
+				pr_warn("revert: entry of '%s' no longer holds "
+					"the jump of %s\n", sf->name, id);
+			err = other ? -KPL_E_ORDER : -KPL_E_MISMATCH;
+			break;
+		}
+		err = kpl_txn__add_write(&x, sf->addr, sf->len, sf->jump,
+					 sf->orig, sf->name);
+	}
+	if (!err)
+		err = kpl_txn__commit(t, &x, opts, &stats);
+	if (!err)
+		err = t->proc->be->unmap(t->proc, f->base, f->size);
+	kpl_txn__free(&x);
+	stats.total_ns = kpl_now_ns() - t0;
+	if (!err && opts->stats)
+		*opts->stats = stats;
+	return err;
+}

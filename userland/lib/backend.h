@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Backends stop a process's threads, read and write its memory and map
+ * memory in it.  `ptrace` works everywhere; `kmod` (issue 4) talks to
+ * /dev/kpatch_lite.  The engine only sees this interface.
+ */
+#ifndef KPL_LIB_BACKEND_H
+#define KPL_LIB_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A thread's user registers as needed by the safety checks. */
+struct kpl_thread {
+	pid_t tid;
+	uint64_t ip, sp, bp;
+	uint64_t regs[27];	/* struct user_regs_struct, for unwinding */
+};
+
+struct kpl_proc;
+
+struct kpl_backend {
+	const char *name;
+	int (*open)(struct kpl_proc *p);
+	void (*close)(struct kpl_proc *p);
+	/* Quiesce every thread; fill p->threads.  Time-bounded. */
+	int (*stop)(struct kpl_proc *p, int timeout_ms);
+	/* Let every thread run again (after serialising cores). */
+	void (*resume)(struct kpl_proc *p);
+	/*
+	 * Map a private RW region of @len bytes named @name (visible in
+	 * /proc/PID/maps) at exactly @addr if free (-EEXIST otherwise).
+	 */
+	int (*map)(struct kpl_proc *p, uint64_t addr, size_t len,
+		   const char *name);
+	int (*protect)(struct kpl_proc *p, uint64_t addr, size_t len,
+		       int prot);
+	int (*unmap)(struct kpl_proc *p, uint64_t addr, size_t len);
+};
+
+struct kpl_proc {
+	pid_t pid;
+	int mem_fd;
+	const struct kpl_backend *be;
+	void *priv;
+	bool stopped;
+	struct kpl_thread *threads;	/* valid while stopped */
+	size_t nr_threads;
+};
+
+extern const struct kpl_backend kpl_backend_ptrace;
+
+/* Open @pid with backend @be (NULL picks the best available). */
+int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
+		   struct kpl_proc **out);
+void kpl_proc__close(struct kpl_proc *p);
+
+/* Read/write target memory through /proc/PID/mem; all or nothing. */
+int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len);
+int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
+		    size_t len);
+
+#endif

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfobj.h"
+#include "internal.h"
+
+static int elf_lib_init(void)
+{
+	static int ok = -1;
+
+	if (ok < 0)
+		ok = elf_version(EV_CURRENT) != EV_NONE;
+	return ok ? 0 : -KPL_E_FORMAT;
+}
+
+void kpl_hex(const uint8_t *bytes, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+/* Copy the NT_GNU_BUILD_ID note of any SHT_NOTE section. */
+static size_t read_build_id(Elf *elf, uint8_t *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + noff, "GNU", 4))
+				continue;
+			if (nh.n_descsz == 0 || nh.n_descsz > len)
+				return 0;
+			memcpy(buf, (char *)d->d_buf + doff, nh.n_descsz);
+			return nh.n_descsz;
+		}
+	}
+	return 0;
+}
+
+static int read_segments(struct kpl_elf *ke, Elf *elf)
+{
+	size_t n, i;
+	bool any = false;
+
+	if (elf_getphdrnum(elf, &n))
+		return -KPL_E_FORMAT;
+	ke->min_vaddr = UINT64_MAX;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		any = true;
+		if ((ph.p_vaddr & ~0xfffULL) < ke->min_vaddr)
+			ke->min_vaddr = ph.p_vaddr & ~0xfffULL;
+		if (ph.p_vaddr + ph.p_memsz > ke->max_vaddr)
+			ke->max_vaddr = ph.p_vaddr + ph.p_memsz;
+	}
+	if (!any)
+		ke->min_vaddr = 0;
+	return 0;
+}
+
+static int read_soname(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
+		       GElf_Shdr *sh)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t i, n;
+
+	if (!d || !sh->sh_entsize)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < n; i++) {
+		GElf_Dyn dyn;
+		const char *s;
+
+		if (!gelf_getdyn(d, i, &dyn) || dyn.d_tag != DT_SONAME)
+			continue;
+		s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
+		if (s) {
+			ke->soname = strdup(s);
+			if (!ke->soname)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
+			GElf_Shdr *sh, bool dynamic)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	const char *file = "";
+	struct kpl_elf_sym *syms;
+	size_t i, n;
+
+	if (!d || !sh->sh_entsize)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	syms = realloc(ke->syms, (ke->nr_syms + n) * sizeof(*syms));
+	if (!syms)
+		return -ENOMEM;
+	ke->syms = syms;
+	for (i = 1; i < n; i++) {
+		struct kpl_elf_sym *s;
+		GElf_Sym gs;
+		const char *name;
+
+		if (!gelf_getsym(d, i, &gs))
+			continue;
+		name = elf_strptr(elf, sh->sh_link, gs.st_name);
+		if (!name)
+			continue;
+		if (GELF_ST_TYPE(gs.st_info) == STT_FILE) {
+			file = name;
+			continue;
+		}
+		if (!*name || GELF_ST_TYPE(gs.st_info) == STT_SECTION)
+			continue;
+		s = &ke->syms[ke->nr_syms++];
+		s->name = name;
+		s->bind = GELF_ST_BIND(gs.st_info);
+		s->file = s->bind == STB_LOCAL ? file : "";
+		s->value = gs.st_value;
+		s->size = gs.st_size;
+		s->type = GELF_ST_TYPE(gs.st_info);
+		s->dynamic = dynamic;
+		s->defined = gs.st_shndx != SHN_UNDEF;
+	}
+	return 0;
+}
+
+static int elf_scan(struct kpl_elf *ke, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	int err;
+
+	if (!gelf_getehdr(elf, &eh) || gelf_getclass(elf) != ELFCLASS64)
+		return -KPL_E_FORMAT;
+	ke->e_type = eh.e_type;
+	ke->build_id_len = read_build_id(elf, ke->build_id,
+					 sizeof(ke->build_id));
+	err = read_segments(ke, elf);
+	while (!err && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_DYNAMIC)
+			err = read_soname(ke, elf, scn, &sh);
+		else if (sh.sh_type == SHT_SYMTAB) {
+			ke->has_symtab = true;
+			err = read_symbols(ke, elf, scn, &sh, false);
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			err = read_symbols(ke, elf, scn, &sh, true);
+		}
+	}
+	return err;
+}
+
+int kpl_elf__open(const char *path, struct kpl_elf **out)
+{
+	struct kpl_elf *ke;
+	Elf *elf;
+	int err;
+
+	err = elf_lib_init();
+	if (err)
+		return err;
+	ke = calloc(1, sizeof(*ke));
+	if (!ke)
+		return -ENOMEM;
+	ke->fd = open(path, O_RDONLY | O_CLOEXEC);
+	ke->path = strdup(path);
+	if (ke->fd < 0 || !ke->path) {
+		err = ke->fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	elf = elf_begin(ke->fd, ELF_C_READ_MMAP, NULL);
+	ke->elf = elf;
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		pr_warn("elf: %s is not an ELF file\n", path);
+		err = -KPL_E_FORMAT;
+		goto out;
+	}
+	err = elf_scan(ke, elf);
+	if (err == -KPL_E_FORMAT)
+		pr_warn("elf: %s: unreadable ELF headers\n", path);
+out:
+	if (err) {
+		kpl_elf__close(ke);
+		return err;
+	}
+	*out = ke;
+	return 0;
+}
+
+void kpl_elf__close(struct kpl_elf *ke)
+{
+	if (!ke)
+		return;
+	if (ke->elf)
+		elf_end(ke->elf);
+	if (ke->fd >= 0)
+		close(ke->fd);
+	free(ke->syms);
+	free(ke->soname);
+	free(ke->path);
+	free(ke);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static bool sym_usable(const struct kpl_elf_sym *s)
+{
+	return s->defined && s->type != STT_TLS && s->type != STT_GNU_IFUNC;
+}
+
+int kpl_elf__find(const struct kpl_elf *ke, const char *name,
+		  const char *file, const struct kpl_elf_sym **out)
+{
+	const struct kpl_elf_sym *global = NULL, *local = NULL;
+	size_t i, nr_local = 0;
+
+	for (i = 0; i < ke->nr_syms; i++) {
+		const struct kpl_elf_sym *s = &ke->syms[i];
+
+		if (!sym_usable(s) || strcmp(s->name, name))
+			continue;
+		if (s->bind == STB_LOCAL) {
+			if (file && *file &&
+			    strcmp(base_name(s->file), base_name(file)))
+				continue;
+			/* The same local seen twice (it is one symbol). */
+			if (local && local->value == s->value)
+				continue;
+			local = s;
+			nr_local++;
+		} else if (!global && (!file || !*file)) {
+			global = s;
+		}
+	}
+	if (global) {
+		*out = global;
+		return 0;
+	}
+	if (nr_local == 1) {
+		*out = local;
+		return 0;
+	}
+	return nr_local > 1 ? -ENOTUNIQ : -KPL_E_SYMBOL;
+}
+
+const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *ke,
+						const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ke->nr_syms; i++) {
+		const struct kpl_elf_sym *s = &ke->syms[i];
+
+		if (s->dynamic && sym_usable(s) && s->bind != STB_LOCAL &&
+		    !strcmp(s->name, name))
+			return s;
+	}
+	return NULL;
+}
+
+int kpl_elf__read(const struct kpl_elf *ke, uint64_t vaddr, void *buf,
+		  size_t len)
+{
+	Elf *elf = ke->elf;
+	size_t n, i;
+
+	if (elf_getphdrnum(elf, &n))
+		return -KPL_E_FORMAT;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		ssize_t r;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr < ph.p_vaddr || vaddr - ph.p_vaddr > ph.p_filesz ||
+		    len > ph.p_filesz - (vaddr - ph.p_vaddr))
+			continue;
+		r = pread(ke->fd, buf, len, ph.p_offset + (vaddr - ph.p_vaddr));
+		if (r < 0)
+			return -errno;
+		return (size_t)r == len ? 0 : -KPL_E_RANGE;
+	}
+	return -KPL_E_RANGE;
+}
+
+int kpl_elf_build_id(const char *path, uint8_t *buf, size_t len)
+{
+	Elf *elf;
+	int fd, n;
+
+	if (elf_lib_init())
+		return -KPL_E_FORMAT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	n = elf ? (int)read_build_id(elf, buf, len) : -KPL_E_FORMAT;
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return n;
+}

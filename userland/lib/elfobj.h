@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A loaded ELF shared object (the target library, or any other object a
+ * patch links against): its build-id, soname, symbols and segments, read
+ * from the file with libelf.
+ */
+#ifndef KPL_LIB_ELFOBJ_H
+#define KPL_LIB_ELFOBJ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpl/format.h"
+
+struct kpl_elf_sym {
+	const char *name;
+	const char *file;	/* STT_FILE before a local, "" otherwise */
+	uint64_t value;		/* link-time address (add the load bias) */
+	uint64_t size;
+	uint8_t type;		/* STT_* */
+	uint8_t bind;		/* STB_* */
+	bool dynamic;		/* from .dynsym (exported) */
+	bool defined;
+};
+
+struct kpl_elf {
+	char *path;
+	int fd;
+	void *elf;		/* Elf * */
+	uint16_t e_type;
+	uint8_t build_id[KPL_BUILD_ID_MAX];
+	size_t build_id_len;
+	char *soname;		/* DT_SONAME, or NULL */
+	uint64_t min_vaddr;	/* lowest PT_LOAD p_vaddr, page aligned */
+	uint64_t max_vaddr;	/* end of the highest PT_LOAD */
+	struct kpl_elf_sym *syms;
+	size_t nr_syms;
+	bool has_symtab;
+};
+
+/*
+ * kpl_elf__open() - open @path and read its headers and symbols.
+ * Return: 0 and *@out, or -errno / -KPL_E_FORMAT.
+ */
+int kpl_elf__open(const char *path, struct kpl_elf **out);
+void kpl_elf__close(struct kpl_elf *elf);
+
+/*
+ * kpl_elf__find() - find a defined symbol.
+ * @file: NULL or "" for any; else only locals after that STT_FILE (the
+ *        basename of either side is compared)
+ * Globals win over locals; among locals the name must be unique unless
+ * @file picks one.
+ * Return: 0 and *@out, -KPL_E_SYMBOL when missing, -ENOTUNIQ when
+ * several locals share the name.  Logs nothing: callers say what failed.
+ */
+int kpl_elf__find(const struct kpl_elf *elf, const char *name,
+		  const char *file, const struct kpl_elf_sym **out);
+
+/* Like kpl_elf__find() but only exported (.dynsym) definitions; no log. */
+const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *elf,
+						const char *name);
+
+/*
+ * kpl_elf__read() - copy @len bytes at link-time address @vaddr from the
+ * file's PT_LOAD segments.  Return: 0 or -KPL_E_RANGE / -errno.
+ */
+int kpl_elf__read(const struct kpl_elf *elf, uint64_t vaddr, void *buf,
+		  size_t len);
+
+/* Read only the GNU build-id of @path.  Return: its length or -errno. */
+int kpl_elf_build_id(const char *path, uint8_t *buf, size_t len);
+
+/* Format a build-id as lowercase hex into @out (2*len+1 bytes). */
+void kpl_hex(const uint8_t *bytes, size_t len, char *out);
+
+#endif

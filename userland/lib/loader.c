@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "arch.h"
+#include "internal.h"
+#include "loader.h"
+#include "patch.h"
+
+#define PAGE 4096ull
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+
+/* An undefined symbol and the indirections it needs. */
+struct kpl_load_ext {
+	uint32_t sym;
+	uint64_t addr;		/* resolved */
+	uint64_t got;		/* offset of GOT slot, or 0 */
+	uint64_t stub;		/* offset of call stub, or 0 */
+	uint64_t slot;		/* offset of the stub's slot */
+	bool need_got, need_stub;
+};
+
+static bool sec_loaded(const struct kpl_patch_section *s)
+{
+	if (!(s->flags & SHF_ALLOC))
+		return false;
+	/* Unwind tables are not needed: the activeness check stops at
+	 * the first frame inside a patch, and they would need .eh_frame_hdr
+	 * registration to be of use anyway. */
+	if (!strncmp(s->name, ".eh_frame", 9) || !strncmp(s->name, ".note", 5))
+		return false;
+	return true;
+}
+
+enum part { PART_TEXT, PART_CONST, PART_DATA, PART_NONE };
+
+static enum part sec_part(const struct kpl_patch_section *s)
+{
+	if (!sec_loaded(s))
+		return PART_NONE;
+	if (s->flags & SHF_EXECINSTR)
+		return PART_TEXT;
+	if (s->flags & SHF_WRITE)
+		return PART_DATA;
+	return PART_CONST;
+}
+
+static struct kpl_load_ext *ext_get(struct kpl_load *ld, uint32_t sym)
+{
+	struct kpl_load_ext *e;
+	size_t i;
+
+	for (i = 0; i < ld->nr_ext; i++)
+		if (ld->ext[i].sym == sym)
+			return &ld->ext[i];
+	e = realloc(ld->ext, (ld->nr_ext + 1) * sizeof(*e));
+	if (!e)
+		return NULL;
+	ld->ext = e;
+	e = &ld->ext[ld->nr_ext++];
+	memset(e, 0, sizeof(*e));
+	e->sym = sym;
+	return e;
+}
+
+/* Note which undefined symbols need GOT slots or stubs. */
+static int scan_relocs(struct kpl_load *ld, const struct kpl_patch *patch)
+{
+	size_t i;
+
+	for (i = 0; i < patch->nr_relocs; i++) {
+		const struct kpl_patch_reloc *r = &patch->relocs[i];
+		const struct kpl_patch_symbol *s = &patch->symbols[r->sym];
+		enum kpl_arch_reloc_kind kind;
+		struct kpl_load_ext *e;
+		int err;
+
+		if (sec_part(&patch->sections[r->section]) == PART_NONE)
+			continue;
+		err = kpl_arch_reloc_kind(r->type, &kind);
+		if (err) {
+			pr_warn("loader: unsupported relocation %s (%u) in %s\n",
+				kpl_arch_reloc_name(r->type), r->type,
+				patch->sections[r->section].name);
+			return err;
+		}
+		if (s->shndx != SHN_UNDEF && kind != KPL_RELOC_GOT)
+			continue;
+		e = ext_get(ld, r->sym);
+		if (!e)
+			return -ENOMEM;
+		if (kind == KPL_RELOC_GOT)
+			e->need_got = true;
+		else if (kind == KPL_RELOC_CALL)
+			e->need_stub = true;
+	}
+	return 0;
+}
+
+int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
+		     struct kpl_load **out)
+{
+	uint64_t off[3] = { 0 }, start[3], cur;
+	static const int prot[3] = { PROT_READ | PROT_EXEC, PROT_READ,
+				     PROT_READ | PROT_WRITE };
+	struct kpl_load *ld;
+	size_t i, p;
+	int err;
+
+	ld = calloc(1, sizeof(*ld));
+	if (!ld)
+		return -ENOMEM;
+	ld->sec_off = calloc(patch->nr_sections, sizeof(*ld->sec_off));
+	if (!ld->sec_off) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = scan_relocs(ld, patch);
+	if (err)
+		goto out;
+	/* First pass: offsets within each part. */
+	for (i = 0; i < patch->nr_sections; i++) {
+		const struct kpl_patch_section *s = &patch->sections[i];
+		enum part pt = sec_part(s);
+
+		ld->sec_off[i] = UINT64_MAX;
+		if (pt == PART_NONE)
+			continue;
+		off[pt] = ALIGN_UP(off[pt], s->align);
+		ld->sec_off[i] = off[pt];
+		off[pt] += s->size;
+	}
+	off[PART_TEXT] = ALIGN_UP(off[PART_TEXT], 16);
+	ld->stub_off = off[PART_TEXT];
+	off[PART_CONST] = ALIGN_UP(off[PART_CONST], 8);
+	ld->got_off = off[PART_CONST];
+	for (i = 0; i < ld->nr_ext; i++) {
+		struct kpl_load_ext *e = &ld->ext[i];
+
+		if (e->need_got) {
+			e->got = off[PART_CONST];
+			off[PART_CONST] += 8;
+		}
+		if (e->need_stub) {
+			e->stub = off[PART_TEXT];
+			off[PART_TEXT] += KPL_ARCH_STUB_MAX;
+			e->slot = off[PART_CONST];
+			off[PART_CONST] += 8;
+		}
+	}
+	/* Second pass: place the parts after the state area. */
+	ld->state_size = state_size;
+	cur = ALIGN_UP(state_size, PAGE);
+	ld->ranges[0] = (struct kpl_load_range){ 0, cur, PROT_READ };
+	ld->nr_ranges = 1;
+	for (p = 0; p < 3; p++) {
+		start[p] = cur;
+		if (!off[p])
+			continue;
+		ld->ranges[ld->nr_ranges++] = (struct kpl_load_range){
+			cur, ALIGN_UP(off[p], PAGE), prot[p]
+		};
+		cur += ALIGN_UP(off[p], PAGE);
+	}
+	for (i = 0; i < patch->nr_sections; i++) {
+		enum part pt = sec_part(&patch->sections[i]);
+
+		if (pt != PART_NONE)
+			ld->sec_off[i] += start[pt];
+	}
+	for (i = 0; i < ld->nr_ext; i++) {
+		struct kpl_load_ext *e = &ld->ext[i];
+
+		if (e->need_got)
+			e->got += start[PART_CONST];
+		if (e->need_stub) {
+			e->stub += start[PART_TEXT];
+			e->slot += start[PART_CONST];
+		}
+	}
+	ld->size = cur;
+	ld->image = calloc(1, ld->size);
+	if (!ld->image) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Fill text with int3 so stray jumps trap rather than slide. */
+	if (off[PART_TEXT])
+		memset(ld->image + start[PART_TEXT], 0xcc,
+		       ALIGN_UP(off[PART_TEXT], PAGE));
+	for (i = 0; i < patch->nr_sections; i++) {
+		const struct kpl_patch_section *s = &patch->sections[i];
+
+		if (ld->sec_off[i] != UINT64_MAX && s->data)
+			memcpy(ld->image + ld->sec_off[i], s->data, s->size);
+	}
+out:
+	if (err) {
+		kpl_load__free(ld);
+		return err;
+	}
+	*out = ld;
+	return 0;
+}
+
+uint64_t kpl_load__sym_addr(const struct kpl_load *ld,
+			    const struct kpl_patch *patch, uint32_t sym)
+{
+	const struct kpl_patch_symbol *s = &patch->symbols[sym];
+
+	if (s->shndx == SHN_ABS)
+		return s->value;
+	if (s->shndx == SHN_UNDEF || s->shndx >= patch->nr_sections ||
+	    ld->sec_off[s->shndx] == UINT64_MAX)
+		return 0;
+	return ld->base + ld->sec_off[s->shndx] + s->value;
+}
+
+static const char *file_hint(const struct kpl_patch *patch, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < patch->nr_refs; i++)
+		if (!strcmp(patch->refs[i].name, name))
+			return patch->refs[i].file;
+	return "";
+}
+
+static int resolve_ext(struct kpl_load *ld, const struct kpl_patch *patch,
+		       kpl_resolve_fn resolve, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nr_ext; i++) {
+		struct kpl_load_ext *e = &ld->ext[i];
+		const struct kpl_patch_symbol *s = &patch->symbols[e->sym];
+		size_t len;
+		int err;
+
+		if (s->shndx != SHN_UNDEF) {
+			e->addr = kpl_load__sym_addr(ld, patch, e->sym);
+		} else {
+			err = resolve(ctx, s->name, file_hint(patch, s->name),
+				      &e->addr);
+			if (err && s->bind == STB_WEAK)
+				e->addr = 0;
+			else if (err)
+				return err;
+		}
+		if (e->need_got)
+			memcpy(ld->image + e->got, &e->addr, 8);
+		if (e->need_stub) {
+			memcpy(ld->image + e->slot, &e->addr, 8);
+			err = kpl_arch_encode_stub(ld->base + e->stub,
+						   ld->base + e->slot,
+						   ld->image + e->stub, &len);
+			if (err)
+				return -KPL_E_RANGE;
+		}
+	}
+	return 0;
+}
+
+static const struct kpl_load_ext *ext_find(const struct kpl_load *ld,
+					   uint32_t sym)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nr_ext; i++)
+		if (ld->ext[i].sym == sym)
+			return &ld->ext[i];
+	return NULL;
+}
+
+static int64_t pcrel(uint64_t to, uint64_t from)
+{
+	return (int64_t)(to - from);
+}
+
+int kpl_load__link(struct kpl_load *ld, const struct kpl_patch *patch,
+		   kpl_resolve_fn resolve, void *ctx)
+{
+	size_t i;
+	int err;
+
+	err = resolve_ext(ld, patch, resolve, ctx);
+	if (err)
+		return err;
+	for (i = 0; i < patch->nr_relocs; i++) {
+		const struct kpl_patch_reloc *r = &patch->relocs[i];
+		const struct kpl_patch_symbol *s = &patch->symbols[r->sym];
+		const struct kpl_load_ext *e = ext_find(ld, r->sym);
+		enum kpl_arch_reloc_kind kind;
+		uint64_t loc_off, P, S;
+
+		if (ld->sec_off[r->section] == UINT64_MAX)
+			continue;
+		kpl_arch_reloc_kind(r->type, &kind);
+		loc_off = ld->sec_off[r->section] + r->offset;
+		P = ld->base + loc_off;
+		if (s->shndx != SHN_UNDEF && s->shndx != SHN_ABS &&
+		    (s->shndx >= patch->nr_sections ||
+		     ld->sec_off[s->shndx] == UINT64_MAX)) {
+			pr_warn("loader: relocation in %s refers to dropped "
+				"section of symbol '%s'\n",
+				patch->sections[r->section].name, s->name);
+			return -KPL_E_RELOC;
+		}
+		S = e ? e->addr : kpl_load__sym_addr(ld, patch, r->sym);
+		if (kind == KPL_RELOC_GOT) {
+			S = ld->base + e->got;
+		} else if (kind == KPL_RELOC_CALL && e && e->need_stub) {
+			int64_t d = pcrel(S + (uint64_t)r->addend, P);
+
+			if (d < INT32_MIN || d > INT32_MAX)
+				S = ld->base + e->stub;
+		}
+		err = kpl_arch_reloc_apply(r->type, ld->image + loc_off,
+					   ld->size - loc_off, P, S, r->addend);
+		if (err) {
+			pr_warn("loader: %s against '%s' at %s+0x%llx: %s\n",
+				kpl_arch_reloc_name(r->type), s->name,
+				patch->sections[r->section].name,
+				(unsigned long long)r->offset,
+				err == -ERANGE ? "target out of reach"
+					       : kpl_strerror(err));
+			return err == -ERANGE ? -KPL_E_RANGE : err;
+		}
+	}
+	return 0;
+}
+
+void kpl_load__free(struct kpl_load *ld)
+{
+	if (!ld)
+		return;
+	free(ld->image);
+	free(ld->sec_off);
+	free(ld->ext);
+	free(ld);
+}

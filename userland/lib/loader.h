@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Lays a patch's sections out in one region, builds its GOT and call
+ * stubs, and relocates it: all in a local image, so the target sees
+ * nothing until the engine copies the image in.
+ *
+ * Region layout (each part page aligned, protections final):
+ *   [state  R ] the engine's record (see state.h)
+ *   [text   RX] executable sections, then call stubs
+ *   [const  R ] read-only sections, GOT slots, stub slots
+ *   [data   RW] writable sections and .bss
+ */
+#ifndef KPL_LIB_LOADER_H
+#define KPL_LIB_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kpl_patch;
+struct kpl_patch_symbol;
+
+/* Resolve undefined symbol @name (with its file hint, "" if none). */
+typedef int (*kpl_resolve_fn)(void *ctx, const char *name, const char *file,
+			      uint64_t *addr);
+
+struct kpl_load_range {
+	uint64_t off, len;
+	int prot;
+};
+
+struct kpl_load {
+	size_t size;		/* whole region, page multiple */
+	uint64_t base;		/* target address, set by kpl_load__place */
+	uint8_t *image;		/* size bytes */
+	struct kpl_load_range ranges[4];
+	size_t nr_ranges;
+	uint64_t *sec_off;	/* per patch section; UINT64_MAX = dropped */
+	size_t state_size;
+	/* Undefined symbols needing a GOT slot or a call stub. */
+	struct kpl_load_ext *ext;
+	size_t nr_ext;
+	uint64_t text_end, stub_off, slot_off, got_off;
+};
+
+/*
+ * kpl_load__layout() - size the region for @patch, leaving @state_size
+ * bytes at its start for the engine.  Return: 0 or -errno/-KPL_E_*.
+ */
+int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
+		     struct kpl_load **out);
+
+/*
+ * kpl_load__link() - with ->base chosen, resolve every undefined symbol
+ * through @resolve and apply every relocation into ->image.
+ * Return: 0, -KPL_E_SYMBOL, -KPL_E_RANGE or -KPL_E_RELOC (logged).
+ */
+int kpl_load__link(struct kpl_load *ld, const struct kpl_patch *patch,
+		   kpl_resolve_fn resolve, void *ctx);
+
+/* Address of defined patch symbol @sym in the target after linking. */
+uint64_t kpl_load__sym_addr(const struct kpl_load *ld,
+			    const struct kpl_patch *patch, uint32_t sym);
+
+void kpl_load__free(struct kpl_load *ld);
+
+#endif

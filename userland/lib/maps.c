@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "maps.h"
+
+int kpl_maps__read(pid_t pid, struct kpl_maps **out)
+{
+	struct kpl_maps *m = NULL, *nm;
+	size_t cap = 0;
+	char path[64], line[512];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct kpl_map *mp;
+		char perms[8] = "", *nl;
+		int name_at = 0;
+
+		if (m->nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			nm = realloc(m, sizeof(*m) + cap * sizeof(m->v[0]));
+			if (!nm) {
+				err = -ENOMEM;
+				break;
+			}
+			m = nm;
+		}
+		mp = &m->v[m->nr];
+		memset(mp, 0, sizeof(*mp));
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
+			   " %*x:%*x %" SCNu64 " %n", &mp->start, &mp->end,
+			   perms, &mp->offset, &mp->inode, &name_at) < 5)
+			continue;
+		mp->prot = (perms[0] == 'r' ? PROT_READ : 0) |
+			   (perms[1] == 'w' ? PROT_WRITE : 0) |
+			   (perms[2] == 'x' ? PROT_EXEC : 0);
+		if (name_at > 0) {
+			snprintf(mp->path, sizeof(mp->path), "%s",
+				 line + name_at);
+			nl = strchr(mp->path, '\n');
+			if (nl)
+				*nl = '\0';
+		}
+		m->nr++;
+	}
+	fclose(f);
+	if (err) {
+		free(m);
+		return err;
+	}
+	*out = m;
+	return 0;
+}
+
+void kpl_maps__free(struct kpl_maps *m)
+{
+	free(m);
+}
+
+#define REACH (2ull << 30)
+#define PAGE 4096ull
+/* Stay clear of the very bottom of the address space. */
+#define LOWEST (1ull << 20)
+
+static int fits(uint64_t lo, uint64_t hi, uint64_t a, size_t len)
+{
+	/* Every byte of [a, a+len) within reach of every byte of [lo,hi). */
+	if (a >= hi)
+		return a + len - lo < REACH;
+	return hi - a < REACH;
+}
+
+int kpl_maps__gap(const struct kpl_maps *m, uint64_t lo, uint64_t hi,
+		  size_t len, uint64_t *addr)
+{
+	size_t i;
+
+	len = (len + PAGE - 1) & ~(PAGE - 1);
+	/* Above: the first gap after hi (maps are sorted by address). */
+	for (i = 0; i < m->nr; i++) {
+		uint64_t gap_lo = m->v[i].end;
+		uint64_t gap_hi = i + 1 < m->nr ? m->v[i + 1].start
+						: 0x7ffffffff000ull;
+
+		if (gap_lo < hi || gap_hi - gap_lo < len + 2 * PAGE)
+			continue;
+		/* Leave a guard page so nothing abuts the patch. */
+		if (!fits(lo, hi, gap_lo + PAGE, len))
+			break;
+		*addr = gap_lo + PAGE;
+		return 0;
+	}
+	/* Below: the last gap before lo. */
+	for (i = m->nr; i-- > 0;) {
+		uint64_t gap_hi = m->v[i].start;
+		uint64_t gap_lo = i ? m->v[i - 1].end : LOWEST;
+		uint64_t a;
+
+		if (gap_hi > lo || gap_hi < gap_lo ||
+		    gap_hi - gap_lo < len + 2 * PAGE)
+			continue;
+		a = gap_hi - PAGE - len;
+		if (a < LOWEST || !fits(lo, hi, a, len))
+			break;
+		*addr = a;
+		return 0;
+	}
+	return -ENOMEM;
+}

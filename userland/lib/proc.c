@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "internal.h"
+
+int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
+		   struct kpl_proc **out)
+{
+	struct kpl_proc *p;
+	char path[64];
+	int err;
+
+	if (pid <= 0)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->be = be ? be : &kpl_backend_ptrace;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	p->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (p->mem_fd < 0) {
+		err = -errno;
+		pr_warn("target: failed to open %s: %s\n", path,
+			kpl_strerror(err));
+		free(p);
+		return err;
+	}
+	err = p->be->open ? p->be->open(p) : 0;
+	if (err) {
+		close(p->mem_fd);
+		free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+void kpl_proc__close(struct kpl_proc *p)
+{
+	if (!p)
+		return;
+	if (p->stopped)
+		p->be->resume(p);
+	if (p->be->close)
+		p->be->close(p);
+	if (p->mem_fd >= 0)
+		close(p->mem_fd);
+	free(p->threads);
+	free(p);
+}
+
+int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len)
+{
+	ssize_t n = pread(p->mem_fd, buf, len, (off_t)addr);
+
+	if (n < 0)
+		return errno == EIO ? -EFAULT : -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
+		    size_t len)
+{
+	ssize_t n = pwrite(p->mem_fd, buf, len, (off_t)addr);
+
+	if (n < 0)
+		return errno == EIO ? -EFAULT : -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}

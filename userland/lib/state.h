@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The record each applied patch keeps at the start of its own mapping in
+ * the target ("/memfd:kpl:<id>" in /proc/PID/maps).  It is all a later
+ * `kpl status` or `kpl revert` needs, even with no daemon and no patch
+ * file: the state lives with the process.
+ *
+ * The phase field is the journal.  A transaction moves
+ *   PREPARED -> APPLYING -> APPLIED -> REVERTING -> (unmapped)
+ * and writes the phase before touching any function entry, so an
+ * invocation killed half way leaves APPLYING or REVERTING behind and the
+ * next one rolls it back or forward from the per-function bytes here.
+ */
+#ifndef KPL_LIB_STATE_H
+#define KPL_LIB_STATE_H
+
+#include <stdint.h>
+
+#include "kpl/format.h"
+
+#define KPL_STATE_MAGIC "KPLSTAT1"
+#define KPL_STATE_VERSION 1
+#define KPL_STATE_PREFIX "/memfd:kpl:"
+#define KPL_STATE_BYTES 16
+
+enum kpl_phase {
+	KPL_PHASE_PREPARED = 1,	/* mapped and filled, no entry written */
+	KPL_PHASE_APPLYING,	/* entries being written */
+	KPL_PHASE_APPLIED,	/* every entry jumps to the patch */
+	KPL_PHASE_REVERTING,	/* entries being restored */
+	KPL_PHASE_REPLACED,	/* superseded by a replace patch */
+};
+
+struct kpl_state_func {
+	uint64_t entry;		/* old function's entry */
+	uint64_t addr;		/* where the jump is written (entry + skip) */
+	uint64_t size;		/* old function's size */
+	uint64_t new_addr;	/* the new function */
+	uint32_t len;		/* bytes written at addr */
+	uint32_t reserved;
+	uint8_t orig[KPL_STATE_BYTES];	/* what was there before */
+	uint8_t jump[KPL_STATE_BYTES];	/* what this patch wrote */
+	char name[64];
+};
+
+struct kpl_state {
+	char magic[8];
+	uint32_t version;
+	uint32_t phase;		/* enum kpl_phase */
+	char id[KPL_ID_MAX + 8];
+	char description[128];
+	char soname[64];
+	char backend[16];
+	uint8_t build_id[KPL_BUILD_ID_MAX];
+	uint32_t build_id_len;
+	uint32_t patch_version;
+	uint32_t flags;
+	uint32_t nr_funcs;
+	uint64_t base, size;	/* this mapping */
+	uint64_t text_lo, text_hi;	/* the patch's code, for activeness */
+	uint64_t lib_base;
+	uint64_t applied_ns;	/* CLOCK_REALTIME */
+	uint64_t seq;		/* apply order among patches in the process */
+	struct kpl_state_func funcs[];
+};
+
+#define KPL_STATE_SIZE(n) \
+	(sizeof(struct kpl_state) + (n) * sizeof(struct kpl_state_func))
+
+#endif

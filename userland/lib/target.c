@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* Opening a process: its objects, its symbols, its patch records. */
+#include <elf.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "target.h"
+
+static void free_objs(struct kpl_target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_objs; i++)
+		kpl_elf__close(t->objs[i].elf);
+	free(t->objs);
+	t->objs = NULL;
+	t->nr_objs = 0;
+}
+
+static void free_found(struct kpl_target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_found; i++)
+		free(t->found[i].st);
+	free(t->found);
+	t->found = NULL;
+	t->nr_found = 0;
+}
+
+static struct kpl_obj *obj_for_path(struct kpl_target *t, const char *path)
+{
+	struct kpl_obj *o;
+	size_t i;
+
+	for (i = 0; i < t->nr_objs; i++)
+		if (!strcmp(t->objs[i].path, path))
+			return &t->objs[i];
+	o = realloc(t->objs, (t->nr_objs + 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	t->objs = o;
+	o = &t->objs[t->nr_objs++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->lo = UINT64_MAX;
+	return o;
+}
+
+static int scan_objs(struct kpl_target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->maps->nr; i++) {
+		const struct kpl_map *m = &t->maps->v[i];
+		struct kpl_obj *o;
+
+		if (m->path[0] != '/' || !m->inode ||
+		    !strncmp(m->path, "/memfd:", 7) ||
+		    strstr(m->path, " (deleted)"))
+			continue;
+		o = obj_for_path(t, m->path);
+		if (!o)
+			return -ENOMEM;
+		if (m->start < o->lo)
+			o->lo = m->start;
+		if (m->end > o->hi)
+			o->hi = m->end;
+		if (m->offset == 0 && !o->map_start) {
+			o->map_start = m->start;
+			o->map_end = m->end;
+		}
+	}
+	return 0;
+}
+
+static int read_record(struct kpl_target *t, const struct kpl_map *m)
+{
+	struct kpl_state hdr, *st;
+	struct kpl_found *f;
+	size_t len;
+
+	if (kpl_proc__read(t->proc, m->start, &hdr, sizeof(hdr)) ||
+	    memcmp(hdr.magic, KPL_STATE_MAGIC, 8) ||
+	    hdr.version != KPL_STATE_VERSION || hdr.nr_funcs > 4096) {
+		pr_warn("target: pid %d: unreadable patch record at 0x%llx\n",
+			t->pid, (unsigned long long)m->start);
+		return 0;
+	}
+	len = KPL_STATE_SIZE(hdr.nr_funcs);
+	st = malloc(len);
+	if (!st)
+		return -ENOMEM;
+	if (kpl_proc__read(t->proc, m->start, st, len)) {
+		free(st);
+		return 0;
+	}
+	st->id[sizeof(st->id) - 1] = '\0';
+	st->description[sizeof(st->description) - 1] = '\0';
+	st->soname[sizeof(st->soname) - 1] = '\0';
+	st->backend[sizeof(st->backend) - 1] = '\0';
+	f = realloc(t->found, (t->nr_found + 1) * sizeof(*f));
+	if (!f) {
+		free(st);
+		return -ENOMEM;
+	}
+	t->found = f;
+	f = &t->found[t->nr_found++];
+	f->base = st->base;
+	f->size = st->size;
+	f->st = st;
+	return 0;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct kpl_found *x = a, *y = b;
+
+	return x->st->seq < y->st->seq ? -1 : x->st->seq > y->st->seq;
+}
+
+int kpl_target__refresh(struct kpl_target *t)
+{
+	size_t i, plen = strlen(KPL_STATE_PREFIX);
+	int err;
+
+	kpl_maps__free(t->maps);
+	t->maps = NULL;
+	free_objs(t);
+	free_found(t);
+	err = kpl_maps__read(t->pid, &t->maps);
+	if (err)
+		return err;
+	err = scan_objs(t);
+	for (i = 0; !err && i < t->maps->nr; i++) {
+		const struct kpl_map *m = &t->maps->v[i];
+
+		/* Only the first mapping of each patch region holds state. */
+		if (strncmp(m->path, KPL_STATE_PREFIX, plen) || m->offset)
+			continue;
+		err = read_record(t, m);
+	}
+	if (t->nr_found > 1)
+		qsort(t->found, t->nr_found, sizeof(*t->found), cmp_seq);
+	return err;
+}
+
+KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
+			     struct kpl_target **out)
+{
+	struct kpl_target *t;
+	int err;
+
+	(void)opts;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	err = kpl_proc__open(pid, NULL, &t->proc);
+	if (!err)
+		err = kpl_target__refresh(t);
+	if (err) {
+		kpl_target__close(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+KPL_API void kpl_target__close(struct kpl_target *t)
+{
+	if (!t)
+		return;
+	kpl_proc__close(t->proc);
+	kpl_maps__free(t->maps);
+	free_objs(t);
+	free_found(t);
+	free(t);
+}
+
+KPL_API pid_t kpl_target__pid(const struct kpl_target *t)
+{
+	return t->pid;
+}
+
+KPL_API const char *kpl_target__backend(const struct kpl_target *t)
+{
+	return t->proc->be->name;
+}
+
+struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o)
+{
+	char path[96];
+
+	if (o->elf || o->elf_failed)
+		return o->elf;
+	/* map_files names the very inode mapped, even if the path was
+	 * replaced on disk since. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", t->pid,
+		 (unsigned long long)o->map_start,
+		 (unsigned long long)o->map_end);
+	if (!o->map_start || kpl_elf__open(path, &o->elf)) {
+		if (kpl_elf__open(o->path, &o->elf)) {
+			o->elf_failed = true;
+			return NULL;
+		}
+	}
+	o->bias = o->map_start - o->elf->min_vaddr;
+	if (o->elf->e_type == ET_EXEC)
+		o->bias = 0;
+	return o->elf;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+struct kpl_obj *kpl_target__find_lib(struct kpl_target *t, const char *soname)
+{
+	size_t i;
+
+	/* Match on the file name first: it avoids opening every object. */
+	for (i = 0; i < t->nr_objs; i++) {
+		struct kpl_obj *o = &t->objs[i];
+
+		if (strcmp(base_name(o->path), soname))
+			continue;
+		if (kpl_obj__elf(t, o))
+			return o;
+	}
+	for (i = 0; i < t->nr_objs; i++) {
+		struct kpl_obj *o = &t->objs[i];
+		struct kpl_elf *e = kpl_obj__elf(t, o);
+
+		if (e && e->soname && !strcmp(e->soname, soname))
+			return o;
+	}
+	return NULL;
+}
+
+int kpl_target__resolve(void *ctx, const char *name, const char *file,
+			uint64_t *addr)
+{
+	struct kpl_resolve_ctx *rc = ctx;
+	struct kpl_target *t = rc->t;
+	const struct kpl_elf_sym *s;
+	size_t i;
+	int err;
+
+	err = kpl_elf__find(rc->lib->elf, name, file, &s);
+	if (!err) {
+		*addr = rc->lib->bias + s->value;
+		return 0;
+	}
+	if (err == -ENOTUNIQ) {
+		pr_warn("resolve: symbol '%s' is ambiguous in %s: several "
+			"local symbols share the name and the patch names no "
+			"file\n", name, rc->lib->path);
+		return -KPL_E_SYMBOL;
+	}
+	if (file && *file) {
+		pr_warn("resolve: symbol '%s' of file %s not found in %s\n",
+			name, file, rc->lib->path);
+		return -KPL_E_SYMBOL;
+	}
+	for (i = 0; i < t->nr_objs; i++) {
+		struct kpl_obj *o = &t->objs[i];
+		struct kpl_elf *e;
+
+		if (o == rc->lib)
+			continue;
+		e = kpl_obj__elf(t, o);
+		if (!e)
+			continue;
+		s = kpl_elf__find_dynamic(e, name);
+		if (s) {
+			*addr = o->bias + s->value;
+			return 0;
+		}
+	}
+	pr_warn("resolve: symbol '%s' not found in %s or any object loaded "
+		"in pid %d\n", name, rc->lib->path, t->pid);
+	return -KPL_E_SYMBOL;
+}
+
+int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
+			 enum kpl_phase phase)
+{
+	uint32_t v = phase;
+	int err;
+
+	err = kpl_proc__write(t->proc, f->base + offsetof(struct kpl_state,
+							  phase),
+			      &v, sizeof(v));
+	if (!err)
+		f->st->phase = phase;
+	return err;
+}
+
+const char *kpl_phase_name(uint32_t phase)
+{
+	switch (phase) {
+	case KPL_PHASE_PREPARED:
+		return "prepared";
+	case KPL_PHASE_APPLYING:
+		return "applying";
+	case KPL_PHASE_APPLIED:
+		return "applied";
+	case KPL_PHASE_REVERTING:
+		return "reverting";
+	case KPL_PHASE_REPLACED:
+		return "replaced";
+	}
+	return "unknown";
+}
+
+KPL_API int kpl_target__status(struct kpl_target *t,
+			       struct kpl_applied **list, size_t *nr)
+{
+	struct kpl_applied *v;
+	size_t i;
+	int err;
+
+	err = kpl_target__refresh(t);
+	if (err)
+		return err;
+	v = calloc(t->nr_found ? t->nr_found : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < t->nr_found; i++) {
+		const struct kpl_state *st = t->found[i].st;
+
+		snprintf(v[i].id, sizeof(v[i].id), "%.*s", KPL_ID_MAX, st->id);
+		snprintf(v[i].description, sizeof(v[i].description), "%s",
+			 st->description);
+		snprintf(v[i].soname, sizeof(v[i].soname), "%s", st->soname);
+		snprintf(v[i].backend, sizeof(v[i].backend), "%s",
+			 st->backend);
+		kpl_hex(st->build_id,
+			st->build_id_len < KPL_BUILD_ID_MAX ? st->build_id_len
+							    : KPL_BUILD_ID_MAX,
+			v[i].build_id);
+		v[i].phase = kpl_phase_name(st->phase);
+		v[i].version = st->patch_version;
+		v[i].flags = st->flags;
+		v[i].nr_funcs = st->nr_funcs;
+		v[i].base = st->base;
+		v[i].size = st->size;
+		v[i].applied_ns = st->applied_ns;
+	}
+	*list = v;
+	*nr = t->nr_found;
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+#ifndef KPL_LIB_TARGET_H
+#define KPL_LIB_TARGET_H
+
+#include "backend.h"
+#include "elfobj.h"
+#include "kpl/target.h"
+#include "maps.h"
+#include "state.h"
+
+/* A file-backed object mapped in the target. */
+struct kpl_obj {
+	char path[256];
+	uint64_t lo, hi;	/* span of its mappings */
+	uint64_t bias;		/* load address - link address */
+	uint64_t map_start, map_end;	/* its offset-0 mapping */
+	struct kpl_elf *elf;	/* opened on demand */
+	bool elf_failed;
+};
+
+/* A patch mapping found in the target, with its record. */
+struct kpl_found {
+	uint64_t base, size;
+	struct kpl_state *st;	/* malloc'ed copy */
+};
+
+struct kpl_target {
+	pid_t pid;
+	struct kpl_proc *proc;
+	struct kpl_maps *maps;
+	struct kpl_obj *objs;
+	size_t nr_objs;
+	struct kpl_found *found;
+	size_t nr_found;
+};
+
+/* Re-read maps, objects and patch records. */
+int kpl_target__refresh(struct kpl_target *t);
+/* The ELF of @o (opened through /proc/PID/map_files), or NULL. */
+struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o);
+/* Find the loaded object whose soname is @soname. */
+struct kpl_obj *kpl_target__find_lib(struct kpl_target *t, const char *soname);
+/* Resolve an undefined patch symbol; ctx is a struct kpl_resolve_ctx. */
+struct kpl_resolve_ctx {
+	struct kpl_target *t;
+	struct kpl_obj *lib;
+};
+int kpl_target__resolve(void *ctx, const char *name, const char *file,
+			uint64_t *addr);
+/* Write the phase field of a record in the target and in @f. */
+int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
+			 enum kpl_phase phase);
+const char *kpl_phase_name(uint32_t phase);
+
+#endif

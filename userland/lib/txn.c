@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "txn.h"
+
+#define DEFAULT_TIMEOUT_MS 3000
+#define STOP_TIMEOUT_MS 1000
+
+uint64_t kpl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *grow(void *v, size_t nr, size_t size)
+{
+	return realloc(v, (nr + 1) * size);
+}
+
+int kpl_txn__add_write(struct kpl_txn *x, uint64_t addr, uint32_t len,
+		       const uint8_t *expect, const uint8_t *bytes,
+		       const char *name)
+{
+	struct kpl_write *w = grow(x->w, x->nr_w, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	x->w = w;
+	w = &x->w[x->nr_w++];
+	memset(w, 0, sizeof(*w));
+	w->addr = addr;
+	w->len = len;
+	memcpy(w->expect, expect, len);
+	memcpy(w->bytes, bytes, len);
+	w->name = name;
+	return 0;
+}
+
+int kpl_txn__add_busy(struct kpl_txn *x, uint64_t lo, uint64_t hi,
+		      const char *name)
+{
+	struct kpl_range *r = grow(x->busy, x->nr_busy, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	x->busy = r;
+	x->busy[x->nr_busy++] = (struct kpl_range){ lo, hi, name };
+	return 0;
+}
+
+int kpl_txn__add_mark(struct kpl_txn *x, struct kpl_found *f,
+		      enum kpl_phase before, enum kpl_phase after)
+{
+	struct kpl_mark *m = grow(x->marks, x->nr_marks, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	x->marks = m;
+	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after };
+	return 0;
+}
+
+void kpl_txn__free(struct kpl_txn *x)
+{
+	free(x->w);
+	free(x->busy);
+	free(x->marks);
+	memset(x, 0, sizeof(*x));
+}
+
+/* No thread may sit strictly inside bytes about to change. */
+static int torn_check(struct kpl_target *t, struct kpl_txn *x)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->proc->nr_threads; i++) {
+		uint64_t ip = t->proc->threads[i].ip;
+
+		for (j = 0; j < x->nr_w; j++) {
+			if (ip > x->w[j].addr && ip < x->w[j].addr + x->w[j].len) {
+				pr_info("txn: thread %d is inside the bytes of "
+					"%s\n", t->proc->threads[i].tid,
+					x->w[j].name);
+				return -KPL_E_BUSY;
+			}
+		}
+	}
+	return 0;
+}
+
+static int verify(struct kpl_target *t, struct kpl_txn *x)
+{
+	uint8_t cur[KPL_STATE_BYTES];
+	size_t i;
+	int err;
+
+	for (i = 0; i < x->nr_w; i++) {
+		err = kpl_proc__read(t->proc, x->w[i].addr, cur, x->w[i].len);
+		if (err)
+			return err;
+		if (memcmp(cur, x->w[i].expect, x->w[i].len)) {
+			pr_warn("txn: bytes at %s (0x%llx) changed since they "
+				"were checked; nothing written\n", x->w[i].name,
+				(unsigned long long)x->w[i].addr);
+			return -KPL_E_MISMATCH;
+		}
+	}
+	return 0;
+}
+
+static int set_marks(struct kpl_target *t, struct kpl_txn *x, bool after)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < x->nr_marks; i++) {
+		enum kpl_phase ph = after ? x->marks[i].after
+					  : x->marks[i].before;
+
+		err = kpl_found__set_phase(t, x->marks[i].f, ph);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The stop itself: everything here happens with every thread parked. */
+static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
+			  struct kpl_unwind *uw, bool force)
+{
+	const struct kpl_range *hit = NULL;
+	size_t i, done;
+	int err, tid = 0;
+
+	err = torn_check(t, x);
+	if (err)
+		return err;
+	if (!force && uw && x->nr_busy) {
+		err = kpl_unwind__busy(uw, x->busy, x->nr_busy, &hit, &tid);
+		if (err) {
+			pr_info("txn: thread %d is busy in %s\n", tid,
+				hit ? hit->name : "(stack not unwindable)");
+			return err;
+		}
+	}
+	err = verify(t, x);
+	if (err)
+		return err;
+	err = set_marks(t, x, false);
+	if (err)
+		return err;
+	for (done = 0; done < x->nr_w; done++) {
+		err = kpl_proc__write(t->proc, x->w[done].addr,
+				      x->w[done].bytes, x->w[done].len);
+		if (err)
+			break;
+	}
+	if (err) {
+		/* Put back what was written; the record goes back too. */
+		for (i = 0; i < done; i++)
+			kpl_proc__write(t->proc, x->w[i].addr, x->w[i].expect,
+					x->w[i].len);
+		for (i = 0; i < x->nr_marks; i++)
+			kpl_found__set_phase(t, x->marks[i].f,
+					     KPL_PHASE_PREPARED);
+		pr_warn("txn: write to pid %d failed: %s; rolled back\n",
+			t->pid, kpl_strerror(err));
+		return err;
+	}
+	return set_marks(t, x, true);
+}
+
+int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
+		    const struct kpl_apply_opts *opts, struct kpl_stats *st)
+{
+	int timeout = opts && opts->timeout_ms > 0 ? opts->timeout_ms
+						   : DEFAULT_TIMEOUT_MS;
+	uint64_t deadline = kpl_now_ns() + (uint64_t)timeout * 1000000ull;
+	bool force = opts && opts->force;
+	struct kpl_unwind *uw = NULL;
+	unsigned int backoff_us = 500;
+	int err;
+
+	if (!force && x->nr_busy) {
+		err = kpl_unwind__new(t->proc, &uw);
+		if (err)
+			return err;
+	}
+	for (;;) {
+		uint64_t t0, pause;
+
+		st->attempts++;
+		t0 = kpl_now_ns();
+		err = t->proc->be->stop(t->proc, STOP_TIMEOUT_MS);
+		if (err)
+			break;
+		st->threads = (unsigned int)t->proc->nr_threads;
+		err = commit_stopped(t, x, uw, force);
+		t->proc->be->resume(t->proc);
+		pause = kpl_now_ns() - t0;
+		if (pause > st->pause_ns)
+			st->pause_ns = pause;
+		if (err != -KPL_E_BUSY || kpl_now_ns() > deadline)
+			break;
+		/* Back off like livepatch's transition: let the threads
+		 * leave the functions, then try again. */
+		struct timespec ts = { 0, (long)backoff_us * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (backoff_us < 64000)
+			backoff_us *= 2;
+	}
+	kpl_unwind__free(uw);
+	return err;
+}

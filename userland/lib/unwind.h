@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The activeness check: unwind every stopped thread's stack with libdw
+ * (a memory reader over the backend, so it works with ptrace and kmod)
+ * and report whether any frame is inside a given set of address ranges.
+ */
+#ifndef KPL_LIB_UNWIND_H
+#define KPL_LIB_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kpl_proc;
+struct kpl_unwind;
+
+struct kpl_range {
+	uint64_t lo, hi;	/* [lo, hi) */
+	const char *name;
+};
+
+/* Report the process's modules (done before the stop: it is slow). */
+int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out);
+void kpl_unwind__free(struct kpl_unwind *u);
+
+/*
+ * kpl_unwind__busy() - with @p stopped, unwind each thread.
+ * Return: 0 when no frame is in @ranges, -KPL_E_BUSY (and *@hit names
+ * the range, *@tid the thread) when one is; an unwind that fails before
+ * the stack's end counts as busy, since what it could not see may be.
+ */
+int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
+		     size_t nr, const struct kpl_range **hit, int *tid);
+
+#endif
