@@ -148,6 +148,7 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 		free(code);
 		return -KPL_E_MISMATCH;
 	}
+	memcpy(sf->prev, cur, sf->len);
 	/* A replace patch restores the file's bytes on revert. */
 	memcpy(sf->orig, (patch->flags & KPL_PATCH_F_REPLACE) ?
 		code + pro.skip : cur, sf->len);
@@ -323,10 +324,11 @@ static int apply(struct kpl_target *t, const struct kpl_patch *patch,
 	struct kpl_txn x = { 0 };
 	struct plan pl = { 0 };
 	struct kpl_found self = { 0 };
+	unsigned int repaired;
 	size_t i;
 	int err;
 
-	err = kpl_target__refresh(t);
+	err = kpl_target__repair(t, &repaired);
 	if (!err)
 		err = check_target(t, patch, &pl.lib);
 	if (!err)
@@ -427,12 +429,13 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	uint64_t t0 = kpl_now_ns();
 	struct kpl_txn x = { 0 };
 	struct kpl_found *f;
+	unsigned int repaired;
 	size_t i;
 	int err;
 
 	if (!opts)
 		opts = &default_opts;
-	err = kpl_target__refresh(t);
+	err = kpl_target__repair(t, &repaired);
 	if (err)
 		return err;
 	f = find_record(t, id);

@@ -38,8 +38,9 @@ struct kpl_state_func {
 	uint64_t new_addr;	/* the new function */
 	uint32_t len;		/* bytes written at addr */
 	uint32_t reserved;
-	uint8_t orig[KPL_STATE_BYTES];	/* what was there before */
+	uint8_t orig[KPL_STATE_BYTES];	/* what revert puts back */
 	uint8_t jump[KPL_STATE_BYTES];	/* what this patch wrote */
+	uint8_t prev[KPL_STATE_BYTES];	/* what apply found (rollback) */
 	char name[64];
 };
 

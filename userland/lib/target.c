@@ -326,10 +326,12 @@ KPL_API int kpl_target__status(struct kpl_target *t,
 			       struct kpl_applied **list, size_t *nr)
 {
 	struct kpl_applied *v;
+	unsigned int repaired;
 	size_t i;
 	int err;
 
-	err = kpl_target__refresh(t);
+	/* Status is where an interrupted transaction is noticed. */
+	err = kpl_target__repair(t, &repaired);
 	if (err)
 		return err;
 	v = calloc(t->nr_found ? t->nr_found : 1, sizeof(*v));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -130,6 +131,18 @@ static int set_marks(struct kpl_target *t, struct kpl_txn *x, bool after)
 	return 0;
 }
 
+/*
+ * Fault injection for the journal tests: KPL_FAULT_KILL_AFTER=N makes the
+ * calling process SIGKILL itself after writing N entries, exactly as an
+ * admin's `kill -9` mid-apply would.  Unset, it costs one getenv.
+ */
+static long fault_kill_after(void)
+{
+	const char *s = getenv("KPL_FAULT_KILL_AFTER");
+
+	return s && *s ? strtol(s, NULL, 10) : -1;
+}
+
 /* The stop itself: everything here happens with every thread parked. */
 static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			  struct kpl_unwind *uw, bool force)
@@ -137,6 +150,7 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 	const struct kpl_range *hit = NULL;
 	size_t i, done;
 	int err, tid = 0;
+	long kill_after;
 
 	err = torn_check(t, x);
 	if (err)
@@ -155,7 +169,10 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 	err = set_marks(t, x, false);
 	if (err)
 		return err;
+	kill_after = fault_kill_after();
 	for (done = 0; done < x->nr_w; done++) {
+		if ((long)done == kill_after)
+			raise(SIGKILL);
 		err = kpl_proc__write(t->proc, x->w[done].addr,
 				      x->w[done].bytes, x->w[done].len);
 		if (err)

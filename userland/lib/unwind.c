@@ -201,17 +201,16 @@ int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 			*tid = u->p->threads[i].tid;
 			return -KPL_E_BUSY;
 		}
-		if (r != 0 && !w.frames) {
-			pr_warn("unwind: thread %d: %s\n",
-				u->p->threads[i].tid, dwfl_errmsg(-1));
+		if (r != 0) {
+			/* What the unwinder could not see may hold a
+			 * patched function: busy, and retried later. */
+			pr_info("unwind: thread %d: stack unreadable after %u "
+				"frames: %s\n", u->p->threads[i].tid,
+				w.frames, dwfl_errmsg(-1));
 			*hit = NULL;
 			*tid = u->p->threads[i].tid;
 			return -KPL_E_BUSY;
 		}
-		if (r != 0)
-			pr_debug("unwind: thread %d stopped after %u frames: "
-				 "%s\n", u->p->threads[i].tid, w.frames,
-				 dwfl_errmsg(-1));
 	}
 	return 0;
 }

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Repair: finish or roll back a transaction that an invocation killed
+ * half way left behind.  The record's phase says which:
+ *   PREPARED   nothing was written: unmap
+ *   APPLYING   roll back: entries holding our jump get `prev` again
+ *   REVERTING  roll forward: entries holding our jump get `orig`
+ *   REPLACED   already superseded: unmap
+ * then every APPLIED record's jumps are re-asserted where an interrupted
+ * replace had already put the library's bytes back.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "txn.h"
+
+static int repair_one(struct kpl_target *t, struct kpl_found *f)
+{
+	struct kpl_apply_opts opts = { .sz = sizeof(opts) };
+	struct kpl_stats st = { 0 };
+	struct kpl_txn x = { 0 };
+	bool forward = f->st->phase == KPL_PHASE_REVERTING;
+	size_t i;
+	int err = 0;
+
+	if (f->st->phase == KPL_PHASE_APPLYING || forward) {
+		err = kpl_txn__add_busy(&x, f->st->text_lo, f->st->text_hi,
+					f->st->id);
+		for (i = 0; !err && i < f->st->nr_funcs; i++) {
+			struct kpl_state_func *sf = &f->st->funcs[i];
+			uint8_t cur[KPL_STATE_BYTES];
+
+			if (sf->len > KPL_STATE_BYTES)
+				return -KPL_E_STATE;
+			err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
+			if (err || memcmp(cur, sf->jump, sf->len))
+				continue;
+			err = kpl_txn__add_write(&x, sf->addr, sf->len,
+						 sf->jump,
+						 forward ? sf->orig : sf->prev,
+						 sf->name);
+		}
+		if (!err && x.nr_w)
+			err = kpl_txn__commit(t, &x, &opts, &st);
+		kpl_txn__free(&x);
+		if (err)
+			return err;
+	}
+	pr_warn("repair: pid %d: patch %s was left %s by an interrupted "
+		"kpl; %s\n", t->pid, f->st->id, kpl_phase_name(f->st->phase),
+		forward ? "revert finished" : "rolled back");
+	return t->proc->be->unmap(t->proc, f->base, f->size);
+}
+
+/* Put back the top APPLIED jump where an entry holds the bottom bytes. */
+static int reassert(struct kpl_target *t)
+{
+	struct kpl_apply_opts opts = { .sz = sizeof(opts), .force = true };
+	struct kpl_stats st = { 0 };
+	struct kpl_txn x = { 0 };
+	size_t i, j, k, l;
+	int err = 0;
+
+	for (i = 0; !err && i < t->nr_found; i++) {
+		struct kpl_state *lo = t->found[i].st;
+
+		if (lo->phase != KPL_PHASE_APPLIED)
+			continue;
+		for (j = 0; !err && j < lo->nr_funcs; j++) {
+			struct kpl_state_func *bottom = &lo->funcs[j], *top;
+			uint8_t cur[KPL_STATE_BYTES];
+
+			top = bottom;
+			for (k = i + 1; k < t->nr_found; k++) {
+				struct kpl_state *hi = t->found[k].st;
+
+				if (hi->phase != KPL_PHASE_APPLIED)
+					continue;
+				for (l = 0; l < hi->nr_funcs; l++)
+					if (hi->funcs[l].addr == bottom->addr)
+						top = &hi->funcs[l];
+			}
+			if (bottom->len > KPL_STATE_BYTES ||
+			    kpl_proc__read(t->proc, bottom->addr, cur,
+					   bottom->len) ||
+			    memcmp(cur, bottom->prev, bottom->len))
+				continue;
+			err = kpl_txn__add_write(&x, bottom->addr, bottom->len,
+						 bottom->prev, top->jump,
+						 top->name);
+		}
+	}
+	if (!err && x.nr_w)
+		err = kpl_txn__commit(t, &x, &opts, &st);
+	kpl_txn__free(&x);
+	return err;
+}
+
+int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
+{
+	bool any = false;
+	size_t i;
+	int err;
+
+	*nr = 0;
+	err = kpl_target__refresh(t);
+	for (i = 0; !err && i < t->nr_found; i++) {
+		if (t->found[i].st->phase == KPL_PHASE_APPLIED)
+			continue;
+		err = repair_one(t, &t->found[i]);
+		if (!err)
+			(*nr)++;
+		any = true;
+	}
+	if (!err && any) {
+		err = kpl_target__refresh(t);
+		if (!err)
+			err = reassert(t);
+		if (!err)
+			err = kpl_target__refresh(t);
+	}
+	return err;
+}
