@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+# Engine integration tests: real processes, real patches, the real CLI.
+# The fixtures (libspin, kpl-spin, the .kpl files) also serve the
+# benchmarks.
+
+IT_DIR := $(BUILD)/it
+IT_FIX := tests/integration/fixtures
+# Debian's default hardening, as the libraries we patch are built.
+IT_LIBFLAGS := -O2 -g -fPIC -fstack-protector-strong -fcf-protection \
+	-D_FORTIFY_SOURCE=2 -Wall -Wextra $(WERROR)
+IT_FIXFLAGS := -O2 -fPIC -fcf-protection -ffunction-sections \
+	-fdata-sections -fno-asynchronous-unwind-tables -Wall -Wextra $(WERROR)
+
+$(IT_DIR)/libspin.so.1: $(IT_FIX)/libspin.c $(IT_FIX)/libspin_other.c
+	@mkdir -p $(@D)
+	$(CC) $(IT_LIBFLAGS) -shared -Wl,--build-id -Wl,-soname,libspin.so.1 \
+		-o $@ $^
+
+# The same library built differently: another build-id.
+$(IT_DIR)/other/libspin.so.1: $(IT_FIX)/libspin.c $(IT_FIX)/libspin_other.c
+	@mkdir -p $(@D)
+	$(CC) $(IT_LIBFLAGS) -O1 -shared -Wl,--build-id \
+		-Wl,-soname,libspin.so.1 -o $@ $^
+
+$(IT_DIR)/kpl-spin: $(IT_FIX)/spin.c $(IT_DIR)/libspin.so.1
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
+		-Wl,-rpath,'$$ORIGIN' -lpthread
+
+$(IT_DIR)/%.o: $(IT_FIX)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
+
+KPLBUILD := $(BUILD)/release/kpl-build
+
+define it_patch
+$(IT_DIR)/$(1).kpl: $(IT_DIR)/$(2).o $(IT_FIX)/$(3).manifest $(4) $(KPLBUILD)
+	$(KPLBUILD) pack --lib $(4) --manifest $(IT_FIX)/$(3).manifest \
+		-o $$@ $(IT_DIR)/$(2).o
+endef
+$(eval $(call it_patch,spin10,spin_fix,spin10,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin1,spin_fix,spin1,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_fix2,spin_fix2,spin_fix2,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_replace,spin_fix2,spin_replace,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_hold,spin_hold_fix,spin_hold,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
+
+IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
+	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
+	spin_wrongbuild.kpl)
+
+.PHONY: it-fixtures check-integration
+it-fixtures: $(IT_DIR)/kpl-spin $(IT_PATCHES) $(BUILD)/asan/kpl
+
+check-integration: it-fixtures
+	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) \
+		sh tests/integration/run.sh tests/integration/test_*.sh
+
+CHECK_TARGETS += check-integration

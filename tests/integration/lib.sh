@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for integration tests: start targets, read their reports,
+# assert.  Sourced by tests/integration/test_*.sh.
+# Needs: KPL (the kpl binary), IT_DIR (fixtures), run as root.
+
+: "${KPL:?}" "${IT_DIR:?}"
+T=$(mktemp -d /tmp/kpl-it.XXXXXX)
+n=0
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else notok "$d"; fi
+}
+
+# start_spin NAME [args]: start kpl-spin, set $SPIN_PID, output in $T/NAME
+start_spin() {
+	name=$1
+	shift
+	"$IT_DIR/kpl-spin" "$@" >"$T/$name.out" 2>&1 &
+	SPIN_PID=$!
+	PIDS="$PIDS $SPIN_PID"
+	i=0
+	while ! grep -q '^ready' "$T/$name.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "# kpl-spin did not start"; return 1; }
+		sleep 0.05
+	done
+}
+
+# report NAME PID: ask kpl-spin for a report line, print it
+report() {
+	before=$(grep -c '^gap_ns' "$T/$1.out")
+	kill -USR1 "$2" || return 1
+	i=0
+	while [ "$(grep -c '^gap_ns' "$T/$1.out")" -le "$before" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && { echo "# no report from $2"; return 1; }
+		sleep 0.02
+	done
+	grep '^gap_ns' "$T/$1.out" | tail -1
+}
+
+# field LINE KEY: value of KEY=V in LINE
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# maps PID: the process's mappings, addresses and names only
+maps() { awk '{print $1, $2, $6}' "/proc/$1/maps"; }
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# expect_rc WANT DESCRIPTION COMMAND...: command exits with WANT
+expect_rc() {
+	want=$1
+	d=$2
+	shift 2
+	"$@" >"$T/cmd.out" 2>"$T/cmd.err"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok "$d (exit $rc)"
+	else
+		notok "$d: exit $rc, wanted $want"
+		sed 's/^/#   /' "$T/cmd.out" "$T/cmd.err"
+	fi
+}
