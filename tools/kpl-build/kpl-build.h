@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpl-build: builds .kpl patch files.  One file per command (pack.c, ...),
+ * listed in main.c's command table.  Commands print their own errors
+ * through kb_err() and return 0, 1 (failed) or 2 (bad usage), which
+ * main() returns as the exit status; nothing else exits.
+ */
+#ifndef KPL_BUILD_H
+#define KPL_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpl/format.h"
+
+/* Print "kpl-build: <message>\n" to stderr. */
+__attribute__((format(printf, 1, 2)))
+void kb_err(const char *fmt, ...);
+
+/* Commands: argv[0] is the command name. */
+int cmd_pack(int argc, char **argv);
+
+/* manifest.c: the text file that says what a patch replaces. */
+struct kb_func {
+	char *old_name;
+	char *new_name;		/* == old_name when the line names one symbol */
+	char *file;		/* file=, or NULL */
+	unsigned int line;
+};
+
+struct kb_ref {
+	char *name;
+	char *file;
+	unsigned int line;
+};
+
+struct kb_manifest {
+	char *path;
+	char *id;
+	char *description;	/* "" when absent */
+	uint32_t version;
+	uint32_t flags;		/* KPL_PATCH_F_* */
+	struct kb_func *funcs;
+	size_t nr_funcs;
+	struct kb_ref *refs;
+	size_t nr_refs;
+};
+
+/*
+ * kb_manifest__read() - parse the manifest at @path.
+ * Return: 0 and *@out (free with kb_manifest__free()), or 1 after
+ * printing what is wrong and where.
+ */
+int kb_manifest__read(const char *path, struct kb_manifest **out);
+void kb_manifest__free(struct kb_manifest *m);
+
+/* object.c: the relocatable object holding the new code. */
+struct kb_object;
+
+/* Open @path and check it is an x86-64 ELF64 ET_REL without .kpl.*. */
+int kb_object__open(const char *path, struct kb_object **out);
+void kb_object__close(struct kb_object *obj);
+/* 0 if @name is a defined STT_FUNC in an executable section, else 1. */
+int kb_object__check_func(const struct kb_object *obj, const char *name);
+/* 0 if @name is an undefined symbol of the object, else 1. */
+int kb_object__check_undef(const struct kb_object *obj, const char *name);
+
+/* A string table being built: offset 0 is "". */
+struct kb_strtab {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Offset of @s in @t, adding it if new; UINT32_MAX when out of memory. */
+uint32_t kb_strtab__add(struct kb_strtab *t, const char *s);
+void kb_strtab__free(struct kb_strtab *t);
+
+/* A section to add to the output: name, bytes. */
+struct kb_section {
+	const char *name;
+	const void *data;
+	size_t size;
+};
+
+/*
+ * kb_emit() - write @out: a copy of @object plus @secs (non-ALLOC
+ * PROGBITS), through a temporary file that is checked with libkpl's
+ * parser and then renamed.  Leaves nothing behind on failure.
+ * Return: 0 or 1 (error printed).
+ */
+int kb_emit(const char *object, const char *out,
+	    const struct kb_section *secs, size_t nr_secs);
+
+#endif

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpl-build: the command table.  Later commands (build, keygen, sign) add
+ * one file and one line here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kpl-build.h"
+
+struct kb_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct kb_cmd kb_cmds[] = {
+	{ "pack", cmd_pack, "turn an object and a manifest into a .kpl patch" },
+};
+
+void kb_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kpl-build: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: kpl-build <command> [<args>]\n\ncommands:\n", f);
+	for (i = 0; i < sizeof(kb_cmds) / sizeof(kb_cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", kb_cmds[i].name, kb_cmds[i].summary);
+	fputs("\n'kpl-build <command> --help' describes one command.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(kb_cmds) / sizeof(kb_cmds[0]); i++)
+		if (!strcmp(argv[1], kb_cmds[i].name))
+			return kb_cmds[i].fn(argc - 1, argv + 1);
+	kb_err("unknown command '%s' (see kpl-build --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpl-build pack: an object with the new functions + a manifest + the
+ * original library -> a .kpl patch.  Old symbols are looked up with the
+ * loader's own lookup (kpl_elf__find()), so pack accepts exactly the
+ * names apply will find, and records the STT_FILE of every local.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfobj.h"
+#include "kpl-build.h"
+#include "kpl/errors.h"
+
+static const char pack_usage[] =
+	"usage: kpl-build pack --lib LIB.so --manifest MANIFEST -o OUT.kpl OBJECT.o\n"
+	"\n"
+	"Add the .kpl.* sections to OBJECT (the new functions, compiled with\n"
+	"-c -fPIC -ffunction-sections) and write the patch to OUT.\n"
+	"\n"
+	"  -l, --lib LIB.so        the original target library, as shipped: its\n"
+	"                          GNU build-id and soname go into the patch and\n"
+	"                          the old functions are looked up in it\n"
+	"  -m, --manifest FILE     the patch id, version and function map\n"
+	"  -o, --output OUT.kpl    the patch to write (replaced atomically)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Manifest lines ('#' starts a comment):\n"
+	"  id MW-2026-0001\n"
+	"  version 1\n"
+	"  description Fix heap overflow in entity decoding\n"
+	"  flags replace                      (optional)\n"
+	"  func OLD [NEW] [file=SOURCE.c]     NEW defaults to OLD; file= picks\n"
+	"                                     a local among same-named ones\n"
+	"  ref NAME file=SOURCE.c             undefined NAME means that local\n"
+	"\n"
+	"The environment variable OBJCOPY names the objcopy to run.\n";
+
+uint32_t kb_strtab__add(struct kb_strtab *t, const char *s)
+{
+	size_t n = strlen(s) + 1, off;
+
+	/* Patches hold a few dozen strings: a linear search is fine. */
+	for (off = 0; off < t->len; off += strlen(t->buf + off) + 1)
+		if (!strcmp(t->buf + off, s))
+			return (uint32_t)off;
+	if (t->len + n > UINT32_MAX)
+		return UINT32_MAX;
+	if (t->len + n > t->cap) {
+		size_t cap = (t->len + n) * 2;
+		char *b = realloc(t->buf, cap);
+
+		if (!b)
+			return UINT32_MAX;
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n);
+	off = t->len;
+	t->len += n;
+	return (uint32_t)off;
+}
+
+void kb_strtab__free(struct kb_strtab *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = t->cap = 0;
+}
+
+struct pack {
+	const char *lib_path;
+	const char *manifest_path;
+	const char *out;
+	const char *object;
+	struct kb_manifest *m;
+	struct kpl_elf *lib;
+	struct kb_object *obj;
+	struct kb_strtab strtab;
+	struct kpl_info_disk info;
+	struct kpl_func_disk *funcs;
+	struct kpl_ref_disk *refs;
+	bool oom;
+};
+
+static uint32_t str(struct pack *pk, const char *s)
+{
+	uint32_t off = kb_strtab__add(&pk->strtab, s);
+
+	if (off == UINT32_MAX)
+		pk->oom = true;
+	return off;
+}
+
+/* Every local named @name, for an error message: "a.c, b.c". */
+static void list_files(const struct kpl_elf *lib, const char *name,
+		       char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < lib->nr_syms && n < len; i++) {
+		const struct kpl_elf_sym *s = &lib->syms[i];
+
+		if (s->bind != STB_LOCAL || !s->defined || strcmp(s->name, name))
+			continue;
+		n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+			      *s->file ? s->file : "?");
+	}
+}
+
+/* Find @name (in @file, if given) in the library as the loader will. */
+static int lookup(struct pack *pk, const char *what, unsigned int line,
+		  const char *name, const char *file,
+		  const struct kpl_elf_sym **out)
+{
+	char files[256];
+	int err;
+
+	err = kpl_elf__find(pk->lib, name, file, out);
+	if (!err)
+		return 0;
+	if (err == -ENOTUNIQ) {
+		list_files(pk->lib, name, files, sizeof(files));
+		kb_err("%s:%u: %s '%s' is ambiguous in %s: local in %s (%s)",
+		       pk->m->path, line, what, name, pk->lib_path, files,
+		       file ? "file= matches several" : "add file=");
+	} else if (file && !kpl_elf__find(pk->lib, name, NULL, out) &&
+		   (*out)->bind != STB_LOCAL) {
+		kb_err("%s:%u: %s '%s' is global in %s: file= names locals only",
+		       pk->m->path, line, what, name, pk->lib_path);
+	} else {
+		kb_err("%s:%u: %s '%s'%s%s not found in %s%s", pk->m->path,
+		       line, what, name, file ? " in " : "", file ? file : "",
+		       pk->lib_path,
+		       pk->lib->has_symtab ? "" : " (no .symtab: stripped?)");
+	}
+	return 1;
+}
+
+static int resolve_func(struct pack *pk, size_t i)
+{
+	const struct kb_func *f = &pk->m->funcs[i];
+	const struct kpl_elf_sym *s;
+	char files[256];
+
+	if (lookup(pk, "function", f->line, f->old_name, f->file, &s))
+		return 1;
+	if (s->type != STT_FUNC) {
+		kb_err("%s:%u: '%s' in %s is not a function", pk->m->path,
+		       f->line, f->old_name, pk->lib_path);
+		return 1;
+	}
+	if (s->bind != STB_LOCAL && !f->file) {
+		list_files(pk->lib, f->old_name, files, sizeof(files));
+		if (*files)
+			kb_err("warning: %s:%u: patching the global '%s', not the local one in %s",
+			       pk->m->path, f->line, f->old_name, files);
+	}
+	if (kb_object__check_func(pk->obj, f->new_name))
+		return 1;
+	pk->funcs[i] = (struct kpl_func_disk){
+		.old_name = str(pk, f->old_name),
+		.old_file = str(pk, s->bind == STB_LOCAL ? s->file : ""),
+		.old_size = s->size,
+		.new_name = str(pk, f->new_name),
+	};
+	return 0;
+}
+
+static int resolve_ref(struct pack *pk, size_t i)
+{
+	const struct kb_ref *r = &pk->m->refs[i];
+	const struct kpl_elf_sym *s;
+
+	if (kb_object__check_undef(pk->obj, r->name))
+		return 1;
+	/* With a file, kpl_elf__find() only returns locals. */
+	if (lookup(pk, "ref", r->line, r->name, r->file, &s))
+		return 1;
+	pk->refs[i] = (struct kpl_ref_disk){
+		.name = str(pk, r->name),
+		.file = str(pk, s->file),
+	};
+	return 0;
+}
+
+static int open_lib(struct pack *pk)
+{
+	const char *base = strrchr(pk->lib_path, '/');
+	int err;
+
+	err = kpl_elf__open(pk->lib_path, &pk->lib);
+	if (err) {
+		kb_err("cannot read %s: %s", pk->lib_path, kpl_strerror(err));
+		return 1;
+	}
+	if (pk->lib->e_type != ET_DYN) {
+		kb_err("%s is not a shared library", pk->lib_path);
+		return 1;
+	}
+	if (!pk->lib->build_id_len) {
+		kb_err("%s has no GNU build-id (link with -Wl,--build-id)",
+		       pk->lib_path);
+		return 1;
+	}
+	memcpy(pk->info.magic, KPL_MAGIC, sizeof(pk->info.magic));
+	pk->info.format_version = KPL_FORMAT_VERSION;
+	pk->info.build_id_len = (uint32_t)pk->lib->build_id_len;
+	memcpy(pk->info.build_id, pk->lib->build_id, pk->lib->build_id_len);
+	pk->info.target_soname =
+		str(pk, pk->lib->soname ? pk->lib->soname
+					: base ? base + 1 : pk->lib_path);
+	return 0;
+}
+
+static int build(struct pack *pk)
+{
+	const struct kb_manifest *m = pk->m;
+	size_t i;
+
+	pk->funcs = calloc(m->nr_funcs, sizeof(*pk->funcs));
+	pk->refs = calloc(m->nr_refs + 1, sizeof(*pk->refs));
+	if (!pk->funcs || !pk->refs || str(pk, "") != 0)
+		goto oom;
+	if (open_lib(pk) || kb_object__open(pk->object, &pk->obj))
+		return 1;
+	pk->info.flags = m->flags;
+	pk->info.patch_version = m->version;
+	pk->info.id = str(pk, m->id);
+	pk->info.description = str(pk, m->description);
+	pk->info.nr_funcs = (uint32_t)m->nr_funcs;
+	pk->info.nr_refs = (uint32_t)m->nr_refs;
+	for (i = 0; i < m->nr_funcs; i++)
+		if (resolve_func(pk, i))
+			return 1;
+	for (i = 0; i < m->nr_refs; i++)
+		if (resolve_ref(pk, i))
+			return 1;
+	if (!pk->oom)
+		return 0;
+oom:
+	kb_err("out of memory");
+	return 1;
+}
+
+static int emit(struct pack *pk)
+{
+	const struct kb_section secs[] = {
+		{ KPL_SEC_INFO, &pk->info, sizeof(pk->info) },
+		{ KPL_SEC_FUNCS, pk->funcs,
+		  pk->m->nr_funcs * sizeof(*pk->funcs) },
+		{ KPL_SEC_REFS, pk->refs, pk->m->nr_refs * sizeof(*pk->refs) },
+		{ KPL_SEC_STRTAB, pk->strtab.buf, pk->strtab.len },
+	};
+
+	return kb_emit(pk->object, pk->out, secs, 4);
+}
+
+static int parse_args(struct pack *pk, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lib", required_argument, NULL, 'l' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "l:m:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			pk->lib_path = optarg;
+			break;
+		case 'm':
+			pk->manifest_path = optarg;
+			break;
+		case 'o':
+			pk->out = optarg;
+			break;
+		case 'h':
+			fputs(pack_usage, stdout);
+			return -1;
+		default:
+			kb_err("pack: bad option '%s' (see kpl-build pack --help)",
+			       argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!pk->lib_path || !pk->manifest_path || !pk->out ||
+	    optind != argc - 1) {
+		kb_err("pack needs --lib, --manifest, -o and one object (see kpl-build pack --help)");
+		return 2;
+	}
+	pk->object = argv[optind];
+	return 0;
+}
+
+int cmd_pack(int argc, char **argv)
+{
+	struct pack pk = { 0 };
+	int err;
+
+	err = parse_args(&pk, argc, argv);
+	if (err)
+		return err < 0 ? 0 : err;
+	err = kb_manifest__read(pk.manifest_path, &pk.m);
+	if (!err)
+		err = build(&pk);
+	if (!err)
+		err = emit(&pk);
+	kb_object__close(pk.obj);
+	kpl_elf__close(pk.lib);
+	kb_manifest__free(pk.m);
+	kb_strtab__free(&pk.strtab);
+	free(pk.funcs);
+	free(pk.refs);
+	return err;
+}
