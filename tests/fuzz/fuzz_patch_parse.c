@@ -45,14 +45,16 @@ static void touch(const struct kpl_patch *p)
 		const struct kpl_patch_reloc *r = &p->relocs[i];
 
 		sink ^= (uint8_t)p->symbols[r->sym].name[0];
-		sink ^= p->sections[r->section].data[r->offset ? r->offset - 1 : 0];
+		sink ^= p->sections[r->section]
+				.data[r->offset ? r->offset - 1 : 0];
 	}
 	for (i = 0; i < p->nr_funcs; i++)
 		sink ^= (uint8_t)p->symbols[p->funcs[i].new_sym].name[0] ^
 			(uint8_t)p->funcs[i].old_name[0] ^
 			(uint8_t)p->funcs[i].old_file[0];
 	for (i = 0; i < p->nr_refs; i++)
-		sink ^= (uint8_t)p->refs[i].name[0] ^ (uint8_t)p->refs[i].file[0];
+		sink ^= (uint8_t)p->refs[i].name[0] ^
+			(uint8_t)p->refs[i].file[0];
 	if (p->sig_size)
 		sink ^= p->image[p->sig_offset + p->sig_size - 1];
 	(void)sink;

@@ -102,7 +102,8 @@ static void test_elf__bad_shnum_or_shstrndx(void **state)
 	ti_expect(&im, -KPL_E_FORMAT, "unsupported number of sections (0)");
 	im.eh->e_shnum = TI_NR;
 	im.eh->e_shstrndx = TI_NR;
-	ti_expect(&im, -KPL_E_FORMAT, "section name table index 12 out of range");
+	ti_expect(&im, -KPL_E_FORMAT,
+		  "section name table index 12 out of range");
 	im.eh->e_shstrndx = SHN_XINDEX;
 	ti_expect(&im, -KPL_E_FORMAT, "out of range");
 	im.eh->e_shstrndx = TI_TEXT;
@@ -117,8 +118,7 @@ static void test_elf__section_offset_past_eof(void **state)
 	(void)state;
 	ti_build_default(&im);
 	im.sh[TI_DATA].sh_offset = im.size - 4;
-	ti_expect(&im, -KPL_E_FORMAT,
-		  "section 3 (.data): data (offset 0x");
+	ti_expect(&im, -KPL_E_FORMAT, "section 3 (.data): data (offset 0x");
 	im.sh[TI_DATA].sh_offset = UINT64_MAX - 2;
 	ti_expect(&im, -KPL_E_FORMAT, "past end of file");
 	im.sh[TI_DATA].sh_offset = 64;
@@ -203,7 +203,8 @@ static void test_elf__symbol_name_out_of_bounds(void **state)
 	(void)state;
 	ti_build_default(&im);
 	ti_sym(&im, TI_SYM_BAR)->st_name = 0x10000;
-	ti_expect(&im, -KPL_E_FORMAT, "symbol 6: name offset 0x10000 out of bounds");
+	ti_expect(&im, -KPL_E_FORMAT,
+		  "symbol 6: name offset 0x10000 out of bounds");
 	ti_free(&im);
 }
 
@@ -249,8 +250,9 @@ static void test_elf__reloc_offset_past_section_end(void **state)
 	(void)state;
 	ti_build_default(&im);
 	ti_rela(&im, 1)->r_offset = 30;
-	ti_expect(&im, -KPL_E_FORMAT,
-		  "relocation 1 in .rela.text: offset 0x1e + 4 past end of section (0x20)");
+	ti_expect(
+		&im, -KPL_E_FORMAT,
+		"relocation 1 in .rela.text: offset 0x1e + 4 past end of section (0x20)");
 	ti_rela(&im, 1)->r_offset = UINT64_MAX - 1;
 	ti_expect(&im, -KPL_E_FORMAT, "past end of section");
 	/* An 8-byte field at 24 still fits in 32 bytes. */
@@ -269,8 +271,9 @@ static void test_elf__reloc_sym_out_of_range(void **state)
 	(void)state;
 	ti_build_default(&im);
 	ti_rela(&im, 2)->r_info = ELF64_R_INFO(TI_NR_SYMS, R_X86_64_PC32);
-	ti_expect(&im, -KPL_E_FORMAT,
-		  "relocation 2 in .rela.text: symbol index 8 out of range (8 symbols)");
+	ti_expect(
+		&im, -KPL_E_FORMAT,
+		"relocation 2 in .rela.text: symbol index 8 out of range (8 symbols)");
 	ti_free(&im);
 }
 
@@ -281,8 +284,9 @@ static void test_elf__reloc_unsupported_type(void **state)
 	(void)state;
 	ti_build_default(&im);
 	ti_rela(&im, 0)->r_info = ELF64_R_INFO(TI_SYM_BAR, R_X86_64_TPOFF32);
-	ti_expect(&im, -KPL_E_FORMAT,
-		  "relocation 0 in .rela.text: unsupported type 23 (R_X86_64_TPOFF32)");
+	ti_expect(
+		&im, -KPL_E_FORMAT,
+		"relocation 0 in .rela.text: unsupported type 23 (R_X86_64_TPOFF32)");
 	ti_free(&im);
 }
 

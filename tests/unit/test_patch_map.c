@@ -143,7 +143,8 @@ static void test_map__func_flags_and_names(void **state)
 	(void)state;
 	ti_spec_default(&s);
 	s.funcs[0].flags = 1;
-	ti_expect_spec(&s, -KPL_E_FORMAT, "function 0 (foo): reserved flags 0x1");
+	ti_expect_spec(&s, -KPL_E_FORMAT,
+		       "function 0 (foo): reserved flags 0x1");
 	ti_spec_default(&s);
 	s.funcs[1].old_name = "";
 	ti_expect_spec(&s, -KPL_E_FORMAT, "function 1: empty old or new name");

@@ -296,7 +296,11 @@ static void test_parse__strtab_not_terminated(void **state)
 static void test_parse__bad_id(void **state)
 {
 	static const char *const bad[] = {
-		"", "MW 2026", "MW/2026", "MW-2026\xc3\xa9", "id\n",
+		"",
+		"MW 2026",
+		"MW/2026",
+		"MW-2026\xc3\xa9",
+		"id\n",
 		"a123456789a123456789a123456789a123456789a123456789a123456789"
 		"12345",
 	};
@@ -310,7 +314,8 @@ static void test_parse__bad_id(void **state)
 	ti_spec_default(&s);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		s.id = bad[i];
-		ti_expect_spec(&s, -KPL_E_FORMAT, "characters of [A-Za-z0-9._-]");
+		ti_expect_spec(&s, -KPL_E_FORMAT,
+			       "characters of [A-Za-z0-9._-]");
 	}
 	/* Exactly KPL_ID_MAX characters is fine. */
 	memset(longest, 'x', KPL_ID_MAX);

@@ -80,21 +80,21 @@ static int run(char **argv)
 }
 
 struct emit {
-	char dir[PATH_MAX];		/* temporary directory for blobs */
-	char *blob[MAX_SECS];		/* dir/N */
-	char *spec[2 * MAX_SECS];	/* NAME=FILE, NAME=readonly */
-	char *tmp;			/* OUT.XXXXXX */
+	char dir[PATH_MAX]; /* temporary directory for blobs */
+	char *blob[MAX_SECS]; /* dir/N */
+	char *spec[2 * MAX_SECS]; /* NAME=FILE, NAME=readonly */
+	char *tmp; /* OUT.XXXXXX */
 };
 
-static int write_blobs(struct emit *e, const struct kb_section *secs,
-		       size_t n)
+static int write_blobs(struct emit *e, const struct kb_section *secs, size_t n)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	size_t i;
 	int err;
 
 	if (snprintf(e->dir, sizeof(e->dir), "%s/kpl-build.XXXXXX",
-		     tmpdir && *tmpdir ? tmpdir : "/tmp") >= (int)sizeof(e->dir)) {
+		     tmpdir && *tmpdir ? tmpdir : "/tmp") >=
+	    (int)sizeof(e->dir)) {
 		kb_err("TMPDIR is too long");
 		e->dir[0] = '\0';
 		return 1;
@@ -109,8 +109,8 @@ static int write_blobs(struct emit *e, const struct kb_section *secs,
 		if (asprintf(&e->blob[i], "%s/%zu", e->dir, i) < 0 ||
 		    asprintf(&e->spec[2 * i], "%s=%s", secs[i].name,
 			     e->blob[i]) < 0 ||
-		    asprintf(&e->spec[2 * i + 1], "%s=readonly",
-			     secs[i].name) < 0) {
+		    asprintf(&e->spec[2 * i + 1], "%s=readonly", secs[i].name) <
+			    0) {
 			kb_err("out of memory");
 			return 1;
 		}
@@ -177,8 +177,8 @@ static void cleanup(struct emit *e, size_t n)
 	free(e->tmp);
 }
 
-int kb_emit(const char *object, const char *out,
-	    const struct kb_section *secs, size_t n)
+int kb_emit(const char *object, const char *out, const struct kb_section *secs,
+	    size_t n)
 {
 	struct emit e = { 0 };
 	mode_t mask;

@@ -18,7 +18,7 @@ struct parse_ctx {
 	unsigned int line;
 	char *words[MAX_WORDS];
 	size_t nr_words;
-	char *rest;		/* the line after the directive, trimmed */
+	char *rest; /* the line after the directive, trimmed */
 	bool have_version;
 };
 
@@ -169,8 +169,8 @@ static int do_flags(struct parse_ctx *c)
 }
 
 /* Sort words into positional ones and file=; no other key is known. */
-static int args(struct parse_ctx *c, char **pos, size_t max_pos,
-		size_t *nr_pos, char **file)
+static int args(struct parse_ctx *c, char **pos, size_t max_pos, size_t *nr_pos,
+		char **file)
 {
 	size_t i;
 
@@ -231,7 +231,7 @@ static int do_func(struct parse_ctx *c)
 	f->old_name = strdup(pos[0]);
 	f->new_name = strdup(pos[n - 1]);
 	f->file = file ? strdup(file) : NULL;
-	m->nr_funcs++;	/* freed by kb_manifest__free() even if partial */
+	m->nr_funcs++; /* freed by kb_manifest__free() even if partial */
 	if (!f->old_name || !f->new_name || (file && !f->file))
 		goto oom;
 	return 0;
@@ -281,9 +281,12 @@ static const struct {
 	const char *name;
 	int (*fn)(struct parse_ctx *c);
 } directives[] = {
-	{ "id", do_id },	{ "version", do_version },
-	{ "description", do_description },	{ "flags", do_flags },
-	{ "func", do_func },	{ "ref", do_ref },
+	{ "id", do_id },
+	{ "version", do_version },
+	{ "description", do_description },
+	{ "flags", do_flags },
+	{ "func", do_func },
+	{ "ref", do_ref },
 };
 
 static int parse_line(struct parse_ctx *c, char *line)
@@ -317,7 +320,9 @@ static int finish(struct parse_ctx *c)
 
 	if (!m->id || !c->have_version || !m->nr_funcs) {
 		kb_err("%s: missing '%s'", m->path,
-		       !m->id ? "id" : !c->have_version ? "version" : "func");
+		       !m->id		? "id" :
+		       !c->have_version ? "version" :
+					  "func");
 		return 1;
 	}
 	if (!m->description) {

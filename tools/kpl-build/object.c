@@ -18,9 +18,9 @@ struct kb_object {
 	const char *path;
 	int fd;
 	Elf *elf;
-	Elf_Data *syms;		/* .symtab data */
+	Elf_Data *syms; /* .symtab data */
 	size_t nr_syms;
-	size_t strndx;		/* .strtab section index */
+	size_t strndx; /* .strtab section index */
 };
 
 static int check_sections(struct kb_object *obj)

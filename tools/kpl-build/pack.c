@@ -97,8 +97,8 @@ static uint32_t str(struct pack *pk, const char *s)
 }
 
 /* Every local named @name, for an error message: "a.c, b.c". */
-static void list_files(const struct kpl_elf *lib, const char *name,
-		       char *buf, size_t len)
+static void list_files(const struct kpl_elf *lib, const char *name, char *buf,
+		       size_t len)
 {
 	size_t i, n = 0;
 
@@ -106,7 +106,8 @@ static void list_files(const struct kpl_elf *lib, const char *name,
 	for (i = 0; i < lib->nr_syms && n < len; i++) {
 		const struct kpl_elf_sym *s = &lib->syms[i];
 
-		if (s->bind != STB_LOCAL || !s->defined || strcmp(s->name, name))
+		if (s->bind != STB_LOCAL || !s->defined ||
+		    strcmp(s->name, name))
 			continue;
 		n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
 			      *s->file ? s->file : "?");
@@ -212,9 +213,9 @@ static int open_lib(struct pack *pk)
 	pk->info.format_version = KPL_FORMAT_VERSION;
 	pk->info.build_id_len = (uint32_t)pk->lib->build_id_len;
 	memcpy(pk->info.build_id, pk->lib->build_id, pk->lib->build_id_len);
-	pk->info.target_soname =
-		str(pk, pk->lib->soname ? pk->lib->soname
-					: base ? base + 1 : pk->lib_path);
+	pk->info.target_soname = str(pk, pk->lib->soname ? pk->lib->soname :
+					 base		 ? base + 1 :
+							   pk->lib_path);
 	return 0;
 }
 

@@ -27,8 +27,7 @@ _Static_assert(sizeof(struct kpl_ref_disk) == 8, "kpl_ref_disk layout");
 #define KPL_PATCH_MAX_SIZE (64u << 20)
 
 static int find_kpl_section(const struct kpl_patch *p, const char *name,
-			    bool required,
-			    const struct kpl_patch_section **out)
+			    bool required, const struct kpl_patch_section **out)
 {
 	const struct kpl_patch_section *s;
 	int i = kpl_patch_elf__find(p, name);
@@ -151,7 +150,8 @@ static int parse_info(struct kpl_patch *p, const struct kpl_patch_secs *ks,
 	}
 	p->id = kpl_patch__str(ks, info->id, "patch id");
 	p->description = kpl_patch__str(ks, info->description, "description");
-	p->target_soname = kpl_patch__str(ks, info->target_soname, "target soname");
+	p->target_soname =
+		kpl_patch__str(ks, info->target_soname, "target soname");
 	if (!p->id || !p->description || !p->target_soname)
 		return -KPL_E_FORMAT;
 	if (!id_valid(p->id)) {
@@ -341,8 +341,8 @@ KPL_API uint32_t kpl_patch__flags(const struct kpl_patch *patch)
 	return patch->flags;
 }
 
-KPL_API size_t kpl_patch__build_id(const struct kpl_patch *patch,
-				   uint8_t *buf, size_t len)
+KPL_API size_t kpl_patch__build_id(const struct kpl_patch *patch, uint8_t *buf,
+				   size_t len)
 {
 	memcpy(buf, patch->build_id,
 	       len < patch->build_id_len ? len : patch->build_id_len);
@@ -354,14 +354,12 @@ KPL_API size_t kpl_patch__nr_funcs(const struct kpl_patch *patch)
 	return patch->nr_funcs;
 }
 
-KPL_API const char *kpl_patch__func_old(const struct kpl_patch *patch,
-					size_t i)
+KPL_API const char *kpl_patch__func_old(const struct kpl_patch *patch, size_t i)
 {
 	return i < patch->nr_funcs ? patch->funcs[i].old_name : NULL;
 }
 
-KPL_API const char *kpl_patch__func_new(const struct kpl_patch *patch,
-					size_t i)
+KPL_API const char *kpl_patch__func_new(const struct kpl_patch *patch, size_t i)
 {
 	return i < patch->nr_funcs ? patch->funcs[i].new_name : NULL;
 }
@@ -377,14 +375,12 @@ KPL_API size_t kpl_patch__nr_refs(const struct kpl_patch *patch)
 	return patch->nr_refs;
 }
 
-KPL_API const char *kpl_patch__ref_name(const struct kpl_patch *patch,
-					size_t i)
+KPL_API const char *kpl_patch__ref_name(const struct kpl_patch *patch, size_t i)
 {
 	return i < patch->nr_refs ? patch->refs[i].name : NULL;
 }
 
-KPL_API const char *kpl_patch__ref_file(const struct kpl_patch *patch,
-					size_t i)
+KPL_API const char *kpl_patch__ref_file(const struct kpl_patch *patch, size_t i)
 {
 	return i < patch->nr_refs ? patch->refs[i].file : NULL;
 }

@@ -105,8 +105,8 @@ static int check_ehdr(const struct kpl_patch *p, Elf64_Ehdr *eh)
 	return 0;
 }
 
-static void read_shdr(const struct kpl_patch *p, const Elf64_Ehdr *eh,
-		      size_t i, Elf64_Shdr *sh)
+static void read_shdr(const struct kpl_patch *p, const Elf64_Ehdr *eh, size_t i,
+		      Elf64_Shdr *sh)
 {
 	memcpy(sh, p->image + eh->e_shoff + i * sizeof(*sh), sizeof(*sh));
 }
@@ -381,8 +381,8 @@ static int read_relocs(struct kpl_patch *p, size_t i, size_t *next)
 		}
 		if (!range_ok(r->offset, size, t->size)) {
 			pr_warn("patch: relocation %zu in %s: offset 0x%llx + %d past end of section (0x%llx)\n",
-				j, s->name, (unsigned long long)r->offset,
-				size, (unsigned long long)t->size);
+				j, s->name, (unsigned long long)r->offset, size,
+				(unsigned long long)t->size);
 			return -KPL_E_FORMAT;
 		}
 		(*next)++;
@@ -415,7 +415,8 @@ static int parse_relocs(struct kpl_patch *p)
 	for (i = 1; i < p->nr_sections; i++) {
 		const struct kpl_patch_section *s = &p->sections[i];
 
-		if (s->type != SHT_RELA || !(p->sections[s->info].flags & SHF_ALLOC))
+		if (s->type != SHT_RELA ||
+		    !(p->sections[s->info].flags & SHF_ALLOC))
 			continue;
 		err = read_relocs(p, i, &next);
 		if (err)

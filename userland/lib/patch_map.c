@@ -140,7 +140,8 @@ static int check_dup_funcs(const struct kpl_patch *p)
 	for (i = 1; i < p->nr_funcs; i++) {
 		if (!cmp_func(&sorted[i - 1], &sorted[i])) {
 			pr_warn("patch: function %s%s%s listed more than once\n",
-				sorted[i].old_name, *sorted[i].old_file ? " in " : "",
+				sorted[i].old_name,
+				*sorted[i].old_file ? " in " : "",
 				sorted[i].old_file);
 			err = -KPL_E_FORMAT;
 			break;
