@@ -9,7 +9,7 @@ P=$SPIN_PID
 maps "$P" >"$T/maps.0"
 expect_rc 5 "function busy on a stack refused" \
 	"$KPL" apply --timeout 300 -p "$P" "$IT_DIR/spin_hold.kpl"
-check "refusal says the function is busy" grep -q 'busy' "$T/cmd.err"
+check "refusal names the busy function" grep -q 'busy in spin_hold' "$T/cmd.err"
 maps "$P" >"$T/maps.1"
 check "busy refusal left mappings unchanged" cmp -s "$T/maps.0" "$T/maps.1"
 expect_rc 0 "--force skips the activeness check" \

@@ -7,8 +7,10 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRCS))
 
 $(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/libkpl.a
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itests/unit -o $@ $< \
+	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itests/unit -MMD -MP -o $@ $< \
 		$(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+-include $(UNIT_BINS:=.d)
 
 .PHONY: unit
 unit: $(UNIT_BINS)

@@ -25,7 +25,7 @@ int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	p->mem_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (p->mem_fd < 0) {
-		err = -errno;
+		err = errno == ENOENT ? -ESRCH : -errno;
 		pr_warn("target: failed to open %s: %s\n", path,
 			kpl_strerror(err));
 		free(p);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -145,7 +146,8 @@ static long fault_kill_after(void)
 
 /* The stop itself: everything here happens with every thread parked. */
 static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
-			  struct kpl_unwind *uw, bool force)
+			  struct kpl_unwind *uw, bool force, char *why,
+			  size_t why_len)
 {
 	const struct kpl_range *hit = NULL;
 	size_t i, done;
@@ -153,13 +155,16 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 	long kill_after;
 
 	err = torn_check(t, x);
-	if (err)
+	if (err) {
+		snprintf(why, why_len, "a thread is inside bytes to change");
 		return err;
+	}
 	if (!force && uw && x->nr_busy) {
 		err = kpl_unwind__busy(uw, x->busy, x->nr_busy, &hit, &tid);
 		if (err) {
-			pr_info("txn: thread %d is busy in %s\n", tid,
-				hit ? hit->name : "(stack not unwindable)");
+			snprintf(why, why_len, "thread %d is busy in %s", tid,
+				 hit ? hit->name : "code it cannot unwind");
+			pr_info("txn: %s\n", why);
 			return err;
 		}
 	}
@@ -202,6 +207,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	bool force = opts && opts->force;
 	struct kpl_unwind *uw = NULL;
 	unsigned int backoff_us = 500;
+	char why[160] = "";
 	int err;
 
 	if (!force && x->nr_busy) {
@@ -218,7 +224,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		if (err)
 			break;
 		st->threads = (unsigned int)t->proc->nr_threads;
-		err = commit_stopped(t, x, uw, force);
+		err = commit_stopped(t, x, uw, force, why, sizeof(why));
 		t->proc->be->resume(t->proc);
 		pause = kpl_now_ns() - t0;
 		if (pause > st->pause_ns)
@@ -233,6 +239,9 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		if (backoff_us < 64000)
 			backoff_us *= 2;
 	}
+	if (err == -KPL_E_BUSY)
+		pr_warn("txn: pid %d still busy after %u attempts in %d ms: "
+			"%s\n", t->pid, st->attempts, timeout, why);
 	kpl_unwind__free(uw);
 	return err;
 }
