@@ -5,6 +5,7 @@
  * that corrupted them gets 500 and "X-Miniweb-Status: corrupted", one the
  * library refused gets 400 and "rejected".
  *
+ *   GET  /                    the list below
  *   GET  /health              "ok"
  *   GET  /stats               server, per-thread library and debug counters
  *   GET  /url?u=URL           parse and normalise URL (form-encoded)
@@ -92,6 +93,20 @@ static void finish(struct worker *w, struct response *res, int err)
 	pthread_mutex_lock(&w->lock);
 	miniweb_thread_stats(&w->lib);
 	pthread_mutex_unlock(&w->lock);
+}
+
+static void h_index(struct worker *w, const struct request *req,
+		    struct response *res)
+{
+	(void)w;
+	(void)req;
+	buf_printf(&res->body, "miniweb-server: endpoints\n"
+			       "GET  /health\n"
+			       "GET  /stats\n"
+			       "GET  /url?u=URL, POST /url\n"
+			       "POST /tokenize\n"
+			       "GET  /eval?e=EXPR&x=1, POST /eval?x=1\n"
+			       "POST /style\n");
 }
 
 static void h_health(struct worker *w, const struct request *req,
@@ -323,6 +338,7 @@ static const struct route {
 	void (*fn)(struct worker *w, const struct request *req,
 		   struct response *res);
 } routes[] = {
+	{ "/", true, false, h_index },
 	{ "/health", true, false, h_health },
 	{ "/stats", true, false, h_stats },
 	{ "/url", true, true, h_url },

@@ -90,6 +90,7 @@ ok "listening on 127.0.0.1:$port"
 # normal behaviour
 req 200 "$base/health" && body_has ok && hdr_has "X-Miniweb-Status: ok" &&
 	ok "GET /health" || bad "GET /health"
+req 200 "$base/" && body_has "POST /tokenize" && ok "GET /" || bad "GET /"
 req 200 "$base/url?u=HTTP%3A%2F%2FUser@WWW.Example.COM.%3A80%2Fa%2F.%2Fb%2F..%2Fc%3Fq%3D1" &&
 	body_has "href: http://User@www.example.com/a/c?q=1" &&
 	ok "GET /url" || bad "GET /url"
