@@ -153,6 +153,49 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	return 0;
 }
 
+/* Record the GOT slots of JUMP_SLOT and GLOB_DAT relocations. */
+static int read_imports(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
+			GElf_Shdr *sh)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	Elf_Scn *symscn = elf_getscn(elf, sh->sh_link);
+	GElf_Shdr symsh;
+	Elf_Data *syms;
+	struct kpl_elf_import *im;
+	size_t i, n;
+
+	if (!d || !sh->sh_entsize || !symscn || !gelf_getshdr(symscn, &symsh))
+		return 0;
+	syms = elf_getdata(symscn, NULL);
+	if (!syms)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	im = realloc(ke->imports, (ke->nr_imports + n) * sizeof(*im));
+	if (!im)
+		return -ENOMEM;
+	ke->imports = im;
+	for (i = 0; i < n; i++) {
+		GElf_Rela r;
+		GElf_Sym gs;
+		const char *name;
+		uint32_t type;
+
+		if (!gelf_getrela(d, (int)i, &r))
+			continue;
+		type = GELF_R_TYPE(r.r_info);
+		if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
+		    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &gs))
+			continue;
+		name = elf_strptr(elf, symsh.sh_link, gs.st_name);
+		if (!name || !*name)
+			continue;
+		ke->imports[ke->nr_imports].name = name;
+		ke->imports[ke->nr_imports].got = r.r_offset;
+		ke->nr_imports++;
+	}
+	return 0;
+}
+
 static int elf_scan(struct kpl_elf *ke, Elf *elf)
 {
 	Elf_Scn *scn = NULL;
@@ -177,6 +220,8 @@ static int elf_scan(struct kpl_elf *ke, Elf *elf)
 			err = read_symbols(ke, elf, scn, &sh, false);
 		} else if (sh.sh_type == SHT_DYNSYM) {
 			err = read_symbols(ke, elf, scn, &sh, true);
+		} else if (sh.sh_type == SHT_RELA && ke->e_type == ET_DYN) {
+			err = read_imports(ke, elf, scn, &sh);
 		}
 	}
 	return err;
@@ -228,6 +273,7 @@ void kpl_elf__close(struct kpl_elf *ke)
 	if (ke->fd >= 0)
 		close(ke->fd);
 	free(ke->syms);
+	free(ke->imports);
 	free(ke->soname);
 	free(ke->path);
 	free(ke);
@@ -288,10 +334,21 @@ const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *ke,
 	for (i = 0; i < ke->nr_syms; i++) {
 		const struct kpl_elf_sym *s = &ke->syms[i];
 
-		if (s->dynamic && sym_usable(s) && s->bind != STB_LOCAL &&
-		    !strcmp(s->name, name))
+		if (s->dynamic && s->defined && s->type != STT_TLS &&
+		    s->bind != STB_LOCAL && !strcmp(s->name, name))
 			return s;
 	}
+	return NULL;
+}
+
+const struct kpl_elf_import *kpl_elf__import(const struct kpl_elf *ke,
+					     const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ke->nr_imports; i++)
+		if (!strcmp(ke->imports[i].name, name))
+			return &ke->imports[i];
 	return NULL;
 }
 

@@ -24,6 +24,12 @@ struct kpl_elf_sym {
 	bool defined;
 };
 
+/* A symbol this object imports through its GOT (JUMP_SLOT/GLOB_DAT). */
+struct kpl_elf_import {
+	const char *name;
+	uint64_t got;		/* link-time address of the GOT slot */
+};
+
 struct kpl_elf {
 	char *path;
 	int fd;
@@ -36,6 +42,8 @@ struct kpl_elf {
 	uint64_t max_vaddr;	/* end of the highest PT_LOAD */
 	struct kpl_elf_sym *syms;
 	size_t nr_syms;
+	struct kpl_elf_import *imports;
+	size_t nr_imports;
 	bool has_symtab;
 };
 
@@ -58,9 +66,17 @@ void kpl_elf__close(struct kpl_elf *elf);
 int kpl_elf__find(const struct kpl_elf *elf, const char *name,
 		  const char *file, const struct kpl_elf_sym **out);
 
-/* Like kpl_elf__find() but only exported (.dynsym) definitions; no log. */
+/*
+ * Like kpl_elf__find() but only exported (.dynsym) definitions, IFUNCs
+ * included (their address is the resolver's, not the function's: look
+ * the function up through an importer's GOT, kpl_elf__import()).
+ */
 const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *elf,
 						const char *name);
+
+/* The GOT slot through which @elf imports @name, or NULL. */
+const struct kpl_elf_import *kpl_elf__import(const struct kpl_elf *elf,
+					     const char *name);
 
 /*
  * kpl_elf__read() - copy @len bytes at link-time address @vaddr from the

@@ -246,6 +246,34 @@ struct kpl_obj *kpl_target__find_lib(struct kpl_target *t, const char *soname)
 	return NULL;
 }
 
+/*
+ * An IFUNC's symbol is its resolver.  The function the process really
+ * uses is whatever an importer's GOT slot holds: the chosen variant, or,
+ * before a lazy binding, the importer's PLT stub that will choose it.
+ * Either is right to call.
+ */
+static int resolve_ifunc(struct kpl_target *t, struct kpl_obj *lib,
+			 const char *name, uint64_t *addr)
+{
+	const struct kpl_elf_import *im;
+	struct kpl_obj *o = lib;
+	size_t i;
+
+	for (i = 0; i <= t->nr_objs; i++) {
+		if (i)
+			o = &t->objs[i - 1];
+		if (!kpl_obj__elf(t, o))
+			continue;
+		im = kpl_elf__import(o->elf, name);
+		if (im && !kpl_proc__read(t->proc, o->bias + im->got, addr,
+					  sizeof(*addr)))
+			return 0;
+	}
+	pr_warn("resolve: '%s' is an IFUNC that no object in pid %d imports; "
+		"cannot tell which variant to call\n", name, t->pid);
+	return -KPL_E_SYMBOL;
+}
+
 int kpl_target__resolve(void *ctx, const char *name, const char *file,
 			uint64_t *addr)
 {
@@ -281,6 +309,8 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 		if (!e)
 			continue;
 		s = kpl_elf__find_dynamic(e, name);
+		if (s && s->type == STT_GNU_IFUNC)
+			return resolve_ifunc(t, rc->lib, name, addr);
 		if (s) {
 			*addr = o->bias + s->value;
 			return 0;
