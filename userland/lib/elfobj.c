@@ -109,10 +109,26 @@ static int read_soname(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	return 0;
 }
 
+/* In .gnu.version: the symbol is a non-default version (name@VER). */
+#define VERSYM_HIDDEN 0x8000
+
+/* The .gnu.version entries, one per .dynsym symbol, or NULL. */
+static Elf_Data *versym_data(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
+			return elf_getdata(scn, NULL);
+	return NULL;
+}
+
 static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 			GElf_Shdr *sh, bool dynamic)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
+	Elf_Data *ver = dynamic ? versym_data(elf) : NULL;
 	const char *file = "";
 	struct kpl_elf_sym *syms;
 	size_t i, n;
@@ -127,9 +143,18 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	for (i = 1; i < n; i++) {
 		struct kpl_elf_sym *s;
 		GElf_Sym gs;
+		GElf_Versym vs;
 		const char *name;
 
 		if (!gelf_getsym(d, i, &gs))
+			continue;
+		/*
+		 * An old ABI kept for binaries linked against it (glibc's
+		 * sched_setaffinity@GLIBC_2.3.3 beside @@GLIBC_2.3.4): ld
+		 * binds a new reference to the default version, so must we.
+		 */
+		if (ver && gelf_getversym(ver, (int)i, &vs) &&
+		    (vs & VERSYM_HIDDEN))
 			continue;
 		name = elf_strptr(elf, sh->sh_link, gs.st_name);
 		if (!name)
