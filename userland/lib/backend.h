@@ -46,6 +46,7 @@ struct kpl_proc {
 	const struct kpl_backend *be;
 	void *priv;
 	bool stopped;
+	uint64_t stop_ns;	/* CLOCK_MONOTONIC when the stop began */
 	struct kpl_thread *threads;	/* valid while stopped */
 	size_t nr_threads;
 };

@@ -89,10 +89,10 @@ static int wait_stopped(struct pt_thread *t, uint64_t deadline)
 	}
 }
 
-static int pt_seize_one(struct pt_priv *pp, pid_t tid, uint64_t deadline)
+/* PTRACE_SEIZE @tid (it keeps running); appended to pp->t unstopped. */
+static int pt_seize_one(struct pt_priv *pp, pid_t tid)
 {
 	struct pt_thread *t;
-	int r;
 
 	if (pp->nr == pp->cap) {
 		size_t cap = pp->cap ? pp->cap * 2 : 16;
@@ -105,24 +105,45 @@ static int pt_seize_one(struct pt_priv *pp, pid_t tid, uint64_t deadline)
 	}
 	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
 		return errno == ESRCH ? 0 : -errno;
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-		ptrace(PTRACE_DETACH, tid, 0, 0);
-		return errno == ESRCH ? 0 : -errno;
-	}
-	t = &pp->t[pp->nr];
+	t = &pp->t[pp->nr++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
-	r = wait_stopped(t, deadline);
-	if (r <= 0) {
-		ptrace(PTRACE_DETACH, tid, 0, 0);
-		return r;
+	return 0;
+}
+
+/* Drop thread @i (it exited): swap the last one in. */
+static void pt_forget(struct pt_priv *pp, size_t i)
+{
+	pp->t[i] = pp->t[--pp->nr];
+}
+
+/*
+ * Interrupt threads [from, nr) all at once, then collect their stops:
+ * the threads stop in parallel, so the window is one stop latency, not
+ * the sum of them.
+ */
+static int pt_interrupt_from(struct pt_priv *pp, size_t from,
+			     uint64_t deadline)
+{
+	size_t i;
+	int r;
+
+	for (i = from; i < pp->nr; i++)
+		ptrace(PTRACE_INTERRUPT, pp->t[i].tid, 0, 0);
+	for (i = from; i < pp->nr;) {
+		struct pt_thread *t = &pp->t[i];
+
+		r = wait_stopped(t, deadline);
+		if (r > 0 && ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0)
+			r = errno == ESRCH ? 0 : -errno;
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			pt_forget(pp, i);
+			continue;
+		}
+		i++;
 	}
-	if (ptrace(PTRACE_GETREGS, tid, 0, &t->regs) < 0) {
-		r = -errno;
-		ptrace(PTRACE_DETACH, tid, 0, 0);
-		return r == -ESRCH ? 0 : r;
-	}
-	pp->nr++;
 	return 0;
 }
 
@@ -146,38 +167,55 @@ static void pt_release(struct pt_priv *pp)
 	pp->nr = 0;
 }
 
-/* Seize threads listed in /proc/PID/task until a pass finds no new one. */
+/* Seize the threads listed in /proc/PID/task that are not seized yet. */
+static int pt_seize_new(struct kpl_proc *p, struct pt_priv *pp,
+			bool only_one)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (!err && (de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid <= 0 || pt_known(pp, tid))
+			continue;
+		if (only_one && pp->nr)
+			break;
+		err = pt_seize_one(pp, tid);
+	}
+	closedir(d);
+	return err;
+}
+
+/*
+ * Stop every thread (or, with @only_one, one thread).  Seizing does not
+ * stop a thread, so all are seized first and the stop window opens at
+ * the first PTRACE_INTERRUPT (recorded in p->stop_ns).  A thread that
+ * cloned before it stopped leaves a new tid behind: list again until a
+ * pass finds none.
+ */
 static int pt_seize_all(struct kpl_proc *p, struct pt_priv *pp,
 			int timeout_ms, bool only_one)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	char path[64];
-	bool grew = true;
-	int err = 0;
+	size_t stopped = 0;
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
-	while (grew && !err) {
-		DIR *d = opendir(path);
-		struct dirent *de;
+	err = pt_seize_new(p, pp, only_one);
+	p->stop_ns = now_ns();
+	while (!err && stopped < pp->nr) {
+		size_t from = stopped;
 
-		if (!d) {
-			err = errno == ENOENT ? -ESRCH : -errno;
-			break;
-		}
-		grew = false;
-		while (!err && (de = readdir(d))) {
-			pid_t tid = (pid_t)atoi(de->d_name);
-
-			if (tid <= 0 || pt_known(pp, tid))
-				continue;
-			if (only_one && pp->nr)
-				break;
-			err = pt_seize_one(pp, tid, deadline);
-			grew = true;
-		}
-		closedir(d);
-		if (only_one && pp->nr)
-			break;
+		err = pt_interrupt_from(pp, from, deadline);
+		stopped = pp->nr;
+		if (!err && !only_one)
+			err = pt_seize_new(p, pp, false);
 	}
 	if (!err && !pp->nr)
 		err = -ESRCH;
@@ -185,6 +223,8 @@ static int pt_seize_all(struct kpl_proc *p, struct pt_priv *pp,
 		if (err != -ESRCH)
 			pr_warn("ptrace: failed to stop pid %d: %s\n", p->pid,
 				kpl_strerror(err));
+		/* A seized thread can only be detached from a stop. */
+		pt_interrupt_from(pp, stopped, now_ns() + 1000000000ull);
 		pt_release(pp);
 	}
 	return err;

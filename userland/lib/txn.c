@@ -226,6 +226,10 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		st->threads = (unsigned int)t->proc->nr_threads;
 		err = commit_stopped(t, x, uw, force, why, sizeof(why));
 		t->proc->be->resume(t->proc);
+		/* The backend says when the threads began to stop; seizing
+		 * them beforehand costs the target nothing. */
+		if (t->proc->stop_ns > t0)
+			t0 = t->proc->stop_ns;
 		pause = kpl_now_ns() - t0;
 		if (pause > st->pause_ns)
 			st->pause_ns = pause;

@@ -18,6 +18,8 @@ $(MW_PATCH_DIR)/%.kpl: $(MW_PATCH_DIR)/%.o tests/targets/patches/%.manifest \
 	$(BUILD)/release/kpl-build pack --lib $(BUILD)/targets/libminiweb.so \
 		--manifest tests/targets/patches/$*.manifest -o $@ $<
 
+.SECONDARY: $(MW_PATCHES:.kpl=.o)
+
 .PHONY: mw-patches
 mw-patches: $(MW_PATCHES)
 
