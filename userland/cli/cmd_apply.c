@@ -25,6 +25,8 @@ static void apply_usage(FILE *f, const char *cmd)
 		"                      instruction check still applies\n"
 		"      --timeout MS    retry while busy for up to MS (3000)\n"
 		"      --json          print the result as JSON\n"
+		"      --backend NAME  ptrace or kmod (default: kmod when\n"
+		"                      /dev/kpatch_lite exists, else ptrace)\n"
 		"  -v, --verbose       more detail (twice: debug)\n"
 		"  -h, --help          this text\n",
 		cmd,
@@ -44,11 +46,13 @@ static int run(int argc, char **argv, bool check)
 		{ "force", no_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
+	struct kpl_target_opts to = { .sz = sizeof(to) };
 	struct kpl_target *t = NULL;
 	struct kpl_patch *patch = NULL;
 	struct kpl_stats st = { 0 };
@@ -72,6 +76,9 @@ static int run(int argc, char **argv, bool check)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'b':
+			to.backend = optarg;
 			break;
 		case 'v':
 			v++;
@@ -98,7 +105,7 @@ static int run(int argc, char **argv, bool check)
 			argv[optind], kpl_strerror(err));
 		return cli_exit_code(err);
 	}
-	err = kpl_target__open(pid, NULL, &t);
+	err = kpl_target__open(pid, &to, &t);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot open pid %d: %s\n", argv[0],
 			pid, kpl_strerror(err));

@@ -22,6 +22,8 @@ static void revert_usage(FILE *f)
 		"      --force         skip the activeness check\n"
 		"      --timeout MS    retry while busy for up to MS (3000)\n"
 		"      --json          print the result as JSON\n"
+		"      --backend NAME  ptrace or kmod (default: kmod when\n"
+		"                      /dev/kpatch_lite exists, else ptrace)\n"
 		"  -v, --verbose       more detail (twice: debug)\n"
 		"  -h, --help          this text\n");
 }
@@ -33,11 +35,13 @@ int cmd_revert(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
+	struct kpl_target_opts to = { .sz = sizeof(to) };
 	struct kpl_target *t = NULL;
 	struct kpl_stats st = { 0 };
 	bool json = false;
@@ -61,6 +65,9 @@ int cmd_revert(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'b':
+			to.backend = optarg;
+			break;
 		case 'v':
 			v++;
 			break;
@@ -79,7 +86,7 @@ int cmd_revert(int argc, char **argv)
 	}
 	cli_set_verbosity(v);
 	ao.stats = &st;
-	err = kpl_target__open(pid, NULL, &t);
+	err = kpl_target__open(pid, &to, &t);
 	if (err) {
 		fprintf(stderr, "kpl revert: cannot open pid %d: %s\n", pid,
 			kpl_strerror(err));

@@ -258,14 +258,21 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 	if (err)
 		return err;
 	pl->mapped = true;
-	err = kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
-			      pl->ld->size);
+	/*
+	 * Final protections first, then the bytes: writes go through
+	 * FOLL_FORCE (/proc/PID/mem or access_process_vm), which breaks COW
+	 * into read-only private pages, so no page is ever W+X and the kmod
+	 * backend, which can only map, needs no mprotect.
+	 */
 	for (i = 0; !err && i < pl->ld->nr_ranges; i++)
 		if (pl->ld->ranges[i].prot != (PROT_READ | PROT_WRITE))
 			err = t->proc->be->protect(t->proc,
 					pl->ld->base + pl->ld->ranges[i].off,
 					pl->ld->ranges[i].len,
 					pl->ld->ranges[i].prot);
+	if (!err)
+		err = kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
+				      pl->ld->size);
 	return err;
 }
 

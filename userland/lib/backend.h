@@ -23,6 +23,8 @@ struct kpl_proc;
 
 struct kpl_backend {
 	const char *name;
+	/* NULL or: can this backend work here (e.g. the device exists)? */
+	bool (*available)(void);
 	int (*open)(struct kpl_proc *p);
 	void (*close)(struct kpl_proc *p);
 	/* Quiesce every thread; fill p->threads.  Time-bounded. */
@@ -52,6 +54,11 @@ struct kpl_proc {
 };
 
 extern const struct kpl_backend kpl_backend_ptrace;
+
+/* The backend called @name ("ptrace", ...), or NULL. */
+const struct kpl_backend *kpl_backend_by_name(const char *name);
+/* The best backend available on this machine. */
+const struct kpl_backend *kpl_backend_default(void);
 
 /* Open @pid with backend @be (NULL picks the best available). */
 int kpl_proc__open(pid_t pid, const struct kpl_backend *be,

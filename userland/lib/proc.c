@@ -3,10 +3,36 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "internal.h"
+
+/* Every backend built in, best first. */
+static const struct kpl_backend *const backends[] = {
+	&kpl_backend_ptrace,
+};
+
+const struct kpl_backend *kpl_backend_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KPL_ARRAY_SIZE(backends); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+const struct kpl_backend *kpl_backend_default(void)
+{
+	size_t i;
+
+	for (i = 0; i < KPL_ARRAY_SIZE(backends); i++)
+		if (!backends[i]->available || backends[i]->available())
+			return backends[i];
+	return &kpl_backend_ptrace;
+}
 
 int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
 		   struct kpl_proc **out)
@@ -21,7 +47,7 @@ int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
 	if (!p)
 		return -ENOMEM;
 	p->pid = pid;
-	p->be = be ? be : &kpl_backend_ptrace;
+	p->be = be ? be : kpl_backend_default();
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	p->mem_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (p->mem_fd < 0) {

@@ -156,12 +156,21 @@ KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
 	struct kpl_target *t;
 	int err;
 
-	(void)opts;
+	const struct kpl_backend *be = NULL;
+
+	if (opts && opts->sz >= offsetof(struct kpl_target_opts, backend) +
+				      sizeof(opts->backend) && opts->backend) {
+		be = kpl_backend_by_name(opts->backend);
+		if (!be) {
+			pr_warn("target: unknown backend '%s'\n", opts->backend);
+			return -KPL_E_BACKEND;
+		}
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
-	err = kpl_proc__open(pid, NULL, &t->proc);
+	err = kpl_proc__open(pid, be, &t->proc);
 	if (!err)
 		err = kpl_target__refresh(t);
 	if (err) {
