@@ -12,8 +12,16 @@ $(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/libkpl.a
 
 -include $(UNIT_BINS:=.d)
 
+# Real ELF files some tests read, made by tests/integration/integration.mk
+# (included after this file: $(IT_DIR) is not yet set here).  The tests
+# need them to run, not to link, so they hang on `unit`, and their paths
+# reach the tests through the environment.
+UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl
+
 .PHONY: unit
-unit: $(UNIT_BINS)
-	@sh tests/unit/run.sh $(UNIT_BINS)
+unit: $(UNIT_BINS) $(UNIT_FIXTURES)
+	@KPL_TEST_LIBSPIN=$(BUILD)/it/libspin.so.1 \
+		KPL_TEST_SPIN_LOCAL=$(BUILD)/it/spin_local.kpl \
+		sh tests/unit/run.sh $(UNIT_BINS)
 
 CHECK_TARGETS += unit
