@@ -41,11 +41,11 @@ ALL_TARGETS   :=
 
 all: build-all
 
--include userland/userland.mk
--include tests/targets/targets.mk
--include tests/unit/unit.mk
--include tools/vm/vm.mk
--include tests/tests.mk
+include userland/userland.mk
+include tests/targets/targets.mk
+include tests/unit/unit.mk
+include tools/vm/vm.mk
+include tests/tests.mk
 
 build-all: $(ALL_TARGETS)
 

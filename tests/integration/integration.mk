@@ -53,8 +53,9 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_PATCHES) $(BUILD)/asan/kpl
 
-check-integration: it-fixtures
-	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) \
+check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server
+	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
+		MW_PATCHES=$(BUILD)/patches \
 		sh tests/integration/run.sh tests/integration/test_*.sh
 
 CHECK_TARGETS += check-integration

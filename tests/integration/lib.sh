@@ -57,6 +57,11 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # maps PID: the process's mappings, addresses and names only
 maps() { awk '{print $1, $2, $6}' "/proc/$1/maps"; }
 
+# file_maps PID: only the mappings of files (and memfds): a server under
+# load grows its own anonymous memory (malloc arenas), which patching
+# neither causes nor should be blamed for
+file_maps() { awk '$6 ~ /^\// {print $1, $2, $6}' "/proc/$1/maps"; }
+
 alive() { kill -0 "$1" 2>/dev/null; }
 
 # expect_rc WANT DESCRIPTION COMMAND...: command exits with WANT
