@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpl-bench: pause and apply-time benchmark for kpl.  main.c runs the
+ * cells and writes the JSON, spin.c drives the kpl-spin target, run.c
+ * runs the kpl CLI.  Functions print their own errors through
+ * bench_err() and return 0 or -1; only main() picks the exit status.
+ */
+#ifndef KPL_BENCH_H
+#define KPL_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Print "kpl-bench: <message>\n" to stderr. */
+__attribute__((format(printf, 1, 2))) void bench_err(const char *fmt, ...);
+
+uint64_t bench_now_ns(void);
+void bench_sleep_ns(uint64_t ns);
+
+/* spin.c: a kpl-spin process, its stdout read through a pipe. */
+struct bench_spin {
+	pid_t pid;
+	int fd; /* read end of its stdout, -1 when closed */
+	char buf[4096];
+	size_t len;
+};
+
+/* One "gap_ns=G f0=V ... eintr=E iters=I" line. */
+struct bench_report {
+	uint64_t gap_ns; /* longest gap since the previous report */
+	long f0; /* spin_f0(0): 0 unpatched, 1000 patched */
+	unsigned long eintr; /* EINTRs the sleeping threads saw, total */
+	uint64_t iters; /* spinner iterations, total */
+	uint64_t at_ns; /* when the line arrived (bench_now_ns) */
+};
+
+/*
+ * bench_spin__start() - start @path --threads @threads, wait for "ready".
+ * The child gets SIGKILL if kpl-bench dies.  Stop with bench_spin__stop().
+ */
+int bench_spin__start(struct bench_spin *s, const char *path, int threads);
+
+/* bench_spin__report() - SIGUSR1 the target and read its reply line. */
+int bench_spin__report(struct bench_spin *s, struct bench_report *r);
+
+/* bench_spin__stop() - SIGTERM, then SIGKILL, reap.  Safe to repeat. */
+void bench_spin__stop(struct bench_spin *s);
+
+/* run.c: one kpl command and the fields of its --json line. */
+struct bench_result {
+	bool ok;
+	double pause_us; /* engine: longest stop of all threads */
+	double total_us; /* engine: kpl_target__apply/revert call */
+	double wall_us; /* fork, exec, run, exit, waitpid */
+	unsigned int attempts; /* apply only; 0 when not printed */
+	unsigned int threads; /* apply only: threads stopped */
+	char backend[32]; /* apply only */
+	char error[160];
+};
+
+/*
+ * bench_kpl__run() - run @argv (argv[0] is the kpl binary), time it and
+ * parse its --json line into *@res.  Returns -1 only when the command
+ * could not be run or printed no JSON; a failed apply is res->ok false.
+ */
+int bench_kpl__run(char *const argv[], struct bench_result *res);
+
+/*
+ * bench_kpl__wall() - run @argv, output discarded; *@wall_us as above.
+ * Returns -1 when it could not be run or exited non-zero.
+ */
+int bench_kpl__wall(char *const argv[], double *wall_us);
+
+/*
+ * bench_kpl__info() - read the patch id and the number of functions from
+ * `kpl info --json @patch`.
+ */
+int bench_kpl__info(const char *kpl, const char *patch, char *id, size_t id_sz,
+		    unsigned int *nr_funcs);
+
+/* Shared by run.c and spin.c: the number after "@key" in @s. */
+bool bench_json_num(const char *s, const char *key, double *out);
+bool bench_json_str(const char *s, const char *key, char *out, size_t sz);
+
+#endif
