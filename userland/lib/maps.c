@@ -74,6 +74,8 @@ void kpl_maps__free(struct kpl_maps *m)
 
 #define REACH (2ull << 30)
 #define PAGE 4096ull
+/* The end of the user address space (x86-64, 4-level page tables). */
+#define TOP 0x7ffffffff000ull
 /* Stay clear of the very bottom of the address space. */
 #define LOWEST (1ull << 20)
 
@@ -94,10 +96,14 @@ int kpl_maps__gap(const struct kpl_maps *m, uint64_t lo, uint64_t hi,
 	/* Above: the first gap after hi (maps are sorted by address). */
 	for (i = 0; i < m->nr; i++) {
 		uint64_t gap_lo = m->v[i].end;
-		uint64_t gap_hi = i + 1 < m->nr ? m->v[i + 1].start
-						: 0x7ffffffff000ull;
+		uint64_t gap_hi = i + 1 < m->nr ? m->v[i + 1].start : TOP;
 
-		if (gap_lo < hi || gap_hi - gap_lo < len + 2 * PAGE)
+		/* [vsyscall] is listed last, far above TOP: what lies
+		 * between the stack and it is not user space. */
+		if (gap_hi > TOP)
+			gap_hi = TOP;
+		if (gap_lo < hi || gap_hi < gap_lo ||
+		    gap_hi - gap_lo < len + 2 * PAGE)
 			continue;
 		/* Leave a guard page so nothing abuts the patch. */
 		if (!fits(lo, hi, gap_lo + PAGE, len))
