@@ -13,7 +13,8 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 {
 	struct kpl_maps *m = NULL, *nm;
 	size_t cap = 0;
-	char path[64], line[512];
+	char path[64], *line = NULL;
+	size_t line_cap = 0;
 	FILE *f;
 	int err = 0;
 
@@ -26,7 +27,8 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 		fclose(f);
 		return -ENOMEM;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	/* getline: a long path must not split into a bogus second line. */
+	while (getline(&line, &line_cap, f) > 0) {
 		struct kpl_map *mp;
 		char perms[8] = "", *nl;
 		int name_at = 0;
@@ -59,6 +61,7 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 		m->nr++;
 	}
 	fclose(f);
+	free(line);
 	if (err) {
 		free(m);
 		return err;

@@ -10,7 +10,7 @@
 struct kpl_map {
 	uint64_t start, end, offset, inode;
 	int prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
-	char path[256];		/* "" for anonymous */
+	char path[512];		/* "" for anonymous; longer paths are cut */
 };
 
 struct kpl_maps {
@@ -23,7 +23,8 @@ void kpl_maps__free(struct kpl_maps *m);
 
 /*
  * kpl_maps__gap() - find a free, page-aligned range of @len bytes whose
- * every byte lies within ±(2 GiB - @slack) of [@lo, @hi).  Prefers the
+ * every byte lies within 2 GiB of every byte of [@lo, @hi), with a free
+ * guard page on either side.  Prefers the
  * closest gap above @hi, then below @lo.  Return: 0 and *@addr, or
  * -ENOMEM when no gap in reach is free.
  */
