@@ -273,7 +273,7 @@ int kpl_elf__open(const char *path, struct kpl_elf **out)
 	elf = elf_begin(ke->fd, ELF_C_READ_MMAP, NULL);
 	ke->elf = elf;
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		pr_warn("elf: %s is not an ELF file\n", path);
+		pr_debug("elf: %s is not an ELF file\n", path);
 		err = -KPL_E_FORMAT;
 		goto out;
 	}
