@@ -38,8 +38,9 @@ static char last_log[1024];
 
 static int log_hook(enum kpl_print_level level, const char *fmt, va_list ap)
 {
-	if (level == KPL_WARN)
-		vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	/* Every level: the non-ELF notice is debug, callers decide. */
+	(void)level;
+	vsnprintf(last_log, sizeof(last_log), fmt, ap);
 	return 0;
 }
 

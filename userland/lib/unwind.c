@@ -7,12 +7,22 @@
 
 #include "backend.h"
 #include "internal.h"
+#include "maps.h"
 #include "unwind.h"
+
+/* Stacks deeper than this are not scanned, only unwound. */
+#define STACK_SCAN_MAX (1u << 20)
 
 struct kpl_unwind {
 	struct kpl_proc *p;
 	Dwfl *dwfl;
-	bool attached;
+	struct kpl_maps *maps;	/* to find each stack's top */
+	/* The live part of the stack being checked, [sp, top of its
+	 * mapping): scanned, and the unwinder's loads served from it. */
+	uint64_t cache_lo;
+	size_t cache_len;
+	uint8_t *cache;
+	size_t cache_cap;
 };
 
 struct walk {
@@ -75,8 +85,11 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 	uint64_t v;
 
 	(void)dwfl;
-	if (kpl_proc__read(u->p, addr, &v, sizeof(v)))
+	if (addr >= u->cache_lo && addr - u->cache_lo + sizeof(v) <= u->cache_len) {
+		memcpy(&v, u->cache + (addr - u->cache_lo), sizeof(v));
+	} else if (kpl_proc__read(u->p, addr, &v, sizeof(v))) {
 		return false;
+	}
 	*result = v;
 	return true;
 }
@@ -117,6 +130,16 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
+static int warm_module(Dwfl_Module *mod, void **userdata, const char *name,
+		       Dwarf_Addr start, void *arg)
+{
+	Dwarf_Addr bias;
+
+	(void)userdata, (void)name, (void)start, (void)arg;
+	dwfl_module_eh_cfi(mod, &bias);
+	return DWARF_CB_OK;
+}
+
 int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 {
 	struct kpl_unwind *u;
@@ -126,6 +149,9 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	if (!u)
 		return -ENOMEM;
 	u->p = p;
+	err = kpl_maps__read(p->pid, &u->maps);
+	if (err)
+		goto out;
 	u->dwfl = dwfl_begin(&proc_callbacks);
 	if (!u->dwfl) {
 		err = -ENOMEM;
@@ -141,6 +167,9 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Load every module's CFI now, while the process runs, rather than
+	 * on the first unwind inside the stop. */
+	dwfl_getmodules(u->dwfl, warm_module, NULL, 0);
 	if (!dwfl_attach_state(u->dwfl, NULL, p->pid, &thread_callbacks, u)) {
 		pr_warn("unwind: cannot attach to pid %d: %s\n", p->pid,
 			dwfl_errmsg(-1));
@@ -161,6 +190,8 @@ void kpl_unwind__free(struct kpl_unwind *u)
 		return;
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
+	kpl_maps__free(u->maps);
+	free(u->cache);
 	free(u);
 }
 
@@ -186,6 +217,73 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+/*
+ * Read the live part of the stack, from @sp to the end of the mapping it
+ * lies in.  Return false if that is unknown or too large to scan.
+ */
+static bool stack_read(struct kpl_unwind *u, uint64_t sp)
+{
+	uint64_t lo = sp & ~7ull;
+	size_t i, len = 0;
+
+	u->cache_len = 0;
+	for (i = 0; i < u->maps->nr; i++) {
+		if (lo >= u->maps->v[i].start && lo < u->maps->v[i].end) {
+			len = u->maps->v[i].end - lo;
+			break;
+		}
+	}
+	if (!len || len > STACK_SCAN_MAX)
+		return false;
+	if (len > u->cache_cap) {
+		uint8_t *c = realloc(u->cache, len);
+
+		if (!c)
+			return false;
+		u->cache = c;
+		u->cache_cap = len;
+	}
+	if (kpl_proc__read(u->p, lo, u->cache, len))
+		return false;
+	u->cache_lo = lo;
+	u->cache_len = len;
+	return true;
+}
+
+static bool in_ranges(uint64_t v, const struct kpl_range *ranges, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (v >= ranges[i].lo && v <= ranges[i].hi)
+			return true;
+	return false;
+}
+
+/*
+ * A frame inside a range needs a return address into it on the stack
+ * (or the IP itself, for the innermost frame).  So when no word of the
+ * live stack points into any range, no frame can be there: a sound and
+ * cheap answer for most threads.  A word that does point there may be a
+ * stale value, so only then is the stack unwound precisely.
+ */
+static bool stack_may_hit(struct kpl_unwind *u, const struct kpl_thread *th,
+			  const struct kpl_range *ranges, size_t nr)
+{
+	size_t i;
+
+	if (in_ranges(th->ip, ranges, nr))
+		return true;
+	for (i = 0; i + 8 <= u->cache_len; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, u->cache + i, 8);
+		if (in_ranges(v, ranges, nr))
+			return true;
+	}
+	return false;
+}
+
 int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 		     size_t nr, const struct kpl_range **hit, int *tid)
 {
@@ -193,8 +291,13 @@ int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 
 	for (i = 0; i < u->p->nr_threads; i++) {
 		struct walk w = { .ranges = ranges, .nr = nr };
-		int r = dwfl_getthread_frames(u->dwfl, u->p->threads[i].tid,
-					      frame_cb, &w);
+		int r;
+
+		if (stack_read(u, u->p->threads[i].sp) &&
+		    !stack_may_hit(u, &u->p->threads[i], ranges, nr))
+			continue;
+		r = dwfl_getthread_frames(u->dwfl, u->p->threads[i].tid,
+					  frame_cb, &w);
 
 		if (w.hit) {
 			*hit = w.hit;
