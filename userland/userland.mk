@@ -33,8 +33,11 @@ $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 # The shared library for test harnesses: only kpl_* symbols marked
 # KPL_API are exported (-fvisibility=hidden above).
-$(BUILD)/release/libkpl.so: $(patsubst %.c,$(BUILD)/release/%.o,$(LIBKPL_SRCS))
+$(BUILD)/release/libkpl.so.0: $(patsubst %.c,$(BUILD)/release/%.o,$(LIBKPL_SRCS))
 	$(CC) -shared -Wl,-soname,libkpl.so.0 -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/release/libkpl.so: $(BUILD)/release/libkpl.so.0
+	ln -sf libkpl.so.0 $@
 
 USERLAND_BINS := $(if $(KPL_SRCS),$(BUILD)/release/kpl $(BUILD)/asan/kpl) \
 	$(if $(KPLBUILD_SRCS),$(BUILD)/release/kpl-build $(BUILD)/asan/kpl-build)

@@ -26,6 +26,11 @@ $(IT_DIR)/kpl-spin: $(IT_FIX)/spin.c $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN' -lpthread
 
+# Built the way a test harness would: public header, shared library.
+$(IT_DIR)/kpl-harness: $(IT_FIX)/harness.c $(BUILD)/release/libkpl.so
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -Iuserland/include -o $@ $< \
+		-L$(BUILD)/release -lkpl -Wl,-rpath,'$$ORIGIN/../release'
+
 $(IT_DIR)/%.o: $(IT_FIX)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
@@ -51,7 +56,8 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_wrongbuild.kpl)
 
 .PHONY: it-fixtures check-integration
-it-fixtures: $(IT_DIR)/kpl-spin $(IT_PATCHES) $(BUILD)/asan/kpl
+it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
+	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server
 	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
