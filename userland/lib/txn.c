@@ -205,20 +205,25 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
  * other load on the machine cannot stretch the pause.  Needs
  * CAP_SYS_NICE; without it we simply run as we were.
  */
-static bool boost(bool on)
+struct sched_saved {
+	int policy;
+	struct sched_param param;
+};
+
+/* Both calls act on the calling thread only: fleet workers boost alone. */
+static bool boost_on(struct sched_saved *saved)
 {
-	static int old_policy = -1;
-	static struct sched_param old_param;
 	struct sched_param sp = { .sched_priority = 1 };
 
-	if (on) {
-		old_policy = sched_getscheduler(0);
-		if (old_policy < 0 || sched_getparam(0, &old_param))
-			return false;
-		return sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
-	}
-	sched_setscheduler(0, old_policy, &old_param);
-	return false;
+	saved->policy = sched_getscheduler(0);
+	if (saved->policy < 0 || sched_getparam(0, &saved->param))
+		return false;
+	return sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+}
+
+static void boost_off(const struct sched_saved *saved)
+{
+	sched_setscheduler(0, saved->policy, &saved->param);
 }
 
 int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
@@ -240,6 +245,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	}
 	for (;;) {
 		uint64_t t0, t1, t2, pause;
+		struct sched_saved saved;
 		bool boosted;
 
 		st->attempts++;
@@ -248,13 +254,13 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		if (err)
 			break;
 		st->threads = (unsigned int)t->proc->nr_threads;
-		boosted = boost(true);
+		boosted = boost_on(&saved);
 		t1 = kpl_now_ns();
 		err = commit_stopped(t, x, uw, force, why, sizeof(why));
 		t2 = kpl_now_ns();
 		t->proc->be->resume(t->proc);
 		if (boosted)
-			boost(false);
+			boost_off(&saved);
 		/* The backend says when the threads began to stop; seizing
 		 * them beforehand costs the target nothing. */
 		if (t->proc->stop_ns > t0)

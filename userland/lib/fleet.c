@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Fleet apply and revert: find every process that maps the target
+ * library, by build-id, and patch them from a pool of worker threads.
+ * Each worker does whole apply/revert calls, so every ptrace tracee is
+ * driven by the thread that seized it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfobj.h"
+#include "internal.h"
+#include "kpl/fleet.h"
+#include "patch.h"
+
+/* Build-ids already read, by file identity, so each file is read once. */
+struct bid_cache {
+	struct bid_ent {
+		char dev[16];
+		uint64_t inode;
+		bool match;
+	} *v;
+	size_t nr;
+};
+
+static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
+		      pid_t pid, const char *range, const struct kpl_patch *patch,
+		      bool *match)
+{
+	uint8_t bid[KPL_BUILD_ID_MAX];
+	struct bid_ent *e;
+	char path[96];
+	size_t i;
+	int n;
+
+	for (i = 0; i < c->nr; i++) {
+		if (c->v[i].inode == inode && !strcmp(c->v[i].dev, dev)) {
+			*match = c->v[i].match;
+			return 0;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%s", pid, range);
+	n = kpl_elf_build_id(path, bid, sizeof(bid));
+	if (n < 0)
+		return 0;	/* gone or unreadable: not cached, not ours */
+	e = realloc(c->v, (c->nr + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	c->v = e;
+	e = &c->v[c->nr++];
+	snprintf(e->dev, sizeof(e->dev), "%s", dev);
+	e->inode = inode;
+	e->match = (size_t)n == patch->build_id_len &&
+		   !memcmp(bid, patch->build_id, patch->build_id_len);
+	*match = e->match;
+	return 0;
+}
+
+static int push_pid(pid_t **v, size_t *nr, pid_t pid)
+{
+	pid_t *nv = realloc(*v, (*nr + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[(*nr)++] = pid;
+	*v = nv;
+	return 0;
+}
+
+/* Call @fn(line) for each line of /proc/PID/maps until it returns != 0. */
+static int each_maps_line(pid_t pid, int (*fn)(const char *line, void *arg),
+			  void *arg)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!r && getline(&line, &cap, f) > 0)
+		r = fn(line, arg);
+	free(line);
+	fclose(f);
+	return r;
+}
+
+struct find_ctx {
+	pid_t pid;
+	const struct kpl_patch *patch;
+	struct bid_cache *cache;
+	const char *needle;
+	int err;
+};
+
+/* 1 when the line maps a file with the patch's build-id. */
+static int line_maps_target(const char *line, void *arg)
+{
+	struct find_ctx *fc = arg;
+	char range[40], dev[16];
+	uint64_t off, inode;
+	bool match = false;
+	int err;
+
+	if (sscanf(line, "%39s %*s %" SCNx64 " %15s %" SCNu64, range, &off,
+		   dev, &inode) != 4 || off || !inode || !strchr(line, '/'))
+		return 0;
+	err = bid_lookup(fc->cache, dev, inode, fc->pid, range, fc->patch,
+			 &match);
+	if (err) {
+		fc->err = err;
+		return 1;
+	}
+	return match;
+}
+
+static int line_has(const char *line, void *arg)
+{
+	struct find_ctx *fc = arg;
+
+	return strstr(line, fc->needle) != NULL;
+}
+
+static int find(struct find_ctx *fc, int (*fn)(const char *, void *),
+		pid_t **pids, size_t *nr)
+{
+	pid_t self = getpid(), *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d))) {
+		fc->pid = (pid_t)atoi(de->d_name);
+		if (fc->pid <= 0 || fc->pid == self)
+			continue;
+		if (each_maps_line(fc->pid, fn, fc) > 0 && !fc->err)
+			err = push_pid(&v, &n, fc->pid);
+		if (fc->err)
+			err = fc->err;
+	}
+	closedir(d);
+	if (err) {
+		free(v);
+		return err;
+	}
+	*pids = v;
+	*nr = n;
+	return 0;
+}
+
+KPL_API int kpl_fleet__find(const struct kpl_patch *patch, pid_t **pids,
+			    size_t *nr)
+{
+	struct bid_cache cache = { 0 };
+	struct find_ctx fc = { .patch = patch, .cache = &cache };
+	int err = find(&fc, line_maps_target, pids, nr);
+
+	free(cache.v);
+	return err;
+}
+
+KPL_API int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr)
+{
+	char needle[KPL_ID_MAX + 32];
+	struct find_ctx fc = { .needle = needle };
+
+	snprintf(needle, sizeof(needle), "/memfd:kpl:%s (deleted)", id);
+	return find(&fc, line_has, pids, nr);
+}
+
+/* The work shared by the pool. */
+struct pool {
+	const struct kpl_patch *patch;
+	const char *id;
+	bool revert;
+	const pid_t *pids;
+	size_t nr;
+	const struct kpl_fleet_opts *opts;
+	struct kpl_fleet_result *res;
+	atomic_size_t next;
+	size_t done;
+	pthread_mutex_t lock;
+};
+
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void one(struct pool *pl, size_t i)
+{
+	struct kpl_fleet_result *r = &pl->res[i];
+	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
+	struct kpl_target *t = NULL;
+
+	if (pl->opts && pl->opts->apply)
+		ao = *pl->opts->apply;
+	ao.stats = &r->stats;
+	r->pid = pl->pids[i];
+	comm_of(r->pid, r->comm, sizeof(r->comm));
+	r->err = kpl_target__open(r->pid, pl->opts ? pl->opts->target : NULL,
+				  &t);
+	if (!r->err)
+		r->err = pl->revert ? kpl_target__revert(t, pl->id, &ao)
+				    : kpl_target__apply(t, pl->patch, &ao);
+	kpl_target__close(t);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&pl->next, 1)) < pl->nr) {
+		one(pl, i);
+		pthread_mutex_lock(&pl->lock);
+		pl->done++;
+		if (pl->opts && pl->opts->progress)
+			pl->opts->progress(pl->opts->ctx, pl->done, pl->nr);
+		pthread_mutex_unlock(&pl->lock);
+	}
+	return NULL;
+}
+
+static int run_pool(struct pool *pl)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int jobs = pl->opts && pl->opts->jobs > 0 ? pl->opts->jobs
+						  : (int)(cpus > 0 ? cpus : 1);
+	pthread_t *th;
+	int i, started = 0;
+
+	if ((size_t)jobs > pl->nr)
+		jobs = (int)pl->nr;
+	th = calloc(jobs ? (size_t)jobs : 1, sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	pthread_mutex_init(&pl->lock, NULL);
+	for (i = 0; i < jobs; i++)
+		if (!pthread_create(&th[i], NULL, worker, pl))
+			started++;
+	/* No thread at all: do the work here. */
+	if (!started)
+		worker(pl);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pl->lock);
+	free(th);
+	return 0;
+}
+
+static int first_error(const struct kpl_fleet_result *res, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (res[i].err)
+			return res[i].err;
+	return 0;
+}
+
+KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
+			     const pid_t *pids, size_t nr,
+			     const struct kpl_fleet_opts *opts,
+			     struct kpl_fleet_result **out)
+{
+	struct pool pl = { .patch = patch, .pids = pids, .nr = nr,
+			   .opts = opts };
+	struct kpl_fleet_result *res;
+	int err;
+	size_t i;
+
+	res = calloc(nr ? nr : 1, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	pl.res = res;
+	err = run_pool(&pl);
+	if (!err)
+		err = first_error(res, nr);
+	if (err && opts && opts->atomic) {
+		struct kpl_fleet_result *back = NULL;
+		pid_t *done = calloc(nr ? nr : 1, sizeof(*done));
+		size_t n = 0;
+
+		for (i = 0; done && i < nr; i++)
+			if (!res[i].err)
+				done[n++] = res[i].pid;
+		pr_warn("fleet: %s failed in some processes; rolling back the "
+			"%zu it was applied to\n", patch->id, n);
+		/* Rolled back per process below; the first error stays. */
+		if (done)
+			kpl_fleet__revert(patch->id, done, n, opts, &back);
+		for (i = 0; back && i < nr; i++) {
+			size_t j;
+
+			for (j = 0; j < n; j++)
+				if (back[j].pid == res[i].pid && !back[j].err)
+					res[i].rolled_back = true;
+		}
+		free(back);
+		free(done);
+	}
+	*out = res;
+	return err;
+}
+
+KPL_API int kpl_fleet__revert(const char *id, const pid_t *pids, size_t nr,
+			      const struct kpl_fleet_opts *opts,
+			      struct kpl_fleet_result **out)
+{
+	struct kpl_fleet_opts o = opts ? *opts : (struct kpl_fleet_opts){ 0 };
+	struct pool pl = { .id = id, .revert = true, .pids = pids, .nr = nr,
+			   .opts = &o };
+	struct kpl_fleet_result *res;
+	int err;
+
+	o.atomic = false;
+	res = calloc(nr ? nr : 1, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	pl.res = res;
+	err = run_pool(&pl);
+	if (!err)
+		err = first_error(res, nr);
+	*out = res;
+	return err;
+}
