@@ -20,6 +20,9 @@ BENCH_RUNS  ?= 21
 BENCH_NICE  ?= -10
 BENCH_REV   := $(shell git rev-parse --short HEAD 2>/dev/null)
 BENCH_TABLE := awk -f tools/bench/table.awk
+# The patches are signed with the test key when the build has one
+# (tests/build/keys.mk); kpl then trusts only its public half.
+BENCH_KEYS   = $(if $(KPL_TRUSTED),--apply-arg=--keys=$(KPL_TRUSTED))
 
 $(BENCH_BIN): $(BENCH_SRCS) tools/bench/bench.h
 	@mkdir -p $(@D)
@@ -30,7 +33,7 @@ bench-ptrace: $(BENCH_BIN) $(BUILD)/release/kpl $(IT_DIR)/kpl-spin \
 		$(IT_DIR)/spin1.kpl $(IT_DIR)/spin10.kpl
 	@mkdir -p $(BENCH_OUT)
 	@flock $(BENCH_OUT)/.lock $(BENCH_BIN) --backend ptrace \
-		--kpl $(BUILD)/release/kpl \
+		--kpl $(BUILD)/release/kpl $(BENCH_KEYS) \
 		--spin $(IT_DIR)/kpl-spin --threads 1,4,16,64 \
 		--patch $(IT_DIR)/spin1.kpl --patch $(IT_DIR)/spin10.kpl \
 		--runs $(BENCH_RUNS) --nice $(BENCH_NICE) --rev '$(BENCH_REV)' \

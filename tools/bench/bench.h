@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kpl-bench: pause and apply-time benchmark for kpl.  main.c runs the
- * cells and writes the JSON, spin.c drives the kpl-spin target, run.c
- * runs the kpl CLI.  Functions print their own errors through
- * bench_err() and return 0 or -1; only main() picks the exit status.
+ * kpl-bench: pause and apply-time benchmark for kpl.  main.c reads the
+ * command line, cell.c measures one cell, spin.c drives the kpl-spin
+ * target, run.c runs the kpl CLI, json.c writes the results.
+ * Functions print their own errors through bench_err() and return 0 or
+ * -1; only main() picks the exit status.
  */
 #ifndef KPL_BENCH_H
 #define KPL_BENCH_H
@@ -80,7 +81,91 @@ int bench_kpl__wall(char *const argv[], double *wall_us);
 int bench_kpl__info(const char *kpl, const char *patch, char *id, size_t id_sz,
 		    unsigned int *nr_funcs);
 
-/* Shared by run.c and spin.c: the number after "@key" in @s. */
+#define MAX_PATCHES 8
+#define MAX_THREADS 16
+#define MAX_APPLY_ARGS 8
+
+/* A patch to apply, with what `kpl info` says of it. */
+struct bench_patch {
+	const char *path;
+	char id[128];
+	unsigned int nr_funcs;
+};
+
+/* cell.c: what one cell measured, per run, in microseconds. */
+enum bench_metric {
+	M_SPIN_BASE,
+	M_SPIN_APPLY,
+	M_SPIN_REVERT,
+	M_APPLY_PAUSE,
+	M_REVERT_PAUSE,
+	M_APPLY_TOTAL,
+	M_REVERT_TOTAL,
+	M_APPLY_WALL,
+	M_REVERT_WALL,
+	M_WINDOW,
+	NR_METRICS
+};
+
+struct bench_cell {
+	int threads;
+	const struct bench_patch *patch;
+	double *m[NR_METRICS]; /* [runs] each */
+	unsigned int stopped; /* threads the engine stopped */
+	unsigned int attempts_max;
+	unsigned int retried; /* runs whose apply needed > 1 attempt */
+	unsigned long eintr; /* EINTRs in sleeping threads, all runs */
+	char backend[32]; /* as kpl apply reported it */
+	double other_cpu; /* % of all CPUs used by other processes */
+	double secs;
+};
+
+/* What the command line asked for. */
+struct bench_opts {
+	const char *kpl, *spin, *out, *rev;
+	const char *backend; /* --backend for kpl; NULL: kpl's choice */
+	const char *apply_args[MAX_APPLY_ARGS]; /* e.g. --keys=DIR */
+	int nr_apply_args;
+	struct bench_patch patches[MAX_PATCHES];
+	int nr_patches;
+	int threads[MAX_THREADS];
+	int nr_threads;
+	int runs;
+	int procs; /* target processes per cell, runs split among them */
+	int nice; /* for kpl-bench, kpl-spin and kpl alike */
+};
+
+/*
+ * bench_cell__run() - measure cell @c: o->runs runs over o->procs target
+ * processes.  Fills c->m[][] (unsorted) and the counters.
+ */
+int bench_cell__run(const struct bench_opts *o, struct bench_cell *c);
+
+/* bench_exec_floor() - wall time of `kpl apply --help`, o->runs times. */
+int bench_exec_floor(const struct bench_opts *o, double *v);
+
+/*
+ * CPU time of the whole machine and of kpl-bench with its reaped
+ * children, to tell how much other work ran during a measurement.
+ */
+struct bench_cpu {
+	double busy, total; /* /proc/stat, in seconds of CPU time */
+	double ours; /* getrusage(SELF) + getrusage(CHILDREN) */
+};
+
+void bench_cpu__sample(struct bench_cpu *c);
+/* % of all CPUs' time between @a and @b spent by other processes. */
+double bench_cpu__other(const struct bench_cpu *a, const struct bench_cpu *b);
+
+/* json.c: statistics and the JSON file. */
+extern const char *const bench_metric_name[NR_METRICS];
+void bench_sort(double *v, int n);
+double bench_median(const double *sorted, int n);
+double bench_rank(const double *sorted, int n, double pct);
+int bench_json__write(const struct bench_opts *o, struct bench_cell *cells,
+		      int nr, const double *floor, double other0);
+
+/* run.c: the number (string) after "@key": in kpl's JSON line @s. */
 bool bench_json_num(const char *s, const char *key, double *out);
 bool bench_json_str(const char *s, const char *key, char *out, size_t sz);
 

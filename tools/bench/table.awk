@@ -99,8 +99,8 @@ FNR == 1 {
 /"date":/ && b != "" {
 	meta[b] = str($0, "date") ", kernel " str($0, "kernel") ", " \
 		num($0, "cpus") " cpus, " num($0, "runs") " runs, nice " \
-		num($0, "nice") ", load " \
-		num($0, "loadavg_start") "->" num($0, "loadavg_end") \
+		num($0, "nice") ", other processes " \
+		num($0, "other_cpu_pct_start") "% of the CPUs at start" \
 		(str($0, "rev") != "" ? ", rev " str($0, "rev") : "")
 }
 
@@ -125,6 +125,11 @@ FNR == 1 {
 	v[b, r, "runs"] = num($0, "runs")
 	v[b, r, "retried"] = num($0, "retried_runs")
 	v[b, r, "eintr"] = num($0, "eintr")
+	o = num($0, "other_cpu_pct")
+	if (o != "" && (!((b) in omax) || o + 0 > omax[b] + 0)) {
+		omax[b] = o
+		owhere[b] = key
+	}
 }
 
 END {
@@ -146,6 +151,14 @@ END {
 	table("Time to apply and revert (engine total_us, command wall)",
 		"apply_total revert_total apply_wall",
 		"apply total|revert total|apply cmd")
+	print ""
+	for (j = 1; j <= nb; j++)
+		if ((backend[j]) in omax)
+			printf "- %s: other processes used at most %s%% of " \
+				"the CPUs during a cell (%s)%s\n", backend[j],
+				omax[backend[j]], owhere[backend[j]],
+				(omax[backend[j]] + 0 > 10 ? ": noisy, see the " \
+				"idle column" : "")
 	print ""
 	print "Reference, same 2-core machine (DESIGN.md, median of 11):"
 	print "libcareplus pause 2.3 ms, apply command 10.5 ms; libpulp"
