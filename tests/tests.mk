@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Integration tests, the demo and the benchmarks hook in here.
+include tests/build/keys.mk
 include tests/integration/integration.mk
 include tests/targets/patches/patches.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches
-	@BUILD=$(BUILD) sh tools/demo/demo.sh
+	@BUILD=$(BUILD) KPL_TRUSTED=$(KPL_TRUSTED) sh tools/demo/demo.sh
 
 DEMO_TARGETS += demo-miniweb
 include tests/bench.mk

@@ -37,10 +37,12 @@ $(IT_DIR)/%.o: $(IT_FIX)/%.c
 
 KPLBUILD := $(BUILD)/release/kpl-build
 
+# Every patch is signed with the test key (tests/build/keys.mk).
 define it_patch
-$(IT_DIR)/$(1).kpl: $(IT_DIR)/$(2).o $(IT_FIX)/$(3).manifest $(4) $(KPLBUILD)
+$(IT_DIR)/$(1).kpl: $(IT_DIR)/$(2).o $(IT_FIX)/$(3).manifest $(4) $(KPLBUILD) \
+		$(KPL_TEST_KEY)
 	$(KPLBUILD) pack --lib $(4) --manifest $(IT_FIX)/$(3).manifest \
-		-o $$@ $(IT_DIR)/$(2).o
+		--key $(KPL_TEST_KEY) -o $$@ $(IT_DIR)/$(2).o
 endef
 $(eval $(call it_patch,spin10,spin_fix,spin10,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin1,spin_fix,spin1,$(IT_DIR)/libspin.so.1))
@@ -59,9 +61,11 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(BUILD)/asan/kpl
 
-check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server
+check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
+		test-keys $(BUILD)/asan/kpl-build
 	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
-		MW_PATCHES=$(BUILD)/patches \
+		MW_PATCHES=$(BUILD)/patches KPL_KEYS=$(KPL_KEYS) \
+		KPLBUILD=$(BUILD)/asan/kpl-build \
 		sh tests/integration/run.sh tests/integration/test_*.sh
 
 CHECK_TARGETS += check-integration

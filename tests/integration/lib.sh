@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for integration tests: start targets, read their reports,
 # assert.  Sourced by tests/integration/test_*.sh.
-# Needs: KPL (the kpl binary), IT_DIR (fixtures), run as root.
+# Needs: KPL (the kpl binary), IT_DIR (fixtures), KPL_KEYS (the test keys,
+# tests/build/keys.mk), run as root.
 
-: "${KPL:?}" "${IT_DIR:?}"
+: "${KPL:?}" "${IT_DIR:?}" "${KPL_KEYS:?}"
+# Every patch the build makes is signed with the test key; apply and
+# check trust only its public half.
+TRUSTED=$KPL_KEYS/trusted
 T=$(mktemp -d /tmp/kpl-it.XXXXXX)
 n=0
 PIDS=""

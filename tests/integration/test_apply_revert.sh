@@ -11,11 +11,11 @@ r=$(report a "$P")
 check "original code runs before apply" [ "$(field "$r" f0)" = 0 ]
 
 expect_rc 0 "check (dry run) accepts the patch" \
-	"$KPL" check -p "$P" "$IT_DIR/spin10.kpl"
+	"$KPL" check --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
 maps "$P" >"$T/maps.1"
 check "check writes nothing: mappings unchanged" cmp -s "$T/maps.0" "$T/maps.1"
 
-expect_rc 0 "apply 10 functions" "$KPL" apply -p "$P" "$IT_DIR/spin10.kpl"
+expect_rc 0 "apply 10 functions" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
 r=$(report a "$P")
 check "patched code runs: f0=1000" [ "$(field "$r" f0)" = 1000 ]
 check "patched code runs: f9=1028" [ "$(field "$r" f9)" = 1028 ]
@@ -32,11 +32,11 @@ check "status --json without pid finds the process" \
 check "status --json is valid JSON" python3 -m json.tool "$T/st.json" >/dev/null
 
 expect_rc 6 "apply refuses a patch already applied" \
-	"$KPL" apply -p "$P" "$IT_DIR/spin10.kpl"
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
 check "refused apply left one patch mapping" \
 	[ "$(grep -c '/memfd:kpl:' "/proc/$P/maps")" -ge 1 ]
 
-"$KPL" apply --json -p "$P" "$IT_DIR/spin1.kpl" >"$T/apply.json" 2>/dev/null
+"$KPL" apply --keys "$TRUSTED" --json -p "$P" "$IT_DIR/spin1.kpl" >"$T/apply.json" 2>/dev/null
 check "apply --json reports failure as JSON (SPIN-1 stacks fine)" \
 	python3 -c "import json,sys; d=json.load(open('$T/apply.json')); sys.exit(0 if d['ok'] and d['pause_us']>0 else 1)"
 expect_rc 0 "revert the stacked patch" "$KPL" revert -p "$P" SPIN-1

@@ -10,7 +10,7 @@ maps "$P" >"$T/maps.0"
 fails=0
 i=0
 while [ $i -lt 200 ]; do
-	"$KPL" apply -p "$P" "$IT_DIR/spin10.kpl" >/dev/null 2>>"$T/err" ||
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl" >/dev/null 2>>"$T/err" ||
 		fails=$((fails + 1))
 	"$KPL" revert -p "$P" SPIN-10 >/dev/null 2>>"$T/err" ||
 		fails=$((fails + 1))

@@ -9,7 +9,7 @@ start_spin j --threads 8 || exit 1
 P=$SPIN_PID
 maps "$P" >"$T/maps.0"
 
-KPL_FAULT_KILL_AFTER=4 "$KPL" apply -p "$P" "$IT_DIR/spin10.kpl" \
+KPL_FAULT_KILL_AFTER=4 "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl" \
 	>/dev/null 2>&1
 check "kpl died mid-apply (SIGKILL)" [ $? -eq 137 ]
 "$KPL" status -p "$P" >"$T/st.txt" 2>"$T/st.err"
@@ -21,7 +21,7 @@ check "every function original after roll back" \
 maps "$P" >"$T/maps.1"
 check "mappings back to the pre-patch set" cmp -s "$T/maps.0" "$T/maps.1"
 
-expect_rc 0 "apply again after repair" "$KPL" apply -p "$P" "$IT_DIR/spin10.kpl"
+expect_rc 0 "apply again after repair" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
 KPL_FAULT_KILL_AFTER=3 "$KPL" revert -p "$P" SPIN-10 >/dev/null 2>&1
 check "kpl died mid-revert (SIGKILL)" [ $? -eq 137 ]
 expect_rc 6 "a later revert finishes the old one first, then finds nothing" \

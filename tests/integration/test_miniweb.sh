@@ -18,7 +18,7 @@ for id in $MW_IDS; do
 	mw_exploit "$id"
 	check "$id exploit works on the running library ($MW_CODE)" \
 		[ "$MW_VERDICT" = exploited ]
-	expect_rc 0 "$id applied under load" "$KPL" apply -p "$P" "$PATCHES/$id.kpl"
+	expect_rc 0 "$id applied under load" "$KPL" apply --keys "$TRUSTED" -p "$P" "$PATCHES/$id.kpl"
 	mw_exploit "$id"
 	check "$id exploit rejected after apply ($MW_CODE)" \
 		[ "$MW_VERDICT" = rejected ]

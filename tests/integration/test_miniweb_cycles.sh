@@ -18,7 +18,7 @@ while [ $i -lt 200 ]; do
 	set -- $MW_IDS
 	shift $((i % 3))
 	id=$1
-	"$KPL" apply -p "$P" "$PATCHES/$id.kpl" >/dev/null 2>>"$T/err" ||
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$PATCHES/$id.kpl" >/dev/null 2>>"$T/err" ||
 		fails=$((fails + 1))
 	"$KPL" revert -p "$P" "$id" >/dev/null 2>>"$T/err" ||
 		fails=$((fails + 1))

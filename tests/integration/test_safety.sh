@@ -8,12 +8,12 @@ start_spin h --threads 4 --hold || exit 1
 P=$SPIN_PID
 maps "$P" >"$T/maps.0"
 expect_rc 5 "function busy on a stack refused" \
-	"$KPL" apply --timeout 300 -p "$P" "$IT_DIR/spin_hold.kpl"
+	"$KPL" apply --keys "$TRUSTED" --timeout 300 -p "$P" "$IT_DIR/spin_hold.kpl"
 check "refusal names the busy function" grep -q 'busy in spin_hold' "$T/cmd.err"
 maps "$P" >"$T/maps.1"
 check "busy refusal left mappings unchanged" cmp -s "$T/maps.0" "$T/maps.1"
 expect_rc 0 "--force skips the activeness check" \
-	"$KPL" apply --force -p "$P" "$IT_DIR/spin_hold.kpl"
+	"$KPL" apply --keys "$TRUSTED" --force -p "$P" "$IT_DIR/spin_hold.kpl"
 kill -USR2 "$P"
 sleep 0.1
 r=$(report h "$P")
@@ -24,7 +24,7 @@ r=$(report h "$P")
 check "before: scaled=8 other=13" \
 	[ "$(field "$r" scaled)/$(field "$r" other)" = 8/13 ]
 expect_rc 0 "apply patch of a static function named by file, calling libc" \
-	"$KPL" apply -p "$P" "$IT_DIR/spin_local.kpl"
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_local.kpl"
 r=$(report h "$P")
 check "static scale() of libspin.c replaced: scaled=508" \
 	[ "$(field "$r" scaled)" = 508 ]

@@ -8,8 +8,8 @@ start_spin s --threads 4 || exit 1
 P=$SPIN_PID
 maps "$P" >"$T/maps.0"
 
-expect_rc 0 "apply SPIN-10" "$KPL" apply -p "$P" "$IT_DIR/spin10.kpl"
-expect_rc 0 "apply SPIN-F0B on top" "$KPL" apply -p "$P" "$IT_DIR/spin_fix2.kpl"
+expect_rc 0 "apply SPIN-10" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
+expect_rc 0 "apply SPIN-F0B on top" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_fix2.kpl"
 r=$(report s "$P")
 check "top patch wins: f0=2000" [ "$(field "$r" f0)" = 2000 ]
 check "lower patch still serves f1=1003" [ "$(field "$r" f1)" = 1003 ]
@@ -24,8 +24,8 @@ expect_rc 0 "revert lower patch" "$KPL" revert -p "$P" SPIN-10
 r=$(report s "$P")
 check "original again: f0=0" [ "$(field "$r" f0)" = 0 ]
 
-expect_rc 0 "apply SPIN-10 again" "$KPL" apply -p "$P" "$IT_DIR/spin10.kpl"
-expect_rc 0 "apply replace patch SPIN-R" "$KPL" apply -p "$P" "$IT_DIR/spin_replace.kpl"
+expect_rc 0 "apply SPIN-10 again" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
+expect_rc 0 "apply replace patch SPIN-R" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_replace.kpl"
 r=$(report s "$P")
 check "replace patch serves f0=2000" [ "$(field "$r" f0)" = 2000 ]
 check "functions only the old patch had are original: f1=3" \

@@ -7,6 +7,9 @@ KPL=$BUILD/release/kpl
 MW_BIN=$BUILD/targets
 MW_SRC=tests/targets
 PATCHES=$BUILD/patches
+# The patches are signed with the build's test key; trust only its public
+# half (an installed system keeps its keys in /etc/kpatch-lite/keys).
+KPL_TRUSTED=${KPL_TRUSTED:-$BUILD/keys/trusted}
 T=$(mktemp -d /tmp/kpl-demo.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
@@ -35,7 +38,8 @@ sleep 2
 say "[4/6] Applying the fixes live (ptrace backend), under load"
 for id in $MW_IDS; do
 	"$KPL" info "$PATCHES/$id.kpl" | sed -n 's/^description: /  /p'
-	out=$("$KPL" apply --json -p "$MW_PID" "$PATCHES/$id.kpl") || die "apply $id failed"
+	out=$("$KPL" apply --keys "$KPL_TRUSTED" --json -p "$MW_PID" \
+		"$PATCHES/$id.kpl") || die "apply $id failed"
 	pause=$(printf '%s' "$out" | sed 's/.*"pause_us":\([0-9.]*\).*/\1/')
 	total=$(printf '%s' "$out" | sed 's/.*"total_us":\([0-9.]*\).*/\1/')
 	echo "  kpl apply -p $MW_PID $id.kpl: applied, threads paused ${pause} us, command ${total} us"

@@ -4,25 +4,27 @@
  * temporary file next to the output; libkpl's parser must accept that file
  * before it is renamed over the output.  So a patch that kpl-build writes
  * is one that kpl will load, and a failure leaves no partial output.
+ *
+ * With a key, a zeroed .kpl.sig is added with the other sections, and the
+ * temporary file is signed in place (kb_sign_file()) before the rename:
+ * objcopy never runs on a signed file, since it may lay sections out anew.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kpl-build.h"
 #include "kpl/errors.h"
 #include "kpl/patch.h"
+#include "patch.h"
+#include "sign.h"
 
 #define MAX_SECS 8
-
-extern char **environ;
 
 static int write_file(const char *path, const void *data, size_t size)
 {
@@ -47,35 +49,6 @@ static int write_file(const char *path, const void *data, size_t size)
 	}
 	if (close(fd) < 0)
 		return -errno;
-	return 0;
-}
-
-/* Run objcopy with @argv; 0 when it exits 0. */
-static int run(char **argv)
-{
-	int status, err;
-	pid_t pid;
-
-	err = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
-	if (err) {
-		kb_err("cannot run %s: %s", argv[0], strerror(err));
-		return 1;
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			kb_err("waiting for %s: %s", argv[0], strerror(errno));
-			return 1;
-		}
-	}
-	if (WIFSIGNALED(status)) {
-		kb_err("%s killed by signal %d", argv[0], WTERMSIG(status));
-		return 1;
-	}
-	if (WEXITSTATUS(status)) {
-		kb_err("%s failed with exit status %d", argv[0],
-		       WEXITSTATUS(status));
-		return 1;
-	}
 	return 0;
 }
 
@@ -140,7 +113,7 @@ static int objcopy(struct emit *e, const char *object, size_t n)
 	argv[a++] = (char *)object;
 	argv[a++] = e->tmp;
 	argv[a] = NULL;
-	return run(argv);
+	return kb_run(argv, NULL);
 }
 
 /* Check the result with the parser kpl uses; libkpl says what is wrong. */
@@ -177,9 +150,57 @@ static void cleanup(struct emit *e, size_t n)
 	free(e->tmp);
 }
 
-int kb_emit(const char *object, const char *out, const struct kb_section *secs,
-	    size_t n)
+int kb_sign_file(const char *path, const char *key)
 {
+	uint8_t id[KPL_KEY_ID_LEN];
+	char kid[2 * KPL_KEY_ID_SHORT + 1];
+	struct kpl_patch *p = NULL;
+	int fd = -1, err, ret = 1;
+	ssize_t n;
+
+	err = kpl_patch__open(path, &p);
+	if (err) {
+		kb_err("cannot sign %s: %s", path, kpl_strerror(err));
+		return 1;
+	}
+	if (p->sig_size != sizeof(struct kpl_sig_disk)) {
+		kb_err("cannot sign %s: its %s is %llu bytes, not %zu", path,
+		       KPL_SEC_SIG, (unsigned long long)p->sig_size,
+		       sizeof(struct kpl_sig_disk));
+		goto out;
+	}
+	/* p->image is the patch's own copy of the file: sign that. */
+	err = kpl_sign__image(p->image, p->image_size, p->sig_offset, key, id);
+	if (err) {
+		kb_err("cannot sign %s with %s: %s", path, key,
+		       kpl_strerror(err));
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 :
+		     pwrite(fd, p->image + p->sig_offset,
+			    sizeof(struct kpl_sig_disk), (off_t)p->sig_offset);
+	if (n != (ssize_t)sizeof(struct kpl_sig_disk) ||
+	    (fd >= 0 && fsync(fd) < 0)) {
+		kb_err("cannot write the signature into %s: %s", path,
+		       n < 0 || fd < 0 ? strerror(errno) : "short write");
+		goto out;
+	}
+	kpl_key_id_short(id, kid);
+	kb_info("signed with key %s (%s)", kid, key);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	kpl_patch__free(p);
+	return ret;
+}
+
+int kb_emit(const char *object, const char *out, const struct kb_section *in,
+	    size_t n, const char *key)
+{
+	static const struct kpl_sig_disk zero_sig;
+	struct kb_section secs[MAX_SECS];
 	struct emit e = { 0 };
 	mode_t mask;
 	int fd, err = 1;
@@ -187,8 +208,13 @@ int kb_emit(const char *object, const char *out, const struct kb_section *secs,
 	mask = umask(0);
 	umask(mask);
 
-	if (n > MAX_SECS)
+	if (n + !!key > MAX_SECS)
 		return 1;
+	if (n)
+		memcpy(secs, in, n * sizeof(*in));
+	if (key)
+		secs[n++] = (struct kb_section){ KPL_SEC_SIG, &zero_sig,
+						 sizeof(zero_sig) };
 	if (asprintf(&e.tmp, "%s.XXXXXX", out) < 0) {
 		e.tmp = NULL;
 		kb_err("out of memory");
@@ -205,7 +231,7 @@ int kb_emit(const char *object, const char *out, const struct kb_section *secs,
 	close(fd);
 
 	if (write_blobs(&e, secs, n) || objcopy(&e, object, n) ||
-	    verify(e.tmp, object))
+	    verify(e.tmp, object) || (key && kb_sign_file(e.tmp, key)))
 		goto out;
 	/* mkstemp() made it 0600; a patch is not secret. */
 	if (chmod(e.tmp, 0666 & ~mask) < 0)

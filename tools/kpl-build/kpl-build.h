@@ -14,12 +14,21 @@
 
 #include "kpl/format.h"
 
+#include <sys/types.h>
+
 /* Print "kpl-build: <message>\n" to stderr. */
 __attribute__((format(printf, 1, 2)))
 void kb_err(const char *fmt, ...);
+/* The same for progress and notes; silenced by kb_quiet. */
+__attribute__((format(printf, 1, 2)))
+void kb_info(const char *fmt, ...);
+extern bool kb_quiet;
 
 /* Commands: argv[0] is the command name. */
 int cmd_pack(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 /* manifest.c: the text file that says what a patch replaces. */
 struct kb_func {
@@ -55,6 +64,14 @@ struct kb_manifest {
 int kb_manifest__read(const char *path, struct kb_manifest **out);
 void kb_manifest__free(struct kb_manifest *m);
 
+/*
+ * kb_pack() - what pack does once it has a manifest: look every func and
+ * ref up in @lib, add the .kpl.* sections to @object, sign with @key
+ * (NULL: unsigned) and write @out.  Return: 0 or 1 (error printed).
+ */
+int kb_pack(const struct kb_manifest *m, const char *lib, const char *object,
+	    const char *out, const char *key);
+
 /* object.c: the relocatable object holding the new code. */
 struct kb_object;
 
@@ -86,10 +103,27 @@ struct kb_section {
 /*
  * kb_emit() - write @out: a copy of @object plus @secs (non-ALLOC
  * PROGBITS), through a temporary file that is checked with libkpl's
- * parser and then renamed.  Leaves nothing behind on failure.
+ * parser, signed with @key when it is not NULL, and then renamed.
+ * Leaves nothing behind on failure.
  * Return: 0 or 1 (error printed).
  */
 int kb_emit(const char *object, const char *out,
-	    const struct kb_section *secs, size_t nr_secs);
+	    const struct kb_section *secs, size_t nr_secs, const char *key);
+
+/*
+ * kb_sign_file() - sign the patch at @path in place with @key; it must
+ * already hold a .kpl.sig of the right size (signed or zeroed).
+ * Return: 0 or 1 (error printed).
+ */
+int kb_sign_file(const char *path, const char *key);
+
+/* run.c: other programs, without a shell. */
+/* Start @argv in @cwd (NULL: ours), stdout and stderr to @log_fd (-1:
+ * ours).  Return: 0 and *@pid, or 1 (error printed). */
+int kb_spawn(char *const argv[], const char *cwd, int log_fd, pid_t *pid);
+/* Wait for @pid; 0 when it exited with 0, else 1 after saying so. */
+int kb_wait(pid_t pid, const char *what);
+/* kb_spawn() with our stdio, then kb_wait(). */
+int kb_run(char *const argv[], const char *cwd);
 
 #endif

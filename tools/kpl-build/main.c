@@ -17,12 +17,29 @@ struct kb_cmd {
 
 static const struct kb_cmd kb_cmds[] = {
 	{ "pack", cmd_pack, "turn an object and a manifest into a .kpl patch" },
+	{ "sign", cmd_sign, "sign (or re-sign) a .kpl patch" },
+	{ "keygen", cmd_keygen, "make an Ed25519 signing key pair" },
 };
+
+bool kb_quiet;
 
 void kb_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	fputs("kpl-build: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void kb_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (kb_quiet)
+		return;
 	fputs("kpl-build: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

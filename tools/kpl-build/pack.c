@@ -17,15 +17,22 @@
 #include "kpl/errors.h"
 
 static const char pack_usage[] =
-	"usage: kpl-build pack --lib LIB.so --manifest MANIFEST -o OUT.kpl OBJECT.o\n"
+	"usage: kpl-build pack --lib LIB.so --manifest MANIFEST [--key KEY]\n"
+	"                      -o OUT.kpl OBJECT.o\n"
 	"\n"
 	"Add the .kpl.* sections to OBJECT (the new functions, compiled with\n"
-	"-c -fPIC -ffunction-sections) and write the patch to OUT.\n"
+	"-c -fPIC -ffunction-sections) and write the patch to OUT.  This is\n"
+	"the manual way; 'kpl-build build' makes OBJECT and MANIFEST from a\n"
+	"source diff.\n"
 	"\n"
 	"  -l, --lib LIB.so        the original target library, as shipped: its\n"
 	"                          GNU build-id and soname go into the patch and\n"
 	"                          the old functions are looked up in it\n"
 	"  -m, --manifest FILE     the patch id, version and function map\n"
+	"  -k, --key KEY           sign the patch with this Ed25519 private key\n"
+	"                          (PEM, see 'kpl-build keygen'); without it\n"
+	"                          the patch is unsigned and 'kpl apply' refuses\n"
+	"                          it until 'kpl-build sign' signs it\n"
 	"  -o, --output OUT.kpl    the patch to write (replaced atomically)\n"
 	"  -h, --help              show this help\n"
 	"\n"
@@ -77,7 +84,8 @@ struct pack {
 	const char *manifest_path;
 	const char *out;
 	const char *object;
-	struct kb_manifest *m;
+	const char *key;
+	const struct kb_manifest *m;
 	struct kpl_elf *lib;
 	struct kb_object *obj;
 	struct kb_strtab strtab;
@@ -259,7 +267,7 @@ static int emit(struct pack *pk)
 		{ KPL_SEC_STRTAB, pk->strtab.buf, pk->strtab.len },
 	};
 
-	return kb_emit(pk->object, pk->out, secs, 4);
+	return kb_emit(pk->object, pk->out, secs, 4, pk->key);
 }
 
 static int parse_args(struct pack *pk, int argc, char **argv)
@@ -268,6 +276,7 @@ static int parse_args(struct pack *pk, int argc, char **argv)
 		{ "lib", required_argument, NULL, 'l' },
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -275,7 +284,7 @@ static int parse_args(struct pack *pk, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "l:m:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:m:o:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			pk->lib_path = optarg;
@@ -285,6 +294,9 @@ static int parse_args(struct pack *pk, int argc, char **argv)
 			break;
 		case 'o':
 			pk->out = optarg;
+			break;
+		case 'k':
+			pk->key = optarg;
 			break;
 		case 'h':
 			fputs(pack_usage, stdout);
@@ -304,24 +316,46 @@ static int parse_args(struct pack *pk, int argc, char **argv)
 	return 0;
 }
 
+static void pack_free(struct pack *pk)
+{
+	kb_object__close(pk->obj);
+	kpl_elf__close(pk->lib);
+	kb_strtab__free(&pk->strtab);
+	free(pk->funcs);
+	free(pk->refs);
+}
+
+int kb_pack(const struct kb_manifest *m, const char *lib, const char *object,
+	    const char *out, const char *key)
+{
+	struct pack pk = {
+		.lib_path = lib,
+		.out = out,
+		.object = object,
+		.key = key,
+		.m = m,
+	};
+	int err;
+
+	err = build(&pk);
+	if (!err)
+		err = emit(&pk);
+	pack_free(&pk);
+	return err;
+}
+
 int cmd_pack(int argc, char **argv)
 {
 	struct pack pk = { 0 };
+	struct kb_manifest *m = NULL;
 	int err;
 
 	err = parse_args(&pk, argc, argv);
 	if (err)
 		return err < 0 ? 0 : err;
-	err = kb_manifest__read(pk.manifest_path, &pk.m);
+	err = kb_manifest__read(pk.manifest_path, &m);
 	if (!err)
-		err = build(&pk);
-	if (!err)
-		err = emit(&pk);
-	kb_object__close(pk.obj);
-	kpl_elf__close(pk.lib);
-	kb_manifest__free(pk.m);
-	kb_strtab__free(&pk.strtab);
-	free(pk.funcs);
-	free(pk.refs);
+		err = kb_pack(m, pk.lib_path, pk.object, pk.out, pk.key);
+	kb_manifest__free(m);
 	return err;
 }

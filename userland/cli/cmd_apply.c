@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kpl apply / kpl check: the same path, check writes nothing. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,13 @@ static void apply_usage(FILE *f, const char *cmd)
 		"%s\n\n"
 		"options:\n"
 		"  -p, --pid PID       the process to patch\n"
+		"      --keys DIR      trusted public keys (*.pub, PEM Ed25519),\n"
+		"                      default " KPL_KEYS_DIR "; the patch\n"
+		"                      must carry a signature one of them verifies\n"
+		"      --insecure-allow-unsigned\n"
+		"                      accept a patch with no signature at all\n"
+		"                      (with a warning); a bad or untrusted\n"
+		"                      signature is refused all the same\n"
 		"      --force         skip the activeness check (a patched\n"
 		"                      function may be running); the torn-\n"
 		"                      instruction check still applies\n"
@@ -49,13 +57,17 @@ static int run(int argc, char **argv, bool check)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "insecure-allow-unsigned", no_argument, NULL, 'U' },
 		{ 0 }
 	};
+	struct kpl_verify_opts vo = { .sz = sizeof(vo) };
 	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
 	struct kpl_target_opts to = { .sz = sizeof(to) };
 	struct kpl_target *t = NULL;
 	struct kpl_patch *patch = NULL;
 	struct kpl_stats st = { 0 };
+	uint8_t kid[KPL_KEY_ID_LEN];
 	bool json = false;
 	pid_t pid = 0;
 	int c, err, v = 0;
@@ -83,6 +95,12 @@ static int run(int argc, char **argv, bool check)
 		case 'v':
 			v++;
 			break;
+		case 'k':
+			vo.keys_dir = optarg;
+			break;
+		case 'U':
+			vo.allow_unsigned = true;
+			break;
 		case 'h':
 			apply_usage(stdout, argv[0]);
 			return KPL_EXIT_OK;
@@ -99,12 +117,19 @@ static int run(int argc, char **argv, bool check)
 	}
 	cli_set_verbosity(v);
 	ao.stats = &st;
-	err = kpl_patch__open(argv[optind], &patch);
+	err = kpl_patch__open_verified(argv[optind], &vo, &patch);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot use patch %s: %s\n", argv[0],
 			argv[optind], kpl_strerror(err));
 		return cli_exit_code(err);
 	}
+	if (kpl_patch__key_id(patch, kid) == -ENODATA)
+		fprintf(stderr,
+			"kpl %s: WARNING: %s IS NOT SIGNED.  Nobody vouches for "
+			"the code it puts\n"
+			"kpl %s: WARNING: into pid %d; it is used only because of "
+			"--insecure-allow-unsigned.\n",
+			argv[0], argv[optind], argv[0], pid);
 	err = kpl_target__open(pid, &to, &t);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot open pid %d: %s\n", argv[0],

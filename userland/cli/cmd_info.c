@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kpl info: describe a patch file. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -10,23 +11,53 @@
 
 static void info_usage(FILE *f)
 {
-	fprintf(f, "usage: kpl info [--json] PATCH.kpl\n\n"
+	fprintf(f, "usage: kpl info [--json] [--keys DIR] PATCH.kpl\n\n"
 		   "Parse and validate a patch file and describe it: id, "
-		   "version,\ntarget library and build-id, flags and the "
-		   "function map.\n\n"
+		   "version,\ntarget library and build-id, flags, the "
+		   "function map, and\nwhich key signed it (unsigned patches "
+		   "are described too).\n\n"
 		   "options:\n"
-		   "      --json   print as JSON\n"
-		   "  -h, --help   this text\n");
+		   "      --json       print as JSON\n"
+		   "      --keys DIR   also verify the signature against the "
+		   "trusted\n"
+		   "                   keys in DIR, as kpl apply would\n"
+		   "  -h, --help       this text\n");
+}
+
+static void print_sig(int sig, const uint8_t *kid, int verified,
+		      const char *dir)
+{
+	size_t i;
+
+	printf("signature:   ");
+	if (sig == -ENODATA) {
+		printf("none (kpl apply refuses an unsigned patch)\n");
+		return;
+	}
+	if (sig) {
+		printf("malformed .kpl.sig\n");
+		return;
+	}
+	printf("ed25519, key ");
+	for (i = 0; i < 8; i++)
+		printf("%02x", kid[i]);
+	if (verified >= 0)
+		printf(", %s with the keys in %s",
+		       verified ? "verified" : "NOT verified", dir);
+	printf("\n");
 }
 
 int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "keys", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	uint8_t bid[KPL_BUILD_ID_MAX];
+	struct kpl_verify_opts vo = { .sz = sizeof(vo) };
+	uint8_t bid[KPL_BUILD_ID_MAX], kid[KPL_KEY_ID_LEN];
+	int sig, verified = -1; /* -1: not asked */
 	struct kpl_patch *p = NULL;
 	bool json = false;
 	size_t i, n, blen;
@@ -36,6 +67,9 @@ int cmd_info(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'k':
+			vo.keys_dir = optarg;
 			break;
 		case 'h':
 			info_usage(stdout);
@@ -57,6 +91,9 @@ int cmd_info(int argc, char **argv)
 	}
 	blen = kpl_patch__build_id(p, bid, sizeof(bid));
 	n = kpl_patch__nr_funcs(p);
+	sig = kpl_patch__key_id(p, kid);
+	if (vo.keys_dir)
+		verified = kpl_patch__verify(p, &vo) == 0;
 	if (json) {
 		printf("{\"id\":");
 		cli_json_str(stdout, kpl_patch__id(p));
@@ -79,7 +116,11 @@ int cmd_info(int argc, char **argv)
 			cli_json_str(stdout, kpl_patch__func_new(p, i));
 			printf("}");
 		}
-		printf("]}\n");
+		printf("],\"signed\":%s,\"key_id\":\"", sig ? "false" : "true");
+		for (i = 0; !sig && i < KPL_KEY_ID_LEN; i++)
+			printf("%02x", kid[i]);
+		printf("\",\"verified\":%s}\n",
+		       verified < 0 ? "null" : verified ? "true" : "false");
 	} else {
 		printf("patch:       %s (version %u)\n", kpl_patch__id(p),
 		       kpl_patch__version(p));
@@ -99,6 +140,7 @@ int cmd_info(int argc, char **argv)
 			       *file ? " @" : "", file,
 			       kpl_patch__func_new(p, i));
 		}
+		print_sig(sig, kid, verified, vo.keys_dir);
 	}
 	kpl_patch__free(p);
 	return KPL_EXIT_OK;

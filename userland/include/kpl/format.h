@@ -11,7 +11,7 @@
  *   .kpl.refs    nr_refs x struct kpl_ref_disk (how to resolve undefined
  *                symbols whose names repeat among the target's locals)
  *   .kpl.strtab  NUL-terminated strings; offset 0 is the empty string
- *   .kpl.sig     the signature (issue 5); absent in unsigned patches
+ *   .kpl.sig     one struct kpl_sig_disk; absent in unsigned patches
  *
  * All integers are little-endian.  Every string field is an offset into
  * .kpl.strtab.
@@ -61,6 +61,24 @@ struct kpl_func_disk {
 struct kpl_ref_disk {
 	uint32_t name;		/* strtab: undefined symbol in this object */
 	uint32_t file;		/* strtab: STT_FILE of the local it means */
+};
+
+/*
+ * The signature (.kpl.sig).  The Ed25519 signature covers every byte of
+ * the file, with the 64 bytes of @signature taken as zeros: the headers,
+ * the other sections and the rest of this struct are all signed.
+ */
+#define KPL_SIG_MAGIC "KPLSIG\0\0"	/* 8 bytes */
+#define KPL_SIG_ED25519 1		/* the only algorithm */
+#define KPL_KEY_ID_LEN 32		/* SHA-256 of the raw public key */
+#define KPL_SIG_LEN 64			/* Ed25519 */
+
+struct kpl_sig_disk {
+	char magic[8];			/* KPL_SIG_MAGIC */
+	uint32_t algorithm;		/* KPL_SIG_ED25519 */
+	uint32_t flags;			/* reserved, must be 0 */
+	uint8_t key_id[KPL_KEY_ID_LEN];	/* which key signed */
+	uint8_t signature[KPL_SIG_LEN];	/* zeros while being computed */
 };
 
 #endif

@@ -3,8 +3,11 @@
 #ifndef KPL_PATCH_H
 #define KPL_PATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kpl/format.h"
 
 struct kpl_patch;
 
@@ -46,5 +49,53 @@ const char *kpl_patch__ref_file(const struct kpl_patch *patch, size_t i);
 
 /* The path given to kpl_patch__open(), NULL for a patch parsed in memory. */
 const char *kpl_patch__path(const struct kpl_patch *patch);
+
+/*
+ * Signatures (docs/patch-format.md, ".kpl.sig").  kpl_patch__open() only
+ * parses: a caller that applies a patch verifies it first, with
+ * kpl_patch__open_verified() or kpl_patch__verify().
+ */
+#define KPL_KEYS_DIR "/etc/kpatch-lite/keys"
+
+struct kpl_verify_opts {
+	size_t sz;		/* sizeof(struct kpl_verify_opts) */
+	/* Trusted Ed25519 public keys, one PEM file "*.pub" each; NULL:
+	 * KPL_KEYS_DIR. */
+	const char *keys_dir;
+	/* Accept a patch that has no signature at all, with a warning.  A
+	 * signature that is malformed, untrusted or wrong is never
+	 * accepted. */
+	bool allow_unsigned;
+};
+
+/*
+ * kpl_patch__verify() - check @patch's signature against the trusted keys.
+ * @opts: NULL for the defaults (KPL_KEYS_DIR, unsigned refused)
+ * The signed bytes are the file kpl_patch__open() read, so what was
+ * verified is what the loader uses.
+ * Return: 0 when a trusted key's signature verifies (or the patch is
+ * unsigned and @opts->allow_unsigned is set); -KPL_E_SIGNATURE when it is
+ * unsigned, malformed, signed by an unknown key or does not verify, or
+ * when no trusted key can be read (the reason is logged); -ENOMEM.
+ */
+int kpl_patch__verify(const struct kpl_patch *patch,
+		      const struct kpl_verify_opts *opts);
+
+/*
+ * kpl_patch__open_verified() - kpl_patch__open() then kpl_patch__verify();
+ * *@out is set only when both succeed.
+ */
+int kpl_patch__open_verified(const char *path,
+			     const struct kpl_verify_opts *opts,
+			     struct kpl_patch **out);
+
+/*
+ * kpl_patch__key_id() - the id of the key that signed @patch, as the
+ * patch says (nothing is verified): the SHA-256 of its raw public key.
+ * Return: 0 and @id, -ENODATA when the patch is unsigned, -KPL_E_SIGNATURE
+ * when .kpl.sig is malformed.
+ */
+int kpl_patch__key_id(const struct kpl_patch *patch,
+		      uint8_t id[KPL_KEY_ID_LEN]);
 
 #endif
