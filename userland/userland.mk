@@ -39,8 +39,41 @@ $(BUILD)/release/libkpl.so.0: $(patsubst %.c,$(BUILD)/release/%.o,$(LIBKPL_SRCS)
 $(BUILD)/release/libkpl.so: $(BUILD)/release/libkpl.so.0
 	ln -sf libkpl.so.0 $@
 
+# kpld and its BPF watchdog: the skeleton is generated from the object,
+# the object against the running kernel's BTF (CO-RE relocates it).
+KPLD_SRCS := $(sort $(wildcard userland/daemon/*.c))
+KPLD_SRCS := $(filter-out %.bpf.c,$(KPLD_SRCS))
+BPF_DIR := $(BUILD)/bpf
+
+$(BPF_DIR)/vmlinux.h:
+	@mkdir -p $(@D)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	mv $@.tmp $@
+
+$(BPF_DIR)/watch.bpf.o: userland/daemon/watch.bpf.c userland/daemon/watch.h \
+		$(BPF_DIR)/vmlinux.h
+	clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall $(WERROR) \
+		-I$(BPF_DIR) -Iuserland/daemon -c $< -o $@
+
+$(BPF_DIR)/watch.skel.h: $(BPF_DIR)/watch.bpf.o
+	bpftool gen skeleton $< name watch_bpf > $@.tmp
+	mv $@.tmp $@
+
+define kpld_rules
+$(BUILD)/$(1)/userland/daemon/%.o: userland/daemon/%.c $(BPF_DIR)/watch.skel.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_$(1)) -I$(BPF_DIR) -Iuserland/daemon -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/kpld: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLD_SRCS)) $(BUILD)/$(1)/libkpl.a
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) -lpthread
+
+-include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(KPLD_SRCS))
+endef
+$(foreach v,$(VARIANTS),$(eval $(call kpld_rules,$(v))))
+
 USERLAND_BINS := $(if $(KPL_SRCS),$(BUILD)/release/kpl $(BUILD)/asan/kpl) \
-	$(if $(KPLBUILD_SRCS),$(BUILD)/release/kpl-build $(BUILD)/asan/kpl-build)
+	$(if $(KPLBUILD_SRCS),$(BUILD)/release/kpl-build $(BUILD)/asan/kpl-build) \
+	$(BUILD)/release/kpld $(BUILD)/asan/kpld
 
 .PHONY: userland
 userland: $(BUILD)/release/libkpl.a $(BUILD)/asan/libkpl.a \

@@ -3,7 +3,7 @@
 # `kpl-build pack` against the built libminiweb.so (its build-id), signed
 # with the test key (tests/build/keys.mk).
 
-MW_IDS := MW-2026-0001 MW-2026-0002 MW-2026-0003
+MW_IDS := MW-2026-0001 MW-2026-0002 MW-2026-0003 MW-BROKEN
 MW_PATCH_DIR := $(BUILD)/patches
 MW_PATCHES := $(addprefix $(MW_PATCH_DIR)/,$(addsuffix .kpl,$(MW_IDS)))
 MW_PATCH_CFLAGS := -O2 -fPIC -fcf-protection -fstack-protector-strong \

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Processes started after a patch was installed: every rescan finds the
+ * processes that map an installed patch's library but lack the patch,
+ * and patches them.  With the kernel module's guard, or the BPF hold in
+ * watch.c, such a process is stopped before it can run the library's
+ * code; the rescan is what then patches it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kpl/fleet.h"
+#include "kpl/kpl.h"
+#include "kpld.h"
+
+/* Seconds since boot when @pid started, or -1. */
+static double started_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return -1;
+	/* Field 22 (starttime) is the 20th after the ")" of comm. */
+	for (i = 0; i < 20 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, "%llu", &start) != 1)
+		return -1;
+	return (double)start / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double boot_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool contains(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+static void cover_one(struct kpld *d, struct kpld_patch *p)
+{
+	struct kpl_fleet_opts fo = { .sz = sizeof(fo), .jobs = d->cfg.jobs };
+	struct kpl_fleet_result *res = NULL;
+	pid_t *all = NULL, *have = NULL, *need = NULL;
+	size_t nr_all = 0, nr_have = 0, nr_need = 0, i;
+	char detail[200];
+
+	if (kpl_fleet__find(p->kp, &all, &nr_all) ||
+	    kpl_fleet__find_applied(p->id, &have, &nr_have))
+		goto out;
+	need = calloc(nr_all ? nr_all : 1, sizeof(*need));
+	for (i = 0; need && i < nr_all; i++)
+		if (!contains(have, nr_have, all[i]))
+			need[nr_need++] = all[i];
+	if (!nr_need)
+		goto out;
+	kpl_fleet__apply(p->kp, need, nr_need, &fo, &res);
+	for (i = 0; i < nr_need; i++) {
+		double st = started_s(res[i].pid);
+
+		snprintf(detail, sizeof(detail),
+			 "pid %d (%s) started %.0f ms earlier: %s", res[i].pid,
+			 res[i].comm, st < 0 ? -1.0 : (boot_s() - st) * 1e3,
+			 res[i].err ? kpl_strerror(res[i].err) : "patched");
+		kpld_journal_event(d, p->id, "cover", detail);
+		fprintf(stderr, "kpld: cover %s: %s\n", p->id, detail);
+	}
+out:
+	free(res);
+	free(need);
+	free(have);
+	free(all);
+}
+
+/* Tell the watchdog which process has which patch mapped where. */
+static void note_all(void)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+
+	kpld_watch_forget_all();
+	while (dir && (de = readdir(dir))) {
+		char path[64], *line = NULL;
+		size_t cap = 0;
+		int pid = atoi(de->d_name);
+		FILE *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (getline(&line, &cap, f) > 0) {
+			unsigned long long a, b;
+			char *k = strstr(line, "/memfd:kpl:");
+			char id[KPL_ID_MAX + 1];
+
+			if (!k || sscanf(line, "%llx-%llx", &a, &b) != 2)
+				continue;
+			snprintf(id, sizeof(id), "%.*s",
+				 (int)strcspn(k + 11, " \n"), k + 11);
+			kpld_watch_note(pid, id, a, b);
+		}
+		free(line);
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+int kpld_cover_new(struct kpld *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_patches; i++)
+		if (d->patches[i].state == KPLD_INSTALLED && d->patches[i].kp)
+			cover_one(d, &d->patches[i]);
+	note_all();
+	return 0;
+}

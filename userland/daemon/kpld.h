@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpld: the patch daemon.  A store of patches on disk, each with a
+ * lifecycle journaled to survive restarts, applied fleet-wide on request
+ * or automatically, with processes started later covered and patches
+ * that make processes crash taken back out.
+ */
+#ifndef KPLD_H
+#define KPLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kpl/format.h"
+#include "kpl/patch.h"
+
+#define KPLD_CONF "/etc/kpatch-lite/kpld.conf"
+
+struct kpld_config {
+	char store[256];	/* patch store directory */
+	char state[256];	/* journal directory */
+	char socket[256];	/* unix socket path */
+	char keys[256];		/* trusted public keys */
+	bool auto_install;	/* initial setting; the journal overrides */
+	bool allow_unsigned;	/* testing only */
+	int watch_window_s;	/* crash within this long after patching */
+	bool watch_anywhere;	/* crash anywhere, not only in patch code */
+	int rescan_ms;		/* look for new processes this often */
+	gid_t read_gid;		/* this group may read status; -1: none */
+	int jobs;		/* fleet workers, 0 = one per CPU */
+};
+
+int kpld_config_load(const char *path, struct kpld_config *c);
+
+/* Lifecycle of a patch in the store (a table in store.c). */
+enum kpld_state {
+	KPLD_AVAILABLE,		/* in the store, not applied */
+	KPLD_INSTALLED,		/* verified and applied fleet-wide */
+	KPLD_REVERTED,		/* taken out by an admin */
+	KPLD_QUARANTINED,	/* taken out by the watchdog */
+	KPLD_SUPERSEDED,	/* a newer version of the same id arrived */
+	KPLD_INVALID,		/* malformed or badly signed */
+	KPLD_NR_STATES,
+};
+
+struct kpld_patch {
+	char id[KPL_ID_MAX + 1];
+	char path[800];
+	uint32_t version;
+	enum kpld_state state;
+	char reason[160];	/* why it is in its state */
+	uint64_t since_ns;	/* CLOCK_REALTIME of the last transition */
+	uint64_t installed_mono_ns;	/* for the watchdog window */
+	bool present;		/* file still in the store */
+	struct kpl_patch *kp;	/* the verified file, while present */
+};
+
+struct kpld {
+	struct kpld_config cfg;
+	struct kpld_patch *patches;
+	size_t nr_patches;
+	bool auto_install;
+	int journal_fd;
+};
+
+const char *kpld_state_name(enum kpld_state s);
+struct kpld_patch *kpld_find(struct kpld *d, const char *id);
+/* Open and verify @path with the daemon's keys. */
+int kpld_open_patch(struct kpld *d, const char *path, struct kpl_patch **out);
+
+/* journal.c: every transition, appended and fsync'ed; replayed at start. */
+int kpld_journal_open(struct kpld *d);
+int kpld_journal_replay(struct kpld *d);
+void kpld_journal_state(struct kpld *d, const struct kpld_patch *p);
+void kpld_journal_setting(struct kpld *d, const char *key, const char *val);
+void kpld_journal_event(struct kpld *d, const char *id, const char *what,
+			const char *detail);
+
+/*
+ * store.c: move @p to @to for @reason, journaled.  Refuses (-EINVAL) a
+ * transition the lifecycle table does not allow.
+ */
+int kpld_transition(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
+		    const char *reason);
+int kpld_store_scan(struct kpld *d);
+int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why);
+int kpld_revert(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
+		const char *why);
+/* Patch processes that map an installed patch's library but lack it. */
+int kpld_cover_new(struct kpld *d);
+
+/* api.c: the unix socket */
+int kpld_api_listen(struct kpld *d);
+void kpld_api_serve(struct kpld *d, int fd);
+
+/* watch.c: the crash watchdog */
+int kpld_watch_open(struct kpld *d);
+void kpld_watch_read(struct kpld *d, int fd);
+void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi);
+void kpld_watch_forget_all(void);
+
+uint64_t kpld_realtime_ns(void);
+uint64_t kpld_mono_ns(void);
+
+#endif

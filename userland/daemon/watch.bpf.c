@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpld's crash watchdog, in BPF: report every delivery of a fatal signal
+ * whose action is the default (the process is about to die), with the
+ * faulting address and the user IP, from the dying thread's own context.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "watch.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 16);
+} events SEC(".maps");
+
+static __always_inline bool fatal(int sig)
+{
+	return sig == 4 || sig == 5 || sig == 6 || sig == 7 || sig == 8 ||
+	       sig == 11 || sig == 31;	/* ILL TRAP ABRT BUS FPE SEGV SYS */
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
+	     struct k_sigaction *ka)
+{
+	struct kpld_crash *e;
+	__u64 id;
+
+	if (!fatal(sig) || ka->sa.sa_handler != (void *)0)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->sig = sig;
+	e->code = info->si_code;
+	e->addr = (__u64)info->_sifields._sigfault._addr;
+	e->ip = PT_REGS_IP((struct pt_regs *)bpf_task_pt_regs(
+		bpf_get_current_task_btf()));
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

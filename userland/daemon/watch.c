@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The crash watchdog.  A patched process that dies of a fatal signal
+ * within the configured window after its patch was installed takes the
+ * patch out everywhere: it is reverted from every process and
+ * quarantined, with the evidence (signal, addresses, where the IP was)
+ * in the journal, until an admin releases it or a newer version arrives.
+ * With watchdog_scope = patch (the default), only a crash whose IP is in
+ * the patch's own code counts.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "kpld.h"
+#include "watch.h"
+#include "watch.skel.h"
+
+static struct watch_bpf *skel;
+static struct ring_buffer *rb;
+
+/* Patch mappings by process, remembered for processes that die fast. */
+struct seen {
+	int pid;
+	char id[KPL_ID_MAX + 1];
+	uint64_t lo, hi;
+};
+static struct seen *seen;
+static size_t nr_seen;
+
+/* The patch mapping of @pid that @ip is in, from /proc/PID/maps. */
+static int where(int pid, uint64_t ip, char *id, size_t idlen, uint64_t *lo,
+		 bool *in_patch, char *what, size_t wlen)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	FILE *f;
+
+	*in_patch = false;
+	snprintf(what, wlen, "unknown code");
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		uint64_t a, b, off;
+		char name[300] = "";
+		char *k;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64
+			   " %*s %*s %299[^\n]", &a, &b, &off, name) < 3)
+			continue;
+		k = strstr(name, "/memfd:kpl:");
+		if (k && !found) {
+			/* Remember which patches this process has. */
+			snprintf(id, idlen, "%.*s", (int)strcspn(k + 11, " "),
+				 k + 11);
+		}
+		if (ip < a || ip >= b)
+			continue;
+		found = 1;
+		*in_patch = k != NULL;
+		*lo = a - off;
+		if (k)
+			snprintf(id, idlen, "%.*s", (int)strcspn(k + 11, " "),
+				 k + 11);
+		snprintf(what, wlen, "%s+0x%" PRIx64, name[0] ? name : "[anon]",
+			 ip - (a - off));
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static int on_crash(void *ctx, void *data, size_t len)
+{
+	struct kpld *d = ctx;
+	const struct kpld_crash *c = data;
+	char id[KPL_ID_MAX + 1] = "", what[400], ev[600];
+	struct kpld_patch *p;
+	bool in_patch = false;
+	uint64_t lo = 0;
+	size_t i;
+
+	if (len < sizeof(*c))
+		return 0;
+	if (where(c->pid, c->ip, id, sizeof(id), &lo, &in_patch, what,
+		  sizeof(what))) {
+		/* Already gone: use what the last scan saw. */
+		for (i = 0; i < nr_seen; i++) {
+			if (seen[i].pid != c->pid)
+				continue;
+			snprintf(id, sizeof(id), "%s", seen[i].id);
+			in_patch = c->ip >= seen[i].lo && c->ip < seen[i].hi;
+			snprintf(what, sizeof(what), "%s code",
+				 in_patch ? "patch" : "other");
+		}
+	}
+	p = id[0] ? kpld_find(d, id) : NULL;
+	if (!p || p->state != KPLD_INSTALLED)
+		return 0;
+	snprintf(ev, sizeof(ev), "pid %d (%s) thread %d: signal %d code %d, "
+		 "fault address 0x%llx, ip 0x%llx in %s", c->pid, c->comm,
+		 c->tid, c->sig, c->code, c->addr, c->ip, what);
+	kpld_journal_event(d, p->id, "crash", ev);
+	fprintf(stderr, "kpld: crash: %s\n", ev);
+	if (kpld_mono_ns() - p->installed_mono_ns >
+	    (uint64_t)d->cfg.watch_window_s * 1000000000ull)
+		return 0;
+	if (!d->cfg.watch_anywhere && !in_patch)
+		return 0;
+	kpld_revert(d, p, KPLD_QUARANTINED, ev);
+	return 0;
+}
+
+/* Note every process's patch mappings (called after each rescan). */
+void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi)
+{
+	struct seen *s;
+	size_t i;
+
+	for (i = 0; i < nr_seen; i++) {
+		if (seen[i].pid == pid && !strcmp(seen[i].id, id)) {
+			if (lo < seen[i].lo)
+				seen[i].lo = lo;
+			if (hi > seen[i].hi)
+				seen[i].hi = hi;
+			return;
+		}
+	}
+	s = realloc(seen, (nr_seen + 1) * sizeof(*s));
+	if (!s)
+		return;
+	seen = s;
+	s = &seen[nr_seen++];
+	s->pid = pid;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->lo = lo;
+	s->hi = hi;
+}
+
+void kpld_watch_forget_all(void)
+{
+	nr_seen = 0;
+}
+
+int kpld_watch_open(struct kpld *d)
+{
+	int err;
+
+	skel = watch_bpf__open_and_load();
+	if (!skel)
+		return -errno ? -errno : -ENOTSUP;
+	err = watch_bpf__attach(skel);
+	if (err)
+		goto fail;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_crash, d,
+			      NULL);
+	if (!rb) {
+		err = -errno;
+		goto fail;
+	}
+	return ring_buffer__epoll_fd(rb);
+fail:
+	watch_bpf__destroy(skel);
+	skel = NULL;
+	return err;
+}
+
+void kpld_watch_read(struct kpld *d, int fd)
+{
+	(void)d, (void)fd;
+	ring_buffer__consume(rb);
+}
