@@ -5,7 +5,10 @@
 #
 #   make module      build kpatch-lite/kpatch_lite.ko against $(KDIR);
 #                    any compiler or modpost warning fails the build
-#   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU and run tests/kmod
+#   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU twice: the load
+#                    test (tests/kmod/test_load.sh) and the stop test
+#                    (tests/kmod/test_stop.sh: requests, fuzz, kpl CLI);
+#                    the two guests run in parallel under make -j
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
@@ -16,7 +19,13 @@ VM_TIMEOUT ?= 300
 KPL_KO     := kpatch-lite/kpatch_lite.ko
 KMOD_BIN   := $(BUILD)/kmod
 
-KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version
+KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version $(KMOD_BIN)/kpl_kmod_test \
+	$(KMOD_BIN)/kpl_kmod_fuzz
+# What test_stop.sh drives with the CLI: the release kpl and the
+# integration fixtures; the test key's public half goes along when the
+# build signs patches (tests/build/keys.mk makes it with spin10.kpl).
+KMOD_CLI := $(BUILD)/release/kpl $(BUILD)/it/kpl-spin $(BUILD)/it/spin10.kpl
+KMOD_FUZZ_ITERS ?= 20000
 
 # The module is built by the compiler that built the kernel, whatever CC
 # the userland build uses: a `make CC=clang` on the command line would
@@ -24,7 +33,7 @@ KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version
 KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
 	$(KDIR)/include/config/auto.conf 2>/dev/null))
 
-.PHONY: module check-kmod vm-shell
+.PHONY: module check-kmod check-kmod-load check-kmod-stop vm-shell
 
 # Kbuild decides what to rebuild, so this always descends.  The log is
 # scanned as well because modpost warnings (section mismatches, missing
@@ -40,14 +49,26 @@ module:
 		exit 1; \
 	fi
 
-$(KMOD_BIN)/%: tests/kmod/%.c include/uapi/linux/kpatch_lite.h
+$(KMOD_BIN)/%: tests/kmod/%.c include/uapi/linux/kpatch_lite.h \
+		tests/kmod/kmod_target.h tests/kmod/kmod_util.h
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) -o $@ $<
+	$(CC) $(REL_CFLAGS) -o $@ $< -lpthread
 
-check-kmod: module $(KMOD_HELPERS)
+check-kmod: check-kmod-load check-kmod-stop
+
+check-kmod-load: module $(KMOD_HELPERS)
 	$(VM_RUN) --name kmod-load --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		$(addprefix --bin ,$(KMOD_HELPERS)) tests/kmod/test_load.sh
+
+check-kmod-stop: module $(KMOD_HELPERS) $(KMOD_CLI)
+	$(VM_RUN) --name kmod-stop --out $(VM_OUT) --kernel $(VM_KERNEL) \
+		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
+		$(addprefix --bin ,$(KMOD_HELPERS)) \
+		--bin $(BUILD)/release/kpl --bin $(BUILD)/it/kpl-spin \
+		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
+		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
+		--env KPL_FUZZ_ITERS=$(KMOD_FUZZ_ITERS) tests/kmod/test_stop.sh
 
 vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \

@@ -40,6 +40,15 @@ struct kpl_backend {
 	int (*protect)(struct kpl_proc *p, uint64_t addr, size_t len,
 		       int prot);
 	int (*unmap)(struct kpl_proc *p, uint64_t addr, size_t len);
+	/*
+	 * NULL, or memory access of the backend's own, which
+	 * kpl_proc__read/write use instead of /proc/PID/mem while the
+	 * process is stopped.  @expect: NULL, or the @len bytes that must be
+	 * there now, else nothing is written (-KPL_E_MISMATCH).
+	 */
+	int (*read)(struct kpl_proc *p, uint64_t addr, void *buf, size_t len);
+	int (*write)(struct kpl_proc *p, uint64_t addr, const void *buf,
+		     const void *expect, size_t len);
 };
 
 struct kpl_proc {
@@ -54,6 +63,7 @@ struct kpl_proc {
 };
 
 extern const struct kpl_backend kpl_backend_ptrace;
+extern const struct kpl_backend kpl_backend_kmod;
 
 /* The backend called @name ("ptrace", ...), or NULL. */
 const struct kpl_backend *kpl_backend_by_name(const char *name);
@@ -65,9 +75,17 @@ int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
 		   struct kpl_proc **out);
 void kpl_proc__close(struct kpl_proc *p);
 
-/* Read/write target memory through /proc/PID/mem; all or nothing. */
+/* Read/write target memory through /proc/PID/mem (or the backend's own
+ * access while stopped); all or nothing. */
 int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len);
 int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
 		    size_t len);
+/*
+ * Write only if the @len bytes at @addr are @expect now; otherwise
+ * -KPL_E_MISMATCH and nothing written.  Checked in the kernel, in one
+ * request, when the backend can (kmod, while stopped).
+ */
+int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
+			   const void *buf, const void *expect, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 /* Every backend built in, best first. */
 static const struct kpl_backend *const backends[] = {
+	&kpl_backend_kmod,
 	&kpl_backend_ptrace,
 };
 
@@ -83,8 +84,11 @@ void kpl_proc__close(struct kpl_proc *p)
 
 int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len)
 {
-	ssize_t n = pread(p->mem_fd, buf, len, (off_t)addr);
+	ssize_t n;
 
+	if (p->stopped && p->be->read)
+		return p->be->read(p, addr, buf, len);
+	n = pread(p->mem_fd, buf, len, (off_t)addr);
 	if (n < 0)
 		return errno == EIO ? -EFAULT : -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
@@ -93,9 +97,32 @@ int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len)
 int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
 		    size_t len)
 {
-	ssize_t n = pwrite(p->mem_fd, buf, len, (off_t)addr);
+	ssize_t n;
 
+	if (p->stopped && p->be->write)
+		return p->be->write(p, addr, buf, NULL, len);
+	n = pwrite(p->mem_fd, buf, len, (off_t)addr);
 	if (n < 0)
 		return errno == EIO ? -EFAULT : -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
+			   const void *buf, const void *expect, size_t len)
+{
+	uint8_t cur[256];
+	size_t off, n;
+	int err;
+
+	if (p->stopped && p->be->write)
+		return p->be->write(p, addr, buf, expect, len);
+	for (off = 0; off < len; off += n) {
+		n = len - off < sizeof(cur) ? len - off : sizeof(cur);
+		err = kpl_proc__read(p, addr + off, cur, n);
+		if (err)
+			return err;
+		if (memcmp(cur, (const uint8_t *)expect + off, n))
+			return -KPL_E_MISMATCH;
+	}
+	return kpl_proc__write(p, addr, buf, len);
 }

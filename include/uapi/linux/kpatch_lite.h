@@ -4,9 +4,24 @@
  * userland (the kmod backend of libkpl).
  *
  * Every structure uses fixed-width types only, so a 32-bit and a 64-bit
- * caller see the same layout.  KPL_ABI_VERSION is bumped on any
- * incompatible change; userland must query KPL_IOC_VERSION before any
- * other request and refuse a version it does not know.
+ * caller see the same layout; pointers travel as __u64.  KPL_ABI_VERSION
+ * is bumped on any incompatible change; userland must query
+ * KPL_IOC_VERSION before any other request and refuse a major version it
+ * does not know.
+ *
+ * Growth: every request structure except struct kpl_version starts with
+ * @size (the caller's sizeof) and @flags.  The module dispatches on the
+ * command's type, number and direction, not on the size encoded in it,
+ * and copies @size bytes: fields a newer caller appends must be zero
+ * unless the module knows them (-E2BIG otherwise), fields an older
+ * caller lacks read as zero.  Unknown @flags bits and nonzero reserved
+ * fields are refused with -EINVAL.
+ *
+ * A session is one open file: KPL_IOC_ATTACH binds it to one process,
+ * then KPL_IOC_STOP and KPL_IOC_RESUME bracket a stop of every thread of
+ * that process, and the memory requests act on its address space whether
+ * it is stopped or not.  Closing the file resumes a stopped process.
+ * Every request needs CAP_SYS_ADMIN at the time of the call.
  */
 #ifndef _UAPI_LINUX_KPATCH_LITE_H
 #define _UAPI_LINUX_KPATCH_LITE_H
@@ -18,13 +33,22 @@
 #define KPL_DEVICE_PATH		"/dev/" KPL_DEVICE_NAME
 
 /* Major in the high 16 bits, minor in the low 16 bits. */
-#define KPL_ABI_VERSION_MAJOR	1
+#define KPL_ABI_VERSION_MAJOR	2
 #define KPL_ABI_VERSION_MINOR	0
 #define KPL_ABI_VERSION \
 	((__u32)((KPL_ABI_VERSION_MAJOR << 16) | KPL_ABI_VERSION_MINOR))
 
+/* Bounds the module enforces (-EINVAL beyond them). */
+#define KPL_MEM_MAX		(1u << 20)	/* bytes per READ or WRITE */
+#define KPL_MAP_MAX		(64u << 20)	/* bytes per MAP/PROTECT/UNMAP */
+#define KPL_THREADS_MAX		4096		/* threads one STOP reports */
+#define KPL_TIMEOUT_MAX_MS	10000		/* STOP: time to quiesce */
+#define KPL_HOLD_MAX_MS		60000		/* STOP: longest stop */
+#define KPL_HOLD_DEFAULT_MS	5000		/* STOP with hold_ms == 0 */
+#define KPL_NAME_MAX		64		/* MAP name, NUL included */
+
 /**
- * struct kpl_version - answer to KPL_IOC_VERSION
+ * struct kpl_version - answer to KPL_IOC_VERSION (frozen: no size field)
  * @abi_version: KPL_ABI_VERSION of the running module
  * @flags:	 feature bits (none defined yet; always 0)
  */
@@ -33,9 +57,208 @@ struct kpl_version {
 	__u32 flags;
 };
 
+/* Attach to PID 1 too (refused otherwise: stopping init stalls the box). */
+#define KPL_ATTACH_F_INIT	(1u << 0)
+#define KPL_ATTACH_FLAGS	KPL_ATTACH_F_INIT
+
+/**
+ * struct kpl_attach - KPL_IOC_ATTACH: bind this session to a process
+ * @size:     sizeof(struct kpl_attach)
+ * @flags:    KPL_ATTACH_F_*
+ * @pid:      process id (thread group id) in the caller's pid namespace
+ * @reserved: must be 0
+ *
+ * Once per session (-EBUSY after).  Refused: no such process (-ESRCH),
+ * kernel threads (-EPERM), PID 1 without KPL_ATTACH_F_INIT (-EPERM), the
+ * caller's own process or one sharing its address space (-EDEADLK).
+ */
+struct kpl_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 reserved;
+};
+
+/*
+ * Register slots of struct kpl_thread_regs.regs: the layout of
+ * struct user_regs_struct in <sys/user.h>, so userland can copy it whole.
+ */
+enum {
+	KPL_REG_R15, KPL_REG_R14, KPL_REG_R13, KPL_REG_R12, KPL_REG_RBP,
+	KPL_REG_RBX, KPL_REG_R11, KPL_REG_R10, KPL_REG_R9, KPL_REG_R8,
+	KPL_REG_RAX, KPL_REG_RCX, KPL_REG_RDX, KPL_REG_RSI, KPL_REG_RDI,
+	KPL_REG_ORIG_RAX, KPL_REG_RIP, KPL_REG_CS, KPL_REG_EFLAGS,
+	KPL_REG_RSP, KPL_REG_SS, KPL_REG_FS_BASE, KPL_REG_GS_BASE,
+	KPL_REG_DS, KPL_REG_ES, KPL_REG_FS, KPL_REG_GS,
+	KPL_NR_REGS
+};
+
+/* How a thread is held (struct kpl_thread_regs.flags). */
+#define KPL_THREAD_PARKED	(1u << 0)	/* waiting in the module's work */
+#define KPL_THREAD_OFFCPU	(1u << 1)	/* seen off-CPU in the kernel */
+
+/**
+ * struct kpl_thread_regs - one stopped thread
+ * @tid:   thread id in the caller's pid namespace
+ * @flags: KPL_THREAD_*
+ * @ip:    user instruction pointer (regs[KPL_REG_RIP])
+ * @sp:    user stack pointer (regs[KPL_REG_RSP])
+ * @bp:    user frame pointer (regs[KPL_REG_RBP])
+ * @regs:  every user register, indexed by KPL_REG_*
+ *
+ * An OFFCPU thread sits in a system call (or was preempted in the
+ * kernel): @ip is where user code resumes when the call returns.  A call
+ * a signal interrupts restarts at @ip - 2 (the syscall instruction).
+ */
+struct kpl_thread_regs {
+	__u32 tid;
+	__u32 flags;
+	__u64 ip;
+	__u64 sp;
+	__u64 bp;
+	__u64 regs[KPL_NR_REGS];
+};
+
+/**
+ * struct kpl_stop - KPL_IOC_STOP: hold every thread of the process
+ * @size:	    sizeof(struct kpl_stop)
+ * @flags:	    none defined; 0
+ * @pid:	    the attached pid again (-EINVAL if it differs)
+ * @timeout_ms:     give up with -EBUSY when the threads are not all
+ *		    quiescent after this long; 1..KPL_TIMEOUT_MAX_MS
+ * @hold_ms:	    the module resumes the process by itself after this
+ *		    long (0: KPL_HOLD_DEFAULT_MS; at most KPL_HOLD_MAX_MS);
+ *		    every request then fails with -ETIMEDOUT until RESUME
+ * @nr_threads_max: entries in @threads; at most KPL_THREADS_MAX
+ * @threads:	    user pointer to struct kpl_thread_regs[@nr_threads_max]
+ * @thread_size:    sizeof(struct kpl_thread_regs) as the caller knows it
+ * @nr_threads:     out: threads stopped and described in @threads
+ * @stop_ns:	    out: CLOCK_MONOTONIC when the first thread was asked
+ * @quiesce_ns:     out: how long until every thread was quiescent
+ *
+ * A thread is quiescent once it waits in the module's task work (it
+ * reached the return to user mode) or was seen off-CPU after that work
+ * was queued: either way it runs no user instruction until RESUME.
+ * Threads sleeping in system calls are not woken and see no EINTR; a
+ * thread stopped by SIGSTOP or a debugger is off-CPU, hence quiescent.
+ * A thread inside fork/vfork/clone/clone3 is only quiescent once parked,
+ * so no new thread (or vfork child on the same memory) runs unseen.
+ *
+ * Errors: -EALREADY already stopped, -EBUSY not quiescent in time (or
+ * another session holds the process), -EINTR a signal interrupted the
+ * wait, -ENOSPC @nr_threads_max too small (@nr_threads says how many are
+ * needed), -ESRCH the process is gone.  On error nothing stays stopped.
+ */
+struct kpl_stop {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 timeout_ms;
+	__u32 hold_ms;
+	__u32 nr_threads_max;
+	__u64 threads;
+	__u32 thread_size;
+	__u32 nr_threads;
+	__u64 stop_ns;
+	__u64 quiesce_ns;
+};
+
+/**
+ * struct kpl_resume - KPL_IOC_RESUME: let every thread run again
+ * @size:    sizeof(struct kpl_resume)
+ * @flags:   none defined; 0
+ * @held_ns: out: how long the process was held
+ *
+ * Every held thread serialises its core (the cross-modifying code rule)
+ * before its next user instruction.  -EBADFD when not stopped,
+ * -ETIMEDOUT when hold_ms had already released it.
+ */
+struct kpl_resume {
+	__u32 size;
+	__u32 flags;
+	__u64 held_ns;
+};
+
+/**
+ * struct kpl_mem - KPL_IOC_READ and KPL_IOC_WRITE
+ * @size:   sizeof(struct kpl_mem)
+ * @flags:  none defined; 0
+ * @addr:   target address
+ * @len:    bytes, 1..KPL_MEM_MAX
+ * @buf:    user pointer: READ fills it, WRITE takes the new bytes from it
+ * @expect: WRITE only (READ: 0): 0, or a user pointer to the @len bytes
+ *	    the target must hold now; otherwise -EILSEQ and nothing written
+ *
+ * Access is forced like ptrace's: read-only private pages (text) are
+ * written through a private copy, the file is never changed.  A WRITE is
+ * all or nothing: a fault half way puts the first part back (-EFAULT).
+ */
+struct kpl_mem {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 len;
+	__u64 buf;
+	__u64 expect;
+};
+
+/**
+ * struct kpl_map - KPL_IOC_MAP: new private memory in the target
+ * @size:     sizeof(struct kpl_map)
+ * @flags:    none defined; 0
+ * @addr:     page-aligned address; -EEXIST if anything is mapped there
+ * @len:      bytes, 1..KPL_MAP_MAX, rounded up to pages
+ * @prot:     PROT_READ | PROT_WRITE | PROT_EXEC, never write with exec
+ * @reserved: must be 0
+ * @name:     NUL-terminated, printable, no '/': the mapping shows in
+ *	      /proc/PID/maps as "/memfd:<name> (deleted)", like a memfd's
+ *
+ * Zero-filled, backed by an unlinked shmem file, mapped MAP_PRIVATE.
+ */
+struct kpl_map {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 len;
+	__u32 prot;
+	__u32 reserved;
+	char name[KPL_NAME_MAX];
+};
+
+/**
+ * struct kpl_range - KPL_IOC_PROTECT and KPL_IOC_UNMAP
+ * @size:     sizeof(struct kpl_range)
+ * @flags:    none defined; 0
+ * @addr:     page-aligned address
+ * @len:      bytes, 1..KPL_MAP_MAX, rounded up to pages
+ * @prot:     PROTECT: new PROT_* (never write with exec); UNMAP: 0
+ * @reserved: must be 0
+ *
+ * PROTECT works inside one mapping made by KPL_IOC_MAP (or a memfd) only
+ * (-EINVAL otherwise) and maps that range afresh with @prot: its contents
+ * are reset to the backing file's (zeros).  Set protections first, then
+ * write the contents with KPL_IOC_WRITE, which may write read-only pages.
+ */
+struct kpl_range {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 len;
+	__u32 prot;
+	__u32 reserved;
+};
+
 /* 0xE9 is x86 "jmp rel32"; unused as an ioctl type in 6.1 uapi. */
 #define KPL_IOC_MAGIC		0xE9
 
 #define KPL_IOC_VERSION		_IOR(KPL_IOC_MAGIC, 0x00, struct kpl_version)
+#define KPL_IOC_ATTACH		_IOW(KPL_IOC_MAGIC, 0x01, struct kpl_attach)
+#define KPL_IOC_STOP		_IOWR(KPL_IOC_MAGIC, 0x02, struct kpl_stop)
+#define KPL_IOC_RESUME		_IOWR(KPL_IOC_MAGIC, 0x03, struct kpl_resume)
+#define KPL_IOC_READ		_IOW(KPL_IOC_MAGIC, 0x04, struct kpl_mem)
+#define KPL_IOC_WRITE		_IOW(KPL_IOC_MAGIC, 0x05, struct kpl_mem)
+#define KPL_IOC_MAP		_IOW(KPL_IOC_MAGIC, 0x06, struct kpl_map)
+#define KPL_IOC_PROTECT		_IOW(KPL_IOC_MAGIC, 0x07, struct kpl_range)
+#define KPL_IOC_UNMAP		_IOW(KPL_IOC_MAGIC, 0x08, struct kpl_range)
 
 #endif /* _UAPI_LINUX_KPATCH_LITE_H */

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpatch-lite: the target's memory: read, write, map, protect, unmap.
+ *
+ * Reads and writes walk the attached mm_struct itself, page by page,
+ * with FOLL_FORCE as ptrace and /proc/PID/mem do (this is what
+ * access_process_vm() does, minus looking the mm up from a task again:
+ * the session's mm cannot be swapped by an exec under us).
+ *
+ * Mappings are made with vm_mmap()/vm_munmap(), which act on current->mm,
+ * so they run where current->mm is the target's: in one of its own
+ * threads when the process is stopped and a thread is parked in the
+ * module's work, and otherwise in a kworker that borrows the address
+ * space with kthread_use_mm().  The second way is needed because a
+ * process whose threads all sleep in system calls has no parked thread,
+ * and it spares a running process a stop just to map memory.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include "kpl.h"
+
+#define KPL_MEMFD_PREFIX "memfd:"
+
+/*
+ * Copy between @buf and the target's [@addr, @addr + @len).  Return the
+ * bytes copied: fewer than @len when a page cannot be had (unmapped, a
+ * PROT_NONE or VM_IO mapping, a fatal signal).
+ */
+static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr,
+			    void *buf, size_t len, bool write)
+{
+	unsigned int gup_flags = FOLL_FORCE | (write ? FOLL_WRITE : 0);
+	size_t done = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return 0;
+	while (done < len && !fatal_signal_pending(current)) {
+		unsigned long a = addr + done;
+		size_t off = offset_in_page(a);
+		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
+		struct page *page;
+		void *kaddr;
+
+		if (get_user_pages_remote(mm, a, 1, gup_flags, &page, NULL,
+					  NULL) <= 0)
+			break;
+		kaddr = kmap_local_page(page);
+		if (write) {
+			/* x86's copy_to_user_page(): no icache to flush. */
+			memcpy(kaddr + off, buf + done, n);
+			set_page_dirty_lock(page);
+		} else {
+			memcpy(buf + done, kaddr + off, n);
+		}
+		kunmap_local(kaddr);
+		put_page(page);
+		done += n;
+	}
+	mmap_read_unlock(mm);
+	return done;
+}
+
+static int kpl_mem_check(const struct kpl_mem *req)
+{
+	if (req->flags || !req->len || req->len > KPL_MEM_MAX || !req->buf)
+		return -EINVAL;
+	if (req->addr + req->len < req->addr ||
+	    req->addr + req->len > TASK_SIZE_MAX)
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * kpl_mem_read() - KPL_IOC_READ
+ * @s:	 an attached session, its lock held
+ * @req: the request, copied from userland
+ *
+ * Return: 0 with @req->len bytes at @req->buf, or -EINVAL (bad request),
+ * -EFAULT (some byte unreadable; nothing copied out), -ESRCH (the
+ * address space is gone), -ENOMEM.
+ */
+int kpl_mem_read(struct kpl_session *s, const struct kpl_mem *req)
+{
+	void *kbuf;
+	size_t n;
+	int ret;
+
+	ret = kpl_mem_check(req);
+	if (ret)
+		return ret;
+	if (req->expect)
+		return -EINVAL;
+	kbuf = kvmalloc(req->len, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	if (!mmget_not_zero(s->mm)) {
+		ret = -ESRCH;
+		goto out_free;
+	}
+	n = kpl_mm_access(s->mm, req->addr, kbuf, req->len, false);
+	mmput(s->mm);
+	if (n != req->len)
+		ret = -EFAULT;
+	else if (copy_to_user(u64_to_user_ptr(req->buf), kbuf, req->len))
+		ret = -EFAULT;
+out_free:
+	kvfree(kbuf);
+	return ret;
+}
+
+/* Compare @len bytes of @have with user memory @expect, a chunk at a time. */
+static int kpl_mem_expect(const void *have, u64 expect, size_t len)
+{
+	u8 chunk[128];
+	size_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = min_t(size_t, len - off, sizeof(chunk));
+		if (copy_from_user(chunk, u64_to_user_ptr(expect + off), n))
+			return -EFAULT;
+		if (memcmp(chunk, have + off, n))
+			return -EILSEQ;
+	}
+	return 0;
+}
+
+/**
+ * kpl_mem_write() - KPL_IOC_WRITE: compare, then write, all or nothing
+ * @s:	 an attached session, its lock held
+ * @req: the request, copied from userland
+ *
+ * Reads the current bytes first: if any is unreadable or differs from
+ * @req->expect, nothing is written.  A write that faults half way (a
+ * page the force cannot write, e.g. a shared read-only mapping) puts the
+ * bytes it changed back.  With the process stopped nothing else can
+ * change them between the comparison and the write.
+ *
+ * Return: 0, or -EINVAL, -EILSEQ (the bytes are not the expected ones),
+ * -EFAULT, -ESRCH, -ENOMEM.
+ */
+int kpl_mem_write(struct kpl_session *s, const struct kpl_mem *req)
+{
+	void *old, *new;
+	size_t n;
+	int ret;
+
+	ret = kpl_mem_check(req);
+	if (ret)
+		return ret;
+	old = kvmalloc(req->len, GFP_KERNEL);
+	new = kvmalloc(req->len, GFP_KERNEL);
+	if (!old || !new) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (copy_from_user(new, u64_to_user_ptr(req->buf), req->len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	if (!mmget_not_zero(s->mm)) {
+		ret = -ESRCH;
+		goto out_free;
+	}
+	n = kpl_mm_access(s->mm, req->addr, old, req->len, false);
+	if (n != req->len) {
+		ret = -EFAULT;
+		goto out_put;
+	}
+	if (req->expect) {
+		ret = kpl_mem_expect(old, req->expect, req->len);
+		if (ret)
+			goto out_put;
+	}
+	n = kpl_mm_access(s->mm, req->addr, new, req->len, true);
+	if (n != req->len) {
+		kpl_mm_access(s->mm, req->addr, old, n, true);
+		ret = -EFAULT;
+	}
+out_put:
+	mmput(s->mm);
+out_free:
+	kvfree(new);
+	kvfree(old);
+	return ret;
+}
+
+/* A kworker borrowing the target's address space for one call. */
+struct kpl_mm_call {
+	struct work_struct work;
+	struct mm_struct *mm;
+	long (*fn)(void *arg);
+	void *arg;
+	long ret;
+};
+
+static void kpl_mm_call_fn(struct work_struct *work)
+{
+	struct kpl_mm_call *c = container_of(work, struct kpl_mm_call, work);
+
+	kthread_use_mm(c->mm);
+	c->ret = c->fn(c->arg);
+	kthread_unuse_mm(c->mm);
+}
+
+/*
+ * Run @fn with current->mm the target's.  Return 0 and @fn's value in
+ * *@ret, or -ESRCH when the address space is gone.
+ */
+static int kpl_in_target(struct kpl_session *s, long (*fn)(void *),
+			 void *arg, long *ret)
+{
+	struct kpl_mm_call c = { .mm = s->mm, .fn = fn, .arg = arg };
+	int err;
+
+	if (!mmget_not_zero(s->mm))
+		return -ESRCH;
+	if (s->q) {
+		err = kpl_quiesce_run(s->q, fn, arg, ret);
+		if (err != -ENOENT)
+			goto out_put;
+	}
+	INIT_WORK_ONSTACK(&c.work, kpl_mm_call_fn);
+	queue_work(system_unbound_wq, &c.work);
+	flush_work(&c.work);
+	destroy_work_on_stack(&c.work);
+	*ret = c.ret;
+	err = 0;
+out_put:
+	mmput(s->mm);
+	return err;
+}
+
+/* Page-aligned, non-empty, bounded, inside the user address space. */
+static int kpl_range_check(u64 addr, u64 len, u32 prot, u32 flags,
+			   u32 reserved)
+{
+	if (flags || reserved || !len || len > KPL_MAP_MAX)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(addr) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	/* Never writable and executable at once. */
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -EINVAL;
+	if (addr + PAGE_ALIGN(len) < addr ||
+	    addr + PAGE_ALIGN(len) > TASK_SIZE_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+struct kpl_map_call {
+	const struct kpl_map *req;
+	const char *name;
+};
+
+static long kpl_map_fn(void *arg)
+{
+	struct kpl_map_call *c = arg;
+	unsigned long len = PAGE_ALIGN(c->req->len);
+	unsigned long addr;
+	struct file *file;
+
+	/*
+	 * What memfd_create() makes, so /proc/PID/maps names it the same:
+	 * VM_NORESERVE too, as the private mapping accounts its own pages.
+	 */
+	file = shmem_file_setup(c->name, len, VM_NORESERVE);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	addr = vm_mmap(file, c->req->addr, len, c->req->prot,
+		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, 0);
+	fput(file);
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	if (addr != c->req->addr) {
+		vm_munmap(addr, len);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* Printable, no '/', non-empty, NUL-terminated within the field. */
+static bool kpl_name_ok(const char *name)
+{
+	size_t i, n = strnlen(name, KPL_NAME_MAX);
+
+	if (!n || n == KPL_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+			return false;
+	return true;
+}
+
+/**
+ * kpl_mem_map() - KPL_IOC_MAP
+ * @s:	 an attached session, its lock held
+ * @req: the request, copied from userland
+ *
+ * Return: 0, or -EINVAL (bad request), -EEXIST (something is mapped in
+ * the range), -ESRCH, -ENOMEM, or what vm_mmap() says.
+ */
+int kpl_mem_map(struct kpl_session *s, const struct kpl_map *req)
+{
+	char name[sizeof(KPL_MEMFD_PREFIX) + KPL_NAME_MAX];
+	struct kpl_map_call c = { .req = req, .name = name };
+	long ret;
+	int err;
+
+	err = kpl_range_check(req->addr, req->len, req->prot, req->flags,
+			      req->reserved);
+	if (err)
+		return err;
+	if (!kpl_name_ok(req->name))
+		return -EINVAL;
+	snprintf(name, sizeof(name), KPL_MEMFD_PREFIX "%s", req->name);
+	err = kpl_in_target(s, kpl_map_fn, &c, &ret);
+	return err ? err : (int)ret;
+}
+
+static bool kpl_vma_is_memfd(struct vm_area_struct *vma)
+{
+	const struct dentry *d;
+
+	if (!vma->vm_file || (vma->vm_flags & VM_SHARED))
+		return false;
+	d = file_dentry(vma->vm_file);
+	return !strncmp(d->d_name.name, KPL_MEMFD_PREFIX,
+			sizeof(KPL_MEMFD_PREFIX) - 1);
+}
+
+static long kpl_protect_fn(void *arg)
+{
+	const struct kpl_range *req = arg;
+	struct mm_struct *mm = current->mm;
+	unsigned long len = PAGE_ALIGN(req->len);
+	struct vm_area_struct *vma;
+	unsigned long addr, off;
+	struct file *file;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = find_vma(mm, req->addr);
+	if (!vma || vma->vm_start > req->addr ||
+	    req->addr + len > vma->vm_end || !kpl_vma_is_memfd(vma)) {
+		mmap_read_unlock(mm);
+		return -EINVAL;
+	}
+	file = get_file(vma->vm_file);
+	off = (vma->vm_pgoff << PAGE_SHIFT) + (req->addr - vma->vm_start);
+	mmap_read_unlock(mm);
+
+	/*
+	 * do_mprotect_pkey() is not exported: map the same file range again
+	 * over it, with the new protection.  The range's private pages go,
+	 * which is why protections come before contents.
+	 */
+	addr = vm_mmap(file, req->addr, len, req->prot, MAP_PRIVATE | MAP_FIXED,
+		       off);
+	fput(file);
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	return 0;
+}
+
+/**
+ * kpl_mem_protect() - KPL_IOC_PROTECT, by mapping the range afresh
+ * @s:	 an attached session, its lock held
+ * @req: the request, copied from userland
+ *
+ * Return: 0, or -EINVAL (bad request, or the range is not inside one
+ * private memfd mapping), -ESRCH, or what vm_mmap() says.
+ */
+int kpl_mem_protect(struct kpl_session *s, const struct kpl_range *req)
+{
+	long ret;
+	int err;
+
+	err = kpl_range_check(req->addr, req->len, req->prot, req->flags,
+			      req->reserved);
+	if (err)
+		return err;
+	err = kpl_in_target(s, kpl_protect_fn, (void *)req, &ret);
+	return err ? err : (int)ret;
+}
+
+static long kpl_unmap_fn(void *arg)
+{
+	const struct kpl_range *req = arg;
+
+	return vm_munmap(req->addr, PAGE_ALIGN(req->len));
+}
+
+/**
+ * kpl_mem_unmap() - KPL_IOC_UNMAP
+ * @s:	 an attached session, its lock held
+ * @req: the request, copied from userland
+ *
+ * Return: 0 (also when nothing was mapped there, as munmap()), or
+ * -EINVAL, -ESRCH, or what vm_munmap() says.
+ */
+int kpl_mem_unmap(struct kpl_session *s, const struct kpl_range *req)
+{
+	long ret;
+	int err;
+
+	if (req->prot)
+		return -EINVAL;
+	err = kpl_range_check(req->addr, req->len, 0, req->flags,
+			      req->reserved);
+	if (err)
+		return err;
+	err = kpl_in_target(s, kpl_unmap_fn, (void *)req, &ret);
+	return err ? err : (int)ret;
+}

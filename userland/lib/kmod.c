@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The kmod backend: /dev/kpatch_lite, the kpatch_lite.ko module.
+ *
+ * One open file per process: the session attaches to it at open and a
+ * close resumes it if it is still stopped.  The module holds every
+ * thread in task work on its way back to user mode, so nothing is
+ * interrupted: no signal, no EINTR, no ptrace stop a debugger could see
+ * or object to.  Only this file includes the ABI header.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#include <uapi/linux/kpatch_lite.h>
+
+#include "backend.h"
+#include "internal.h"
+
+_Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) ==
+		       sizeof(struct user_regs_struct),
+	       "kpl_thread_regs.regs is not a user_regs_struct");
+_Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) <=
+		       sizeof(((struct kpl_thread *)0)->regs),
+	       "kpl_thread.regs too small");
+
+struct km_priv {
+	int fd;
+	struct kpl_thread_regs *regs;
+	size_t cap;
+};
+
+static bool km_available(void)
+{
+	return access(KPL_DEVICE_PATH, F_OK) == 0;
+}
+
+/* ioctl, with the error as a negative errno. */
+static int km_ioctl(struct km_priv *kp, unsigned long cmd, void *arg)
+{
+	return ioctl(kp->fd, cmd, arg) ? -errno : 0;
+}
+
+static int km_open(struct kpl_proc *p)
+{
+	struct kpl_attach at = { .size = sizeof(at), .pid = p->pid };
+	struct kpl_version ver = { 0 };
+	struct km_priv *kp;
+	int err;
+
+	kp = calloc(1, sizeof(*kp));
+	if (!kp)
+		return -ENOMEM;
+	kp->fd = open(KPL_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (kp->fd < 0) {
+		err = errno == ENOENT ? -KPL_E_BACKEND : -errno;
+		pr_warn("kmod: failed to open %s: %s\n", KPL_DEVICE_PATH,
+			kpl_strerror(err));
+		goto out;
+	}
+	err = km_ioctl(kp, KPL_IOC_VERSION, &ver);
+	if (err) {
+		pr_warn("kmod: failed to query the module's version: %s\n",
+			kpl_strerror(err));
+		goto out;
+	}
+	if (ver.abi_version >> 16 != KPL_ABI_VERSION_MAJOR) {
+		pr_warn("kmod: module speaks abi %u.%u, libkpl abi %u.%u\n",
+			ver.abi_version >> 16, ver.abi_version & 0xffff,
+			KPL_ABI_VERSION_MAJOR, KPL_ABI_VERSION_MINOR);
+		err = -KPL_E_BACKEND;
+		goto out;
+	}
+	err = km_ioctl(kp, KPL_IOC_ATTACH, &at);
+	if (err) {
+		if (err != -ESRCH)
+			pr_warn("kmod: failed to attach to pid %d: %s\n",
+				p->pid, kpl_strerror(err));
+		goto out;
+	}
+	p->priv = kp;
+	kp = NULL;
+out:
+	if (kp) {
+		if (kp->fd >= 0)
+			close(kp->fd);
+		free(kp);
+	}
+	return err;
+}
+
+static void km_close(struct kpl_proc *p)
+{
+	struct km_priv *kp = p->priv;
+
+	if (!kp)
+		return;
+	/* Closing the session resumes the process if still stopped. */
+	close(kp->fd);
+	free(kp->regs);
+	free(kp);
+	p->priv = NULL;
+}
+
+/* Threads listed in /proc/PID/task now, as a first guess of the room. */
+static size_t km_count_threads(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int km_reserve(struct km_priv *kp, size_t want)
+{
+	struct kpl_thread_regs *r;
+
+	if (want > KPL_THREADS_MAX)
+		want = KPL_THREADS_MAX;
+	if (want <= kp->cap)
+		return 0;
+	r = realloc(kp->regs, want * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	kp->regs = r;
+	kp->cap = want;
+	return 0;
+}
+
+/* Fill p->threads from the module's answer. */
+static int km_fill_threads(struct kpl_proc *p, struct km_priv *kp, size_t nr)
+{
+	struct kpl_thread *th = realloc(p->threads, (nr ? nr : 1) * sizeof(*th));
+	size_t i;
+
+	if (!th)
+		return -ENOMEM;
+	p->threads = th;
+	p->nr_threads = nr;
+	for (i = 0; i < nr; i++) {
+		const struct kpl_thread_regs *r = &kp->regs[i];
+
+		memset(&th[i], 0, sizeof(th[i]));
+		th[i].tid = (pid_t)r->tid;
+		th[i].ip = r->ip;
+		th[i].sp = r->sp;
+		th[i].bp = r->bp;
+		memcpy(th[i].regs, r->regs, sizeof(r->regs));
+	}
+	return 0;
+}
+
+static int km_stop(struct kpl_proc *p, int timeout_ms)
+{
+	struct km_priv *kp = p->priv;
+	struct kpl_stop st;
+	int err, tries;
+
+	if (timeout_ms < 1)
+		timeout_ms = 1;
+	if (timeout_ms > KPL_TIMEOUT_MAX_MS)
+		timeout_ms = KPL_TIMEOUT_MAX_MS;
+	err = km_reserve(kp, km_count_threads(p->pid) + 16);
+	if (err)
+		return err;
+	/* A process that grew past the room: the module says how big. */
+	for (tries = 0; tries < 4; tries++) {
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		st.pid = p->pid;
+		st.timeout_ms = (__u32)timeout_ms;
+		st.nr_threads_max = (__u32)kp->cap;
+		st.threads = (__u64)(uintptr_t)kp->regs;
+		st.thread_size = sizeof(*kp->regs);
+		err = km_ioctl(kp, KPL_IOC_STOP, &st);
+		if (err != -ENOSPC || st.nr_threads <= kp->cap)
+			break;
+		err = km_reserve(kp, st.nr_threads + 16);
+		if (err)
+			return err;
+	}
+	if (err == -EBUSY) {
+		pr_warn("kmod: pid %d did not quiesce within %d ms (or another "
+			"patcher holds it)\n", p->pid, timeout_ms);
+		return -KPL_E_TIMEOUT;
+	}
+	if (err) {
+		if (err != -ESRCH)
+			pr_warn("kmod: failed to stop pid %d: %s\n", p->pid,
+				kpl_strerror(err));
+		return err;
+	}
+	err = km_fill_threads(p, kp, st.nr_threads);
+	if (err) {
+		struct kpl_resume rs = { .size = sizeof(rs) };
+
+		km_ioctl(kp, KPL_IOC_RESUME, &rs);
+		return err;
+	}
+	p->stop_ns = st.stop_ns;
+	p->stopped = true;
+	return 0;
+}
+
+static void km_resume(struct kpl_proc *p)
+{
+	struct kpl_resume rs = { .size = sizeof(rs) };
+	int err = km_ioctl(p->priv, KPL_IOC_RESUME, &rs);
+
+	if (err == -ETIMEDOUT)
+		pr_warn("kmod: pid %d was held past the module's hold time "
+			"and resumed early\n", p->pid);
+	else if (err)
+		pr_warn("kmod: failed to resume pid %d: %s\n", p->pid,
+			kpl_strerror(err));
+	p->stopped = false;
+	p->nr_threads = 0;
+}
+
+static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
+		  const char *name)
+{
+	struct kpl_map m = {
+		.size = sizeof(m),
+		.addr = addr,
+		.len = len,
+		.prot = PROT_READ | PROT_WRITE,
+	};
+	int err;
+
+	if (strlen(name) >= sizeof(m.name))
+		return -ENAMETOOLONG;
+	strcpy(m.name, name);
+	err = km_ioctl(p->priv, KPL_IOC_MAP, &m);
+	if (err && err != -EEXIST)
+		pr_warn("kmod: failed to map %zu bytes at 0x%llx in pid %d: "
+			"%s\n", len, (unsigned long long)addr, p->pid,
+			kpl_strerror(err));
+	return err;
+}
+
+static int km_range(struct kpl_proc *p, unsigned long cmd, const char *what,
+		    uint64_t addr, size_t len, int prot)
+{
+	struct kpl_range r = {
+		.size = sizeof(r),
+		.addr = addr,
+		.len = len,
+		.prot = (__u32)prot,
+	};
+	int err = km_ioctl(p->priv, cmd, &r);
+
+	if (err)
+		pr_warn("kmod: failed to %s 0x%llx+%zu in pid %d: %s\n", what,
+			(unsigned long long)addr, len, p->pid,
+			kpl_strerror(err));
+	return err;
+}
+
+static int km_protect(struct kpl_proc *p, uint64_t addr, size_t len,
+		      int prot)
+{
+	return km_range(p, KPL_IOC_PROTECT, "protect", addr, len, prot);
+}
+
+static int km_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
+{
+	return km_range(p, KPL_IOC_UNMAP, "unmap", addr, len, 0);
+}
+
+/* In pieces the module accepts; a failed piece fails the whole. */
+static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
+		  const void *buf, const void *expect, size_t len)
+{
+	size_t off, n;
+	int err;
+
+	for (off = 0; off < len; off += n) {
+		struct kpl_mem m = { .size = sizeof(m) };
+
+		n = len - off < KPL_MEM_MAX ? len - off : KPL_MEM_MAX;
+		m.addr = addr + off;
+		m.len = n;
+		m.buf = (__u64)(uintptr_t)((const uint8_t *)buf + off);
+		if (expect)
+			m.expect = (__u64)(uintptr_t)((const uint8_t *)expect +
+						      off);
+		err = km_ioctl(p->priv, cmd, &m);
+		if (err == -EILSEQ)
+			return -KPL_E_MISMATCH;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int km_read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len)
+{
+	return km_mem(p, KPL_IOC_READ, addr, buf, NULL, len);
+}
+
+static int km_write(struct kpl_proc *p, uint64_t addr, const void *buf,
+		    const void *expect, size_t len)
+{
+	return km_mem(p, KPL_IOC_WRITE, addr, buf, expect, len);
+}
+
+const struct kpl_backend kpl_backend_kmod = {
+	.name = "kmod",
+	.available = km_available,
+	.open = km_open,
+	.close = km_close,
+	.stop = km_stop,
+	.resume = km_resume,
+	.map = km_map,
+	.protect = km_protect,
+	.unmap = km_unmap,
+	.read = km_read,
+	.write = km_write,
+};
