@@ -5,6 +5,7 @@
  *   main.c     the misc device, sessions, ioctl dispatch, the hold timer
  *   target.c   attaching to a process, the refusals, its address space
  *   quiesce.c  stopping every thread with task work, and releasing them
+ *   held.c     describing the held threads; running requests in one
  *   mem.c      reading, writing and mapping in the target
  */
 #ifndef _KPATCH_LITE_KPL_H

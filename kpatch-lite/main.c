@@ -228,6 +228,11 @@ static long kpl_ioctl_stop(struct kpl_session *s, void __user *uarg)
 	if (ret)
 		goto err_unclaim;
 	nr = kpl_quiesce_regs(q, NULL, 0);
+	if (!nr) {
+		/* Killed since it was held: no thread left to describe. */
+		ret = -ESRCH;
+		goto err_release;
+	}
 	if (nr > req.nr_threads_max) {
 		ret = -ENOSPC;
 		goto err_release;
