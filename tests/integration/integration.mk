@@ -62,9 +62,11 @@ it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
-		test-keys $(BUILD)/asan/kpl-build
+		test-keys $(BUILD)/asan/kpl-build $(BUILD)/asan/kpld
 	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
+		KPLD=$(BUILD)/asan/kpld \
 		MW_PATCHES=$(BUILD)/patches KPL_KEYS=$(KPL_KEYS) \
+		MW_BUILT=$(BUILD)/built \
 		KPLBUILD=$(BUILD)/asan/kpl-build \
 		sh tests/integration/run.sh tests/integration/test_*.sh
 

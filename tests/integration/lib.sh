@@ -34,10 +34,10 @@ start_spin() {
 	"$IT_DIR/kpl-spin" "$@" >"$T/$name.out" 2>&1 &
 	SPIN_PID=$!
 	PIDS="$PIDS $SPIN_PID"
-	i=0
+	_w=0
 	while ! grep -q '^ready' "$T/$name.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "# kpl-spin did not start"; return 1; }
+		_w=$((_w + 1))
+		[ $_w -gt 100 ] && { echo "# kpl-spin did not start"; return 1; }
 		sleep 0.05
 	done
 }
@@ -46,10 +46,10 @@ start_spin() {
 report() {
 	before=$(grep -c '^gap_ns' "$T/$1.out")
 	kill -USR1 "$2" || return 1
-	i=0
+	_w=0
 	while [ "$(grep -c '^gap_ns' "$T/$1.out")" -le "$before" ]; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && { echo "# no report from $2"; return 1; }
+		_w=$((_w + 1))
+		[ $_w -gt 200 ] && { echo "# no report from $2"; return 1; }
 		sleep 0.02
 	done
 	grep '^gap_ns' "$T/$1.out" | tail -1

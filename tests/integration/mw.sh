@@ -5,24 +5,26 @@
 
 MW_IDS="MW-2026-0001 MW-2026-0002 MW-2026-0003"
 
-# mw_start [threads]: start the server on a free port; sets MW_PID, MW_URL
+# mw_start [threads] [name]: start a server on a free port; sets MW_PID
+# and MW_URL (files $T/NAME.port and $T/NAME.log, NAME default "mw")
 mw_start() {
-	rm -f "$T/mw.port"
+	n_=${2:-mw}
+	rm -f "$T/$n_.port"
 	"$MW_BIN/miniweb-server" --port 0 --threads "${1:-8}" \
-		--ready-file "$T/mw.port" >"$T/mw.log" 2>&1 &
+		--ready-file "$T/$n_.port" >"$T/$n_.log" 2>&1 &
 	MW_PID=$!
 	PIDS="${PIDS:-} $MW_PID"
-	i=0
-	while [ ! -s "$T/mw.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$MW_PID" 2>/dev/null; then
+	_w=0
+	while [ ! -s "$T/$n_.port" ]; do
+		_w=$((_w + 1))
+		if [ $_w -gt 200 ] || ! kill -0 "$MW_PID" 2>/dev/null; then
 			echo "miniweb-server did not start:" >&2
-			cat "$T/mw.log" >&2
+			cat "$T/$n_.log" >&2
 			return 1
 		fi
 		sleep 0.05
 	done
-	MW_URL="http://127.0.0.1:$(cat "$T/mw.port")"
+	MW_URL="http://127.0.0.1:$(cat "$T/$n_.port")"
 }
 
 # mw_exploit ID: send the exploit; sets MW_VERDICT to "exploited",

@@ -30,6 +30,20 @@ int cmd_check(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+
+/* kpld's socket path, and one request/reply exchange with it. */
+const char *cli_kpld_socket(void);
+int cli_kpld(const char *request, char *reply, size_t len);
+
+struct kpl_patch;
+struct kpl_fleet_opts;
+/*
+ * --all: @cmd ("apply" or "revert") @patch (apply) or patch @id (revert)
+ * in every process concerned, in parallel.  Returns the exit code.
+ */
+int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
+	      const struct kpl_fleet_opts *fo, bool json);
 
 /* Map a libkpl error to an exit code. */
 int cli_exit_code(int err);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "kpl/errors.h"
+#include "kpl/fleet.h"
 #include "kpl/patch.h"
 #include "kpl/target.h"
 
@@ -17,10 +18,17 @@ static void apply_usage(FILE *f, const char *cmd)
 	bool check = !strcmp(cmd, "check");
 
 	fprintf(f,
-		"usage: kpl %s -p PID [options] PATCH.kpl\n\n"
+		"usage: kpl %s -p PID [options] PATCH.kpl\n"
+		"       kpl %s --all [--atomic] [--jobs N] [options] PATCH.kpl\n\n"
 		"%s\n\n"
 		"options:\n"
 		"  -p, --pid PID       the process to patch\n"
+		"      --all           every process that maps the patch's\n"
+		"                      library (by build-id), in parallel\n"
+		"      --atomic        with --all: all or none; if any process\n"
+		"                      fails, the ones done are rolled back\n"
+		"                      (default: best effort, with a report)\n"
+		"      --jobs N        with --all: parallel workers (one per CPU)\n"
 		"      --keys DIR      trusted public keys (*.pub, PEM Ed25519),\n"
 		"                      default " KPL_KEYS_DIR "; the patch\n"
 		"                      must carry a signature one of them verifies\n"
@@ -37,7 +45,7 @@ static void apply_usage(FILE *f, const char *cmd)
 		"                      /dev/kpatch_lite exists, else ptrace)\n"
 		"  -v, --verbose       more detail (twice: debug)\n"
 		"  -h, --help          this text\n",
-		cmd,
+		cmd, cmd,
 		check ? "Dry run: parse the patch, find the library, check its "
 			"build-id,\nresolve every symbol and relocation, analyse "
 			"every function.\nNothing is written to the process."
@@ -59,6 +67,9 @@ static int run(int argc, char **argv, bool check)
 		{ "help", no_argument, NULL, 'h' },
 		{ "keys", required_argument, NULL, 'k' },
 		{ "insecure-allow-unsigned", no_argument, NULL, 'U' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "atomic", no_argument, NULL, 'a' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ 0 }
 	};
 	struct kpl_verify_opts vo = { .sz = sizeof(vo) };
@@ -68,13 +79,23 @@ static int run(int argc, char **argv, bool check)
 	struct kpl_patch *patch = NULL;
 	struct kpl_stats st = { 0 };
 	uint8_t kid[KPL_KEY_ID_LEN];
-	bool json = false;
+	struct kpl_fleet_opts fo = { .sz = sizeof(fo) };
+	bool json = false, all = false;
 	pid_t pid = 0;
 	int c, err, v = 0;
 	sigset_t old;
 
 	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'A':
+			all = true;
+			break;
+		case 'a':
+			fo.atomic = true;
+			break;
+		case 'J':
+			fo.jobs = atoi(optarg);
+			break;
 		case 'p':
 			pid = cli_parse_pid(optarg);
 			if (pid < 0)
@@ -109,9 +130,9 @@ static int run(int argc, char **argv, bool check)
 			return KPL_EXIT_USAGE;
 		}
 	}
-	if (!pid || optind != argc - 1) {
-		fprintf(stderr, "kpl %s: need -p PID and one patch file\n",
-			argv[0]);
+	if (!pid == !all || optind != argc - 1 || (check && all)) {
+		fprintf(stderr, "kpl %s: need -p PID%s and one patch file\n",
+			argv[0], check ? "" : " or --all");
 		apply_usage(stderr, argv[0]);
 		return KPL_EXIT_USAGE;
 	}
@@ -130,6 +151,16 @@ static int run(int argc, char **argv, bool check)
 			"kpl %s: WARNING: into pid %d; it is used only because of "
 			"--insecure-allow-unsigned.\n",
 			argv[0], argv[optind], argv[0], pid);
+	if (all) {
+		fo.apply = &ao;
+		fo.target = &to;
+		ao.stats = NULL;
+		cli_block_signals(&old);
+		err = cli_fleet("apply", patch, kpl_patch__id(patch), &fo, json);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		kpl_patch__free(patch);
+		return err;
+	}
 	err = kpl_target__open(pid, &to, &t);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot open pid %d: %s\n", argv[0],

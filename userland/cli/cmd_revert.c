@@ -7,18 +7,22 @@
 
 #include "cli.h"
 #include "kpl/errors.h"
+#include "kpl/fleet.h"
 #include "kpl/target.h"
 
 static void revert_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpl revert -p PID [options] PATCH-ID\n\n"
+		"usage: kpl revert -p PID [options] PATCH-ID\n"
+		"       kpl revert --all [--jobs N] [options] PATCH-ID\n\n"
 		"Restore the original bytes of every function the patch "
 		"changed and\nunmap the patch.  Needs no patch file: the "
 		"record lives in the\nprocess.  Patches of the same function "
 		"come out last-in-first-out.\n\n"
 		"options:\n"
 		"  -p, --pid PID       the patched process\n"
+		"      --all           every process that has the patch\n"
+		"      --jobs N        with --all: parallel workers\n"
 		"      --force         skip the activeness check\n"
 		"      --timeout MS    retry while busy for up to MS (3000)\n"
 		"      --json          print the result as JSON\n"
@@ -38,19 +42,28 @@ int cmd_revert(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ 0 }
 	};
 	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
 	struct kpl_target_opts to = { .sz = sizeof(to) };
 	struct kpl_target *t = NULL;
 	struct kpl_stats st = { 0 };
-	bool json = false;
+	struct kpl_fleet_opts fo = { .sz = sizeof(fo) };
+	bool json = false, all = false;
 	pid_t pid = 0;
 	int c, err, v = 0;
 	sigset_t old;
 
 	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'A':
+			all = true;
+			break;
+		case 'J':
+			fo.jobs = atoi(optarg);
+			break;
 		case 'p':
 			pid = cli_parse_pid(optarg);
 			if (pid < 0)
@@ -79,12 +92,21 @@ int cmd_revert(int argc, char **argv)
 			return KPL_EXIT_USAGE;
 		}
 	}
-	if (!pid || optind != argc - 1) {
-		fprintf(stderr, "kpl revert: need -p PID and one patch id\n");
+	if (!pid == !all || optind != argc - 1) {
+		fprintf(stderr, "kpl revert: need -p PID or --all, and one "
+			"patch id\n");
 		revert_usage(stderr);
 		return KPL_EXIT_USAGE;
 	}
 	cli_set_verbosity(v);
+	if (all) {
+		fo.apply = &ao;
+		fo.target = &to;
+		cli_block_signals(&old);
+		err = cli_fleet("revert", NULL, argv[optind], &fo, json);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return err;
+	}
 	ao.stats = &st;
 	err = kpl_target__open(pid, &to, &t);
 	if (err) {

@@ -43,6 +43,48 @@ static bool has_patch(pid_t pid)
 	return found;
 }
 
+/* Per patch id, how many processes have it (the summary at the end). */
+static struct tally {
+	char id[KPL_ID_MAX + 1];
+	unsigned int nr;
+} *tally;
+static size_t nr_tally;
+
+static void count(const char *id)
+{
+	struct tally *t;
+	size_t i;
+
+	for (i = 0; i < nr_tally; i++) {
+		if (!strcmp(tally[i].id, id)) {
+			tally[i].nr++;
+			return;
+		}
+	}
+	t = realloc(tally, (nr_tally + 1) * sizeof(*t));
+	if (!t)
+		return;
+	tally = t;
+	snprintf(tally[nr_tally].id, sizeof(tally[nr_tally].id), "%s", id);
+	tally[nr_tally++].nr = 1;
+}
+
+/* The summary: per patch, and kpld's view of its store when it runs. */
+static void summary(void)
+{
+	char reply[65536];
+	size_t i;
+
+	if (nr_tally)
+		printf("\npatches:\n");
+	for (i = 0; i < nr_tally; i++)
+		printf("  %-20s applied in %u process%s\n", tally[i].id,
+		       tally[i].nr, tally[i].nr == 1 ? "" : "es");
+	if (cli_kpld("status", reply, sizeof(reply)))
+		return;
+	printf("\nkpld (%s): %s", cli_kpld_socket(), reply);
+}
+
 static int show(pid_t pid, bool json, bool *first)
 {
 	struct kpl_target *t = NULL;
@@ -82,6 +124,7 @@ static int show(pid_t pid, bool json, bool *first)
 	} else {
 		printf("pid %d: %zu patch%s\n", pid, n, n == 1 ? "" : "es");
 		for (i = 0; i < n; i++) {
+			count(v[i].id);
 			time_t when = (time_t)(v[i].applied_ns / 1000000000ull);
 			char ts[32];
 
@@ -153,6 +196,8 @@ int cmd_status(int argc, char **argv)
 			closedir(d);
 		if (!json && !nr)
 			printf("no patched processes\n");
+		if (!json)
+			summary();
 	}
 	if (json)
 		printf("]\n");

@@ -16,6 +16,11 @@ static const struct kpl_cmd commands[] = {
 	{ "status", cmd_status, "list patched processes and their patches" },
 	{ "info", cmd_info, "describe a patch file" },
 	{ "check", cmd_check, "dry run: check a patch against a process" },
+	{ "install", cmd_daemon, "kpld: apply a store patch fleet-wide" },
+	{ "uninstall", cmd_daemon, "kpld: revert a store patch everywhere" },
+	{ "release", cmd_daemon, "kpld: lift a patch's quarantine" },
+	{ "auto", cmd_daemon, "kpld: automatic installation on|off" },
+	{ "store", cmd_daemon, "kpld: the store and each patch's lifecycle" },
 };
 
 static int verbosity;
@@ -119,7 +124,7 @@ static void usage(FILE *f)
 		   "Live-patch functions of shared libraries in running "
 		   "processes.\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name,
+		fprintf(f, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f, "\nRun 'kpl <command> --help' for a command's options.\n\n"
 		   "exit codes:\n"

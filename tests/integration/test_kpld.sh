@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kpld: auto-install from the store, a process started later gets the
+# patch, a broken patch that crashes a server on one request is reverted
+# everywhere and quarantined, and a kpld killed with SIGKILL resumes from
+# its journal with the true state.
+. "$(dirname "$0")/lib.sh"
+MW_BIN=${MW_BIN:?}
+MW_SRC=tests/targets
+PATCHES=${MW_PATCHES:?}
+KPLD=${KPLD:?}
+. "$(dirname "$0")/mw.sh"
+
+mkdir -p "$T/store"
+export KPLD_SOCKET=$T/kpld.sock
+start_kpld() {
+	"$KPLD" --store "$T/store" --state "$T/state" --socket "$KPLD_SOCKET" \
+		--keys "$TRUSTED" -c /dev/null >>"$T/kpld.log" 2>&1 &
+	KPLD_PID=$!
+	PIDS="$PIDS $KPLD_PID"
+	i=0
+	while [ ! -S "$KPLD_SOCKET" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+# wait_for TEXT: until `kpl store` shows TEXT (10 s at most)
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		"$KPL" store >"$T/store.json" 2>/dev/null
+		grep -q "$1" "$T/store.json" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+mw_start 4 a || exit 1
+A=$MW_PID
+A_URL=$MW_URL
+mw_start 4 b || exit 1
+B=$MW_PID
+start_kpld
+check "kpld is up" [ -S "$KPLD_SOCKET" ]
+expect_rc 0 "kpl auto on" "$KPL" auto on
+cp "$PATCHES/MW-2026-0001.kpl" "$T/store/"
+check "a new signed patch is installed with no admin action" \
+	wait_for '"id":"MW-2026-0001","version":1,"state":"installed"'
+check "active in both servers" grep -q '"active":2,"mapping":2' "$T/store.json"
+MW_URL=$A_URL
+mw_exploit MW-2026-0001
+check "exploit rejected after auto-install ($MW_CODE)" [ "$MW_VERDICT" = rejected ]
+
+mw_start 4 c || exit 1
+C=$MW_PID
+check "a server started later is patched" wait_for '"active":3,"mapping":3'
+check "the journal says how soon" grep -q "cover.*pid $C" "$T/state/journal"
+
+"$KPL" auto off >/dev/null
+cp "$PATCHES/MW-BROKEN.kpl" "$T/store/"
+check "with auto-install off a new patch stays available" \
+	wait_for '"id":"MW-BROKEN","version":1,"state":"available"'
+expect_rc 0 "kpl install MW-BROKEN" "$KPL" install MW-BROKEN
+curl -s -m 5 --data-binary 'hello KPL-CRASH' "$A_URL/tokenize" >/dev/null
+sleep 0.5
+check "the crashing request killed server A" sh -c "! kill -0 $A 2>/dev/null"
+check "the watchdog quarantined MW-BROKEN" \
+	wait_for '"id":"MW-BROKEN","version":1,"state":"quarantined"'
+check "with the evidence: signal 11 in the patch's code" \
+	grep -q 'MW-BROKEN.*signal 11 .*memfd:kpl:MW-BROKEN' "$T/store.json"
+check "MW-BROKEN reverted from every survivor" \
+	sh -c "! grep -q 'kpl:MW-BROKEN' /proc/$B/maps /proc/$C/maps"
+check "survivors keep MW-2026-0001" \
+	sh -c "grep -q 'kpl:MW-2026-0001' /proc/$B/maps && grep -q 'kpl:MW-2026-0001' /proc/$C/maps"
+expect_rc 6 "a quarantined patch is not installed again" "$KPL" install MW-BROKEN
+
+kill -KILL "$KPLD_PID"
+wait "$KPLD_PID" 2>/dev/null
+start_kpld
+check "after SIGKILL and restart: MW-2026-0001 still installed, true counts" \
+	wait_for '"id":"MW-2026-0001","version":1,"state":"installed".*"active":2,"mapping":2'
+check "after restart: MW-BROKEN still quarantined" \
+	grep -q '"id":"MW-BROKEN","version":1,"state":"quarantined"' "$T/store.json"
+expect_rc 0 "kpl release MW-BROKEN" "$KPL" release MW-BROKEN
+check "released: available again" \
+	wait_for '"id":"MW-BROKEN","version":1,"state":"available"'
+expect_rc 0 "kpl uninstall MW-2026-0001" "$KPL" uninstall MW-2026-0001
+check "uninstalled everywhere" wait_for '"state":"reverted".*"active":0'
+kill -TERM "$KPLD_PID"

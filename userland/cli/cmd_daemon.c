@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Commands that talk to kpld over its control socket: the store and the
+ * patch lifecycle live in the daemon; kpl is only its client here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define KPLD_SOCKET "/run/kpatch-lite/kpld.sock"
+
+const char *cli_kpld_socket(void)
+{
+	const char *s = getenv("KPLD_SOCKET");
+
+	return s && *s ? s : KPLD_SOCKET;
+}
+
+int cli_kpld(const char *request, char *reply, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t got = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cli_kpld_socket());
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, request, strlen(request)) < 0 || write(fd, "\n", 1) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (got + 1 < len && (n = read(fd, reply + got, len - got - 1)) > 0)
+		got += (size_t)n;
+	reply[got] = '\0';
+	if (!got)
+		err = -EPROTO;
+out:
+	close(fd);
+	return err;
+}
+
+static void daemon_usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"usage: kpl install PATCH-ID     apply a store patch fleet-wide\n"
+		"       kpl uninstall PATCH-ID   revert it everywhere\n"
+		"       kpl release PATCH-ID     lift a quarantine\n"
+		"       kpl auto on|off          automatic installation\n"
+		"       kpl store                the store and each patch's "
+		"lifecycle (JSON)\n\n"
+		"These ask kpld (socket %s, or $KPLD_SOCKET).\n"
+		"'%s' failed or was misused.\n", cli_kpld_socket(), cmd);
+}
+
+/* kpl install|uninstall|release|auto|store: one request, one reply. */
+int cmd_daemon(int argc, char **argv)
+{
+	static const struct { const char *cli, *req; int nargs; } map[] = {
+		{ "install", "install", 1 },
+		{ "uninstall", "revert", 1 },
+		{ "release", "release", 1 },
+		{ "auto", "auto", 1 },
+		{ "store", "status", 0 },
+	};
+	char req[256], reply[65536];
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(argv[0], map[i].cli))
+			break;
+	if (i == sizeof(map) / sizeof(map[0]))
+		return KPL_EXIT_USAGE;
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		daemon_usage(stdout, argv[0]);
+		return KPL_EXIT_OK;
+	}
+	if (argc != 1 + map[i].nargs) {
+		daemon_usage(stderr, argv[0]);
+		return KPL_EXIT_USAGE;
+	}
+	snprintf(req, sizeof(req), "%s%s%s", map[i].req, map[i].nargs ? " " : "",
+		 map[i].nargs ? argv[1] : "");
+	err = cli_kpld(req, reply, sizeof(reply));
+	if (err) {
+		fprintf(stderr, "kpl %s: kpld is not reachable at %s: %s\n",
+			argv[0], cli_kpld_socket(), strerror(-err));
+		return KPL_EXIT_FAIL;
+	}
+	fputs(reply, stdout);
+	if (strstr(reply, "\"ok\":false")) {
+		if (strstr(reply, "permission denied"))
+			return KPL_EXIT_ACCESS;
+		return KPL_EXIT_STATE;
+	}
+	return KPL_EXIT_OK;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kpl apply --all / kpl revert --all: the whole machine at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "kpl/errors.h"
+#include "kpl/fleet.h"
+#include "kpl/patch.h"
+
+/* A progress bar on stderr, only when it is a terminal. */
+static void progress(void *ctx, size_t done, size_t total)
+{
+	const char *what = ctx;
+	int width = 40, fill = total ? (int)(done * width / total) : width;
+
+	fprintf(stderr, "\r%s [%.*s%*s] %zu/%zu", what, fill,
+		"========================================", width - fill, "",
+		done, total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void report(const char *cmd, const char *id, int err,
+		   const struct kpl_fleet_result *res, size_t nr, bool json,
+		   double ms)
+{
+	size_t i, ok = 0, back = 0;
+
+	for (i = 0; i < nr; i++) {
+		ok += !res[i].err && !res[i].rolled_back;
+		back += res[i].rolled_back;
+	}
+	if (json) {
+		printf("{\"command\":\"%s\",\"all\":true,\"patch\":", cmd);
+		cli_json_str(stdout, id);
+		printf(",\"ok\":%s,\"done\":%zu,\"processes\":%zu,"
+		       "\"rolled_back\":%zu,\"ms\":%.1f,\"results\":[",
+		       err ? "false" : "true", ok, nr, back, ms);
+		for (i = 0; i < nr; i++) {
+			printf("%s{\"pid\":%d,\"comm\":", i ? "," : "",
+			       res[i].pid);
+			cli_json_str(stdout, res[i].comm);
+			printf(",\"ok\":%s,\"error\":",
+			       res[i].err ? "false" : "true");
+			cli_json_str(stdout,
+				     res[i].err ? kpl_strerror(res[i].err) : "");
+			printf(",\"rolled_back\":%s,\"pause_us\":%.1f}",
+			       res[i].rolled_back ? "true" : "false",
+			       res[i].stats.pause_ns / 1e3);
+		}
+		printf("]}\n");
+		return;
+	}
+	for (i = 0; i < nr; i++)
+		if (res[i].err || res[i].rolled_back)
+			printf("  pid %-7d %-16s %s\n", res[i].pid, res[i].comm,
+			       res[i].err ? kpl_strerror(res[i].err)
+					  : "rolled back (--atomic)");
+	printf("kpl %s: %s %s in %zu of %zu process%s (%.1f ms)%s\n", cmd, id,
+	       strcmp(cmd, "apply") ? "reverted" : "applied", ok, nr,
+	       nr == 1 ? "" : "es", ms,
+	       back ? "; the others were rolled back" : "");
+}
+
+int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
+	      const struct kpl_fleet_opts *in, bool json)
+{
+	struct kpl_fleet_opts fo = *in;
+	struct kpl_fleet_result *res = NULL;
+	pid_t *pids = NULL;
+	size_t nr = 0;
+	double t0 = now_ms();
+	int err;
+
+	err = patch ? kpl_fleet__find(patch, &pids, &nr)
+		    : kpl_fleet__find_applied(id, &pids, &nr);
+	if (err) {
+		fprintf(stderr, "kpl %s: cannot list processes: %s\n", cmd,
+			kpl_strerror(err));
+		return cli_exit_code(err);
+	}
+	if (!nr) {
+		if (json)
+			printf("{\"command\":\"%s\",\"all\":true,\"ok\":true,"
+			       "\"done\":0,\"processes\":0,\"results\":[]}\n",
+			       cmd);
+		else
+			printf("kpl %s: no process %s %s\n", cmd,
+			       patch ? "maps the library of" : "has", id);
+		free(pids);
+		return KPL_EXIT_OK;
+	}
+	if (isatty(STDERR_FILENO) && !json) {
+		fo.progress = progress;
+		fo.ctx = (void *)cmd;
+	}
+	err = patch ? kpl_fleet__apply(patch, pids, nr, &fo, &res)
+		    : kpl_fleet__revert(id, pids, nr, &fo, &res);
+	if (res)
+		report(cmd, id, err, res, nr, json, now_ms() - t0);
+	free(res);
+	free(pids);
+	return cli_exit_code(err);
+}
