@@ -177,8 +177,7 @@ static int kpl_stop_check(struct kpl_session *s, const struct kpl_stop *req)
 
 /* Each entry at the caller's stride; a tail we do not know is zeroed. */
 static int kpl_copy_threads(const struct kpl_stop *req,
-			    const struct kpl_thread_regs *regs,
-			    unsigned int nr)
+			    const struct kpl_thread_regs *regs, unsigned int nr)
 {
 	void __user *dst = u64_to_user_ptr(req->threads);
 	size_t tail = req->thread_size - sizeof(*regs);
@@ -267,7 +266,8 @@ err_release:
 	kvfree(regs);
 	kpl_quiesce_release(q);
 	/* The count tells the caller how much room to bring next time. */
-	if (ret == -ENOSPC && put_user(nr, &((struct kpl_stop __user *)uarg)->nr_threads))
+	if (ret == -ENOSPC &&
+	    put_user(nr, &((struct kpl_stop __user *)uarg)->nr_threads))
 		ret = -EFAULT;
 err_unclaim:
 	kpl_stopped_unclaim(s->mm);
@@ -355,8 +355,7 @@ static long kpl_ioctl_range(struct kpl_session *s, unsigned int nr,
 static bool kpl_cmd_is(unsigned int cmd, unsigned int want)
 {
 	return _IOC_TYPE(cmd) == _IOC_TYPE(want) &&
-	       _IOC_NR(cmd) == _IOC_NR(want) &&
-	       _IOC_DIR(cmd) == _IOC_DIR(want);
+	       _IOC_NR(cmd) == _IOC_NR(want) && _IOC_DIR(cmd) == _IOC_DIR(want);
 }
 
 static long kpl_dev_ioctl(struct file *file, unsigned int cmd,

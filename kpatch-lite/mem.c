@@ -39,8 +39,8 @@
  * bytes copied: fewer than @len when a page cannot be had (unmapped, a
  * PROT_NONE or VM_IO mapping, a fatal signal).
  */
-static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr,
-			    void *buf, size_t len, bool write)
+static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
+			    size_t len, bool write)
 {
 	unsigned int gup_flags = FOLL_FORCE | (write ? FOLL_WRITE : 0);
 	size_t done = 0;
@@ -219,8 +219,8 @@ static void kpl_mm_call_fn(struct work_struct *work)
  * Run @fn with current->mm the target's.  Return 0 and @fn's value in
  * *@ret, or -ESRCH when the address space is gone.
  */
-static int kpl_in_target(struct kpl_session *s, long (*fn)(void *),
-			 void *arg, long *ret)
+static int kpl_in_target(struct kpl_session *s, long (*fn)(void *), void *arg,
+			 long *ret)
 {
 	struct kpl_mm_call c = { .mm = s->mm, .fn = fn, .arg = arg };
 	int err;
@@ -244,12 +244,12 @@ out_put:
 }
 
 /* Page-aligned, non-empty, bounded, inside the user address space. */
-static int kpl_range_check(u64 addr, u64 len, u32 prot, u32 flags,
-			   u32 reserved)
+static int kpl_range_check(u64 addr, u64 len, u32 prot, u32 flags, u32 reserved)
 {
 	if (flags || reserved || !len || len > KPL_MAP_MAX)
 		return -EINVAL;
-	if (!PAGE_ALIGNED(addr) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+	if (!PAGE_ALIGNED(addr) ||
+	    (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return -EINVAL;
 	/* Never writable and executable at once. */
 	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))

@@ -168,8 +168,8 @@ static int kpl_cmp_ptr(const void *a, const void *b)
 /* Held references make a task pointer a stable identity. */
 static bool kpl_known(struct kpl_quiesce *q, struct task_struct *t)
 {
-	return q->nr && bsearch(&t, q->known, q->nr, sizeof(*q->known),
-				kpl_cmp_ptr);
+	return q->nr &&
+	       bsearch(&t, q->known, q->nr, sizeof(*q->known), kpl_cmp_ptr);
 }
 
 /* Room for @want threads; @thr moves under @lock, work items read it. */
@@ -394,9 +394,9 @@ static int kpl_quiesce_wait(struct kpl_quiesce *q, ktime_t deadline)
 			return -EBUSY;
 		/* Parking threads wake us; threads that go off-CPU don't,
 		 * hence the poll, backing off to a millisecond. */
-		ret = wait_event_interruptible_hrtimeout(q->stop_wq,
-				READ_ONCE(q->parks) != parks,
-				ns_to_ktime(poll_ns));
+		ret = wait_event_interruptible_hrtimeout(
+			q->stop_wq, READ_ONCE(q->parks) != parks,
+			ns_to_ktime(poll_ns));
 		if (ret == -ERESTARTSYS)
 			return -EINTR;
 		poll_ns = min_t(u64, 2 * poll_ns, NSEC_PER_MSEC);

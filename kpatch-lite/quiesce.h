@@ -17,20 +17,20 @@ struct task_struct;
 
 /* One thread of the stopped process, owned by the stopper. */
 struct kpl_qthread {
-	struct task_struct *task;	/* referenced */
-	u32 flags;			/* KPL_THREAD_*, under q->lock */
-	bool quiet;			/* runs no user code until release */
-	bool gone;			/* exiting: nothing to report */
+	struct task_struct *task; /* referenced */
+	u32 flags; /* KPL_THREAD_*, under q->lock */
+	bool quiet; /* runs no user code until release */
+	bool gone; /* exiting: nothing to report */
 };
 
 /* A request run by a parked thread in its own context. */
 struct kpl_qreq {
-	struct task_struct *task;	/* the thread asked to run it */
+	struct task_struct *task; /* the thread asked to run it */
 	long (*fn)(void *arg);
 	void *arg;
 	long ret;
-	bool taken;			/* under q->lock */
-	bool died;			/* @task was killed instead */
+	bool taken; /* under q->lock */
+	bool died; /* @task was killed instead */
 	struct completion done;
 };
 

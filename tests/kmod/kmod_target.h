@@ -33,20 +33,20 @@
 #define KT_SPINNERS_MAX 4
 
 struct kt_shared {
-	atomic_int ready;		/* threads started */
-	atomic_uint eintr;		/* sleeper calls that failed with EINTR */
-	atomic_uint returns;		/* sleeper calls that returned at all */
+	atomic_int ready; /* threads started */
+	atomic_uint eintr; /* sleeper calls that failed with EINTR */
+	atomic_uint returns; /* sleeper calls that returned at all */
 	atomic_ulong spins[KT_SPINNERS_MAX];
-	atomic_ulong creates;		/* threads the creator made */
-	atomic_ulong vforks;		/* vfork children that exited */
+	atomic_ulong creates; /* threads the creator made */
+	atomic_ulong vforks; /* vfork children that exited */
 	atomic_int futex_word;
 };
 
 struct kt_opts {
-	int spinners;			/* 0..KT_SPINNERS_MAX */
-	int sleepers_each;		/* per kind: epoll, read, nanosleep, futex */
+	int spinners; /* 0..KT_SPINNERS_MAX */
+	int sleepers_each; /* per kind: epoll, read, nanosleep, futex */
 	int creator;
-	int vfork_ms;			/* 0: no vforker */
+	int vfork_ms; /* 0: no vforker */
 };
 
 /* Memory nothing in the target uses: the only place the fuzzer writes. */
@@ -97,8 +97,8 @@ static void *kt_sleeper(void *arg)
 			r = nanosleep(&ts, NULL);
 			break;
 		default:
-			r = syscall(SYS_futex, &kt_sh->futex_word,
-				    FUTEX_WAIT, 0, NULL, NULL, 0);
+			r = syscall(SYS_futex, &kt_sh->futex_word, FUTEX_WAIT,
+				    0, NULL, NULL, 0);
 			break;
 		}
 		atomic_fetch_add(&kt_sh->returns, 1);
@@ -139,7 +139,8 @@ static void *kt_vforker(void *arg)
 
 		if (pid == 0) {
 			struct timespec ts = { kt_vfork_ms / 1000,
-					       (kt_vfork_ms % 1000) * 1000000L };
+					       (kt_vfork_ms % 1000) *
+						       1000000L };
 
 			/*
 			 * Only raw system calls in a vfork child.  Its own

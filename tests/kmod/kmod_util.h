@@ -22,8 +22,8 @@
 
 static int ku_fails;
 
-__attribute__((format(printf, 2, 3)))
-static inline void ku_check(bool ok, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static inline void
+ku_check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -38,12 +38,12 @@ static inline void ku_check(bool ok, const char *fmt, ...)
 }
 
 /* Check that @ret (0 or -errno) is -@want. */
-#define ku_errno(ret, want, what)                                          \
-	do {                                                               \
-		int r_ = (ret);                                            \
-		ku_check(r_ == -(want), "%s: %s (want %s)", what,          \
-			 r_ ? strerror(-r_) : "success",                   \
-			 (want) ? strerror(want) : "success");             \
+#define ku_errno(ret, want, what)                                 \
+	do {                                                      \
+		int r_ = (ret);                                   \
+		ku_check(r_ == -(want), "%s: %s (want %s)", what, \
+			 r_ ? strerror(-r_) : "success",          \
+			 (want) ? strerror(want) : "success");    \
 	} while (0)
 
 static inline uint64_t ku_now_ns(void)
@@ -72,15 +72,14 @@ static inline int ku_open(void)
 
 static inline int ku_attach(int fd, pid_t pid, uint32_t flags)
 {
-	struct kpl_attach a = { .size = sizeof(a), .flags = flags,
-				.pid = pid };
+	struct kpl_attach a = { .size = sizeof(a), .flags = flags, .pid = pid };
 
 	return ku_ioctl(fd, KPL_IOC_ATTACH, &a);
 }
 
-static inline int ku_stop(int fd, pid_t pid, uint32_t timeout_ms, uint32_t hold_ms,
-		   struct kpl_thread_regs *regs, uint32_t max,
-		   struct kpl_stop *out)
+static inline int ku_stop(int fd, pid_t pid, uint32_t timeout_ms,
+			  uint32_t hold_ms, struct kpl_thread_regs *regs,
+			  uint32_t max, struct kpl_stop *out)
 {
 	struct kpl_stop s = {
 		.size = sizeof(s),
@@ -107,16 +106,20 @@ static inline int ku_resume(int fd)
 
 static inline int ku_read(int fd, uint64_t addr, void *buf, size_t len)
 {
-	struct kpl_mem m = { .size = sizeof(m), .addr = addr, .len = len,
+	struct kpl_mem m = { .size = sizeof(m),
+			     .addr = addr,
+			     .len = len,
 			     .buf = (uintptr_t)buf };
 
 	return ku_ioctl(fd, KPL_IOC_READ, &m);
 }
 
 static inline int ku_write(int fd, uint64_t addr, const void *buf,
-		    const void *expect, size_t len)
+			   const void *expect, size_t len)
 {
-	struct kpl_mem m = { .size = sizeof(m), .addr = addr, .len = len,
+	struct kpl_mem m = { .size = sizeof(m),
+			     .addr = addr,
+			     .len = len,
 			     .buf = (uintptr_t)buf,
 			     .expect = (uintptr_t)expect };
 
@@ -124,10 +127,11 @@ static inline int ku_write(int fd, uint64_t addr, const void *buf,
 }
 
 static inline int ku_map(int fd, uint64_t addr, size_t len, uint32_t prot,
-		  const char *name)
+			 const char *name)
 {
-	struct kpl_map m = { .size = sizeof(m), .addr = addr, .len = len,
-			     .prot = prot };
+	struct kpl_map m = {
+		.size = sizeof(m), .addr = addr, .len = len, .prot = prot
+	};
 
 	/* A name of 64 characters or more arrives unterminated. */
 	memcpy(m.name, name, strnlen(name, sizeof(m.name)));
@@ -135,10 +139,11 @@ static inline int ku_map(int fd, uint64_t addr, size_t len, uint32_t prot,
 }
 
 static inline int ku_range(int fd, unsigned long cmd, uint64_t addr, size_t len,
-		    uint32_t prot)
+			   uint32_t prot)
 {
-	struct kpl_range r = { .size = sizeof(r), .addr = addr, .len = len,
-			       .prot = prot };
+	struct kpl_range r = {
+		.size = sizeof(r), .addr = addr, .len = len, .prot = prot
+	};
 
 	return ku_ioctl(fd, cmd, &r);
 }
@@ -148,7 +153,7 @@ static inline int ku_range(int fd, unsigned long cmd, uint64_t addr, size_t len,
  * and path into @perms/@path.  Return false when nothing maps @addr.
  */
 static inline bool ku_maps_at(pid_t pid, uint64_t addr, char perms[8],
-		       char path[256])
+			      char path[256])
 {
 	char fn[64], line[512];
 	bool found = false;

@@ -31,7 +31,7 @@
 
 #define SCRATCH_LEN (32u << 20)
 
-static uint8_t *scratch;	/* SCRATCH_LEN, PROT_NONE page after it */
+static uint8_t *scratch; /* SCRATCH_LEN, PROT_NONE page after it */
 static uint64_t rng_state;
 
 static uint64_t rnd(void)
@@ -61,9 +61,15 @@ static void target_restart(void)
 
 static uint64_t rnd_pid(void)
 {
-	const uint64_t pids[] = { (uint64_t)target, (uint64_t)target,
-				  (uint64_t)target, 0, (uint64_t)-1, 2,
-				  (uint64_t)getpid(), 4000000, rnd() };
+	const uint64_t pids[] = { (uint64_t)target,
+				  (uint64_t)target,
+				  (uint64_t)target,
+				  0,
+				  (uint64_t)-1,
+				  2,
+				  (uint64_t)getpid(),
+				  4000000,
+				  rnd() };
 	uint64_t p = pick(pids, sizeof(pids) / sizeof(pids[0]));
 
 	return (int32_t)p == 1 ? (uint64_t)target : p;
@@ -73,10 +79,19 @@ static uint64_t rnd_addr(void)
 {
 	const uint64_t base = 0x200000000000ull + (rnd() % 64) * 4096;
 	const uint64_t addrs[] = {
-		(uintptr_t)&kt_marker, (uintptr_t)kt_text,
-		(uintptr_t)kt_text & ~4095ull, base, base, base + rnd() % 4096,
-		0, 4096, 0x7ffffffff000ull, 0xffff800000000000ull,
-		0xffffffff81000000ull, (uint64_t)-4096, rnd(),
+		(uintptr_t)&kt_marker,
+		(uintptr_t)kt_text,
+		(uintptr_t)kt_text & ~4095ull,
+		base,
+		base,
+		base + rnd() % 4096,
+		0,
+		4096,
+		0x7ffffffff000ull,
+		0xffff800000000000ull,
+		0xffffffff81000000ull,
+		(uint64_t)-4096,
+		rnd(),
 		(uintptr_t)&rng_state & ~4095ull,
 	};
 
@@ -88,9 +103,15 @@ static uint64_t rnd_write_addr(void)
 {
 	const uint64_t base = 0x200000000000ull + (rnd() % 64) * 4096;
 	const uint64_t addrs[] = {
-		KT_SCRATCH_ADDR, KT_SCRATCH_ADDR + rnd() % KT_SCRATCH_LEN,
-		KT_SCRATCH_ADDR + KT_SCRATCH_LEN - 8, base, base + rnd() % 4096,
-		0, 4096, 0xffff800000000000ull, 0xffffffff81000000ull,
+		KT_SCRATCH_ADDR,
+		KT_SCRATCH_ADDR + rnd() % KT_SCRATCH_LEN,
+		KT_SCRATCH_ADDR + KT_SCRATCH_LEN - 8,
+		base,
+		base + rnd() % 4096,
+		0,
+		4096,
+		0xffff800000000000ull,
+		0xffffffff81000000ull,
 		(uint64_t)-4096,
 	};
 
@@ -99,9 +120,20 @@ static uint64_t rnd_write_addr(void)
 
 static uint64_t rnd_len(void)
 {
-	const uint64_t lens[] = { 0, 1, 8, 16, 4095, 4096, 8192, 3 * 4096,
-				  KPL_MEM_MAX, KPL_MEM_MAX + 1, KPL_MAP_MAX,
-				  KPL_MAP_MAX + 1, (uint64_t)-1, rnd() % 65536,
+	const uint64_t lens[] = { 0,
+				  1,
+				  8,
+				  16,
+				  4095,
+				  4096,
+				  8192,
+				  3 * 4096,
+				  KPL_MEM_MAX,
+				  KPL_MEM_MAX + 1,
+				  KPL_MAP_MAX,
+				  KPL_MAP_MAX + 1,
+				  (uint64_t)-1,
+				  rnd() % 65536,
 				  rnd() };
 
 	return pick(lens, sizeof(lens) / sizeof(lens[0]));
@@ -110,9 +142,13 @@ static uint64_t rnd_len(void)
 static uint64_t rnd_buf(void)
 {
 	const uint64_t bufs[] = {
-		(uintptr_t)scratch, (uintptr_t)scratch + rnd() % 4096,
-		(uintptr_t)scratch + SCRATCH_LEN - 16, 0, 8,
-		0xffffffff81000000ull, (uint64_t)-1,
+		(uintptr_t)scratch,
+		(uintptr_t)scratch + rnd() % 4096,
+		(uintptr_t)scratch + SCRATCH_LEN - 16,
+		0,
+		8,
+		0xffffffff81000000ull,
+		(uint64_t)-1,
 	};
 
 	return pick(bufs, sizeof(bufs) / sizeof(bufs[0]));
@@ -133,23 +169,22 @@ static void rnd_bytes(void *p, size_t n)
 }
 
 /* Random bytes, then each field is mended with probability 3/4. */
-#define MEND(field, value)                                                 \
-	do {                                                               \
-		if (rnd() % 4)                                             \
-			(field) = (value);                                 \
+#define MEND(field, value)                 \
+	do {                               \
+		if (rnd() % 4)             \
+			(field) = (value); \
 	} while (0)
 
 static unsigned long rnd_cmd(void)
 {
 	static const unsigned long cmds[] = {
-		KPL_IOC_VERSION, KPL_IOC_ATTACH, KPL_IOC_STOP, KPL_IOC_STOP,
-		KPL_IOC_RESUME, KPL_IOC_RESUME, KPL_IOC_READ, KPL_IOC_WRITE,
-		KPL_IOC_MAP, KPL_IOC_PROTECT, KPL_IOC_UNMAP,
+		KPL_IOC_VERSION, KPL_IOC_ATTACH,  KPL_IOC_STOP,	 KPL_IOC_STOP,
+		KPL_IOC_RESUME,	 KPL_IOC_RESUME,  KPL_IOC_READ,	 KPL_IOC_WRITE,
+		KPL_IOC_MAP,	 KPL_IOC_PROTECT, KPL_IOC_UNMAP,
 	};
 
 	if (rnd() % 16 == 0)
-		return _IOC(rnd() % 4, KPL_IOC_MAGIC, rnd() % 16,
-			    rnd() % 512);
+		return _IOC(rnd() % 4, KPL_IOC_MAGIC, rnd() % 16, rnd() % 512);
 	return cmds[rnd() % (sizeof(cmds) / sizeof(cmds[0]))];
 }
 
@@ -180,8 +215,9 @@ static void rnd_request(unsigned long cmd, void *arg)
 		MEND(s->hold_ms, rnd() % 3 ? 0 : rnd() % 50);
 		MEND(s->nr_threads_max, rnd_small(64));
 		MEND(s->threads, rnd_buf());
-		MEND(s->thread_size, rnd() % 2 ? sizeof(struct kpl_thread_regs)
-					       : rnd_small(4096));
+		MEND(s->thread_size, rnd() % 2 ?
+					     sizeof(struct kpl_thread_regs) :
+					     rnd_small(4096));
 		if (s->pid == 1)
 			s->pid = target;
 		break;
@@ -242,8 +278,8 @@ int main(int argc, char **argv)
 {
 	unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000;
 	unsigned long i, ok = 0, stops = 0, bad = 0, restarts = 0;
-	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0)
-				 : ku_now_ns() ^ (uint64_t)getpid();
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) :
+				   ku_now_ns() ^ (uint64_t)getpid();
 	static uint8_t arg[4096];
 	uint64_t t0 = ku_now_ns();
 	int fd = -1;
@@ -317,8 +353,8 @@ int main(int argc, char **argv)
 	}
 	ku_check(!bad, "every reply 0 or -errno (%lu odd)", bad);
 	printf("fuzz: %lu requests, %lu succeeded (%lu stops), target "
-	       "restarted %lu times, %.1f s\n", iters, ok, stops, restarts,
-	       (ku_now_ns() - t0) / 1e9);
+	       "restarted %lu times, %.1f s\n",
+	       iters, ok, stops, restarts, (ku_now_ns() - t0) / 1e9);
 	kt_stop(target, target_sh);
 	return ku_fails ? 1 : 0;
 }

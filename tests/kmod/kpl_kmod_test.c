@@ -80,12 +80,14 @@ static void check_regs(pid_t pid, unsigned int nr, int parked_min,
 			bad++;
 		}
 	}
-	ku_check(!bad, "%u threads: ip executable, sp writable, cs user (%d bad)",
-		 nr, bad);
+	ku_check(!bad,
+		 "%u threads: ip executable, sp writable, cs user (%d bad)", nr,
+		 bad);
 	/* A spinner the scheduler had preempted is held off-CPU. */
 	ku_check(parked >= parked_min && parked + offcpu == (int)nr,
 		 "%d threads parked in the work (want >= %d), the rest "
-		 "off-CPU", parked, parked_min);
+		 "off-CPU",
+		 parked, parked_min);
 	ku_check(offcpu >= offcpu_min,
 		 "%d threads held off-CPU in syscalls (want >= %d), %d in read",
 		 offcpu, offcpu_min, in_read);
@@ -149,7 +151,8 @@ static void check_mapping(int fd, pid_t pid, const char *when)
 	bool mapped;
 
 	ku_errno(ku_map(fd, MAP_ADDR, 3 * 4096, PROT_READ | PROT_WRITE,
-			"kpl:test"), 0, when);
+			"kpl:test"),
+		 0, when);
 	mapped = ku_maps_at(pid, MAP_ADDR, perms, path);
 	ku_check(mapped && !strcmp(path, "/memfd:kpl:test (deleted)") &&
 			 !strcmp(perms, "rw-p"),
@@ -157,7 +160,8 @@ static void check_mapping(int fd, pid_t pid, const char *when)
 	ku_errno(ku_map(fd, MAP_ADDR + 4096, 4096, PROT_READ, "kpl:again"),
 		 EEXIST, "map over it again");
 	ku_errno(ku_range(fd, KPL_IOC_PROTECT, MAP_ADDR + 4096, 4096,
-			  PROT_READ | PROT_EXEC), 0, "protect middle page r-x");
+			  PROT_READ | PROT_EXEC),
+		 0, "protect middle page r-x");
 	ku_maps_at(pid, MAP_ADDR + 4096, perms, path);
 	ku_check(!strcmp(perms, "r-xp") &&
 			 !strcmp(path, "/memfd:kpl:test (deleted)"),
@@ -170,9 +174,11 @@ static void check_mapping(int fd, pid_t pid, const char *when)
 	ku_read(fd, MAP_ADDR + 4096, back, sizeof(back));
 	ku_check(!memcmp(code, back, sizeof(code)), "r-x page holds it");
 	ku_errno(ku_range(fd, KPL_IOC_PROTECT, MAP_ADDR - 4096, 8192,
-			  PROT_READ), EINVAL, "protect across the mapping's edge");
+			  PROT_READ),
+		 EINVAL, "protect across the mapping's edge");
 	ku_errno(ku_range(fd, KPL_IOC_PROTECT, (uintptr_t)kt_text & ~4095ull,
-			  4096, PROT_READ), EINVAL, "protect library text");
+			  4096, PROT_READ),
+		 EINVAL, "protect library text");
 	ku_errno(ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR, 3 * 4096, 0), 0,
 		 "unmap");
 	ku_check(!ku_maps_at(pid, MAP_ADDR, perms, path) &&
@@ -231,7 +237,8 @@ static int test_stop(void)
 		int i, err = 0;
 
 		for (i = 0; i < 200 && !err; i++) {
-			err = ku_stop(fd, pid, 2000, 0, regs, MAX_THREADS, NULL);
+			err = ku_stop(fd, pid, 2000, 0, regs, MAX_THREADS,
+				      NULL);
 			if (!err)
 				err = ku_resume(fd);
 		}
@@ -262,16 +269,15 @@ static int test_sleepers(void)
 	ku_attach(fd, pid, 0);
 	ku_errno(ku_stop(fd, pid, 2000, 0, regs, MAX_THREADS, &st), 0,
 		 "stop a process whose threads all sleep");
-	ku_check(st.nr_threads == (unsigned int)kt_threads(&o),
-		 "%u threads", st.nr_threads);
+	ku_check(st.nr_threads == (unsigned int)kt_threads(&o), "%u threads",
+		 st.nr_threads);
 	check_regs(pid, st.nr_threads, 0, kt_threads(&o));
 	check_mapping(fd, pid, "map while stopped, nobody parked (kworker)");
 	check_memory(fd);
 	ku_errno(ku_resume(fd), 0, "resume");
 	close(fd);
 	ku_sleep_ms(50);
-	ku_check(atomic_load(&sh->returns) == 0 &&
-			 atomic_load(&sh->eintr) == 0,
+	ku_check(atomic_load(&sh->returns) == 0 && atomic_load(&sh->eintr) == 0,
 		 "no sleeper woke (%u), no EINTR (%u)",
 		 atomic_load(&sh->returns), atomic_load(&sh->eintr));
 	kt_stop(pid, sh);
@@ -320,8 +326,8 @@ static int test_clone(void)
 			ok++;
 		else
 			printf("# round %d: creates %lu -> %lu, tasks %d -> %d, "
-			       "reported %u\n", i, c0, c1, n0, n1,
-			       st.nr_threads);
+			       "reported %u\n",
+			       i, c0, c1, n0, n1, st.nr_threads);
 		ku_resume(fd);
 	}
 	ku_check(ok == 50, "%d/50 stops held a thread-creating process still",
@@ -383,9 +389,11 @@ static void refuse_requests(int fd, pid_t pid)
 	ku_errno(ku_stop(fd, pid, 0, 0, regs, MAX_THREADS, NULL), EINVAL,
 		 "stop timeout 0");
 	ku_errno(ku_stop(fd, pid, KPL_TIMEOUT_MAX_MS + 1, 0, regs, MAX_THREADS,
-			 NULL), EINVAL, "stop timeout too long");
+			 NULL),
+		 EINVAL, "stop timeout too long");
 	ku_errno(ku_stop(fd, pid, 100, KPL_HOLD_MAX_MS + 1, regs, MAX_THREADS,
-			 NULL), EINVAL, "stop hold too long");
+			 NULL),
+		 EINVAL, "stop hold too long");
 	ku_errno(ku_stop(fd, pid, 100, 0, regs, KPL_THREADS_MAX + 1, NULL),
 		 EINVAL, "stop room > KPL_THREADS_MAX");
 	ku_errno(ku_stop(fd, pid, 1000, 0, regs, 1, &st), ENOSPC,
@@ -413,8 +421,8 @@ static void refuse_requests(int fd, pid_t pid)
 	m.expect = 0;
 	m.flags = 1;
 	ku_errno(ku_ioctl(fd, KPL_IOC_READ, &m), EINVAL, "read bad flag");
-	ku_errno(ku_write(fd, (uintptr_t)&kt_marker, buf, (void *)8, 8),
-		 EFAULT, "write with a bad expect buffer");
+	ku_errno(ku_write(fd, (uintptr_t)&kt_marker, buf, (void *)8, 8), EFAULT,
+		 "write with a bad expect buffer");
 
 	ku_errno(ku_map(fd, MAP_ADDR + 1, 4096, PROT_READ, "kpl:x"), EINVAL,
 		 "map unaligned");
@@ -491,8 +499,8 @@ static int test_refuse(void)
 
 			if (read(go[0], &c, 1) != 1)
 				_exit(2);
-			_exit(ku_ioctl(fd3, KPL_IOC_STOP, &st) == -EDEADLK ? 0
-									 : 1);
+			_exit(ku_ioctl(fd3, KPL_IOC_STOP, &st) == -EDEADLK ? 0 :
+									     1);
 		}
 		ku_errno(ku_attach(fd3, child, 0), 0,
 			 "attach a child that shares the descriptor");
@@ -507,7 +515,8 @@ static int test_refuse(void)
 	}
 	child = fork();
 	if (child == 0) {
-		struct kpl_stop st = { .size = sizeof(st), .timeout_ms = 100,
+		struct kpl_stop st = { .size = sizeof(st),
+				       .timeout_ms = 100,
 				       .thread_size = sizeof(regs[0]) };
 
 		/* An unprivileged process given an attached descriptor. */
@@ -515,8 +524,10 @@ static int test_refuse(void)
 		if (drop_cap_sys_admin())
 			_exit(2);
 		_exit(ku_ioctl(fd, KPL_IOC_STOP, &st) == -EPERM &&
-			      ku_read(fd, (uintptr_t)&kt_marker, &st, 8) ==
-				      -EPERM ? 0 : 1);
+				      ku_read(fd, (uintptr_t)&kt_marker, &st,
+					      8) == -EPERM ?
+			      0 :
+			      1);
 	}
 	waitpid(child, &status, 0);
 	ku_check(WIFEXITED(status) && !WEXITSTATUS(status),
@@ -533,7 +544,8 @@ static void on_alarm(int sig)
 
 static int test_timeout(void)
 {
-	struct kt_opts o = { .spinners = 1, .sleepers_each = 1,
+	struct kt_opts o = { .spinners = 1,
+			     .sleepers_each = 1,
 			     .vfork_ms = 20000 };
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct kt_shared *sh;
@@ -553,7 +565,7 @@ static int test_timeout(void)
 		 (unsigned long long)dt);
 	check_frozen(sh, false);
 
-	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART */
 	alarm(1);
 	t0 = ku_now_ns();
 	r = ku_stop(fd, pid, 5000, 0, regs, MAX_THREADS, NULL);
@@ -637,8 +649,7 @@ static int test_kill(void)
 		return 1;
 	fd = ku_open();
 	ku_attach(fd, pid, 0);
-	ku_errno(ku_stop(fd, pid, 1000, 0, regs, MAX_THREADS, NULL), 0,
-		 "stop");
+	ku_errno(ku_stop(fd, pid, 1000, 0, regs, MAX_THREADS, NULL), 0, "stop");
 	kill(pid, SIGKILL);
 	ku_check(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status),
 		 "SIGKILL ends a stopped process");
@@ -737,8 +748,8 @@ static int test_bench(void)
 	qsort(pm, 51, 8, cmp_u64);
 	printf("%d threads: quiesce %llu us, stop+2 reads+resume %llu us; "
 	       "8-byte read: module %llu us, /proc/PID/mem %llu us "
-	       "(medians of 51)\n", kt_threads(&o),
-	       (unsigned long long)quiesce[25] / 1000,
+	       "(medians of 51)\n",
+	       kt_threads(&o), (unsigned long long)quiesce[25] / 1000,
 	       (unsigned long long)held[25] / 1000,
 	       (unsigned long long)rd[25] / 1000,
 	       (unsigned long long)pm[25] / 1000);
@@ -770,7 +781,9 @@ int main(int argc, char **argv)
 			ku_fails++;
 		return ku_fails ? 1 : 0;
 	}
-	fprintf(stderr, "usage: %s stop|sleepers|clone|refuse|timeout|"
-		"sigstop|hold|kill|linger|bench\n", argv[0]);
+	fprintf(stderr,
+		"usage: %s stop|sleepers|clone|refuse|timeout|"
+		"sigstop|hold|kill|linger|bench\n",
+		argv[0]);
 	return 2;
 }

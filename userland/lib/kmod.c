@@ -147,7 +147,8 @@ static int km_reserve(struct km_priv *kp, size_t want)
 /* Fill p->threads from the module's answer. */
 static int km_fill_threads(struct kpl_proc *p, struct km_priv *kp, size_t nr)
 {
-	struct kpl_thread *th = realloc(p->threads, (nr ? nr : 1) * sizeof(*th));
+	struct kpl_thread *th =
+		realloc(p->threads, (nr ? nr : 1) * sizeof(*th));
 	size_t i;
 
 	if (!th)
@@ -198,7 +199,8 @@ static int km_stop(struct kpl_proc *p, int timeout_ms)
 	}
 	if (err == -EBUSY) {
 		pr_warn("kmod: pid %d did not quiesce within %d ms (or another "
-			"patcher holds it)\n", p->pid, timeout_ms);
+			"patcher holds it)\n",
+			p->pid, timeout_ms);
 		return -KPL_E_TIMEOUT;
 	}
 	if (err) {
@@ -226,7 +228,8 @@ static void km_resume(struct kpl_proc *p)
 
 	if (err == -ETIMEDOUT)
 		pr_warn("kmod: pid %d was held past the module's hold time "
-			"and resumed early\n", p->pid);
+			"and resumed early\n",
+			p->pid);
 	else if (err)
 		pr_warn("kmod: failed to resume pid %d: %s\n", p->pid,
 			kpl_strerror(err));
@@ -251,7 +254,8 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	err = km_ioctl(p->priv, KPL_IOC_MAP, &m);
 	if (err && err != -EEXIST)
 		pr_warn("kmod: failed to map %zu bytes at 0x%llx in pid %d: "
-			"%s\n", len, (unsigned long long)addr, p->pid,
+			"%s\n",
+			len, (unsigned long long)addr, p->pid,
 			kpl_strerror(err));
 	return err;
 }
@@ -274,8 +278,7 @@ static int km_range(struct kpl_proc *p, unsigned long cmd, const char *what,
 	return err;
 }
 
-static int km_protect(struct kpl_proc *p, uint64_t addr, size_t len,
-		      int prot)
+static int km_protect(struct kpl_proc *p, uint64_t addr, size_t len, int prot)
 {
 	return km_range(p, KPL_IOC_PROTECT, "protect", addr, len, prot);
 }
