@@ -62,7 +62,8 @@ $(BPF_DIR)/watch.skel.h: $(BPF_DIR)/watch.bpf.o
 define kpld_rules
 $(BUILD)/$(1)/userland/daemon/%.o: userland/daemon/%.c $(BPF_DIR)/watch.skel.h
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_$(1)) -I$(BPF_DIR) -Iuserland/daemon -MMD -MP -c $$< -o $$@
+	$$(CC) $$(CFLAGS_$(1)) -I$(BPF_DIR) -Iuserland/daemon -Iuserland/lib \
+		-MMD -MP -c $$< -o $$@
 
 $(BUILD)/$(1)/kpld: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLD_SRCS)) $(BUILD)/$(1)/libkpl.a
 	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) -lpthread

@@ -68,8 +68,11 @@ static void cover_one(struct kpld *d, struct kpld_patch *p)
 	size_t nr_all = 0, nr_have = 0, nr_need = 0, i;
 	char detail[200];
 
-	if (kpl_fleet__find(p->kp, &all, &nr_all) ||
-	    kpl_fleet__find_applied(p->id, &have, &nr_have))
+	if (kpl_fleet__find(p->kp, &all, &nr_all))
+		goto out;
+	/* Learn where the library lives, to hold its next users. */
+	kpld_hold_learn(d, p, all, nr_all);
+	if (kpl_fleet__find_applied(p->id, &have, &nr_have))
 		goto out;
 	need = calloc(nr_all ? nr_all : 1, sizeof(*need));
 	for (i = 0; need && i < nr_all; i++)

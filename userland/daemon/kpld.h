@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct bpf_program;
+
 #include "kpl/format.h"
 #include "kpl/patch.h"
 
@@ -94,9 +96,15 @@ int kpld_cover_new(struct kpld *d);
 int kpld_api_listen(struct kpld *d);
 void kpld_api_serve(struct kpld *d, int fd);
 
+/* hold.c: stop processes that load a patched library until patched */
+void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
+		     size_t nr);
+void kpld_on_hold(struct kpld *d, int pid);
+
 /* watch.c: the crash watchdog */
 int kpld_watch_open(struct kpld *d);
 void kpld_watch_read(struct kpld *d, int fd);
+struct bpf_program *kpld_watch_hold_prog(void);
 void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi);
 void kpld_watch_forget_all(void);
 

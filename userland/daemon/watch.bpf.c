@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpld's crash watchdog, in BPF: report every delivery of a fatal signal
- * whose action is the default (the process is about to die), with the
- * faulting address and the user IP, from the dying thread's own context.
+ * kpld's BPF side.  The crash watchdog: report every delivery of a fatal
+ * signal whose action is the default (the process is about to die), with
+ * the faulting address and the user IP, from the dying thread's own
+ * context.  The hold: stop a process that is about to run a patched
+ * library's first code, so kpld can patch it first.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -37,6 +39,7 @@ int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	if (!e)
 		return 0;
 	id = bpf_get_current_pid_tgid();
+	e->kind = KPLD_EV_CRASH;
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->sig = sig;
@@ -44,6 +47,34 @@ int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	e->addr = (__u64)info->_sifields._sigfault._addr;
 	e->ip = PT_REGS_IP((struct pt_regs *)bpf_task_pt_regs(
 		bpf_get_current_task_btf()));
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Attached to the DT_INIT of every library an installed patch targets:
+ * a process that has just mapped and relocated the library, and is
+ * about to run its first code, stops here until kpld has patched it.
+ */
+SEC("uprobe")
+int kpld_hold(struct pt_regs *ctx)
+{
+	struct kpld_crash *e;
+	__u64 id;
+
+	bpf_send_signal(19);	/* SIGSTOP */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	e->kind = KPLD_EV_HOLD;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->sig = 19;
+	e->code = 0;
+	e->addr = 0;
+	e->ip = PT_REGS_IP(ctx);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 	return 0;

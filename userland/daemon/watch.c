@@ -89,6 +89,10 @@ static int on_crash(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*c))
 		return 0;
+	if (c->kind == KPLD_EV_HOLD) {
+		kpld_on_hold(d, c->pid);
+		return 0;
+	}
 	if (where(c->pid, c->ip, id, sizeof(id), &lo, &in_patch, what,
 		  sizeof(what))) {
 		/* Already gone: use what the last scan saw. */
@@ -147,6 +151,11 @@ void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi)
 void kpld_watch_forget_all(void)
 {
 	nr_seen = 0;
+}
+
+struct bpf_program *kpld_watch_hold_prog(void)
+{
+	return skel ? skel->progs.kpld_hold : NULL;
 }
 
 int kpld_watch_open(struct kpld *d)

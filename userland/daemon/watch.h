@@ -3,7 +3,10 @@
 #ifndef KPLD_WATCH_H
 #define KPLD_WATCH_H
 
+enum { KPLD_EV_CRASH, KPLD_EV_HOLD };
+
 struct kpld_crash {
+	int kind;		/* KPLD_EV_* */
 	int pid, tid, sig, code;
 	unsigned long long addr, ip;
 	char comm[16];

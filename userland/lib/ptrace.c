@@ -28,6 +28,7 @@
 struct pt_thread {
 	pid_t tid;
 	int pending_sig;	/* signal seen while stopping, re-delivered */
+	int status;		/* of the last stop collected */
 	struct user_regs_struct regs;
 };
 
@@ -80,6 +81,7 @@ static int wait_stopped(struct pt_thread *t, uint64_t deadline)
 			return 0;
 		if (!WIFSTOPPED(status))
 			continue;
+		t->status = status;
 		if (status >> 16 == PTRACE_EVENT_STOP ||
 		    WSTOPSIG(status) == SIGTRAP)
 			return 1;
@@ -339,7 +341,7 @@ static int pt_syscall(struct pt_priv *pp, struct pt_thread *t, long nr,
 	struct user_regs_struct r = t->regs;
 	uint64_t deadline = now_ns() + 5000000000ull;
 	struct pt_thread tmp = *t;
-	int err = 0, w;
+	int err = 0, w, tries;
 
 	r.rip = pp->syscall_insn;
 	r.rax = (uint64_t)nr;
@@ -352,14 +354,27 @@ static int pt_syscall(struct pt_priv *pp, struct pt_thread *t, long nr,
 	r.r9 = args[5];
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) < 0)
 		return -errno;
-	if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	w = wait_stopped(&tmp, deadline);
-	if (w <= 0) {
-		err = w ? w : -ESRCH;
-		goto out;
+	/*
+	 * Step until the step's own trap.  A thread seized in group-stop
+	 * (SIGSTOP) still has the stop our PTRACE_INTERRUPT queued: that
+	 * event stop comes first, before the syscall ran, and is skipped.
+	 */
+	for (tries = 0;; tries++) {
+		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0) {
+			err = -errno;
+			goto out;
+		}
+		w = wait_stopped(&tmp, deadline);
+		if (w <= 0) {
+			err = w ? w : -ESRCH;
+			goto out;
+		}
+		if (tmp.status >> 16 != PTRACE_EVENT_STOP)
+			break;
+		if (tries == 4) {
+			err = -KPL_E_BACKEND;
+			goto out;
+		}
 	}
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) < 0) {
 		err = -errno;

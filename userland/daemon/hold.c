@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Holding new processes (the BPF path, without the kernel module): a
+ * uprobe on the DT_INIT entry of each library an installed patch targets
+ * fires in a process that has just mapped and relocated that library and
+ * is about to run its first code.  The BPF program stops the process
+ * (SIGSTOP); kpld patches it and lets it go (SIGCONT).  So a process
+ * started after the install never runs the vulnerable function.  The
+ * uprobe is per inode: it covers every later mapping of that file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "elfobj.h"
+#include "kpl/fleet.h"
+#include "kpl/kpl.h"
+#include "kpld.h"
+
+static struct hold {
+	char path[512];
+	struct bpf_link *link;
+} *holds;
+static size_t nr_holds;
+
+/* File offset of @path's DT_INIT, or 0 when it has none. */
+static uint64_t init_offset(const char *path)
+{
+	uint64_t init = 0, off = 0;
+	Elf_Scn *scn = NULL;
+	size_t i, n;
+	Elf *elf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !init && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
+		    !(data = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+			continue;
+		for (i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+
+			if (gelf_getdyn(data, (int)i, &dyn) &&
+			    dyn.d_tag == DT_INIT)
+				init = dyn.d_un.d_ptr;
+		}
+	}
+	if (init && elf && !elf_getphdrnum(elf, &n)) {
+		for (i = 0; i < n; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) &&
+			    ph.p_type == PT_LOAD && init >= ph.p_vaddr &&
+			    init < ph.p_vaddr + ph.p_filesz)
+				off = init - ph.p_vaddr + ph.p_offset;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return off;
+}
+
+static int attach(const char *path)
+{
+	struct bpf_program *prog = kpld_watch_hold_prog();
+	struct hold *h;
+	uint64_t off;
+	size_t i;
+
+	for (i = 0; i < nr_holds; i++)
+		if (!strcmp(holds[i].path, path))
+			return 0;
+	off = init_offset(path);
+	if (!prog || !off)
+		return -ENOENT;
+	h = realloc(holds, (nr_holds + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	holds = h;
+	h = &holds[nr_holds];
+	h->link = bpf_program__attach_uprobe(prog, false, -1, path, off);
+	if (!h->link)
+		return -errno;
+	snprintf(h->path, sizeof(h->path), "%s", path);
+	nr_holds++;
+	fprintf(stderr, "kpld: holding new processes of %s at its DT_INIT "
+		"(+0x%" PRIx64 ")\n", path, off);
+	return 0;
+}
+
+/* The path of the library with @p's build-id as @pid maps it. */
+static int lib_path(pid_t pid, struct kpld_patch *p, char *out, size_t len)
+{
+	uint8_t want[KPL_BUILD_ID_MAX], have[KPL_BUILD_ID_MAX];
+	size_t wlen = kpl_patch__build_id(p->kp, want, sizeof(want));
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int found = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (found && getline(&line, &cap, f) > 0) {
+		char range[40], name[512] = "", mf[96];
+		uint64_t off;
+
+		if (sscanf(line, "%39s %*s %" SCNx64 " %*s %*s %511[^\n]",
+			   range, &off, name) != 3 || off || name[0] != '/' ||
+		    strstr(name, " (deleted)"))
+			continue;
+		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%s", pid, range);
+		if (kpl_elf_build_id(mf, have, sizeof(have)) == (int)wlen &&
+		    !memcmp(have, want, wlen)) {
+			snprintf(out, len, "%s", name);
+			found = 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
+		     size_t nr)
+{
+	char path[512];
+	size_t i;
+
+	(void)d;
+	for (i = 0; i < nr; i++)
+		if (!lib_path(pids[i], p, path, sizeof(path)) && !attach(path))
+			return;
+}
+
+void kpld_on_hold(struct kpld *d, int pid)
+{
+	struct kpl_fleet_opts fo = { .sz = sizeof(fo), .jobs = 1 };
+	uint64_t t0 = kpld_mono_ns();
+	char detail[800];
+	size_t i;
+
+	for (i = 0; i < d->nr_patches; i++) {
+		struct kpld_patch *p = &d->patches[i];
+		struct kpl_fleet_result *res = NULL;
+		char path[512];
+
+		if (p->state != KPLD_INSTALLED || !p->kp ||
+		    lib_path(pid, p, path, sizeof(path)))
+			continue;
+		kpl_fleet__apply(p->kp, &pid, 1, &fo, &res);
+		snprintf(detail, sizeof(detail),
+			 "pid %d held at %s's DT_INIT: %s in %.1f ms", pid, path,
+			 res && !res[0].err ? "patched"
+					    : kpl_strerror(res ? res[0].err : 0),
+			 (kpld_mono_ns() - t0) / 1e6);
+		kpld_journal_event(d, p->id, "hold", detail);
+		fprintf(stderr, "kpld: %s: %s\n", p->id, detail);
+		free(res);
+	}
+	kill(pid, SIGCONT);
+}
