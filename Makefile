@@ -21,6 +21,11 @@ export KVER KDIR
 PKGS := libelf libdw capstone libbpf cmocka libcrypto
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs libelf libdw capstone libbpf libcrypto 2>/dev/null)
+# The executables link capstone and libcrypto statically: dynamically,
+# ld.so spends ~0.7 ms of every `kpl apply` relocating them (capstone
+# alone has 77k relocations), a seventh of the 5 ms apply budget.
+EXE_LIBS   := -Wl,-Bstatic -lcapstone -lcrypto -Wl,-Bdynamic \
+	$(shell $(PKG_CONFIG) --libs libelf libdw libbpf 2>/dev/null) -lpthread -ldl
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 BASE_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -g -D_GNU_SOURCE \
