@@ -42,3 +42,15 @@ bench-ptrace: $(BENCH_BIN) $(BUILD)/release/kpl $(IT_DIR)/kpl-spin \
 	@echo "bench-ptrace: results in $(BENCH_OUT)/ptrace.json"
 
 BENCH_TARGETS += bench-ptrace
+
+# bench-fleet: kpl apply --all / revert --all on 100, 500 and 1,000 idle
+# processes (tools/bench/fleet.sh).
+.PHONY: bench-fleet
+bench-fleet: $(BUILD)/release/kpl $(IT_DIR)/kpl-spin $(IT_DIR)/spin10.kpl
+	@mkdir -p $(BENCH_OUT)
+	@flock $(BENCH_OUT)/.lock env KPL=$(BUILD)/release/kpl \
+		SPIN=$(IT_DIR)/kpl-spin PATCH=$(IT_DIR)/spin10.kpl \
+		OUT=$(BENCH_OUT) KEYS='$(if $(KPL_TRUSTED),--keys $(KPL_TRUSTED))' \
+		sh tools/bench/fleet.sh
+
+BENCH_TARGETS += bench-fleet
