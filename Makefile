@@ -51,6 +51,7 @@ include tests/targets/targets.mk
 include tests/unit/unit.mk
 include tools/vm/vm.mk
 include tests/tests.mk
+include packaging/install.mk
 
 build-all: $(ALL_TARGETS)
 
@@ -68,6 +69,7 @@ help:
 	@echo "  make check-targets  run the miniweb target tests"
 	@echo "  make check-kmod     boot the module tests in QEMU"
 	@echo "  make format     clang-format the C sources"
+	@echo "  make install    install (PREFIX=/usr/local, DESTDIR=)"
 	@echo "  make clean      remove build output"
 
 deps:

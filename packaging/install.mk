@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+# make install [PREFIX=/usr/local] [DESTDIR=]: the release binaries,
+# libkpl with its headers, man pages, the systemd unit for kpld and a
+# commented kpld.conf (never overwriting an existing one).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+SBINDIR := $(PREFIX)/sbin
+LIBDIR  := $(PREFIX)/lib
+INCDIR  := $(PREFIX)/include/kpl
+MANDIR  := $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CONFDIR ?= /etc/kpatch-lite
+
+.PHONY: install uninstall check-install
+install: $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
+		$(BUILD)/release/kpld $(BUILD)/release/libkpl.so.0 \
+		$(BUILD)/release/libkpl.a
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)/keys
+	install -m 0755 $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
+		$(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/release/kpld $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/release/libkpl.so.0 $(DESTDIR)$(LIBDIR)/
+	ln -sf libkpl.so.0 $(DESTDIR)$(LIBDIR)/libkpl.so
+	install -m 0644 $(BUILD)/release/libkpl.a $(DESTDIR)$(LIBDIR)/
+	install -m 0644 userland/include/kpl/*.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 docs/man/kpl-build.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/kpl.8 docs/man/kpld.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@SBINDIR@|$(SBINDIR)|' packaging/kpld.service \
+		> $(DESTDIR)$(UNITDIR)/kpld.service
+	test -e $(DESTDIR)$(CONFDIR)/kpld.conf || \
+		install -m 0644 packaging/kpld.conf $(DESTDIR)$(CONFDIR)/kpld.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kpl $(DESTDIR)$(BINDIR)/kpl-build \
+		$(DESTDIR)$(SBINDIR)/kpld $(DESTDIR)$(LIBDIR)/libkpl.so.0 \
+		$(DESTDIR)$(LIBDIR)/libkpl.so $(DESTDIR)$(LIBDIR)/libkpl.a \
+		$(DESTDIR)$(MANDIR)/man1/kpl-build.1 \
+		$(DESTDIR)$(MANDIR)/man8/kpl.8 $(DESTDIR)$(MANDIR)/man8/kpld.8 \
+		$(DESTDIR)$(UNITDIR)/kpld.service
+	rm -rf $(DESTDIR)$(INCDIR)
+
+# Install into a scratch DESTDIR and check that what landed works: the
+# installed kpl runs, the header compiles on its own, the unit names the
+# installed kpld, the config parses, the man pages render.
+check-install:
+	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
+	$(MAKE) --no-print-directory install DESTDIR=$$d PREFIX=/usr \
+		UNITDIR=/lib/systemd/system >/dev/null && \
+	$$d/usr/bin/kpl --help >/dev/null && \
+	echo '#include <kpl/kpl.h>' | $(CC) -fsyntax-only -I$$d/usr/include -x c - && \
+	grep -q '^ExecStart=/usr/sbin/kpld ' $$d/lib/systemd/system/kpld.service && \
+	$$d/usr/sbin/kpld -c $$d/etc/kpatch-lite/kpld.conf --help >/dev/null && \
+	for m in $$d/usr/share/man/man*/*; do \
+		man -l $$m >/dev/null 2>&1 || { echo "check-install: $$m does not render"; exit 1; }; done && \
+	echo "check-install: 1 passed, 0 failed"
+
+CHECK_TARGETS += check-install
