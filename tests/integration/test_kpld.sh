@@ -54,8 +54,15 @@ check "exploit rejected after auto-install ($MW_CODE)" [ "$MW_VERDICT" = rejecte
 
 mw_start 4 c || exit 1
 C=$MW_PID
-check "a server started later is patched" wait_for '"active":3,"mapping":3'
-check "the journal says how soon" grep -q "cover.*pid $C" "$T/state/journal"
+# The first request the new server ever serves is the exploit.
+mw_exploit MW-2026-0001
+check "a server started later rejects the exploit at once ($MW_CODE)" \
+	[ "$MW_VERDICT" = rejected ]
+check "and never ran the vulnerable function" \
+	sh -c "curl -s '$MW_URL/stats' | grep -q 'miniweb_entity_decode MW-2026-0001 original=0 '"
+check "it was held at the library's DT_INIT and patched" \
+	grep -q "hold.*pid $C held at .*DT_INIT: patched" "$T/state/journal"
+check "a server started later is counted" wait_for '"active":3,"mapping":3'
 
 "$KPL" auto off >/dev/null
 cp "$PATCHES/MW-BROKEN.kpl" "$T/store/"

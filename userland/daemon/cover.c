@@ -16,6 +16,7 @@
 
 #include "kpl/fleet.h"
 #include "kpl/kpl.h"
+#include "elfobj.h"
 #include "kpld.h"
 
 /* Seconds since boot when @pid started, or -1. */
@@ -98,8 +99,11 @@ out:
 	free(all);
 }
 
-/* Tell the watchdog which process has which patch mapped where. */
-static void note_all(void)
+/*
+ * Tell the watchdog which process has which patch mapped where: a
+ * crashing process is usually gone by the time its event is read.
+ */
+void kpld_note_all(void)
 {
 	struct dirent *de;
 	DIR *dir = opendir("/proc");
@@ -135,13 +139,42 @@ static void note_all(void)
 		closedir(dir);
 }
 
+/*
+ * The library file was replaced by an update (another build-id, or gone):
+ * new processes load the new file and need no patch, while the old ones
+ * keep theirs.  The patch is superseded, not reverted.
+ */
+static void check_superseded(struct kpld *d, struct kpld_patch *p)
+{
+	uint8_t want[KPL_BUILD_ID_MAX], have[KPL_BUILD_ID_MAX];
+	size_t wlen;
+	char why[700];
+	int n;
+
+	if (!p->lib_path[0] || !p->kp)
+		return;
+	wlen = kpl_patch__build_id(p->kp, want, sizeof(want));
+	n = kpl_elf_build_id(p->lib_path, have, sizeof(have));
+	if (n == (int)wlen && !memcmp(have, want, wlen))
+		return;
+	snprintf(why, sizeof(why), "%s was replaced on disk (%s); processes "
+		 "started from now on load the new library and need no patch, "
+		 "those already running keep it", p->lib_path,
+		 n < 0 ? "file gone" : "another build-id");
+	kpld_transition(d, p, KPLD_SUPERSEDED, why);
+}
+
 int kpld_cover_new(struct kpld *d)
 {
 	size_t i;
 
 	for (i = 0; i < d->nr_patches; i++)
+		if (d->patches[i].state == KPLD_INSTALLED)
+			check_superseded(d, &d->patches[i]);
+
+	for (i = 0; i < d->nr_patches; i++)
 		if (d->patches[i].state == KPLD_INSTALLED && d->patches[i].kp)
 			cover_one(d, &d->patches[i]);
-	note_all();
+	kpld_note_all();
 	return 0;
 }

@@ -145,9 +145,13 @@ void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 	size_t i;
 
 	(void)d;
-	for (i = 0; i < nr; i++)
-		if (!lib_path(pids[i], p, path, sizeof(path)) && !attach(path))
+	for (i = 0; i < nr; i++) {
+		if (lib_path(pids[i], p, path, sizeof(path)))
+			continue;
+		snprintf(p->lib_path, sizeof(p->lib_path), "%s", path);
+		if (!attach(path))
 			return;
+	}
 }
 
 void kpld_on_hold(struct kpld *d, int pid)
@@ -175,5 +179,6 @@ void kpld_on_hold(struct kpld *d, int pid)
 		fprintf(stderr, "kpld: %s: %s\n", p->id, detail);
 		free(res);
 	}
+	kpld_note_all();
 	kill(pid, SIGCONT);
 }

@@ -56,6 +56,7 @@ struct kpld_patch {
 	uint64_t installed_mono_ns;	/* for the watchdog window */
 	bool present;		/* file still in the store */
 	struct kpl_patch *kp;	/* the verified file, while present */
+	char lib_path[512];	/* where its library was seen, or "" */
 };
 
 struct kpld {
@@ -91,6 +92,8 @@ int kpld_revert(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 		const char *why);
 /* Patch processes that map an installed patch's library but lack it. */
 int kpld_cover_new(struct kpld *d);
+/* Record every process's patch mappings for the watchdog. */
+void kpld_note_all(void);
 
 /* api.c: the unix socket */
 int kpld_api_listen(struct kpld *d);

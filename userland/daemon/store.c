@@ -219,8 +219,11 @@ int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why)
 	p->installed_mono_ns = kpld_mono_ns();
 	err = kpl_fleet__find(kp, &pids, &nr);
 	if (!err && nr) {
+		/* Hold the library's next users before patching these. */
+		kpld_hold_learn(d, p, pids, nr);
 		kpl_fleet__apply(kp, pids, nr, &fo, &res);
 		report(d, p, "apply", res, nr);
+		kpld_note_all();
 	}
 out:
 	free(res);

@@ -32,7 +32,11 @@ struct seen {
 static struct seen *seen;
 static size_t nr_seen;
 
-/* The patch mapping of @pid that @ip is in, from /proc/PID/maps. */
+/*
+ * The patch mapping of @pid that @ip is in, from /proc/PID/maps.
+ * Return: 1 when a mapping holds @ip, 0 when none does (a dying process
+ * may show no mappings at all), -errno when the file is gone.
+ */
 static int where(int pid, uint64_t ip, char *id, size_t idlen, uint64_t *lo,
 		 bool *in_patch, char *what, size_t wlen)
 {
@@ -41,12 +45,12 @@ static int where(int pid, uint64_t ip, char *id, size_t idlen, uint64_t *lo,
 	int found = 0;
 	FILE *f;
 
-	*in_patch = false;
-	snprintf(what, wlen, "unknown code");
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	*in_patch = false;
+	snprintf(what, wlen, "unknown code");
 	while (getline(&line, &cap, f) > 0) {
 		uint64_t a, b, off;
 		char name[300] = "";
@@ -74,14 +78,14 @@ static int where(int pid, uint64_t ip, char *id, size_t idlen, uint64_t *lo,
 	}
 	free(line);
 	fclose(f);
-	return 0;
+	return found;
 }
 
 static int on_crash(void *ctx, void *data, size_t len)
 {
 	struct kpld *d = ctx;
 	const struct kpld_crash *c = data;
-	char id[KPL_ID_MAX + 1] = "", what[400], ev[600];
+	char id[KPL_ID_MAX + 1] = "", what[400] = "unknown code", ev[600];
 	struct kpld_patch *p;
 	bool in_patch = false;
 	uint64_t lo = 0;
@@ -93,16 +97,30 @@ static int on_crash(void *ctx, void *data, size_t len)
 		kpld_on_hold(d, c->pid);
 		return 0;
 	}
-	if (where(c->pid, c->ip, id, sizeof(id), &lo, &in_patch, what,
-		  sizeof(what))) {
-		/* Already gone: use what the last scan saw. */
-		for (i = 0; i < nr_seen; i++) {
-			if (seen[i].pid != c->pid)
-				continue;
-			snprintf(id, sizeof(id), "%s", seen[i].id);
-			in_patch = c->ip >= seen[i].lo && c->ip < seen[i].hi;
-			snprintf(what, sizeof(what), "%s code",
-				 in_patch ? "patch" : "other");
+	/* What the last scan saw first: the process is usually gone. */
+	for (i = 0; i < nr_seen; i++) {
+		if (seen[i].pid != c->pid)
+			continue;
+		snprintf(id, sizeof(id), "%s", seen[i].id);
+		in_patch = c->ip >= seen[i].lo && c->ip < seen[i].hi;
+		if (in_patch) {
+			snprintf(what, sizeof(what),
+				 "/memfd:kpl:%s+0x%llx", seen[i].id,
+				 c->ip - seen[i].lo);
+			break;
+		}
+		snprintf(what, sizeof(what), "code outside the patch");
+	}
+	/* Still mapped: name the mapping and offset precisely. */
+	{
+		char id2[sizeof(id)] = "", what2[sizeof(what)];
+		bool in2 = false;
+
+		if (where(c->pid, c->ip, id2, sizeof(id2), &lo, &in2, what2,
+			  sizeof(what2)) == 1 && id2[0]) {
+			snprintf(id, sizeof(id), "%s", id2);
+			snprintf(what, sizeof(what), "%s", what2);
+			in_patch = in2;
 		}
 	}
 	p = id[0] ? kpld_find(d, id) : NULL;
