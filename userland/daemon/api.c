@@ -96,18 +96,25 @@ static void status(struct kpld *d, FILE *f)
 		d->auto_install ? "true" : "false");
 	for (i = 0; i < d->nr_patches; i++) {
 		struct kpld_patch *p = &d->patches[i];
+		size_t active, mapping;
 
 		fprintf(f, "%s{\"id\":", i ? "," : "");
 		json_str(f, p->id);
 		fprintf(f, ",\"version\":%u,\"state\":\"%s\",\"reason\":",
 			p->version, kpld_state_name(p->state));
 		json_str(f, p->reason);
+		active = count(kpl_fleet__find_applied, p->id);
+		mapping = count_mapping(d, p);
+		/* Not patched: mapping the library without the patch, and
+		 * why, as far as the last fleet operation said. */
 		fprintf(f, ",\"since_ns\":%llu,\"in_store\":%s,"
-			"\"active\":%zu,\"mapping\":%zu}",
+			"\"active\":%zu,\"mapping\":%zu,\"not_patched\":%zu,"
+			"\"last\":",
 			(unsigned long long)p->since_ns,
-			p->present ? "true" : "false",
-			count(kpl_fleet__find_applied, p->id),
-			count_mapping(d, p));
+			p->present ? "true" : "false", active, mapping,
+			mapping > active ? mapping - active : 0);
+		json_str(f, p->last);
+		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n");
 }

@@ -57,6 +57,7 @@ struct kpld_patch {
 	bool present;		/* file still in the store */
 	struct kpl_patch *kp;	/* the verified file, while present */
 	char lib_path[512];	/* where its library was seen, or "" */
+	char last[480];		/* the last fleet operation's outcome */
 };
 
 struct kpld {

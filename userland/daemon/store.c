@@ -198,6 +198,7 @@ static void report(struct kpld *d, struct kpld_patch *p, const char *what,
 						kpl_strerror(res[i].err));
 	kpld_journal_event(d, p->id, what, detail);
 	fprintf(stderr, "kpld: %s %s: %s\n", what, p->id, detail);
+	snprintf(p->last, sizeof(p->last), "%s: %s", what, detail);
 }
 
 int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why)
