@@ -125,5 +125,7 @@ int kb_spawn(char *const argv[], const char *cwd, int log_fd, pid_t *pid);
 int kb_wait(pid_t pid, const char *what);
 /* kb_spawn() with our stdio, then kb_wait(). */
 int kb_run(char *const argv[], const char *cwd);
+/* Copy a log file to stderr, indented. */
+void kb_print_file(const char *path);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,4 +66,18 @@ int kb_run(char *const argv[], const char *cwd)
 	if (kb_spawn(argv, cwd, -1, &pid))
 		return 1;
 	return kb_wait(pid, argv[0]);
+}
+
+void kb_print_file(const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) >= 0)
+		fprintf(stderr, "  | %s", line);
+	free(line);
+	fclose(f);
 }

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpl-build build: from a source diff to a patch.  Private to the files
+ * of that command:
+ *
+ *   build.c         the steps in order, the summary
+ *   build_args.c    the command line and --help
+ *   build_tree.c    work directory, copies of the tree, patch(1)
+ *   build_cc.c      compiling both trees
+ *   diff_elf.c      an object file read into struct kb_obj (libelf)
+ *   diff.c          correlate two builds of a file, compare every symbol
+ *   diff_layout.c   compare struct layouts in the debug info (libdw)
+ *   patch_select.c  what goes into the patch, what is referenced, refusals
+ *   patch_write.c   the patch object and its manifest
+ *
+ * The patch object is handed to kb_pack(), exactly as `pack` would get it
+ * from a vendor, so the same checks and the same emit code (and signing)
+ * apply to both.
+ */
+#ifndef KPL_BUILD_BUILD_H
+#define KPL_BUILD_BUILD_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpl-build.h"
+
+struct kpl_elf;
+
+enum kb_status {
+	KB_SAME, /* identical in both builds */
+	KB_CHANGED, /* in both builds, different */
+	KB_NEW, /* only in the patched build */
+};
+
+struct kb_rela {
+	uint64_t offset;
+	uint32_t type;
+	uint32_t sym; /* index into kb_obj.syms */
+	int64_t addend;
+};
+
+struct kb_sym;
+
+struct kb_sec {
+	const char *name;
+	size_t index;
+	GElf_Shdr sh;
+	const uint8_t *data; /* NULL for SHT_NOBITS and empty sections */
+	struct kb_rela *relas; /* from the SHT_RELA whose sh_info is us */
+	size_t nr_relas;
+	/* The FUNC/OBJECT/TLS symbol defined here when there is exactly one
+	 * (-ffunction-sections, -fdata-sections); NULL when anonymous. */
+	struct kb_sym *owner;
+	size_t nr_named;
+	/* patch_select.c / patch_write.c */
+	bool include;
+	size_t out_index;
+	size_t out_secsym;
+};
+
+struct kb_sym {
+	const char *name; /* "" when unnamed */
+	size_t index;
+	GElf_Sym sym;
+	uint8_t type, bind;
+	struct kb_sec *sec; /* NULL unless defined in a section */
+	struct kb_obj *obj;
+	struct kb_sym *twin; /* the same symbol in the other build */
+	struct kb_sym *parent; /* f for f.cold: the function it is part of */
+	enum kb_status status;
+	const char *why; /* KB_CHANGED data: what differs (static) */
+	char *users; /* functions referring to it, "a,b" (diff.c) */
+	/* patch_select.c / patch_write.c */
+	bool include; /* defined in the patch */
+	bool line_only; /* differs only by __LINE__ */
+	bool ref; /* referenced by name from the patch */
+	struct kb_sym *def; /* undefined here, defined by another
+				 * patched object and included */
+	char *out_name;
+	size_t out_index;
+};
+
+struct kb_obj {
+	char *path; /* the .o file */
+	const char *src; /* source, relative to the tree */
+	const char *file; /* its basename: the STT_FILE name */
+	int fd;
+	Elf *elf;
+	struct kb_sec *secs;
+	size_t nr_secs;
+	struct kb_sym *syms;
+	size_t nr_syms;
+	struct kb_obj *twin;
+};
+
+/* The build command's options and state (build.c, build_tree.c). */
+struct kb_meta {
+	const char *id;
+	const char *description;
+	uint32_t version;
+	uint32_t flags;
+};
+
+struct kb_build {
+	/* options */
+	const char *tree; /* --tree: where the diff applies, "." */
+	const char *diff; /* --diff */
+	const char *lib; /* --lib */
+	const char *out; /* -o */
+	const char *key; /* --key, NULL: unsigned */
+	const char *cc; /* --cc, $CC, "gcc" */
+	const char *workdir; /* --workdir: kept afterwards */
+	char **globs; /* --sources, relative to the tree */
+	size_t nr_globs;
+	char **cflags; /* --cflags, split at blanks */
+	size_t nr_cflags;
+	int strip; /* -p N for patch(1), 1 */
+	int jobs; /* compilers at a time */
+	struct kb_meta meta;
+	bool have_version;
+	/* state */
+	char *tree_abs;
+	char *diff_abs;
+	char *work; /* the work directory */
+	bool work_made; /* we made it: remove it at the end */
+	char **srcs; /* sources, relative to the tree */
+	size_t nr_srcs;
+	bool *in_orig; /* srcs[i] exists in the original tree */
+	struct kb_obj **orig, **patched; /* per source */
+};
+
+/* build_args.c: 0, 2 (usage) or -1 (--help printed). */
+int kb_build__args(struct kb_build *b, int argc, char **argv);
+
+/* build_tree.c */
+/* Work directory, copies of the tree (original and patched), patch(1). */
+int kb_tree__setup(struct kb_build *b);
+int kb_mkdir_p(const char *path);
+/* build_cc.c */
+/*
+ * Compile the sources i with @want[i] (NULL: all) of @side ("orig" or
+ * "patched"); @neutral sets __LINE__ to 0 (see build.c).  Objects go to
+ * kb_tree__obj(b, side, neutral, i).
+ */
+int kb_tree__compile(struct kb_build *b, const char *side, bool neutral,
+		     const bool *want);
+/* Path of an object: malloc'ed, NULL when out of memory. */
+char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
+		   size_t i);
+/* build_tree.c: remove the work directory unless it was --workdir. */
+void kb_tree__cleanup(struct kb_build *b);
+
+/* diff_elf.c */
+int kb_obj__open(const char *path, const char *src, struct kb_obj **out);
+void kb_obj__close(struct kb_obj *obj);
+bool kb_sym__is_func(const struct kb_sym *s);
+bool kb_sym__is_data(const struct kb_sym *s);
+/* A symbol that names something (not a section, file or .L label). */
+bool kb_sym__named(const struct kb_sym *s);
+/*
+ * Read-only data private to a function: x.N static locals that are const,
+ * switch tables (CSWTCH.N), __func__.N.  Compared and copied by contents,
+ * like strings, never referenced by name.
+ */
+bool kb_sym__copyable(const struct kb_sym *s);
+/* Length of "x" in "x.12"; 0 when @name has no numeric suffix. */
+size_t kb_static_base(const char *name);
+/* Bytes of @s in its section: NULL for NOBITS. */
+const uint8_t *kb_sym__bytes(const struct kb_sym *s);
+/* "f()" or "variable x", with " (file.c)" for locals: static buffer. */
+const char *kb_sym__desc(const struct kb_sym *s);
+/* PC-relative relocation (the field is 4 bytes before the next insn). */
+bool kb_rela__pcrel(uint32_t type);
+bool kb_rela__tls(uint32_t type);
+
+/*
+ * Where a relocation points, normalised: the same target in two builds
+ * compares equal even when sections, string offsets or label numbers
+ * moved.  See diff.c.
+ */
+enum kb_target_kind {
+	KB_T_SYM, /* a named symbol (function, object, undefined) */
+	KB_T_MERGE, /* a string or constant in a SHF_MERGE section */
+	KB_T_ANON, /* a section without a named symbol */
+};
+
+struct kb_target {
+	enum kb_target_kind kind;
+	struct kb_sym *sym; /* KB_T_SYM */
+	struct kb_sec *sec; /* KB_T_MERGE, KB_T_ANON */
+	uint64_t off; /* KB_T_MERGE: offset of the string/constant */
+	int64_t delta; /* addend relative to sym / off / section */
+};
+
+void kb_target(const struct kb_obj *obj, const struct kb_rela *r,
+	       struct kb_target *t);
+
+/* diff.c: correlate @o (original) with @p (patched), compare everything. */
+int kb_diff(struct kb_obj *o, struct kb_obj *p);
+/* Two sections with equal bytes and equivalent relocations. */
+bool kb_sec_equal(const struct kb_obj *o, const struct kb_sec *os,
+		  const struct kb_obj *p, const struct kb_sec *ps);
+
+/* diff_layout.c: 0, or 1 after naming every struct whose layout changed. */
+int kb_layout__compare(const struct kb_obj *o, const struct kb_obj *p,
+		       unsigned int *nr_changed);
+
+/* patch_select.c */
+struct kb_libref {
+	const char *name; /* the name in the library */
+	const char *file; /* STT_FILE of a local, NULL for a global */
+	bool check; /* look it up in the library (not libc's) */
+};
+
+struct kb_selection {
+	struct kb_obj **objs; /* patched objects, one per source */
+	size_t nr_objs;
+	struct kpl_elf *lib;
+	const char *lib_path;
+	/* results */
+	struct kb_sym **replaced; /* new versions of changed functions */
+	size_t nr_replaced;
+	struct kb_sym **defs; /* every symbol the patch defines */
+	size_t nr_defs;
+	struct kb_libref *refs; /* every name it leaves undefined */
+	size_t nr_refs;
+	size_t nr_new_funcs, nr_new_data, nr_line_only;
+	unsigned int refused;
+};
+
+/*
+ * kb_select() - decide what the patch holds: every changed function and,
+ * closing over their relocations, the new functions and data and the
+ * anonymous sections (strings, jump tables) they use; everything else is
+ * referenced by name in the library.  Refuses what cannot be patched.
+ * Return: 0, 1 (refused or failed: reasons printed) or 3 (nothing to
+ * patch).
+ */
+int kb_select(struct kb_selection *sel);
+
+/* patch_write.c: the patch object and the manifest for kb_pack(). */
+int kb_write(const struct kb_selection *sel, const char *obj_path);
+int kb_write_manifest(const struct kb_selection *sel,
+		      const struct kb_meta *meta, const char *path);
+
+#endif

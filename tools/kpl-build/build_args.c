@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kpl-build build: the command line and its help. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+
+static const char build_usage[] =
+	"usage: kpl-build build --lib LIB.so --diff FIX.diff --sources GLOBS\n"
+	"                       --id ID --version N -o OUT.kpl [options]\n"
+	"\n"
+	"Build a live patch from a source fix, the way kpatch-build does for\n"
+	"kernels.  The tree is copied twice (it is never written to), the\n"
+	"diff applied to one copy with patch(1), every source compiled in\n"
+	"both with the library's flags plus -ffunction-sections\n"
+	"-fdata-sections, and the objects compared with libelf symbol by\n"
+	"symbol, code with its relocations normalised: a function that only\n"
+	"moved, or whose only change is a __LINE__ value, is not a change.\n"
+	"\n"
+	"The patch holds every changed function (every function is compared,\n"
+	"so callers into which the compiler inlined a changed function, or\n"
+	"whose register use it fitted to a changed callee with -fipa-ra,\n"
+	"are included), the new functions and the new global, static and\n"
+	"static-local data they use, and the strings, constants and jump\n"
+	"tables they need.  Everything else is used where it lives in the\n"
+	"running library, by name; a static symbol by its name and source\n"
+	"file, so that same-named statics of other files are told apart.\n"
+	"\n"
+	"Refused, naming the symbol and the reason: a change to the size,\n"
+	"initial value or const-ness of existing data (static locals too);\n"
+	"a changed struct layout; a changed constructor or destructor list;\n"
+	"thread-local storage in patched code; a changed function too short\n"
+	"for a jump or that jumps back into its own first bytes; a library\n"
+	"that the original build does not reproduce; a diff that changes\n"
+	"data but no function.\n"
+	"\n"
+	"Input:\n"
+	"  -l, --lib LIB.so        the library as shipped, unstripped: its\n"
+	"                          build-id and soname go into the patch,\n"
+	"                          its symbols are what the patch refers to\n"
+	"  -d, --diff FIX.diff     the fix, a unified diff (diff -u, git diff)\n"
+	"  -t, --tree DIR          the source tree LIB was built from and the\n"
+	"                          diff applies to (default: .)\n"
+	"  -p, --strip N           leading path components to strip from the\n"
+	"                          diff's file names, as patch -pN (default 1)\n"
+	"  -s, --sources GLOBS     LIB's C sources, relative to the tree, as\n"
+	"                          blank-separated glob patterns; may repeat\n"
+	"  -c, --cflags FLAGS      the flags LIB was compiled with (split at\n"
+	"                          blanks; no shell quoting); relative -I\n"
+	"                          directories are relative to the tree\n"
+	"      --cc CC             the compiler LIB was built with (default:\n"
+	"                          $CC, else gcc)\n"
+	"\n"
+	"Output:\n"
+	"  -i, --id ID             patch id: 1..64 of [A-Za-z0-9._-]\n"
+	"  -V, --version N         the patch's version (0..4294967295)\n"
+	"  -D, --description TEXT  one line for kpl info and kpl status\n"
+	"      --replace           the patch replaces every earlier patch of\n"
+	"                          the library when applied\n"
+	"  -k, --key KEY           sign with this Ed25519 private key (PEM;\n"
+	"                          kpl-build keygen); without it the patch is\n"
+	"                          unsigned and kpl apply refuses it\n"
+	"  -o, --output OUT.kpl    the patch (replaced atomically)\n"
+	"\n"
+	"Other:\n"
+	"  -w, --workdir DIR       keep the copies, objects, logs, patch.o\n"
+	"                          and patch.manifest in DIR (new or empty)\n"
+	"  -j, --jobs N            compile N files at a time (default: CPUs)\n"
+	"  -q, --quiet             only errors and refusals\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Exit status: 0 patch written, 1 refused or failed (reasons on\n"
+	"stderr), 2 bad usage, 3 nothing to patch (no function's code\n"
+	"changes, or only __LINE__ values do).\n"
+	"\n"
+	"Example (the repository's own target library):\n"
+	"  kpl-build build --lib build/targets/libminiweb.so \\\n"
+	"      --sources 'tests/targets/libminiweb/*.c' \\\n"
+	"      --cflags '-O2 -g -fPIC -fvisibility=hidden -fcf-protection' \\\n"
+	"      --diff tests/targets/fixes/MW-2026-0001.diff \\\n"
+	"      --id MW-2026-0001 --version 1 --key vendor.key \\\n"
+	"      -o MW-2026-0001.kpl\n"
+	"\n"
+	"Environment: CC (the compiler), OBJCOPY (objcopy to run), TMPDIR.\n";
+
+static int split_words(const char *s, char ***v, size_t *n)
+{
+	char *copy = strdup(s), *tok, *save = NULL, **nv;
+
+	if (!copy)
+		return 1;
+	for (tok = strtok_r(copy, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		nv = realloc(*v, (*n + 2) * sizeof(*nv));
+		if (!nv || !(nv[*n] = strdup(tok))) {
+			if (nv)
+				*v = nv;
+			free(copy);
+			return 1;
+		}
+		*v = nv;
+		nv[++*n] = NULL;
+	}
+	free(copy);
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || !*s || *end || *s == '-' || *s == '+' || *out > max;
+}
+
+int kb_build__args(struct kb_build *b, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lib", required_argument, NULL, 'l' },
+		{ "diff", required_argument, NULL, 'd' },
+		{ "tree", required_argument, NULL, 't' },
+		{ "strip", required_argument, NULL, 'p' },
+		{ "sources", required_argument, NULL, 's' },
+		{ "cflags", required_argument, NULL, 'c' },
+		{ "cc", required_argument, NULL, 'C' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "description", required_argument, NULL, 'D' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	unsigned long v;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "l:d:t:p:s:c:i:V:D:k:o:w:j:qh",
+				opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			b->lib = optarg;
+			break;
+		case 'd':
+			b->diff = optarg;
+			break;
+		case 't':
+			b->tree = optarg;
+			break;
+		case 'C':
+			b->cc = optarg;
+			break;
+		case 'i':
+			b->meta.id = optarg;
+			break;
+		case 'D':
+			b->meta.description = optarg;
+			break;
+		case 'R':
+			b->meta.flags |= KPL_PATCH_F_REPLACE;
+			break;
+		case 'k':
+			b->key = optarg;
+			break;
+		case 'o':
+			b->out = optarg;
+			break;
+		case 'w':
+			b->workdir = optarg;
+			break;
+		case 'q':
+			kb_quiet = true;
+			break;
+		case 'p':
+		case 'j':
+			if (parse_uint(optarg, c == 'p' ? 64 : 256, &v) ||
+			    (c == 'j' && !v)) {
+				kb_err("build: bad number '%s' for -%c", optarg,
+				       c);
+				return 2;
+			}
+			*(c == 'p' ? &b->strip : &b->jobs) = (int)v;
+			break;
+		case 'V':
+			if (parse_uint(optarg, UINT32_MAX, &v)) {
+				kb_err("build: --version needs 0..%u, not '%s'",
+				       UINT32_MAX, optarg);
+				return 2;
+			}
+			b->meta.version = (uint32_t)v;
+			b->have_version = true;
+			break;
+		case 's':
+		case 'c':
+			if (split_words(
+				    optarg, c == 's' ? &b->globs : &b->cflags,
+				    c == 's' ? &b->nr_globs : &b->nr_cflags)) {
+				kb_err("out of memory");
+				return 1;
+			}
+			break;
+		case 'h':
+			fputs(build_usage, stdout);
+			return -1;
+		default:
+			kb_err("build: bad option '%s' (see kpl-build build --help)",
+			       argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!b->lib || !b->diff || !b->nr_globs || !b->meta.id ||
+	    !b->have_version || !b->out || optind != argc) {
+		kb_err("build needs --lib, --diff, --sources, --id, --version and -o (see kpl-build build --help)");
+		return 2;
+	}
+	return 0;
+}

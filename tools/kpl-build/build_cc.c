@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Compiling both trees: every source with the library's flags plus
+ * -ffunction-sections -fdata-sections -g, from inside its copy, a few
+ * compilers at a time; each one's output in a log shown on failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+
+char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
+		   size_t i)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/obj/%s%s/%s.o", b->work, side,
+		     neutral ? "-line" : "", b->srcs[i]) < 0)
+		return NULL;
+	return p;
+}
+
+static int push(char ***argv, size_t *n, const char *a)
+{
+	char **v = realloc(*argv, (*n + 2) * sizeof(*v));
+
+	if (!v)
+		return 1;
+	*argv = v;
+	v[*n] = a ? strdup(a) : NULL;
+	if (a && !v[*n])
+		return 1;
+	v[++*n] = NULL;
+	return 0;
+}
+
+/* Push "@a/@b2". */
+static int push_path(char ***argv, size_t *n, const char *a, const char *b2)
+{
+	char *s;
+	int err;
+
+	if (asprintf(&s, "%s/%s", a, b2) < 0)
+		return 1;
+	err = push(argv, n, s);
+	free(s);
+	return err;
+}
+
+static bool is_dir_flag(const char *f, size_t *len)
+{
+	static const char *const flags[] = { "-I", "-iquote", "-isystem",
+					     "-idirafter" };
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		*len = strlen(flags[i]);
+		if (!strncmp(f, flags[i], *len))
+			return true;
+	}
+	return false;
+}
+
+/* The compiler's argv for source @i (freed with free_argv()). */
+static char **compile_argv(const struct kb_build *b, size_t i, bool neutral,
+			   const char *src, const char *obj)
+{
+	char **argv = NULL, *srcdir;
+	size_t n = 0, k, len;
+	const char *slash;
+	int err;
+
+	err = push(&argv, &n, b->cc);
+	for (k = 0; !err && k < b->nr_cflags; k++) {
+		const char *f = b->cflags[k], *dir = NULL;
+		char *flag;
+
+		err = push(&argv, &n, f);
+		if (err || !is_dir_flag(f, &len))
+			continue;
+		if (f[len])
+			dir = f + len;
+		else if (k + 1 < b->nr_cflags)
+			err = push(&argv, &n, dir = b->cflags[++k]);
+		if (err || !dir || dir[0] == '/')
+			continue;
+		/* A relative directory: the copy first, then the tree. */
+		flag = strndup(f, len);
+		err = !flag || push(&argv, &n, flag) ||
+		      push_path(&argv, &n, b->tree_abs, dir);
+		free(flag);
+	}
+	slash = strrchr(b->srcs[i], '/');
+	srcdir = slash ? strndup(b->srcs[i], (size_t)(slash - b->srcs[i])) :
+			 strdup(".");
+	err = err || !srcdir || push(&argv, &n, "-iquote") ||
+	      push_path(&argv, &n, b->tree_abs, srcdir) ||
+	      push(&argv, &n, "-ffunction-sections") ||
+	      push(&argv, &n, "-fdata-sections") || push(&argv, &n, "-g");
+	free(srcdir);
+	/* -w: redefining __LINE__ warns, and the flags may hold -Werror. */
+	if (!err && neutral)
+		err = push(&argv, &n, "-w") || push(&argv, &n, "-Wno-error") ||
+		      push(&argv, &n, "-D__LINE__=0");
+	err = err || push(&argv, &n, "-c") || push(&argv, &n, src) ||
+	      push(&argv, &n, "-o") || push(&argv, &n, obj);
+	if (err) {
+		for (k = 0; argv && k < n; k++)
+			free(argv[k]);
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+static void free_argv(char **argv)
+{
+	size_t k;
+
+	for (k = 0; argv && argv[k]; k++)
+		free(argv[k]);
+	free(argv);
+}
+
+struct job {
+	pid_t pid;
+	char *log;
+	size_t src;
+};
+
+static int finish(const struct kb_build *b, struct job *j, const char *side)
+{
+	int err = kb_wait(j->pid, "the compiler");
+
+	if (err) {
+		kb_err("compiling %s (%s) failed:", b->srcs[j->src], side);
+		kb_print_file(j->log);
+	}
+	free(j->log);
+	j->log = NULL;
+	return err;
+}
+
+/* Start compiling source @i; the empty file stands in for a new source. */
+static int start(const struct kb_build *b, const char *side, bool neutral,
+		 size_t i, struct job *j)
+{
+	char *obj = kb_tree__obj(b, side, neutral, i), *dir = NULL, *slash;
+	char cwd[PATH_MAX], empty[PATH_MAX], **argv = NULL;
+	bool missing = !strcmp(side, "orig") && !b->in_orig[i];
+	int fd = -1, err = 1;
+
+	snprintf(cwd, sizeof(cwd), "%s/%s", b->work, side);
+	snprintf(empty, sizeof(empty), "%s/empty.c", b->work);
+	if (!obj || !(dir = strdup(obj)) ||
+	    asprintf(&j->log, "%s.log", obj) < 0) {
+		j->log = NULL;
+		kb_err("out of memory");
+		goto out;
+	}
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (kb_mkdir_p(dir) < 0 ||
+	    (missing &&
+	     (fd = open(empty, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)) {
+		kb_err("cannot create %s: %s", missing ? empty : dir,
+		       strerror(errno));
+		goto out;
+	}
+	if (fd >= 0)
+		close(fd);
+	argv = compile_argv(b, i, neutral, missing ? empty : b->srcs[i], obj);
+	fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!argv || fd < 0) {
+		kb_err("cannot start the compiler: %s",
+		       argv ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	j->src = i;
+	err = kb_spawn(argv, cwd, fd, &j->pid);
+out:
+	if (fd >= 0)
+		close(fd);
+	free_argv(argv);
+	free(dir);
+	free(obj);
+	return err;
+}
+
+int kb_tree__compile(struct kb_build *b, const char *side, bool neutral,
+		     const bool *want)
+{
+	struct job *jobs;
+	size_t i, head = 0, tail = 0;
+	int err = 0;
+
+	jobs = calloc(b->nr_srcs + 1, sizeof(*jobs));
+	if (!jobs) {
+		kb_err("out of memory");
+		return 1;
+	}
+	for (i = 0; i < b->nr_srcs && !err; i++) {
+		if (want && !want[i])
+			continue;
+		if (tail - head == (size_t)b->jobs)
+			err = finish(b, &jobs[head++], side);
+		if (!err)
+			err = start(b, side, neutral, i, &jobs[tail]);
+		if (!err)
+			tail++;
+	}
+	while (head < tail)
+		err |= finish(b, &jobs[head++], side);
+	for (i = 0; i < tail; i++)
+		free(jobs[i].log);
+	free(jobs);
+	return err;
+}

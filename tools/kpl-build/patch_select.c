@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the patch holds and what it refuses, once diff.c has compared the
+ * builds.
+ *
+ * The seeds are the changed functions.  Following their relocations, the
+ * patch takes in whatever has no counterpart in the running library: new
+ * functions, new data (global, static, static local), .cold parts, and
+ * the anonymous sections the code needs (strings, constants, jump
+ * tables).  Everything else that already exists is referenced by name,
+ * locals with their STT_FILE, and must resolve in the library the way
+ * the loader will resolve it.
+ *
+ * Refused, each with the symbol and the reason: any existing data whose
+ * size, initial value or const-ness changed (the process holds the old
+ * one and code left in the library uses it), a changed constructor list,
+ * thread-local storage, unnamed writable data, a changed function whose
+ * entry the prologue analysis rejects, a library the original build does
+ * not reproduce, and a diff that changes data but no function.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "build.h"
+#include "elfobj.h"
+#include "kpl/errors.h"
+
+__attribute__((format(printf, 2, 3))) static void
+refuse(struct kb_selection *sel, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kpl-build: refusing: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	sel->refused++;
+}
+
+static int push(void *arrayp, size_t *n, const void *elem, size_t size)
+{
+	char **a = arrayp;
+	char *v = realloc(*a, (*n + 1) * size);
+
+	if (!v) {
+		kb_err("out of memory");
+		return 1;
+	}
+	memcpy(v + *n * size, elem, size);
+	*a = v;
+	(*n)++;
+	return 0;
+}
+
+/* Existing data may not change at all: the process holds the old one. */
+static void check_data(struct kb_selection *sel)
+{
+	size_t i, j;
+
+	for (i = 0; i < sel->nr_objs; i++) {
+		struct kb_obj *p = sel->objs[i];
+
+		for (j = 1; j < p->nr_syms; j++) {
+			struct kb_sym *s = &p->syms[j];
+
+			if (!kb_sym__is_data(s) || s->status != KB_CHANGED)
+				continue;
+			if (!s->twin)
+				refuse(sel, "%s %s", kb_sym__desc(s), s->why);
+			else if (s->sym.st_size != s->twin->sym.st_size)
+				refuse(sel,
+				       "%s: its size changed (%llu -> %llu bytes): the running process holds the old one and the library's code uses the old size",
+				       kb_sym__desc(s),
+				       (unsigned long long)s->twin->sym.st_size,
+				       (unsigned long long)s->sym.st_size);
+			else
+				refuse(sel,
+				       "%s: %s: data that already exists in a running process cannot be changed by a live patch",
+				       kb_sym__desc(s), s->why);
+		}
+	}
+}
+
+static bool is_ctor_list(const char *name)
+{
+	static const char *const lists[] = { ".init_array", ".fini_array",
+					     ".preinit_array", ".ctors",
+					     ".dtors" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		n = strlen(lists[i]);
+		if (!strncmp(name, lists[i], n) && (!name[n] || name[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* No code of a patch runs when it is applied: constructors would not. */
+static void check_ctors(struct kb_selection *sel)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < sel->nr_objs; i++) {
+		struct kb_obj *p = sel->objs[i], *o = p->twin;
+
+		for (j = 1; j < p->nr_secs; j++) {
+			const struct kb_sec *ps = &p->secs[j], *os = NULL;
+
+			if (!is_ctor_list(ps->name))
+				continue;
+			for (k = 1; k < o->nr_secs && !os; k++)
+				if (!strcmp(o->secs[k].name, ps->name))
+					os = &o->secs[k];
+			if (!os || !kb_sec_equal(o, os, p, ps))
+				refuse(sel,
+				       "%s: %s changed: a constructor or destructor would never run, since applying a live patch runs none of its code",
+				       p->src, ps->name);
+		}
+	}
+}
+
+struct work {
+	struct kb_obj *obj;
+	struct kb_sec *sec;
+};
+
+static int include(struct work **wl, size_t *n, struct kb_obj *obj,
+		   struct kb_sec *sec)
+{
+	struct work w = { obj, sec };
+
+	if (sec->include)
+		return 0;
+	if (sec->sh.sh_flags & SHF_GROUP) {
+		kb_err("%s: section %s is in a COMDAT group: not supported",
+		       obj->src, sec->name);
+		return 1;
+	}
+	sec->include = true;
+	return push(wl, n, &w, sizeof(w));
+}
+
+/* @s is referenced by name: the library's name, a local's file. */
+static int add_ref(struct kb_selection *sel, struct kb_sym *s)
+{
+	const struct kb_sym *l = s->twin ? s->twin : s;
+	struct kb_libref r = {
+		.name = l->name,
+		.file = s->sec && l->bind == STB_LOCAL ? s->obj->file : NULL,
+		.check = s->sec != NULL,
+	};
+	size_t i;
+
+	if (s->ref)
+		return 0;
+	s->ref = true;
+	for (i = 0; i < sel->nr_refs; i++) {
+		const struct kb_libref *o = &sel->refs[i];
+
+		if (strcmp(o->name, r.name))
+			continue;
+		if (!o->file != !r.file ||
+		    (r.file && strcmp(o->file, r.file))) {
+			refuse(sel,
+			       "the patch would refer to two different symbols named '%s' (%s and %s): kpl resolves undefined symbols by name",
+			       r.name, o->file ? o->file : "global",
+			       r.file ? r.file : "global");
+			return 0;
+		}
+		return 0;
+	}
+	return push(&sel->refs, &sel->nr_refs, &r, sizeof(r));
+}
+
+/* The global that another patched object defines for undefined @u. */
+static struct kb_sym *definition(const struct kb_selection *sel,
+				 const struct kb_sym *u)
+{
+	size_t i, j;
+
+	for (i = 0; i < sel->nr_objs; i++) {
+		struct kb_obj *p = sel->objs[i];
+
+		if (p == u->obj)
+			continue;
+		for (j = 1; j < p->nr_syms; j++) {
+			struct kb_sym *s = &p->syms[j];
+
+			if (s->sec && s->bind != STB_LOCAL &&
+			    kb_sym__named(s) && !strcmp(s->name, u->name))
+				return s;
+		}
+	}
+	return NULL;
+}
+
+static const char *what_fn(const struct kb_sec *sec)
+{
+	return sec->owner ? sec->owner->name : sec->name;
+}
+
+/* Follow the relocations of one included section. */
+static int follow(struct kb_selection *sel, struct work **wl, size_t *n,
+		  struct kb_obj *obj, struct kb_sec *sec)
+{
+	size_t i;
+
+	for (i = 0; i < sec->nr_relas; i++) {
+		const struct kb_rela *r = &sec->relas[i];
+		struct kb_target t;
+		struct kb_sym *s;
+
+		kb_target(obj, r, &t);
+		s = t.sym;
+		if (kb_rela__tls(r->type) || (s && s->type == STT_TLS)) {
+			refuse(sel,
+			       "%s (%s) uses thread-local storage ('%s'): TLS relocations cannot be applied to a running process",
+			       what_fn(sec), obj->file,
+			       s ? s->name : obj->syms[r->sym].name);
+			continue;
+		}
+		if (t.kind != KB_T_SYM) {
+			if (t.kind == KB_T_ANON &&
+			    (t.sec->sh.sh_flags & SHF_WRITE)) {
+				refuse(sel,
+				       "%s (%s) uses unnamed writable data in %s: it may hold state the patch cannot share",
+				       what_fn(sec), obj->file, t.sec->name);
+				continue;
+			}
+			if (include(wl, n, obj, t.sec))
+				return 1;
+			continue;
+		}
+		if (s->sec == sec)
+			continue;
+		if (!s->sec && s->bind != STB_LOCAL) {
+			struct kb_sym *d = definition(sel, s);
+
+			if (d && (d->status != KB_SAME || d->parent)) {
+				s->def = d;
+				if (include(wl, n, d->obj, d->sec))
+					return 1;
+				continue;
+			}
+		}
+		if (s->sec && (s->status != KB_SAME || s->parent)) {
+			/* New (or changed: already refused if data). */
+			if (s->status == KB_CHANGED && kb_sym__is_data(s))
+				continue;
+			if (include(wl, n, obj, s->sec))
+				return 1;
+			continue;
+		}
+		if (add_ref(sel, s))
+			return 1;
+	}
+	return 0;
+}
+
+static int close_over(struct kb_selection *sel)
+{
+	struct work *wl = NULL;
+	size_t n = 0, i, j, k;
+	int err = 0;
+
+	for (i = 0; i < sel->nr_objs; i++) {
+		struct kb_obj *p = sel->objs[i];
+
+		for (j = 1; j < p->nr_syms && !err; j++) {
+			struct kb_sym *s = &p->syms[j];
+
+			if (!kb_sym__is_func(s) || s->status != KB_CHANGED ||
+			    s->parent || !s->sec)
+				continue;
+			err = push(&sel->replaced, &sel->nr_replaced, &s,
+				   sizeof(s)) ||
+			      include(&wl, &n, p, s->sec);
+		}
+	}
+	for (k = 0; k < n && !err; k++)
+		err = follow(sel, &wl, &n, wl[k].obj, wl[k].sec);
+	free(wl);
+	return err;
+}
+
+/*
+ * Every name the patch leaves undefined that the library defines must
+ * resolve there as the loader will resolve it (kpl_elf__find()).
+ */
+static void check_refs(struct kb_selection *sel)
+{
+	const struct kpl_elf_sym *ls;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sel->nr_refs; i++) {
+		const struct kb_libref *r = &sel->refs[i];
+
+		err = kpl_elf__find(sel->lib, r->name, r->file, &ls);
+		if (err == -ENOTUNIQ)
+			refuse(sel,
+			       "'%s' is ambiguous in %s: several local symbols have that name and none of them can be told apart",
+			       r->name, sel->lib_path);
+		else if (err && r->check)
+			refuse(sel, "'%s'%s%s is not in %s's symbol table%s",
+			       r->name, r->file ? " of " : "",
+			       r->file ? r->file : "", sel->lib_path,
+			       sel->lib->has_symtab ? "" : " (stripped?)");
+	}
+}
+
+/* A changed function: in the library, same size, and takes a jump. */
+static void check_replaced(struct kb_selection *sel, struct kb_sym *s)
+{
+	const struct kb_sym *o = s->twin;
+	const char *file = o->bind == STB_LOCAL ? o->obj->file : NULL;
+	const struct kpl_elf_sym *ls;
+	struct kpl_arch_prologue pro;
+	const char *why = NULL;
+	uint8_t *code;
+	int err;
+
+	err = kpl_elf__find(sel->lib, o->name, file, &ls);
+	if (err) {
+		refuse(sel, "%s changed but is %s in %s", kb_sym__desc(o),
+		       err == -ENOTUNIQ ? "ambiguous" : "not found",
+		       sel->lib_path);
+		return;
+	}
+	if (ls->type != STT_FUNC || ls->size != o->sym.st_size) {
+		refuse(sel,
+		       "%s is %llu bytes in the original build but %llu in %s: the library was not built from this tree with these flags",
+		       kb_sym__desc(o), (unsigned long long)o->sym.st_size,
+		       (unsigned long long)ls->size, sel->lib_path);
+		return;
+	}
+	code = malloc(ls->size ? ls->size : 1);
+	if (!code || kpl_elf__read(sel->lib, ls->value, code, ls->size)) {
+		refuse(sel, "cannot read %s from %s", kb_sym__desc(o),
+		       sel->lib_path);
+		free(code);
+		return;
+	}
+	err = kpl_arch_analyse(code, ls->size, ls->value, &pro, &why);
+	free(code);
+	if (err)
+		refuse(sel,
+		       "%s cannot be patched: %s (its entry in %s at 0x%llx)",
+		       kb_sym__desc(o), why ? why : kpl_strerror(err),
+		       sel->lib_path, (unsigned long long)ls->value);
+}
+
+/*
+ * The original build must be the library: every function and variable
+ * both have, the same size.  Otherwise the references by name and the
+ * old functions' sizes cannot be trusted.
+ */
+static void check_reproduced(struct kb_selection *sel)
+{
+	unsigned int bad = 0;
+	size_t i, j;
+
+	for (i = 0; i < sel->nr_objs; i++) {
+		const struct kb_obj *o = sel->objs[i]->twin;
+
+		for (j = 1; j < o->nr_syms; j++) {
+			const struct kb_sym *s = &o->syms[j];
+			const struct kpl_elf_sym *ls;
+
+			if (!s->sec || !kb_sym__named(s) || s->parent ||
+			    kb_sym__copyable(s) ||
+			    kpl_elf__find(sel->lib, s->name,
+					  s->bind == STB_LOCAL ? o->file : NULL,
+					  &ls) ||
+			    ls->size == s->sym.st_size)
+				continue;
+			if (bad++ < 5)
+				kb_err("%s: %llu bytes in the original build, %llu in %s",
+				       kb_sym__desc(s),
+				       (unsigned long long)s->sym.st_size,
+				       (unsigned long long)ls->size,
+				       sel->lib_path);
+		}
+	}
+	if (bad)
+		refuse(sel,
+		       "the original build does not reproduce %s (%u symbol%s differ): are --cc and --cflags the ones it was built with, and the tree its source?",
+		       sel->lib_path, bad, bad == 1 ? "" : "s");
+}
+
+static bool name_taken(const struct kb_selection *sel, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sel->nr_refs; i++)
+		if (!strcmp(sel->refs[i].name, name))
+			return true;
+	for (i = 0; i < sel->nr_defs; i++)
+		if (!strcmp(sel->defs[i]->out_name, name))
+			return true;
+	return false;
+}
+
+/* Name every defined symbol of the patch, uniquely. */
+static int name_defs(struct kb_selection *sel)
+{
+	size_t i, j;
+
+	for (i = 0; i < sel->nr_objs; i++) {
+		struct kb_obj *p = sel->objs[i];
+
+		for (j = 1; j < p->nr_syms; j++) {
+			struct kb_sym *s = &p->syms[j];
+			unsigned int k = 0;
+
+			if (!s->sec || !s->sec->include || !kb_sym__named(s))
+				continue;
+			s->include = true;
+			if (!(s->out_name = strdup(s->name)))
+				goto oom;
+			while (name_taken(sel, s->out_name)) {
+				free(s->out_name);
+				if (asprintf(&s->out_name, "%s.kpl%u", s->name,
+					     ++k) < 0) {
+					s->out_name = NULL;
+					goto oom;
+				}
+			}
+			if (push(&sel->defs, &sel->nr_defs, &s, sizeof(s)))
+				return 1;
+			if (s->status == KB_NEW && kb_sym__is_func(s))
+				sel->nr_new_funcs++;
+			else if (s->status == KB_NEW)
+				sel->nr_new_data++;
+		}
+	}
+	return 0;
+oom:
+	kb_err("out of memory");
+	return 1;
+}
+
+/* Why nothing is patched, when nothing is: 1 refused, 3 no change. */
+static int nothing(struct kb_selection *sel)
+{
+	size_t i, j;
+	bool data = false;
+
+	for (i = 0; i < sel->nr_objs; i++)
+		for (j = 1; j < sel->objs[i]->nr_syms; j++) {
+			const struct kb_sym *s = &sel->objs[i]->syms[j];
+
+			if (kb_sym__is_data(s) && s->status == KB_CHANGED)
+				data = true;
+		}
+	if (data) {
+		check_data(sel);
+		refuse(sel,
+		       "the diff changes data but no function: a live patch replaces functions, and cannot change data a running process already holds");
+		return 1;
+	}
+	if (sel->nr_line_only)
+		kb_info("nothing to patch: the only changes are to __LINE__ values (%zu function%s)",
+			sel->nr_line_only, sel->nr_line_only == 1 ? "" : "s");
+	else
+		kb_info("nothing to patch: the diff changes no function's code");
+	return 3;
+}
+
+int kb_select(struct kb_selection *sel)
+{
+	size_t i, j;
+
+	for (i = 0; i < sel->nr_objs; i++)
+		for (j = 1; j < sel->objs[i]->nr_syms; j++) {
+			const struct kb_sym *s = &sel->objs[i]->syms[j];
+
+			if (kb_sym__is_func(s) && s->status == KB_CHANGED &&
+			    !s->parent)
+				goto some;
+		}
+	return nothing(sel);
+some:
+	check_data(sel);
+	check_ctors(sel);
+	if (close_over(sel))
+		return 1;
+	check_refs(sel);
+	for (i = 0; i < sel->nr_replaced; i++)
+		check_replaced(sel, sel->replaced[i]);
+	check_reproduced(sel);
+	if (sel->refused)
+		return 1;
+	return name_defs(sel);
+}
