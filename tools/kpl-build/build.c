@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,8 @@ int cmd_build(int argc, char **argv)
 	long ncpu;
 	int err;
 
+	/* A closed pipe on stderr must not kill us before the cleanup. */
+	signal(SIGPIPE, SIG_IGN);
 	err = kb_build__args(&b, argc, argv);
 	if (err) {
 		build_free(&b);

@@ -29,8 +29,9 @@ static const char keygen_usage[] =
 	"  DIR/NAME.pub   the public key (PEM): install it on every machine\n"
 	"                 that applies the patches, in /etc/kpatch-lite/keys/\n"
 	"                 (or the directory given to 'kpl apply --keys')\n"
-	"Neither file may exist.  The key id printed is the first 8 bytes of\n"
-	"the SHA-256 of the raw public key; 'kpl info' shows it for a patch.\n"
+	"Neither file may exist; DIR is made (mode 0700) if it does not.\n"
+	"The key id printed is the first 8 bytes of the SHA-256 of the raw\n"
+	"public key; 'kpl info' shows the id of the key that signed a patch.\n"
 	"\n"
 	"Keys made by OpenSSL work too:\n"
 	"  openssl genpkey -algorithm ed25519 -out NAME.key\n"
@@ -49,6 +50,24 @@ static const char sign_usage[] =
 	"  -k, --key KEY           the private key (PEM)\n"
 	"  -o, --output OUT.kpl    write the signed patch here instead\n"
 	"  -h, --help              show this help\n";
+
+/* The directory that will hold the keys: made (0700) when missing. */
+static int make_parent(const char *base)
+{
+	char *dir = strdup(base), *slash;
+	int err = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			err = -errno;
+	}
+	free(dir);
+	return err;
+}
 
 int cmd_keygen(int argc, char **argv)
 {
@@ -88,7 +107,9 @@ int cmd_keygen(int argc, char **argv)
 		free(priv);
 		return 1;
 	}
-	err = kpl_sign__keygen(priv, pub, id);
+	err = make_parent(base);
+	if (!err)
+		err = kpl_sign__keygen(priv, pub, id);
 	if (err == -EEXIST)
 		kb_err("keygen: %s or %s already exists: not overwriting a key",
 		       priv, pub);
