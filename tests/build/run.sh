@@ -72,7 +72,7 @@ live() {
 	HOSTS="$HOSTS $hp"
 	exec 3>"$w/in"
 	i=0
-	while ! grep -q '^ready' "$w/host.out"; do
+	while ! grep -q '^ready' "$w/host.out" 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -gt 200 ] && break
 		sleep 0.01

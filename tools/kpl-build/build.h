@@ -213,6 +213,7 @@ struct kb_libref {
 	const char *name; /* the name in the library */
 	const char *file; /* STT_FILE of a local, NULL for a global */
 	bool check; /* look it up in the library (not libc's) */
+	bool weak; /* an undefined weak reference: may stay 0 */
 };
 
 struct kb_selection {

@@ -155,6 +155,7 @@ static int add_ref(struct kb_selection *sel, struct kb_sym *s)
 		.name = l->name,
 		.file = s->sec && l->bind == STB_LOCAL ? s->obj->file : NULL,
 		.check = s->sec != NULL,
+		.weak = !s->sec && s->bind == STB_WEAK,
 	};
 	size_t i;
 

@@ -157,8 +157,10 @@ static int make_symbols(struct out *o, const struct kb_selection *sel)
 	o->und_base = o->nr_syms;
 	for (i = 0; !err && i < sel->nr_refs; i++)
 		err = add_sym(o, sel->refs[i].name,
-			      GELF_ST_INFO(STB_GLOBAL, STT_NOTYPE), 0,
-			      SHN_UNDEF, 0, 0, NULL);
+			      GELF_ST_INFO(sel->refs[i].weak ? STB_WEAK :
+							       STB_GLOBAL,
+					   STT_NOTYPE),
+			      0, SHN_UNDEF, 0, 0, NULL);
 	return err || o->oom;
 }
 
