@@ -148,9 +148,11 @@ static int run(int argc, char **argv, bool check)
 		fprintf(stderr,
 			"kpl %s: WARNING: %s IS NOT SIGNED.  Nobody vouches for "
 			"the code it puts\n"
-			"kpl %s: WARNING: into pid %d; it is used only because of "
+			"kpl %s: WARNING: into %s; it is used only because of "
 			"--insecure-allow-unsigned.\n",
-			argv[0], argv[optind], argv[0], pid);
+			argv[0], argv[optind], argv[0],
+			all ? "every process that maps the library" :
+			      "the process");
 	if (all) {
 		fo.apply = &ao;
 		fo.target = &to;
