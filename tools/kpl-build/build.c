@@ -251,8 +251,14 @@ static int make_patch(struct kb_build *b, struct kb_selection *sel)
 		return 1;
 	}
 	err = kb_write(sel, obj) || kb_write_manifest(sel, &b->meta, man) ||
-	      kb_manifest__read(man, &m) ||
-	      kb_pack(m, b->lib, obj, b->out, b->key);
+	      kb_manifest__read(man, &m);
+	/* The text format cuts " #..." off a description: keep it whole. */
+	if (!err && b->meta.description) {
+		free(m->description);
+		m->description = strdup(b->meta.description);
+		err = !m->description;
+	}
+	err = err || kb_pack(m, b->lib, obj, b->out, b->key);
 	kb_manifest__free(m);
 	free(obj);
 	free(man);

@@ -139,7 +139,9 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *p;
 	unsigned long v;
+	size_t len;
 	int c;
 
 	optind = 1;
@@ -222,5 +224,17 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 		kb_err("build needs --lib, --diff, --sources, --id, --version and -o (see kpl-build build --help)");
 		return 2;
 	}
+	len = strspn(b->meta.id, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	if (!len || len > KPL_ID_MAX || b->meta.id[len]) {
+		kb_err("build: --id must be 1..%d characters of A-Z a-z 0-9 . _ -",
+		       KPL_ID_MAX);
+		return 2;
+	}
+	for (p = b->meta.description; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			kb_err("build: --description must be one line without control characters");
+			return 2;
+		}
 	return 0;
 }
