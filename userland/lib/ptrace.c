@@ -27,8 +27,10 @@
 
 struct pt_thread {
 	pid_t tid;
-	int pending_sig;	/* signal seen while stopping, re-delivered */
+	uint64_t pending;	/* signals seen while stopped (bit sig-1),
+				 * handed back when the thread is let go */
 	int status;		/* of the last stop collected */
+	bool stopped;		/* in a ptrace stop now: may be detached */
 	struct user_regs_struct regs;
 };
 
@@ -86,7 +88,8 @@ static int wait_stopped(struct pt_thread *t, uint64_t deadline)
 		    WSTOPSIG(status) == SIGTRAP)
 			return 1;
 		/* Signal-delivery-stop: keep it for later, still stopped. */
-		t->pending_sig = WSTOPSIG(status);
+		if (WSTOPSIG(status) >= 1 && WSTOPSIG(status) <= 64)
+			t->pending |= 1ull << (WSTOPSIG(status) - 1);
 		return 1;
 	}
 }
@@ -135,7 +138,13 @@ static int pt_interrupt_from(struct pt_priv *pp, size_t from,
 	for (i = from; i < pp->nr;) {
 		struct pt_thread *t = &pp->t[i];
 
+		if (t->stopped) {
+			i++;
+			continue;
+		}
 		r = wait_stopped(t, deadline);
+		if (r > 0)
+			t->stopped = true;
 		if (r > 0 && ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0)
 			r = errno == ESRCH ? 0 : -errno;
 		if (r < 0)
@@ -163,9 +172,19 @@ static void pt_release(struct pt_priv *pp)
 {
 	size_t i;
 
-	for (i = 0; i < pp->nr; i++)
-		ptrace(PTRACE_DETACH, pp->t[i].tid, 0,
-		       (void *)(long)pp->t[i].pending_sig);
+	for (i = 0; i < pp->nr; i++) {
+		uint64_t sigs = pp->t[i].pending;
+		int first = sigs ? __builtin_ctzll(sigs) + 1 : 0, sig;
+
+		if (!pp->t[i].stopped)
+			continue;
+		ptrace(PTRACE_DETACH, pp->t[i].tid, 0, (void *)(long)first);
+		/* More than one: the rest go back as plain signals (standard
+		 * signals coalesce anyway). */
+		for (sig = first + 1; sigs && sig <= 64; sig++)
+			if (sigs & (1ull << (sig - 1)))
+				syscall(SYS_tgkill, 0, pp->t[i].tid, sig);
+	}
 	pp->nr = 0;
 }
 
@@ -206,16 +225,15 @@ static int pt_seize_all(struct kpl_proc *p, struct pt_priv *pp,
 			int timeout_ms, bool only_one)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	size_t stopped = 0;
+	size_t stopped = 0, i;
 	int err;
 
 	err = pt_seize_new(p, pp, only_one);
 	p->stop_ns = now_ns();
 	while (!err && stopped < pp->nr) {
-		size_t from = stopped;
-
-		err = pt_interrupt_from(pp, from, deadline);
-		stopped = pp->nr;
+		err = pt_interrupt_from(pp, stopped, deadline);
+		if (!err)
+			stopped = pp->nr;
 		if (!err && !only_one)
 			err = pt_seize_new(p, pp, false);
 	}
@@ -225,8 +243,14 @@ static int pt_seize_all(struct kpl_proc *p, struct pt_priv *pp,
 		if (err != -ESRCH)
 			pr_warn("ptrace: failed to stop pid %d: %s\n", p->pid,
 				kpl_strerror(err));
-		/* A seized thread can only be detached from a stop. */
-		pt_interrupt_from(pp, stopped, now_ns() + 1000000000ull);
+		/* A seized thread can only be detached from a stop: give the
+		 * ones still running a last second to reach theirs. */
+		pt_interrupt_from(pp, 0, now_ns() + 1000000000ull);
+		for (i = 0; i < pp->nr; i++)
+			if (!pp->t[i].stopped)
+				pr_warn("ptrace: thread %d never stopped; it "
+					"stays traced until this process "
+					"exits\n", pp->t[i].tid);
 		pt_release(pp);
 	}
 	return err;
@@ -340,7 +364,6 @@ static int pt_syscall(struct pt_priv *pp, struct pt_thread *t, long nr,
 {
 	struct user_regs_struct r = t->regs;
 	uint64_t deadline = now_ns() + 5000000000ull;
-	struct pt_thread tmp = *t;
 	int err = 0, w, tries;
 
 	r.rip = pp->syscall_insn;
@@ -355,29 +378,37 @@ static int pt_syscall(struct pt_priv *pp, struct pt_thread *t, long nr,
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) < 0)
 		return -errno;
 	/*
-	 * Step until the step's own trap.  A thread seized in group-stop
-	 * (SIGSTOP) still has the stop our PTRACE_INTERRUPT queued: that
-	 * event stop comes first, before the syscall ran, and is skipped.
+	 * Step until the step's own trap.  Two other stops can come first,
+	 * before the syscall ran: the event stop our PTRACE_INTERRUPT
+	 * queued (a thread seized in group-stop), and the delivery of a
+	 * signal that arrived meanwhile, which is kept for the detach.
 	 */
 	for (tries = 0;; tries++) {
+		if (tries == 8) {
+			err = -KPL_E_BACKEND;
+			goto out;
+		}
 		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0) {
 			err = -errno;
 			goto out;
 		}
-		w = wait_stopped(&tmp, deadline);
+		w = wait_stopped(t, deadline);
 		if (w <= 0) {
 			err = w ? w : -ESRCH;
 			goto out;
 		}
-		if (tmp.status >> 16 != PTRACE_EVENT_STOP)
+		if (t->status >> 16 == 0 && WSTOPSIG(t->status) == SIGTRAP)
 			break;
-		if (tries == 4) {
-			err = -KPL_E_BACKEND;
-			goto out;
-		}
 	}
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) < 0) {
 		err = -errno;
+		goto out;
+	}
+	/* Only a step that ran the syscall ends just past it. */
+	if (r.rip != pp->syscall_insn + 2) {
+		pr_warn("ptrace: thread %d did not run the injected syscall\n",
+			t->tid);
+		err = -KPL_E_BACKEND;
 		goto out;
 	}
 	*ret = (long)r.rax;
@@ -404,8 +435,10 @@ static int pt_remote(struct kpl_proc *p, long nr, const uint64_t args[6],
 	if (p->stopped)
 		return pt_syscall(pp, &pp->t[0], nr, args, ret);
 	err = pt_seize_all(p, &one, 2000, true);
-	if (err)
+	if (err) {
+		free(one.t);
 		return err;
+	}
 	err = pt_syscall(pp, &one.t[0], nr, args, ret);
 	pt_release(&one);
 	free(one.t);
@@ -446,8 +479,10 @@ static int pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		t = &pp->t[0];
 	} else {
 		err = pt_seize_all(p, &one, 2000, true);
-		if (err)
+		if (err) {
+			free(one.t);
 			return err;
+		}
 		t = &one.t[0];
 	}
 	name_at = ((t->regs.rsp - 512 - nlen) & ~15ull);
