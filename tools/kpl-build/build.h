@@ -74,7 +74,6 @@ struct kb_sym {
 	const char *why; /* KB_CHANGED data: what differs (static) */
 	char *users; /* functions referring to it, "a,b" (diff.c) */
 	/* patch_select.c / patch_write.c */
-	bool include; /* defined in the patch */
 	bool line_only; /* differs only by __LINE__ */
 	bool ref; /* referenced by name from the patch */
 	struct kb_sym *def; /* undefined here, defined by another

@@ -423,7 +423,6 @@ static int name_defs(struct kb_selection *sel)
 
 			if (!s->sec || !s->sec->include || !kb_sym__named(s))
 				continue;
-			s->include = true;
 			if (!(s->out_name = strdup(s->name)))
 				goto oom;
 			while (name_taken(sel, s->out_name)) {
