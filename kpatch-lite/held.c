@@ -59,6 +59,9 @@ unsigned int kpl_quiesce_regs(struct kpl_quiesce *q,
 		pt = task_pt_regs(t);
 		o->tid = task_pid_vnr(t);
 		o->flags = READ_ONCE(r->flags);
+		/* The held list has its own lock, taken inside task_lock. */
+		if (kpl_guard_task_held(t, NULL))
+			o->flags |= KPL_THREAD_GUARDED;
 		o->regs[KPL_REG_R15] = pt->r15;
 		o->regs[KPL_REG_R14] = pt->r14;
 		o->regs[KPL_REG_R13] = pt->r13;

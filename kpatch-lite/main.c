@@ -10,6 +10,18 @@
  * opened the file, so a descriptor passed to an unprivileged process is
  * useless to it.  One mutex per session serialises its requests; a
  * process is stopped by at most one session at a time.
+ *
+ * Guards (guard.c) need no session: KPL_IOC_GUARD_ADD/DEL act on the
+ * module's list, and read()/poll() deliver their events to every open
+ * file (event.c).
+ *
+ * Unloading.  A patch applied through the module is plain bytes in its
+ * process: nothing of the module stays in it, so unloading leaves every
+ * patched process patched.  What does depend on the module's code holds
+ * a module reference and makes rmmod fail (the kernel answers
+ * EWOULDBLOCK) until it is gone: an open file, a stop with work items
+ * still queued on sleeping threads, and every guard (delete them with
+ * KPL_IOC_GUARD_DEL first).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -88,6 +100,9 @@ static void kpl_session_release(struct kpl_session *s)
 	kpl_quiesce_release(s->q);
 	s->q = NULL;
 	kpl_stopped_unclaim(s->mm);
+	kpl_stat_inc(KPL_STAT_RESUMES);
+	/* A patch may just have gone in: held threads look for it. */
+	kpl_guard_kick();
 }
 
 /*
@@ -140,7 +155,7 @@ static long kpl_ioctl_version(void __user *arg)
 {
 	struct kpl_version ver = {
 		.abi_version = KPL_ABI_VERSION,
-		.flags = 0,
+		.flags = KPL_VERSION_F_GUARD,
 	};
 
 	if (copy_to_user(arg, &ver, sizeof(ver)))
@@ -224,8 +239,10 @@ static long kpl_ioctl_stop(struct kpl_session *s, void __user *uarg)
 		goto err_leader;
 
 	ret = kpl_quiesce_start(leader, s->mm, req.timeout_ms, &q);
-	if (ret)
+	if (ret) {
+		kpl_stat_inc(KPL_STAT_STOP_FAILS);
 		goto err_unclaim;
+	}
 	nr = kpl_quiesce_regs(q, NULL, 0);
 	if (!nr) {
 		/* Killed since it was held: no thread left to describe. */
@@ -254,6 +271,8 @@ static long kpl_ioctl_stop(struct kpl_session *s, void __user *uarg)
 	}
 
 	s->q = q;
+	s->stops++;
+	kpl_stat_inc(KPL_STAT_STOPS);
 	hold_ms = req.hold_ms ? req.hold_ms : KPL_HOLD_DEFAULT_MS;
 	s->hold_until = ktime_add_ms(ktime_get(), hold_ms);
 	mod_delayed_work(system_wq, &s->hold_work,
@@ -348,6 +367,38 @@ static long kpl_ioctl_range(struct kpl_session *s, unsigned int nr,
 	return kpl_mem_unmap(s, &req);
 }
 
+static long kpl_ioctl_guard_add(void __user *uarg)
+{
+	struct kpl_guard_add req;
+	int ret;
+
+	ret = kpl_copy_in(&req, sizeof(req), uarg);
+	if (ret)
+		return ret;
+	ret = kpl_guard_add(&req);
+	if (ret)
+		return ret;
+	if (put_user(req.id, &((struct kpl_guard_add __user *)uarg)->id)) {
+		struct kpl_guard_del del = { .size = sizeof(del), .id = req.id };
+
+		/* Nobody could ever name it: take it back. */
+		kpl_guard_del(&del);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long kpl_ioctl_guard_del(void __user *uarg)
+{
+	struct kpl_guard_del req;
+	int ret;
+
+	ret = kpl_copy_in(&req, sizeof(req), uarg);
+	if (ret)
+		return ret;
+	return kpl_guard_del(&req);
+}
+
 /*
  * Requests are told apart by type, number and direction; the size the
  * command encodes is not checked, the structure's own size field is.
@@ -370,6 +421,11 @@ static long kpl_dev_ioctl(struct file *file, unsigned int cmd,
 	/* Frozen forever: the one request every version understands. */
 	if (cmd == KPL_IOC_VERSION)
 		return kpl_ioctl_version(uarg);
+	/* Module-wide, and may wait for held threads: no session lock. */
+	if (kpl_cmd_is(cmd, KPL_IOC_GUARD_ADD))
+		return kpl_ioctl_guard_add(uarg);
+	if (kpl_cmd_is(cmd, KPL_IOC_GUARD_DEL))
+		return kpl_ioctl_guard_del(uarg);
 
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
@@ -402,8 +458,22 @@ static int kpl_dev_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&s->lock);
 	INIT_DELAYED_WORK(&s->hold_work, kpl_hold_expire);
+	s->ev_next = kpl_event_head();
 	file->private_data = s;
+	kpl_status_add_session(s);
 	return nonseekable_open(inode, file);
+}
+
+static ssize_t kpl_dev_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	return kpl_event_read(file->private_data, buf, len,
+			      file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t kpl_dev_poll(struct file *file, poll_table *pt)
+{
+	return kpl_event_poll(file->private_data, file, pt);
 }
 
 /* The last close: a stopped process runs again. */
@@ -411,6 +481,7 @@ static int kpl_dev_release(struct inode *inode, struct file *file)
 {
 	struct kpl_session *s = file->private_data;
 
+	kpl_status_del_session(s);
 	mutex_lock(&s->lock);
 	if (s->q)
 		kpl_session_release(s);
@@ -427,6 +498,8 @@ static const struct file_operations kpl_dev_fops = {
 	.open = kpl_dev_open,
 	.release = kpl_dev_release,
 	.llseek = no_llseek,
+	.read = kpl_dev_read,
+	.poll = kpl_dev_poll,
 	.unlocked_ioctl = kpl_dev_ioctl,
 	/* Every argument is a pointer to fixed-width fields. */
 	.compat_ioctl = compat_ptr_ioctl,
@@ -443,25 +516,41 @@ static int __init kpl_init(void)
 {
 	int ret;
 
+	ret = kpl_event_init();
+	if (ret)
+		return ret;
+	ret = kpl_status_init();
+	if (ret)
+		goto err_event;
 	ret = misc_register(&kpl_miscdev);
 	if (ret) {
 		pr_err("failed to register /dev/%s: %d\n", KPL_DEVICE_NAME,
 		       ret);
-		return ret;
+		goto err_status;
 	}
 
 	pr_info("loaded, abi %u.%u\n", KPL_ABI_VERSION_MAJOR,
 		KPL_ABI_VERSION_MINOR);
 	return 0;
+
+err_status:
+	kpl_status_exit();
+err_event:
+	kpl_event_exit();
+	return ret;
 }
 
 /*
- * Every open file and every stop (including work items still queued on
- * sleeping threads) holds a module reference, so nothing is left here.
+ * Every open file, every stop (including work items still queued on
+ * sleeping threads) and every guard holds a module reference, so nothing
+ * of theirs is left here.
  */
 static void __exit kpl_exit(void)
 {
 	misc_deregister(&kpl_miscdev);
+	WARN_ON(kpl_guard_nr());
+	kpl_status_exit();
+	kpl_event_exit();
 	pr_info("unloaded\n");
 }
 

@@ -73,6 +73,21 @@ static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
 	return done;
 }
 
+/**
+ * kpl_mm_read() - read another address space, as KPL_IOC_READ does
+ * @mm:	  an address space the caller holds a user reference on (mmget)
+ * @addr: where
+ * @buf:  kernel buffer of @len bytes
+ * @len:  bytes wanted
+ *
+ * Return: the bytes read, fewer when a page cannot be had.
+ */
+size_t kpl_mm_read(struct mm_struct *mm, unsigned long addr, void *buf,
+		   size_t len)
+{
+	return kpl_mm_access(mm, addr, buf, len, false);
+}
+
 static int kpl_mem_check(const struct kpl_mem *req)
 {
 	if (req->flags || !req->len || req->len > KPL_MEM_MAX || !req->buf)
@@ -188,6 +203,9 @@ int kpl_mem_write(struct kpl_session *s, const struct kpl_mem *req)
 	if (n != req->len) {
 		kpl_mm_access(s->mm, req->addr, old, n, true);
 		ret = -EFAULT;
+	} else {
+		s->writes++;
+		kpl_stat_inc(KPL_STAT_WRITES);
 	}
 out_put:
 	mmput(s->mm);
@@ -327,6 +345,10 @@ int kpl_mem_map(struct kpl_session *s, const struct kpl_map *req)
 		return -EINVAL;
 	snprintf(name, sizeof(name), KPL_MEMFD_PREFIX "%s", req->name);
 	err = kpl_in_target(s, kpl_map_fn, &c, &ret);
+	if (!err && !ret) {
+		s->maps++;
+		kpl_stat_inc(KPL_STAT_MAPS);
+	}
 	return err ? err : (int)ret;
 }
 

@@ -126,10 +126,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "failed to query version: %s\n",
 				strerror(errno));
 			ret = 1;
-		} else if (ver.abi_version != KPL_ABI_VERSION || ver.flags) {
+		} else if (ver.abi_version != KPL_ABI_VERSION ||
+			   ver.flags != KPL_VERSION_F_GUARD) {
 			fprintf(stderr,
-				"version mismatch: module abi 0x%08x flags 0x%x, expected 0x%08x flags 0\n",
-				ver.abi_version, ver.flags, KPL_ABI_VERSION);
+				"version mismatch: module abi 0x%08x flags 0x%x, expected 0x%08x flags 0x%x\n",
+				ver.abi_version, ver.flags, KPL_ABI_VERSION,
+				KPL_VERSION_F_GUARD);
 			ret = 1;
 		} else {
 			printf("abi %u.%u\n", ver.abi_version >> 16,

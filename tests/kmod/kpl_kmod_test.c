@@ -447,7 +447,7 @@ static void refuse_requests(int fd, pid_t pid)
 		 "unmap with prot");
 	ku_errno(ku_range(fd, KPL_IOC_PROTECT, MAP_ADDR, 4096, PROT_READ),
 		 EINVAL, "protect nothing mapped");
-	ku_errno(ku_ioctl(fd, _IOW(KPL_IOC_MAGIC, 0x09, struct kpl_range), &m),
+	ku_errno(ku_ioctl(fd, _IOW(KPL_IOC_MAGIC, 0x1f, struct kpl_range), &m),
 		 ENOTTY, "unknown request number");
 	ku_errno(ku_ioctl(fd, _IOR(KPL_IOC_MAGIC, 0x04, struct kpl_mem), &m),
 		 ENOTTY, "known number, wrong direction");

@@ -22,6 +22,11 @@
  * that process, and the memory requests act on its address space whether
  * it is stopped or not.  Closing the file resumes a stopped process.
  * Every request needs CAP_SYS_ADMIN at the time of the call.
+ *
+ * Guards (KPL_IOC_GUARD_ADD/DEL, ABI 2.1) are not bound to a session:
+ * a guard lives until it is deleted, from any descriptor, and pins the
+ * module meanwhile.  What the guards do is reported as struct kpl_event
+ * records, read() from any descriptor (poll() says when one is there).
  */
 #ifndef _UAPI_LINUX_KPATCH_LITE_H
 #define _UAPI_LINUX_KPATCH_LITE_H
@@ -34,7 +39,7 @@
 
 /* Major in the high 16 bits, minor in the low 16 bits. */
 #define KPL_ABI_VERSION_MAJOR	2
-#define KPL_ABI_VERSION_MINOR	0
+#define KPL_ABI_VERSION_MINOR	1
 #define KPL_ABI_VERSION \
 	((__u32)((KPL_ABI_VERSION_MAJOR << 16) | KPL_ABI_VERSION_MINOR))
 
@@ -47,10 +52,13 @@
 #define KPL_HOLD_DEFAULT_MS	5000		/* STOP with hold_ms == 0 */
 #define KPL_NAME_MAX		64		/* MAP name, NUL included */
 
+/* Feature bits of struct kpl_version.flags. */
+#define KPL_VERSION_F_GUARD	(1u << 0)	/* guards and events (2.1) */
+
 /**
  * struct kpl_version - answer to KPL_IOC_VERSION (frozen: no size field)
  * @abi_version: KPL_ABI_VERSION of the running module
- * @flags:	 feature bits (none defined yet; always 0)
+ * @flags:	 KPL_VERSION_F_* the module supports
  */
 struct kpl_version {
 	__u32 abi_version;
@@ -96,6 +104,13 @@ enum {
 /* How a thread is held (struct kpl_thread_regs.flags). */
 #define KPL_THREAD_PARKED	(1u << 0)	/* waiting in the module's work */
 #define KPL_THREAD_OFFCPU	(1u << 1)	/* seen off-CPU in the kernel */
+/*
+ * Held by a guard (KPL_GUARD_HOLD) at the entry of a guarded function,
+ * before its first instruction ran: @ip is that entry and the return
+ * address is at @sp.  When the process is patched the thread goes on in
+ * the new function; it never runs a byte of the old one.
+ */
+#define KPL_THREAD_GUARDED	(1u << 2)
 
 /**
  * struct kpl_thread_regs - one stopped thread
@@ -248,6 +263,179 @@ struct kpl_range {
 	__u32 reserved;
 };
 
+/*
+ * Guards: processes that have not been patched yet.
+ *
+ * A guard registers a uprobe on the entry of each old function of one
+ * patch, in the library file: a uprobe is per inode, so it covers every
+ * process that maps the library now or later.  A thread entering such a
+ * function traps into the module, which looks for the patch in that
+ * process: the mapping "/memfd:kpl:<patch id>" and the record libkpl
+ * keeps at its start (struct kpl_state in userland/lib/state.h; the
+ * fields the module reads are KPL_REC_* below).
+ *
+ *  - Patched (record applied, the entry's jump in place): the thread
+ *    goes on in the new function and the breakpoint leaves that process,
+ *    so a patched process traps at most once per function, then never.
+ *  - Not patched: the guard's policy.  HOLD keeps the thread in the
+ *    module until the process is patched (it then goes on in the new
+ *    function), or until @hold_ms passes (then @timeout_policy).  ALLOW
+ *    lets it run the old function, reports it once and removes the
+ *    breakpoint from that process.  KILL kills the process.
+ *
+ * Every case is reported as a struct kpl_event.
+ *
+ * The breakpoint (0xCC) sits on the function's first byte.  Uprobes take
+ * the original instruction from the page cache and write their int3 over
+ * whatever the process holds there, so an entry is only accepted when
+ * the library starts it with endbr64 (F3 0F 1E FA, -EOPNOTSUPP
+ * otherwise): libkpl keeps that instruction and writes its jump after
+ * it, at entry + 4, so the int3 and the jump never overlap, and a thread
+ * let through runs endbr64 (a no-op) and then whatever the process has
+ * at entry + 4, the patch's jump included.
+ *
+ * While a thread is held, only the kmod backend can stop its process
+ * (the thread sleeps killable in the kernel; PTRACE_INTERRUPT cannot
+ * reach it).  A process killed while held dies as usual.
+ */
+#define KPL_GUARDS_MAX		64	/* guards at once */
+#define KPL_GUARD_FUNCS_MAX	64	/* functions per guard */
+#define KPL_GUARD_HOLD_MAX_MS	600000	/* longest hold */
+#define KPL_GUARD_HOLD_DEFAULT_MS 10000	/* hold_ms == 0 */
+#define KPL_PATCH_ID_MAX	64	/* [A-Za-z0-9._-], NUL not included */
+
+/* Policies (struct kpl_guard_add.policy and .timeout_policy). */
+#define KPL_GUARD_HOLD		1
+#define KPL_GUARD_ALLOW		2
+#define KPL_GUARD_KILL		3
+
+/**
+ * struct kpl_guard_add - KPL_IOC_GUARD_ADD: guard the entries of a patch
+ * @size:	    sizeof(struct kpl_guard_add)
+ * @flags:	    none defined; 0
+ * @lib_fd:	    the library, opened for reading (a regular file)
+ * @policy:	    KPL_GUARD_HOLD, KPL_GUARD_ALLOW or KPL_GUARD_KILL
+ * @hold_ms:	    HOLD: longest hold, 0 (KPL_GUARD_HOLD_DEFAULT_MS) to
+ *		    KPL_GUARD_HOLD_MAX_MS; otherwise 0
+ * @timeout_policy: HOLD: KPL_GUARD_ALLOW or KPL_GUARD_KILL once @hold_ms
+ *		    passed; otherwise 0
+ * @nr_funcs:	    1..KPL_GUARD_FUNCS_MAX
+ * @id:		    out: the guard's id (never 0)
+ * @offsets:	    user pointer to __u64[@nr_funcs]: each old function's
+ *		    entry as an offset in the file (its address minus the
+ *		    load bias, mapped through the PT_LOAD headers)
+ * @patch_id:	    NUL-terminated patch id, as in "/memfd:kpl:<id>"
+ *
+ * Errors: -EBADF (@lib_fd), -EINVAL (bad field, not a regular file, an
+ * offset past its end, the same offset twice), -EOPNOTSUPP (an entry
+ * without endbr64), -EEXIST (an entry another guard has), -ENOSPC
+ * (KPL_GUARDS_MAX guards), or what uprobe_register() says.  All or
+ * nothing: on error no breakpoint stays.
+ */
+struct kpl_guard_add {
+	__u32 size;
+	__u32 flags;
+	__s32 lib_fd;
+	__u32 policy;
+	__u32 hold_ms;
+	__u32 timeout_policy;
+	__u32 nr_funcs;
+	__u32 id;
+	__u64 offsets;
+	char patch_id[KPL_PATCH_ID_MAX + 8];
+};
+
+/**
+ * struct kpl_guard_del - KPL_IOC_GUARD_DEL: remove a guard
+ * @size:     sizeof(struct kpl_guard_del)
+ * @flags:    none defined; 0
+ * @id:	      what KPL_IOC_GUARD_ADD returned
+ * @reserved: must be 0
+ *
+ * Held threads go on as if there had been no guard (KPL_RELEASE_DELETED),
+ * then the breakpoints go from every process.  -ENOENT: no such guard.
+ */
+struct kpl_guard_del {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 reserved;
+};
+
+/* struct kpl_event.type */
+#define KPL_EVENT_HOLD		1	/* a thread of an unpatched process held */
+#define KPL_EVENT_RELEASE	2	/* a held thread let go, see @reason */
+#define KPL_EVENT_ALLOW		3	/* an unpatched process ran the function */
+#define KPL_EVENT_KILL		4	/* an unpatched process killed */
+#define KPL_EVENT_PATCHED	5	/* a patched process entered it: sent to
+					 * the new function, breakpoint removed */
+
+/* struct kpl_event.reason, for KPL_EVENT_RELEASE */
+#define KPL_RELEASE_PATCHED	1	/* goes on in the new function */
+#define KPL_RELEASE_ALLOWED	2	/* hold_ms passed: runs the old one */
+#define KPL_RELEASE_KILLED	3	/* hold_ms passed: process killed */
+#define KPL_RELEASE_DELETED	4	/* the guard went away */
+#define KPL_RELEASE_DIED	5	/* the process was killed meanwhile */
+
+/**
+ * struct kpl_event - one record read() from /dev/kpatch_lite
+ * @size:     sizeof(struct kpl_event)
+ * @type:     KPL_EVENT_*
+ * @seq:      1, 2, ... over the module's life
+ * @time_ns:  CLOCK_MONOTONIC
+ * @pid:      the process, in the reader's pid namespace (0: not in it)
+ * @tid:      the thread
+ * @guard:    the guard's id
+ * @func:     index into the guard's offsets
+ * @addr:     the function's entry in that process
+ * @lost:     events this reader missed just before this one (the module
+ *	      keeps the last KPL_EVENTS_KEPT)
+ * @reason:   KPL_RELEASE_* for KPL_EVENT_RELEASE, else 0
+ * @patch_id: the guard's patch id
+ *
+ * Each open file reads the events that happen after it was opened, each
+ * one once; read() wants room for at least one record and returns whole
+ * records, blocking unless O_NONBLOCK (-EAGAIN).  Needs CAP_SYS_ADMIN.
+ */
+struct kpl_event {
+	__u32 size;
+	__u32 type;
+	__u64 seq;
+	__u64 time_ns;
+	__s32 pid;
+	__s32 tid;
+	__u32 guard;
+	__u32 func;
+	__u64 addr;
+	__u32 lost;
+	__u32 reason;
+	char patch_id[KPL_PATCH_ID_MAX + 8];
+};
+
+#define KPL_EVENTS_KEPT		256
+
+/*
+ * The patch record the guard reads in a process (userland/lib/state.h,
+ * version 1): byte offsets, checked against that header when libkpl is
+ * built.
+ */
+#define KPL_REC_MAGIC		"KPLSTAT1"	/* 8 bytes, no NUL */
+#define KPL_REC_VERSION		1
+#define KPL_REC_OFF_VERSION	8	/* __u32 */
+#define KPL_REC_OFF_PHASE	12	/* __u32 */
+#define KPL_REC_OFF_ID		16	/* char[72], NUL-terminated */
+#define KPL_REC_ID_LEN		72
+#define KPL_REC_OFF_NR_FUNCS	372	/* __u32 */
+#define KPL_REC_OFF_FUNCS	432	/* struct kpl_state_func[nr_funcs] */
+#define KPL_REC_PHASE_APPLIED	3
+#define KPL_REC_FUNC_SIZE	152
+#define KPL_REC_FUNC_OFF_ENTRY	0	/* __u64 */
+#define KPL_REC_FUNC_OFF_ADDR	8	/* __u64: where the jump is */
+#define KPL_REC_FUNC_OFF_NEW	24	/* __u64: the new function */
+#define KPL_REC_FUNC_OFF_LEN	32	/* __u32: bytes of the jump */
+#define KPL_REC_FUNC_OFF_JUMP	56	/* __u8[16]: the jump */
+#define KPL_REC_BYTES		16
+
 /* 0xE9 is x86 "jmp rel32"; unused as an ioctl type in 6.1 uapi. */
 #define KPL_IOC_MAGIC		0xE9
 
@@ -260,5 +448,7 @@ struct kpl_range {
 #define KPL_IOC_MAP		_IOW(KPL_IOC_MAGIC, 0x06, struct kpl_map)
 #define KPL_IOC_PROTECT		_IOW(KPL_IOC_MAGIC, 0x07, struct kpl_range)
 #define KPL_IOC_UNMAP		_IOW(KPL_IOC_MAGIC, 0x08, struct kpl_range)
+#define KPL_IOC_GUARD_ADD	_IOWR(KPL_IOC_MAGIC, 0x09, struct kpl_guard_add)
+#define KPL_IOC_GUARD_DEL	_IOW(KPL_IOC_MAGIC, 0x0a, struct kpl_guard_del)
 
 #endif /* _UAPI_LINUX_KPATCH_LITE_H */
