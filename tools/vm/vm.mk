@@ -5,10 +5,11 @@
 #
 #   make module      build kpatch-lite/kpatch_lite.ko against $(KDIR);
 #                    any compiler or modpost warning fails the build
-#   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU twice: the load
-#                    test (tests/kmod/test_load.sh) and the stop test
-#                    (tests/kmod/test_stop.sh: requests, fuzz, kpl CLI);
-#                    the two guests run in parallel under make -j
+#   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU, one guest per
+#                    test script: load (tests/kmod/test_load.sh), stop
+#                    (test_stop.sh: requests, fuzz, kpl CLI) and guard
+#                    (test_guard.sh: guards, status, unload); the guests
+#                    run in parallel under make -j
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
@@ -27,13 +28,22 @@ KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version $(KMOD_BIN)/kpl_kmod_test \
 KMOD_CLI := $(BUILD)/release/kpl $(BUILD)/it/kpl-spin $(BUILD)/it/spin10.kpl
 KMOD_FUZZ_ITERS ?= 20000
 
+# Test programs that map libspin (targets exec'd from themselves, see
+# tests/kmod/kmod_spin.h), and the patch of its spin_guard.
+KMOD_SPIN_HELPERS := $(KMOD_BIN)/kpl_kmod_guard
+KMOD_GUARD_PATCH := $(KMOD_BIN)/spin_guard.kpl
+# Defined by fragments included after this one: spelled out here.
+KMOD_LIBSPIN := $(BUILD)/it/libspin.so.1
+KMOD_KEY := $(BUILD)/keys/test.key
+
 # The module is built by the compiler that built the kernel, whatever CC
 # the userland build uses: a `make CC=clang` on the command line would
 # otherwise reach Kbuild through MAKEFLAGS.
 KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
 	$(KDIR)/include/config/auto.conf 2>/dev/null))
 
-.PHONY: module check-kmod check-kmod-load check-kmod-stop vm-shell
+.PHONY: module check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
+	vm-shell
 
 # Kbuild decides what to rebuild, so this always descends.  The log is
 # scanned as well because modpost warnings (section mismatches, missing
@@ -54,7 +64,24 @@ $(KMOD_BIN)/%: tests/kmod/%.c include/uapi/linux/kpatch_lite.h \
 	@mkdir -p $(@D)
 	$(CC) $(REL_CFLAGS) -o $@ $< -lpthread
 
-check-kmod: check-kmod-load check-kmod-stop
+$(KMOD_SPIN_HELPERS): $(KMOD_BIN)/%: tests/kmod/%.c tests/kmod/kmod_spin.h \
+		tests/kmod/kmod_util.h include/uapi/linux/kpatch_lite.h \
+		$(KMOD_LIBSPIN)
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(KMOD_LIBSPIN) -Wl,-rpath,'$$ORIGIN/../it' \
+		-lpthread
+
+$(KMOD_BIN)/spin_guard_fix.o: tests/kmod/spin_guard_fix.c
+	@mkdir -p $(@D)
+	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
+
+$(KMOD_GUARD_PATCH): $(KMOD_BIN)/spin_guard_fix.o tests/kmod/spin_guard.manifest \
+		$(KMOD_LIBSPIN) $(BUILD)/release/kpl-build $(KMOD_KEY)
+	$(BUILD)/release/kpl-build pack --lib $(KMOD_LIBSPIN) \
+		--manifest tests/kmod/spin_guard.manifest --key $(KMOD_KEY) \
+		-o $@ $<
+
+check-kmod: check-kmod-load check-kmod-stop check-kmod-guard
 
 check-kmod-load: module $(KMOD_HELPERS)
 	$(VM_RUN) --name kmod-load --out $(VM_OUT) --kernel $(VM_KERNEL) \
@@ -69,6 +96,16 @@ check-kmod-stop: module $(KMOD_HELPERS) $(KMOD_CLI)
 		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
 		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
 		--env KPL_FUZZ_ITERS=$(KMOD_FUZZ_ITERS) tests/kmod/test_stop.sh
+
+check-kmod-guard: module $(KMOD_SPIN_HELPERS) $(KMOD_GUARD_PATCH) $(KMOD_CLI)
+	$(VM_RUN) --name kmod-guard --out $(VM_OUT) --kernel $(VM_KERNEL) \
+		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
+		$(addprefix --bin ,$(KMOD_SPIN_HELPERS)) \
+		--bin $(BUILD)/release/kpl --bin $(BUILD)/it/kpl-spin \
+		--file $(KMOD_GUARD_PATCH):/root/spin_guard.kpl \
+		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
+		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
+		tests/kmod/test_guard.sh
 
 vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \

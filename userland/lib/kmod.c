@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "backend.h"
 #include "internal.h"
+#include "state.h"
 
 _Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) ==
 		       sizeof(struct user_regs_struct),
@@ -30,6 +32,32 @@ _Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) ==
 _Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) <=
 		       sizeof(((struct kpl_thread *)0)->regs),
 	       "kpl_thread.regs too small");
+
+/* The module reads the patch record (state.h) for its guards. */
+#define KM_REC_AT(field, off)                                            \
+	_Static_assert(offsetof(struct kpl_state, field) == (off),      \
+		       "state.h: " #field " moved; update KPL_REC_* in " \
+		       "the module's ABI")
+#define KM_REC_FUNC_AT(field, off)                                       \
+	_Static_assert(offsetof(struct kpl_state_func, field) == (off), \
+		       "state.h: " #field " moved; update KPL_REC_* in " \
+		       "the module's ABI")
+KM_REC_AT(version, KPL_REC_OFF_VERSION);
+KM_REC_AT(phase, KPL_REC_OFF_PHASE);
+KM_REC_AT(id, KPL_REC_OFF_ID);
+KM_REC_AT(nr_funcs, KPL_REC_OFF_NR_FUNCS);
+KM_REC_AT(funcs, KPL_REC_OFF_FUNCS);
+KM_REC_FUNC_AT(entry, KPL_REC_FUNC_OFF_ENTRY);
+KM_REC_FUNC_AT(addr, KPL_REC_FUNC_OFF_ADDR);
+KM_REC_FUNC_AT(new_addr, KPL_REC_FUNC_OFF_NEW);
+KM_REC_FUNC_AT(len, KPL_REC_FUNC_OFF_LEN);
+KM_REC_FUNC_AT(jump, KPL_REC_FUNC_OFF_JUMP);
+_Static_assert(sizeof(struct kpl_state_func) == KPL_REC_FUNC_SIZE &&
+		       sizeof(((struct kpl_state *)0)->id) == KPL_REC_ID_LEN &&
+		       KPL_STATE_BYTES == KPL_REC_BYTES &&
+		       KPL_STATE_VERSION == KPL_REC_VERSION &&
+		       KPL_PHASE_APPLIED == KPL_REC_PHASE_APPLIED,
+	       "state.h and the module's KPL_REC_* disagree");
 
 struct km_priv {
 	int fd;
@@ -144,6 +172,29 @@ static int km_reserve(struct km_priv *kp, size_t want)
 	return 0;
 }
 
+static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
+		  const void *buf, const void *expect, size_t len);
+
+/*
+ * A thread a guard holds (KPL_THREAD_GUARDED) waits on the entry of an
+ * old function, before its first instruction, and goes on in the new
+ * function once the process is patched: it is not inside the old one.
+ * Its callers are what may be busy, so describe it at its call site:
+ * at the return address, with the stack above it.  Left as it is if the
+ * return address cannot be read (the check then calls it busy).
+ */
+static void km_at_caller(struct kpl_proc *p, struct kpl_thread *th)
+{
+	uint64_t ret;
+
+	if (km_mem(p, KPL_IOC_READ, th->sp, &ret, NULL, sizeof(ret)))
+		return;
+	th->ip = ret;
+	th->sp += sizeof(ret);
+	th->regs[KPL_REG_RIP] = th->ip;
+	th->regs[KPL_REG_RSP] = th->sp;
+}
+
 /* Fill p->threads from the module's answer. */
 static int km_fill_threads(struct kpl_proc *p, struct km_priv *kp, size_t nr)
 {
@@ -164,6 +215,8 @@ static int km_fill_threads(struct kpl_proc *p, struct km_priv *kp, size_t nr)
 		th[i].sp = r->sp;
 		th[i].bp = r->bp;
 		memcpy(th[i].regs, r->regs, sizeof(r->regs));
+		if (r->flags & KPL_THREAD_GUARDED)
+			km_at_caller(p, &th[i]);
 	}
 	return 0;
 }
