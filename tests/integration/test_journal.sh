@@ -33,3 +33,26 @@ check "every function original after roll forward" \
 maps "$P" >"$T/maps.2"
 check "mappings back to the pre-patch set" cmp -s "$T/maps.0" "$T/maps.2"
 check "target alive" alive "$P"
+
+# A write that fails half way (injected EIO) is rolled back in the same
+# stop, for apply and for revert, and leaves the record as it was.
+expect_rc 1 "apply with its 4th write failing fails" \
+	env KPL_FAULT_FAIL_AFTER=3 "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
+r=$(report j "$P")
+check "failed apply rolled back: f0=0 f3=9" \
+	[ "$(field "$r" f0)/$(field "$r" f3)" = 0/9 ]
+maps "$P" >"$T/maps.3"
+check "failed apply unmapped its patch" cmp -s "$T/maps.0" "$T/maps.3"
+expect_rc 0 "apply" "$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
+expect_rc 1 "revert with its 4th write failing fails" \
+	env KPL_FAULT_FAIL_AFTER=3 "$KPL" revert -p "$P" SPIN-10
+r=$(report j "$P")
+check "failed revert rolled back: still patched, f0=1000 f9=1028" \
+	[ "$(field "$r" f0)/$(field "$r" f9)" = 1000/1028 ]
+"$KPL" status -p "$P" >"$T/st2.txt" 2>&1
+check "the record still says applied (nothing to repair)" \
+	grep -q 'SPIN-10 .*applied' "$T/st2.txt"
+check "target alive after the failed revert and the status" alive "$P"
+expect_rc 0 "revert" "$KPL" revert -p "$P" SPIN-10
+maps "$P" >"$T/maps.4"
+check "mappings back to the pre-patch set" cmp -s "$T/maps.0" "$T/maps.4"

@@ -47,7 +47,8 @@ expect_rc 0 "kpl auto on" "$KPL" auto on
 cp "$PATCHES/MW-2026-0001.kpl" "$T/store/"
 check "a new signed patch is installed with no admin action" \
 	wait_for '"id":"MW-2026-0001","version":1,"state":"installed"'
-check "active in both servers" grep -q '"active":2,"mapping":2' "$T/store.json"
+check "active in both servers" \
+	sh -c "grep -q kpl:MW-2026-0001 /proc/$A/maps && grep -q kpl:MW-2026-0001 /proc/$B/maps"
 MW_URL=$A_URL
 mw_exploit MW-2026-0001
 check "exploit rejected after auto-install ($MW_CODE)" [ "$MW_VERDICT" = rejected ]

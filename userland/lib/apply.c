@@ -335,7 +335,9 @@ static int apply(struct kpl_target *t, const struct kpl_patch *patch,
 	size_t i;
 	int err;
 
-	err = kpl_target__repair(t, &repaired);
+	/* A dry run writes nothing, repairs included. */
+	err = opts->dry_run ? kpl_target__refresh(t)
+			    : kpl_target__repair(t, &repaired);
 	if (!err)
 		err = check_target(t, patch, &pl.lib);
 	if (!err)
@@ -365,6 +367,8 @@ static int apply(struct kpl_target *t, const struct kpl_patch *patch,
 		struct kpl_state_func *sf = &pl.st->funcs[i];
 		uint8_t cur[KPL_STATE_BYTES];
 
+		struct kpl_found *below;
+
 		err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
 		if (!err)
 			err = kpl_txn__add_write(&x, sf->addr, sf->len, cur,
@@ -373,11 +377,19 @@ static int apply(struct kpl_target *t, const struct kpl_patch *patch,
 			err = kpl_txn__add_busy(&x, sf->entry,
 						sf->entry + sf->size,
 						sf->name);
+		/* Stacked: what runs today is the lower patch's version. */
+		below = err ? NULL : owner_of(t, sf->addr, cur, sf->len);
+		if (below)
+			err = kpl_txn__add_busy(&x, below->st->text_lo,
+						below->st->text_hi,
+						below->st->id);
 	}
 	if (!err && (patch->flags & KPL_PATCH_F_REPLACE))
 		err = plan_replace(t, &pl, &x);
 	if (!err)
 		err = kpl_txn__commit(t, &x, opts, &stats);
+	if (err && x.dirty)
+		pl.mapped = false;	/* jumps may lead there: keep it */
 	if (err)
 		goto out;
 	/* Replaced patches: nothing can enter them any more. */
@@ -461,6 +473,11 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	if (!err)
 		err = kpl_txn__add_busy(&x, f->st->text_lo, f->st->text_hi,
 					f->st->id);
+	/* The code is unmapped next: not even --force may leave a thread
+	 * running in it. */
+	if (!err)
+		err = kpl_txn__add_keepout(&x, f->st->text_lo, f->st->text_hi,
+					   f->st->id);
 	for (i = 0; !err && i < f->st->nr_funcs; i++) {
 		struct kpl_state_func *sf = &f->st->funcs[i];
 		uint8_t cur[KPL_STATE_BYTES];

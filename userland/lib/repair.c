@@ -31,8 +31,10 @@ static int repair_one(struct kpl_target *t, struct kpl_found *f)
 			struct kpl_state_func *sf = &f->st->funcs[i];
 			uint8_t cur[KPL_STATE_BYTES];
 
-			if (sf->len > KPL_STATE_BYTES)
+			if (sf->len > KPL_STATE_BYTES) {
+				kpl_txn__free(&x);
 				return -KPL_E_STATE;
+			}
 			err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
 			if (err || memcmp(cur, sf->jump, sf->len))
 				continue;

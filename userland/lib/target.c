@@ -6,7 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "target.h"
@@ -79,11 +84,12 @@ static int scan_objs(struct kpl_target *t)
 	return 0;
 }
 
-static int read_record(struct kpl_target *t, const struct kpl_map *m)
+static int read_record(struct kpl_target *t, const struct kpl_map *m,
+		       uint64_t end)
 {
 	struct kpl_state hdr, *st;
 	struct kpl_found *f;
-	size_t len;
+	size_t len, i;
 
 	if (kpl_proc__read(t->proc, m->start, &hdr, sizeof(hdr)) ||
 	    memcmp(hdr.magic, KPL_STATE_MAGIC, 8) ||
@@ -101,6 +107,10 @@ static int read_record(struct kpl_target *t, const struct kpl_map *m)
 		return 0;
 	}
 	st->id[sizeof(st->id) - 1] = '\0';
+	for (i = 0; i < st->nr_funcs; i++)
+		st->funcs[i].name[sizeof(st->funcs[i].name) - 1] = '\0';
+	/* Where the record lives is what the maps say, not what it says. */
+	st->base = m->start;
 	st->description[sizeof(st->description) - 1] = '\0';
 	st->soname[sizeof(st->soname) - 1] = '\0';
 	st->backend[sizeof(st->backend) - 1] = '\0';
@@ -111,6 +121,8 @@ static int read_record(struct kpl_target *t, const struct kpl_map *m)
 	}
 	t->found = f;
 	f = &t->found[t->nr_found++];
+	/* The extent too: the mappings of this memfd, as the maps say. */
+	st->size = end - m->start;
 	f->base = st->base;
 	f->size = st->size;
 	f->st = st;
@@ -140,14 +152,56 @@ int kpl_target__refresh(struct kpl_target *t)
 	for (i = 0; !err && i < t->maps->nr; i++) {
 		const struct kpl_map *m = &t->maps->v[i];
 
+		uint64_t end = m->end;
+		size_t j;
+
 		/* Only the first mapping of each patch region holds state. */
 		if (strncmp(m->path, KPL_STATE_PREFIX, plen) || m->offset)
 			continue;
-		err = read_record(t, m);
+		for (j = i + 1; j < t->maps->nr &&
+				t->maps->v[j].start == t->maps->v[j - 1].end &&
+				!strcmp(t->maps->v[j].path, m->path); j++)
+			end = t->maps->v[j].end;
+		err = read_record(t, m, end);
 	}
 	if (t->nr_found > 1)
 		qsort(t->found, t->nr_found, sizeof(*t->found), cmp_seq);
 	return err;
+}
+
+/*
+ * One kpl at a time per process: without this, a second kpl (or kpld's
+ * rescan) could take an apply in flight, between its map and its stop,
+ * for an abandoned one and repair it away.  The lock is an flock on a
+ * per-pid file, so it dies with its holder.
+ */
+static int lock_target(struct kpl_target *t)
+{
+	char dir[64], path[96];
+	int i;
+
+	snprintf(dir, sizeof(dir), "/run/kpatch-lite");
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		snprintf(dir, sizeof(dir), "/tmp/kpatch-lite-%u", getuid());
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/%d.lock", dir, t->pid);
+	t->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (t->lock_fd < 0)
+		return -errno;
+	for (i = 0; i < 1000; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (!flock(t->lock_fd, LOCK_EX | LOCK_NB))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		nanosleep(&ts, NULL);
+	}
+	pr_warn("target: another kpl has been patching pid %d for 10 s\n",
+		t->pid);
+	return -KPL_E_BUSY;
 }
 
 KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
@@ -170,7 +224,10 @@ KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
+	t->lock_fd = -1;
 	err = kpl_proc__open(pid, be, &t->proc);
+	if (!err)
+		err = lock_target(t);
 	if (!err)
 		err = kpl_target__refresh(t);
 	if (err) {
@@ -186,6 +243,8 @@ KPL_API void kpl_target__close(struct kpl_target *t)
 	if (!t)
 		return;
 	kpl_proc__close(t->proc);
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
 	kpl_maps__free(t->maps);
 	free_objs(t);
 	free_found(t);

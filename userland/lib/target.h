@@ -26,6 +26,7 @@ struct kpl_found {
 
 struct kpl_target {
 	pid_t pid;
+	int lock_fd;		/* flock held while the target is open */
 	struct kpl_proc *proc;
 	struct kpl_maps *maps;
 	struct kpl_obj *objs;

@@ -57,6 +57,18 @@ int kpl_txn__add_busy(struct kpl_txn *x, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
+int kpl_txn__add_keepout(struct kpl_txn *x, uint64_t lo, uint64_t hi,
+			 const char *name)
+{
+	struct kpl_range *r = grow(x->keepout, x->nr_keepout, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	x->keepout = r;
+	x->keepout[x->nr_keepout++] = (struct kpl_range){ lo, hi, name };
+	return 0;
+}
+
 int kpl_txn__add_mark(struct kpl_txn *x, struct kpl_found *f,
 		      enum kpl_phase before, enum kpl_phase after)
 {
@@ -65,7 +77,8 @@ int kpl_txn__add_mark(struct kpl_txn *x, struct kpl_found *f,
 	if (!m)
 		return -ENOMEM;
 	x->marks = m;
-	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after };
+	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after,
+						     f->st->phase };
 	return 0;
 }
 
@@ -73,6 +86,7 @@ void kpl_txn__free(struct kpl_txn *x)
 {
 	free(x->w);
 	free(x->busy);
+	free(x->keepout);
 	free(x->marks);
 	memset(x, 0, sizeof(*x));
 }
@@ -90,6 +104,14 @@ static int torn_check(struct kpl_target *t, struct kpl_txn *x)
 				pr_info("txn: thread %d is inside the bytes of "
 					"%s\n", t->proc->threads[i].tid,
 					x->w[j].name);
+				return -KPL_E_BUSY;
+			}
+		}
+		for (j = 0; j < x->nr_keepout; j++) {
+			if (ip >= x->keepout[j].lo && ip < x->keepout[j].hi) {
+				pr_info("txn: thread %d is running %s\n",
+					t->proc->threads[i].tid,
+					x->keepout[j].name);
 				return -KPL_E_BUSY;
 			}
 		}
@@ -134,13 +156,40 @@ static int set_marks(struct kpl_target *t, struct kpl_txn *x, bool after)
 }
 
 /*
+ * Put back the first @done entries and every record's phase as it was
+ * before the transaction.  If that too fails, the target may hold jumps
+ * into a patch: mark the transaction dirty so nothing gets unmapped, and
+ * leave the records for repair.
+ */
+static void rollback(struct kpl_target *t, struct kpl_txn *x, size_t done)
+{
+	size_t i;
+
+	for (i = done; i-- > 0;)
+		if (kpl_proc__write(t->proc, x->w[i].addr, x->w[i].expect,
+				    x->w[i].len))
+			x->dirty = true;
+	for (i = 0; i < x->nr_marks && !x->dirty; i++)
+		if (kpl_found__set_phase(t, x->marks[i].f, x->marks[i].was))
+			x->dirty = true;
+	if (x->dirty)
+		pr_warn("txn: pid %d: could not roll back a failed write; its "
+			"patch mappings are left in place for `kpl status` to "
+			"repair\n", t->pid);
+	else
+		pr_warn("txn: write to pid %d failed; rolled back\n", t->pid);
+}
+
+/*
  * Fault injection for the journal tests: KPL_FAULT_KILL_AFTER=N makes the
  * calling process SIGKILL itself after writing N entries, exactly as an
- * admin's `kill -9` mid-apply would.  Unset, it costs one getenv.
+ * admin's `kill -9` mid-apply would; KPL_FAULT_FAIL_AFTER=N makes entry
+ * write N fail with EIO, as a write into a vanishing mapping would.
+ * Unset, each costs one getenv.
  */
-static long fault_kill_after(void)
+static long fault_after(const char *name)
 {
-	const char *s = getenv("KPL_FAULT_KILL_AFTER");
+	const char *s = getenv(name);
 
 	return s && *s ? strtol(s, NULL, 10) : -1;
 }
@@ -151,9 +200,9 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			  size_t why_len)
 {
 	const struct kpl_range *hit = NULL;
-	size_t i, done;
+	size_t done;
 	int err, tid = 0;
-	long kill_after;
+	long kill_after, fail_after;
 
 	err = torn_check(t, x);
 	if (err) {
@@ -175,28 +224,22 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 	err = set_marks(t, x, false);
 	if (err)
 		return err;
-	kill_after = fault_kill_after();
+	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
+	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
 	for (done = 0; done < x->nr_w; done++) {
 		if ((long)done == kill_after)
 			raise(SIGKILL);
-		err = kpl_proc__write(t->proc, x->w[done].addr,
-				      x->w[done].bytes, x->w[done].len);
+		err = (long)done == fail_after ? -EIO :
+			kpl_proc__write(t->proc, x->w[done].addr,
+					x->w[done].bytes, x->w[done].len);
 		if (err)
 			break;
 	}
-	if (err) {
-		/* Put back what was written; the record goes back too. */
-		for (i = 0; i < done; i++)
-			kpl_proc__write(t->proc, x->w[i].addr, x->w[i].expect,
-					x->w[i].len);
-		for (i = 0; i < x->nr_marks; i++)
-			kpl_found__set_phase(t, x->marks[i].f,
-					     KPL_PHASE_PREPARED);
-		pr_warn("txn: write to pid %d failed: %s; rolled back\n",
-			t->pid, kpl_strerror(err));
-		return err;
-	}
-	return set_marks(t, x, true);
+	if (!err)
+		err = set_marks(t, x, true);
+	if (err)
+		rollback(t, x, done);
+	return err;
 }
 
 /*

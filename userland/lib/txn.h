@@ -24,6 +24,7 @@ struct kpl_mark {
 	struct kpl_found *f;	/* record in the target */
 	enum kpl_phase before;	/* written before the entries */
 	enum kpl_phase after;	/* written after them */
+	uint32_t was;		/* its phase before the transaction */
 };
 
 struct kpl_txn {
@@ -31,6 +32,11 @@ struct kpl_txn {
 	size_t nr_w;
 	struct kpl_range *busy;	/* no frame may be here (activeness) */
 	size_t nr_busy;
+	struct kpl_range *keepout;	/* no IP may be here, even --force */
+	size_t nr_keepout;
+	/* A failure could not be fully rolled back: the target may hold
+	 * jumps into mappings, so nothing may be unmapped. */
+	bool dirty;
 	struct kpl_mark *marks;
 	size_t nr_marks;
 };
@@ -40,6 +46,8 @@ int kpl_txn__add_write(struct kpl_txn *x, uint64_t addr, uint32_t len,
 		       const char *name);
 int kpl_txn__add_busy(struct kpl_txn *x, uint64_t lo, uint64_t hi,
 		      const char *name);
+int kpl_txn__add_keepout(struct kpl_txn *x, uint64_t lo, uint64_t hi,
+			 const char *name);
 int kpl_txn__add_mark(struct kpl_txn *x, struct kpl_found *f,
 		      enum kpl_phase before, enum kpl_phase after);
 void kpl_txn__free(struct kpl_txn *x);
