@@ -183,16 +183,22 @@ static void command(struct kpld *d, char *line, bool admin, FILE *f)
 
 void kpld_api_serve(struct kpld *d, int lfd)
 {
+	socklen_t len = sizeof(struct ucred);
 	struct ucred cr;
-	socklen_t len = sizeof(cr);
 	char line[256];
 	bool admin, reader;
 	FILE *f;
 	int fd;
 
+	struct timeval tv = { .tv_sec = 1 };
+
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* kpld serves one client at a time: a silent one may not stall
+	 * the watchdog and the holds for more than a second. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len)) {
 		close(fd);
 		return;

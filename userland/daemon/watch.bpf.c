@@ -63,10 +63,11 @@ int kpld_hold(struct pt_regs *ctx)
 	struct kpld_crash *e;
 	__u64 id;
 
-	bpf_send_signal(19);	/* SIGSTOP */
+	/* Stop only a process kpld will hear about, or it stays stopped. */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return 0;
+	bpf_send_signal(19);	/* SIGSTOP */
 	id = bpf_get_current_pid_tgid();
 	e->kind = KPLD_EV_HOLD;
 	e->pid = id >> 32;

@@ -12,6 +12,8 @@
 #include "patch.h"
 
 #define PAGE 4096ull
+/* The most a patch may load: far above any real fix. */
+#define KPL_LOAD_MAX (64u << 20)
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 
 /* An undefined symbol and the indirections it needs. */
@@ -130,6 +132,19 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 		ld->sec_off[i] = UINT64_MAX;
 		if (pt == PART_NONE)
 			continue;
+		/* Bounded, so no offset below can wrap (.bss sizes come
+		 * from the file, unchecked against its size). */
+		if (s->size > KPL_LOAD_MAX || s->align > PAGE ||
+		    off[pt] + s->size + s->align > KPL_LOAD_MAX) {
+			pr_warn("loader: section %s too large or too aligned "
+				"(size 0x%llx, align 0x%llx; at most %u MiB "
+				"in all, page aligned)\n", s->name,
+				(unsigned long long)s->size,
+				(unsigned long long)s->align,
+				KPL_LOAD_MAX >> 20);
+			err = -KPL_E_FORMAT;
+			goto out;
+		}
 		off[pt] = ALIGN_UP(off[pt], s->align);
 		ld->sec_off[i] = off[pt];
 		off[pt] += s->size;

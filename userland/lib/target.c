@@ -63,13 +63,19 @@ static int scan_objs(struct kpl_target *t)
 
 	for (i = 0; i < t->maps->nr; i++) {
 		const struct kpl_map *m = &t->maps->v[i];
+		char path[sizeof(m->path)], *del;
 		struct kpl_obj *o;
 
 		if (m->path[0] != '/' || !m->inode ||
-		    !strncmp(m->path, "/memfd:", 7) ||
-		    strstr(m->path, " (deleted)"))
+		    !strncmp(m->path, "/memfd:", 7))
 			continue;
-		o = obj_for_path(t, m->path);
+		/* A library replaced on disk since it was loaded is exactly
+		 * what needs a live patch: map_files still opens its inode. */
+		snprintf(path, sizeof(path), "%s", m->path);
+		del = strstr(path, " (deleted)");
+		if (del && !del[10])
+			*del = '\0';
+		o = obj_for_path(t, path);
 		if (!o)
 			return -ENOMEM;
 		if (m->start < o->lo)

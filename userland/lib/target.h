@@ -10,7 +10,7 @@
 
 /* A file-backed object mapped in the target. */
 struct kpl_obj {
-	char path[256];
+	char path[512];
 	uint64_t lo, hi;	/* span of its mappings */
 	uint64_t bias;		/* load address - link address */
 	uint64_t map_start, map_end;	/* its offset-0 mapping */
