@@ -56,6 +56,8 @@ int kpl_guard_show(char *buf)
 	path = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!path)
 		return -ENOMEM;
+	len = sysfs_emit(buf,
+			 "# guard ID patch ID policy P hold_ms N timeout P lib PATH hits N patched N holds N allows N kills N timeouts N held N\n#   func I offset OFF hits N\n");
 	mutex_lock(&kpl_guard_mutex);
 	list_for_each_entry(g, &kpl_guards, node) {
 		if (len > PAGE_SIZE - KPL_SHOW_SLACK) {

@@ -14,6 +14,9 @@
  *   sleepers   block in read() on a pipe nobody writes
  *   churners   each creates a short-lived thread, joins it, again
  *
+ * Setting exit_now makes the first caller or spinner to see it exit the
+ * process normally (exit_group), as a kill ends it abnormally.
+ *
  * libspin counts the runs of spin_guard's old body itself
  * (spin_guard_count()); callers copy it out after each call.
  */
@@ -44,6 +47,7 @@ int spin_f5(int), spin_f6(int), spin_f7(int), spin_f8(int), spin_f9(int);
 struct ks_shared {
 	atomic_int started; /* threads running */
 	atomic_int quit;
+	atomic_int exit_now; /* set: a caller or spinner calls exit(0) */
 	atomic_ulong calls; /* spin_guard calls returned */
 	atomic_ulong old_calls; /* ... with the old answer */
 	atomic_ulong new_calls; /* ... with the patch's */
@@ -79,6 +83,9 @@ static void *ks_caller(void *arg)
 	while (!atomic_load(&ks_sh->quit)) {
 		int r = spin_guard(1);
 
+		if (atomic_load(&ks_sh->exit_now))
+			exit(0);
+
 		atomic_store(&ks_sh->runs, spin_guard_count());
 		if (r == KS_OLD)
 			atomic_fetch_add(&ks_sh->old_calls, 1);
@@ -106,6 +113,8 @@ static void *ks_spinner(void *arg)
 		if (spin_f0(0) == 1000)
 			atomic_fetch_add(&ks_sh->spin_new, 1);
 		atomic_fetch_add(&ks_sh->spins, 1);
+		if (atomic_load(&ks_sh->exit_now))
+			exit(0);
 	}
 	return NULL;
 }
@@ -259,9 +268,11 @@ static int ks_stop(struct ks_target *t)
 }
 
 /*
- * Run "kpl VERB --backend BACKEND [--keys DIR] --json -p PID ARG" (keys
- * from $KPL_KEYS_DIR, for apply), its output in @out.  Return its exit
- * status, or -1.
+ * Run "kpl VERB --backend BACKEND [--keys DIR] --timeout MS --json -p PID
+ * ARG" (keys from $KPL_KEYS_DIR, for apply; MS from $KPL_BUSY_MS, 10 s
+ * by default: TCG on a loaded host is slow, and a target whose threads
+ * run inside the patched functions needs retries), its output in @out.
+ * Return its exit status, or -1.
  */
 static int ks_kpl(const char *verb, const char *backend, pid_t pid,
 		  const char *arg, char *out, size_t outlen)
@@ -283,6 +294,8 @@ static int ks_kpl(const char *verb, const char *backend, pid_t pid,
 		av[n++] = "--keys";
 		av[n++] = keys;
 	}
+	av[n++] = "--timeout";
+	av[n++] = getenv("KPL_BUSY_MS") ? getenv("KPL_BUSY_MS") : "10000";
 	av[n++] = "--json";
 	av[n++] = "-p";
 	av[n++] = spid;

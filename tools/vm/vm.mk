@@ -7,9 +7,11 @@
 #                    any compiler or modpost warning fails the build
 #   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU, one guest per
 #                    test script: load (tests/kmod/test_load.sh), stop
-#                    (test_stop.sh: requests, fuzz, kpl CLI) and guard
-#                    (test_guard.sh: guards, status, unload); the guests
-#                    run in parallel under make -j
+#                    (test_stop.sh: requests, fuzz, kpl CLI), guard
+#                    (test_guard.sh: guards, status, unload) and stress
+#                    (test_stress.sh: targets dying mid-apply, thread
+#                    churn, requests from many processes at once); the
+#                    guests run in parallel under make -j
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
@@ -30,7 +32,7 @@ KMOD_FUZZ_ITERS ?= 20000
 
 # Test programs that map libspin (targets exec'd from themselves, see
 # tests/kmod/kmod_spin.h), and the patch of its spin_guard.
-KMOD_SPIN_HELPERS := $(KMOD_BIN)/kpl_kmod_guard
+KMOD_SPIN_HELPERS := $(KMOD_BIN)/kpl_kmod_guard $(KMOD_BIN)/kpl_kmod_stress
 KMOD_GUARD_PATCH := $(KMOD_BIN)/spin_guard.kpl
 # Defined by fragments included after this one: spelled out here.
 KMOD_LIBSPIN := $(BUILD)/it/libspin.so.1
@@ -43,7 +45,7 @@ KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
 	$(KDIR)/include/config/auto.conf 2>/dev/null))
 
 .PHONY: module check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
-	vm-shell
+	check-kmod-stress vm-shell
 
 # Kbuild decides what to rebuild, so this always descends.  The log is
 # scanned as well because modpost warnings (section mismatches, missing
@@ -81,7 +83,8 @@ $(KMOD_GUARD_PATCH): $(KMOD_BIN)/spin_guard_fix.o tests/kmod/spin_guard.manifest
 		--manifest tests/kmod/spin_guard.manifest --key $(KMOD_KEY) \
 		-o $@ $<
 
-check-kmod: check-kmod-load check-kmod-stop check-kmod-guard
+check-kmod: check-kmod-load check-kmod-stop check-kmod-guard \
+	check-kmod-stress
 
 check-kmod-load: module $(KMOD_HELPERS)
 	$(VM_RUN) --name kmod-load --out $(VM_OUT) --kernel $(VM_KERNEL) \
@@ -106,6 +109,15 @@ check-kmod-guard: module $(KMOD_SPIN_HELPERS) $(KMOD_GUARD_PATCH) $(KMOD_CLI)
 		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
 		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
 		tests/kmod/test_guard.sh
+
+check-kmod-stress: module $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
+	$(VM_RUN) --name kmod-stress --out $(VM_OUT) --kernel $(VM_KERNEL) \
+		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
+		$(addprefix --bin ,$(KMOD_SPIN_HELPERS)) \
+		--bin $(BUILD)/release/kpl \
+		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
+		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
+		tests/kmod/test_stress.sh
 
 vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \
