@@ -7,12 +7,12 @@
 start_spin api --threads 4 || exit 1
 P=$SPIN_PID
 maps "$P" >"$T/maps.0"
-"$IT_DIR/kpl-harness" "$P" "$IT_DIR/spin10.kpl" >"$T/h.out" 2>&1
+"$IT_DIR/kpl-harness" "$P" "$IT_DIR/spin10.kpl" "$TRUSTED" >"$T/h.out" 2>&1
 rc=$?
 sed 's/^/#   /' "$T/h.out"
 check "kpl-harness: every API step as expected" [ "$rc" -eq 0 ]
-check "kpl-harness: open, check, apply, status, revert: 9 steps" \
-	[ "$(grep -c '^ok ' "$T/h.out")" -eq 9 ]
+check "kpl-harness: open, refuse unverified, verify, check, apply, status, revert: 11 steps" \
+	[ "$(grep -c '^ok ' "$T/h.out")" -eq 11 ]
 maps "$P" >"$T/maps.1"
 check "mappings back to the pre-patch set" cmp -s "$T/maps.0" "$T/maps.1"
 r=$(report api "$P")

@@ -323,8 +323,22 @@ static int plan_replace(struct kpl_target *t, struct plan *pl,
 	return 0;
 }
 
+static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
+			  const struct kpl_apply_opts *opts);
+
 static int apply(struct kpl_target *t, const struct kpl_patch *patch,
 		 const struct kpl_apply_opts *opts)
+{
+	if (!patch->verified) {
+		pr_warn("apply: patch %s was not verified against trusted "
+			"keys (kpl_patch__open_verified())\n", patch->id);
+		return -KPL_E_SIGNATURE;
+	}
+	return apply_verified(t, patch, opts);
+}
+
+static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
+			  const struct kpl_apply_opts *opts)
 {
 	struct kpl_stats stats = { 0 };
 	uint64_t t0 = kpl_now_ns();

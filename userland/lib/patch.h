@@ -7,6 +7,7 @@
 #ifndef KPL_LIB_PATCH_H
 #define KPL_LIB_PATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,6 +89,9 @@ struct kpl_patch {
 	size_t nr_relocs;
 
 	uint32_t symtab;	/* section index of .symtab */
+
+	/* Set by kpl_patch__verify(): apply and check refuse without it. */
+	bool verified;
 
 	/* Signature (issue 5): offset and size of .kpl.sig data, 0 if none. */
 	uint64_t sig_offset;

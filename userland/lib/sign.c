@@ -213,6 +213,16 @@ static uint8_t *message(const uint8_t *image, size_t size, size_t sig_off)
 	return msg;
 }
 
+/*
+ * The verdict is recorded in the patch so that kpl_target__apply() can
+ * refuse a patch nobody verified.  The API keeps its const: the verdict
+ * is bookkeeping, not the patch's contents.
+ */
+static void mark_verified(const struct kpl_patch *patch)
+{
+	((struct kpl_patch *)patch)->verified = true;
+}
+
 KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 			      const struct kpl_verify_opts *opts)
 {
@@ -241,6 +251,7 @@ KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 		if (allow_unsigned) {
 			pr_warn("patch: %s is NOT signed: accepted only because unsigned patches are allowed\n",
 				patch->id);
+			mark_verified(patch);
 			return 0;
 		}
 		pr_warn("patch: %s is not signed (kpl-build sign adds a signature)\n",
@@ -272,6 +283,7 @@ KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 	} else {
 		pr_info("patch: %s: signature by key %s (%s/%s) verified\n",
 			patch->id, kid, dir, file);
+		mark_verified(patch);
 		err = 0;
 	}
 out:

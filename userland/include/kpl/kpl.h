@@ -5,7 +5,7 @@
  *	struct kpl_patch *patch;
  *	struct kpl_target *t;
  *
- *	kpl_patch__open("fix.kpl", &patch);
+ *	kpl_patch__open_verified("fix.kpl", NULL, &patch); // trusted keys
  *	kpl_target__open(pid, NULL, &t);
  *	kpl_target__apply(t, patch, NULL);	// all or nothing
  *	...

@@ -52,6 +52,8 @@ struct kpl_apply_opts {
 
 /*
  * kpl_target__apply() - apply @patch to the process.
+ * @patch must have been verified (kpl_patch__open_verified() or
+ * kpl_patch__verify()), else -KPL_E_SIGNATURE.
  * Return: 0; -KPL_E_BUILD_ID, -KPL_E_NO_TARGET, -KPL_E_SYMBOL,
  * -KPL_E_PROLOGUE, -KPL_E_BUSY, -KPL_E_APPLIED, ... (see errors.h)
  */
