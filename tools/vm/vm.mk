@@ -10,8 +10,10 @@
 #                    (test_stop.sh: requests, fuzz, kpl CLI), guard
 #                    (test_guard.sh: guards, status, unload) and stress
 #                    (test_stress.sh: targets dying mid-apply, thread
-#                    churn, requests from many processes at once); the
-#                    guests run in parallel under make -j
+#                    churn, requests from many processes at once) and
+#                    it (tests/kmod/test_it.sh: the engine's spin-based
+#                    integration tests with --backend kmod); the guests
+#                    run in parallel under make -j
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
@@ -38,6 +40,14 @@ KMOD_GUARD_PATCH := $(KMOD_BIN)/spin_guard.kpl
 KMOD_LIBSPIN := $(BUILD)/it/libspin.so.1
 KMOD_KEY := $(BUILD)/keys/test.key
 
+# The integration tests check-kmod-it runs with the kmod backend: the
+# spin-based ones that need nothing the guest lacks (test_cycles' 200
+# rounds would take minutes under TCG; kpl_kmod_stress cycles instead).
+KMOD_IT_TESTS ?= apply_revert stacking refusals safety journal api
+KMOD_IT_FIX := $(addprefix $(BUILD)/it/,kpl-spin kpl-harness spin10.kpl \
+	spin1.kpl spin_fix2.kpl spin_replace.kpl spin_local.kpl spin_hold.kpl \
+	spin_missing.kpl spin_wrongbuild.kpl)
+
 # The module is built by the compiler that built the kernel, whatever CC
 # the userland build uses: a `make CC=clang` on the command line would
 # otherwise reach Kbuild through MAKEFLAGS.
@@ -45,7 +55,7 @@ KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
 	$(KDIR)/include/config/auto.conf 2>/dev/null))
 
 .PHONY: module check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
-	check-kmod-stress vm-shell
+	check-kmod-stress check-kmod-it vm-shell
 
 # Kbuild decides what to rebuild, so this always descends.  The log is
 # scanned as well because modpost warnings (section mismatches, missing
@@ -84,7 +94,7 @@ $(KMOD_GUARD_PATCH): $(KMOD_BIN)/spin_guard_fix.o tests/kmod/spin_guard.manifest
 		-o $@ $<
 
 check-kmod: check-kmod-load check-kmod-stop check-kmod-guard \
-	check-kmod-stress
+	check-kmod-stress check-kmod-it
 
 check-kmod-load: module $(KMOD_HELPERS)
 	$(VM_RUN) --name kmod-load --out $(VM_OUT) --kernel $(VM_KERNEL) \
@@ -118,6 +128,23 @@ check-kmod-stress: module $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
 		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
 		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
 		tests/kmod/test_stress.sh
+
+# The fixtures and keys go to the paths they have here, so the scripts
+# run unchanged, and /bin/sh is dash, as on the host: busybox's sh runs
+# its own applets before anything on PATH, and test_refusals needs
+# util-linux's setpriv (--reuid), not busybox's.
+check-kmod-it: module $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
+	$(VM_RUN) --name kmod-it --out $(VM_OUT) --kernel $(VM_KERNEL) \
+		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
+		--bin $(BUILD)/release/kpl --bin /usr/bin/setpriv \
+		--bin /bin/dash:/bin/sh \
+		--file $(BUILD)/it:$(abspath $(BUILD)/it) \
+		$(foreach f,kpl-spin kpl-harness,--file $(BUILD)/it/$(f):$(abspath $(BUILD)/it/$(f))) \
+		--file $(BUILD)/keys:$(abspath $(BUILD)/keys) \
+		--file tests/integration:/root/tests/integration \
+		--env KPL=/bin/kpl --env IT_DIR=$(abspath $(BUILD)/it) \
+		--env KPL_KEYS=$(abspath $(BUILD)/keys) \
+		--env 'KPL_IT_TESTS=$(KMOD_IT_TESTS)' tests/kmod/test_it.sh
 
 vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \
