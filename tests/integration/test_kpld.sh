@@ -95,4 +95,15 @@ check "released: available again" \
 	wait_for '"id":"MW-BROKEN","version":1,"state":"available"'
 expect_rc 0 "kpl uninstall MW-2026-0001" "$KPL" uninstall MW-2026-0001
 check "uninstalled everywhere" wait_for '"state":"reverted".*"active":0'
+
+# A kpld that dies between holding a process and letting it go: the
+# journal says so, and the next kpld lets it go.
+kill -STOP "$B"
+printf '%s\tevent\t-\theld\t%s\n' "$(date +%s%N)" "$B" >>"$T/state/journal"
+kill -KILL "$KPLD_PID"
+wait "$KPLD_PID" 2>/dev/null
+start_kpld
+sleep 0.5
+check "a process left held by a dead kpld runs again after restart" \
+	sh -c "! awk '{ print \$3 }' /proc/$B/stat | grep -q T"
 kill -TERM "$KPLD_PID"

@@ -158,8 +158,13 @@ void kpld_on_hold(struct kpld *d, int pid)
 {
 	struct kpl_fleet_opts fo = { .sz = sizeof(fo), .jobs = 1 };
 	uint64_t t0 = kpld_mono_ns();
-	char detail[800];
+	char detail[800], pidstr[16];
 	size_t i;
+
+	/* Journaled first: a kpld dying before the SIGCONT below must not
+	 * leave this process stopped for good (see the replay). */
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	kpld_journal_event(d, "-", "held", pidstr);
 
 	for (i = 0; i < d->nr_patches; i++) {
 		struct kpld_patch *p = &d->patches[i];
@@ -181,4 +186,41 @@ void kpld_on_hold(struct kpld *d, int pid)
 	}
 	kpld_note_all();
 	kill(pid, SIGCONT);
+	kpld_journal_event(d, "-", "released", pidstr);
+}
+
+/* Is @pid stopped (state T)? */
+static bool stopped(int pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' && p[2] == 'T';
+}
+
+void kpld_hold_release_leftovers(struct kpld *d)
+{
+	char pidstr[16];
+	size_t i;
+
+	for (i = 0; i < d->nr_held; i++) {
+		int pid = d->held[i];
+
+		snprintf(pidstr, sizeof(pidstr), "%d", pid);
+		if (stopped(pid)) {
+			fprintf(stderr, "kpld: pid %d was held by a kpld that "
+				"died; patched by the rescan, letting it go\n",
+				pid);
+			kill(pid, SIGCONT);
+		}
+		kpld_journal_event(d, "-", "released", pidstr);
+	}
+	d->nr_held = 0;
 }

@@ -127,6 +127,26 @@ static int replay_state(struct kpld *d, char **f, unsigned long long t)
 	return 0;
 }
 
+static int held_add(struct kpld *d, int pid)
+{
+	int *v = realloc(d->held, (d->nr_held + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	d->held = v;
+	d->held[d->nr_held++] = pid;
+	return 0;
+}
+
+static void held_del(struct kpld *d, int pid)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_held; i++)
+		if (d->held[i] == pid)
+			d->held[i] = d->held[--d->nr_held];
+}
+
 int kpld_journal_replay(struct kpld *d)
 {
 	char path[300], *line = NULL;
@@ -148,6 +168,12 @@ int kpld_journal_replay(struct kpld *d)
 			n++;
 		if (n == 6 && !strcmp(fld[1], "state"))
 			err = replay_state(d, fld, strtoull(fld[0], NULL, 10));
+		else if (n >= 4 && !strcmp(fld[1], "event") &&
+			 !strcmp(fld[2], "-") && !strcmp(fld[3], "held"))
+			err = held_add(d, atoi(fld[4] ? fld[4] : "0"));
+		else if (n >= 4 && !strcmp(fld[1], "event") &&
+			 !strcmp(fld[2], "-") && !strcmp(fld[3], "released"))
+			held_del(d, atoi(fld[4] ? fld[4] : "0"));
 		else if (n >= 4 && !strcmp(fld[1], "set") &&
 			 !strcmp(fld[2], "auto_install"))
 			d->auto_install = !strcmp(fld[3], "on");

@@ -62,6 +62,10 @@ struct kpld_patch {
 
 struct kpld {
 	struct kpld_config cfg;
+	/* Processes a hold stopped and no "released" line followed: a
+	 * kpld that died in between left them stopped (journal replay). */
+	int *held;
+	size_t nr_held;
 	struct kpld_patch *patches;
 	size_t nr_patches;
 	bool auto_install;
@@ -104,6 +108,8 @@ void kpld_api_serve(struct kpld *d, int fd);
 void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 		     size_t nr);
 void kpld_on_hold(struct kpld *d, int pid);
+/* At start: let go of processes a previous kpld held and never released. */
+void kpld_hold_release_leftovers(struct kpld *d);
 
 /* watch.c: the crash watchdog */
 int kpld_watch_open(struct kpld *d);

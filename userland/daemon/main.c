@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 		return 1;
 	kpld_store_scan(&d);
 	kpld_cover_new(&d);
+	kpld_hold_release_leftovers(&d);
 	fprintf(stderr, "kpld: ready: store %s, socket %s, auto-install %s\n",
 		d.cfg.store, d.cfg.socket, d.auto_install ? "on" : "off");
 	while (running) {
