@@ -36,8 +36,30 @@ int cmd_daemon(int argc, char **argv);
 const char *cli_kpld_socket(void);
 int cli_kpld(const char *request, char *reply, size_t len);
 
+#include "kpl/fleet.h"
+#include "kpl/patch.h"
+#include "kpl/target.h"
+
 struct kpl_patch;
-struct kpl_fleet_opts;
+
+/* What apply, check and revert are told (txn_args.c). */
+struct cli_txn_args {
+	pid_t pid;
+	bool all, json;
+	int verbose;
+	struct kpl_apply_opts ao;
+	struct kpl_target_opts to;
+	struct kpl_fleet_opts fo;	/* apply/target point at the above */
+	struct kpl_verify_opts vo;
+};
+
+/*
+ * Parse the shared options into @a; @apply_only also accepts --atomic,
+ * --keys and --insecure-allow-unsigned.  Return: 0 to go on, -1 after
+ * --help (exit 0), or an exit code.
+ */
+int cli_txn_args(int argc, char **argv, bool apply_only,
+		 struct cli_txn_args *a, void (*usage)(FILE *, const char *));
 /*
  * --all: @cmd ("apply" or "revert") @patch (apply) or patch @id (revert)
  * in every process concerned, in parallel.  Returns the exit code.

@@ -57,88 +57,25 @@ static void apply_usage(FILE *f, const char *cmd)
 
 static int run(int argc, char **argv, bool check)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "insecure-allow-unsigned", no_argument, NULL, 'U' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "atomic", no_argument, NULL, 'a' },
-		{ "jobs", required_argument, NULL, 'J' },
-		{ 0 }
-	};
-	struct kpl_verify_opts vo = { .sz = sizeof(vo) };
-	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
-	struct kpl_target_opts to = { .sz = sizeof(to) };
+	struct cli_txn_args a;
 	struct kpl_target *t = NULL;
 	struct kpl_patch *patch = NULL;
 	struct kpl_stats st = { 0 };
 	uint8_t kid[KPL_KEY_ID_LEN];
-	struct kpl_fleet_opts fo = { .sz = sizeof(fo) };
-	bool json = false, all = false;
-	pid_t pid = 0;
-	int c, err, v = 0;
+	int err;
 	sigset_t old;
 
-	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'A':
-			all = true;
-			break;
-		case 'a':
-			fo.atomic = true;
-			break;
-		case 'J':
-			fo.jobs = atoi(optarg);
-			break;
-		case 'p':
-			pid = cli_parse_pid(optarg);
-			if (pid < 0)
-				return KPL_EXIT_USAGE;
-			break;
-		case 'f':
-			ao.force = true;
-			break;
-		case 't':
-			ao.timeout_ms = atoi(optarg);
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'b':
-			to.backend = optarg;
-			break;
-		case 'v':
-			v++;
-			break;
-		case 'k':
-			vo.keys_dir = optarg;
-			break;
-		case 'U':
-			vo.allow_unsigned = true;
-			break;
-		case 'h':
-			apply_usage(stdout, argv[0]);
-			return KPL_EXIT_OK;
-		default:
-			apply_usage(stderr, argv[0]);
-			return KPL_EXIT_USAGE;
-		}
-	}
-	if (!pid == !all || optind != argc - 1 || (check && all)) {
+	err = cli_txn_args(argc, argv, true, &a, apply_usage);
+	if (err)
+		return err < 0 ? KPL_EXIT_OK : err;
+	if (!a.pid == !a.all || optind != argc - 1 || (check && a.all)) {
 		fprintf(stderr, "kpl %s: need -p PID%s and one patch file\n",
 			argv[0], check ? "" : " or --all");
 		apply_usage(stderr, argv[0]);
 		return KPL_EXIT_USAGE;
 	}
-	cli_set_verbosity(v);
-	ao.stats = &st;
-	err = kpl_patch__open_verified(argv[optind], &vo, &patch);
+	a.ao.stats = &st;
+	err = kpl_patch__open_verified(argv[optind], &a.vo, &patch);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot use patch %s: %s\n", argv[0],
 			argv[optind], kpl_strerror(err));
@@ -151,35 +88,34 @@ static int run(int argc, char **argv, bool check)
 			"kpl %s: WARNING: into %s; it is used only because of "
 			"--insecure-allow-unsigned.\n",
 			argv[0], argv[optind], argv[0],
-			all ? "every process that maps the library" :
+			a.all ? "every process that maps the library" :
 			      "the process");
-	if (all) {
-		fo.apply = &ao;
-		fo.target = &to;
-		ao.stats = NULL;
+	if (a.all) {
+		a.ao.stats = NULL;
 		cli_block_signals(&old);
-		err = cli_fleet("apply", patch, kpl_patch__id(patch), &fo, json);
+		err = cli_fleet("apply", patch, kpl_patch__id(patch), &a.fo,
+				a.json);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		kpl_patch__free(patch);
 		return err;
 	}
-	err = kpl_target__open(pid, &to, &t);
+	err = kpl_target__open(a.pid, &a.to, &t);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot open pid %d: %s\n", argv[0],
-			pid, kpl_strerror(err));
+			a.pid, kpl_strerror(err));
 		goto out;
 	}
 	/* Ctrl-C mid-transaction would leave a journal to repair; finish. */
 	cli_block_signals(&old);
-	err = check ? kpl_target__check(t, patch, &ao)
-		    : kpl_target__apply(t, patch, &ao);
+	err = check ? kpl_target__check(t, patch, &a.ao)
+		    : kpl_target__apply(t, patch, &a.ao);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		fprintf(stderr, "kpl %s: %s on pid %d failed: %s\n", argv[0],
-			kpl_patch__id(patch), pid, kpl_strerror(err));
+			kpl_patch__id(patch), a.pid, kpl_strerror(err));
 	}
-	if (json) {
-		printf("{\"command\":\"%s\",\"pid\":%d,\"patch\":", argv[0], pid);
+	if (a.json) {
+		printf("{\"command\":\"%s\",\"pid\":%d,\"patch\":", argv[0], a.pid);
 		cli_json_str(stdout, kpl_patch__id(patch));
 		printf(",\"ok\":%s,\"error\":", err ? "false" : "true");
 		cli_json_str(stdout, err ? kpl_strerror(err) : "");
@@ -189,11 +125,11 @@ static int run(int argc, char **argv, bool check)
 		       st.total_ns / 1e3, st.attempts, st.threads);
 	} else if (!err && check) {
 		printf("kpl check: %s can be applied to pid %d\n",
-		       kpl_patch__id(patch), pid);
+		       kpl_patch__id(patch), a.pid);
 	} else if (!err) {
 		printf("kpl apply: %s applied to pid %d (%zu function%s, "
 		       "pause %.3f ms, total %.3f ms, backend %s)\n",
-		       kpl_patch__id(patch), pid, kpl_patch__nr_funcs(patch),
+		       kpl_patch__id(patch), a.pid, kpl_patch__nr_funcs(patch),
 		       kpl_patch__nr_funcs(patch) == 1 ? "" : "s",
 		       st.pause_ns / 1e6, st.total_ns / 1e6,
 		       kpl_target__backend(t));
