@@ -44,6 +44,14 @@ B=$MW_PID
 start_kpld
 check "kpld is up" [ -S "$KPLD_SOCKET" ]
 expect_rc 0 "kpl auto on" "$KPL" auto on
+# Peer credentials: a user who is neither root nor in read_group is
+# refused, even for status.
+kplbin=$(readlink -f "$KPL")
+chmod 755 "$T"
+expect_rc 7 "kpld refuses an unprivileged client" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	env KPLD_SOCKET="$KPLD_SOCKET" "$kplbin" store
+check "and says why" grep -q 'permission denied' "$T/cmd.out"
 cp "$PATCHES/MW-2026-0001.kpl" "$T/store/"
 check "a new signed patch is installed with no admin action" \
 	wait_for '"id":"MW-2026-0001","version":1,"state":"installed"'

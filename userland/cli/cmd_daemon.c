@@ -34,8 +34,11 @@ int cli_kpld(const char *request, char *reply, size_t len)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* MSG_NOSIGNAL: a refusing kpld may close before reading. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, request, strlen(request)) < 0 || write(fd, "\n", 1) < 0) {
+	    (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0 &&
+	     errno != EPIPE) ||
+	    (send(fd, "\n", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)) {
 		err = -errno;
 		goto out;
 	}

@@ -211,10 +211,12 @@ void kpld_api_serve(struct kpld *d, int lfd)
 		close(fd);
 		return;
 	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
 	if (!reader)
 		answer(f, -EPERM, "permission denied: not root and not in "
 			"kpld's read group");
-	else if (fgets(line, sizeof(line), f))
+	else if (line[0])
 		command(d, line, admin, f);
 	fclose(f);
 }
