@@ -104,6 +104,20 @@ check "released: available again" \
 expect_rc 0 "kpl uninstall MW-2026-0001" "$KPL" uninstall MW-2026-0001
 check "uninstalled everywhere" wait_for '"state":"reverted".*"active":0'
 
+# A kpl killed half way through an apply: kpld's rescan repairs the
+# process by itself, with no kpl command run.
+start_spin j --threads 4 || exit 1
+S=$SPIN_PID
+KPL_FAULT_KILL_AFTER=4 "$KPL" apply --keys "$TRUSTED" -p "$S" \
+	"$IT_DIR/spin10.kpl" >/dev/null 2>&1
+k=0
+until ! grep -q 'kpl:SPIN-10' "/proc/$S/maps" || [ $k -gt 50 ]; do
+	sleep 0.1; k=$((k + 1))
+done
+r=$(report j "$S")
+check "kpld rolled back a half-done apply: f0=0 f3=9, no patch mapping" \
+	[ "$(field "$r" f0)/$(field "$r" f3)/$(grep -c 'kpl:SPIN-10' "/proc/$S/maps")" = 0/9/0 ]
+
 # A kpld that dies between holding a process and letting it go: the
 # journal says so, and the next kpld lets it go.
 kill -STOP "$B"
