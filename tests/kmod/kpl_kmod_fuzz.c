@@ -21,6 +21,11 @@
  * VM runner judges from dmesg; the program itself only fails when the
  * module stops answering or its answers break the ABI's promises (a
  * reply other than 0 or -errno, a stop that outlives a close).
+ *
+ * Guard requests name a scratch file nobody maps (with endbr64 at every
+ * 64th byte, so some land), or descriptors that are not files; the
+ * guards that were made are deleted at the end.  Reads of events are
+ * non-blocking, with random lengths.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -32,6 +37,13 @@
 #define SCRATCH_LEN (32u << 20)
 
 static uint8_t *scratch; /* SCRATCH_LEN, PROT_NONE page after it */
+static int lib_fd = -1; /* the guards' scratch "library" */
+static uint64_t lib_offs[80]; /* offsets into it, good and bad */
+static uint32_t guard_ids[1024];
+static unsigned int nr_guard_ids;
+
+#define LIB_PATH "/tmp/kpl-fuzz-lib"
+#define LIB_LEN 65536
 static uint64_t rng_state;
 
 static uint64_t rnd(void)
@@ -178,9 +190,11 @@ static void rnd_bytes(void *p, size_t n)
 static unsigned long rnd_cmd(void)
 {
 	static const unsigned long cmds[] = {
-		KPL_IOC_VERSION, KPL_IOC_ATTACH,  KPL_IOC_STOP,	 KPL_IOC_STOP,
-		KPL_IOC_RESUME,	 KPL_IOC_RESUME,  KPL_IOC_READ,	 KPL_IOC_WRITE,
-		KPL_IOC_MAP,	 KPL_IOC_PROTECT, KPL_IOC_UNMAP,
+		KPL_IOC_VERSION,   KPL_IOC_ATTACH,    KPL_IOC_STOP,
+		KPL_IOC_STOP,	   KPL_IOC_RESUME,    KPL_IOC_RESUME,
+		KPL_IOC_READ,	   KPL_IOC_WRITE,     KPL_IOC_MAP,
+		KPL_IOC_PROTECT,   KPL_IOC_UNMAP,     KPL_IOC_GUARD_ADD,
+		KPL_IOC_GUARD_DEL,
 	};
 
 	if (rnd() % 16 == 0)
@@ -271,18 +285,84 @@ static void rnd_request(unsigned long cmd, void *arg)
 		MEND(r->reserved, 0);
 		break;
 	}
+	case 0x09: {
+		struct kpl_guard_add *g = arg;
+		const int64_t fds[] = { lib_fd, lib_fd, lib_fd, -1, 0, 1, 1000 };
+		unsigned int n = (unsigned int)(rnd() % 80);
+
+		MEND(g->size, sizeof(*g));
+		MEND(g->flags, 0);
+		MEND(g->lib_fd, (int32_t)fds[rnd() % 7]);
+		MEND(g->policy, 1 + rnd() % 3);
+		MEND(g->hold_ms, rnd() % 3 ? 0 : rnd() % 1000);
+		MEND(g->timeout_policy,
+		     g->policy == KPL_GUARD_HOLD ? 2 + rnd() % 2 : 0);
+		MEND(g->nr_funcs, rnd() % 2 ? 1 : rnd_small(70));
+		/* A window of the offsets, a buffer, or random bytes. */
+		if (rnd() % 4) {
+			g->offsets = (uintptr_t)&lib_offs[n];
+			if (g->nr_funcs > 80 - n)
+				g->nr_funcs = 80 - n;
+		} else if (rnd() % 2) {
+			g->offsets = rnd_buf();
+		}
+		if (rnd() % 4)
+			snprintf(g->patch_id, sizeof(g->patch_id),
+				 "FUZZ-%u", (unsigned int)(rnd() % 8));
+		break;
 	}
+	case 0x0a: {
+		struct kpl_guard_del *d = arg;
+
+		MEND(d->size, sizeof(*d));
+		MEND(d->flags, 0);
+		MEND(d->reserved, 0);
+		MEND(d->id, nr_guard_ids && rnd() % 2 ?
+				    guard_ids[rnd() % nr_guard_ids] :
+				    (uint32_t)(rnd() % 200));
+		break;
+	}
+	}
+}
+
+/* A file nobody maps, endbr64 every 64 bytes, for the guards. */
+static int make_lib(void)
+{
+	static uint8_t buf[LIB_LEN];
+	size_t i;
+	int fd;
+
+	rnd_bytes(buf, sizeof(buf));
+	for (i = 0; i < sizeof(buf); i += 64)
+		memcpy(buf + i, "\xf3\x0f\x1e\xfa", 4);
+	fd = open(LIB_PATH, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		return -1;
+	for (i = 0; i < 80; i++) {
+		/* Mostly good ones, so that some guards get made. */
+		const uint64_t offs[] = { (rnd() % (LIB_LEN / 64)) * 64,
+					  (rnd() % (LIB_LEN / 64)) * 64,
+					  (rnd() % (LIB_LEN / 64)) * 64,
+					  (rnd() % (LIB_LEN / 64)) * 64,
+					  (rnd() % (LIB_LEN / 64)) * 64,
+					  rnd() % LIB_LEN,
+					  LIB_LEN - 2,
+					  rnd() };
+
+		lib_offs[i] = offs[rnd() % 8];
+	}
+	return fd;
 }
 
 int main(int argc, char **argv)
 {
 	unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000;
-	unsigned long i, ok = 0, stops = 0, bad = 0, restarts = 0;
+	unsigned long i, ok = 0, stops = 0, bad = 0, restarts = 0, guards;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) :
 				   ku_now_ns() ^ (uint64_t)getpid();
 	static uint8_t arg[4096];
 	uint64_t t0 = ku_now_ns();
-	int fd = -1;
+	int fd = -1, nb;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rng_state = seed ? seed : 1;
@@ -294,6 +374,10 @@ int main(int argc, char **argv)
 	    mprotect(scratch + SCRATCH_LEN, 4096, PROT_NONE))
 		return 1;
 	target_restart();
+	lib_fd = make_lib();
+	nb = open(KPL_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	if (lib_fd < 0 || nb < 0)
+		return 1;
 
 	for (i = 0; i < iters; i++) {
 		unsigned long cmd = rnd_cmd();
@@ -321,8 +405,20 @@ int main(int argc, char **argv)
 			if (rnd() % 8)
 				ku_attach(fd, target, 0);
 		}
+		if (rnd() % 32 == 0) {
+			/* Events: whatever length, never blocking. */
+			ssize_t n = read(nb, scratch, rnd_small(4096));
+
+			if (n < 0 && errno != EAGAIN && errno != EINVAL)
+				bad++;
+			continue;
+		}
 		rnd_request(cmd, arg);
 		r = ku_ioctl(fd, cmd, arg);
+		if (r == 0 && _IOC_NR(cmd) == 0x09 &&
+		    nr_guard_ids < sizeof(guard_ids) / sizeof(guard_ids[0]))
+			guard_ids[nr_guard_ids++] =
+				((struct kpl_guard_add *)arg)->id;
 		if (r == 0)
 			ok++;
 		if (r == 0 && _IOC_NR(cmd) == 0x02)
@@ -332,6 +428,19 @@ int main(int argc, char **argv)
 	}
 	if (fd >= 0)
 		close(fd);
+	/* Nothing the fuzzer made may outlive it. */
+	fd = ku_open();
+	for (i = 0; i < nr_guard_ids; i++) {
+		struct kpl_guard_del d = { .size = sizeof(d),
+					   .id = guard_ids[i] };
+
+		ku_ioctl(fd, KPL_IOC_GUARD_DEL, &d);
+	}
+	close(fd);
+	close(nb);
+	close(lib_fd);
+	unlink(LIB_PATH);
+	guards = nr_guard_ids;
 
 	/*
 	 * Whatever happened, nothing may stay stopped after the close: the
@@ -352,9 +461,9 @@ int main(int argc, char **argv)
 		ku_check(ran, "target runs after the last close");
 	}
 	ku_check(!bad, "every reply 0 or -errno (%lu odd)", bad);
-	printf("fuzz: %lu requests, %lu succeeded (%lu stops), target "
-	       "restarted %lu times, %.1f s\n",
-	       iters, ok, stops, restarts, (ku_now_ns() - t0) / 1e9);
+	printf("fuzz: %lu requests, %lu succeeded (%lu stops, %lu guards), "
+	       "target restarted %lu times, %.1f s\n",
+	       iters, ok, stops, guards, restarts, (ku_now_ns() - t0) / 1e9);
 	kt_stop(target, target_sh);
 	return ku_fails ? 1 : 0;
 }
