@@ -35,18 +35,17 @@
 #define KPL_MEMFD_PREFIX "memfd:"
 
 /*
- * Copy between @buf and the target's [@addr, @addr + @len).  Return the
- * bytes copied: fewer than @len when a page cannot be had (unmapped, a
- * PROT_NONE or VM_IO mapping, a fatal signal).
+ * Copy between @buf and the target's [@addr, @addr + @len), its mmap
+ * lock held.  Return the bytes copied: fewer than @len when a page
+ * cannot be had (unmapped, a PROT_NONE or VM_IO mapping, a fatal
+ * signal).
  */
-static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
-			    size_t len, bool write)
+static size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr,
+				   void *buf, size_t len, bool write)
 {
 	unsigned int gup_flags = FOLL_FORCE | (write ? FOLL_WRITE : 0);
 	size_t done = 0;
 
-	if (mmap_read_lock_killable(mm))
-		return 0;
 	while (done < len && !fatal_signal_pending(current)) {
 		unsigned long a = addr + done;
 		size_t off = offset_in_page(a);
@@ -69,8 +68,19 @@ static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
 		put_page(page);
 		done += n;
 	}
-	mmap_read_unlock(mm);
 	return done;
+}
+
+static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
+			    size_t len)
+{
+	size_t n;
+
+	if (mmap_read_lock_killable(mm))
+		return 0;
+	n = kpl_mm_access_locked(mm, addr, buf, len, false);
+	mmap_read_unlock(mm);
+	return n;
 }
 
 /**
@@ -85,7 +95,7 @@ static size_t kpl_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
 size_t kpl_mm_read(struct mm_struct *mm, unsigned long addr, void *buf,
 		   size_t len)
 {
-	return kpl_mm_access(mm, addr, buf, len, false);
+	return kpl_mm_access(mm, addr, buf, len);
 }
 
 static int kpl_mem_check(const struct kpl_mem *req)
@@ -125,7 +135,7 @@ int kpl_mem_read(struct kpl_session *s, const struct kpl_mem *req)
 		ret = -ESRCH;
 		goto out_free;
 	}
-	n = kpl_mm_access(s->mm, req->addr, kbuf, req->len, false);
+	n = kpl_mm_access(s->mm, req->addr, kbuf, req->len);
 	mmput(s->mm);
 	if (n != req->len)
 		ret = -EFAULT;
@@ -137,21 +147,6 @@ out_free:
 }
 
 /* Compare @len bytes of @have with user memory @expect, a chunk at a time. */
-static int kpl_mem_expect(const void *have, u64 expect, size_t len)
-{
-	u8 chunk[128];
-	size_t off, n;
-
-	for (off = 0; off < len; off += n) {
-		n = min_t(size_t, len - off, sizeof(chunk));
-		if (copy_from_user(chunk, u64_to_user_ptr(expect + off), n))
-			return -EFAULT;
-		if (memcmp(chunk, have + off, n))
-			return -EILSEQ;
-	}
-	return 0;
-}
-
 /**
  * kpl_mem_write() - KPL_IOC_WRITE: compare, then write, all or nothing
  * @s:	 an attached session, its lock held
@@ -160,15 +155,22 @@ static int kpl_mem_expect(const void *have, u64 expect, size_t len)
  * Reads the current bytes first: if any is unreadable or differs from
  * @req->expect, nothing is written.  A write that faults half way (a
  * page the force cannot write, e.g. a shared read-only mapping) puts the
- * bytes it changed back.  With the process stopped nothing else can
- * change them between the comparison and the write.
+ * bytes it changed back.
+ *
+ * All of it happens under the target's mmap lock held for writing, so
+ * the comparison and the write are one step for everything else that
+ * changes text.  That includes uprobes: a thread that hit a guard's
+ * breakpoint may be off-CPU in the kernel, hence quiescent, while it
+ * takes the breakpoint out of its process (UPROBE_HANDLER_REMOVE), and
+ * that copies the page and swaps the copy in under the lock held for
+ * reading: a write between the copy and the swap would be lost.
  *
  * Return: 0, or -EINVAL, -EILSEQ (the bytes are not the expected ones),
- * -EFAULT, -ESRCH, -ENOMEM.
+ * -EFAULT, -ESRCH, -ENOMEM, -EINTR (killed while waiting for the lock).
  */
 int kpl_mem_write(struct kpl_session *s, const struct kpl_mem *req)
 {
-	void *old, *new;
+	void *old, *new, *exp = NULL;
 	size_t n;
 	int ret;
 
@@ -177,11 +179,16 @@ int kpl_mem_write(struct kpl_session *s, const struct kpl_mem *req)
 		return ret;
 	old = kvmalloc(req->len, GFP_KERNEL);
 	new = kvmalloc(req->len, GFP_KERNEL);
-	if (!old || !new) {
+	if (req->expect)
+		exp = kvmalloc(req->len, GFP_KERNEL);
+	if (!old || !new || (req->expect && !exp)) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	if (copy_from_user(new, u64_to_user_ptr(req->buf), req->len)) {
+	/* Everything from the caller first: no fault under the lock. */
+	if (copy_from_user(new, u64_to_user_ptr(req->buf), req->len) ||
+	    (exp && copy_from_user(exp, u64_to_user_ptr(req->expect),
+				   req->len))) {
 		ret = -EFAULT;
 		goto out_free;
 	}
@@ -189,27 +196,33 @@ int kpl_mem_write(struct kpl_session *s, const struct kpl_mem *req)
 		ret = -ESRCH;
 		goto out_free;
 	}
-	n = kpl_mm_access(s->mm, req->addr, old, req->len, false);
-	if (n != req->len) {
-		ret = -EFAULT;
+	if (mmap_write_lock_killable(s->mm)) {
+		ret = -EINTR;
 		goto out_put;
 	}
-	if (req->expect) {
-		ret = kpl_mem_expect(old, req->expect, req->len);
-		if (ret)
-			goto out_put;
-	}
-	n = kpl_mm_access(s->mm, req->addr, new, req->len, true);
+	n = kpl_mm_access_locked(s->mm, req->addr, old, req->len, false);
 	if (n != req->len) {
-		kpl_mm_access(s->mm, req->addr, old, n, true);
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	if (exp && memcmp(old, exp, req->len)) {
+		ret = -EILSEQ;
+		goto out_unlock;
+	}
+	n = kpl_mm_access_locked(s->mm, req->addr, new, req->len, true);
+	if (n != req->len) {
+		kpl_mm_access_locked(s->mm, req->addr, old, n, true);
 		ret = -EFAULT;
 	} else {
 		s->writes++;
 		kpl_stat_inc(KPL_STAT_WRITES);
 	}
+out_unlock:
+	mmap_write_unlock(s->mm);
 out_put:
 	mmput(s->mm);
 out_free:
+	kvfree(exp);
 	kvfree(new);
 	kvfree(old);
 	return ret;
