@@ -120,6 +120,7 @@ static int kpl_guard_check_entries(struct file *file, const u64 *off,
 	loff_t size = i_size_read(file_inode(file));
 	unsigned int i, j;
 	u8 insn[KPL_ENDBR64_LEN];
+	ssize_t got;
 
 	for (i = 0; i < n; i++) {
 		loff_t pos = off[i];
@@ -130,7 +131,10 @@ static int kpl_guard_check_entries(struct file *file, const u64 *off,
 			if (off[j] == off[i])
 				return -EINVAL;
 		/* The page cache, where uprobes take the instruction. */
-		if (kernel_read(file, insn, sizeof(insn), &pos) != sizeof(insn))
+		got = kernel_read(file, insn, sizeof(insn), &pos);
+		if (got < 0)
+			return got;
+		if (got != sizeof(insn))
 			return -EIO;
 		if (memcmp(insn, kpl_endbr64, sizeof(insn)))
 			return -EOPNOTSUPP;
@@ -252,11 +256,12 @@ int kpl_guard_add(struct kpl_guard_add *req)
 	kpl_guard_count++;
 	/* Pinned until deleted: the handler is this module's code. */
 	__module_get(THIS_MODULE);
-	mutex_unlock(&kpl_guard_mutex);
-
-	req->id = g->id;
 	pr_info("guard %u: patch %s, %u function(s), policy %u\n", g->id,
 		g->patch_id, g->nr_funcs, g->policy);
+	req->id = g->id;
+	/* From here another caller may delete it. */
+	mutex_unlock(&kpl_guard_mutex);
+
 	fdput(f);
 	kfree(off);
 	return 0;
