@@ -12,7 +12,9 @@
 #                    (test_stress.sh: targets dying mid-apply, thread
 #                    churn, requests from many processes at once) and
 #                    it (tests/kmod/test_it.sh: the engine's spin-based
-#                    integration tests with --backend kmod); the guests
+#                    integration tests with --backend kmod) and kpld
+#                    (test_kpld.sh: kpld holds a process started after
+#                    an install with the module's guard); the guests
 #                    run in parallel under make -j
 #   make bench-kmod  (part of make bench) kpl-bench in a guest, with ptrace
 #                    and with kmod: build/bench/ptrace-vm.json and
@@ -59,7 +61,7 @@ KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
 	$(KDIR)/include/config/auto.conf 2>/dev/null))
 
 .PHONY: module check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
-	check-kmod-stress check-kmod-it bench-kmod vm-shell
+	check-kmod-stress check-kmod-it check-kmod-kpld bench-kmod vm-shell
 
 # Kbuild decides what to rebuild, so this always descends.  The log is
 # scanned as well because modpost warnings (section mismatches, missing
@@ -98,7 +100,7 @@ $(KMOD_GUARD_PATCH): $(KMOD_BIN)/spin_guard_fix.o tests/kmod/spin_guard.manifest
 		-o $@ $<
 
 check-kmod: check-kmod-load check-kmod-stop check-kmod-guard \
-	check-kmod-stress check-kmod-it
+	check-kmod-stress check-kmod-it check-kmod-kpld
 
 check-kmod-load: module $(KMOD_HELPERS)
 	$(VM_RUN) --name kmod-load --out $(VM_OUT) --kernel $(VM_KERNEL) \
@@ -132,6 +134,20 @@ check-kmod-stress: module $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
 		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
 		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
 		tests/kmod/test_stress.sh
+
+# kpld (its libbpf and libelf come along) with a store holding
+# spin_guard.kpl; kpl_kmod_guard's "target" mode is the process started
+# after the install.  The BPF watchdog may not load in the guest: kpld
+# runs without it.
+check-kmod-kpld: module $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
+		$(BUILD)/release/kpld
+	$(VM_RUN) --name kmod-kpld --out $(VM_OUT) --kernel $(VM_KERNEL) \
+		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
+		--bin $(KMOD_BIN)/kpl_kmod_guard --bin $(BUILD)/release/kpld \
+		--bin /usr/bin/od \
+		--file $(KMOD_GUARD_PATCH):/root/spin_guard.kpl \
+		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
+		tests/kmod/test_kpld.sh
 
 # The fixtures and keys go to the paths they have here, so the scripts
 # run unchanged, and /bin/sh is dash, as on the host: busybox's sh runs

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Holding new processes (the BPF path, without the kernel module): a
- * uprobe on the DT_INIT entry of each library an installed patch targets
- * fires in a process that has just mapped and relocated that library and
+ * Holding new processes (the BPF path, when the kernel module's guards,
+ * guard.c, are not there or refuse a patch): a uprobe on the DT_INIT
+ * entry of each library an installed patch targets fires in a process that has just mapped and relocated that library and
  * is about to run its first code.  The BPF program stops the process
  * (SIGSTOP); kpld patches it and lets it go (SIGCONT).  So a process
  * started after the install never runs the vulnerable function.  The
@@ -144,11 +144,13 @@ void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 	char path[512];
 	size_t i;
 
-	(void)d;
 	for (i = 0; i < nr; i++) {
 		if (lib_path(pids[i], p, path, sizeof(path)))
 			continue;
 		snprintf(p->lib_path, sizeof(p->lib_path), "%s", path);
+		/* The module's guard instead, unless it refuses. */
+		if (kpld_guard_enabled() && !kpld_guard_learn(d, p, path))
+			return;
 		if (!attach(path))
 			return;
 	}

@@ -111,6 +111,19 @@ void kpld_on_hold(struct kpld *d, int pid);
 /* At start: let go of processes a previous kpld held and never released. */
 void kpld_hold_release_leftovers(struct kpld *d);
 
+/*
+ * guard.c: with the kernel module, its guards hold new processes
+ * instead of hold.c's BPF: open returns the device's fd (for events) or
+ * -errno; learn guards @p's old functions in @path; forget deletes the
+ * guard when @p leaves the installed state; close deletes every guard.
+ */
+int kpld_guard_open(void);
+bool kpld_guard_enabled(void);
+int kpld_guard_learn(struct kpld *d, struct kpld_patch *p, const char *path);
+void kpld_guard_forget(struct kpld *d, struct kpld_patch *p);
+void kpld_guard_read(struct kpld *d, int fd);
+void kpld_guard_close(void);
+
 /* watch.c: the crash watchdog */
 int kpld_watch_open(struct kpld *d);
 void kpld_watch_read(struct kpld *d, int fd);

@@ -117,7 +117,7 @@ static int parse_args(int argc, char **argv, struct kpld *d)
 }
 
 static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
-		 int *wfd)
+		 int *wfd, int *gfd)
 {
 	struct itimerspec its = { 0 };
 	sigset_t set;
@@ -158,6 +158,8 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	*sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/* Before the first install: the guard replaces the BPF hold. */
+	*gfd = kpld_guard_open();
 	*wfd = kpld_watch_open(d);
 	if (*wfd < 0)
 		fprintf(stderr, "kpld: crash watchdog unavailable (BPF: %s); "
@@ -168,18 +170,20 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 int main(int argc, char **argv)
 {
 	struct kpld d = { .journal_fd = -1 };
-	int lfd = -1, ino = -1, tfd = -1, sfd = -1, wfd = -1, ep, err;
+	int lfd = -1, ino = -1, tfd = -1, sfd = -1, wfd = -1, gfd = -1, ep;
+	int err;
 	bool running = true;
 
 	kpl_set_print(quiet_debug);
 	err = parse_args(argc, argv, &d);
 	if (err)
 		return err;
-	if (setup(&d, &lfd, &ino, &tfd, &sfd, &wfd))
+	if (setup(&d, &lfd, &ino, &tfd, &sfd, &wfd, &gfd))
 		return 1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || add(ep, lfd) || add(ep, ino) || add(ep, tfd) ||
-	    add(ep, sfd) || (wfd >= 0 && add(ep, wfd)))
+	    add(ep, sfd) || (wfd >= 0 && add(ep, wfd)) ||
+	    (gfd >= 0 && add(ep, gfd)))
 		return 1;
 	kpld_store_scan(&d);
 	kpld_cover_new(&d);
@@ -201,10 +205,16 @@ int main(int argc, char **argv)
 					;
 				kpld_store_scan(&d);
 			} else if (fd == tfd) {
+				/* Held processes first: their hold is
+				 * journaled with its latency. */
+				if (gfd >= 0)
+					kpld_guard_read(&d, gfd);
 				if (read(tfd, buf, 8) == 8)
 					kpld_cover_new(&d);
 			} else if (fd == wfd) {
 				kpld_watch_read(&d, wfd);
+			} else if (fd == gfd) {
+				kpld_guard_read(&d, gfd);
 			} else if (fd == sfd) {
 				struct signalfd_siginfo si;
 
@@ -217,6 +227,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	/* Nobody is left to patch a process a guard would hold. */
+	kpld_guard_close();
 	fprintf(stderr, "kpld: stopping; applied patches stay applied\n");
 	unlink(d.cfg.socket);
 	return 0;

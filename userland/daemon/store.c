@@ -75,6 +75,9 @@ int kpld_transition(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 			p->id, kpld_state_name(p->state), kpld_state_name(to));
 		return -EINVAL;
 	}
+	/* Revert, quarantine, superseded: nothing left to hold for. */
+	if (p->state == KPLD_INSTALLED && to != KPLD_INSTALLED)
+		kpld_guard_forget(d, p);
 	p->state = to;
 	p->since_ns = kpld_realtime_ns();
 	snprintf(p->reason, sizeof(p->reason), "%s", reason);
