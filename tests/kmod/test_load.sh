@@ -12,37 +12,7 @@ MOD=${KPL_VM_MODULE:?KPL_VM_MODULE is not set: run me through tools/vm/vm-run}
 DEV=/dev/kpatch_lite
 NAME=kpatch_lite
 
-n=0
-passed=0
-failed=0
-
-ok()
-{
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $*"
-}
-
-not_ok()
-{
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-
-# check DESCRIPTION COMMAND...: one test line from a command's status;
-# the command's output is shown as TAP comments.
-check()
-{
-	desc=$1
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-}
+. /root/tap.sh
 
 # Kernel messages logged since the last mark_dmesg.  The ring buffer is
 # never cleared: vm-run inspects all of it at the end.

@@ -16,36 +16,7 @@ NAME=kpatch_lite
 export KPL_SPIN_PATCH=/root/spin10.kpl
 [ -d /root/keys ] && export KPL_KEYS_DIR=/root/keys
 
-n=0
-passed=0
-failed=0
-
-ok()
-{
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $*"
-}
-
-not_ok()
-{
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-
-check()
-{
-	desc=$1
-	shift
-	t0=$(cut -d' ' -f1 /proc/uptime)
-	if out=$("$@" 2>&1); then
-		ok "$desc ($(awk -v t="$t0" '{ printf "%.1f", $1 - t }' /proc/uptime) s)"
-	else
-		not_ok "$desc"
-	fi
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-}
+. /root/tap.sh
 
 check "insmod $(basename "$MOD")" insmod "$MOD"
 check "targets exit or are killed mid-apply" kpl_kmod_stress exit

@@ -23,7 +23,8 @@
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
-VM_RUN     := tools/vm/vm-run
+# Every guest gets the TAP helpers its script sources.
+VM_RUN     := tools/vm/vm-run --file tests/kmod/tap.sh:/root/tap.sh
 VM_OUT     := $(BUILD)/vm
 VM_KERNEL  ?= /boot/vmlinuz-$(KVER)
 VM_TIMEOUT ?= 300
