@@ -20,7 +20,6 @@
 
 #include <bpf/libbpf.h>
 
-#include "elfobj.h"
 #include "kpl/fleet.h"
 #include "kpl/kpl.h"
 #include "kpld.h"
@@ -104,40 +103,6 @@ static int attach(const char *path)
 	return 0;
 }
 
-/* The path of the library with @p's build-id as @pid maps it. */
-static int lib_path(pid_t pid, struct kpld_patch *p, char *out, size_t len)
-{
-	uint8_t want[KPL_BUILD_ID_MAX], have[KPL_BUILD_ID_MAX];
-	size_t wlen = kpl_patch__build_id(p->kp, want, sizeof(want));
-	char path[64], *line = NULL;
-	size_t cap = 0;
-	int found = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (found && getline(&line, &cap, f) > 0) {
-		char range[40], name[512] = "", mf[96];
-		uint64_t off;
-
-		if (sscanf(line, "%39s %*s %" SCNx64 " %*s %*s %511[^\n]",
-			   range, &off, name) != 3 || off || name[0] != '/' ||
-		    strstr(name, " (deleted)"))
-			continue;
-		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%s", pid, range);
-		if (kpl_elf_build_id(mf, have, sizeof(have)) == (int)wlen &&
-		    !memcmp(have, want, wlen)) {
-			snprintf(out, len, "%s", name);
-			found = 0;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
 void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 		     size_t nr)
 {
@@ -145,7 +110,7 @@ void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
-		if (lib_path(pids[i], p, path, sizeof(path)))
+		if (kpl_fleet__library_path(p->kp, pids[i], path, sizeof(path)))
 			continue;
 		snprintf(p->lib_path, sizeof(p->lib_path), "%s", path);
 		/* The module's guard instead, unless it refuses. */
@@ -174,7 +139,7 @@ void kpld_on_hold(struct kpld *d, int pid)
 		char path[512];
 
 		if (p->state != KPLD_INSTALLED || !p->kp ||
-		    lib_path(pid, p, path, sizeof(path)))
+		    kpl_fleet__library_path(p->kp, pid, path, sizeof(path)))
 			continue;
 		kpl_fleet__apply(p->kp, &pid, 1, &fo, &res);
 		snprintf(detail, sizeof(detail),

@@ -100,6 +100,8 @@ struct find_ctx {
 	struct bid_cache *cache;
 	const char *needle;
 	int err;
+	char *path;		/* if set: want the file's path (not deleted) */
+	size_t path_len;
 };
 
 /* 1 when the line maps a file with the patch's build-id. */
@@ -119,6 +121,15 @@ static int line_maps_target(const char *line, void *arg)
 	if (err) {
 		fc->err = err;
 		return 1;
+	}
+	if (match && fc->path) {
+		const char *name = strchr(line, '/');
+		size_t n = strcspn(name, "\n");
+
+		/* A file replaced on disk has no path to hand out. */
+		if (strstr(name, " (deleted)"))
+			return 0;
+		snprintf(fc->path, fc->path_len, "%.*s", (int)n, name);
 	}
 	return match;
 }
@@ -170,6 +181,20 @@ KPL_API int kpl_fleet__find(const struct kpl_patch *patch, pid_t **pids,
 
 	free(cache.v);
 	return err;
+}
+
+KPL_API int kpl_fleet__library_path(const struct kpl_patch *patch, pid_t pid,
+				    char *buf, size_t len)
+{
+	struct bid_cache cache = { 0 };
+	struct find_ctx fc = { .pid = pid, .patch = patch, .cache = &cache,
+			       .path = buf, .path_len = len };
+	int r = each_maps_line(pid, line_maps_target, &fc);
+
+	free(cache.v);
+	if (fc.err)
+		return fc.err;
+	return r > 0 ? 0 : -ENOENT;
 }
 
 KPL_API int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr)

@@ -41,6 +41,14 @@ struct kpl_fleet_opts {
  */
 int kpl_fleet__find(const struct kpl_patch *patch, pid_t **pids, size_t *nr);
 
+/*
+ * kpl_fleet__library_path() - the path under which @pid maps @patch's
+ * library (by build-id), into @buf.  Return: 0, or -ENOENT when it maps
+ * none, or only a file since replaced on disk.
+ */
+int kpl_fleet__library_path(const struct kpl_patch *patch, pid_t pid,
+			    char *buf, size_t len);
+
 /* kpl_fleet__find_applied() - the processes that have patch @id. */
 int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr);
 
