@@ -2,6 +2,8 @@
 #ifndef KPL_INTERNAL_H
 #define KPL_INTERNAL_H
 
+#include <stdint.h>
+
 #include "kpl/errors.h"
 #include "log.h"
 
@@ -9,5 +11,8 @@
 #define KPL_API __attribute__((visibility("default")))
 
 #define KPL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CLOCK_MONOTONIC in nanoseconds (txn.c). */
+uint64_t kpl_now_ns(void);
 
 #endif

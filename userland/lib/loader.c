@@ -150,9 +150,7 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 		off[pt] += s->size;
 	}
 	off[PART_TEXT] = ALIGN_UP(off[PART_TEXT], 16);
-	ld->stub_off = off[PART_TEXT];
 	off[PART_CONST] = ALIGN_UP(off[PART_CONST], 8);
-	ld->got_off = off[PART_CONST];
 	for (i = 0; i < ld->nr_ext; i++) {
 		struct kpl_load_ext *e = &ld->ext[i];
 

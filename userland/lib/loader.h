@@ -39,7 +39,6 @@ struct kpl_load {
 	/* Undefined symbols needing a GOT slot or a call stub. */
 	struct kpl_load_ext *ext;
 	size_t nr_ext;
-	uint64_t text_end, stub_off, slot_off, got_off;
 };
 
 /*

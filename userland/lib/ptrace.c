@@ -44,14 +44,6 @@ _Static_assert(sizeof(struct user_regs_struct) <=
 		       sizeof(((struct kpl_thread *)0)->regs),
 	       "kpl_thread.regs too small");
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Wait for @tid to stop.  Return 1 stopped, 0 gone (exited), <0 error.
  * A signal-delivery-stop counts as stopped; its signal is remembered so
@@ -68,7 +60,7 @@ static int wait_stopped(struct pt_thread *t, uint64_t deadline)
 		if (r < 0)
 			return errno == ECHILD ? 0 : -errno;
 		if (r == 0) {
-			if (now_ns() > deadline)
+			if (kpl_now_ns() > deadline)
 				return -KPL_E_TIMEOUT;
 			if (++spins < 64) {
 				sched_yield();
@@ -224,12 +216,12 @@ static int pt_seize_new(struct kpl_proc *p, struct pt_priv *pp,
 static int pt_seize_all(struct kpl_proc *p, struct pt_priv *pp,
 			int timeout_ms, bool only_one)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t deadline = kpl_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	size_t stopped = 0, i;
 	int err;
 
 	err = pt_seize_new(p, pp, only_one);
-	p->stop_ns = now_ns();
+	p->stop_ns = kpl_now_ns();
 	while (!err && stopped < pp->nr) {
 		err = pt_interrupt_from(pp, stopped, deadline);
 		if (!err)
@@ -245,7 +237,7 @@ static int pt_seize_all(struct kpl_proc *p, struct pt_priv *pp,
 				kpl_strerror(err));
 		/* A seized thread can only be detached from a stop: give the
 		 * ones still running a last second to reach theirs. */
-		pt_interrupt_from(pp, 0, now_ns() + 1000000000ull);
+		pt_interrupt_from(pp, 0, kpl_now_ns() + 1000000000ull);
 		for (i = 0; i < pp->nr; i++)
 			if (!pp->t[i].stopped)
 				pr_warn("ptrace: thread %d never stopped; it "
@@ -363,7 +355,7 @@ static int pt_syscall(struct pt_priv *pp, struct pt_thread *t, long nr,
 		      const uint64_t args[6], long *ret)
 {
 	struct user_regs_struct r = t->regs;
-	uint64_t deadline = now_ns() + 5000000000ull;
+	uint64_t deadline = kpl_now_ns() + 5000000000ull;
 	int err = 0, w, tries;
 
 	r.rip = pp->syscall_insn;

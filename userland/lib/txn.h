@@ -59,6 +59,5 @@ void kpl_txn__free(struct kpl_txn *x);
 int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		    const struct kpl_apply_opts *opts, struct kpl_stats *st);
 
-uint64_t kpl_now_ns(void);
 
 #endif
