@@ -53,6 +53,10 @@ struct cli_txn_args {
 	struct kpl_verify_opts vo;
 };
 
+/* A call's stops: each one's length and threads, and the sum. */
+void cli_json_stops(FILE *f, const struct kpl_stats *st);
+void cli_text_stops(FILE *f, const struct kpl_stats *st);
+
 /*
  * Parse the shared options into @a; @apply_only also accepts --atomic,
  * --keys and --insecure-allow-unsigned.  Return: 0 to go on, -1 after

@@ -120,18 +120,20 @@ static int run(int argc, char **argv, bool check)
 		printf(",\"ok\":%s,\"error\":", err ? "false" : "true");
 		cli_json_str(stdout, err ? kpl_strerror(err) : "");
 		printf(",\"backend\":\"%s\",\"pause_us\":%.1f,"
-		       "\"total_us\":%.1f,\"attempts\":%u,\"threads\":%u}\n",
+		       "\"total_us\":%.1f,\"attempts\":%u,\"threads\":%u",
 		       t ? kpl_target__backend(t) : "", st.pause_ns / 1e3,
 		       st.total_ns / 1e3, st.attempts, st.threads);
+		cli_json_stops(stdout, &st);
+		printf("}\n");
 	} else if (!err && check) {
 		printf("kpl check: %s can be applied to pid %d\n",
 		       kpl_patch__id(patch), a.pid);
 	} else if (!err) {
-		printf("kpl apply: %s applied to pid %d (%zu function%s, "
-		       "pause %.3f ms, total %.3f ms, backend %s)\n",
+		printf("kpl apply: %s applied to pid %d (%zu function%s, ",
 		       kpl_patch__id(patch), a.pid, kpl_patch__nr_funcs(patch),
-		       kpl_patch__nr_funcs(patch) == 1 ? "" : "s",
-		       st.pause_ns / 1e6, st.total_ns / 1e6,
+		       kpl_patch__nr_funcs(patch) == 1 ? "" : "s");
+		cli_text_stops(stdout, &st);
+		printf("; total %.3f ms, backend %s)\n", st.total_ns / 1e6,
 		       kpl_target__backend(t));
 	}
 out:

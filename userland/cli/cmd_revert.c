@@ -74,12 +74,15 @@ int cmd_revert(int argc, char **argv)
 		cli_json_str(stdout, argv[optind]);
 		printf(",\"ok\":%s,\"error\":", err ? "false" : "true");
 		cli_json_str(stdout, err ? kpl_strerror(err) : "");
-		printf(",\"pause_us\":%.1f,\"total_us\":%.1f}\n",
+		printf(",\"pause_us\":%.1f,\"total_us\":%.1f",
 		       st.pause_ns / 1e3, st.total_ns / 1e3);
+		cli_json_stops(stdout, &st);
+		printf("}\n");
 	} else if (!err) {
-		printf("kpl revert: %s reverted in pid %d (pause %.3f ms, "
-		       "total %.3f ms)\n", argv[optind], a.pid, st.pause_ns / 1e6,
-		       st.total_ns / 1e6);
+		printf("kpl revert: %s reverted in pid %d (", argv[optind],
+		       a.pid);
+		cli_text_stops(stdout, &st);
+		printf("; total %.3f ms)\n", st.total_ns / 1e6);
 	}
 	kpl_target__close(t);
 	return cli_exit_code(err);

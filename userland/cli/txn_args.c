@@ -86,3 +86,34 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 	a->fo.target = &a->to;
 	return 0;
 }
+
+void cli_json_stops(FILE *f, const struct kpl_stats *st)
+{
+	unsigned int i, n = st->nr_stops < KPL_STATS_STOPS ? st->nr_stops
+							  : KPL_STATS_STOPS;
+
+	fprintf(f, ",\"nr_stops\":%u,\"stops_us\":%.1f,\"stops\":[",
+		st->nr_stops, st->stops_ns / 1e3);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s{\"us\":%.1f,\"threads\":%u,\"all\":%s}",
+			i ? "," : "", st->stops[i].ns / 1e3,
+			st->stops[i].threads, st->stops[i].all ? "true" : "false");
+	fputc(']', f);
+}
+
+void cli_text_stops(FILE *f, const struct kpl_stats *st)
+{
+	unsigned int i, n = st->nr_stops < KPL_STATS_STOPS ? st->nr_stops
+							  : KPL_STATS_STOPS;
+
+	fprintf(f, "pause %.3f ms, %u stop%s:", st->pause_ns / 1e6,
+		st->nr_stops, st->nr_stops == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		fprintf(f, " %.3f ms (%s%u thread%s)", st->stops[i].ns / 1e6,
+			st->stops[i].all ? "all " : "borrowed ",
+			st->stops[i].threads,
+			st->stops[i].threads == 1 ? "" : "s");
+	if (st->nr_stops > n)
+		fprintf(f, " ...");
+	fprintf(f, ", %.3f ms in all", st->stops_ns / 1e6);
+}

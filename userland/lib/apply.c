@@ -349,6 +349,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	size_t i;
 	int err;
 
+	t->proc->log = &stats;
 	/* A dry run writes nothing, repairs included. */
 	err = opts->dry_run ? kpl_target__refresh(t)
 			    : kpl_target__repair(t, &repaired);
@@ -420,6 +421,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 out:
 	if (pl.mapped)
 		t->proc->be->unmap(t->proc, pl.ld->base, pl.ld->size);
+	t->proc->log = NULL;
 	kpl_txn__free(&x);
 	kpl_load__free(pl.ld);
 	return err;
@@ -468,19 +470,22 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 
 	if (!opts)
 		opts = &default_opts;
+	t->proc->log = &stats;
 	err = kpl_target__repair(t, &repaired);
 	if (err)
-		return err;
+		goto out;
 	f = find_record(t, id);
 	if (!f) {
 		pr_warn("revert: patch %s is not applied in pid %d\n", id,
 			t->pid);
-		return -KPL_E_NOT_APPLIED;
+		err = -KPL_E_NOT_APPLIED;
+		goto out;
 	}
 	if (f->st->phase != KPL_PHASE_APPLIED) {
 		pr_warn("revert: patch %s is %s in pid %d, not applied\n", id,
 			kpl_phase_name(f->st->phase), t->pid);
-		return -KPL_E_STATE;
+		err = -KPL_E_STATE;
+		goto out;
 	}
 	err = kpl_txn__add_mark(&x, f, KPL_PHASE_REVERTING,
 				KPL_PHASE_REVERTING);
@@ -524,6 +529,8 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	if (!err)
 		err = t->proc->be->unmap(t->proc, f->base, f->size);
 	kpl_txn__free(&x);
+out:
+	t->proc->log = NULL;
 	stats.total_ns = kpl_now_ns() - t0;
 	if (!err && opts->stats)
 		*opts->stats = stats;

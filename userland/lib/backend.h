@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kpl/target.h"
+
 /* A thread's user registers as needed by the safety checks. */
 struct kpl_thread {
 	pid_t tid;
@@ -60,6 +62,7 @@ struct kpl_proc {
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC when the stop began */
 	struct kpl_thread *threads;	/* valid while stopped */
 	size_t nr_threads;
+	struct kpl_stats *log;	/* NULL, or where stops are counted */
 };
 
 extern const struct kpl_backend kpl_backend_ptrace;
@@ -74,6 +77,14 @@ const struct kpl_backend *kpl_backend_default(void);
 int kpl_proc__open(pid_t pid, const struct kpl_backend *be,
 		   struct kpl_proc **out);
 void kpl_proc__close(struct kpl_proc *p);
+
+/*
+ * Count one stop that held @threads threads (@all: every thread) from
+ * @start_ns to @end_ns (CLOCK_MONOTONIC) in p->log, if set.  Backends
+ * call this for every stop they make, borrowed threads included.
+ */
+void kpl_proc__log_stop(struct kpl_proc *p, uint64_t start_ns,
+			uint64_t end_ns, unsigned int threads, bool all);
 
 /* Read/write target memory through /proc/PID/mem (or the backend's own
  * access while stopped); all or nothing. */

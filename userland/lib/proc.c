@@ -82,6 +82,25 @@ void kpl_proc__close(struct kpl_proc *p)
 	free(p);
 }
 
+void kpl_proc__log_stop(struct kpl_proc *p, uint64_t start_ns,
+			uint64_t end_ns, unsigned int threads, bool all)
+{
+	struct kpl_stats *st = p->log;
+	uint64_t ns = end_ns > start_ns ? end_ns - start_ns : 0;
+
+	if (!st)
+		return;
+	if (st->nr_stops < KPL_STATS_STOPS) {
+		st->stops[st->nr_stops].ns = ns;
+		st->stops[st->nr_stops].threads = threads;
+		st->stops[st->nr_stops].all = all;
+	}
+	st->nr_stops++;
+	st->stops_ns += ns;
+	if (ns > st->pause_ns)
+		st->pause_ns = ns;
+}
+
 int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len)
 {
 	ssize_t n;

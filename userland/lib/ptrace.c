@@ -433,6 +433,7 @@ static int pt_remote(struct kpl_proc *p, long nr, const uint64_t args[6],
 	}
 	err = pt_syscall(pp, &one.t[0], nr, args, ret);
 	pt_release(&one);
+	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), 1, false);
 	free(one.t);
 	return err;
 }
@@ -520,6 +521,7 @@ out_close:
 out:
 	if (!p->stopped) {
 		pt_release(&one);
+		kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), 1, false);
 		free(one.t);
 	}
 	return err;

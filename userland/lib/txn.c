@@ -277,6 +277,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	uint64_t deadline = kpl_now_ns() + (uint64_t)timeout * 1000000ull;
 	bool force = opts && opts->force;
 	struct kpl_unwind *uw = NULL;
+	struct kpl_stats *log = NULL;
 	unsigned int backoff_us = 500;
 	char why[160] = "";
 	int err;
@@ -286,6 +287,10 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		if (err)
 			return err;
 	}
+	/* Stops count into the caller's log (an apply that repaired
+	 * first counts the repair's stops too), else into @st. */
+	if (!t->proc->log)
+		t->proc->log = log = st;
 	for (;;) {
 		uint64_t t0, t1, t2, pause;
 		struct sched_saved saved;
@@ -309,14 +314,14 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		if (t->proc->stop_ns > t0)
 			t0 = t->proc->stop_ns;
 		pause = kpl_now_ns() - t0;
+		kpl_proc__log_stop(t->proc, t0, t0 + pause,
+				   st->threads, true);
 		pr_debug("txn: pid %d attempt %u: stop %llu us, check+write "
 			 "%llu us, resume %llu us (%zu threads)\n", t->pid,
 			 st->attempts, (unsigned long long)(t1 - t0) / 1000,
 			 (unsigned long long)(t2 - t1) / 1000,
 			 (unsigned long long)(kpl_now_ns() - t2) / 1000,
 			 t->proc->nr_threads);
-		if (pause > st->pause_ns)
-			st->pause_ns = pause;
 		if (err != -KPL_E_BUSY || kpl_now_ns() > deadline)
 			break;
 		/* Back off like livepatch's transition: let the threads
@@ -330,6 +335,8 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	if (err == -KPL_E_BUSY)
 		pr_warn("txn: pid %d still busy after %u attempts in %d ms: "
 			"%s\n", t->pid, st->attempts, timeout, why);
+	if (log)
+		t->proc->log = NULL;
 	kpl_unwind__free(uw);
 	return err;
 }

@@ -34,12 +34,29 @@ void kpl_target__close(struct kpl_target *t);
 pid_t kpl_target__pid(const struct kpl_target *t);
 const char *kpl_target__backend(const struct kpl_target *t);
 
-/* Measurements of one apply or revert (optional output). */
+/* The first stops of one call, in order, are kept. */
+#define KPL_STATS_STOPS 8
+
+/* One time the target's threads (all, or one borrowed) were held. */
+struct kpl_stop_stat {
+	uint64_t ns;		/* from the first interrupt to the last release */
+	unsigned int threads;	/* threads held */
+	bool all;		/* every thread (else: one thread borrowed) */
+};
+
+/*
+ * Measurements of one apply or revert (optional output).  Every stop of
+ * any of the target's threads is counted, not only the all-thread one:
+ * the pause a thread of the target sees is the longest stop that held it.
+ */
 struct kpl_stats {
-	uint64_t pause_ns;	/* longest time the threads were stopped */
+	uint64_t pause_ns;	/* longest single stop (the target's gap) */
 	uint64_t total_ns;	/* the whole call */
-	unsigned int attempts;	/* stops tried (busy retries + 1) */
+	unsigned int attempts;	/* all-thread stops tried (busy retries + 1) */
 	unsigned int threads;	/* threads stopped in the last attempt */
+	unsigned int nr_stops;	/* stops of any kind, all counted */
+	uint64_t stops_ns;	/* all stops, summed */
+	struct kpl_stop_stat stops[KPL_STATS_STOPS];	/* the first ones */
 };
 
 struct kpl_apply_opts {
