@@ -229,22 +229,33 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	return 0;
 }
 
-/* Map, fill and protect the region while the process runs. */
+/*
+ * Map the region with its final protections, then fill it, while the
+ * process runs.  The fill goes through FOLL_FORCE (/proc/PID/mem or
+ * access_process_vm), which breaks COW into read-only private pages, so
+ * no page is ever W+X and nothing needs an mprotect afterwards.
+ */
 static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		    struct plan *pl)
 {
+	struct kpl_map_range r[KPL_ARRAY_SIZE(pl->ld->ranges)];
 	char name[KPL_ID_MAX + 8];
 	uint64_t avoid = 0;
 	size_t i;
 	int err, tries;
 
 	snprintf(name, sizeof(name), "kpl:%s", patch->id);
+	for (i = 0; i < pl->ld->nr_ranges; i++) {
+		r[i].off = pl->ld->ranges[i].off;
+		r[i].len = pl->ld->ranges[i].len;
+		r[i].prot = pl->ld->ranges[i].prot;
+	}
 	for (tries = 0; tries < 4; tries++) {
 		err = plan_place(t, patch, pl, avoid);
 		if (err)
 			return err;
 		err = t->proc->be->map(t->proc, pl->ld->base, pl->ld->size,
-				       name);
+				       name, r, pl->ld->nr_ranges);
 		if (err != -EEXIST)
 			break;
 		/* Someone mapped there meanwhile: look again, further. */
@@ -258,22 +269,8 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 	if (err)
 		return err;
 	pl->mapped = true;
-	/*
-	 * Final protections first, then the bytes: writes go through
-	 * FOLL_FORCE (/proc/PID/mem or access_process_vm), which breaks COW
-	 * into read-only private pages, so no page is ever W+X and the kmod
-	 * backend, which can only map, needs no mprotect.
-	 */
-	for (i = 0; !err && i < pl->ld->nr_ranges; i++)
-		if (pl->ld->ranges[i].prot != (PROT_READ | PROT_WRITE))
-			err = t->proc->be->protect(t->proc,
-					pl->ld->base + pl->ld->ranges[i].off,
-					pl->ld->ranges[i].len,
-					pl->ld->ranges[i].prot);
-	if (!err)
-		err = kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
-				      pl->ld->size);
-	return err;
+	return kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
+			       pl->ld->size);
 }
 
 /* Older patches of the same library that a replace patch takes out. */

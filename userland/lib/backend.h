@@ -23,6 +23,12 @@ struct kpl_thread {
 
 struct kpl_proc;
 
+/* A piece of a region being mapped, at @off in it, and its protection. */
+struct kpl_map_range {
+	uint64_t off, len;
+	int prot;
+};
+
 struct kpl_backend {
 	const char *name;
 	/* NULL or: can this backend work here (e.g. the device exists)? */
@@ -34,13 +40,16 @@ struct kpl_backend {
 	/* Let every thread run again (after serialising cores). */
 	void (*resume)(struct kpl_proc *p);
 	/*
-	 * Map a private RW region of @len bytes named @name (visible in
-	 * /proc/PID/maps) at exactly @addr if free (-EEXIST otherwise).
+	 * Map a private region of @len bytes named @name (visible in
+	 * /proc/PID/maps) at exactly @addr if free (-EEXIST otherwise),
+	 * each of the @nr ranges @r (which cover it) with its final
+	 * protection: nothing is mprotect'ed later, and the bytes are
+	 * written afterwards through FOLL_FORCE (/proc/PID/mem or the
+	 * module), so no page is ever writable and executable.
 	 */
 	int (*map)(struct kpl_proc *p, uint64_t addr, size_t len,
-		   const char *name);
-	int (*protect)(struct kpl_proc *p, uint64_t addr, size_t len,
-		       int prot);
+		   const char *name, const struct kpl_map_range *r,
+		   size_t nr);
 	int (*unmap)(struct kpl_proc *p, uint64_t addr, size_t len);
 	/*
 	 * NULL, or memory access of the backend's own, which

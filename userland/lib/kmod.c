@@ -290,8 +290,11 @@ static void km_resume(struct kpl_proc *p)
 	p->nr_threads = 0;
 }
 
+static int km_range(struct kpl_proc *p, unsigned long cmd, const char *what,
+		    uint64_t addr, size_t len, int prot);
+
 static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
-		  const char *name)
+		  const char *name, const struct kpl_map_range *r, size_t nr)
 {
 	struct kpl_map m = {
 		.size = sizeof(m),
@@ -299,6 +302,7 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		.len = len,
 		.prot = PROT_READ | PROT_WRITE,
 	};
+	size_t i;
 	int err;
 
 	if (strlen(name) >= sizeof(m.name))
@@ -310,6 +314,14 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 			"%s\n",
 			len, (unsigned long long)addr, p->pid,
 			kpl_strerror(err));
+	if (err)
+		return err;
+	for (i = 0; !err && i < nr; i++)
+		if (r[i].prot != (PROT_READ | PROT_WRITE))
+			err = km_range(p, KPL_IOC_PROTECT, "protect",
+				       addr + r[i].off, r[i].len, r[i].prot);
+	if (err)	/* ours: mapped just now */
+		km_range(p, KPL_IOC_UNMAP, "unmap", addr, len, 0);
 	return err;
 }
 
@@ -329,11 +341,6 @@ static int km_range(struct kpl_proc *p, unsigned long cmd, const char *what,
 			(unsigned long long)addr, len, p->pid,
 			kpl_strerror(err));
 	return err;
-}
-
-static int km_protect(struct kpl_proc *p, uint64_t addr, size_t len, int prot)
-{
-	return km_range(p, KPL_IOC_PROTECT, "protect", addr, len, prot);
 }
 
 static int km_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
@@ -386,7 +393,6 @@ const struct kpl_backend kpl_backend_kmod = {
 	.stop = km_stop,
 	.resume = km_resume,
 	.map = km_map,
-	.protect = km_protect,
 	.unmap = km_unmap,
 	.read = km_read,
 	.write = km_write,

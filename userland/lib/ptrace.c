@@ -454,8 +454,32 @@ static int pt_check(const char *what, long ret)
  * later invocations find the patch.  The name string is written below the
  * injecting thread's red zone.
  */
+static int pt_protect(struct kpl_proc *p, uint64_t addr, size_t len,
+		      int prot);
+static int pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len);
+
+static int pt_map_one(struct kpl_proc *p, uint64_t addr, size_t len,
+		      const char *name);
+
 static int pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
-		  const char *name)
+		  const char *name, const struct kpl_map_range *r, size_t nr)
+{
+	size_t i;
+	int err = pt_map_one(p, addr, len, name);
+
+	if (err)
+		return err;
+	for (i = 0; !err && i < nr; i++)
+		if (r[i].prot != (PROT_READ | PROT_WRITE))
+			err = pt_protect(p, addr + r[i].off, r[i].len,
+					 r[i].prot);
+	if (err)	/* ours: mapped just now */
+		pt_unmap(p, addr, len);
+	return err;
+}
+
+static int pt_map_one(struct kpl_proc *p, uint64_t addr, size_t len,
+		      const char *name)
 {
 	struct pt_priv *pp = p->priv;
 	struct pt_priv one = { 0 };
@@ -553,6 +577,5 @@ const struct kpl_backend kpl_backend_ptrace = {
 	.stop = pt_stop,
 	.resume = pt_resume,
 	.map = pt_map,
-	.protect = pt_protect,
 	.unmap = pt_unmap,
 };
