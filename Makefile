@@ -32,7 +32,7 @@ BASE_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -g -D_GNU_SOURCE \
 	-Wshadow -Wformat=2 -Wno-missing-field-initializers \
 	-Iinclude -Iuserland/include $(PKG_CFLAGS)
 REL_CFLAGS  := $(BASE_CFLAGS) -O2
-ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
+ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer -DKPL_FAULT_INJECT \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_LDFLAGS := -fsanitize=address,undefined
 

@@ -26,6 +26,14 @@ $(IT_DIR)/kpl-spin: $(IT_FIX)/spin.c $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN' -lpthread
 
+# A single-threaded target that checks its own registers and signals.
+$(IT_DIR)/kpl-victim: $(IT_FIX)/victim.c $(IT_DIR)/libspin.so.1
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
+		-Wl,-rpath,'$$ORIGIN'
+
+$(IT_DIR)/kpl-sigstorm: $(IT_FIX)/sigstorm.c
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $<
+
 # Built the way a test harness would: public header, shared library.
 $(IT_DIR)/kpl-harness: $(IT_FIX)/harness.c $(BUILD)/release/libkpl.so
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -Iuserland/include -o $@ $< \
@@ -59,6 +67,7 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
+	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

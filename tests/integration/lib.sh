@@ -105,3 +105,39 @@ expect_rc() {
 		sed 's/^/#   /' "$T/cmd.out" "$T/cmd.err"
 	fi
 }
+
+# start_victim NAME [SENDER]: start kpl-victim (fixtures/victim.c), set
+# $VPID, output in $T/NAME.out
+start_victim() {
+	VICTIM_SENDER=${2:-} "$IT_DIR/kpl-victim" >"$T/$1.out" 2>&1 &
+	VPID=$!
+	PIDS="$PIDS $VPID"
+	_w=0
+	while ! grep -q '^ready' "$T/$1.out" 2>/dev/null; do
+		_w=$((_w + 1))
+		[ $_w -gt 100 ] && { echo "# kpl-victim did not start"; return 1; }
+		sleep 0.05
+	done
+}
+
+# end_victim NAME PID: stop it with SIGTERM; true when it exits 0 with
+# its registers intact and every SIGTRAP it raised seen by its handler.
+# Its report line is left in $VICTIM_REPORT.
+end_victim() {
+	kill -TERM "$2" 2>/dev/null
+	wait "$2"
+	_rc=$?
+	VICTIM_REPORT=$(grep -E '^(usr1=|regs=)' "$T/$1.out" | tail -1)
+	[ "$_rc" -eq 0 ] || { echo "# $1: exit $_rc: $VICTIM_REPORT"; return 1; }
+	_r=$(echo "$VICTIM_REPORT" | sed -n 's/.*trap_raised=\([0-9]*\).*/\1/p')
+	_s=$(echo "$VICTIM_REPORT" | sed -n 's/.*trap_seen=\([0-9]*\).*/\1/p')
+	[ -n "$_r" ] && [ "$_r" = "$_s" ] || {
+		echo "# $1: SIGTRAPs raised $_r, seen $_s"
+		return 1
+	}
+}
+
+# victim_field NAME: a field of $VICTIM_REPORT
+victim_field() {
+	echo "$VICTIM_REPORT" | sed -n "s/.*[ ^]$1=\([0-9]*\).*/\1/p; s/^$1=\([0-9]*\).*/\1/p" | head -1
+}

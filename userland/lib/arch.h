@@ -9,6 +9,7 @@
 #ifndef KPL_ARCH_H
 #define KPL_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -98,5 +99,71 @@ size_t kpl_arch_reloc_size(uint32_t type);
 
 /* Name of relocation @type for messages ("R_X86_64_PC32"); never NULL. */
 const char *kpl_arch_reloc_name(uint32_t type);
+
+
+/*
+ * Running a system call in a stopped thread of the target
+ * (arch/x86_64_inject.c).  Registers are handled as opaque blocks of
+ * KPL_ARCH_REGS_SIZE bytes, exactly as PTRACE_GETREGS gives them.
+ */
+#define KPL_ARCH_REGS_SIZE 216
+
+/* Code the injection needs in the target's own text. */
+struct kpl_arch_gadgets {
+	uint64_t syscall_ret;	/* a system call, then a return */
+	uint64_t sigreturn;	/* the C library's rt_sigreturn trampoline */
+};
+
+/*
+ * kpl_arch_find_gadgets() - look for the gadgets in @len bytes of code
+ * at @addr, filling only those @g still lacks.  Scan windows must
+ * overlap by kpl_arch_gadget_overlap() bytes.
+ * Return: 0 when @g is complete, -ENOENT while something is missing.
+ */
+int kpl_arch_find_gadgets(const uint8_t *buf, size_t len, uint64_t addr,
+			  struct kpl_arch_gadgets *g);
+size_t kpl_arch_gadget_overlap(void);
+
+/* What the insurance frame is built from. */
+struct kpl_arch_frame_in {
+	const void *regs;	/* the thread's own registers */
+	uint64_t sigmask;	/* its blocked signals (PTRACE_GETSIGMASK) */
+	const uint8_t *xstate;	/* its FPU state, NT_X86_XSTATE layout */
+	size_t xstate_len;
+	uint64_t sigreturn;	/* kpl_arch_gadgets.sigreturn */
+	size_t below;		/* bytes under the red zone to leave alone */
+};
+
+/* Bytes kpl_arch_build_frame() needs for @xstate_len bytes of xstate. */
+size_t kpl_arch_frame_size(size_t xstate_len);
+
+/*
+ * kpl_arch_build_frame() - the frame that puts the thread back exactly as
+ * it was if it runs on by itself: a return slot holding the sigreturn
+ * trampoline, then an rt_sigframe holding @in's registers (with any
+ * pending syscall restart applied), mask and FPU state.  It goes at
+ * *@frame_at (below the stack pointer, red zone and @in->below bytes),
+ * which is also the stack pointer to inject with.
+ * Return: bytes written to @buf, or -EINVAL / -ERANGE.
+ */
+int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
+			 size_t len, uint64_t *frame_at);
+
+/*
+ * kpl_arch_syscall_regs() - @regs changed to run syscall @nr(@args) at
+ * @pc (a syscall_ret gadget) with stack pointer @sp, no trap flag and no
+ * syscall restart, into @out.
+ */
+void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
+			   uint64_t sp, long nr, const uint64_t args[6]);
+
+/* True when @regs stopped in a syscall that the kernel will restart. */
+bool kpl_arch_regs_restarting(const void *regs);
+
+uint64_t kpl_arch_regs_pc(const void *regs);
+uint64_t kpl_arch_regs_sp(const void *regs);
+uint64_t kpl_arch_regs_ret(const void *regs);	/* a syscall's result */
+/* Bytes of the syscall instruction (the pc after it, at syscall stops). */
+uint64_t kpl_arch_syscall_len(void);
 
 #endif

@@ -15,4 +15,20 @@
 /* CLOCK_MONOTONIC in nanoseconds (txn.c). */
 uint64_t kpl_now_ns(void);
 
+/*
+ * Fault injection for tests (built with -DKPL_FAULT_INJECT, as the ASan
+ * build is): the Nth call in the process, N from $KPL_FAULT_KILL_AT,
+ * kills the process with SIGKILL, so a test can kill the tool before
+ * every ptrace request and every write to a target in turn.
+ * $KPL_FAULT_COUNT set: each point is counted on stderr at exit.
+ */
+#ifdef KPL_FAULT_INJECT
+void kpl_fault_point(const char *what);
+#else
+static inline void kpl_fault_point(const char *what)
+{
+	(void)what;
+}
+#endif
+
 #endif

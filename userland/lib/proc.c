@@ -9,6 +9,36 @@
 #include "backend.h"
 #include "internal.h"
 
+#ifdef KPL_FAULT_INJECT
+#include <signal.h>
+
+static unsigned long fault_at, fault_n;
+
+static void fault_report(void)
+{
+	fprintf(stderr, "kpl-fault: %lu points\n", fault_n);
+}
+
+__attribute__((constructor)) static void fault_init(void)
+{
+	const char *e = getenv("KPL_FAULT_KILL_AT");
+
+	fault_at = e ? strtoul(e, NULL, 10) : 0;
+	if (getenv("KPL_FAULT_COUNT"))
+		atexit(fault_report);
+}
+
+void kpl_fault_point(const char *what)
+{
+	fault_n++;
+	if (fault_at && fault_n == fault_at) {
+		fprintf(stderr, "kpl-fault: killed at point %lu (%s)\n",
+			fault_n, what);
+		raise(SIGKILL);
+	}
+}
+#endif
+
 /* Every backend built in, best first. */
 static const struct kpl_backend *const backends[] = {
 	&kpl_backend_kmod,
@@ -118,6 +148,7 @@ int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
 {
 	ssize_t n;
 
+	kpl_fault_point("write");
 	if (p->stopped && p->be->write)
 		return p->be->write(p, addr, buf, NULL, len);
 	n = pwrite(p->mem_fd, buf, len, (off_t)addr);
@@ -133,8 +164,10 @@ int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 	size_t off, n;
 	int err;
 
-	if (p->stopped && p->be->write)
+	if (p->stopped && p->be->write) {
+		kpl_fault_point("write");
 		return p->be->write(p, addr, buf, expect, len);
+	}
 	for (off = 0; off < len; off += n) {
 		n = len - off < sizeof(cur) ? len - off : sizeof(cur);
 		err = kpl_proc__read(p, addr + off, cur, n);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The ptrace backend's private header: ptrace.c stops and releases
+ * threads, ptrace_inject.c runs system calls in one of them.
+ */
+#ifndef KPL_LIB_PTRACE_H
+#define KPL_LIB_PTRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "arch.h"
+
+struct kpl_proc;
+
+struct kpl_pt_thread {
+	pid_t tid;
+	int status;		/* of the last stop collected */
+	bool stopped;		/* in a ptrace stop now: may be detached */
+	bool group_stop;	/* that stop is a group-stop (SIGSTOP...) */
+	struct user_regs_struct regs;
+};
+
+struct kpl_pt {
+	struct kpl_pt_thread *t;
+	size_t nr, cap;
+	struct kpl_arch_gadgets g;	/* found once per process */
+};
+
+/* ptrace(2), with a fault-injection point before it. */
+long kpl_pt_req(int req, pid_t tid, void *addr, void *data);
+
+/*
+ * Wait for @t's next stop of kpl's own; signals on the way are handed
+ * on at once, resuming with @resume.  Return 1 stopped, 0 gone, <0 error.
+ */
+int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume);
+
+/*
+ * Seize and stop every thread of @p (or with @only_one, one) into @pp.
+ * p->stop_ns is when the stop began.  On failure nothing stays stopped.
+ */
+int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
+		 bool only_one);
+/* Detach every thread of @pp (each resumes as it was). */
+void kpl_pt_release(struct kpl_pt *pp);
+
+/* The backend's map and unmap (ptrace_inject.c). */
+struct kpl_map_range;
+int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
+	       const char *name, const struct kpl_map_range *r, size_t nr);
+int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len);
+
+#endif

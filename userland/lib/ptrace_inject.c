@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * System calls run by one borrowed thread of the target, for the ptrace
+ * backend's map and unmap.
+ *
+ * A session holds one thread.  It first writes, below the thread's red
+ * zone, an insurance frame (arch: kpl_arch_build_frame()) holding the
+ * thread's own registers, signal mask and FPU state, with the C
+ * library's rt_sigreturn trampoline as its return address.  Each
+ * syscall is then run by pointing the thread at a `syscall; ret` in its
+ * own text with its stack pointer on that frame, and following it with
+ * PTRACE_SYSCALL to its exit stop, where the result is read.  If kpl
+ * dies at any instant, the kernel lets the thread go from wherever it
+ * is: it finishes at most the syscall it was given, returns into the
+ * trampoline and rt_sigreturn restores it.  No single step is used: a
+ * tracer dying mid-step leaves a trap flag whose SIGTRAP kills the
+ * thread.
+ *
+ * At the end the thread's registers are put back with PTRACE_SETREGS.
+ * If it had been stopped inside a syscall the kernel will restart, it is
+ * taken back to an event stop first, so the restart happens as the
+ * kernel itself would do it, signals included.
+ */
+#include <errno.h>
+#include <elf.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "internal.h"
+#include "maps.h"
+#include "ptrace.h"
+
+#define XSTATE_MAX 32768
+#define SCRATCH 256		/* bytes for strings, above the frame */
+#define INJECT_TIMEOUT_NS 5000000000ull
+
+struct inj {
+	struct kpl_proc *p;
+	struct kpl_pt *pp;
+	struct kpl_pt_thread *t;
+	struct user_regs_struct orig;
+	uint64_t frame;		/* the insurance frame: injected sp */
+	uint64_t scratch;	/* SCRATCH bytes above it */
+	bool armed;		/* registers changed since the frame went in */
+	bool running;		/* resumed, not seen stopped since */
+	bool at_exit;		/* stopped at our syscall's exit stop */
+};
+
+/* Find the gadgets in the target's executable mappings, libc first. */
+static int find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
+{
+	size_t ov = kpl_arch_gadget_overlap(), i, pass;
+	struct kpl_maps *m;
+	uint8_t *buf;
+	int err;
+
+	if (pp->g.syscall_ret && pp->g.sigreturn)
+		return 0;
+	err = kpl_maps__read(p->pid, &m);
+	if (err)
+		return err;
+	buf = malloc(65536);
+	if (!buf) {
+		kpl_maps__free(m);
+		return -ENOMEM;
+	}
+	err = -ENOENT;
+	for (pass = 0; pass < 2 && err; pass++) {
+		for (i = 0; i < m->nr && err; i++) {
+			const struct kpl_map *mp = &m->v[i];
+			bool libc = strstr(mp->path, "/libc.so") ||
+				    strstr(mp->path, "/libc-") ||
+				    strstr(mp->path, "ld-musl");
+			uint64_t a;
+
+			if (!(mp->prot & PROT_EXEC) || (pass == 0) != libc ||
+			    !strcmp(mp->path, "[vsyscall]"))
+				continue;
+			for (a = mp->start; a < mp->end && err;
+			     a += 65536 - ov) {
+				size_t n = mp->end - a < 65536 ? mp->end - a
+							       : 65536;
+
+				if (kpl_proc__read(p, a, buf, n))
+					break;
+				err = kpl_arch_find_gadgets(buf, n, a, &pp->g);
+			}
+		}
+	}
+	free(buf);
+	kpl_maps__free(m);
+	if (err)
+		pr_warn("ptrace: pid %d has no %s in its text: cannot run a "
+			"syscall in it safely\n", p->pid,
+			pp->g.sigreturn ? "'syscall; ret' sequence"
+					: "rt_sigreturn trampoline");
+	return err ? -KPL_E_BACKEND : 0;
+}
+
+/* The thread's FPU/AVX state, in the layout a signal frame holds. */
+static int get_xstate(pid_t tid, uint8_t *buf, size_t *len)
+{
+	struct iovec iov = { buf, XSTATE_MAX };
+
+	if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE,
+		       &iov) == 0) {
+		*len = iov.iov_len;
+		return 0;
+	}
+	iov.iov_len = 512;	/* no XSAVE: the legacy fxsave area */
+	if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)NT_PRFPREG, &iov) < 0)
+		return -errno;
+	*len = iov.iov_len;
+	return 0;
+}
+
+/* Arm a session on stopped thread @t: the insurance frame goes in. */
+static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
+		     struct kpl_pt_thread *t, const void *scratch,
+		     size_t scratch_len)
+{
+	struct kpl_arch_frame_in in = { 0 };
+	uint8_t *xs = NULL, *fb = NULL;
+	uint64_t mask = 0;
+	size_t xlen = 0, need;
+	int n, err;
+
+	memset(ij, 0, sizeof(*ij));
+	ij->p = p;
+	ij->pp = pp;
+	ij->t = t;
+	ij->orig = t->regs;
+	if (scratch_len > SCRATCH)
+		return -ENAMETOOLONG;
+	if (t->group_stop) {
+		pr_warn("ptrace: pid %d is stopped (job control): cannot map "
+			"memory in it now\n", p->pid);
+		return -EAGAIN;
+	}
+	err = find_gadgets(p, pp);
+	if (err)
+		return err;
+	if (kpl_pt_req(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(mask),
+		       &mask) < 0)
+		return -errno;
+	xs = malloc(XSTATE_MAX);
+	if (!xs)
+		return -ENOMEM;
+	err = get_xstate(t->tid, xs, &xlen);
+	if (err)
+		goto out;
+	need = kpl_arch_frame_size(xlen);
+	fb = calloc(1, need + SCRATCH);
+	if (!fb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	in.regs = &t->regs;
+	in.sigmask = mask;
+	in.xstate = xs;
+	in.xstate_len = xlen;
+	in.sigreturn = pp->g.sigreturn;
+	in.below = SCRATCH;
+	n = kpl_arch_build_frame(&in, fb, need, &ij->frame);
+	if (n < 0) {
+		err = n;
+		pr_warn("ptrace: cannot build a restore frame for thread %d: "
+			"%s\n", t->tid, kpl_strerror(err));
+		goto out;
+	}
+	ij->scratch = ij->frame + (uint64_t)n;
+	if (scratch_len)
+		memcpy(fb + n, scratch, scratch_len);
+	err = kpl_proc__write(p, ij->frame, fb, (size_t)n + SCRATCH);
+out:
+	free(fb);
+	free(xs);
+	return err;
+}
+
+/* Is @t at a syscall stop of the syscall this session injected? */
+static bool inj_ours(struct inj *ij, const struct __ptrace_syscall_info *si)
+{
+	return si->instruction_pointer ==
+		       ij->pp->g.syscall_ret + kpl_arch_syscall_len() &&
+	       si->stack_pointer == ij->frame;
+}
+
+/* Run syscall @nr(@args) in the session's thread; *@ret its result. */
+static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
+		       long *ret)
+{
+	uint64_t deadline = kpl_now_ns() + INJECT_TIMEOUT_NS;
+	struct kpl_pt_thread *t = ij->t;
+	struct user_regs_struct r;
+	bool entered = false;
+	int w;
+
+	if (ij->running)
+		return -KPL_E_BACKEND;
+	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret,
+			      ij->frame, nr, args);
+	if (kpl_pt_req(PTRACE_SETREGS, t->tid, NULL, &r) < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	ij->armed = true;
+	ij->at_exit = false;
+	for (;;) {
+		struct __ptrace_syscall_info si;
+
+		if (kpl_pt_req(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+			return -errno;
+		ij->running = true;
+		w = kpl_pt_wait(t, deadline, PTRACE_SYSCALL);
+		if (w <= 0)
+			return w ? w : -ESRCH;
+		ij->running = false;
+		if (WSTOPSIG(t->status) != (SIGTRAP | 0x80))
+			continue;	/* a group-stop: go on */
+		if (kpl_pt_req(PTRACE_GET_SYSCALL_INFO, t->tid,
+			       (void *)sizeof(si), &si) < 0)
+			return -errno;
+		if (!inj_ours(ij, &si))
+			continue;	/* a signal handler's own syscall */
+		if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+			entered = true;
+		} else if (si.op == PTRACE_SYSCALL_INFO_EXIT && entered) {
+			/* -ERESTART*: the kernel runs it again. */
+			if (si.exit.rval <= -512 && si.exit.rval >= -516) {
+				entered = false;
+				continue;
+			}
+			ij->at_exit = true;
+			*ret = (long)si.exit.rval;
+			return 0;
+		}
+	}
+}
+
+/* After an error: is the thread stopped where its registers may be
+ * replaced (not at a syscall-entry stop, still on our frame)? */
+static bool inj_replaceable(struct inj *ij)
+{
+	struct __ptrace_syscall_info si;
+	struct user_regs_struct cur;
+	pid_t tid = ij->t->tid;
+
+	if (kpl_pt_req(PTRACE_GETREGS, tid, NULL, &cur) < 0 ||
+	    cur.rsp != ij->frame)
+		return false;
+	if (WSTOPSIG(ij->t->status) != (SIGTRAP | 0x80))
+		return true;
+	return kpl_pt_req(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si),
+			  &si) >= 0 && si.op != PTRACE_SYSCALL_INFO_ENTRY;
+}
+
+/*
+ * Give the thread its registers back.  Return 0, or <0 when they could
+ * not be restored here: the insurance frame then restores them as soon
+ * as the thread runs on.
+ */
+static int inj_end(struct inj *ij)
+{
+	struct kpl_pt_thread *t = ij->t;
+	int w;
+
+	if (ij->running) {
+		/* An error while it ran: it must be stopped to be let go. */
+		kpl_pt_req(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+		w = kpl_pt_wait(t, kpl_now_ns() + 1000000000ull, PTRACE_CONT);
+		if (w <= 0) {
+			t->stopped = false;
+			pr_warn("ptrace: thread %d did not stop again; it "
+				"stays traced until this process exits\n",
+				t->tid);
+			return -KPL_E_BACKEND;
+		}
+		ij->running = false;
+	}
+	if (!ij->armed)
+		return 0;
+	if (!ij->at_exit && !inj_replaceable(ij))
+		return -KPL_E_BACKEND;
+	if (kpl_pt_req(PTRACE_SETREGS, t->tid, NULL, &ij->orig) < 0)
+		return -errno;
+	ij->armed = false;
+	if (!kpl_arch_regs_restarting(&ij->orig))
+		return 0;
+	/* Back to an event stop, so the kernel restarts the syscall the
+	 * thread was in exactly as it would have without kpl. */
+	if (kpl_pt_req(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
+	    kpl_pt_req(PTRACE_CONT, t->tid, NULL, NULL) < 0)
+		return -errno;
+	w = kpl_pt_wait(t, kpl_now_ns() + INJECT_TIMEOUT_NS, PTRACE_CONT);
+	return w < 0 ? w : 0;
+}
+
+/*
+ * Borrow a thread: the world's first if it is stopped, else one thread
+ * stopped for the occasion (one stop of one thread, logged).
+ */
+static int borrow(struct kpl_proc *p, struct kpl_pt *one,
+		  struct kpl_pt_thread **t)
+{
+	struct kpl_pt *pp = p->priv;
+	int err;
+
+	if (p->stopped) {
+		*t = &pp->t[0];
+		return 0;
+	}
+	memset(one, 0, sizeof(*one));
+	err = kpl_pt_seize(p, one, 2000, true);
+	if (err) {
+		free(one->t);
+		return err;
+	}
+	*t = &one->t[0];
+	return 0;
+}
+
+static void give_back(struct kpl_proc *p, struct kpl_pt *one)
+{
+	if (p->stopped)
+		return;
+	kpl_pt_release(one);
+	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), 1, false);
+	free(one->t);
+}
+
+static int sys_check(const char *what, long ret)
+{
+	if (ret < 0 && ret > -4096) {
+		pr_warn("ptrace: remote %s failed: %s\n", what,
+			strerror((int)-ret));
+		return (int)ret;
+	}
+	return 0;
+}
+
+/*
+ * memfd_create + ftruncate + one mmap per range + close, in one borrowed
+ * stop.  The mapping shows as "/memfd:NAME (deleted)" in
+ * /proc/PID/maps, which is how later invocations find the patch.
+ */
+int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
+	       const char *name, const struct kpl_map_range *rg, size_t nr)
+{
+	struct kpl_pt *pp = p->priv, one;
+	struct kpl_pt_thread *t;
+	uint64_t a[6] = { 0 };
+	size_t nlen = strlen(name) + 1, i, mapped = 0;
+	long fd = -1, r;
+	struct inj ij;
+	int err, e2;
+
+	if (nlen > SCRATCH)
+		return -ENAMETOOLONG;
+	err = borrow(p, &one, &t);
+	if (err)
+		return err;
+	err = inj_begin(&ij, p, pp, t, name, nlen);
+	if (err)
+		goto out;
+	a[0] = ij.scratch;
+	a[1] = MFD_CLOEXEC;
+	err = inj_syscall(&ij, SYS_memfd_create, a, &fd);
+	if (!err)
+		err = sys_check("memfd_create", fd);
+	if (err)
+		goto out_end;
+	memset(a, 0, sizeof(a));
+	a[0] = (uint64_t)fd;
+	a[1] = len;
+	err = inj_syscall(&ij, SYS_ftruncate, a, &r);
+	if (!err)
+		err = sys_check("ftruncate", r);
+	for (i = 0; !err && i < nr; i++) {
+		a[0] = addr + rg[i].off;
+		a[1] = rg[i].len;
+		a[2] = (uint64_t)rg[i].prot;
+		a[3] = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+		a[4] = (uint64_t)fd;
+		a[5] = rg[i].off;
+		err = inj_syscall(&ij, SYS_mmap, a, &r);
+		if (!err && r == -EEXIST)
+			err = -EEXIST;
+		else if (!err)
+			err = sys_check("mmap", r);
+		if (!err && (uint64_t)r != a[0]) {
+			/* A kernel without MAP_FIXED_NOREPLACE put it
+			 * elsewhere: undo that one. */
+			uint64_t u[6] = { (uint64_t)r, rg[i].len };
+
+			inj_syscall(&ij, SYS_munmap, u, &r);
+			err = -EEXIST;
+		}
+		if (!err)
+			mapped = (size_t)(rg[i].off + rg[i].len);
+	}
+	if (err && mapped) {
+		/* Only what this call mapped, which is ours. */
+		uint64_t u[6] = { addr, mapped };
+
+		inj_syscall(&ij, SYS_munmap, u, &r);
+	}
+	memset(a, 0, sizeof(a));
+	a[0] = (uint64_t)fd;
+	if (!inj_syscall(&ij, SYS_close, a, &r) && !err)
+		err = sys_check("close", r);
+out_end:
+	e2 = inj_end(&ij);
+	if (!err)
+		err = e2;
+out:
+	give_back(p, &one);
+	return err;
+}
+
+int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
+{
+	struct kpl_pt *pp = p->priv, one;
+	struct kpl_pt_thread *t;
+	uint64_t a[6] = { addr, len };
+	struct inj ij;
+	long r;
+	int err, e2;
+
+	err = borrow(p, &one, &t);
+	if (err)
+		return err;
+	err = inj_begin(&ij, p, pp, t, NULL, 0);
+	if (!err) {
+		err = inj_syscall(&ij, SYS_munmap, a, &r);
+		if (!err)
+			err = sys_check("munmap", r);
+		e2 = inj_end(&ij);
+		if (!err)
+			err = e2;
+	}
+	give_back(p, &one);
+	return err;
+}
