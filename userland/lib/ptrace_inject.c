@@ -49,7 +49,9 @@ struct inj {
 	struct user_regs_struct orig;
 	uint64_t frame;		/* the insurance frame: injected sp */
 	uint64_t scratch;	/* SCRATCH bytes above it */
+	uint64_t mask;		/* the thread's own blocked signals */
 	bool armed;		/* registers changed since the frame went in */
+	bool masked;		/* every signal blocked while we work */
 	bool running;		/* resumed, not seen stopped since */
 	bool at_exit;		/* stopped at our syscall's exit stop */
 };
@@ -163,6 +165,7 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 		err = -ENOMEM;
 		goto out;
 	}
+	ij->mask = mask;
 	in.regs = &t->regs;
 	in.sigmask = mask;
 	in.xstate = xs;
@@ -212,6 +215,21 @@ static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
 		return errno == ESRCH ? -ESRCH : -errno;
 	ij->armed = true;
 	ij->at_exit = false;
+	/*
+	 * Signals wait, queued with their siginfo, while the thread works
+	 * for us: a storm of them would otherwise run the handler once per
+	 * signal under the tracer.  Only now, with the frame's own mask
+	 * behind the injected registers, so that a kpl dying here still
+	 * leaves the thread its mask.
+	 */
+	if (!ij->masked) {
+		uint64_t all = ~0ull;
+
+		if (kpl_pt_req(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(all),
+			       &all) < 0)
+			return -errno;
+		ij->masked = true;
+	}
 	for (;;) {
 		struct __ptrace_syscall_info si;
 
@@ -288,6 +306,12 @@ static int inj_end(struct inj *ij)
 		return 0;
 	if (!ij->at_exit && !inj_replaceable(ij))
 		return -KPL_E_BACKEND;
+	/* The mask before the registers: in between, the frame would
+	 * still restore both. */
+	if (ij->masked && kpl_pt_req(PTRACE_SETSIGMASK, t->tid,
+				     (void *)sizeof(ij->mask), &ij->mask) < 0)
+		return -errno;
+	ij->masked = false;
 	if (kpl_pt_req(PTRACE_SETREGS, t->tid, NULL, &ij->orig) < 0)
 		return -errno;
 	ij->armed = false;
