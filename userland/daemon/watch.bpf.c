@@ -5,6 +5,12 @@
  * the faulting address and the user IP, from the dying thread's own
  * context.  The hold: stop a process that is about to run a patched
  * library's first code, so kpld can patch it first.
+ *
+ * The tracepoint's arguments are read with bpf_probe_read_kernel (CO-RE),
+ * never dereferenced: 6.12 and later verifiers type @info as a scalar (it
+ * may be SEND_SIG_NOINFO or SEND_SIG_PRIV, not a pointer), and 6.1's
+ * refuses the 8-byte read of si_addr through the _sifields union ("access
+ * beyond the end of member _pid").
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -26,14 +32,24 @@ static __always_inline bool fatal(int sig)
 	       sig == 11 || sig == 31;	/* ILL TRAP ABRT BUS FPE SEGV SYS */
 }
 
+/* NULL, SEND_SIG_PRIV (1) or an ERR_PTR: nothing to read there. */
+static __always_inline bool bad_ptr(const void *p)
+{
+	unsigned long v = (unsigned long)p;
+
+	return v < 4096 || v >= (unsigned long)-4095;
+}
+
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	     struct k_sigaction *ka)
 {
+	struct pt_regs *regs;
 	struct kpld_crash *e;
 	__u64 id;
 
-	if (!fatal(sig) || ka->sa.sa_handler != (void *)0)
+	if (!fatal(sig) || bad_ptr(ka) ||
+	    BPF_CORE_READ(ka, sa.sa_handler) != (void *)0)
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
@@ -43,10 +59,14 @@ int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->sig = sig;
-	e->code = info->si_code;
-	e->addr = (__u64)info->_sifields._sigfault._addr;
-	e->ip = PT_REGS_IP((struct pt_regs *)bpf_task_pt_regs(
-		bpf_get_current_task_btf()));
+	e->code = 0;
+	e->addr = 0;
+	if (!bad_ptr(info)) {
+		e->code = BPF_CORE_READ(info, si_code);
+		e->addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	e->ip = bad_ptr(regs) ? 0 : PT_REGS_IP_CORE(regs);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
