@@ -68,7 +68,10 @@ int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	e->addr = 0;
 	if (!bad_ptr(info)) {
 		e->code = BPF_CORE_READ(info, si_code);
-		e->addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+		/* si_addr only for a fault: a kill(2) has the sender there. */
+		if (e->code > 0)
+			e->addr = (__u64)BPF_CORE_READ(info,
+						       _sifields._sigfault._addr);
 	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	e->ip = bad_ptr(regs) ? 0 : PT_REGS_IP_CORE(regs);
