@@ -142,7 +142,8 @@ printf '%s\tevent\t-\theld\t%s\n' "$(date +%s%N)" "$B" >>"$T/state/journal"
 kill -KILL "$KPLD_PID"
 wait "$KPLD_PID" 2>/dev/null
 start_kpld
-sleep 0.5
+# kpld answers once it has let go of what the journal says it held.
+wait_for '"ok":true'
 check "a process left held by a dead kpld runs again after restart" \
 	sh -c "! awk '{ print \$3 }' /proc/$B/stat | grep -q T"
 kill -TERM "$KPLD_PID"
