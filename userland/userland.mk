@@ -39,28 +39,32 @@ $(BUILD)/release/libkpl.so.0: $(patsubst %.c,$(BUILD)/release/%.o,$(LIBKPL_SRCS)
 $(BUILD)/release/libkpl.so: $(BUILD)/release/libkpl.so.0
 	ln -sf libkpl.so.0 $@
 
-# kpld and its BPF watchdog: the skeleton is generated from the object,
-# the object against the running kernel's BTF (CO-RE relocates it).
+# kpld and its BPF programs, one object each (the hold, the watchdog) so
+# that a kernel refusing one still runs the other: each skeleton is
+# generated from its object, the object against the running kernel's BTF
+# (CO-RE relocates it).
 KPLD_SRCS := $(sort $(wildcard userland/daemon/*.c))
 KPLD_SRCS := $(filter-out %.bpf.c,$(KPLD_SRCS))
 BPF_DIR := $(BUILD)/bpf
+KPLD_BPFS := $(BPF_DIR)/hold.bpf.o $(BPF_DIR)/watch.bpf.o
+KPLD_SKELS := $(KPLD_BPFS:.bpf.o=.skel.h)
 
 $(BPF_DIR)/vmlinux.h:
 	@mkdir -p $(@D)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
 	mv $@.tmp $@
 
-$(BPF_DIR)/watch.bpf.o: userland/daemon/watch.bpf.c userland/daemon/watch.h \
+$(KPLD_BPFS): $(BPF_DIR)/%.bpf.o: userland/daemon/%.bpf.c userland/daemon/watch.h \
 		$(BPF_DIR)/vmlinux.h
 	clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall $(WERROR) \
 		-I$(BPF_DIR) -Iuserland/daemon -c $< -o $@
 
-$(BPF_DIR)/watch.skel.h: $(BPF_DIR)/watch.bpf.o
-	bpftool gen skeleton $< name watch_bpf > $@.tmp
+$(KPLD_SKELS): $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
+	bpftool gen skeleton $< name $*_bpf > $@.tmp
 	mv $@.tmp $@
 
 define kpld_rules
-$(BUILD)/$(1)/userland/daemon/%.o: userland/daemon/%.c $(BPF_DIR)/watch.skel.h
+$(BUILD)/$(1)/userland/daemon/%.o: userland/daemon/%.c $(KPLD_SKELS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_$(1)) -I$(BPF_DIR) -Iuserland/daemon -Iuserland/lib \
 		-MMD -MP -c $$< -o $$@

@@ -43,6 +43,23 @@ mw_start 4 b || exit 1
 B=$MW_PID
 start_kpld
 check "kpld is up" [ -S "$KPLD_SOCKET" ]
+# Both BPF protections load on the kernel that builds them (the build
+# needs its BTF): a kpld that lost one fails here, saying which and why.
+protections_ok() {
+	line=$(grep '^kpld: protections:' "$T/kpld.log")
+	[ "$line" = "kpld: protections: hold=bpf watchdog=on" ] && return 0
+	echo "# ${line:-kpld printed no protections line}"
+	return 1
+}
+# kpld answers once it is set up: the line is in its log by then.
+wait_for '"protections"'
+check "kpld runs the BPF hold and the crash watchdog" protections_ok
+check "kpl store says so" grep -q \
+	'"protections":{"hold":"bpf","hold_reason":"","watchdog":"on","watchdog_reason":""}' \
+	"$T/store.json"
+"$KPL" status >"$T/status.txt" 2>&1
+check "and so does kpl status" \
+	grep -qx 'kpld protections: hold=bpf watchdog=on' "$T/status.txt"
 expect_rc 0 "kpl auto on" "$KPL" auto on
 # Peer credentials: a user who is neither root nor in read_group is
 # refused, even for status.
@@ -125,7 +142,8 @@ printf '%s\tevent\t-\theld\t%s\n' "$(date +%s%N)" "$B" >>"$T/state/journal"
 kill -KILL "$KPLD_PID"
 wait "$KPLD_PID" 2>/dev/null
 start_kpld
-sleep 0.5
+# kpld answers once it has let go of what the journal says it held.
+wait_for '"ok":true'
 check "a process left held by a dead kpld runs again after restart" \
 	sh -c "! awk '{ print \$3 }' /proc/$B/stat | grep -q T"
 kill -TERM "$KPLD_PID"

@@ -14,7 +14,9 @@
 #                    it (tests/kmod/test_it.sh: the engine's spin-based
 #                    integration tests with --backend kmod) and kpld
 #                    (test_kpld.sh: kpld holds a process started after
-#                    an install with the module's guard); the guests
+#                    an install with the module's guard, and without
+#                    the module with its BPF hold; its BPF watchdog
+#                    journals a crash); the guests
 #                    run in parallel under make -j
 #   make bench-kmod  (part of make bench) kpl-bench in a guest, with ptrace
 #                    and with kmod: build/bench/ptrace-vm.json and
@@ -138,8 +140,8 @@ check-kmod-stress: module $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
 
 # kpld (its libbpf and libelf come along) with a store holding
 # spin_guard.kpl; kpl_kmod_guard's "target" mode is the process started
-# after the install.  The BPF watchdog may not load in the guest: kpld
-# runs without it.
+# after the install.  kpld's BPF hold and watchdog must load in the
+# guest's 6.1 too: the test asserts its start-up protections line.
 check-kmod-kpld: module $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
 		$(BUILD)/release/kpld
 	$(VM_RUN) --name kmod-kpld --out $(VM_OUT) --kernel $(VM_KERNEL) \

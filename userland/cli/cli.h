@@ -35,6 +35,12 @@ int cmd_daemon(int argc, char **argv);
 /* kpld's socket path, and one request/reply exchange with it. */
 const char *cli_kpld_socket(void);
 int cli_kpld(const char *request, char *reply, size_t len);
+/*
+ * From kpld's status @reply, the protections it runs as one line of
+ * printable text ("hold=bpf watchdog=on", each missing one with its
+ * reason).  Return: 0, or -ENOENT when the reply does not say.
+ */
+int cli_kpld_protections(const char *reply, char *line, size_t len);
 
 #include "kpl/fleet.h"
 #include "kpl/patch.h"

@@ -3,6 +3,7 @@
  * Commands that talk to kpld over its control socket: the store and the
  * patch lifecycle live in the daemon; kpl is only its client here.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -52,6 +53,59 @@ out:
 	return err;
 }
 
+/*
+ * The string "@key" of kpld's status reply @json (before its patch list,
+ * where no patch's own text can be), unescaped, printable ASCII only:
+ * anything else becomes '?'.  Return: 0, or -ENOENT without the field.
+ */
+static int reply_field(const char *json, const char *key, char *out, size_t len)
+{
+	const char *s, *end = strstr(json, "\"patches\":");
+	char pat[40];
+	size_t n = 0;
+	int k;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	s = strstr(json, pat);
+	if (!s || (end && s > end))
+		return -ENOENT;
+	for (s += strlen(pat); *s && *s != '"'; s++) {
+		char c = *s;
+
+		/* kpld escapes only '"', '\\' and controls (\uXXXX). */
+		if (c == '\\' && s[1]) {
+			c = *++s;
+			if (c == 'u') {
+				for (k = 0; k < 4 && isxdigit((unsigned char)s[1]);
+				     k++)
+					s++;
+				c = '?';
+			}
+		}
+		if (!isprint((unsigned char)c))
+			c = '?';
+		if (n + 1 < len)
+			out[n++] = c;
+	}
+	out[n] = '\0';
+	return *s == '"' ? 0 : -EPROTO;
+}
+
+int cli_kpld_protections(const char *reply, char *line, size_t len)
+{
+	char hold[16], hold_why[256], wd[16], wd_why[256];
+
+	if (reply_field(reply, "hold", hold, sizeof(hold)) ||
+	    reply_field(reply, "hold_reason", hold_why, sizeof(hold_why)) ||
+	    reply_field(reply, "watchdog", wd, sizeof(wd)) ||
+	    reply_field(reply, "watchdog_reason", wd_why, sizeof(wd_why)))
+		return -ENOENT;
+	snprintf(line, len, "hold=%s%s%s%s watchdog=%s%s%s%s", hold,
+		 hold_why[0] ? " (" : "", hold_why, hold_why[0] ? ")" : "", wd,
+		 wd_why[0] ? " (" : "", wd_why, wd_why[0] ? ")" : "");
+	return 0;
+}
+
 static void daemon_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
@@ -59,8 +113,9 @@ static void daemon_usage(FILE *f, const char *cmd)
 		"       kpl uninstall PATCH-ID   revert it everywhere\n"
 		"       kpl release PATCH-ID     lift a quarantine\n"
 		"       kpl auto on|off          automatic installation\n"
-		"       kpl store                the store and each patch's "
-		"lifecycle (JSON)\n\n"
+		"       kpl store [--json]       the store, each patch's "
+		"lifecycle and which\n"
+		"                                protections kpld runs (JSON)\n\n"
 		"These ask kpld (socket %s, or $KPLD_SOCKET).\n"
 		"'%s' failed or was misused.\n", cli_kpld_socket(), cmd);
 }
@@ -88,6 +143,9 @@ int cmd_daemon(int argc, char **argv)
 		daemon_usage(stdout, argv[0]);
 		return KPL_EXIT_OK;
 	}
+	/* The store is JSON either way: --json says it is wanted so. */
+	if (!map[i].nargs && argc == 2 && !strcmp(argv[1], "--json"))
+		argc = 1;
 	if (argc != 1 + map[i].nargs) {
 		daemon_usage(stderr, argv[0]);
 		return KPL_EXIT_USAGE;

@@ -72,7 +72,7 @@ static void count(const char *id)
 /* The summary: per patch, and kpld's view of its store when it runs. */
 static void summary(void)
 {
-	char reply[65536];
+	char reply[65536], line[600];
 	size_t i;
 
 	if (nr_tally)
@@ -82,6 +82,9 @@ static void summary(void)
 		       tally[i].nr, tally[i].nr == 1 ? "" : "es");
 	if (cli_kpld("status", reply, sizeof(reply)))
 		return;
+	/* A kpld running with a protection missing must show here. */
+	if (!cli_kpld_protections(reply, line, sizeof(line)))
+		printf("\nkpld protections: %s", line);
 	printf("\nkpld (%s): %s", cli_kpld_socket(), reply);
 }
 

@@ -88,12 +88,29 @@ static size_t count_mapping(struct kpld *d, struct kpld_patch *p)
 	return n;
 }
 
+/* Which protections run, and why one is missing (protect.c). */
+static void protections(FILE *f)
+{
+	struct kpld_protections p;
+
+	kpld_protections(&p);
+	fprintf(f, "\"protections\":{\"hold\":\"%s\",\"hold_reason\":",
+		p.hold);
+	json_str(f, p.hold_why);
+	fprintf(f, ",\"watchdog\":\"%s\",\"watchdog_reason\":",
+		p.watchdog ? "on" : "off");
+	json_str(f, p.watchdog_why);
+	fprintf(f, "},");
+}
+
 static void status(struct kpld *d, FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "{\"ok\":true,\"auto_install\":%s,\"patches\":[",
+	fprintf(f, "{\"ok\":true,\"auto_install\":%s,",
 		d->auto_install ? "true" : "false");
+	protections(f);
+	fprintf(f, "\"patches\":[");
 	for (i = 0; i < d->nr_patches; i++) {
 		struct kpld_patch *p = &d->patches[i];
 		size_t active, mapping;

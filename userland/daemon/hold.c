@@ -2,11 +2,13 @@
 /*
  * Holding new processes (the BPF path, when the kernel module's guards,
  * guard.c, are not there or refuse a patch): a uprobe on the DT_INIT
- * entry of each library an installed patch targets fires in a process that has just mapped and relocated that library and
- * is about to run its first code.  The BPF program stops the process
- * (SIGSTOP); kpld patches it and lets it go (SIGCONT).  So a process
- * started after the install never runs the vulnerable function.  The
- * uprobe is per inode: it covers every later mapping of that file.
+ * entry of each library an installed patch targets fires in a process
+ * that has just mapped and relocated that library and is about to run
+ * its first code.  The BPF program (hold.bpf.c, loaded here on its own,
+ * whatever becomes of the watchdog's) stops the process (SIGSTOP); kpld
+ * patches it and lets it go (SIGCONT).  So a process started after the
+ * install never runs the vulnerable function.  The uprobe is per inode:
+ * it covers every later mapping of that file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,13 @@
 
 #include "kpl/fleet.h"
 #include "kpl/kpl.h"
+#include "hold.skel.h"
 #include "kpld.h"
+#include "watch.h"
+
+static struct hold_bpf *skel;
+static struct ring_buffer *rb;
+static char why[KPLD_WHY_MAX];
 
 static struct hold {
 	char path[512];
@@ -77,7 +85,7 @@ static uint64_t init_offset(const char *path)
 
 static int attach(const char *path)
 {
-	struct bpf_program *prog = kpld_watch_hold_prog();
+	struct bpf_program *prog = skel ? skel->progs.kpld_hold : NULL;
 	struct hold *h;
 	uint64_t off;
 	size_t i;
@@ -101,6 +109,53 @@ static int attach(const char *path)
 	fprintf(stderr, "kpld: holding new processes of %s at its DT_INIT "
 		"(+0x%" PRIx64 ")\n", path, off);
 	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct kpld_crash *e = data;
+
+	if (len >= sizeof(*e) && e->kind == KPLD_EV_HOLD)
+		kpld_on_hold(ctx, e->pid);
+	return 0;
+}
+
+int kpld_hold_open(struct kpld *d)
+{
+	int err;
+
+	skel = hold_bpf__open();
+	if (!skel) {
+		err = errno ? -errno : -ENOMEM;
+		goto fail;
+	}
+	skel->rodata->kpld_fault = kpld_bpf_prepare("hold");
+	err = hold_bpf__load(skel);
+	if (err)
+		goto fail;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, d,
+			      NULL);
+	if (!rb) {
+		err = -errno;
+		goto fail;
+	}
+	return ring_buffer__epoll_fd(rb);
+fail:
+	kpld_bpf_why(err, why, sizeof(why));
+	hold_bpf__destroy(skel);
+	skel = NULL;
+	return err;
+}
+
+const char *kpld_hold_why(void)
+{
+	return skel ? NULL : why;
+}
+
+void kpld_hold_read(void)
+{
+	if (rb)
+		ring_buffer__consume(rb);
 }
 
 void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,

@@ -12,8 +12,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct bpf_program;
-
 #include "kpl/format.h"
 #include "kpl/patch.h"
 
@@ -104,7 +102,43 @@ void kpld_note_all(void);
 int kpld_api_listen(struct kpld *d);
 void kpld_api_serve(struct kpld *d, int fd);
 
-/* hold.c: stop processes that load a patched library until patched */
+/*
+ * protect.c: load the hold's and the watchdog's BPF objects one by one
+ * and say which protections run.  open returns one fd to poll for both
+ * (read with kpld_protect_read), -ENODEV when neither loaded, or -errno
+ * when kpld cannot run safely (a hold nobody would hear about).
+ */
+struct kpld_protections {
+	const char *hold;		/* "module", "bpf" or "none" */
+	const char *hold_why;		/* what is missing and why, or "" */
+	bool watchdog;
+	const char *watchdog_why;	/* why it is off, or "" */
+};
+int kpld_protect_open(struct kpld *d);
+void kpld_protect_read(struct kpld *d, int fd);
+void kpld_protections(struct kpld_protections *p);
+/* "hold=bpf watchdog=on", each missing one with its reason. */
+void kpld_protections_line(char *buf, size_t len);
+
+/*
+ * bpf.c: for hold.c and watch.c.  init routes libbpf's messages (and
+ * keeps the verifier's complaint); prepare starts loading @feature and
+ * says whether KPLD_FAULT_BPF wants it refused; why writes why the load
+ * failed with @err ("BPF: verifier refused PROG: ..." or "BPF: error").
+ */
+#define KPLD_WHY_MAX 200
+void kpld_bpf_init(void);
+bool kpld_bpf_prepare(const char *feature);
+void kpld_bpf_why(int err, char *buf, size_t len);
+
+/*
+ * hold.c: stop processes that load a patched library until patched.
+ * open loads the BPF hold, returns its ring buffer's fd or -errno; why
+ * is NULL when it loaded, else the reason.
+ */
+int kpld_hold_open(struct kpld *d);
+const char *kpld_hold_why(void);
+void kpld_hold_read(void);
 void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 		     size_t nr);
 void kpld_on_hold(struct kpld *d, int pid);
@@ -124,10 +158,10 @@ void kpld_guard_forget(struct kpld *d, struct kpld_patch *p);
 void kpld_guard_read(struct kpld *d, int fd);
 void kpld_guard_close(void);
 
-/* watch.c: the crash watchdog */
+/* watch.c: the crash watchdog; open and why as for the hold */
 int kpld_watch_open(struct kpld *d);
-void kpld_watch_read(struct kpld *d, int fd);
-struct bpf_program *kpld_watch_hold_prog(void);
+const char *kpld_watch_why(void);
+void kpld_watch_read(void);
 void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi);
 void kpld_watch_forget_all(void);
 

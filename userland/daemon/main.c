@@ -160,10 +160,11 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 	*sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	/* Before the first install: the guard replaces the BPF hold. */
 	*gfd = kpld_guard_open();
-	*wfd = kpld_watch_open(d);
-	if (*wfd < 0)
-		fprintf(stderr, "kpld: crash watchdog unavailable (BPF: %s); "
-			"running without it\n", strerror(-*wfd));
+	*wfd = kpld_protect_open(d);	/* says which protections run */
+	if (*wfd < 0 && *wfd != -ENODEV) {
+		fprintf(stderr, "kpld: protections: %s\n", strerror(-*wfd));
+		return *wfd;
+	}
 	return *sfd < 0 ? -errno : 0;
 }
 
@@ -212,7 +213,7 @@ int main(int argc, char **argv)
 				if (read(tfd, buf, 8) == 8)
 					kpld_cover_new(&d);
 			} else if (fd == wfd) {
-				kpld_watch_read(&d, wfd);
+				kpld_protect_read(&d, wfd);
 			} else if (fd == gfd) {
 				kpld_guard_read(&d, gfd);
 			} else if (fd == sfd) {

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpld's BPF side.  The crash watchdog: report every delivery of a fatal
- * signal whose action is the default (the process is about to die), with
- * the faulting address and the user IP, from the dying thread's own
- * context.  The hold: stop a process that is about to run a patched
- * library's first code, so kpld can patch it first.
+ * The crash watchdog's BPF side: report every delivery of a fatal signal
+ * whose action is the default (the process is about to die), with the
+ * faulting address and the user IP, from the dying thread's own context.
+ * An object of its own (the hold is in hold.bpf.c), so that a kernel
+ * refusing one leaves kpld the other.
+ *
+ * The tracepoint's arguments are read with bpf_probe_read_kernel (CO-RE),
+ * never dereferenced: newer verifiers (6.18 here) type @info as a scalar (it
+ * may be SEND_SIG_NOINFO or SEND_SIG_PRIV, not a pointer), and 6.1's
+ * refuses the 8-byte read of si_addr through the _sifields union ("access
+ * beyond the end of member _pid").
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -20,20 +26,35 @@ struct {
 	__uint(max_entries, 1 << 16);
 } events SEC(".maps");
 
+/* Set for KPLD_FAULT_BPF (bpf.c): the verifier must refuse the program. */
+const volatile int kpld_fault;
+
 static __always_inline bool fatal(int sig)
 {
 	return sig == 4 || sig == 5 || sig == 6 || sig == 7 || sig == 8 ||
 	       sig == 11 || sig == 31;	/* ILL TRAP ABRT BUS FPE SEGV SYS */
 }
 
+/* NULL, SEND_SIG_PRIV (1) or an ERR_PTR: nothing to read there. */
+static __always_inline bool bad_ptr(const void *p)
+{
+	unsigned long v = (unsigned long)p;
+
+	return v < 4096 || v >= (unsigned long)-4095;
+}
+
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	     struct k_sigaction *ka)
 {
+	struct pt_regs *regs;
 	struct kpld_crash *e;
 	__u64 id;
 
-	if (!fatal(sig) || ka->sa.sa_handler != (void *)0)
+	if (kpld_fault)
+		return *(volatile int *)(long)kpld_fault;
+	if (!fatal(sig) || bad_ptr(ka) ||
+	    BPF_CORE_READ(ka, sa.sa_handler) != (void *)0)
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
@@ -43,39 +64,17 @@ int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->sig = sig;
-	e->code = info->si_code;
-	e->addr = (__u64)info->_sifields._sigfault._addr;
-	e->ip = PT_REGS_IP((struct pt_regs *)bpf_task_pt_regs(
-		bpf_get_current_task_btf()));
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
-	return 0;
-}
-
-/*
- * Attached to the DT_INIT of every library an installed patch targets:
- * a process that has just mapped and relocated the library, and is
- * about to run its first code, stops here until kpld has patched it.
- */
-SEC("uprobe")
-int kpld_hold(struct pt_regs *ctx)
-{
-	struct kpld_crash *e;
-	__u64 id;
-
-	/* Stop only a process kpld will hear about, or it stays stopped. */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return 0;
-	bpf_send_signal(19);	/* SIGSTOP */
-	id = bpf_get_current_pid_tgid();
-	e->kind = KPLD_EV_HOLD;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->sig = 19;
 	e->code = 0;
 	e->addr = 0;
-	e->ip = PT_REGS_IP(ctx);
+	if (!bad_ptr(info)) {
+		e->code = BPF_CORE_READ(info, si_code);
+		/* si_addr only for a fault: a kill(2) has the sender there. */
+		if (e->code > 0)
+			e->addr = (__u64)BPF_CORE_READ(info,
+						       _sifields._sigfault._addr);
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	e->ip = bad_ptr(regs) ? 0 : PT_REGS_IP_CORE(regs);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 	return 0;

@@ -6,7 +6,8 @@
  * quarantined, with the evidence (signal, addresses, where the IP was)
  * in the journal, until an admin releases it or a newer version arrives.
  * With watchdog_scope = patch (the default), only a crash whose IP is in
- * the patch's own code counts.
+ * the patch's own code counts.  Its BPF program (watch.bpf.c) is an
+ * object of its own: a kernel that refuses it still gets the hold.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 
 static struct watch_bpf *skel;
 static struct ring_buffer *rb;
+static char why[KPLD_WHY_MAX];
 
 /* Patch mappings by process, remembered for processes that die fast. */
 struct seen {
@@ -91,12 +93,8 @@ static int on_crash(void *ctx, void *data, size_t len)
 	uint64_t lo = 0;
 	size_t i;
 
-	if (len < sizeof(*c))
+	if (len < sizeof(*c) || c->kind != KPLD_EV_CRASH)
 		return 0;
-	if (c->kind == KPLD_EV_HOLD) {
-		kpld_on_hold(d, c->pid);
-		return 0;
-	}
 	/* What the last scan saw first: the process is usually gone. */
 	for (i = 0; i < nr_seen; i++) {
 		if (seen[i].pid != c->pid)
@@ -171,19 +169,19 @@ void kpld_watch_forget_all(void)
 	nr_seen = 0;
 }
 
-struct bpf_program *kpld_watch_hold_prog(void)
-{
-	return skel ? skel->progs.kpld_hold : NULL;
-}
-
 int kpld_watch_open(struct kpld *d)
 {
 	int err;
 
-	skel = watch_bpf__open_and_load();
-	if (!skel)
-		return -errno ? -errno : -ENOTSUP;
-	err = watch_bpf__attach(skel);
+	skel = watch_bpf__open();
+	if (!skel) {
+		err = errno ? -errno : -ENOMEM;
+		goto fail;
+	}
+	skel->rodata->kpld_fault = kpld_bpf_prepare("watchdog");
+	err = watch_bpf__load(skel);
+	if (!err)
+		err = watch_bpf__attach(skel);
 	if (err)
 		goto fail;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_crash, d,
@@ -194,13 +192,19 @@ int kpld_watch_open(struct kpld *d)
 	}
 	return ring_buffer__epoll_fd(rb);
 fail:
+	kpld_bpf_why(err, why, sizeof(why));
 	watch_bpf__destroy(skel);
 	skel = NULL;
 	return err;
 }
 
-void kpld_watch_read(struct kpld *d, int fd)
+const char *kpld_watch_why(void)
 {
-	(void)d, (void)fd;
-	ring_buffer__consume(rb);
+	return skel ? NULL : why;
+}
+
+void kpld_watch_read(void)
+{
+	if (rb)
+		ring_buffer__consume(rb);
 }

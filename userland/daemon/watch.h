@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What watch.bpf.c reports for each fatal signal. */
+/*
+ * What kpld's BPF programs report through their ring buffers: a fatal
+ * signal (watch.bpf.c) or a process stopped at a DT_INIT (hold.bpf.c).
+ */
 #ifndef KPLD_WATCH_H
 #define KPLD_WATCH_H
 
