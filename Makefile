@@ -63,6 +63,7 @@ help:
 	@echo "  make check      install deps, build, run every test (unit, ASan,"
 	@echo "                  targets, integration, module in QEMU)"
 	@echo "  make bench      run the benchmarks (pause time, apply time)"
+	@echo "  make soak       10,000 apply/revert cycles under load and signals"
 	@echo "  make module     build kpatch-lite/kpatch_lite.ko against KDIR=$(KDIR)"
 	@echo "  make targets    build libminiweb.so and miniweb-server"
 	@echo "  make unit       run the CMocka unit tests (ASan+UBSan build)"

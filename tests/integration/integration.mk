@@ -80,3 +80,17 @@ check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
 		sh tests/integration/run.sh tests/integration/test_*.sh
 
 CHECK_TARGETS += check-integration
+
+# The soak (issue 10): 10,000 cycles with the release kpl, as users run
+# it; make check runs the same script with 150 cycles and the ASan kpl.
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory soak-run
+
+.PHONY: soak-run
+soak-run: it-fixtures mw-patches $(BUILD)/targets/miniweb-server test-keys \
+		$(BUILD)/release/kpl
+	@KPL=$(BUILD)/release/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
+		MW_PATCHES=$(BUILD)/patches KPL_KEYS=$(KPL_KEYS) \
+		KPL_SOAK_CYCLES=$${KPL_SOAK_CYCLES:-10000} \
+		sh tests/integration/run.sh tests/integration/test_soak.sh
