@@ -131,6 +131,7 @@ end_victim() {
 	[ "$_rc" -eq 0 ] || { echo "# $1: exit $_rc: $VICTIM_REPORT"; return 1; }
 	_r=$(echo "$VICTIM_REPORT" | sed -n 's/.*trap_raised=\([0-9]*\).*/\1/p')
 	_s=$(echo "$VICTIM_REPORT" | sed -n 's/.*trap_seen=\([0-9]*\).*/\1/p')
+	VICTIM_TRAPS_LOST=$(( ${_r:-0} - ${_s:-0} ))
 	[ -n "$_r" ] && [ "$_r" = "$_s" ] || {
 		echo "# $1: SIGTRAPs raised $_r, seen $_s"
 		return 1

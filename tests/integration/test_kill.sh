@@ -6,6 +6,12 @@
 # After every kill the target must be alive, with its own registers
 # (kpl-victim checks them all, xmm included) and every SIGTRAP it raised
 # itself; the next kpl command must complete the job; nothing may leak.
+#
+# Two windows are the kernel's, documented in docs/engine.md ("Stops"),
+# and counted apart rather than failed: a kill while memfd_create is in
+# flight leaves its one close-on-exec descriptor, and a kill while a
+# signal sits in a signal-delivery-stop (only a thread seized and not yet
+# interrupted can enter one) makes the kernel drop that signal.
 . "$(dirname "$0")/lib.sh"
 
 if ! KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
@@ -15,11 +21,14 @@ fi
 
 # kpl_maps PID: how many patch mappings the process has
 kpl_maps() { grep -c '/memfd:kpl:' "/proc/$1/maps"; }
+# kpl_fds PID: how many descriptors of patch memfds it holds
+kpl_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'memfd:kpl:'; }
 
 for op in apply revert; do
 	N=1
 	killed=0
 	fails=0
+	windows=0
 	while [ $N -le 500 ]; do
 		start_victim kill || break
 		if [ $op = revert ]; then
@@ -56,14 +65,31 @@ for op in apply revert; do
 			{ echo "# $op, $where: next apply exit $rc"; cat "$T/next.log"; fails=$((fails + 1)); }
 		"$KPL" revert -p "$VPID" SPIN-1 >"$T/next.log" 2>&1 ||
 			{ echo "# $op, $where: revert after it failed"; cat "$T/next.log"; fails=$((fails + 1)); }
+		fds=$(kpl_fds "$VPID")
+		if [ "$fds" -eq 1 ] && echo "$where" | grep -q 'memfd in flight'; then
+			windows=$((windows + 1))
+			echo "# $op, $where: 1 descriptor left (known window)"
+		elif [ "$fds" -ne 0 ]; then
+			echo "# $op, $where: $fds patch descriptors left"
+			fails=$((fails + 1))
+		fi
 		left=$(kpl_maps "$VPID")
 		[ "$left" -eq 0 ] ||
 			{ echo "# $op, $where: $left patch mappings left"; grep kpl "/proc/$VPID/maps"; fails=$((fails + 1)); }
-		end_victim kill "$VPID" ||
-			{ echo "# $op: target harmed after kpl was $where"; fails=$((fails + 1)); }
+		if ! end_victim kill "$VPID"; then
+			if [ "$VICTIM_TRAPS_LOST" = 1 ] &&
+				echo "$VICTIM_REPORT" | grep -q 'regs=ok' &&
+				echo "$where" | grep -Eq 'INTERRUPT|signal\)'; then
+				windows=$((windows + 1))
+				echo "# $op, $where: one SIGTRAP dropped by the kernel (known window)"
+			else
+				echo "# $op: target harmed after kpl was $where"
+				fails=$((fails + 1))
+			fi
+		fi
 		N=$((N + 1))
 	done
 	check "$op: killed at each of its $killed fault points in turn, target alive with its own registers and signals ($fails failures)" \
 		[ "$killed" -gt 5 -a "$fails" -eq 0 ]
-	echo "# $op: $killed kills, $fails failures"
+	echo "# $op: $killed kills, $fails failures, $windows in the kernel's windows"
 done

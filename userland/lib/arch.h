@@ -150,6 +150,17 @@ int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 			 size_t len, uint64_t *frame_at);
 
 /*
+ * kpl_arch_build_step_frame() - a frame, without FPU state, whose context
+ * is @regs exactly (e.g. kpl_arch_syscall_regs() output) and which
+ * returns into @sigreturn: a thread returning into it runs that one
+ * step, then whatever @regs' stack leads to.  Return: bytes written
+ * (kpl_arch_step_frame_size()), or -EINVAL.
+ */
+size_t kpl_arch_step_frame_size(void);
+int kpl_arch_build_step_frame(const void *regs, uint64_t sigmask,
+			      uint64_t sigreturn, uint8_t *buf, size_t len);
+
+/*
  * kpl_arch_syscall_regs() - @regs changed to run syscall @nr(@args) at
  * @pc (a syscall_ret gadget) with stack pointer @sp, no trap flag and no
  * syscall restart, into @out.

@@ -24,10 +24,17 @@ uint64_t kpl_now_ns(void);
  */
 #ifdef KPL_FAULT_INJECT
 void kpl_fault_point(const char *what);
+/* Name the window the next points are in (NULL: none), for the log. */
+void kpl_fault_tag(const char *tag);
 #else
 static inline void kpl_fault_point(const char *what)
 {
 	(void)what;
+}
+
+static inline void kpl_fault_tag(const char *tag)
+{
+	(void)tag;
 }
 #endif
 

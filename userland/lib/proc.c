@@ -13,6 +13,12 @@
 #include <signal.h>
 
 static unsigned long fault_at, fault_n;
+static const char *fault_window;
+
+void kpl_fault_tag(const char *tag)
+{
+	fault_window = tag;
+}
 
 static void fault_report(void)
 {
@@ -32,8 +38,9 @@ void kpl_fault_point(const char *what)
 {
 	fault_n++;
 	if (fault_at && fault_n == fault_at) {
-		fprintf(stderr, "kpl-fault: killed at point %lu (%s)\n",
-			fault_n, what);
+		fprintf(stderr, "kpl-fault: killed at point %lu (%s%s%s)\n",
+			fault_n, what, fault_window ? ", " : "",
+			fault_window ? fault_window : "");
 		raise(SIGKILL);
 	}
 }

@@ -32,9 +32,32 @@
 #include "internal.h"
 #include "ptrace.h"
 
+#ifdef KPL_FAULT_INJECT
+static const char *req_name(int req, void *data)
+{
+	switch (req) {
+	case PTRACE_SEIZE: return "ptrace SEIZE";
+	case PTRACE_INTERRUPT: return "ptrace INTERRUPT";
+	case PTRACE_CONT: return data ? "ptrace CONT signal" : "ptrace CONT";
+	case PTRACE_SYSCALL: return data ? "ptrace SYSCALL signal"
+					 : "ptrace SYSCALL";
+	case PTRACE_DETACH: return "ptrace DETACH";
+	case PTRACE_GETREGS: return "ptrace GETREGS";
+	case PTRACE_SETREGS: return "ptrace SETREGS";
+	case PTRACE_GETSIGMASK: return "ptrace GETSIGMASK";
+	case PTRACE_SETSIGMASK: return "ptrace SETSIGMASK";
+	case PTRACE_GETREGSET: return "ptrace GETREGSET";
+	case PTRACE_GET_SYSCALL_INFO: return "ptrace GET_SYSCALL_INFO";
+	default: return "ptrace";
+	}
+}
+#endif
+
 long kpl_pt_req(int req, pid_t tid, void *addr, void *data)
 {
-	kpl_fault_point("ptrace");
+#ifdef KPL_FAULT_INJECT
+	kpl_fault_point(req_name(req, data));
+#endif
 	return ptrace((enum __ptrace_request)req, tid, addr, data);
 }
 

@@ -47,7 +47,8 @@ struct inj {
 	struct kpl_pt *pp;
 	struct kpl_pt_thread *t;
 	struct user_regs_struct orig;
-	uint64_t frame;		/* the insurance frame: injected sp */
+	uint64_t frame;		/* the insurance frame */
+	uint64_t sp;		/* injected sp: the frame, or a step above */
 	uint64_t scratch;	/* SCRATCH bytes above it */
 	uint64_t mask;		/* the thread's own blocked signals */
 	bool armed;		/* registers changed since the frame went in */
@@ -142,11 +143,11 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 	ij->orig = t->regs;
 	if (scratch_len > SCRATCH)
 		return -ENAMETOOLONG;
-	if (t->group_stop) {
-		pr_warn("ptrace: pid %d is stopped (job control): cannot map "
-			"memory in it now\n", p->pid);
-		return -EAGAIN;
-	}
+	/*
+	 * A thread in a group-stop (SIGSTOP; kpld's BPF hold stops new
+	 * processes so) may be borrowed: it runs only kpl's syscalls, and
+	 * detaching puts it back into the group-stop.
+	 */
 	err = find_gadgets(p, pp);
 	if (err)
 		return err;
@@ -180,6 +181,7 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 		goto out;
 	}
 	ij->scratch = ij->frame + (uint64_t)n;
+	ij->sp = ij->frame;
 	if (scratch_len)
 		memcpy(fb + n, scratch, scratch_len);
 	err = kpl_proc__write(p, ij->frame, fb, (size_t)n + SCRATCH);
@@ -194,7 +196,7 @@ static bool inj_ours(struct inj *ij, const struct __ptrace_syscall_info *si)
 {
 	return si->instruction_pointer ==
 		       ij->pp->g.syscall_ret + kpl_arch_syscall_len() &&
-	       si->stack_pointer == ij->frame;
+	       si->stack_pointer == ij->sp;
 }
 
 /* Run syscall @nr(@args) in the session's thread; *@ret its result. */
@@ -209,8 +211,8 @@ static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
 
 	if (ij->running)
 		return -KPL_E_BACKEND;
-	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret,
-			      ij->frame, nr, args);
+	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret, ij->sp,
+			      nr, args);
 	if (kpl_pt_req(PTRACE_SETREGS, t->tid, NULL, &r) < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
 	ij->armed = true;
@@ -262,6 +264,37 @@ static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
 	}
 }
 
+/*
+ * Should kpl die from now on, the thread closes @fd on its way back: the
+ * syscalls that follow return into a step frame running close(@fd),
+ * whose own return is the insurance frame.  Armed with @fd = -1 before
+ * memfd_create (a close that fails harmlessly), then rewritten with the
+ * descriptor it returned: only a kpl killed between the two leaves the
+ * descriptor behind (close-on-exec).
+ */
+static int inj_close_on_death(struct inj *ij, long fd)
+{
+	uint64_t a[6] = { (uint64_t)fd }, at, all = ~0ull;
+	size_t sz = kpl_arch_step_frame_size();
+	struct user_regs_struct r;
+	uint8_t buf[512];
+	int n, err;
+
+	if (sz > sizeof(buf))
+		return -EINVAL;
+	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret, ij->frame,
+			      SYS_close, a);
+	n = kpl_arch_build_step_frame(&r, all, ij->pp->g.sigreturn, buf,
+				      sizeof(buf));
+	if (n < 0)
+		return n;
+	at = ij->frame - (uint64_t)n;
+	err = kpl_proc__write(ij->p, at, buf, (size_t)n);
+	if (!err)
+		ij->sp = at;
+	return err;
+}
+
 /* After an error: is the thread stopped where its registers may be
  * replaced (not at a syscall-entry stop, still on our frame)? */
 static bool inj_replaceable(struct inj *ij)
@@ -271,7 +304,7 @@ static bool inj_replaceable(struct inj *ij)
 	pid_t tid = ij->t->tid;
 
 	if (kpl_pt_req(PTRACE_GETREGS, tid, NULL, &cur) < 0 ||
-	    cur.rsp != ij->frame)
+	    cur.rsp != ij->sp)
 		return false;
 	if (WSTOPSIG(ij->t->status) != (SIGTRAP | 0x80))
 		return true;
@@ -395,15 +428,23 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		goto out;
 	a[0] = ij.scratch;
 	a[1] = MFD_CLOEXEC;
-	err = inj_syscall(&ij, SYS_memfd_create, a, &fd);
+	err = inj_close_on_death(&ij, -1);
+	kpl_fault_tag("memfd in flight");
+	if (!err)
+		err = inj_syscall(&ij, SYS_memfd_create, a, &fd);
 	if (!err)
 		err = sys_check("memfd_create", fd);
-	if (err)
+	if (err) {
+		kpl_fault_tag(NULL);
 		goto out_end;
+	}
+	err = inj_close_on_death(&ij, fd);
+	kpl_fault_tag(NULL);
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
 	a[1] = len;
-	err = inj_syscall(&ij, SYS_ftruncate, a, &r);
+	if (!err)
+		err = inj_syscall(&ij, SYS_ftruncate, a, &r);
 	if (!err)
 		err = sys_check("ftruncate", r);
 	for (i = 0; !err && i < nr; i++) {
@@ -437,6 +478,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	}
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
+	ij.sp = ij.frame;	/* closed next: no more closing on death */
 	if (!inj_syscall(&ij, SYS_close, a, &r) && !err)
 		err = sys_check("close", r);
 out_end:

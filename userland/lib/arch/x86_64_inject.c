@@ -153,6 +153,60 @@ size_t kpl_arch_frame_size(size_t xstate_len)
 	return (FPSTATE_OFF + xstate_len + 4 + 63) & ~(size_t)63;
 }
 
+/* An rt_sigframe whose context is @rr, returning into @sigreturn. */
+static void fill_frame(struct x86_rt_sigframe *f,
+		       const struct user_regs_struct *rr, uint64_t sigreturn,
+		       uint64_t sigmask)
+{
+	memset(f, 0, sizeof(*f));
+	f->pretcode = sigreturn;
+	f->uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	/* An invalid mode: rt_sigreturn's sigaltstack() fails with EINVAL
+	 * and leaves the thread's alternate stack as it is. */
+	f->ss_flags = 3;
+	f->mc.r8 = rr->r8;
+	f->mc.r9 = rr->r9;
+	f->mc.r10 = rr->r10;
+	f->mc.r11 = rr->r11;
+	f->mc.r12 = rr->r12;
+	f->mc.r13 = rr->r13;
+	f->mc.r14 = rr->r14;
+	f->mc.r15 = rr->r15;
+	f->mc.rdi = rr->rdi;
+	f->mc.rsi = rr->rsi;
+	f->mc.rbp = rr->rbp;
+	f->mc.rbx = rr->rbx;
+	f->mc.rdx = rr->rdx;
+	f->mc.rax = rr->rax;
+	f->mc.rcx = rr->rcx;
+	f->mc.rsp = rr->rsp;
+	f->mc.rip = rr->rip;
+	f->mc.eflags = rr->eflags;
+	f->mc.cs = (uint16_t)rr->cs;
+	f->mc.ss = (uint16_t)rr->ss;
+	f->sigmask = sigmask;
+}
+
+size_t kpl_arch_step_frame_size(void)
+{
+	return (sizeof(struct x86_rt_sigframe) + 63) & ~(size_t)63;
+}
+
+int kpl_arch_build_step_frame(const void *regs, uint64_t sigmask,
+			      uint64_t sigreturn, uint8_t *buf, size_t len)
+{
+	struct x86_rt_sigframe f;
+	size_t need = kpl_arch_step_frame_size();
+
+	if (!regs || !sigreturn || len < need)
+		return -EINVAL;
+	/* No FPU state: the frame this one leads to restores it. */
+	fill_frame(&f, regs, sigreturn, sigmask);
+	memset(buf, 0, need);
+	memcpy(buf, &f, sizeof(f));
+	return (int)need;
+}
+
 int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 			 size_t len, uint64_t *frame_at)
 {
@@ -178,35 +232,9 @@ int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 	at = (r->rsp - RED_ZONE - in->below - need) & ~63ull;
 	resume_regs(r, &rr, true);
 
-	memset(&f, 0, sizeof(f));
-	f.pretcode = in->sigreturn;
-	f.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS |
-		     (in->xstate_len > FXSAVE_SIZE ? UC_FP_XSTATE : 0);
-	/* An invalid mode: rt_sigreturn's sigaltstack() fails with EINVAL
-	 * and leaves the thread's alternate stack as it is. */
-	f.ss_flags = 3;
-	f.mc.r8 = rr.r8;
-	f.mc.r9 = rr.r9;
-	f.mc.r10 = rr.r10;
-	f.mc.r11 = rr.r11;
-	f.mc.r12 = rr.r12;
-	f.mc.r13 = rr.r13;
-	f.mc.r14 = rr.r14;
-	f.mc.r15 = rr.r15;
-	f.mc.rdi = rr.rdi;
-	f.mc.rsi = rr.rsi;
-	f.mc.rbp = rr.rbp;
-	f.mc.rbx = rr.rbx;
-	f.mc.rdx = rr.rdx;
-	f.mc.rax = rr.rax;
-	f.mc.rcx = rr.rcx;
-	f.mc.rsp = rr.rsp;
-	f.mc.rip = rr.rip;
-	f.mc.eflags = rr.eflags;
-	f.mc.cs = (uint16_t)rr.cs;
-	f.mc.ss = (uint16_t)rr.ss;
+	fill_frame(&f, &rr, in->sigreturn, in->sigmask);
+	f.uc_flags |= in->xstate_len > FXSAVE_SIZE ? UC_FP_XSTATE : 0;
 	f.mc.fpstate = at + FPSTATE_OFF;
-	f.sigmask = in->sigmask;
 
 	memset(buf, 0, need);
 	memcpy(buf, &f, sizeof(f));
