@@ -78,11 +78,18 @@ static void summary(void)
 	if (nr_tally)
 		printf("\npatches:\n");
 	for (i = 0; i < nr_tally; i++)
-		printf("  %-20s applied in %u process%s\n", tally[i].id,
+		printf("  %-20s applied in %u process%s\n",
+		       cli_esc(tally[i].id),
 		       tally[i].nr, tally[i].nr == 1 ? "" : "es");
+	char *line, *save = NULL;
+
 	if (cli_kpld("status", reply, sizeof(reply)))
 		return;
-	printf("\nkpld (%s): %s", cli_kpld_socket(), reply);
+	/* kpld's reply names processes and patches: escaped line by line. */
+	printf("\nkpld (%s): ", cli_kpld_socket());
+	for (line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("%s\n", cli_esc(line));
 }
 
 static int show(pid_t pid, bool json, bool *first)
@@ -99,7 +106,7 @@ static int show(pid_t pid, bool json, bool *first)
 	if (err) {
 		fprintf(stderr, "kpl status: cannot read pid %d: %s\n", pid,
 			kpl_strerror(err));
-		return err;
+		return cli_target_exit_code("status", err, pid);
 	}
 	if (json) {
 		printf("%s{\"pid\":%d,\"patches\":[", *first ? "" : ",", pid);
@@ -110,10 +117,11 @@ static int show(pid_t pid, bool json, bool *first)
 			       v[i].version, v[i].phase);
 			cli_json_str(stdout, v[i].soname);
 			printf(",\"build_id\":\"%s\",\"functions\":%u,"
-			       "\"backend\":\"%s\",\"base\":\"0x%llx\","
+			       "\"backend\":", v[i].build_id, v[i].nr_funcs);
+			cli_json_str(stdout, v[i].backend);
+			printf(",\"base\":\"0x%llx\","
 			       "\"size\":%llu,\"applied_ns\":%llu,"
 			       "\"description\":",
-			       v[i].build_id, v[i].nr_funcs, v[i].backend,
 			       (unsigned long long)v[i].base,
 			       (unsigned long long)v[i].size,
 			       (unsigned long long)v[i].applied_ns);
@@ -131,10 +139,11 @@ static int show(pid_t pid, bool json, bool *first)
 			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S",
 				 localtime(&when));
 			printf("  %-20s v%-3u %-9s %s (%u function%s, backend "
-			       "%s, at 0x%llx, since %s)\n", v[i].id,
-			       v[i].version, v[i].phase, v[i].soname,
+			       "%s, at 0x%llx, since %s)\n", cli_esc(v[i].id),
+			       v[i].version, v[i].phase, cli_esc(v[i].soname),
 			       v[i].nr_funcs, v[i].nr_funcs == 1 ? "" : "s",
-			       v[i].backend, (unsigned long long)v[i].base,
+			       cli_esc(v[i].backend),
+			       (unsigned long long)v[i].base,
 			       ts);
 		}
 	}
@@ -153,7 +162,7 @@ int cmd_status(int argc, char **argv)
 	};
 	bool json = false, first = true;
 	pid_t pid = 0;
-	int c, err = 0;
+	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -180,7 +189,7 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	if (pid) {
-		err = show(pid, json, &first);
+		rc = show(pid, json, &first);
 	} else {
 		DIR *d = opendir("/proc");
 		struct dirent *de;
@@ -201,5 +210,5 @@ int cmd_status(int argc, char **argv)
 	}
 	if (json)
 		printf("]\n");
-	return cli_exit_code(err);
+	return rc;
 }
