@@ -12,6 +12,11 @@
  * Anyone else's (a user squatting the pid of a root server to stall its
  * patching) is removed and replaced: the sticky bit lets root do that.
  *
+ * Root also locks /run/kpatch-lite/PID.lock first, where earlier
+ * versions lock, so that an older kpl or kpld running meanwhile (during
+ * an upgrade) is kept out too.  Users never take that one, so the order
+ * (that one, then the shared one) cannot deadlock.
+ *
  * Files are removed after use, while still locked.  A waiter may thus
  * get the lock on a file already unlinked, so after flock() the path is
  * checked to still name the locked file, else the lock is taken again.
@@ -32,8 +37,9 @@
 #define LOCK_DIR LOCK_ROOT "/locks"
 
 struct kpl_lock {
-	int fd;
-	char path[96];
+	int nr;
+	int fd[2];
+	char path[2][96];
 };
 
 /* A directory we may keep lock files in: sticky if shared, never a link. */
@@ -82,14 +88,17 @@ static uid_t owner_of_pid(pid_t pid)
 	return stat(path, &st) ? (uid_t)-1 : st.st_uid;
 }
 
-/* Open the lock file, replacing one that is not to be trusted. */
+/*
+ * Open the lock file, replacing one that is not to be trusted.  Read-only
+ * is enough for flock(), and lets a user wait on a file root made.
+ */
 static int open_lock(const char *path, uid_t owner)
 {
 	struct stat st;
 	int fd, tries;
 
 	for (tries = 0; tries < 4; tries++) {
-		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 				O_CLOEXEC, 0644);
 		if (fd < 0 && errno != ELOOP && errno != EACCES &&
 		    errno != ENXIO)
@@ -106,67 +115,85 @@ static int open_lock(const char *path, uid_t owner)
 	return -EACCES;
 }
 
+/* flock @path; 0 and *@fd, or -errno / -KPL_E_BUSY after 10 s. */
+static int take_one(const char *path, pid_t pid, int *fdp)
+{
+	struct stat a, b;
+	int fd = -1, i;
+
+	for (i = 0; i < 1000; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (fd < 0) {
+			fd = open_lock(path, owner_of_pid(pid));
+			if (fd < 0)
+				return fd;
+		}
+		if (!flock(fd, LOCK_EX | LOCK_NB)) {
+			/* Still the file the path names? */
+			if (!fstat(fd, &a) && !lstat(path, &b) &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+				*fdp = fd;
+				return 0;
+			}
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		if (errno != EWOULDBLOCK) {
+			i = -errno;
+			close(fd);
+			return i;
+		}
+		nanosleep(&ts, NULL);
+	}
+	/* Not ours to remove: someone else holds it. */
+	close(fd);
+	pr_warn("target: another kpl has been patching pid %d for 10 s\n",
+		pid);
+	return -KPL_E_BUSY;
+}
+
 int kpl_lock__take(pid_t pid, struct kpl_lock **out)
 {
 	struct kpl_lock *l;
-	struct stat a, b;
 	char dir[64];
 	int i, err;
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	l->fd = -1;
 	err = lock_dir(dir, sizeof(dir));
 	if (err)
 		goto out;
-	snprintf(l->path, sizeof(l->path), "%s/%d.lock", dir, pid);
-	for (i = 0; i < 1000; i++) {
-		struct timespec ts = { 0, 10000000 };
-
-		if (l->fd < 0) {
-			l->fd = open_lock(l->path, owner_of_pid(pid));
-			if (l->fd < 0) {
-				err = l->fd;
-				l->fd = -1;
-				goto out;
-			}
-		}
-		if (!flock(l->fd, LOCK_EX | LOCK_NB)) {
-			/* Still the file the path names? */
-			if (!fstat(l->fd, &a) && !lstat(l->path, &b) &&
-			    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-				*out = l;
-				return 0;
-			}
-			close(l->fd);
-			l->fd = -1;
-			continue;
-		}
-		if (errno != EWOULDBLOCK) {
-			err = -errno;
+	if (!geteuid())
+		snprintf(l->path[l->nr++], sizeof(l->path[0]), "%s/%d.lock",
+			 LOCK_ROOT, pid);
+	snprintf(l->path[l->nr++], sizeof(l->path[0]), "%s/%d.lock", dir,
+		 pid);
+	for (i = 0; i < l->nr; i++) {
+		err = take_one(l->path[i], pid, &l->fd[i]);
+		if (err) {
+			l->nr = i;
 			goto out;
 		}
-		nanosleep(&ts, NULL);
 	}
-	pr_warn("target: another kpl has been patching pid %d for 10 s\n",
-		pid);
-	err = -KPL_E_BUSY;
+	*out = l;
+	return 0;
 out:
-	/* Not ours to remove: someone else may hold it. */
-	if (l->fd >= 0)
-		close(l->fd);
-	free(l);
+	kpl_lock__release(l);
 	return err;
 }
 
 void kpl_lock__release(struct kpl_lock *l)
 {
+	int i;
+
 	if (!l)
 		return;
-	if (l->fd >= 0) {
-		unlink(l->path);
-		close(l->fd);
+	for (i = l->nr; i-- > 0;) {
+		unlink(l->path[i]);
+		close(l->fd[i]);
 	}
 	free(l);
 }
