@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "escape.h"
@@ -127,6 +128,13 @@ static bool pid_dead(pid_t pid)
 
 int cli_target_exit_code(const char *cmd, int err, pid_t pid)
 {
+	struct timespec ts = { 0, 5000000 };
+	int i;
+
+	/* A process killed meanwhile fails our calls before its exit is
+	 * over: give a dying one a moment to show as dead. */
+	for (i = 0; err && pid > 0 && i < 20 && !pid_dead(pid); i++)
+		nanosleep(&ts, NULL);
 	if (err && pid > 0 && pid_dead(pid)) {
 		fprintf(stderr, "kpl %s: pid %d exited during the command\n",
 			cmd, pid);
