@@ -142,6 +142,10 @@ check "  JSON valid" json_ok "$T/cmd.out"
 check "  covers the real target" grep -q "\"pid\":$S," "$T/cmd.out"
 check "  not the read-only mapper" sh -c "! grep -q '\"pid\":$R,' '$T/cmd.out'"
 "$KPL" revert --all SPIN-10 >/dev/null 2>&1
+nt=$(ls "/proc/$S/task" | wc -l)
+expect_rc 0 "apply -vv" "$KPL" apply -vv --keys "$TRUSTED" -p "$S" "$IT_DIR/spin10.kpl"
+check "  prints the real thread count ($nt threads)" grep -q "($nt threads)" "$T/cmd.err"
+"$KPL" revert -p "$S" SPIN-10 >/dev/null 2>&1
 
 # 9. kpl and kpld are never patched (they map libraries too).
 mkdir -p "$T/pub/bin" && cp "$T/pub/kpl-evil" "$T/pub/bin/kpl" && chmod -R a+rX "$T/pub/bin"
@@ -189,6 +193,8 @@ kill -KILL "$D"
 wait "$L"
 check "every command exits 0 or, once the target is dead, 7" \
 	sh -c "! grep -qv '^[07]\$' '$T/die.rc'"
+sort "$T/die.rc" | uniq -c | awk '{print "#   exit " $2 ": " $1 " commands"}'
+grep -v "exited during\|No such process" "$T/die.err" | sed 's/^/#   /' | head -8
 check "  the commands after the death exit 7" [ "$(tail -1 "$T/die.rc")" = 7 ]
 check "  no sanitizer report" sh -c "! grep -q Sanitizer '$T/die.err'"
 
