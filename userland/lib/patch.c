@@ -241,7 +241,7 @@ static int read_all(int fd, uint8_t **buf, size_t *size)
 			: S_ISFIFO(st.st_mode) ? "a FIFO"
 			: S_ISSOCK(st.st_mode) ? "a socket"
 					       : "a device");
-		return -KPL_E_FORMAT;
+		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > KPL_PATCH_MAX_SIZE) {
 		pr_warn("patch: %llu bytes, more than the %u a patch may be\n",
