@@ -35,7 +35,14 @@ start_evil() {
 	done
 }
 no_raw() { ! grep -q "[$ESC$BEL]" "$@"; }
-json_ok() { python3 -m json.tool "$1" >/dev/null; }
+# json_ok FILE: a JSON parser accepts it (python3, else jq)
+json_ok() {
+	if command -v python3 >/dev/null; then
+		python3 -m json.tool "$1" >/dev/null
+	else
+		jq . "$1" >/dev/null
+	fi
+}
 has_memfd() { grep -q "/memfd:kpl:$2" "/proc/$1/maps"; }
 
 # 1. A forged APPLIED record with len 4096: a replace patch used to read
