@@ -98,8 +98,10 @@ static int open_lock(const char *path, uid_t owner)
 	int fd, tries;
 
 	for (tries = 0; tries < 4; tries++) {
-		fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-				O_CLOEXEC, 0644);
+		fd = open(path,
+			  O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+				  O_CLOEXEC,
+			  0644);
 		if (fd < 0 && errno != ELOOP && errno != EACCES &&
 		    errno != ENXIO)
 			return -errno;
@@ -149,8 +151,7 @@ static int take_one(const char *path, pid_t pid, int *fdp)
 	}
 	/* Not ours to remove: someone else holds it. */
 	close(fd);
-	pr_warn("target: another kpl has been patching pid %d for 10 s\n",
-		pid);
+	pr_warn("target: another kpl has been patching pid %d for 10 s\n", pid);
 	return -KPL_E_BUSY;
 }
 
@@ -169,8 +170,7 @@ int kpl_lock__take(pid_t pid, struct kpl_lock **out)
 	if (!geteuid())
 		snprintf(l->path[l->nr++], sizeof(l->path[0]), "%s/%d.lock",
 			 LOCK_ROOT, pid);
-	snprintf(l->path[l->nr++], sizeof(l->path[0]), "%s/%d.lock", dir,
-		 pid);
+	snprintf(l->path[l->nr++], sizeof(l->path[0]), "%s/%d.lock", dir, pid);
 	for (i = 0; i < l->nr; i++) {
 		err = take_one(l->path[i], pid, &l->fd[i]);
 		if (err) {

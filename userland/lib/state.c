@@ -57,8 +57,7 @@ static bool in_text(const struct kpl_maps *m, uint64_t lo, uint64_t len)
 
 		if (lo < v->start || lo >= v->end || len > v->end - lo)
 			continue;
-		return (v->prot & PROT_EXEC) && v->inode &&
-		       v->path[0] == '/' &&
+		return (v->prot & PROT_EXEC) && v->inode && v->path[0] == '/' &&
 		       strncmp(v->path, KPL_STATE_PREFIX,
 			       strlen(KPL_STATE_PREFIX));
 	}
@@ -78,21 +77,25 @@ static int check_func(const struct kpl_state *st, uint32_t i,
 	if (f->addr < f->entry || f->size > UINT64_MAX - f->entry ||
 	    f->addr - f->entry > f->size ||
 	    f->len > f->entry + f->size - f->addr)
-		return bad(why, wl, "function %u: patched bytes outside the "
-			   "function", i);
+		return bad(why, wl,
+			   "function %u: patched bytes outside the "
+			   "function",
+			   i);
 	if (w->maps && !in_text(w->maps, f->addr, f->len))
-		return bad(why, wl, "function %u: 0x%llx is not in a "
-			   "library's executable text", i,
-			   (unsigned long long)f->addr);
+		return bad(why, wl,
+			   "function %u: 0x%llx is not in a "
+			   "library's executable text",
+			   i, (unsigned long long)f->addr);
 	if (f->new_addr < st->text_lo || f->new_addr >= st->text_hi)
-		return bad(why, wl, "function %u: new code 0x%llx outside the "
-			   "patch's text", i, (unsigned long long)f->new_addr);
+		return bad(why, wl,
+			   "function %u: new code 0x%llx outside the "
+			   "patch's text",
+			   i, (unsigned long long)f->new_addr);
 	return 0;
 }
 
 int kpl_state__check(const struct kpl_state *st, size_t len,
-		     const struct kpl_state_where *w, char *why,
-		     size_t why_len)
+		     const struct kpl_state_where *w, char *why, size_t why_len)
 {
 	uint32_t i;
 	int err;
@@ -107,15 +110,17 @@ int kpl_state__check(const struct kpl_state *st, size_t len,
 		return bad(why, why_len, "unknown phase %u", st->phase);
 	if (st->nr_funcs < 1 || st->nr_funcs > KPL_STATE_MAX_FUNCS ||
 	    KPL_STATE_SIZE((size_t)st->nr_funcs) > len)
-		return bad(why, why_len, "function count %u not in 1..%d or "
-			   "beyond the record", st->nr_funcs,
-			   KPL_STATE_MAX_FUNCS);
+		return bad(why, why_len,
+			   "function count %u not in 1..%d or "
+			   "beyond the record",
+			   st->nr_funcs, KPL_STATE_MAX_FUNCS);
 	if (!id_ok(st->id, sizeof(st->id)))
 		return bad(why, why_len, "invalid patch id");
 	if (!text_ok(st->description, sizeof(st->description), true) ||
 	    !text_ok(st->soname, sizeof(st->soname), false) ||
 	    !text_ok(st->backend, sizeof(st->backend), false))
-		return bad(why, why_len, "description, soname or backend not "
+		return bad(why, why_len,
+			   "description, soname or backend not "
 			   "a terminated string of printable characters");
 	if (st->build_id_len < 1 || st->build_id_len > KPL_BUILD_ID_MAX)
 		return bad(why, why_len, "build-id length %u",
@@ -123,7 +128,8 @@ int kpl_state__check(const struct kpl_state *st, size_t len,
 	if (st->flags & ~KPL_PATCH_F_ALL)
 		return bad(why, why_len, "unknown flags 0x%x", st->flags);
 	if (st->base != w->base || !st->size || st->size > w->extent)
-		return bad(why, why_len, "record says it spans 0x%llx+0x%llx, "
+		return bad(why, why_len,
+			   "record says it spans 0x%llx+0x%llx, "
 			   "the mapping is 0x%llx+0x%llx",
 			   (unsigned long long)st->base,
 			   (unsigned long long)st->size,
