@@ -39,6 +39,14 @@ $(IT_DIR)/kpl-harness: $(IT_FIX)/harness.c $(BUILD)/release/libkpl.so
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -Iuserland/include -o $@ $< \
 		-L$(BUILD)/release -lkpl -Wl,-rpath,'$$ORIGIN/../release'
 
+# A hostile target that forges patch records (test_hostile.sh): with the
+# library's own record layout, so the format is known in one place.
+$(IT_DIR)/kpl-evil: $(IT_FIX)/evil.c userland/lib/state.h \
+		userland/include/kpl/format.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -Iuserland/lib -Iuserland/include \
+		-o $@ $< -lpthread -ldl
+
 $(IT_DIR)/%.o: $(IT_FIX)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
@@ -67,7 +75,7 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
-	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm \
+	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-evil \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

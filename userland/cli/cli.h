@@ -79,10 +79,27 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 
 /* Map a libkpl error to an exit code. */
 int cli_exit_code(int err);
+/* The exit code when opening a patch file failed: 3 but for ENOMEM. */
+int cli_patch_exit_code(int err);
+/*
+ * The exit code of a failed command on @pid: 7 when the process died
+ * meanwhile (whatever error that caused: Bad address, ...), and says so.
+ */
+int cli_target_exit_code(const char *cmd, int err, pid_t pid);
 /* Parse a pid argument; prints an error and returns -1 if invalid. */
 pid_t cli_parse_pid(const char *s);
-/* Print @s as a JSON string (with quotes). */
+/*
+ * Print @s as a JSON string (with quotes), valid JSON whatever its bytes
+ * (escape.h: not UTF-8 becomes U+FFFD).
+ */
 void cli_json_str(FILE *f, const char *s);
+/*
+ * @s escaped for a terminal (escape.h: \x1b for ESC): anything a process
+ * or a file controls is printed through this.  The result lives in one
+ * of a few static buffers, reused after CLI_ESC_SLOTS more calls.
+ */
+#define CLI_ESC_SLOTS 8
+const char *cli_esc(const char *s);
 /*
  * Block SIGINT/SIGTERM/SIGHUP around a transaction: finishing it beats
  * leaving a journal to repair.  Restore with sigprocmask(SIG_SETMASK).

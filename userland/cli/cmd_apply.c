@@ -62,7 +62,7 @@ static int run(int argc, char **argv, bool check)
 	struct kpl_patch *patch = NULL;
 	struct kpl_stats st = { 0 };
 	uint8_t kid[KPL_KEY_ID_LEN];
-	int err;
+	int err, rc;
 	sigset_t old;
 
 	err = cli_txn_args(argc, argv, true, &a, apply_usage);
@@ -78,8 +78,8 @@ static int run(int argc, char **argv, bool check)
 	err = kpl_patch__open_verified(argv[optind], &a.vo, &patch);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot use patch %s: %s\n", argv[0],
-			argv[optind], kpl_strerror(err));
-		return cli_exit_code(err);
+			cli_esc(argv[optind]), kpl_strerror(err));
+		return cli_patch_exit_code(err);
 	}
 	if (kpl_patch__key_id(patch, kid) == -ENODATA)
 		fprintf(stderr,
@@ -87,7 +87,7 @@ static int run(int argc, char **argv, bool check)
 			"the code it puts\n"
 			"kpl %s: WARNING: into %s; it is used only because of "
 			"--insecure-allow-unsigned.\n",
-			argv[0], argv[optind], argv[0],
+			argv[0], cli_esc(argv[optind]), argv[0],
 			a.all ? "every process that maps the library" :
 			      "the process");
 	if (a.all) {
@@ -103,6 +103,7 @@ static int run(int argc, char **argv, bool check)
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot open pid %d: %s\n", argv[0],
 			a.pid, kpl_strerror(err));
+		rc = cli_target_exit_code(argv[0], err, a.pid);
 		goto out;
 	}
 	/* Ctrl-C mid-transaction would leave a journal to repair; finish. */
@@ -112,25 +113,30 @@ static int run(int argc, char **argv, bool check)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		fprintf(stderr, "kpl %s: %s on pid %d failed: %s\n", argv[0],
-			kpl_patch__id(patch), a.pid, kpl_strerror(err));
+			cli_esc(kpl_patch__id(patch)), a.pid,
+			kpl_strerror(err));
 	}
+	rc = cli_target_exit_code(argv[0], err, a.pid);
 	if (a.json) {
 		printf("{\"command\":\"%s\",\"pid\":%d,\"patch\":", argv[0], a.pid);
 		cli_json_str(stdout, kpl_patch__id(patch));
 		printf(",\"ok\":%s,\"error\":", err ? "false" : "true");
 		cli_json_str(stdout, err ? kpl_strerror(err) : "");
-		printf(",\"backend\":\"%s\",\"pause_us\":%.1f,"
+		printf(",\"backend\":");
+		cli_json_str(stdout, t ? kpl_target__backend(t) : "");
+		printf(",\"pause_us\":%.1f,"
 		       "\"total_us\":%.1f,\"attempts\":%u,\"threads\":%u",
-		       t ? kpl_target__backend(t) : "", st.pause_ns / 1e3,
+		       st.pause_ns / 1e3,
 		       st.total_ns / 1e3, st.attempts, st.threads);
 		cli_json_stops(stdout, &st);
 		printf("}\n");
 	} else if (!err && check) {
 		printf("kpl check: %s can be applied to pid %d\n",
-		       kpl_patch__id(patch), a.pid);
+		       cli_esc(kpl_patch__id(patch)), a.pid);
 	} else if (!err) {
 		printf("kpl apply: %s applied to pid %d (%zu function%s, ",
-		       kpl_patch__id(patch), a.pid, kpl_patch__nr_funcs(patch),
+		       cli_esc(kpl_patch__id(patch)), a.pid,
+		       kpl_patch__nr_funcs(patch),
 		       kpl_patch__nr_funcs(patch) == 1 ? "" : "s");
 		cli_text_stops(stdout, &st);
 		printf("; total %.3f ms, backend %s)\n", st.total_ns / 1e6,
@@ -139,7 +145,7 @@ static int run(int argc, char **argv, bool check)
 out:
 	kpl_target__close(t);
 	kpl_patch__free(patch);
-	return cli_exit_code(err);
+	return rc;
 }
 
 int cmd_apply(int argc, char **argv)

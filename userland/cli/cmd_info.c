@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kpl/errors.h"
@@ -20,7 +21,11 @@ static void info_usage(FILE *f)
 		   "      --json       print as JSON\n"
 		   "      --keys DIR   also verify the signature against the "
 		   "trusted\n"
-		   "                   keys in DIR, as kpl apply would\n"
+		   "                   keys in DIR, as kpl apply would "
+		   "(default:\n"
+		   "                   " KPL_KEYS_DIR " when it exists)\n"
+		   "\nExits 3 when the file is malformed or its signature "
+		   "does not\nverify with the keys.\n"
 		   "  -h, --help       this text\n");
 }
 
@@ -86,12 +91,16 @@ int cmd_info(int argc, char **argv)
 	err = kpl_patch__open(argv[optind], &p);
 	if (err) {
 		fprintf(stderr, "kpl info: cannot use patch %s: %s\n",
-			argv[optind], kpl_strerror(err));
-		return cli_exit_code(err);
+			cli_esc(argv[optind]), kpl_strerror(err));
+		return cli_patch_exit_code(err);
 	}
 	blen = kpl_patch__build_id(p, bid, sizeof(bid));
 	n = kpl_patch__nr_funcs(p);
 	sig = kpl_patch__key_id(p, kid);
+	/* Like apply: the default keys, when there are any.  A signed file
+	 * can be told tampered only with its key. */
+	if (!vo.keys_dir && sig != -ENODATA && !access(KPL_KEYS_DIR, F_OK))
+		vo.keys_dir = KPL_KEYS_DIR;
 	if (vo.keys_dir)
 		verified = kpl_patch__verify(p, &vo) == 0;
 	if (json) {
@@ -122,10 +131,11 @@ int cmd_info(int argc, char **argv)
 		printf("\",\"verified\":%s}\n",
 		       verified < 0 ? "null" : verified ? "true" : "false");
 	} else {
-		printf("patch:       %s (version %u)\n", kpl_patch__id(p),
+		printf("patch:       %s (version %u)\n", cli_esc(kpl_patch__id(p)),
 		       kpl_patch__version(p));
-		printf("description: %s\n", kpl_patch__description(p));
-		printf("target:      %s\n", kpl_patch__target_soname(p));
+		printf("description: %s\n", cli_esc(kpl_patch__description(p)));
+		printf("target:      %s\n",
+		       cli_esc(kpl_patch__target_soname(p)));
 		printf("build-id:    ");
 		for (i = 0; i < blen; i++)
 			printf("%02x", bid[i]);
@@ -136,12 +146,14 @@ int cmd_info(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			const char *file = kpl_patch__func_file(p, i);
 
-			printf("  %s%s%s -> %s\n", kpl_patch__func_old(p, i),
-			       *file ? " @" : "", file,
-			       kpl_patch__func_new(p, i));
+			printf("  %s%s%s -> %s\n",
+			       cli_esc(kpl_patch__func_old(p, i)),
+			       *file ? " @" : "", cli_esc(file),
+			       cli_esc(kpl_patch__func_new(p, i)));
 		}
-		print_sig(sig, kid, verified, vo.keys_dir);
+		print_sig(sig, kid, verified, cli_esc(vo.keys_dir));
 	}
 	kpl_patch__free(p);
-	return KPL_EXIT_OK;
+	/* Described, but not to be trusted: say so in the exit code too. */
+	return verified == 0 ? KPL_EXIT_PATCH : KPL_EXIT_OK;
 }

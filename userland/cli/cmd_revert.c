@@ -61,14 +61,14 @@ int cmd_revert(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "kpl revert: cannot open pid %d: %s\n", a.pid,
 			kpl_strerror(err));
-		return cli_exit_code(err);
+		return cli_target_exit_code("revert", err, a.pid);
 	}
 	cli_block_signals(&old);
 	err = kpl_target__revert(t, argv[optind], &a.ao);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		fprintf(stderr, "kpl revert: %s on pid %d failed: %s\n",
-			argv[optind], a.pid, kpl_strerror(err));
+			cli_esc(argv[optind]), a.pid, kpl_strerror(err));
 	if (a.json) {
 		printf("{\"command\":\"revert\",\"pid\":%d,\"patch\":", a.pid);
 		cli_json_str(stdout, argv[optind]);
@@ -79,11 +79,11 @@ int cmd_revert(int argc, char **argv)
 		cli_json_stops(stdout, &st);
 		printf("}\n");
 	} else if (!err) {
-		printf("kpl revert: %s reverted in pid %d (", argv[optind],
-		       a.pid);
+		printf("kpl revert: %s reverted in pid %d (",
+		       cli_esc(argv[optind]), a.pid);
 		cli_text_stops(stdout, &st);
 		printf("; total %.3f ms)\n", st.total_ns / 1e6);
 	}
 	kpl_target__close(t);
-	return cli_exit_code(err);
+	return cli_target_exit_code("revert", err, a.pid);
 }

@@ -72,20 +72,25 @@ static void count(const char *id)
 /* The summary: per patch, and kpld's view of its store when it runs. */
 static void summary(void)
 {
-	char reply[65536], line[600];
+	char reply[65536], prot[600], *line, *save = NULL;
 	size_t i;
 
 	if (nr_tally)
 		printf("\npatches:\n");
 	for (i = 0; i < nr_tally; i++)
-		printf("  %-20s applied in %u process%s\n", tally[i].id,
+		printf("  %-20s applied in %u process%s\n",
+		       cli_esc(tally[i].id),
 		       tally[i].nr, tally[i].nr == 1 ? "" : "es");
 	if (cli_kpld("status", reply, sizeof(reply)))
 		return;
 	/* A kpld running with a protection missing must show here. */
-	if (!cli_kpld_protections(reply, line, sizeof(line)))
-		printf("\nkpld protections: %s", line);
-	printf("\nkpld (%s): %s", cli_kpld_socket(), reply);
+	if (!cli_kpld_protections(reply, prot, sizeof(prot)))
+		printf("\nkpld protections: %s", cli_esc(prot));
+	/* kpld's reply names processes and patches: escaped line by line. */
+	printf("\nkpld (%s): ", cli_kpld_socket());
+	for (line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("%s\n", cli_esc(line));
 }
 
 static int show(pid_t pid, bool json, bool *first)
@@ -102,7 +107,7 @@ static int show(pid_t pid, bool json, bool *first)
 	if (err) {
 		fprintf(stderr, "kpl status: cannot read pid %d: %s\n", pid,
 			kpl_strerror(err));
-		return err;
+		return cli_target_exit_code("status", err, pid);
 	}
 	if (json) {
 		printf("%s{\"pid\":%d,\"patches\":[", *first ? "" : ",", pid);
@@ -113,10 +118,11 @@ static int show(pid_t pid, bool json, bool *first)
 			       v[i].version, v[i].phase);
 			cli_json_str(stdout, v[i].soname);
 			printf(",\"build_id\":\"%s\",\"functions\":%u,"
-			       "\"backend\":\"%s\",\"base\":\"0x%llx\","
+			       "\"backend\":", v[i].build_id, v[i].nr_funcs);
+			cli_json_str(stdout, v[i].backend);
+			printf(",\"base\":\"0x%llx\","
 			       "\"size\":%llu,\"applied_ns\":%llu,"
 			       "\"description\":",
-			       v[i].build_id, v[i].nr_funcs, v[i].backend,
 			       (unsigned long long)v[i].base,
 			       (unsigned long long)v[i].size,
 			       (unsigned long long)v[i].applied_ns);
@@ -134,10 +140,11 @@ static int show(pid_t pid, bool json, bool *first)
 			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S",
 				 localtime(&when));
 			printf("  %-20s v%-3u %-9s %s (%u function%s, backend "
-			       "%s, at 0x%llx, since %s)\n", v[i].id,
-			       v[i].version, v[i].phase, v[i].soname,
+			       "%s, at 0x%llx, since %s)\n", cli_esc(v[i].id),
+			       v[i].version, v[i].phase, cli_esc(v[i].soname),
 			       v[i].nr_funcs, v[i].nr_funcs == 1 ? "" : "s",
-			       v[i].backend, (unsigned long long)v[i].base,
+			       cli_esc(v[i].backend),
+			       (unsigned long long)v[i].base,
 			       ts);
 		}
 	}
@@ -156,7 +163,7 @@ int cmd_status(int argc, char **argv)
 	};
 	bool json = false, first = true;
 	pid_t pid = 0;
-	int c, err = 0;
+	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -183,7 +190,7 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	if (pid) {
-		err = show(pid, json, &first);
+		rc = show(pid, json, &first);
 	} else {
 		DIR *d = opendir("/proc");
 		struct dirent *de;
@@ -204,5 +211,5 @@ int cmd_status(int argc, char **argv)
 	}
 	if (json)
 		printf("]\n");
-	return cli_exit_code(err);
+	return rc;
 }

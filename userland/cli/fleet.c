@@ -65,10 +65,12 @@ static void report(const char *cmd, const char *id, int err,
 	}
 	for (i = 0; i < nr; i++)
 		if (res[i].err || res[i].rolled_back)
-			printf("  pid %-7d %-16s %s\n", res[i].pid, res[i].comm,
+			printf("  pid %-7d %-16s %s\n", res[i].pid,
+			       cli_esc(res[i].comm),
 			       res[i].err ? kpl_strerror(res[i].err)
 					  : "rolled back (--atomic)");
-	printf("kpl %s: %s %s in %zu of %zu process%s (%.1f ms)%s\n", cmd, id,
+	printf("kpl %s: %s %s in %zu of %zu process%s (%.1f ms)%s\n", cmd,
+	       cli_esc(id),
 	       strcmp(cmd, "apply") ? "reverted" : "applied", ok, nr,
 	       nr == 1 ? "" : "es", ms,
 	       back ? "; the others were rolled back" : "");
@@ -98,7 +100,8 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 			       cmd);
 		else
 			printf("kpl %s: no process %s %s\n", cmd,
-			       patch ? "maps the library of" : "has", id);
+			       patch ? "maps the library of" : "has",
+			       cli_esc(id));
 		free(pids);
 		return KPL_EXIT_OK;
 	}

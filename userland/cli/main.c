@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "kpl/errors.h"
 #include "kpl/log.h"
 
@@ -100,20 +102,67 @@ pid_t cli_parse_pid(const char *s)
 	return (pid_t)v;
 }
 
+int cli_patch_exit_code(int err)
+{
+	return err == -ENOMEM ? KPL_EXIT_FAIL : KPL_EXIT_PATCH;
+}
+
+/* Gone, or a zombie: either way it runs no more. */
+static bool pid_dead(pid_t pid)
+{
+	char path[64], buf[256], *rp;
+	FILE *f;
+	bool dead = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	/* The state follows the last ')': comm may hold anything. */
+	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
+	    rp[1] == ' ')
+		dead = rp[2] == 'Z' || rp[2] == 'X';
+	fclose(f);
+	return dead;
+}
+
+int cli_target_exit_code(const char *cmd, int err, pid_t pid)
+{
+	struct timespec ts = { 0, 5000000 };
+	int i;
+
+	/* A process killed meanwhile fails our calls before its exit is
+	 * over: give a dying one a moment to show as dead. */
+	for (i = 0; err && pid > 0 && i < 20 && !pid_dead(pid); i++)
+		nanosleep(&ts, NULL);
+	if (err && pid > 0 && pid_dead(pid)) {
+		fprintf(stderr, "kpl %s: pid %d exited during the command\n",
+			cmd, pid);
+		return KPL_EXIT_ACCESS;
+	}
+	return cli_exit_code(err);
+}
+
 void cli_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t n = strlen(s);
+	char *buf = malloc(KPL_ESCAPE_MAX(n));
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	if (!buf) {
+		fputs("\"\"", f);
+		return;
 	}
-	fputc('"', f);
+	fprintf(f, "\"%s\"", kpl_escape(buf, KPL_ESCAPE_MAX(n), s, n, true));
+	free(buf);
+}
+
+const char *cli_esc(const char *s)
+{
+	static char slots[CLI_ESC_SLOTS][KPL_ESCAPE_MAX(512)];
+	static unsigned int next;
+	char *buf = slots[next++ % CLI_ESC_SLOTS];
+
+	return kpl_escape_str(buf, sizeof(slots[0]), s ? s : "");
 }
 
 static void usage(FILE *f)

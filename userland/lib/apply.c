@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "arch.h"
+#include "escape.h"
 #include "internal.h"
 #include "loader.h"
 #include "patch.h"
@@ -59,9 +60,21 @@ static int check_target(struct kpl_target *t, const struct kpl_patch *patch,
 			struct kpl_obj **libp)
 {
 	char want[2 * KPL_BUILD_ID_MAX + 1], have[2 * KPL_BUILD_ID_MAX + 1];
+	char path[KPL_ESCAPE_MAX(sizeof(((struct kpl_obj *)0)->path))];
 	struct kpl_obj *lib;
 	struct kpl_found *f;
 
+	if (kpl_pid_is_kpl(t->pid)) {
+		pr_warn("apply: pid %d is kpl or kpld, which is never "
+			"patched\n", t->pid);
+		return -EPERM;
+	}
+	if (patch->nr_funcs > KPL_STATE_MAX_FUNCS) {
+		pr_warn("apply: patch %s has %zu functions, more than the %d "
+			"a record holds\n", patch->id, patch->nr_funcs,
+			KPL_STATE_MAX_FUNCS);
+		return -KPL_E_FORMAT;
+	}
 	lib = kpl_target__find_lib(t, patch->target_soname);
 	if (!lib) {
 		pr_warn("apply: %s is not loaded in pid %d\n",
@@ -73,7 +86,8 @@ static int check_target(struct kpl_target *t, const struct kpl_patch *patch,
 		kpl_hex(patch->build_id, patch->build_id_len, want);
 		kpl_hex(lib->elf->build_id, lib->elf->build_id_len, have);
 		pr_warn("apply: build-id mismatch for %s in pid %d: patch wants "
-			"%s, process has %s\n", lib->path, t->pid, want,
+			"%s, process has %s\n",
+			kpl_escape_str(path, sizeof(path), lib->path), t->pid, want,
 			have[0] ? have : "(none)");
 		return -KPL_E_BUILD_ID;
 	}
@@ -97,21 +111,26 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 	const struct kpl_elf_sym *s;
 	struct kpl_arch_prologue pro;
 	uint8_t cur[KPL_STATE_BYTES], *code;
+	char path[KPL_ESCAPE_MAX(sizeof(pl->lib->path))];
+	char name[KPL_ESCAPE_MAX(sizeof(sf->name))], file[KPL_ESCAPE_MAX(64)];
 	const char *why = NULL;
 	int err;
 
+	/* Names come from the patch, the path from the process's maps. */
+	kpl_escape_str(path, sizeof(path), pl->lib->path);
+	kpl_escape_str(name, sizeof(name), pf->old_name);
+	kpl_escape_str(file, sizeof(file), pf->old_file);
 	err = kpl_elf__find(elf, pf->old_name, pf->old_file, &s);
 	if (err) {
-		pr_warn("apply: function '%s'%s%s %s in %s\n", pf->old_name,
-			*pf->old_file ? " of " : "", pf->old_file,
+		pr_warn("apply: function '%s'%s%s %s in %s\n", name,
+			*pf->old_file ? " of " : "", file,
 			err == -ENOTUNIQ ? "is ambiguous (name its file)"
 					 : "not found",
-			pl->lib->path);
+			path);
 		return -KPL_E_SYMBOL;
 	}
 	if (s->type != STT_FUNC || (pf->old_size && s->size != pf->old_size)) {
-		pr_warn("apply: '%s' in %s is %s\n", pf->old_name,
-			pl->lib->path,
+		pr_warn("apply: '%s' in %s is %s\n", name, path,
 			s->type != STT_FUNC ? "not a function"
 					    : "not the size the patch expects");
 		return -KPL_E_SYMBOL;
@@ -124,7 +143,7 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 		err = kpl_arch_analyse(code, s->size, pl->lib->bias + s->value,
 				       &pro, &why);
 	if (err) {
-		pr_warn("apply: cannot patch '%s': %s\n", pf->old_name,
+		pr_warn("apply: cannot patch '%s': %s\n", name,
 			why ? why : kpl_strerror(err));
 		free(code);
 		return err == -KPL_E_RANGE ? -KPL_E_FORMAT : err;
@@ -144,7 +163,7 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 	    !owner_of(t, sf->addr, cur, sf->len)) {
 		pr_warn("apply: entry of '%s' in pid %d holds bytes that are "
 			"neither the library's nor a known patch's\n",
-			pf->old_name, t->pid);
+			name, t->pid);
 		free(code);
 		return -KPL_E_MISMATCH;
 	}
@@ -193,6 +212,7 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 		      struct plan *pl, uint64_t avoid)
 {
 	struct kpl_resolve_ctx rc = { t, pl->lib };
+	char path[KPL_ESCAPE_MAX(sizeof(pl->lib->path))];
 	struct kpl_state *st = pl->st;
 	uint64_t base;
 	size_t i, len;
@@ -202,7 +222,8 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 			    pl->ld->size + avoid, &base);
 	if (err) {
 		pr_warn("apply: no free address range within 2 GiB of %s in "
-			"pid %d\n", pl->lib->path, t->pid);
+			"pid %d\n", kpl_escape_str(path, sizeof(path),
+						    pl->lib->path), t->pid);
 		return -KPL_E_RANGE;
 	}
 	pl->ld->base = base + avoid;
@@ -221,8 +242,10 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 		err = kpl_arch_encode_jump(sf->addr, sf->new_addr, sf->jump,
 					   &len);
 		if (err || len != sf->len) {
+			char name[KPL_ESCAPE_MAX(sizeof(sf->name))];
+
 			pr_warn("apply: '%s' cannot reach its new version\n",
-				sf->name);
+				kpl_escape_str(name, sizeof(name), sf->name));
 			return -KPL_E_RANGE;
 		}
 	}
@@ -473,13 +496,19 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 		goto out;
 	f = find_record(t, id);
 	if (!f) {
-		pr_warn("revert: patch %s is not applied in pid %d\n", id,
+		char name[KPL_ESCAPE_MAX(KPL_ID_MAX + 1)];
+
+		/* The id comes from a command line or a kpld client. */
+		pr_warn("revert: patch %s is not applied in pid %d\n",
+			kpl_escape(name, sizeof(name), id,
+				   strnlen(id, KPL_ID_MAX + 1), false),
 			t->pid);
 		err = -KPL_E_NOT_APPLIED;
 		goto out;
 	}
 	if (f->st->phase != KPL_PHASE_APPLIED) {
-		pr_warn("revert: patch %s is %s in pid %d, not applied\n", id,
+		pr_warn("revert: patch %s is %s in pid %d, not applied\n",
+			f->st->id,
 			kpl_phase_name(f->st->phase), t->pid);
 		err = -KPL_E_STATE;
 		goto out;
@@ -499,22 +528,21 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 		uint8_t cur[KPL_STATE_BYTES];
 		const char *other;
 
-		if (sf->len > KPL_STATE_BYTES) {
-			err = -KPL_E_STATE;
-			break;
-		}
 		err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
 		if (err)
 			break;
 		if (memcmp(cur, sf->jump, sf->len)) {
+			char name[KPL_ESCAPE_MAX(sizeof(sf->name))];
+
+			kpl_escape_str(name, sizeof(name), sf->name);
 			other = top_owner(t, f, sf->addr, cur, sf->len);
 			if (other)
 				pr_warn("revert: %s patches '%s' on top of %s; "
-					"revert %s first\n", other, sf->name,
-					id, other);
+					"revert %s first\n", other, name,
+					f->st->id, other);
 			else
 				pr_warn("revert: entry of '%s' no longer holds "
-					"the jump of %s\n", sf->name, id);
+					"the jump of %s\n", name, f->st->id);
 			err = other ? -KPL_E_ORDER : -KPL_E_MISMATCH;
 			break;
 		}

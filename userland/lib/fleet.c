@@ -19,6 +19,7 @@
 #include "internal.h"
 #include "kpl/fleet.h"
 #include "patch.h"
+#include "target.h"
 
 /* Build-ids already read, by file identity, so each file is read once. */
 struct bid_cache {
@@ -104,17 +105,23 @@ struct find_ctx {
 	size_t path_len;
 };
 
-/* 1 when the line maps a file with the patch's build-id. */
+/*
+ * 1 when the line maps, executable, a file with the patch's build-id:
+ * the text of a library the dynamic linker loaded.  A process that only
+ * mmaps the file to read it (as libelf does) is not a target.
+ */
 static int line_maps_target(const char *line, void *arg)
 {
 	struct find_ctx *fc = arg;
-	char range[40], dev[16];
+	char range[40], perms[8], dev[16];
 	uint64_t off, inode;
 	bool match = false;
 	int err;
 
-	if (sscanf(line, "%39s %*s %" SCNx64 " %15s %" SCNu64, range, &off,
-		   dev, &inode) != 4 || off || !inode || !strchr(line, '/'))
+	if (sscanf(line, "%39s %7s %" SCNx64 " %15s %" SCNu64, range, perms,
+		   &off, dev, &inode) != 5 || strlen(perms) < 3 ||
+	    perms[2] != 'x' || !inode || !strchr(line, '/') ||
+	    strstr(line, "/memfd:"))
 		return 0;
 	err = bid_lookup(fc->cache, dev, inode, fc->pid, range, fc->patch,
 			 &match);
@@ -155,7 +162,8 @@ static int find(struct find_ctx *fc, int (*fn)(const char *, void *),
 		return -errno;
 	while (!err && (de = readdir(d))) {
 		fc->pid = (pid_t)atoi(de->d_name);
-		if (fc->pid <= 0 || fc->pid == self)
+		/* kpl and kpld map the libraries they patch: never ours. */
+		if (fc->pid <= 0 || fc->pid == self || kpl_pid_is_kpl(fc->pid))
 			continue;
 		if (each_maps_line(fc->pid, fn, fc) > 0 && !fc->err)
 			err = push_pid(&v, &n, fc->pid);

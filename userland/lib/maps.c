@@ -30,7 +30,7 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 	/* getline: a long path must not split into a bogus second line. */
 	while (getline(&line, &line_cap, f) > 0) {
 		struct kpl_map *mp;
-		char perms[8] = "", *nl;
+		char perms[8] = "";
 		int name_at = 0;
 
 		if (m->nr == cap) {
@@ -52,11 +52,13 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 			   (perms[1] == 'w' ? PROT_WRITE : 0) |
 			   (perms[2] == 'x' ? PROT_EXEC : 0);
 		if (name_at > 0) {
-			snprintf(mp->path, sizeof(mp->path), "%s",
+			size_t len = strcspn(line + name_at, "\n");
+
+			/* The kernel escapes only '\n' in a path: the rest
+			 * is bytes the process chose, printed escaped. */
+			mp->cut = len >= sizeof(mp->path);
+			snprintf(mp->path, sizeof(mp->path), "%.*s", (int)len,
 				 line + name_at);
-			nl = strchr(mp->path, '\n');
-			if (nl)
-				*nl = '\0';
 		}
 		m->nr++;
 	}

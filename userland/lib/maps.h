@@ -3,6 +3,7 @@
 #ifndef KPL_LIB_MAPS_H
 #define KPL_LIB_MAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,6 +12,7 @@ struct kpl_map {
 	uint64_t start, end, offset, inode;
 	int prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
 	char path[512];		/* "" for anonymous; longer paths are cut */
+	bool cut;		/* path was cut: it names no file */
 };
 
 struct kpl_maps {

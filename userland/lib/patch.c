@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "internal.h"
 #include "patch.h"
 
@@ -234,10 +235,19 @@ static int read_all(int fd, uint8_t **buf, size_t *size)
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode)) {
+		pr_warn("patch: not a regular file (%s)\n",
+			S_ISDIR(st.st_mode)    ? "a directory"
+			: S_ISFIFO(st.st_mode) ? "a FIFO"
+			: S_ISSOCK(st.st_mode) ? "a socket"
+					       : "a device");
 		return -EINVAL;
-	if ((uint64_t)st.st_size > KPL_PATCH_MAX_SIZE)
+	}
+	if ((uint64_t)st.st_size > KPL_PATCH_MAX_SIZE) {
+		pr_warn("patch: %llu bytes, more than the %u a patch may be\n",
+			(unsigned long long)st.st_size, KPL_PATCH_MAX_SIZE);
 		return -EFBIG;
+	}
 	b = malloc(st.st_size ? st.st_size : 1);
 	if (!b)
 		return -ENOMEM;
@@ -262,6 +272,7 @@ static int read_all(int fd, uint8_t **buf, size_t *size)
 
 KPL_API int kpl_patch__open(const char *path, struct kpl_patch **out)
 {
+	char name[KPL_ESCAPE_MAX(256)];
 	struct kpl_patch *p;
 	int fd = -1, err;
 
@@ -275,22 +286,25 @@ KPL_API int kpl_patch__open(const char *path, struct kpl_patch **out)
 		err = -ENOMEM;
 		goto out;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	kpl_escape_str(name, sizeof(name), path);
+	/* Never block: a FIFO or a device opens at once and is refused by
+	 * read_all(); a regular file ignores O_NONBLOCK. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("patch: failed to open %s: %s\n", path,
+		pr_warn("patch: failed to open %s: %s\n", name,
 			kpl_strerror(err));
 		goto out;
 	}
 	err = read_all(fd, &p->image, &p->image_size);
 	if (err) {
-		pr_warn("patch: failed to read %s: %s\n", path,
+		pr_warn("patch: failed to read %s: %s\n", name,
 			kpl_strerror(err));
 		goto out;
 	}
 	err = parse_image(p);
 	if (err)
-		pr_warn("patch: %s: %s\n", path, kpl_strerror(err));
+		pr_warn("patch: %s: %s\n", name, kpl_strerror(err));
 out:
 	if (fd >= 0)
 		close(fd);

@@ -8,6 +8,12 @@
  *   REPLACED   already superseded: unmap
  * then every APPLIED record's jumps are re-asserted where an interrupted
  * replace had already put the library's bytes back.
+ *
+ * A mapping named like a patch whose record is missing, unreadable or
+ * invalid (target.c, state.c) is garbage: an invocation killed between
+ * creating the mapping and writing its record leaves one, and a hostile
+ * process can forge one.  No jump can lead into it (jumps are written
+ * only after a valid record), so it is unmapped, and said so.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,10 +37,6 @@ static int repair_one(struct kpl_target *t, struct kpl_found *f)
 			struct kpl_state_func *sf = &f->st->funcs[i];
 			uint8_t cur[KPL_STATE_BYTES];
 
-			if (sf->len > KPL_STATE_BYTES) {
-				kpl_txn__free(&x);
-				return -KPL_E_STATE;
-			}
 			err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
 			if (err || memcmp(cur, sf->jump, sf->len))
 				continue;
@@ -83,8 +85,7 @@ static int reassert(struct kpl_target *t)
 					if (hi->funcs[l].addr == bottom->addr)
 						top = &hi->funcs[l];
 			}
-			if (bottom->len > KPL_STATE_BYTES ||
-			    kpl_proc__read(t->proc, bottom->addr, cur,
+			if (kpl_proc__read(t->proc, bottom->addr, cur,
 					   bottom->len) ||
 			    memcmp(cur, bottom->prev, bottom->len))
 				continue;
@@ -99,6 +100,31 @@ static int reassert(struct kpl_target *t)
 	return err;
 }
 
+static int remove_garbage(struct kpl_target *t, unsigned int *nr)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < t->nr_garbage; i++) {
+		const struct kpl_garbage *g = &t->garbage[i];
+
+		err = t->proc->be->unmap(t->proc, g->base, g->size);
+		if (err) {
+			pr_warn("repair: pid %d: failed to remove %s at "
+				"0x%llx, which holds no valid patch record "
+				"(%s): %s\n", t->pid, g->name,
+				(unsigned long long)g->base, g->why,
+				kpl_strerror(err));
+			return err;
+		}
+		pr_warn("repair: pid %d: removed %s at 0x%llx: no valid "
+			"patch record (%s)\n", t->pid, g->name,
+			(unsigned long long)g->base, g->why);
+		(*nr)++;
+	}
+	return 0;
+}
+
 int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 {
 	bool any = false;
@@ -107,6 +133,11 @@ int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 
 	*nr = 0;
 	err = kpl_target__refresh(t);
+	if (!err && t->nr_garbage) {
+		err = remove_garbage(t, nr);
+		if (!err)
+			err = kpl_target__refresh(t);
+	}
 	for (i = 0; !err && i < t->nr_found; i++) {
 		if (t->found[i].st->phase == KPL_PHASE_APPLIED)
 			continue;

@@ -68,4 +68,28 @@ struct kpl_state {
 #define KPL_STATE_SIZE(n) \
 	(sizeof(struct kpl_state) + (n) * sizeof(struct kpl_state_func))
 
+/* The most functions one record lists; apply refuses larger patches. */
+#define KPL_STATE_MAX_FUNCS 4096
+
+struct kpl_maps;
+
+/* Where a record was found, as /proc/PID/maps says: what it must match. */
+struct kpl_state_where {
+	uint64_t base;		/* start of the record's mapping */
+	uint64_t extent;	/* bytes mapped from base under its name */
+	const struct kpl_maps *maps;	/* the process's mappings */
+};
+
+/*
+ * kpl_state__check() - validate a record of @len bytes copied out of a
+ * target.  The target may be hostile: every length, count, string,
+ * address and phase is checked against the format and against @w before
+ * anything uses the record.  Only a record that passes is trusted; one
+ * that does not is garbage, whatever its mapping is called.
+ * Return: 0, or -KPL_E_STATE with the first problem in @why.
+ */
+int kpl_state__check(const struct kpl_state *st, size_t len,
+		     const struct kpl_state_where *w, char *why,
+		     size_t why_len);
+
 #endif

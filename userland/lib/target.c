@@ -6,13 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "internal.h"
 #include "target.h"
 
@@ -36,16 +34,16 @@ static void free_found(struct kpl_target *t)
 	free(t->found);
 	t->found = NULL;
 	t->nr_found = 0;
+	free(t->garbage);
+	t->garbage = NULL;
+	t->nr_garbage = 0;
 }
 
-static struct kpl_obj *obj_for_path(struct kpl_target *t, const char *path)
+static struct kpl_obj *new_obj(struct kpl_target *t, const char *path,
+			       uint64_t inode)
 {
 	struct kpl_obj *o;
-	size_t i;
 
-	for (i = 0; i < t->nr_objs; i++)
-		if (!strcmp(t->objs[i].path, path))
-			return &t->objs[i];
 	o = realloc(t->objs, (t->nr_objs + 1) * sizeof(*o));
 	if (!o)
 		return NULL;
@@ -53,20 +51,40 @@ static struct kpl_obj *obj_for_path(struct kpl_target *t, const char *path)
 	o = &t->objs[t->nr_objs++];
 	memset(o, 0, sizeof(*o));
 	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->inode = inode;
 	o->lo = UINT64_MAX;
 	return o;
 }
 
-static int scan_objs(struct kpl_target *t)
+/* The object a mapping at a non-zero offset continues, if any. */
+static struct kpl_obj *last_obj(struct kpl_target *t, const char *path,
+				uint64_t inode)
 {
 	size_t i;
+
+	for (i = t->nr_objs; i-- > 0;)
+		if (t->objs[i].inode == inode && !strcmp(t->objs[i].path, path))
+			return &t->objs[i];
+	return NULL;
+}
+
+/*
+ * Objects are runs of mappings of one file, each starting at its offset-0
+ * mapping, as the dynamic linker lays them out.  Only those with text
+ * mapped executable are kept: a process that mmaps a library's file to
+ * read it (as libelf does) has a second, read-only view of it, which is
+ * neither a target nor a place to resolve symbols.
+ */
+static int scan_objs(struct kpl_target *t)
+{
+	size_t i, j;
 
 	for (i = 0; i < t->maps->nr; i++) {
 		const struct kpl_map *m = &t->maps->v[i];
 		char path[sizeof(m->path)], *del;
 		struct kpl_obj *o;
 
-		if (m->path[0] != '/' || !m->inode ||
+		if (m->path[0] != '/' || !m->inode || m->cut ||
 		    !strncmp(m->path, "/memfd:", 7))
 			continue;
 		/* A library replaced on disk since it was loaded is exactly
@@ -75,51 +93,85 @@ static int scan_objs(struct kpl_target *t)
 		del = strstr(path, " (deleted)");
 		if (del && !del[10])
 			*del = '\0';
-		o = obj_for_path(t, path);
+		o = m->offset ? last_obj(t, path, m->inode) : NULL;
+		if (!o)
+			o = new_obj(t, path, m->inode);
 		if (!o)
 			return -ENOMEM;
 		if (m->start < o->lo)
 			o->lo = m->start;
 		if (m->end > o->hi)
 			o->hi = m->end;
+		if (m->prot & PROT_EXEC)
+			o->exec = true;
 		if (m->offset == 0 && !o->map_start) {
 			o->map_start = m->start;
 			o->map_end = m->end;
 		}
 	}
+	for (i = j = 0; i < t->nr_objs; i++)
+		if (t->objs[i].exec)
+			t->objs[j++] = t->objs[i];
+	t->nr_objs = j;
 	return 0;
 }
 
+static int add_garbage(struct kpl_target *t, const struct kpl_map *m,
+		       uint64_t end, const char *why)
+{
+	struct kpl_garbage *g;
+
+	g = realloc(t->garbage, (t->nr_garbage + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	t->garbage = g;
+	g = &t->garbage[t->nr_garbage++];
+	g->base = m->start;
+	g->size = end - m->start;
+	snprintf(g->why, sizeof(g->why), "%s", why);
+	kpl_escape_str(g->name, sizeof(g->name), m->path);
+	pr_debug("target: pid %d: %s at 0x%llx holds no valid patch record: "
+		 "%s\n", t->pid, g->name, (unsigned long long)m->start, why);
+	return 0;
+}
+
+/*
+ * Copy the record at the start of a patch mapping, then validate the
+ * copy: the process may rewrite it while it is read, so only what was
+ * copied is checked, and only what was checked is used.
+ */
 static int read_record(struct kpl_target *t, const struct kpl_map *m,
 		       uint64_t end)
 {
+	struct kpl_state_where w = { m->start, end - m->start, t->maps };
 	struct kpl_state hdr, *st;
 	struct kpl_found *f;
-	size_t len, i;
+	char why[128];
+	size_t len;
+	int err;
 
-	if (kpl_proc__read(t->proc, m->start, &hdr, sizeof(hdr)) ||
-	    memcmp(hdr.magic, KPL_STATE_MAGIC, 8) ||
-	    hdr.version != KPL_STATE_VERSION || hdr.nr_funcs > 4096) {
-		pr_warn("target: pid %d: unreadable patch record at 0x%llx\n",
-			t->pid, (unsigned long long)m->start);
-		return 0;
-	}
-	len = KPL_STATE_SIZE(hdr.nr_funcs);
+	err = kpl_proc__read(t->proc, m->start, &hdr, sizeof(hdr));
+	if (err == -EFAULT || (!err && w.extent < sizeof(hdr)))
+		return add_garbage(t, m, end, "record unreadable");
+	if (err)
+		return err;
+	len = KPL_STATE_SIZE((size_t)(hdr.nr_funcs <= KPL_STATE_MAX_FUNCS ?
+				      hdr.nr_funcs : 0));
+	if (len > w.extent)
+		len = sizeof(hdr);
 	st = malloc(len);
 	if (!st)
 		return -ENOMEM;
-	if (kpl_proc__read(t->proc, m->start, st, len)) {
+	err = kpl_proc__read(t->proc, m->start, st, len);
+	if (!err)
+		err = kpl_state__check(st, len, &w, why, sizeof(why));
+	else if (err == -EFAULT)
+		snprintf(why, sizeof(why), "record unreadable");
+	if (err) {
 		free(st);
-		return 0;
+		return err == -KPL_E_STATE || err == -EFAULT
+			       ? add_garbage(t, m, end, why) : err;
 	}
-	st->id[sizeof(st->id) - 1] = '\0';
-	for (i = 0; i < st->nr_funcs; i++)
-		st->funcs[i].name[sizeof(st->funcs[i].name) - 1] = '\0';
-	/* Where the record lives is what the maps say, not what it says. */
-	st->base = m->start;
-	st->description[sizeof(st->description) - 1] = '\0';
-	st->soname[sizeof(st->soname) - 1] = '\0';
-	st->backend[sizeof(st->backend) - 1] = '\0';
 	f = realloc(t->found, (t->nr_found + 1) * sizeof(*f));
 	if (!f) {
 		free(st);
@@ -175,41 +227,6 @@ int kpl_target__refresh(struct kpl_target *t)
 	return err;
 }
 
-/*
- * One kpl at a time per process: without this, a second kpl (or kpld's
- * rescan) could take an apply in flight, between its map and its stop,
- * for an abandoned one and repair it away.  The lock is an flock on a
- * per-pid file, so it dies with its holder.
- */
-static int lock_target(struct kpl_target *t)
-{
-	char dir[64], path[96];
-	int i;
-
-	snprintf(dir, sizeof(dir), "/run/kpatch-lite");
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		snprintf(dir, sizeof(dir), "/tmp/kpatch-lite-%u", getuid());
-		if (mkdir(dir, 0700) && errno != EEXIST)
-			return -errno;
-	}
-	snprintf(path, sizeof(path), "%s/%d.lock", dir, t->pid);
-	t->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (t->lock_fd < 0)
-		return -errno;
-	for (i = 0; i < 1000; i++) {
-		struct timespec ts = { 0, 10000000 };
-
-		if (!flock(t->lock_fd, LOCK_EX | LOCK_NB))
-			return 0;
-		if (errno != EWOULDBLOCK)
-			return -errno;
-		nanosleep(&ts, NULL);
-	}
-	pr_warn("target: another kpl has been patching pid %d for 10 s\n",
-		t->pid);
-	return -KPL_E_BUSY;
-}
-
 KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
 			     struct kpl_target **out)
 {
@@ -230,10 +247,9 @@ KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
-	t->lock_fd = -1;
 	err = kpl_proc__open(pid, be, &t->proc);
 	if (!err)
-		err = lock_target(t);
+		err = kpl_lock__take(pid, &t->lock);
 	if (!err)
 		err = kpl_target__refresh(t);
 	if (err) {
@@ -249,8 +265,7 @@ KPL_API void kpl_target__close(struct kpl_target *t)
 	if (!t)
 		return;
 	kpl_proc__close(t->proc);
-	if (t->lock_fd >= 0)
-		close(t->lock_fd);
+	kpl_lock__release(t->lock);
 	kpl_maps__free(t->maps);
 	free_objs(t);
 	free_found(t);
@@ -295,6 +310,24 @@ static const char *base_name(const char *p)
 	const char *s = strrchr(p, '/');
 
 	return s ? s + 1 : p;
+}
+
+bool kpl_pid_is_kpl(pid_t pid)
+{
+	char path[64], exe[512], *del;
+	const char *name;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	del = strstr(exe, " (deleted)");
+	if (del && !del[10])
+		*del = '\0';
+	name = base_name(exe);
+	return !strcmp(name, "kpl") || !strcmp(name, "kpld");
 }
 
 struct kpl_obj *kpl_target__find_lib(struct kpl_target *t, const char *soname)
@@ -343,8 +376,11 @@ static int resolve_ifunc(struct kpl_target *t, struct kpl_obj *lib,
 					  sizeof(*addr)))
 			return 0;
 	}
+	char esc[KPL_ESCAPE_MAX(64)];
+
 	pr_warn("resolve: '%s' is an IFUNC that no object in pid %d imports; "
-		"cannot tell which variant to call\n", name, t->pid);
+		"cannot tell which variant to call\n",
+		kpl_escape_str(esc, sizeof(esc), name), t->pid);
 	return -KPL_E_SYMBOL;
 }
 
@@ -353,6 +389,8 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 {
 	struct kpl_resolve_ctx *rc = ctx;
 	struct kpl_target *t = rc->t;
+	char path[KPL_ESCAPE_MAX(sizeof(rc->lib->path))];
+	char sym[KPL_ESCAPE_MAX(64)], src[KPL_ESCAPE_MAX(64)];
 	const struct kpl_elf_sym *s;
 	size_t i;
 	int err;
@@ -362,15 +400,19 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 		*addr = rc->lib->bias + s->value;
 		return 0;
 	}
+	/* The names come from the patch, the path from the maps. */
+	kpl_escape_str(path, sizeof(path), rc->lib->path);
+	kpl_escape_str(sym, sizeof(sym), name);
+	kpl_escape_str(src, sizeof(src), file);
 	if (err == -ENOTUNIQ) {
 		pr_warn("resolve: symbol '%s' is ambiguous in %s: several "
 			"local symbols share the name and the patch names no "
-			"file\n", name, rc->lib->path);
+			"file\n", sym, path);
 		return -KPL_E_SYMBOL;
 	}
 	if (file && *file) {
 		pr_warn("resolve: symbol '%s' of file %s not found in %s\n",
-			name, file, rc->lib->path);
+			sym, src, path);
 		return -KPL_E_SYMBOL;
 	}
 	for (i = 0; i < t->nr_objs; i++) {
@@ -391,7 +433,7 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 		}
 	}
 	pr_warn("resolve: symbol '%s' not found in %s or any object loaded "
-		"in pid %d\n", name, rc->lib->path, t->pid);
+		"in pid %d\n", sym, path, t->pid);
 	return -KPL_E_SYMBOL;
 }
 

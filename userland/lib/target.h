@@ -14,32 +14,63 @@ struct kpl_obj {
 	uint64_t lo, hi;	/* span of its mappings */
 	uint64_t bias;		/* load address - link address */
 	uint64_t map_start, map_end;	/* its offset-0 mapping */
+	uint64_t inode;
 	struct kpl_elf *elf;	/* opened on demand */
 	bool elf_failed;
+	bool exec;		/* has executable text mapped */
 };
 
 /* A patch mapping found in the target, with its record. */
 struct kpl_found {
 	uint64_t base, size;
-	struct kpl_state *st;	/* malloc'ed copy */
+	struct kpl_state *st;	/* malloc'ed copy, validated */
+};
+
+/*
+ * A mapping named like a patch ("/memfd:kpl:*") whose record is missing,
+ * unreadable or invalid: never trusted, removed by the next repair.
+ */
+struct kpl_garbage {
+	uint64_t base, size;
+	char name[160];		/* its maps name, escaped for printing */
+	char why[128];
 };
 
 struct kpl_target {
 	pid_t pid;
-	int lock_fd;		/* flock held while the target is open */
+	struct kpl_lock *lock;	/* held while the target is open */
 	struct kpl_proc *proc;
 	struct kpl_maps *maps;
 	struct kpl_obj *objs;
 	size_t nr_objs;
 	struct kpl_found *found;
 	size_t nr_found;
+	struct kpl_garbage *garbage;
+	size_t nr_garbage;
 };
+
+/*
+ * One kpl at a time per process (lock.c): taken by kpl_target__open(),
+ * released, and its file removed, by kpl_target__close().
+ */
+struct kpl_lock;
+int kpl_lock__take(pid_t pid, struct kpl_lock **out);
+void kpl_lock__release(struct kpl_lock *l);
+
+/*
+ * Is @pid a running kpl or kpld?  They map the libraries they patch
+ * (libc, libcrypto...) and are never patched themselves.
+ */
+bool kpl_pid_is_kpl(pid_t pid);
 
 /* Re-read maps, objects and patch records. */
 int kpl_target__refresh(struct kpl_target *t);
 /* The ELF of @o (opened through /proc/PID/map_files), or NULL. */
 struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o);
-/* Find the loaded object whose soname is @soname. */
+/*
+ * Find the loaded object whose soname is @soname: one the dynamic linker
+ * mapped, with executable text (a file only mmap'ed to be read is not).
+ */
 struct kpl_obj *kpl_target__find_lib(struct kpl_target *t, const char *soname);
 /* Resolve an undefined patch symbol; ctx is a struct kpl_resolve_ctx. */
 struct kpl_resolve_ctx {
@@ -53,8 +84,9 @@ int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
 			 enum kpl_phase phase);
 const char *kpl_phase_name(uint32_t phase);
 /*
- * Roll back or finish transactions left half done by a killed kpl
- * (repair.c), then refresh.  *@nr counts the records repaired.
+ * Roll back or finish transactions left half done by a killed kpl, and
+ * unmap garbage patch mappings (repair.c), then refresh.  *@nr counts
+ * the records repaired and the mappings removed.
  */
 int kpl_target__repair(struct kpl_target *t, unsigned int *nr);
 

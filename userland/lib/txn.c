@@ -321,7 +321,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 			 st->attempts, (unsigned long long)(t1 - t0) / 1000,
 			 (unsigned long long)(t2 - t1) / 1000,
 			 (unsigned long long)(kpl_now_ns() - t2) / 1000,
-			 t->proc->nr_threads);
+			 (size_t)st->threads);
 		if (err != -KPL_E_BUSY || kpl_now_ns() > deadline)
 			break;
 		/* Back off like livepatch's transition: let the threads
