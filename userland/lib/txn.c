@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -194,6 +195,46 @@ static long fault_after(const char *name)
 	return s && *s ? strtol(s, NULL, 10) : -1;
 }
 
+/*
+ * The backend verifies and writes in one step (kmod): the entries and
+ * the records' final phases together, all or nothing, so no phase in
+ * between is ever visible and nothing is left to roll back.
+ */
+static int commit_batch(struct kpl_target *t, struct kpl_txn *x)
+{
+	size_t n = x->nr_w + x->nr_marks, i, failed = n;
+	struct kpl_batch_write *w = calloc(n ? n : 1, sizeof(*w));
+	uint32_t *ph = calloc(x->nr_marks ? x->nr_marks : 1, sizeof(*ph));
+	int err = -ENOMEM;
+
+	if (!w || !ph)
+		goto out;
+	for (i = 0; i < x->nr_w; i++)
+		w[i] = (struct kpl_batch_write){ x->w[i].addr, x->w[i].bytes,
+						 x->w[i].expect, x->w[i].len };
+	for (i = 0; i < x->nr_marks; i++) {
+		ph[i] = x->marks[i].after;
+		w[x->nr_w + i] = (struct kpl_batch_write){
+			x->marks[i].f->base + offsetof(struct kpl_state, phase),
+			&ph[i], NULL, sizeof(ph[i])
+		};
+	}
+	err = t->proc->be->write_batch(t->proc, w, n, &failed);
+	if (err == -KPL_E_MISMATCH && failed < x->nr_w)
+		pr_warn("txn: bytes at %s (0x%llx) changed since they were "
+			"checked; nothing written\n", x->w[failed].name,
+			(unsigned long long)x->w[failed].addr);
+	else if (err)
+		pr_warn("txn: write to pid %d failed: %s; nothing written\n",
+			t->pid, kpl_strerror(err));
+	for (i = 0; !err && i < x->nr_marks; i++)
+		x->marks[i].f->st->phase = x->marks[i].after;
+out:
+	free(ph);
+	free(w);
+	return err;
+}
+
 /* The stop itself: everything here happens with every thread parked. */
 static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			  struct kpl_unwind *uw, bool force, char *why,
@@ -218,14 +259,17 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			return err;
 		}
 	}
+	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
+	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
+	/* The faults act between entries: only the per-entry path has any. */
+	if (t->proc->be->write_batch && kill_after < 0 && fail_after < 0)
+		return commit_batch(t, x);
 	err = verify(t, x);
 	if (err)
 		return err;
 	err = set_marks(t, x, false);
 	if (err)
 		return err;
-	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
-	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
 	for (done = 0; done < x->nr_w; done++) {
 		if ((long)done == kill_after)
 			raise(SIGKILL);
