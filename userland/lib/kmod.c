@@ -271,6 +271,9 @@ static int km_stop(struct kpl_proc *p, int timeout_ms)
 		km_ioctl(kp, KPL_IOC_RESUME, &rs);
 		return err;
 	}
+	/* Where a stop's time goes: the module's part, the rest is ours. */
+	pr_debug("kmod: pid %d: %u threads quiescent in %llu us\n", p->pid,
+		 st.nr_threads, (unsigned long long)st.quiesce_ns / 1000);
 	p->stop_ns = st.stop_ns;
 	p->stopped = true;
 	return 0;
