@@ -288,8 +288,9 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 
 /*
  * While every target thread is parked, nothing the target does can make
- * progress until we finish: run as a real-time task for that window so
- * other load on the machine cannot stretch the pause.  Needs
+ * progress until we finish: run as a real-time task from just before the
+ * stop until the threads run again, so other load on the machine cannot
+ * stretch the pause.  Needs
  * CAP_SYS_NICE; without it we simply run as we were.
  */
 struct sched_saved {
@@ -336,35 +337,43 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	if (!t->proc->log)
 		t->proc->log = log = st;
 	for (;;) {
-		uint64_t t0, t1, t2, pause;
+		uint64_t t0, t1, t2, t3, pause;
 		struct sched_saved saved;
 		bool boosted;
 
 		st->attempts++;
+		/* Before the stop: its system calls are then not inside the
+		 * pause, and nothing preempts us while the threads park. */
+		boosted = boost_on(&saved);
 		t0 = kpl_now_ns();
 		err = t->proc->be->stop(t->proc, STOP_TIMEOUT_MS);
-		if (err)
+		if (err) {
+			if (boosted)
+				boost_off(&saved);
 			break;
+		}
 		st->threads = (unsigned int)t->proc->nr_threads;
-		boosted = boost_on(&saved);
 		t1 = kpl_now_ns();
 		err = commit_stopped(t, x, uw, force, why, sizeof(why));
 		t2 = kpl_now_ns();
 		t->proc->be->resume(t->proc);
+		t3 = kpl_now_ns();
+		/* The target runs again: dropping the boost, and being
+		 * preempted as we do, is our time, not its pause. */
 		if (boosted)
 			boost_off(&saved);
 		/* The backend says when the threads began to stop; seizing
 		 * them beforehand costs the target nothing. */
 		if (t->proc->stop_ns > t0)
 			t0 = t->proc->stop_ns;
-		pause = kpl_now_ns() - t0;
+		pause = t3 - t0;
 		kpl_proc__log_stop(t->proc, t0, t0 + pause,
 				   st->threads, true);
 		pr_debug("txn: pid %d attempt %u: stop %llu us, check+write "
 			 "%llu us, resume %llu us (%zu threads)\n", t->pid,
 			 st->attempts, (unsigned long long)(t1 - t0) / 1000,
 			 (unsigned long long)(t2 - t1) / 1000,
-			 (unsigned long long)(kpl_now_ns() - t2) / 1000,
+			 (unsigned long long)(t3 - t2) / 1000,
 			 t->proc->nr_threads);
 		if (err != -KPL_E_BUSY || kpl_now_ns() > deadline)
 			break;
