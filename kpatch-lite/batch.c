@@ -16,6 +16,12 @@
  *
  * The process must be stopped: the batch is the stop's work, and writing
  * several entries of code a thread is running is what the stop prevents.
+ *
+ * A fatal signal to the caller is checked once between the compares and
+ * the writes.  One that arrives during the writes (a few pages, no
+ * sleeping) makes get_user_pages_remote() refuse the next page, and the
+ * put-back too: that narrow case returns -EFAULT with part of the batch
+ * written, as KPL_IOC_WRITE would with part of one entry.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

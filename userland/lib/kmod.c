@@ -59,6 +59,10 @@ _Static_assert(sizeof(struct kpl_state_func) == KPL_REC_FUNC_SIZE &&
 		       KPL_PHASE_APPLIED == KPL_REC_PHASE_APPLIED,
 	       "state.h and the module's KPL_REC_* disagree");
 
+/* A 2.1 module copies a 96-byte map: the parts come after it. */
+_Static_assert(offsetof(struct kpl_map, nr_parts) == KPL_MAP_SIZE_V1,
+	       "struct kpl_map: the ABI 2.1 part moved");
+
 struct km_priv {
 	int fd;
 	uint32_t features;	/* KPL_VERSION_F_* of the running module */
