@@ -73,7 +73,8 @@ static int kpl_batch_copy_one(const struct kpl_batch *req, unsigned int i,
 	b->check = e.expect != 0;
 	if (copy_from_user(b->new, u64_to_user_ptr(e.buf), e.len))
 		return -EFAULT;
-	if (b->check && copy_from_user(b->exp, u64_to_user_ptr(e.expect), e.len))
+	if (b->check &&
+	    copy_from_user(b->exp, u64_to_user_ptr(e.expect), e.len))
 		return -EFAULT;
 	return 0;
 }

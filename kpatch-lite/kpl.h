@@ -106,8 +106,8 @@ int kpl_mem_protect(struct kpl_session *s, const struct kpl_range *req);
 int kpl_mem_unmap(struct kpl_session *s, const struct kpl_range *req);
 size_t kpl_mm_read(struct mm_struct *mm, unsigned long addr, void *buf,
 		   size_t len);
-size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr,
-			    void *buf, size_t len, bool write);
+size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr, void *buf,
+			    size_t len, bool write);
 
 /* batch.c */
 int kpl_batch_write(struct kpl_session *s, struct kpl_batch *req);

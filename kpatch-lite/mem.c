@@ -45,8 +45,8 @@
  * Return: the bytes copied: fewer than @len when a page cannot be had
  * (unmapped, a PROT_NONE or VM_IO mapping, a fatal signal).
  */
-size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr,
-			    void *buf, size_t len, bool write)
+size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr, void *buf,
+			    size_t len, bool write)
 {
 	unsigned int gup_flags = FOLL_FORCE | (write ? FOLL_WRITE : 0);
 	size_t done = 0;
@@ -365,8 +365,7 @@ static bool kpl_name_ok(const char *name)
  * page multiples, together exactly the region.  Without parts the
  * whole region is one part with @req->prot.  Return how many, or -errno.
  */
-static int kpl_map_parts(const struct kpl_map *req,
-			 struct kpl_map_part *parts)
+static int kpl_map_parts(const struct kpl_map *req, struct kpl_map_part *parts)
 {
 	u64 len = PAGE_ALIGN(req->len), off = 0;
 	void __user *src = u64_to_user_ptr(req->parts);
@@ -423,8 +422,8 @@ int kpl_mem_map(struct kpl_session *s, const struct kpl_map *req)
 
 	/* With parts, @prot is 0 and each part's is checked below. */
 	err = kpl_range_check(req->addr, req->len,
-			      req->nr_parts ? PROT_READ : req->prot,
-			      req->flags, req->reserved);
+			      req->nr_parts ? PROT_READ : req->prot, req->flags,
+			      req->reserved);
 	if (err)
 		return err;
 	if (!kpl_name_ok(req->name))

@@ -364,7 +364,8 @@ static void refuse_batch(int fd, pid_t pid)
 	e[1].buf = 0;
 	ku_errno(ku_batch(fd, e, 2, NULL), EINVAL, "an entry without bytes");
 	e[1].buf = 8;
-	ku_errno(ku_batch(fd, e, 2, NULL), EFAULT, "an entry's bytes unreadable");
+	ku_errno(ku_batch(fd, e, 2, NULL), EFAULT,
+		 "an entry's bytes unreadable");
 	e[1].buf = (uintptr_t)&v;
 	e[1].expect = 8;
 	ku_errno(ku_batch(fd, e, 2, NULL), EFAULT,
@@ -386,7 +387,8 @@ static void refuse_batch(int fd, pid_t pid)
 		 "batch reserved != 0");
 	b.reserved = 0;
 	b.size = 16;
-	ku_errno(ku_ioctl(fd, KPL_IOC_WRITE_BATCH, &b), EINVAL, "batch size 16");
+	ku_errno(ku_ioctl(fd, KPL_IOC_WRITE_BATCH, &b), EINVAL,
+		 "batch size 16");
 	ku_check(holds(fd, (uintptr_t)&kt_marker, &marker, 8) &&
 			 !holds(fd, KT_SCRATCH_ADDR, &v, 8),
 		 "no refused batch wrote anything");

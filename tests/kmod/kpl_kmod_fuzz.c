@@ -197,10 +197,10 @@ static void rnd_bytes(void *p, size_t n)
 static unsigned long rnd_cmd(void)
 {
 	static const unsigned long cmds[] = {
-		KPL_IOC_VERSION,   KPL_IOC_ATTACH,    KPL_IOC_STOP,
-		KPL_IOC_STOP,	   KPL_IOC_RESUME,    KPL_IOC_RESUME,
-		KPL_IOC_READ,	   KPL_IOC_WRITE,     KPL_IOC_MAP,
-		KPL_IOC_PROTECT,   KPL_IOC_UNMAP,     KPL_IOC_GUARD_ADD,
+		KPL_IOC_VERSION,   KPL_IOC_ATTACH,	KPL_IOC_STOP,
+		KPL_IOC_STOP,	   KPL_IOC_RESUME,	KPL_IOC_RESUME,
+		KPL_IOC_READ,	   KPL_IOC_WRITE,	KPL_IOC_MAP,
+		KPL_IOC_PROTECT,   KPL_IOC_UNMAP,	KPL_IOC_GUARD_ADD,
 		KPL_IOC_GUARD_DEL, KPL_IOC_WRITE_BATCH, KPL_IOC_WRITE_BATCH,
 	};
 
@@ -228,8 +228,7 @@ static void rnd_parts(struct kpl_map *m)
 	n = rnd_small(KPL_MAP_PARTS_MAX + 1);
 	rnd_bytes(map_parts, sizeof(map_parts));
 	for (i = 0; i < n && i < KPL_MAP_PARTS_MAX + 2; i++) {
-		uint64_t l = i + 1 == n ? len - off :
-					  4096 * (1 + rnd() % 4);
+		uint64_t l = i + 1 == n ? len - off : 4096 * (1 + rnd() % 4);
 
 		MEND(map_parts[i].off, off);
 		MEND(map_parts[i].len, l);
@@ -246,8 +245,8 @@ static void rnd_parts(struct kpl_map *m)
 /* WRITE_BATCH: entries that write only where harmless, mostly. */
 static void rnd_batch(struct kpl_batch *b)
 {
-	uint32_t i, n = rnd() % 2 ? 1 + rnd() % 8 :
-				    rnd_small(KPL_BATCH_MAX + 2);
+	uint32_t i,
+		n = rnd() % 2 ? 1 + rnd() % 8 : rnd_small(KPL_BATCH_MAX + 2);
 
 	MEND(b->size, sizeof(*b));
 	MEND(b->flags, 0);

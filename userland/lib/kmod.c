@@ -65,7 +65,7 @@ _Static_assert(offsetof(struct kpl_map, nr_parts) == KPL_MAP_SIZE_V1,
 
 struct km_priv {
 	int fd;
-	uint32_t features;	/* KPL_VERSION_F_* of the running module */
+	uint32_t features; /* KPL_VERSION_F_* of the running module */
 	struct kpl_thread_regs *regs;
 	size_t cap;
 };
@@ -316,7 +316,7 @@ static int km_map_v1(struct kpl_proc *p, struct kpl_map *m,
 		if (r[i].prot != (PROT_READ | PROT_WRITE))
 			err = km_range(p, KPL_IOC_PROTECT, "protect",
 				       m->addr + r[i].off, r[i].len, r[i].prot);
-	if (err && err != -EEXIST && i)	/* ours: mapped just now */
+	if (err && err != -EEXIST && i) /* ours: mapped just now */
 		km_range(p, KPL_IOC_UNMAP, "unmap", m->addr, m->len, 0);
 	return err;
 }
@@ -444,7 +444,8 @@ static int km_write_batch_v1(struct kpl_proc *p,
 		return -ENOMEM;
 	for (i = 0; !err && i < nr; i++) {
 		err = km_read(p, w[i].addr, old[i], w[i].len);
-		if (!err && w[i].expect && memcmp(old[i], w[i].expect, w[i].len))
+		if (!err && w[i].expect &&
+		    memcmp(old[i], w[i].expect, w[i].len))
 			err = -KPL_E_MISMATCH;
 	}
 	if (err) {
@@ -521,8 +522,8 @@ static int km_write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
 	if (err == -EILSEQ)
 		return -KPL_E_MISMATCH;
 	if (err && err != -EFAULT)
-		pr_warn("kmod: failed to write %zu entries in pid %d: %s\n",
-			nr, p->pid, kpl_strerror(err));
+		pr_warn("kmod: failed to write %zu entries in pid %d: %s\n", nr,
+			p->pid, kpl_strerror(err));
 	return err;
 }
 
