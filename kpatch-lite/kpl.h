@@ -7,6 +7,7 @@
  *   quiesce.c  stopping every thread with task work, and releasing them
  *   held.c     describing the held threads; running requests in one
  *   mem.c      reading, writing and mapping in the target
+ *   batch.c    verifying and writing many entries at once
  *   guard.c    guards: a uprobe on each old entry, for unpatched processes
  *   guard_hold.c  what a guard does with an unpatched process's thread
  *   record.c   reading the patch record libkpl leaves in a process
@@ -105,6 +106,11 @@ int kpl_mem_protect(struct kpl_session *s, const struct kpl_range *req);
 int kpl_mem_unmap(struct kpl_session *s, const struct kpl_range *req);
 size_t kpl_mm_read(struct mm_struct *mm, unsigned long addr, void *buf,
 		   size_t len);
+size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr, void *buf,
+			    size_t len, bool write);
+
+/* batch.c */
+int kpl_batch_write(struct kpl_session *s, struct kpl_batch *req);
 
 /* guard.c, guard_hold.c */
 int kpl_guard_add(struct kpl_guard_add *req);

@@ -127,18 +127,25 @@ static void kpl_hold_expire(struct work_struct *work)
 }
 
 /*
- * Copy a request that starts with __u32 size: at least @min bytes, at
- * most a page; bytes the module does not know must be zero (-E2BIG).
+ * Copy a request that starts with __u32 size: at least @min bytes (an
+ * older caller's structure; the fields it lacks read as zero), at most
+ * a page; bytes the module does not know must be zero (-E2BIG).
  */
-static int kpl_copy_in(void *dst, size_t ksize, const void __user *uarg)
+static int kpl_copy_in_min(void *dst, size_t ksize, size_t min,
+			   const void __user *uarg)
 {
 	u32 usize;
 
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < ksize || usize > PAGE_SIZE)
+	if (usize < min || usize > PAGE_SIZE)
 		return -EINVAL;
 	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static int kpl_copy_in(void *dst, size_t ksize, const void __user *uarg)
+{
+	return kpl_copy_in_min(dst, ksize, ksize, uarg);
 }
 
 /* Attached, and not broken by the hold timer. */
@@ -155,7 +162,7 @@ static long kpl_ioctl_version(void __user *arg)
 {
 	struct kpl_version ver = {
 		.abi_version = KPL_ABI_VERSION,
-		.flags = KPL_VERSION_F_GUARD,
+		.flags = KPL_VERSION_F_GUARD | KPL_VERSION_F_BATCH,
 	};
 
 	if (copy_to_user(arg, &ver, sizeof(ver)))
@@ -343,7 +350,8 @@ static long kpl_ioctl_map(struct kpl_session *s, void __user *uarg)
 	struct kpl_map req;
 	int ret;
 
-	ret = kpl_copy_in(&req, sizeof(req), uarg);
+	/* ABI 2.1 callers know no parts. */
+	ret = kpl_copy_in_min(&req, sizeof(req), KPL_MAP_SIZE_V1, uarg);
 	if (!ret)
 		ret = kpl_session_ready(s);
 	if (ret)
@@ -365,6 +373,25 @@ static long kpl_ioctl_range(struct kpl_session *s, unsigned int nr,
 	if (nr == _IOC_NR(KPL_IOC_PROTECT))
 		return kpl_mem_protect(s, &req);
 	return kpl_mem_unmap(s, &req);
+}
+
+static long kpl_ioctl_batch(struct kpl_session *s, void __user *uarg)
+{
+	struct kpl_batch req;
+	int ret;
+
+	ret = kpl_copy_in(&req, sizeof(req), uarg);
+	if (!ret)
+		ret = kpl_session_ready(s);
+	if (ret)
+		return ret;
+	if (!s->q)
+		return -EBADFD;
+	ret = kpl_batch_write(s, &req);
+	/* Which entry failed, whatever else happened. */
+	if (put_user(req.failed, &((struct kpl_batch __user *)uarg)->failed))
+		return -EFAULT;
+	return ret;
 }
 
 static long kpl_ioctl_guard_add(void __user *uarg)
@@ -443,6 +470,8 @@ static long kpl_dev_ioctl(struct file *file, unsigned int cmd,
 	else if (kpl_cmd_is(cmd, KPL_IOC_PROTECT) ||
 		 kpl_cmd_is(cmd, KPL_IOC_UNMAP))
 		ret = kpl_ioctl_range(s, _IOC_NR(cmd), uarg);
+	else if (kpl_cmd_is(cmd, KPL_IOC_WRITE_BATCH))
+		ret = kpl_ioctl_batch(s, uarg);
 	else
 		ret = -ENOTTY;
 	mutex_unlock(&s->lock);

@@ -34,14 +34,19 @@
 
 #define KPL_MEMFD_PREFIX "memfd:"
 
-/*
- * Copy between @buf and the target's [@addr, @addr + @len), its mmap
- * lock held.  Return the bytes copied: fewer than @len when a page
- * cannot be had (unmapped, a PROT_NONE or VM_IO mapping, a fatal
- * signal).
+/**
+ * kpl_mm_access_locked() - copy to or from another address space
+ * @mm:	   the address space, its mmap lock held (for writing if @write)
+ * @addr:  where in it
+ * @buf:   kernel buffer of @len bytes
+ * @len:   bytes
+ * @write: copy @buf into @mm rather than out of it
+ *
+ * Return: the bytes copied: fewer than @len when a page cannot be had
+ * (unmapped, a PROT_NONE or VM_IO mapping, a fatal signal).
  */
-static size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr,
-				   void *buf, size_t len, bool write)
+size_t kpl_mm_access_locked(struct mm_struct *mm, unsigned long addr, void *buf,
+			    size_t len, bool write)
 {
 	unsigned int gup_flags = FOLL_FORCE | (write ? FOLL_WRITE : 0);
 	size_t done = 0;
@@ -293,15 +298,24 @@ static int kpl_range_check(u64 addr, u64 len, u32 prot, u32 flags, u32 reserved)
 
 struct kpl_map_call {
 	const struct kpl_map *req;
+	const struct kpl_map_part *parts;
+	unsigned int nr;
 	const char *name;
 };
 
+/*
+ * Map every part of the region in one go, from one shmem file, each at
+ * its own offset in it: what KPL_IOC_PROTECT would leave after a MAP,
+ * without a second request.  On error the parts mapped so far go.
+ */
 static long kpl_map_fn(void *arg)
 {
 	struct kpl_map_call *c = arg;
 	unsigned long len = PAGE_ALIGN(c->req->len);
 	unsigned long addr;
 	struct file *file;
+	unsigned int i;
+	long ret = 0;
 
 	/*
 	 * What memfd_create() makes, so /proc/PID/maps names it the same:
@@ -310,16 +324,27 @@ static long kpl_map_fn(void *arg)
 	file = shmem_file_setup(c->name, len, VM_NORESERVE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	addr = vm_mmap(file, c->req->addr, len, c->req->prot,
-		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, 0);
-	fput(file);
-	if (IS_ERR_VALUE(addr))
-		return (long)addr;
-	if (addr != c->req->addr) {
-		vm_munmap(addr, len);
-		return -EEXIST;
+	for (i = 0; i < c->nr; i++) {
+		const struct kpl_map_part *pt = &c->parts[i];
+		unsigned long want = c->req->addr + pt->off;
+
+		addr = vm_mmap(file, want, pt->len, pt->prot,
+			       MAP_PRIVATE | MAP_FIXED_NOREPLACE, pt->off);
+		if (IS_ERR_VALUE(addr)) {
+			ret = (long)addr;
+			break;
+		}
+		if (addr != want) {
+			vm_munmap(addr, pt->len);
+			ret = -EEXIST;
+			break;
+		}
 	}
-	return 0;
+	/* Only what this call mapped: MAP_FIXED_NOREPLACE kept the rest. */
+	while (ret && i--)
+		vm_munmap(c->req->addr + c->parts[i].off, c->parts[i].len);
+	fput(file);
+	return ret;
 }
 
 /* Printable, no '/', non-empty, NUL-terminated within the field. */
@@ -335,27 +360,78 @@ static bool kpl_name_ok(const char *name)
 	return true;
 }
 
+/*
+ * Copy and check the parts of @req into @parts: in order, contiguous,
+ * page multiples, together exactly the region.  Without parts the
+ * whole region is one part with @req->prot.  Return how many, or -errno.
+ */
+static int kpl_map_parts(const struct kpl_map *req, struct kpl_map_part *parts)
+{
+	u64 len = PAGE_ALIGN(req->len), off = 0;
+	void __user *src = u64_to_user_ptr(req->parts);
+	unsigned int i;
+	int err;
+
+	if (!req->nr_parts) {
+		if (req->part_size || req->parts)
+			return -EINVAL;
+		parts[0] = (struct kpl_map_part){ 0, len, req->prot, 0 };
+		return 1;
+	}
+	if (req->prot || req->nr_parts > KPL_MAP_PARTS_MAX ||
+	    req->part_size != sizeof(*parts) || !req->parts)
+		return -EINVAL;
+	if (copy_from_user(parts, src, req->nr_parts * sizeof(*parts)))
+		return -EFAULT;
+	for (i = 0; i < req->nr_parts; i++) {
+		const struct kpl_map_part *pt = &parts[i];
+
+		/* Bounded by KPL_MAP_MAX first, so the sum cannot wrap. */
+		if (pt->off != off || !pt->len || pt->len > len - off ||
+		    !PAGE_ALIGNED(pt->len))
+			return -EINVAL;
+		err = kpl_range_check(req->addr + off, pt->len, pt->prot, 0,
+				      pt->reserved);
+		if (err)
+			return err;
+		off += pt->len;
+	}
+	return off == len ? (int)req->nr_parts : -EINVAL;
+}
+
 /**
  * kpl_mem_map() - KPL_IOC_MAP
  * @s:	 an attached session, its lock held
  * @req: the request, copied from userland
  *
- * Return: 0, or -EINVAL (bad request), -EEXIST (something is mapped in
- * the range), -ESRCH, -ENOMEM, or what vm_mmap() says.
+ * The region and its parts are checked before anything is mapped, and
+ * mapped in one call of kpl_in_target(): one kworker, or one parked
+ * thread if the process is stopped.
+ *
+ * Return: 0, or -EINVAL (bad request), -EFAULT (bad @req->parts),
+ * -EEXIST (something is mapped in the range), -ESRCH, -ENOMEM, or what
+ * vm_mmap() says.  On error nothing stays mapped.
  */
 int kpl_mem_map(struct kpl_session *s, const struct kpl_map *req)
 {
 	char name[sizeof(KPL_MEMFD_PREFIX) + KPL_NAME_MAX];
-	struct kpl_map_call c = { .req = req, .name = name };
+	struct kpl_map_part parts[KPL_MAP_PARTS_MAX];
+	struct kpl_map_call c = { .req = req, .parts = parts, .name = name };
 	long ret;
 	int err;
 
-	err = kpl_range_check(req->addr, req->len, req->prot, req->flags,
+	/* With parts, @prot is 0 and each part's is checked below. */
+	err = kpl_range_check(req->addr, req->len,
+			      req->nr_parts ? PROT_READ : req->prot, req->flags,
 			      req->reserved);
 	if (err)
 		return err;
 	if (!kpl_name_ok(req->name))
 		return -EINVAL;
+	err = kpl_map_parts(req, parts);
+	if (err < 0)
+		return err;
+	c.nr = err;
 	snprintf(name, sizeof(name), KPL_MEMFD_PREFIX "%s", req->name);
 	err = kpl_in_target(s, kpl_map_fn, &c, &ret);
 	if (!err && !ret) {

@@ -127,11 +127,12 @@ int main(int argc, char **argv)
 				strerror(errno));
 			ret = 1;
 		} else if (ver.abi_version != KPL_ABI_VERSION ||
-			   ver.flags != KPL_VERSION_F_GUARD) {
+			   ver.flags != (KPL_VERSION_F_GUARD |
+					 KPL_VERSION_F_BATCH)) {
 			fprintf(stderr,
 				"version mismatch: module abi 0x%08x flags 0x%x, expected 0x%08x flags 0x%x\n",
 				ver.abi_version, ver.flags, KPL_ABI_VERSION,
-				KPL_VERSION_F_GUARD);
+				KPL_VERSION_F_GUARD | KPL_VERSION_F_BATCH);
 			ret = 1;
 		} else {
 			printf("abi %u.%u\n", ver.abi_version >> 16,

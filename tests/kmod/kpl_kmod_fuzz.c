@@ -22,6 +22,10 @@
  * module stops answering or its answers break the ABI's promises (a
  * reply other than 0 or -errno, a stop that outlives a close).
  *
+ * Batched writes (ABI 2.2) carry arrays of entries, each aimed where a
+ * write may land; maps carry arrays of parts, split along the region or
+ * random.
+ *
  * Guard requests name a scratch file nobody maps (with endbr64 at every
  * 64th byte, so some land), or descriptors that are not files; the
  * guards that were made are deleted at the end.  Reads of events are
@@ -40,6 +44,9 @@ static uint8_t *scratch; /* SCRATCH_LEN, PROT_NONE page after it */
 static int lib_fd = -1; /* the guards' scratch "library" */
 static uint64_t lib_offs[80]; /* offsets into it, good and bad */
 static uint32_t guard_ids[1024];
+/* Arrays the ABI 2.2 requests point at, mended or random. */
+static struct kpl_batch_entry batch_ents[KPL_BATCH_MAX + 4];
+static struct kpl_map_part map_parts[KPL_MAP_PARTS_MAX + 2];
 static unsigned int nr_guard_ids;
 
 #define LIB_PATH "/tmp/kpl-fuzz-lib"
@@ -190,16 +197,74 @@ static void rnd_bytes(void *p, size_t n)
 static unsigned long rnd_cmd(void)
 {
 	static const unsigned long cmds[] = {
-		KPL_IOC_VERSION,   KPL_IOC_ATTACH,    KPL_IOC_STOP,
-		KPL_IOC_STOP,	   KPL_IOC_RESUME,    KPL_IOC_RESUME,
-		KPL_IOC_READ,	   KPL_IOC_WRITE,     KPL_IOC_MAP,
-		KPL_IOC_PROTECT,   KPL_IOC_UNMAP,     KPL_IOC_GUARD_ADD,
-		KPL_IOC_GUARD_DEL,
+		KPL_IOC_VERSION,   KPL_IOC_ATTACH,	KPL_IOC_STOP,
+		KPL_IOC_STOP,	   KPL_IOC_RESUME,	KPL_IOC_RESUME,
+		KPL_IOC_READ,	   KPL_IOC_WRITE,	KPL_IOC_MAP,
+		KPL_IOC_PROTECT,   KPL_IOC_UNMAP,	KPL_IOC_GUARD_ADD,
+		KPL_IOC_GUARD_DEL, KPL_IOC_WRITE_BATCH, KPL_IOC_WRITE_BATCH,
 	};
 
 	if (rnd() % 16 == 0)
 		return _IOC(rnd() % 4, KPL_IOC_MAGIC, rnd() % 16, rnd() % 512);
 	return cmds[rnd() % (sizeof(cmds) / sizeof(cmds[0]))];
+}
+
+/*
+ * MAP's parts (ABI 2.2): none, the 2.1 size, or an array split along
+ * the region, each field then mended or not.
+ */
+static void rnd_parts(struct kpl_map *m)
+{
+	uint64_t off = 0, len = (m->len + 4095) & ~4095ull;
+	uint32_t i, n;
+
+	if (rnd() % 3 == 0) {
+		MEND(m->size, KPL_MAP_SIZE_V1);
+		MEND(m->nr_parts, 0);
+		MEND(m->part_size, 0);
+		MEND(m->parts, 0);
+		return;
+	}
+	n = rnd_small(KPL_MAP_PARTS_MAX + 1);
+	rnd_bytes(map_parts, sizeof(map_parts));
+	for (i = 0; i < n && i < KPL_MAP_PARTS_MAX + 2; i++) {
+		uint64_t l = i + 1 == n ? len - off : 4096 * (1 + rnd() % 4);
+
+		MEND(map_parts[i].off, off);
+		MEND(map_parts[i].len, l);
+		MEND(map_parts[i].prot, rnd() % 8);
+		MEND(map_parts[i].reserved, 0);
+		off += l;
+	}
+	MEND(m->nr_parts, n);
+	MEND(m->part_size, sizeof(struct kpl_map_part));
+	MEND(m->parts, rnd() % 8 ? (uintptr_t)map_parts : rnd_buf());
+	MEND(m->prot, 0);
+}
+
+/* WRITE_BATCH: entries that write only where harmless, mostly. */
+static void rnd_batch(struct kpl_batch *b)
+{
+	uint32_t i,
+		n = rnd() % 2 ? 1 + rnd() % 8 : rnd_small(KPL_BATCH_MAX + 2);
+
+	MEND(b->size, sizeof(*b));
+	MEND(b->flags, 0);
+	MEND(b->reserved, 0);
+	MEND(b->nr_entries, n);
+	MEND(b->entry_size, sizeof(struct kpl_batch_entry));
+	MEND(b->entries, rnd() % 8 ? (uintptr_t)batch_ents : rnd_buf());
+	rnd_bytes(batch_ents, sizeof(batch_ents));
+	for (i = 0; i < KPL_BATCH_MAX + 4; i++) {
+		struct kpl_batch_entry *e = &batch_ents[i];
+
+		/* Never a random address: writes land only where harmless. */
+		e->addr = rnd_write_addr();
+		MEND(e->len, rnd_small(KPL_BATCH_BYTES + 1));
+		MEND(e->flags, 0);
+		MEND(e->buf, rnd_buf());
+		MEND(e->expect, rnd() % 2 ? 0 : rnd_buf());
+	}
 }
 
 /* Fill the request for @cmd in @arg (at least 512 bytes). */
@@ -271,6 +336,7 @@ static void rnd_request(unsigned long cmd, void *arg)
 		if (rnd() % 4)
 			snprintf(m->name, sizeof(m->name), "kpl:fuzz%u",
 				 (unsigned int)(rnd() % 4));
+		rnd_parts(m);
 		break;
 	}
 	case 0x07:
@@ -311,6 +377,9 @@ static void rnd_request(unsigned long cmd, void *arg)
 				 "FUZZ-%u", (unsigned int)(rnd() % 8));
 		break;
 	}
+	case 0x0b:
+		rnd_batch(arg);
+		break;
 	case 0x0a: {
 		struct kpl_guard_del *d = arg;
 

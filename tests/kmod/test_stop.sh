@@ -6,8 +6,8 @@
 # TAP-like output, then "kmod-stop: N passed, M failed"; exit status 1 if
 # anything failed.
 #
-# Needs: KPL_VM_MODULE (set by vm-run); kpl_kmod_test, kpl_kmod_fuzz, kpl
-# and kpl-spin on PATH; /root/spin10.kpl and its trusted key in
+# Needs: KPL_VM_MODULE (set by vm-run); kpl_kmod_test, kpl_kmod_batch,
+# kpl_kmod_fuzz, kpl and kpl-spin on PATH; /root/spin10.kpl and its trusted key in
 # /root/keys.  KPL_FUZZ_ITERS overrides the fuzz loop's length.
 
 MOD=${KPL_VM_MODULE:?KPL_VM_MODULE is not set: run me through tools/vm/vm-run}
@@ -29,6 +29,10 @@ for t in stop sleepers clone refuse timeout sigstop hold kill; do
 	check "kpl_kmod_test $t" kpl_kmod_test $t
 done
 check "what a stop costs" kpl_kmod_test bench
+# ABI 2.2: the batched verify-and-write, maps with their protections
+for t in write map refuse; do
+	check "kpl_kmod_batch $t" kpl_kmod_batch $t
+done
 
 # Work items still queued on sleeping threads pin the module.
 linger()
@@ -132,6 +136,19 @@ check "kpl apply/revert --backend kmod: f0 1000, then 0, maps restored" \
 	cli kmod
 check "kmod: the sleeping threads saw no EINTR" \
 	[ "$(cat "$T/kmod.eintr" 2>/dev/null)" = 0 ]
+# One map request (a kworker), one stop of every thread, no borrowed one.
+one_stop()
+{
+	for op in apply revert; do
+		[ "$(json "$T/kmod.$op" nr_stops)" = 1 ] &&
+			grep -q '"stops":\[{[^]]*"all":true}\]' "$T/kmod.$op" || {
+			echo "$op: $(cat "$T/kmod.$op")"
+			return 1
+		}
+	done
+}
+check "kmod: apply and revert each stop the target once, every thread" \
+	one_stop
 check "kpl apply/revert --backend ptrace in the same guest" cli ptrace
 echo "# pause_us apply/revert: kmod $(cat "$T/kmod.pause" 2>/dev/null)," \
 	"ptrace $(cat "$T/ptrace.pause" 2>/dev/null);" \

@@ -29,6 +29,14 @@ struct kpl_map_range {
 	int prot;
 };
 
+/* One entry of a batch write: @len new bytes at @addr, if @expect is. */
+struct kpl_batch_write {
+	uint64_t addr;
+	const void *bytes;
+	const void *expect;	/* NULL: written unchecked */
+	size_t len;
+};
+
 struct kpl_backend {
 	const char *name;
 	/* NULL or: can this backend work here (e.g. the device exists)? */
@@ -60,6 +68,15 @@ struct kpl_backend {
 	int (*read)(struct kpl_proc *p, uint64_t addr, void *buf, size_t len);
 	int (*write)(struct kpl_proc *p, uint64_t addr, const void *buf,
 		     const void *expect, size_t len);
+	/*
+	 * NULL (the engine then verifies and writes entry by entry), or
+	 * verify every entry of @w, then write every one, in one step of
+	 * the backend's own while the process is stopped: all or nothing.
+	 * Return 0, or -KPL_E_MISMATCH (or another error) with the index
+	 * of the entry that differed or failed in *@failed; nothing written.
+	 */
+	int (*write_batch)(struct kpl_proc *p, const struct kpl_batch_write *w,
+			   size_t nr, size_t *failed);
 };
 
 struct kpl_proc {

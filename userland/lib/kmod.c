@@ -59,8 +59,13 @@ _Static_assert(sizeof(struct kpl_state_func) == KPL_REC_FUNC_SIZE &&
 		       KPL_PHASE_APPLIED == KPL_REC_PHASE_APPLIED,
 	       "state.h and the module's KPL_REC_* disagree");
 
+/* A 2.1 module copies a 96-byte map: the parts come after it. */
+_Static_assert(offsetof(struct kpl_map, nr_parts) == KPL_MAP_SIZE_V1,
+	       "struct kpl_map: the ABI 2.1 part moved");
+
 struct km_priv {
 	int fd;
+	uint32_t features; /* KPL_VERSION_F_* of the running module */
 	struct kpl_thread_regs *regs;
 	size_t cap;
 };
@@ -106,6 +111,7 @@ static int km_open(struct kpl_proc *p)
 		err = -KPL_E_BACKEND;
 		goto out;
 	}
+	kp->features = ver.flags;
 	err = km_ioctl(kp, KPL_IOC_ATTACH, &at);
 	if (err) {
 		if (err != -ESRCH)
@@ -269,6 +275,9 @@ static int km_stop(struct kpl_proc *p, int timeout_ms)
 		km_ioctl(kp, KPL_IOC_RESUME, &rs);
 		return err;
 	}
+	/* Where a stop's time goes: the module's part, the rest is ours. */
+	pr_debug("kmod: pid %d: %u threads quiescent in %llu us\n", p->pid,
+		 st.nr_threads, (unsigned long long)st.quiesce_ns / 1000);
 	p->stop_ns = st.stop_ns;
 	p->stopped = true;
 	return 0;
@@ -293,14 +302,39 @@ static void km_resume(struct kpl_proc *p)
 static int km_range(struct kpl_proc *p, unsigned long cmd, const char *what,
 		    uint64_t addr, size_t len, int prot);
 
+/* An ABI 2.1 module: map read-write, then one PROTECT per range. */
+static int km_map_v1(struct kpl_proc *p, struct kpl_map *m,
+		     const struct kpl_map_range *r, size_t nr)
+{
+	size_t i;
+	int err;
+
+	m->size = KPL_MAP_SIZE_V1;
+	m->prot = PROT_READ | PROT_WRITE;
+	err = km_ioctl(p->priv, KPL_IOC_MAP, m);
+	for (i = 0; !err && i < nr; i++)
+		if (r[i].prot != (PROT_READ | PROT_WRITE))
+			err = km_range(p, KPL_IOC_PROTECT, "protect",
+				       m->addr + r[i].off, r[i].len, r[i].prot);
+	if (err && err != -EEXIST && i) /* ours: mapped just now */
+		km_range(p, KPL_IOC_UNMAP, "unmap", m->addr, m->len, 0);
+	return err;
+}
+
+/*
+ * One request maps every range with its final protection: in a kworker
+ * of the module while the process runs, so no thread of it is stopped
+ * or borrowed.
+ */
 static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		  const char *name, const struct kpl_map_range *r, size_t nr)
 {
+	struct km_priv *kp = p->priv;
+	struct kpl_map_part parts[KPL_MAP_PARTS_MAX];
 	struct kpl_map m = {
 		.size = sizeof(m),
 		.addr = addr,
 		.len = len,
-		.prot = PROT_READ | PROT_WRITE,
 	};
 	size_t i;
 	int err;
@@ -308,20 +342,29 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	if (strlen(name) >= sizeof(m.name))
 		return -ENAMETOOLONG;
 	strcpy(m.name, name);
-	err = km_ioctl(p->priv, KPL_IOC_MAP, &m);
+	if (nr > KPL_MAP_PARTS_MAX)
+		return -EINVAL;
+	if (!(kp->features & KPL_VERSION_F_BATCH)) {
+		err = km_map_v1(p, &m, r, nr);
+	} else {
+		for (i = 0; i < nr; i++)
+			parts[i] = (struct kpl_map_part){
+				.off = r[i].off,
+				.len = r[i].len,
+				.prot = (__u32)r[i].prot,
+			};
+		m.nr_parts = (__u32)nr;
+		m.part_size = sizeof(parts[0]);
+		m.parts = (__u64)(uintptr_t)parts;
+		if (!nr)
+			m.prot = PROT_READ | PROT_WRITE;
+		err = km_ioctl(kp, KPL_IOC_MAP, &m);
+	}
 	if (err && err != -EEXIST)
 		pr_warn("kmod: failed to map %zu bytes at 0x%llx in pid %d: "
 			"%s\n",
 			len, (unsigned long long)addr, p->pid,
 			kpl_strerror(err));
-	if (err)
-		return err;
-	for (i = 0; !err && i < nr; i++)
-		if (r[i].prot != (PROT_READ | PROT_WRITE))
-			err = km_range(p, KPL_IOC_PROTECT, "protect",
-				       addr + r[i].off, r[i].len, r[i].prot);
-	if (err)	/* ours: mapped just now */
-		km_range(p, KPL_IOC_UNMAP, "unmap", addr, len, 0);
 	return err;
 }
 
@@ -385,6 +428,105 @@ static int km_write(struct kpl_proc *p, uint64_t addr, const void *buf,
 	return km_mem(p, KPL_IOC_WRITE, addr, buf, expect, len);
 }
 
+/*
+ * Per entry, for an ABI 2.1 module: read and verify all, then write all;
+ * a failed write puts back what the earlier ones replaced.
+ */
+static int km_write_batch_v1(struct kpl_proc *p,
+			     const struct kpl_batch_write *w, size_t nr,
+			     size_t *failed)
+{
+	uint8_t(*old)[KPL_BATCH_BYTES] = calloc(nr, sizeof(*old));
+	size_t i;
+	int err = 0;
+
+	if (!old)
+		return -ENOMEM;
+	for (i = 0; !err && i < nr; i++) {
+		err = km_read(p, w[i].addr, old[i], w[i].len);
+		if (!err && w[i].expect &&
+		    memcmp(old[i], w[i].expect, w[i].len))
+			err = -KPL_E_MISMATCH;
+	}
+	if (err) {
+		*failed = i - 1;
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		err = km_write(p, w[i].addr, w[i].bytes, old[i], w[i].len);
+		if (err)
+			break;
+	}
+	if (err) {
+		*failed = i;
+		while (i--)
+			km_write(p, w[i].addr, old[i], NULL, w[i].len);
+	}
+out:
+	free(old);
+	return err;
+}
+
+/* The module refuses overlapping entries; written in order, they work. */
+static bool km_overlap(const struct kpl_batch_write *w, size_t nr)
+{
+	size_t i, j;
+
+	for (i = 0; i < nr; i++)
+		for (j = i + 1; j < nr; j++)
+			if (w[i].addr < w[j].addr + w[j].len &&
+			    w[j].addr < w[i].addr + w[i].len)
+				return true;
+	return false;
+}
+
+/*
+ * Every entry in one KPL_IOC_WRITE_BATCH: verified and written under the
+ * target's mmap lock in one request, all or nothing.
+ */
+static int km_write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
+			  size_t nr, size_t *failed)
+{
+	struct km_priv *kp = p->priv;
+	struct kpl_batch_entry *e;
+	struct kpl_batch b = { .size = sizeof(b) };
+	size_t i;
+	int err;
+
+	*failed = nr;
+	if (!nr)
+		return 0;
+	if (nr > KPL_BATCH_MAX)
+		return -E2BIG;
+	for (i = 0; i < nr; i++)
+		if (!w[i].len || w[i].len > KPL_BATCH_BYTES)
+			return -EINVAL;
+	if (!(kp->features & KPL_VERSION_F_BATCH) || km_overlap(w, nr))
+		return km_write_batch_v1(p, w, nr, failed);
+	e = calloc(nr, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		e[i].addr = w[i].addr;
+		e[i].len = (__u32)w[i].len;
+		e[i].buf = (__u64)(uintptr_t)w[i].bytes;
+		e[i].expect = (__u64)(uintptr_t)w[i].expect;
+	}
+	b.nr_entries = (__u32)nr;
+	b.entry_size = sizeof(*e);
+	b.entries = (__u64)(uintptr_t)e;
+	err = km_ioctl(kp, KPL_IOC_WRITE_BATCH, &b);
+	free(e);
+	if (err == -EILSEQ || err == -EFAULT)
+		*failed = b.failed < nr ? b.failed : nr;
+	if (err == -EILSEQ)
+		return -KPL_E_MISMATCH;
+	if (err && err != -EFAULT)
+		pr_warn("kmod: failed to write %zu entries in pid %d: %s\n", nr,
+			p->pid, kpl_strerror(err));
+	return err;
+}
+
 const struct kpl_backend kpl_backend_kmod = {
 	.name = "kmod",
 	.available = km_available,
@@ -396,4 +538,5 @@ const struct kpl_backend kpl_backend_kmod = {
 	.unmap = km_unmap,
 	.read = km_read,
 	.write = km_write,
+	.write_batch = km_write_batch,
 };

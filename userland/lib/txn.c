@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -194,6 +195,46 @@ static long fault_after(const char *name)
 	return s && *s ? strtol(s, NULL, 10) : -1;
 }
 
+/*
+ * The backend verifies and writes in one step (kmod): the entries and
+ * the records' final phases together, all or nothing, so no phase in
+ * between is ever visible and nothing is left to roll back.
+ */
+static int commit_batch(struct kpl_target *t, struct kpl_txn *x)
+{
+	size_t n = x->nr_w + x->nr_marks, i, failed = n;
+	struct kpl_batch_write *w = calloc(n ? n : 1, sizeof(*w));
+	uint32_t *ph = calloc(x->nr_marks ? x->nr_marks : 1, sizeof(*ph));
+	int err = -ENOMEM;
+
+	if (!w || !ph)
+		goto out;
+	for (i = 0; i < x->nr_w; i++)
+		w[i] = (struct kpl_batch_write){ x->w[i].addr, x->w[i].bytes,
+						 x->w[i].expect, x->w[i].len };
+	for (i = 0; i < x->nr_marks; i++) {
+		ph[i] = x->marks[i].after;
+		w[x->nr_w + i] = (struct kpl_batch_write){
+			x->marks[i].f->base + offsetof(struct kpl_state, phase),
+			&ph[i], NULL, sizeof(ph[i])
+		};
+	}
+	err = t->proc->be->write_batch(t->proc, w, n, &failed);
+	if (err == -KPL_E_MISMATCH && failed < x->nr_w)
+		pr_warn("txn: bytes at %s (0x%llx) changed since they were "
+			"checked; nothing written\n", x->w[failed].name,
+			(unsigned long long)x->w[failed].addr);
+	else if (err)
+		pr_warn("txn: write to pid %d failed: %s; nothing written\n",
+			t->pid, kpl_strerror(err));
+	for (i = 0; !err && i < x->nr_marks; i++)
+		x->marks[i].f->st->phase = x->marks[i].after;
+out:
+	free(ph);
+	free(w);
+	return err;
+}
+
 /* The stop itself: everything here happens with every thread parked. */
 static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			  struct kpl_unwind *uw, bool force, char *why,
@@ -218,14 +259,17 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			return err;
 		}
 	}
+	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
+	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
+	/* The faults act between entries: only the per-entry path has any. */
+	if (t->proc->be->write_batch && kill_after < 0 && fail_after < 0)
+		return commit_batch(t, x);
 	err = verify(t, x);
 	if (err)
 		return err;
 	err = set_marks(t, x, false);
 	if (err)
 		return err;
-	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
-	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
 	for (done = 0; done < x->nr_w; done++) {
 		if ((long)done == kill_after)
 			raise(SIGKILL);
@@ -244,8 +288,9 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 
 /*
  * While every target thread is parked, nothing the target does can make
- * progress until we finish: run as a real-time task for that window so
- * other load on the machine cannot stretch the pause.  Needs
+ * progress until we finish: run as a real-time task from just before the
+ * stop until the threads run again, so other load on the machine cannot
+ * stretch the pause.  Needs
  * CAP_SYS_NICE; without it we simply run as we were.
  */
 struct sched_saved {
@@ -292,35 +337,43 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	if (!t->proc->log)
 		t->proc->log = log = st;
 	for (;;) {
-		uint64_t t0, t1, t2, pause;
+		uint64_t t0, t1, t2, t3, pause;
 		struct sched_saved saved;
 		bool boosted;
 
 		st->attempts++;
+		/* Before the stop: its system calls are then not inside the
+		 * pause, and nothing preempts us while the threads park. */
+		boosted = boost_on(&saved);
 		t0 = kpl_now_ns();
 		err = t->proc->be->stop(t->proc, STOP_TIMEOUT_MS);
-		if (err)
+		if (err) {
+			if (boosted)
+				boost_off(&saved);
 			break;
+		}
 		st->threads = (unsigned int)t->proc->nr_threads;
-		boosted = boost_on(&saved);
 		t1 = kpl_now_ns();
 		err = commit_stopped(t, x, uw, force, why, sizeof(why));
 		t2 = kpl_now_ns();
 		t->proc->be->resume(t->proc);
+		t3 = kpl_now_ns();
+		/* The target runs again: dropping the boost, and being
+		 * preempted as we do, is our time, not its pause. */
 		if (boosted)
 			boost_off(&saved);
 		/* The backend says when the threads began to stop; seizing
 		 * them beforehand costs the target nothing. */
 		if (t->proc->stop_ns > t0)
 			t0 = t->proc->stop_ns;
-		pause = kpl_now_ns() - t0;
+		pause = t3 - t0;
 		kpl_proc__log_stop(t->proc, t0, t0 + pause,
 				   st->threads, true);
 		pr_debug("txn: pid %d attempt %u: stop %llu us, check+write "
 			 "%llu us, resume %llu us (%zu threads)\n", t->pid,
 			 st->attempts, (unsigned long long)(t1 - t0) / 1000,
 			 (unsigned long long)(t2 - t1) / 1000,
-			 (unsigned long long)(kpl_now_ns() - t2) / 1000,
+			 (unsigned long long)(t3 - t2) / 1000,
 			 (size_t)st->threads);
 		if (err != -KPL_E_BUSY || kpl_now_ns() > deadline)
 			break;

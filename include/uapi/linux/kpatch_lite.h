@@ -23,6 +23,10 @@
  * it is stopped or not.  Closing the file resumes a stopped process.
  * Every request needs CAP_SYS_ADMIN at the time of the call.
  *
+ * ABI 2.2 adds KPL_IOC_WRITE_BATCH and the @parts of struct kpl_map;
+ * both are announced by KPL_VERSION_F_BATCH, and every 2.1 request
+ * works as before.
+ *
  * Guards (KPL_IOC_GUARD_ADD/DEL, ABI 2.1) are not bound to a session:
  * a guard lives until it is deleted, from any descriptor, and pins the
  * module meanwhile.  What the guards do is reported as struct kpl_event
@@ -39,7 +43,7 @@
 
 /* Major in the high 16 bits, minor in the low 16 bits. */
 #define KPL_ABI_VERSION_MAJOR	2
-#define KPL_ABI_VERSION_MINOR	1
+#define KPL_ABI_VERSION_MINOR	2
 #define KPL_ABI_VERSION \
 	((__u32)((KPL_ABI_VERSION_MAJOR << 16) | KPL_ABI_VERSION_MINOR))
 
@@ -51,9 +55,13 @@
 #define KPL_HOLD_MAX_MS		60000		/* STOP: longest stop */
 #define KPL_HOLD_DEFAULT_MS	5000		/* STOP with hold_ms == 0 */
 #define KPL_NAME_MAX		64		/* MAP name, NUL included */
+#define KPL_MAP_PARTS_MAX	16		/* MAP parts */
+#define KPL_BATCH_MAX		256		/* WRITE_BATCH entries */
+#define KPL_BATCH_BYTES		64		/* bytes per entry */
 
 /* Feature bits of struct kpl_version.flags. */
 #define KPL_VERSION_F_GUARD	(1u << 0)	/* guards and events (2.1) */
+#define KPL_VERSION_F_BATCH	(1u << 1)	/* WRITE_BATCH, MAP parts (2.2) */
 
 /**
  * struct kpl_version - answer to KPL_IOC_VERSION (frozen: no size field)
@@ -218,17 +226,42 @@ struct kpl_mem {
 };
 
 /**
- * struct kpl_map - KPL_IOC_MAP: new private memory in the target
- * @size:     sizeof(struct kpl_map)
- * @flags:    none defined; 0
- * @addr:     page-aligned address; -EEXIST if anything is mapped there
- * @len:      bytes, 1..KPL_MAP_MAX, rounded up to pages
+ * struct kpl_map_part - one piece of a KPL_IOC_MAP region (ABI 2.2)
+ * @off:      page-aligned offset in the region
+ * @len:      bytes, a non-zero multiple of the page size
  * @prot:     PROT_READ | PROT_WRITE | PROT_EXEC, never write with exec
  * @reserved: must be 0
- * @name:     NUL-terminated, printable, no '/': the mapping shows in
- *	      /proc/PID/maps as "/memfd:<name> (deleted)", like a memfd's
+ */
+struct kpl_map_part {
+	__u64 off;
+	__u64 len;
+	__u32 prot;
+	__u32 reserved;
+};
+
+/**
+ * struct kpl_map - KPL_IOC_MAP: new private memory in the target
+ * @size:      sizeof(struct kpl_map): 96 (ABI 2.1) or 112 (with @parts)
+ * @flags:     none defined; 0
+ * @addr:      page-aligned address; -EEXIST if anything is mapped there
+ * @len:       bytes, 1..KPL_MAP_MAX, rounded up to pages
+ * @prot:      PROT_READ | PROT_WRITE | PROT_EXEC, never write with exec;
+ *	       0 when @nr_parts is not
+ * @reserved:  must be 0
+ * @name:      NUL-terminated, printable, no '/': the mapping shows in
+ *	       /proc/PID/maps as "/memfd:<name> (deleted)", like a memfd's
+ * @nr_parts:  0 (the whole region gets @prot), or 1..KPL_MAP_PARTS_MAX
+ * @part_size: sizeof(struct kpl_map_part) when @nr_parts, else 0
+ * @parts:     user pointer to struct kpl_map_part[@nr_parts]: in order,
+ *	       each starting where the previous one ended, the first at 0,
+ *	       together exactly the region (@len rounded up to pages)
  *
- * Zero-filled, backed by an unlinked shmem file, mapped MAP_PRIVATE.
+ * Zero-filled, backed by an unlinked shmem file, mapped MAP_PRIVATE,
+ * each part with its own protection, all in one call: in a kworker
+ * borrowing the address space while the process runs (no thread of it
+ * is stopped or borrowed), or in one parked thread while it is stopped.
+ * All or nothing: on error no part stays mapped.  Write the contents
+ * afterwards with KPL_IOC_WRITE, which may write read-only pages.
  */
 struct kpl_map {
 	__u32 size;
@@ -238,7 +271,13 @@ struct kpl_map {
 	__u32 prot;
 	__u32 reserved;
 	char name[KPL_NAME_MAX];
+	__u32 nr_parts;
+	__u32 part_size;
+	__u64 parts;
 };
+
+/* The size of struct kpl_map in ABI 2.1, before @nr_parts. */
+#define KPL_MAP_SIZE_V1		96
 
 /**
  * struct kpl_range - KPL_IOC_PROTECT and KPL_IOC_UNMAP
@@ -260,6 +299,59 @@ struct kpl_range {
 	__u64 addr;
 	__u64 len;
 	__u32 prot;
+	__u32 reserved;
+};
+
+/**
+ * struct kpl_batch_entry - one write of a KPL_IOC_WRITE_BATCH
+ * @addr:   target address
+ * @len:    bytes, 1..KPL_BATCH_BYTES
+ * @flags:  none defined; 0
+ * @buf:    user pointer to the @len new bytes
+ * @expect: 0, or a user pointer to the @len bytes the target must hold
+ *	    now
+ */
+struct kpl_batch_entry {
+	__u64 addr;
+	__u32 len;
+	__u32 flags;
+	__u64 buf;
+	__u64 expect;
+};
+
+/**
+ * struct kpl_batch - KPL_IOC_WRITE_BATCH: verify every entry, then write
+ * every entry, or none (ABI 2.2)
+ * @size:	 sizeof(struct kpl_batch)
+ * @flags:	 none defined; 0
+ * @nr_entries:	 1..KPL_BATCH_MAX
+ * @entry_size:	 sizeof(struct kpl_batch_entry)
+ * @entries:	 user pointer to struct kpl_batch_entry[@nr_entries]; no
+ *		 two entries may overlap
+ * @failed:	 out: on -EILSEQ or -EFAULT, the index of the first entry
+ *		 whose bytes differed or could not be had; else @nr_entries
+ * @reserved:	 must be 0
+ *
+ * Only while the process is stopped (-EBADFD otherwise).  The whole
+ * request runs under the target's mmap lock held for writing, as
+ * KPL_IOC_WRITE does: every entry is read and compared first, and only
+ * if all match is anything written, in order; a write that faults half
+ * way puts back every byte written before it.  Text is written through
+ * a private copy, as KPL_IOC_WRITE does.
+ *
+ * Errors: -EINVAL (a bad field, overlapping entries), -EBADFD (not
+ * stopped), -EILSEQ (an entry's bytes are not the expected ones: nothing
+ * written), -EFAULT (a bad user pointer, or an entry's target bytes
+ * cannot be read or written: nothing written), -EINTR (killed waiting
+ * for the lock or before writing: nothing written), -ESRCH, -ENOMEM.
+ */
+struct kpl_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_entries;
+	__u32 entry_size;
+	__u64 entries;
+	__u32 failed;
 	__u32 reserved;
 };
 
@@ -450,5 +542,6 @@ struct kpl_event {
 #define KPL_IOC_UNMAP		_IOW(KPL_IOC_MAGIC, 0x08, struct kpl_range)
 #define KPL_IOC_GUARD_ADD	_IOWR(KPL_IOC_MAGIC, 0x09, struct kpl_guard_add)
 #define KPL_IOC_GUARD_DEL	_IOW(KPL_IOC_MAGIC, 0x0a, struct kpl_guard_del)
+#define KPL_IOC_WRITE_BATCH	_IOWR(KPL_IOC_MAGIC, 0x0b, struct kpl_batch)
 
 #endif /* _UAPI_LINUX_KPATCH_LITE_H */
