@@ -39,21 +39,22 @@ static const uint8_t x86_endbr64[X86_ENDBR64_LEN] = { 0xf3, 0x0f, 0x1e, 0xfa };
  * capstone release renames one, the real one comes back (no error: the
  * link is only bigger and slower); `make bench` shows it in the exec floor.
  */
-#define X86_CS_STUB(arch)                                                   \
-	__attribute__((visibility("hidden"))) int arch##_global_init(void *ud); \
-	int arch##_global_init(void *ud)                                      \
-	{                                                                     \
-		(void)ud;                                                     \
-		return CS_ERR_ARCH;                                           \
-	}                                                                     \
-	__attribute__((visibility("hidden"))) int arch##_option(             \
-		void *handle, int type, size_t value);                        \
-	int arch##_option(void *handle, int type, size_t value)               \
-	{                                                                     \
-		(void)handle;                                                 \
-		(void)type;                                                   \
-		(void)value;                                                  \
-		return CS_ERR_ARCH;                                           \
+#define X86_CS_STUB(arch)                                             \
+	__attribute__((visibility("hidden"))) int arch##_global_init( \
+		void *ud);                                            \
+	int arch##_global_init(void *ud)                              \
+	{                                                             \
+		(void)ud;                                             \
+		return CS_ERR_ARCH;                                   \
+	}                                                             \
+	__attribute__((visibility("hidden"))) int arch##_option(      \
+		void *handle, int type, size_t value);                \
+	int arch##_option(void *handle, int type, size_t value)       \
+	{                                                             \
+		(void)handle;                                         \
+		(void)type;                                           \
+		(void)value;                                          \
+		return CS_ERR_ARCH;                                   \
 	}
 X86_CS_STUB(AArch64)
 X86_CS_STUB(ARM)
