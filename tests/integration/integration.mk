@@ -52,6 +52,9 @@ $(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_hold,spin_hold_fix,spin_hold,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
+# bench-fleet's patch: its own id, so that its `kpl revert --all` cannot
+# touch a test's SPIN-10 in any other process on the machine.
+$(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
