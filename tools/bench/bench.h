@@ -54,9 +54,10 @@ int bench_spin__start(struct bench_spin *s, const char *path, int threads,
 		      int spinners);
 
 /*
- * bench_spin__take() - wait until every spinning thread made one more
- * iteration (so a stop that just ended is in its gap), then take and
- * reset every thread's longest gap.
+ * bench_spin__take() - wait until every spinning thread finished the
+ * iteration it was in and one more (so a stop that just ended is in its
+ * gap, and its f0 comes from the code in place now), then take and reset
+ * every thread's longest gap.
  */
 int bench_spin__take(struct bench_spin *s, struct bench_gaps *g);
 

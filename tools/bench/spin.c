@@ -161,10 +161,14 @@ int bench_spin__take(struct bench_spin *s, struct bench_gaps *g)
 	for (i = 0; i < s->spinners; i++)
 		iters[i] = atomic_load_explicit(&s->shm->slot[i].iters,
 						memory_order_acquire);
-	/* A stop that just ended is in a gap once its thread ran again. */
+	/*
+	 * A stop that just ended is in a gap once its thread finished the
+	 * iteration it was in; the iteration after that one also started
+	 * after the command, so the f0 it stored is the code now in place.
+	 */
 	for (i = 0; i < s->spinners;) {
 		if (atomic_load_explicit(&s->shm->slot[i].iters,
-					 memory_order_acquire) > iters[i]) {
+					 memory_order_acquire) > iters[i] + 1) {
 			i++;
 			continue;
 		}
