@@ -91,7 +91,7 @@ function agree(b, r, op,    d, n) {
 	if (!((b, r, "spin_" op, "median") in v) || v[b, r, op "_pause", "median"] == "")
 		return "-"
 	d = v[b, r, "spin_" op, "median"] - v[b, r, op "_pause", "median"]
-	n = v[b, r, "spin_base", "p99"]
+	n = v[b, r, "spin_base", "p99"] + 0
 	return ((d <= n && -d <= n) ? "yes" : "no") sprintf(" (%+.3f)", d / 1000)
 }
 
