@@ -56,14 +56,18 @@ if [ -f "$DIR/ptrace.json" ]; then
 		echo 'set title "Pause against thread count (ptrace; main thread spins, others sleep; medians)"'
 		echo 'set xlabel "threads in the target"; set ylabel "ms"'
 		echo 'set logscale x 2; set logscale y; set key left top; set grid'
+		# Each series through its own awk filter: a NaN point between
+		# two others would break gnuplot's line.
 		printf 'plot '
 		sep=""
 		for f in $funcs; do
-			printf "%s'%s' using (\$2==1&&\$3==%s?\$1:NaN):4 with linespoints title 'gap the target saw, %s funcs'" "$sep" "$DIR/cells.dat" "$f" "$f"
+			sel="< awk '\$2 == 1 \&\& \$3 == $f' $DIR/cells.dat"
+			printf "%s\"%s\" using 1:4 with linespoints title 'gap the target saw, %s-function patch'" "$sep" "$sel" "$f"
 			sep=", "
-			printf "%s'%s' using (\$2==1&&\$3==%s?\$1:NaN):5 with linespoints dashtype 2 title 'kpl pause (longest stop), %s funcs'" "$sep" "$DIR/cells.dat" "$f" "$f"
+			printf "%s\"%s\" using 1:5 with linespoints dashtype 2 title 'kpl pause (longest stop), %s-function patch'" "$sep" "$sel" "$f"
 		done
-		printf "%s'%s' using (\$2==1&&\$3==%s?\$1:NaN):6 with lines lc rgb 'gray' title 'idle window gap'\n" "$sep" "$DIR/cells.dat" "$(echo $funcs | cut -d' ' -f1)"
+		f=$(echo $funcs | cut -d' ' -f1)
+		printf "%s\"< awk '\$2 == 1 \&\& \$3 == $f' $DIR/cells.dat\" using 1:6 with linespoints lc rgb 'gray' title 'idle window gap'\n" "$sep"
 		echo 'unset logscale x'
 		echo "set output '$DIR/pause-funcs.png'"
 		echo 'set title "Pause against function count (ptrace; medians)"'
@@ -71,9 +75,10 @@ if [ -f "$DIR/ptrace.json" ]; then
 		printf 'plot '
 		sep=""
 		for t in $threads; do
-			printf "%s'%s' using (\$2==1&&\$1==%s?\$3:NaN):4 with linespoints title 'gap, %s threads'" "$sep" "$DIR/cells.dat" "$t" "$t"
+			sel="< awk '\$2 == 1 \&\& \$1 == $t' $DIR/cells.dat"
+			printf "%s\"%s\" using 3:4 with linespoints title 'gap, %s threads'" "$sep" "$sel" "$t"
 			sep=", "
-			printf "%s'%s' using (\$2==1&&\$1==%s?\$3:NaN):5 with linespoints dashtype 2 title 'kpl pause, %s threads'" "$sep" "$DIR/cells.dat" "$t" "$t"
+			printf "%s\"%s\" using 3:5 with linespoints dashtype 2 title 'kpl pause, %s threads'" "$sep" "$sel" "$t"
 		done
 		echo
 	} >"$DIR/plots.gp"
