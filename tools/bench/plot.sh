@@ -88,15 +88,16 @@ fi
 
 if [ -f "$DIR/fleet.json" ]; then
 	tr '{' '\n' <"$DIR/fleet.json" | awk -F'[:,]' '/"processes"/ {
-		print $2, $4, $6 }' >"$DIR/fleet.dat"
+		print $2, $4, $6, ($7 ~ /cpu/ ? $8 : "NaN") }' >"$DIR/fleet.dat"
 	gnuplot <<-GP
 	set terminal pngcairo size 720,440 font ",10"
 	set output '$DIR/fleet.png'
 	set title "kpl apply --all / revert --all against process count (medians)"
 	set xlabel "idle target processes"; set ylabel "seconds"
 	set key left top; set grid
-	plot '$DIR/fleet.dat' using 1:(\$2/1000) with linespoints title 'apply --all', \
-	     '$DIR/fleet.dat' using 1:(\$3/1000) with linespoints title 'revert --all'
+	plot '$DIR/fleet.dat' using 1:(\$2/1000) with linespoints title 'apply --all, wall', \
+	     '$DIR/fleet.dat' using 1:(\$3/1000) with linespoints title 'revert --all, wall', \
+	     '$DIR/fleet.dat' using 1:(\$4/1000) with linespoints title 'apply --all, CPU time of kpl'
 	GP
 	echo "bench-plot: $DIR/fleet.png"
 fi
