@@ -23,7 +23,11 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs libelf libdw capstone libbpf libcrypto 2>/dev/null)
 # The executables link capstone and libcrypto statically: dynamically,
 # ld.so spends ~0.7 ms of every `kpl apply` relocating them (capstone
-# alone has 77k relocations), a seventh of the 5 ms apply budget.
+# alone has 77k relocations).  Statically, only x86 of capstone is linked
+# (userland/lib/arch/x86_64.c stubs the other architectures out), and the
+# relative relocations that remain are packed (DT_RELR, binutils 2.38 and
+# glibc 2.36): see "Start-up" in tools/bench/README.md for the figures.
+EXE_LDFLAGS := -Wl,-z,pack-relative-relocs
 EXE_LIBS   := -Wl,-Bstatic -lcapstone -lcrypto -Wl,-Bdynamic \
 	$(shell $(PKG_CONFIG) --libs libelf libdw libbpf 2>/dev/null) -lpthread -ldl
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)

@@ -2,8 +2,10 @@
 # Benchmarks: `make bench`.  Not tests: nothing here asserts on a time.
 #
 #   bench-ptrace   pause and apply time of the ptrace backend on kpl-spin
-#                  targets (1, 4, 16, 64 threads; patches of 1 and 10
-#                  functions); table on stdout, $(BENCH_OUT)/ptrace.json
+#                  targets: 1, 4, 16, 64 threads whose main thread spins
+#                  (patches of 1 and 10 functions) and 8 threads that all
+#                  spin (BENCH_BUSY); table on stdout,
+#                  $(BENCH_OUT)/ptrace.json, plots beside it
 #
 # BENCH_RUNS=N (environment or command line) sets the runs per cell.
 # BENCH_NICE=N (default -10): the priority everything runs at, so that
@@ -17,6 +19,8 @@ BENCH_OUT   := $(BUILD)/bench
 BENCH_BIN   := $(BUILD)/release/kpl-bench
 BENCH_SRCS  := $(sort $(wildcard tools/bench/*.c))
 BENCH_RUNS  ?= 21
+BENCH_BUSY  ?= 8
+BENCH_FLEET_SIZES ?= 100 500 1000
 BENCH_NICE  ?= -10
 BENCH_REV   := $(shell git rev-parse --short HEAD 2>/dev/null)
 BENCH_TABLE := awk -f tools/bench/table.awk
@@ -24,9 +28,9 @@ BENCH_TABLE := awk -f tools/bench/table.awk
 # (tests/build/keys.mk); kpl then trusts only its public half.
 BENCH_KEYS   = $(if $(KPL_TRUSTED),--apply-arg=--keys=$(KPL_TRUSTED))
 
-$(BENCH_BIN): $(BENCH_SRCS) tools/bench/bench.h
+$(BENCH_BIN): $(BENCH_SRCS) tools/bench/bench.h $(IT_FIX)/spin_shm.h
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) -o $@ $(BENCH_SRCS)
+	$(CC) $(REL_CFLAGS) -I$(IT_FIX) -o $@ $(BENCH_SRCS)
 
 .PHONY: bench-ptrace
 bench-ptrace: $(BENCH_BIN) $(BUILD)/release/kpl $(IT_DIR)/kpl-spin \
@@ -35,22 +39,27 @@ bench-ptrace: $(BENCH_BIN) $(BUILD)/release/kpl $(IT_DIR)/kpl-spin \
 	@flock $(BENCH_OUT)/.lock $(BENCH_BIN) --backend ptrace \
 		--kpl $(BUILD)/release/kpl $(BENCH_KEYS) \
 		--spin $(IT_DIR)/kpl-spin --threads 1,4,16,64 \
+		--busy $(BENCH_BUSY) \
 		--patch $(IT_DIR)/spin1.kpl --patch $(IT_DIR)/spin10.kpl \
 		--runs $(BENCH_RUNS) --nice $(BENCH_NICE) --rev '$(BENCH_REV)' \
 		--out $(BENCH_OUT)/ptrace.json
 	@$(BENCH_TABLE) $(BENCH_OUT)/ptrace.json
 	@echo "bench-ptrace: results in $(BENCH_OUT)/ptrace.json"
+	@sh tools/bench/plot.sh $(BENCH_OUT)
 
 BENCH_TARGETS += bench-ptrace
 
 # bench-fleet: kpl apply --all / revert --all on 100, 500 and 1,000 idle
-# processes (tools/bench/fleet.sh).
+# processes (tools/bench/fleet.sh); BENCH_FLEET_SIZES="100 1000 10000"
+# for other sizes (10,000 takes minutes).
 .PHONY: bench-fleet
-bench-fleet: $(BUILD)/release/kpl $(IT_DIR)/kpl-spin $(IT_DIR)/spin10.kpl
+bench-fleet: $(BUILD)/release/kpl $(IT_DIR)/kpl-spin $(IT_DIR)/fleet10.kpl
 	@mkdir -p $(BENCH_OUT)
 	@flock $(BENCH_OUT)/.lock env KPL=$(BUILD)/release/kpl \
-		SPIN=$(IT_DIR)/kpl-spin PATCH=$(IT_DIR)/spin10.kpl \
+		SPIN=$(IT_DIR)/kpl-spin PATCH=$(IT_DIR)/fleet10.kpl \
 		OUT=$(BENCH_OUT) KEYS='$(if $(KPL_TRUSTED),--keys $(KPL_TRUSTED))' \
+		SIZES='$(BENCH_FLEET_SIZES)' \
 		sh tools/bench/fleet.sh
+	@sh tools/bench/plot.sh $(BENCH_OUT)
 
 BENCH_TARGETS += bench-fleet

@@ -22,10 +22,10 @@ $(BUILD)/$(1)/libkpl.a: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(LIBKPL_SRCS))
 	ar rcs $$@ $$^
 
 $(BUILD)/$(1)/kpl: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPL_SRCS)) $(BUILD)/$(1)/libkpl.a
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(EXE_LIBS)
+	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
 
 $(BUILD)/$(1)/kpl-build: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLBUILD_SRCS)) $(BUILD)/$(1)/libkpl.a
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(EXE_LIBS)
+	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
 
 -include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(LIBKPL_SRCS) $$(KPL_SRCS) $$(KPLBUILD_SRCS))
 endef
@@ -70,7 +70,7 @@ $(BUILD)/$(1)/userland/daemon/%.o: userland/daemon/%.c $(KPLD_SKELS)
 		-MMD -MP -c $$< -o $$@
 
 $(BUILD)/$(1)/kpld: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLD_SRCS)) $(BUILD)/$(1)/libkpl.a
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(EXE_LIBS)
+	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
 
 -include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(KPLD_SRCS))
 endef

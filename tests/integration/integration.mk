@@ -22,7 +22,7 @@ $(IT_DIR)/other/libspin.so.1: $(IT_FIX)/libspin.c $(IT_FIX)/libspin_other.c
 	$(CC) $(IT_LIBFLAGS) -O1 -shared -Wl,--build-id \
 		-Wl,-soname,libspin.so.1 -o $@ $^
 
-$(IT_DIR)/kpl-spin: $(IT_FIX)/spin.c $(IT_DIR)/libspin.so.1
+$(IT_DIR)/kpl-spin: $(IT_FIX)/spin.c $(IT_FIX)/spin_shm.h $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN' -lpthread
 
@@ -68,6 +68,9 @@ $(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_hold,spin_hold_fix,spin_hold,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
+# bench-fleet's patch: its own id, so that its `kpl revert --all` cannot
+# touch a test's SPIN-10 in any other process on the machine.
+$(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
@@ -79,8 +82,10 @@ it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
-		test-keys $(BUILD)/asan/kpl-build $(BUILD)/asan/kpld
+		test-keys $(BUILD)/asan/kpl-build $(BUILD)/asan/kpld \
+		$(BUILD)/release/kpl-bench
 	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
+		KPL_BENCH=$(BUILD)/release/kpl-bench \
 		KPLD=$(BUILD)/asan/kpld \
 		MW_PATCHES=$(BUILD)/patches KPL_KEYS=$(KPL_KEYS) \
 		MW_BUILT=$(BUILD)/built \

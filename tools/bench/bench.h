@@ -20,31 +20,46 @@ __attribute__((format(printf, 1, 2))) void bench_err(const char *fmt, ...);
 uint64_t bench_now_ns(void);
 void bench_sleep_ns(uint64_t ns);
 
-/* spin.c: a kpl-spin process, its stdout read through a pipe. */
+/*
+ * spin.c: a `kpl-spin --shm` process.  Every spinning thread (the main
+ * one first) keeps its longest gap in a page shared with kpl-bench
+ * (tests/integration/fixtures/spin_shm.h), so no thread of the target
+ * does anything but spin or sleep while it is measured.
+ */
+struct spin_shm;
 struct bench_spin {
 	pid_t pid;
 	int fd; /* read end of its stdout, -1 when closed */
-	char buf[4096];
+	int spinners;
+	struct spin_shm *shm;
+	char buf[256];
 	size_t len;
 };
 
-/* One "gap_ns=G f0=V ... eintr=E iters=I" line. */
-struct bench_report {
-	uint64_t gap_ns; /* longest gap since the previous report */
-	long f0; /* spin_f0(0): 0 unpatched, 1000 patched */
-	unsigned long eintr; /* EINTRs the sleeping threads saw, total */
-	uint64_t iters; /* spinner iterations, total */
-	uint64_t at_ns; /* when the line arrived (bench_now_ns) */
+/* What the spinning threads saw since the previous take. */
+struct bench_gaps {
+	uint64_t max_ns; /* the worst-hit thread's longest gap */
+	uint64_t min_ns; /* the least-hit thread's longest gap */
+	int64_t f0_min, f0_max; /* spin_f0(0) as the threads last saw it */
+	uint64_t eintr; /* EINTRs the sleeping threads saw, total */
+	uint64_t iters; /* iterations of all spinners, total */
 };
 
 /*
- * bench_spin__start() - start @path --threads @threads, wait for "ready".
- * The child gets SIGKILL if kpl-bench dies.  Stop with bench_spin__stop().
+ * bench_spin__start() - start @path with @threads threads of which
+ * @spinners spin, wait for "ready".  The child gets SIGKILL if kpl-bench
+ * dies.  Stop with bench_spin__stop().
  */
-int bench_spin__start(struct bench_spin *s, const char *path, int threads);
+int bench_spin__start(struct bench_spin *s, const char *path, int threads,
+		      int spinners);
 
-/* bench_spin__report() - SIGUSR1 the target and read its reply line. */
-int bench_spin__report(struct bench_spin *s, struct bench_report *r);
+/*
+ * bench_spin__take() - wait until every spinning thread finished the
+ * iteration it was in and one more (so a stop that just ended is in its
+ * gap, and its f0 comes from the code in place now), then take and reset
+ * every thread's longest gap.
+ */
+int bench_spin__take(struct bench_spin *s, struct bench_gaps *g);
 
 /* bench_spin__stop() - SIGTERM, then SIGKILL, reap.  Safe to repeat. */
 void bench_spin__stop(struct bench_spin *s);
@@ -52,7 +67,9 @@ void bench_spin__stop(struct bench_spin *s);
 /* run.c: one kpl command and the fields of its --json line. */
 struct bench_result {
 	bool ok;
-	double pause_us; /* engine: longest stop of all threads */
+	double pause_us; /* engine: longest stop (all or one thread) */
+	double nr_stops; /* engine: stops of any kind */
+	double stops_us; /* engine: all stops, summed */
 	double total_us; /* engine: kpl_target__apply/revert call */
 	double wall_us; /* fork, exec, run, exit, waitpid */
 	unsigned int attempts; /* apply only; 0 when not printed */
@@ -97,8 +114,15 @@ enum bench_metric {
 	M_SPIN_BASE,
 	M_SPIN_APPLY,
 	M_SPIN_REVERT,
+	M_SPIN_BASE_MIN,
+	M_SPIN_APPLY_MIN,
+	M_SPIN_REVERT_MIN,
 	M_APPLY_PAUSE,
 	M_REVERT_PAUSE,
+	M_APPLY_STOPS,
+	M_REVERT_STOPS,
+	M_APPLY_STOPS_SUM,
+	M_REVERT_STOPS_SUM,
 	M_APPLY_TOTAL,
 	M_REVERT_TOTAL,
 	M_APPLY_WALL,
@@ -109,6 +133,7 @@ enum bench_metric {
 
 struct bench_cell {
 	int threads;
+	int spinners; /* threads that spin and report a gap; the rest sleep */
 	const struct bench_patch *patch;
 	double *m[NR_METRICS]; /* [runs] each */
 	unsigned int stopped; /* threads the engine stopped */
@@ -128,8 +153,10 @@ struct bench_opts {
 	int nr_apply_args;
 	struct bench_patch patches[MAX_PATCHES];
 	int nr_patches;
-	int threads[MAX_THREADS];
+	int threads[MAX_THREADS]; /* one spinner, the rest sleep */
 	int nr_threads;
+	int busy[MAX_THREADS]; /* every thread spins (first patch only) */
+	int nr_busy;
 	int runs;
 	int procs; /* target processes per cell, runs split among them */
 	int nice; /* for kpl-bench, kpl-spin and kpl alike */

@@ -49,8 +49,28 @@ static int kpl_op(const struct bench_opts *o, const char *verb, pid_t pid,
 }
 
 /*
- * One run: reset the spinner's gap, apply, read the gap (which resets
- * it), revert, read it, then an idle window as long as the apply one.
+ * The idle window: as long as the apply window and, like it, holding one
+ * command, /bin/true, so that what a fork and exec cost the target's
+ * threads on a busy core is in the baseline too.
+ */
+static int idle_window(uint64_t window)
+{
+	char *argv[] = { "/bin/true", NULL };
+	uint64_t t0 = bench_now_ns(), spent;
+	double wall;
+
+	if (bench_kpl__wall(argv, &wall))
+		return -1;
+	spent = bench_now_ns() - t0;
+	if (spent < window)
+		bench_sleep_ns(window - spent);
+	return 0;
+}
+
+/*
+ * One run: take (reset) the gaps, apply, take them, revert, take them,
+ * then an idle window as long as the apply one.  Each take waits until
+ * every spinning thread ran again, so a stop that just ended is counted.
  * Run @i < 0 is the warm-up and records nothing.
  */
 static int one_run(const struct bench_opts *o, struct bench_spin *s,
@@ -58,34 +78,34 @@ static int one_run(const struct bench_opts *o, struct bench_spin *s,
 {
 	const struct bench_patch *p = c->patch;
 	struct bench_result a, r;
-	struct bench_report r0, r1, r2, r3;
-	uint64_t window, sent;
+	struct bench_gaps g0, g1, g2, g3;
+	uint64_t window, t0;
 
-	if (bench_spin__report(s, &r0) ||
-	    kpl_op(o, "apply", s->pid, p->path, &a))
+	if (bench_spin__take(s, &g0))
 		return -1;
-	sent = bench_now_ns();
-	if (bench_spin__report(s, &r1))
+	t0 = bench_now_ns();
+	if (kpl_op(o, "apply", s->pid, p->path, &a) || bench_spin__take(s, &g1))
 		return -1;
-	window = sent - r0.at_ns;
-	if (r1.f0 < 1000) {
-		bench_err("pid %d: spin_f0 still unpatched after apply of %s",
+	window = bench_now_ns() - t0;
+	if (g1.f0_min < 1000) {
+		bench_err("pid %d: spin_f0 still unpatched in a thread after "
+			  "apply of %s",
 			  s->pid, p->id);
 		return -1;
 	}
-	if (kpl_op(o, "revert", s->pid, p->id, &r) ||
-	    bench_spin__report(s, &r2))
+	if (kpl_op(o, "revert", s->pid, p->id, &r) || bench_spin__take(s, &g2))
 		return -1;
-	if (r2.f0 >= 1000) {
-		bench_err("pid %d: spin_f0 still patched after revert of %s",
+	if (g2.f0_max >= 1000) {
+		bench_err("pid %d: spin_f0 still patched in a thread after "
+			  "revert of %s",
 			  s->pid, p->id);
 		return -1;
 	}
-	bench_sleep_ns(window);
-	if (bench_spin__report(s, &r3))
+	if (bench_spin__take(s, &g3) || idle_window(window) ||
+	    bench_spin__take(s, &g3))
 		return -1;
-	if (r3.iters <= r0.iters) {
-		bench_err("pid %d: the spinning thread made no progress",
+	if (g3.iters <= g0.iters) {
+		bench_err("pid %d: the spinning threads made no progress",
 			  s->pid);
 		return -1;
 	}
@@ -93,11 +113,18 @@ static int one_run(const struct bench_opts *o, struct bench_spin *s,
 		 a.backend[0] ? a.backend : "unknown");
 	if (i < 0)
 		return 0;
-	c->m[M_SPIN_BASE][i] = (double)r3.gap_ns / 1e3;
-	c->m[M_SPIN_APPLY][i] = (double)r1.gap_ns / 1e3;
-	c->m[M_SPIN_REVERT][i] = (double)r2.gap_ns / 1e3;
+	c->m[M_SPIN_BASE][i] = (double)g3.max_ns / 1e3;
+	c->m[M_SPIN_APPLY][i] = (double)g1.max_ns / 1e3;
+	c->m[M_SPIN_REVERT][i] = (double)g2.max_ns / 1e3;
+	c->m[M_SPIN_BASE_MIN][i] = (double)g3.min_ns / 1e3;
+	c->m[M_SPIN_APPLY_MIN][i] = (double)g1.min_ns / 1e3;
+	c->m[M_SPIN_REVERT_MIN][i] = (double)g2.min_ns / 1e3;
 	c->m[M_APPLY_PAUSE][i] = a.pause_us;
 	c->m[M_REVERT_PAUSE][i] = r.pause_us;
+	c->m[M_APPLY_STOPS][i] = a.nr_stops;
+	c->m[M_REVERT_STOPS][i] = r.nr_stops;
+	c->m[M_APPLY_STOPS_SUM][i] = a.stops_us;
+	c->m[M_REVERT_STOPS_SUM][i] = r.stops_us;
 	c->m[M_APPLY_TOTAL][i] = a.total_us;
 	c->m[M_REVERT_TOTAL][i] = r.total_us;
 	c->m[M_APPLY_WALL][i] = a.wall_us;
@@ -107,7 +134,7 @@ static int one_run(const struct bench_opts *o, struct bench_spin *s,
 	if (a.attempts > c->attempts_max)
 		c->attempts_max = a.attempts;
 	c->retried += a.attempts > 1;
-	c->eintr += r3.eintr - r0.eintr;
+	c->eintr += g3.eintr - g0.eintr;
 	return 0;
 }
 
@@ -133,7 +160,7 @@ int bench_cell__run(const struct bench_opts *o, struct bench_cell *c)
 
 		if (from == to)
 			continue;
-		if (bench_spin__start(&s, o->spin, c->threads))
+		if (bench_spin__start(&s, o->spin, c->threads, c->spinners))
 			return -1;
 		/* Let every thread reach its loop or its blocking call. */
 		bench_sleep_ns(SETTLE_NS);

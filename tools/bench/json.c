@@ -14,11 +14,23 @@
 #include "bench.h"
 
 const char *const bench_metric_name[NR_METRICS] = {
-	[M_SPIN_BASE] = "spin_base",	   [M_SPIN_APPLY] = "spin_apply",
-	[M_SPIN_REVERT] = "spin_revert",   [M_APPLY_PAUSE] = "apply_pause",
-	[M_REVERT_PAUSE] = "revert_pause", [M_APPLY_TOTAL] = "apply_total",
-	[M_REVERT_TOTAL] = "revert_total", [M_APPLY_WALL] = "apply_wall",
-	[M_REVERT_WALL] = "revert_wall",   [M_WINDOW] = "window",
+	[M_SPIN_BASE] = "spin_base",
+	[M_SPIN_APPLY] = "spin_apply",
+	[M_SPIN_REVERT] = "spin_revert",
+	[M_SPIN_BASE_MIN] = "spin_base_min",
+	[M_SPIN_APPLY_MIN] = "spin_apply_min",
+	[M_SPIN_REVERT_MIN] = "spin_revert_min",
+	[M_APPLY_PAUSE] = "apply_pause",
+	[M_REVERT_PAUSE] = "revert_pause",
+	[M_APPLY_STOPS] = "apply_stops",
+	[M_REVERT_STOPS] = "revert_stops",
+	[M_APPLY_STOPS_SUM] = "apply_stops_sum",
+	[M_REVERT_STOPS_SUM] = "revert_stops_sum",
+	[M_APPLY_TOTAL] = "apply_total",
+	[M_REVERT_TOTAL] = "revert_total",
+	[M_APPLY_WALL] = "apply_wall",
+	[M_REVERT_WALL] = "revert_wall",
+	[M_WINDOW] = "window",
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -68,13 +80,14 @@ static void write_cell(FILE *f, const struct bench_opts *o,
 	int m, n = o->runs;
 
 	fprintf(f,
-		"    {\"backend\":\"%s\",\"threads\":%d,\"funcs\":%u,"
+		"    {\"backend\":\"%s\",\"threads\":%d,\"spinners\":%d,"
+		"\"funcs\":%u,"
 		"\"patch\":\"%s\",\"runs\":%d,"
 		"\"stopped_threads\":%u,\"attempts_max\":%u,\"retried_runs\":%u,"
 		"\"eintr\":%lu,\"other_cpu_pct\":%.1f,\"seconds\":%.2f",
-		c->backend, c->threads, c->patch->nr_funcs, c->patch->id, n,
-		c->stopped, c->attempts_max, c->retried, c->eintr, c->other_cpu,
-		c->secs);
+		c->backend, c->threads, c->spinners, c->patch->nr_funcs,
+		c->patch->id, n, c->stopped, c->attempts_max, c->retried,
+		c->eintr, c->other_cpu, c->secs);
 	for (m = 0; m < NR_METRICS; m++)
 		write_stats(f, bench_metric_name[m], c->m[m], n);
 	fprintf(f, "}%s\n", last ? "" : ",");
@@ -111,7 +124,7 @@ int bench_json__write(const struct bench_opts *o, struct bench_cell *cells,
 	uname(&u);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	fprintf(f,
-		"{\n  \"bench\":\"kpl-pause\",\"format\":1,\"unit\":\"us\","
+		"{\n  \"bench\":\"kpl-pause\",\"format\":2,\"unit\":\"us\","
 		"\"backend\":\"%s\",\n  \"date\":\"%s\",\"rev\":\"%s\","
 		"\"kernel\":\"%s\",\"cpus\":%ld,\"runs\":%d,\"procs\":%d,"
 		"\"nice\":%d,\"other_cpu_pct_start\":%.1f,\"loadavg_end\":%.2f,\n"

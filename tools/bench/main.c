@@ -3,9 +3,10 @@
  * kpl-bench: how long a live patch stops a process, measured the way
  * the design's reference figures were (the longest gap a spinning
  * thread sees), beside the engine's own figures and the wall time of the
- * `kpl apply` command.  One cell = one kpl-spin process with T threads
- * and one patch of F functions, applied and reverted N times; see
- * tools/bench/README.md for what every number means.
+ * `kpl apply` command.  One cell = one kpl-spin process with T threads, S
+ * of them spinning (the main thread first), and one patch of F functions,
+ * applied and reverted N times; see tools/bench/README.md for what every
+ * number means.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -62,14 +63,16 @@ static void print_progress(const struct bench_opts *o,
 	int n = o->runs;
 
 	fprintf(stderr,
-		"kpl-bench: %2d threads, %2u funcs: spinner %.3f ms apply, "
-		"%.3f ms revert, %.3f ms idle; engine pause %.3f ms; "
-		"apply cmd %.3f ms (median of %d, %.1f s, other cpu %.0f%%)\n",
-		c->threads, c->patch->nr_funcs,
+		"kpl-bench: %2d threads (%d spin), %2u funcs: worst thread "
+		"%.3f ms apply, %.3f ms revert, %.3f ms idle; kpl pause "
+		"%.3f ms, %.0f stops; apply cmd %.3f ms (median of %d, %.1f s, "
+		"other cpu %.0f%%)\n",
+		c->threads, c->spinners, c->patch->nr_funcs,
 		bench_median(c->m[M_SPIN_APPLY], n) / 1e3,
 		bench_median(c->m[M_SPIN_REVERT], n) / 1e3,
 		bench_median(c->m[M_SPIN_BASE], n) / 1e3,
 		bench_median(c->m[M_APPLY_PAUSE], n) / 1e3,
+		bench_median(c->m[M_APPLY_STOPS], n),
 		bench_median(c->m[M_APPLY_WALL], n) / 1e3, n, c->secs,
 		c->other_cpu);
 }
@@ -84,7 +87,12 @@ static void usage(FILE *f)
 		"  --kpl PATH       the kpl CLI (build/release/kpl)\n"
 		"  --spin PATH      the kpl-spin target (build/it/kpl-spin)\n"
 		"  --patch PATH     a patch for libspin; repeat for more\n"
-		"  --threads LIST   target thread counts (1,4,16,64)\n"
+		"  --threads LIST   target thread counts, the main thread "
+		"spinning and\n"
+		"                   the others asleep (1,4,16,64)\n"
+		"  --busy LIST      target thread counts where every thread "
+		"spins,\n"
+		"                   first patch only (none)\n"
 		"  --runs N         measured runs per cell ($BENCH_RUNS or "
 		"21)\n"
 		"  --out FILE       JSON output (stdout)\n"
@@ -98,25 +106,29 @@ static void usage(FILE *f)
 		"  -h, --help       this text\n");
 }
 
-static int parse_threads(struct bench_opts *o, const char *list)
+/* @list of thread counts, each 1..@max, into @v[*@nr]. */
+static int parse_list(const char *what, const char *list, int max, int *v,
+		      int *nr)
 {
 	char *copy = strdup(list), *tok, *save = NULL;
-	int err = 0;
+	int err = !copy;
 
-	o->nr_threads = 0;
+	*nr = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && !err;
 	     tok = strtok_r(NULL, ",", &save)) {
-		int n = atoi(tok);
+		char *end;
+		long n = strtol(tok, &end, 10);
 
-		if (n < 1 || n > 4096 || o->nr_threads == MAX_THREADS)
+		if (*end || n < 1 || n > max || *nr == MAX_THREADS)
 			err = -1;
 		else
-			o->threads[o->nr_threads++] = n;
+			v[(*nr)++] = (int)n;
 	}
 	free(copy);
-	if (err || !o->nr_threads)
-		bench_err("bad --threads list \"%s\"", list);
-	return err || !o->nr_threads ? -1 : 0;
+	if (err || (!*nr && *list))
+		bench_err("bad --%s list \"%s\" (numbers 1..%d)", what, list,
+			  max);
+	return err || (!*nr && *list) ? -1 : 0;
 }
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
@@ -126,6 +138,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "spin", required_argument, NULL, 's' },
 		{ "patch", required_argument, NULL, 'p' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "busy", required_argument, NULL, 'B' },
 		{ "runs", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "rev", required_argument, NULL, 'r' },
@@ -143,7 +156,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->spin = "build/it/kpl-spin";
 	o->runs = env && *env ? atoi(env) : 21;
 	o->procs = 3;
-	if (parse_threads(o, "1,4,16,64"))
+	if (parse_list("threads", "1,4,16,64", 4096, o->threads,
+		       &o->nr_threads))
 		return 2;
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
@@ -161,7 +175,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			o->patches[o->nr_patches++].path = optarg;
 			break;
 		case 't':
-			if (parse_threads(o, optarg))
+			if (parse_list("threads", optarg, 4096, o->threads,
+				       &o->nr_threads))
+				return 2;
+			break;
+		case 'B':
+			/* Each spinner needs a slot in the report page. */
+			if (parse_list("busy", optarg, 64, o->busy,
+				       &o->nr_busy))
 				return 2;
 			break;
 		case 'n':
@@ -229,14 +250,26 @@ int main(int argc, char **argv)
 				    sizeof(o.patches[i].id),
 				    &o.patches[i].nr_funcs))
 			return 1;
-	nr = o.nr_threads * o.nr_patches;
+	nr = o.nr_threads * o.nr_patches + o.nr_busy;
+	if (!nr) {
+		bench_err("nothing to measure: --threads and --busy are empty");
+		return 2;
+	}
 	cells = calloc((size_t)nr, sizeof(*cells));
 	floor = calloc((size_t)o.runs, sizeof(double));
 	if (!cells || !floor)
 		return 1;
 	for (i = 0; i < nr; i++) {
-		cells[i].threads = o.threads[i / o.nr_patches];
-		cells[i].patch = &o.patches[i % o.nr_patches];
+		if (i < o.nr_threads * o.nr_patches) {
+			cells[i].threads = o.threads[i / o.nr_patches];
+			cells[i].spinners = 1;
+			cells[i].patch = &o.patches[i % o.nr_patches];
+		} else {
+			cells[i].threads =
+				o.busy[i - o.nr_threads * o.nr_patches];
+			cells[i].spinners = cells[i].threads;
+			cells[i].patch = &o.patches[0];
+		}
 		for (j = 0; j < NR_METRICS; j++) {
 			cells[i].m[j] = calloc((size_t)o.runs, sizeof(double));
 			if (!cells[i].m[j])

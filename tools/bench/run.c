@@ -136,6 +136,8 @@ int bench_kpl__run(char *const argv[], struct bench_result *res)
 	res->ok = strstr(out, "\"ok\":true") && WIFEXITED(status) &&
 		  !WEXITSTATUS(status);
 	bench_json_num(out, "pause_us", &res->pause_us);
+	bench_json_num(out, "nr_stops", &res->nr_stops);
+	bench_json_num(out, "stops_us", &res->stops_us);
 	bench_json_num(out, "total_us", &res->total_us);
 	if (bench_json_num(out, "attempts", &v))
 		res->attempts = (unsigned int)v;

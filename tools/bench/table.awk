@@ -48,26 +48,51 @@ function table(title, ml, hl,    nm, mm, hh, i, j, r, line) {
 	print ""
 	print "### " title
 	print ""
-	line = "| threads | funcs |"
+	line = "| threads | spin | funcs |"
 	for (j = 1; j <= nb; j++)
 		for (i = 1; i <= nm; i++)
 			line = line " " backend[j] " " hh[i] " |"
 	print line
-	line = "|--:|--:|"
+	line = "|--:|--:|--:|"
 	for (j = 1; j <= nb * nm; j++)
 		line = line "--:|"
 	print line
 	for (r = 1; r <= nr; r++) {
-		line = "| " rth[r] " | " rfn[r] " |"
+		line = "| " rth[r] " | " (rsp[r] == rth[r] && rth[r] > 1 ? "all" : rsp[r]) \
+			" | " rfn[r] " |"
 		for (j = 1; j <= nb; j++)
 			for (i = 1; i <= nm; i++) {
 				if (mm[i] == "retried")
 					line = line " " retried(backend[j], r) " |"
+				else if (mm[i] == "agree")
+					line = line " " agree(backend[j], r, "apply") " |"
+				else if (mm[i] == "stops")
+					line = line " " stops(backend[j], r, "apply") " |"
+				else if (mm[i] == "rstops")
+					line = line " " stops(backend[j], r, "revert") " |"
 				else
 					line = line " " cell(backend[j], r, mm[i]) " |"
 			}
 		print line
 	}
+}
+
+# "N, S ms": median number of stops and of their summed length.
+function stops(b, r, op) {
+	if (!((b, r, op "_stops", "median") in v) || v[b, r, op "_stops", "median"] == "")
+		return "-"
+	return (v[b, r, op "_stops", "median"] + 0) ", " ms(v[b, r, op "_stops_sum", "median"])
+}
+
+# Whether the probe's gap and kpl's pause agree: their medians differ by
+# no more than the worst gap an idle window saw (idle p99), i.e. within
+# the noise a thread of this target sees anyway.
+function agree(b, r, op,    d, n) {
+	if (!((b, r, "spin_" op, "median") in v) || v[b, r, op "_pause", "median"] == "")
+		return "-"
+	d = v[b, r, "spin_" op, "median"] - v[b, r, op "_pause", "median"]
+	n = v[b, r, "spin_base", "p99"] + 0
+	return ((d <= n && -d <= n) ? "yes" : "no") sprintf(" (%+.3f)", d / 1000)
 }
 
 function retried(b, r) {
@@ -109,14 +134,20 @@ FNR == 1 {
 }
 
 /^ *\{"backend":/ && b != "" {
-	key = num($0, "threads") "x" num($0, "funcs")
+	sp = num($0, "spinners")
+	if (sp == "")
+		sp = 1		# format 1: one spinner, the main thread asleep
+	key = num($0, "threads") "x" num($0, "funcs") "x" sp
 	if (!((key) in row)) {
 		row[key] = ++nr
 		rth[nr] = num($0, "threads")
 		rfn[nr] = num($0, "funcs")
+		rsp[nr] = sp
 	}
 	r = row[key]
-	n = split("spin_base spin_apply spin_revert apply_pause revert_pause " \
+	n = split("spin_base spin_apply spin_revert spin_base_min " \
+		"spin_apply_min spin_revert_min apply_pause revert_pause " \
+		"apply_stops revert_stops apply_stops_sum revert_stops_sum " \
 		"apply_total revert_total apply_wall revert_wall", names, " ")
 	for (i = 1; i <= n; i++) {
 		v[b, r, names[i], "median"] = stat($0, names[i], "median")
@@ -132,6 +163,63 @@ FNR == 1 {
 	}
 }
 
+# "median" of metric m in ms for backend b and row key k, or "-".
+function med(b, k, m,    r) {
+	r = row[k]
+	if (r == "" || !((b, r, m, "median") in v) || v[b, r, m, "median"] == "")
+		return "-"
+	return ms(v[b, r, m, "median"])
+}
+
+# The busy row (every thread spinning) with the most threads up to 8.
+function busy_key(b,    r, best, k) {
+	best = ""
+	for (r = 1; r <= nr; r++)
+		if (rsp[r] == rth[r] && rth[r] > 1 && rth[r] <= 8 && rfn[r] == 1 &&
+		    (best == "" || rth[r] > rth[row[best]]))
+			best = rth[r] "x1x" rth[r]
+	return best
+}
+
+# The figures issue 11 asks for, per backend: probe and kpl side by side.
+function summary(b,    k1, k8, r, t) {
+	k1 = "1x1x1"
+	k8 = busy_key(b)
+	print ""
+	print "### " b ": the target's gap beside kpl's own figures (medians, ms)"
+	print ""
+	print "| figure | probe in the target | kpl --json | agree |"
+	print "|---|--:|--:|---|"
+	if (row[k1] != "") {
+		r = row[k1]
+		printf "| 1 thread: apply, longest gap | %s | pause %s; %s stops, %s in all | %s |\n",
+			med(b, k1, "spin_apply"), med(b, k1, "apply_pause"),
+			v[b, r, "apply_stops", "median"] + 0, med(b, k1, "apply_stops_sum"),
+			agree(b, r, "apply")
+		printf "| 1 thread: revert, longest gap | %s | pause %s; %s stops, %s in all | %s |\n",
+			med(b, k1, "spin_revert"), med(b, k1, "revert_pause"),
+			v[b, r, "revert_stops", "median"] + 0, med(b, k1, "revert_stops_sum"),
+			agree(b, r, "revert")
+		printf "| 1 thread: `pause` kpl reports for the apply | | %s | |\n",
+			med(b, k1, "apply_pause")
+		printf "| 1 thread: idle window (/bin/true), longest gap | %s | | |\n",
+			med(b, k1, "spin_base")
+		printf "| 1 thread: apply command, wall | | %s | |\n",
+			med(b, k1, "apply_wall")
+	}
+	if (k8 != "") {
+		t = rth[row[k8]]
+		printf "| %d threads, all spinning: apply gap, worst thread (least hit) | %s (%s) | pause %s; %s stops, %s in all | %s |\n",
+			t, med(b, k8, "spin_apply"), med(b, k8, "spin_apply_min"),
+			med(b, k8, "apply_pause"), v[b, row[k8], "apply_stops", "median"] + 0,
+			med(b, k8, "apply_stops_sum"), agree(b, row[k8], "apply")
+		printf "| %d threads: idle window (/bin/true), worst thread (least hit) | %s (%s) | | |\n",
+			t, med(b, k8, "spin_base"), med(b, k8, "spin_base_min")
+		printf "| %d threads: apply command, wall | | %s | |\n",
+			t, med(b, k8, "apply_wall")
+	}
+}
+
 END {
 	if (!nb || !nr) {
 		print "table.awk: no kpl-bench cells in the input" > "/dev/stderr"
@@ -139,15 +227,27 @@ END {
 	}
 	print "## kpl live-patch pause benchmark"
 	print ""
-	print "Times in ms, each cell \"median / p99\" over the runs (with 21"
-	print "runs p99 is the largest).  See tools/bench/README.md."
+	print "Times in ms.  The probe is the target itself: each spinning"
+	print "thread's longest gap between two loop iterations; \"spin\" is"
+	print "how many threads spin (the main one, which kpl borrows, first),"
+	print "the others sleep.  \"agree\": probe and kpl's longest stop"
+	print "differ by no more than the worst idle-window gap (idle p99);"
+	print "the figure in brackets is probe - kpl.  See tools/bench/README.md."
 	for (j = 1; j <= nb; j++)
 		print "- " backend[j] ": " meta[backend[j]]
-	table("Pause seen by the target's spinning thread (longest gap)",
-		"spin_base spin_apply spin_revert", "idle|apply|revert")
-	table("Engine's own stop time (pause_us); apply retries, EINTR",
-		"apply_pause revert_pause retried",
-		"apply|revert|retried, eintr/run")
+	for (j = 1; j <= nb; j++)
+		summary(backend[j])
+	print ""
+	print "Per cell, \"median / p99\" over the runs (with 21 runs p99 is"
+	print "the largest)."
+	table("Gap the target's threads saw: worst thread, least-hit thread",
+		"spin_base spin_apply spin_revert spin_apply_min",
+		"idle|apply|revert|apply, least hit")
+	table("kpl's own figures: longest stop, stops and their sum (medians), agreement",
+		"apply_pause revert_pause stops rstops agree",
+		"apply pause|revert pause|apply stops, sum|revert stops, sum|apply agrees")
+	table("Apply retries and EINTRs of sleeping threads",
+		"retried", "retried, eintr/run")
 	table("Time to apply and revert (engine total_us, command wall)",
 		"apply_total revert_total apply_wall",
 		"apply total|revert total|apply cmd")
@@ -160,19 +260,11 @@ END {
 				(omax[backend[j]] + 0 > 10 ? ": noisy, see the " \
 				"idle column" : "")
 	print ""
-	print "Reference, same 2-core machine (DESIGN.md, median of 11):"
-	print "libcareplus pause 2.3 ms, apply command 10.5 ms; libpulp"
-	print "6.4 ms, 15.9 ms.  Targets for 16 threads x 10 funcs: pause"
-	print "<= 0.5 ms (ptrace), <= 0.1 ms (kmod); apply command <= 5 ms."
-	for (j = 1; j <= nb; j++) {
-		b = backend[j]
-		r = row["16x10"]
-		if (r == "" || !((b, r, "spin_apply", "median") in v))
-			continue
-		printf "- %s, 16 x 10: spinner pause %s ms apply, %s ms " \
-			"revert; apply command %s ms (kpl exec alone %s ms)\n",
-			b, ms(v[b, r, "spin_apply", "median"]),
-			ms(v[b, r, "spin_revert", "median"]),
-			ms(v[b, r, "apply_wall", "median"]), ms(floor[b])
-	}
+	print "Issue 11 goals (1 thread): apply gap <= 0.15 ms, revert gap"
+	print "<= 0.1 ms, apply command <= 2.0 ms; 8 threads on 2 cores: gap"
+	print "within noise of the idle window."
+	for (j = 1; j <= nb; j++)
+		if ((backend[j]) in floor)
+			printf "- %s: kpl exec alone (kpl apply --help) %s ms\n",
+				backend[j], ms(floor[backend[j]])
 }

@@ -30,6 +30,11 @@ for id in $MW_IDS; do
 	[ "$v" = exploited ] || die "$id did not work against the vulnerable build"
 done
 
+# The number after "KEY": in kpl's one-line JSON $1.
+json_num() {
+	printf '%s' "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"
+}
+
 secs=12
 say "[3/6] Load: wrk -t2 -c32 for ${secs}s of normal requests, in the background"
 wrk_start $secs
@@ -40,10 +45,12 @@ for id in $MW_IDS; do
 	"$KPL" info "$PATCHES/$id.kpl" | sed -n 's/^description: /  /p'
 	out=$("$KPL" apply --keys "$KPL_TRUSTED" --json -p "$MW_PID" \
 		"$PATCHES/$id.kpl") || die "apply $id failed"
-	pause=$(printf '%s' "$out" | sed 's/.*"pause_us":\([0-9.]*\).*/\1/')
-	total=$(printf '%s' "$out" | sed 's/.*"total_us":\([0-9.]*\).*/\1/')
-	echo "  kpl apply -p $MW_PID $id.kpl: applied, threads paused ${pause} us, command ${total} us"
-	echo "$id $pause $total" >>"$T/apply"
+	pause=$(json_num "$out" pause_us)
+	total=$(json_num "$out" total_us)
+	stops=$(json_num "$out" nr_stops)
+	sum=$(json_num "$out" stops_us)
+	echo "  kpl apply -p $MW_PID $id.kpl: applied; longest stop ${pause} us, $stops stops, ${sum} us in all; command ${total} us"
+	echo "$id $pause $total $stops $sum" >>"$T/apply"
 done
 "$KPL" status -p "$MW_PID" | sed 's/^/  /'
 
@@ -59,9 +66,11 @@ curl -s "$MW_URL/stats" | sed -n 's/^calls: /  calls: /p'
 say "[6/6] Reverting (the unpatch path), still under load"
 for id in MW-2026-0003 MW-2026-0002 MW-2026-0001; do
 	out=$("$KPL" revert --json -p "$MW_PID" "$id") || die "revert $id failed"
-	pause=$(printf '%s' "$out" | sed 's/.*"pause_us":\([0-9.]*\).*/\1/')
-	echo "  kpl revert -p $MW_PID $id: reverted, threads paused ${pause} us"
-	echo "$id $pause" >>"$T/revert"
+	pause=$(json_num "$out" pause_us)
+	stops=$(json_num "$out" nr_stops)
+	sum=$(json_num "$out" stops_us)
+	echo "  kpl revert -p $MW_PID $id: reverted; longest stop ${pause} us, $stops stops, ${sum} us in all"
+	echo "$id $pause - $stops $sum" >>"$T/revert"
 done
 for id in $MW_IDS; do
 	mw_exploit "$id"
@@ -77,8 +86,10 @@ failed=$2
 say "Summary"
 echo "  server pid $MW_PID stayed up throughout: $(kill -0 "$MW_PID" 2>/dev/null && echo yes || echo NO)"
 echo "  load: $req requests during apply and revert, $failed failed"
-awk '{ printf "  apply  %s: pause %7.1f us, kpl apply end to end %7.1f us\n", $1, $2, $3 }' "$T/apply"
-awk '{ printf "  revert %s: pause %7.1f us\n", $1, $2 }' "$T/revert"
-awk '$2 > m { m = $2 } END { printf "  longest pause: %.3f ms (target: <= 0.5 ms with ptrace)\n", m / 1000 }' "$T/apply" "$T/revert"
+# kpl's own figures (--json): the longest stop is the longest pause a
+# thread of the server saw; every stop counts, borrowed threads included.
+awk '{ printf "  apply  %s: longest stop %7.1f us, %s stops, %7.1f us in all; kpl apply end to end %7.1f us\n", $1, $2, $4, $5, $3 }' "$T/apply"
+awk '{ printf "  revert %s: longest stop %7.1f us, %s stops, %7.1f us in all\n", $1, $2, $4, $5 }' "$T/revert"
+awk '$2 > m { m = $2 } { n += $4 } END { printf "  longest pause a thread saw: %.3f ms; %d stops over %d commands\n", m / 1000, n, NR }' "$T/apply" "$T/revert"
 [ "$failed" = 0 ] || die "the load generator saw failed requests"
 kill -0 "$MW_PID" 2>/dev/null || die "the server died"

@@ -26,6 +26,48 @@
 
 static const uint8_t x86_endbr64[X86_ENDBR64_LEN] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
+/*
+ * Capstone's other architectures, stubbed out.  Capstone 4's cs.c names
+ * every architecture's <Arch>_global_init and <Arch>_option, so a static
+ * link pulls all of them in, and their tables hold ~75,000 pointers that
+ * the dynamic loader relocates at every start of a PIE kpl (0.5 ms and
+ * more, the largest part of a `kpl --help`).  Defining these symbols here,
+ * in the one object the executables always pull from libkpl.a, keeps the
+ * linker from taking the real ones out of libcapstone.a: cs_open() for
+ * those architectures then fails with CS_ERR_ARCH, and x86 is untouched.
+ * Hidden, so a dynamically linked libcapstone never sees them.  When a
+ * capstone release renames one, the real one comes back (no error: the
+ * link is only bigger and slower); `make bench` shows it in the exec floor.
+ */
+#define X86_CS_STUB(arch)                                             \
+	__attribute__((visibility("hidden"))) int arch##_global_init( \
+		void *ud);                                            \
+	int arch##_global_init(void *ud)                              \
+	{                                                             \
+		(void)ud;                                             \
+		return CS_ERR_ARCH;                                   \
+	}                                                             \
+	__attribute__((visibility("hidden"))) int arch##_option(      \
+		void *handle, int type, size_t value);                \
+	int arch##_option(void *handle, int type, size_t value)       \
+	{                                                             \
+		(void)handle;                                         \
+		(void)type;                                           \
+		(void)value;                                          \
+		return CS_ERR_ARCH;                                   \
+	}
+X86_CS_STUB(AArch64)
+X86_CS_STUB(ARM)
+X86_CS_STUB(EVM)
+X86_CS_STUB(M680X)
+X86_CS_STUB(M68K)
+X86_CS_STUB(Mips)
+X86_CS_STUB(PPC)
+X86_CS_STUB(Sparc)
+X86_CS_STUB(SystemZ)
+X86_CS_STUB(TMS320C64x)
+X86_CS_STUB(XCore)
+
 static int x86_open(csh *cs)
 {
 	cs_err cerr;
