@@ -77,7 +77,7 @@ int kpl_txn__add_mark(struct kpl_txn *x, struct kpl_found *f,
 	if (!m)
 		return -ENOMEM;
 	x->marks = m;
-	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after,
+	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after, after,
 						     f->st->phase };
 	return 0;
 }
@@ -104,14 +104,6 @@ static int torn_check(struct kpl_target *t, struct kpl_txn *x)
 				pr_info("txn: thread %d is inside the bytes of "
 					"%s\n", t->proc->threads[i].tid,
 					x->w[j].name);
-				return -KPL_E_BUSY;
-			}
-		}
-		for (j = 0; j < x->nr_keepout; j++) {
-			if (ip >= x->keepout[j].lo && ip < x->keepout[j].hi) {
-				pr_info("txn: thread %d is running %s\n",
-					t->proc->threads[i].tid,
-					x->keepout[j].name);
 				return -KPL_E_BUSY;
 			}
 		}
@@ -145,8 +137,9 @@ static int set_marks(struct kpl_target *t, struct kpl_txn *x, bool after)
 	int err;
 
 	for (i = 0; i < x->nr_marks; i++) {
-		enum kpl_phase ph = after ? x->marks[i].after
-					  : x->marks[i].before;
+		enum kpl_phase ph = !after ? x->marks[i].before :
+				    x->kept ? x->marks[i].kept :
+					      x->marks[i].after;
 
 		err = kpl_found__set_phase(t, x->marks[i].f, ph);
 		if (err)
@@ -218,6 +211,18 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			return err;
 		}
 	}
+	/* Not an error: the code stays mapped, and since the threads are
+	 * parked until the entries are restored, what holds no frame there
+	 * now never will. */
+	x->kept = false;
+	if (x->nr_keepout &&
+	    kpl_unwind__busy(uw, x->keepout, x->nr_keepout, &hit, &tid)) {
+		pr_info("txn: thread %d %s %s: its mapping stays\n", tid,
+			hit ? "has a frame in" : "has a stack that cannot be "
+			"unwound, so it may be in", hit ? hit->name
+							: x->keepout[0].name);
+		x->kept = true;
+	}
 	err = verify(t, x);
 	if (err)
 		return err;
@@ -282,7 +287,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	char why[160] = "";
 	int err;
 
-	if (!force && x->nr_busy) {
+	if ((!force && x->nr_busy) || x->nr_keepout) {
 		err = kpl_unwind__new(t->proc, &uw);
 		if (err)
 			return err;
