@@ -31,6 +31,11 @@ $(IT_DIR)/kpl-victim: $(IT_FIX)/victim.c $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN'
 
+# Forks children that inherit its patch mappings mid-apply.
+$(IT_DIR)/kpl-forker: $(IT_FIX)/forker.c $(IT_DIR)/libspin.so.1
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
+		-Wl,-rpath,'$$ORIGIN'
+
 $(IT_DIR)/kpl-sigstorm: $(IT_FIX)/sigstorm.c
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $<
 
@@ -69,7 +74,7 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
-	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm \
+	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-forker \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
