@@ -63,13 +63,14 @@ $(eval $(call it_patch,spin_fix2,spin_fix2,spin_fix2,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_replace,spin_fix2,spin_replace,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_hold,spin_hold_fix,spin_hold,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_fork,spin_fix,spin_fork,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_read,spin_read_fix,spin_read,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
 
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
-	spin_read.kpl \
+	spin_read.kpl spin_fork.kpl \
 	spin_wrongbuild.kpl)
 
 .PHONY: it-fixtures check-integration

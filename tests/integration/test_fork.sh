@@ -4,6 +4,7 @@
 # parent's patch mappings in whatever phase they were.  The next command
 # on a child repairs what it inherited mid-transaction, and revert --all
 # counts every process right: none is left holding an orphaned mapping.
+# The patch id is this test's own: revert --all is machine-wide.
 . "$(dirname "$0")/lib.sh"
 
 NCHILD=40
@@ -19,9 +20,9 @@ done
 cycles=0
 bad=0
 while ! grep -q '^forked' "$T/f.out"; do
-	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin1.kpl" \
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_fork.kpl" \
 		>"$T/a.log" 2>&1 || { bad=$((bad + 1)); cat "$T/a.log"; }
-	"$KPL" revert -p "$P" SPIN-1 >"$T/r.log" 2>&1 ||
+	"$KPL" revert -p "$P" SPIN-FORK >"$T/r.log" 2>&1 ||
 		{ bad=$((bad + 1)); cat "$T/r.log"; }
 	cycles=$((cycles + 1))
 	alive "$P" || break
@@ -33,13 +34,13 @@ PIDS="$PIDS $CHILDREN"
 check "all $NCHILD children alive" \
 	[ "$(echo "$CHILDREN" | wc -w)" -eq $NCHILD ]
 
-# Children holding SPIN-1, applied or inherited mid-transaction.
+# Children holding SPIN-FORK, applied or inherited mid-transaction.
 holders=0
 for c in $CHILDREN; do
-	grep -q '/memfd:kpl:SPIN-1' "/proc/$c/maps" && holders=$((holders + 1))
+	grep -q '/memfd:kpl:SPIN-FORK' "/proc/$c/maps" && holders=$((holders + 1))
 done
-echo "# $holders children hold a SPIN-1 mapping"
-"$KPL" revert --all SPIN-1 >"$T/all.out" 2>"$T/all.err"
+echo "# $holders children hold a SPIN-FORK mapping"
+"$KPL" revert --all SPIN-FORK >"$T/all.out" 2>"$T/all.err"
 rc=$?
 sed 's/^/# /' "$T/all.out"
 check "revert --all succeeds (exit $rc)" [ "$rc" -eq 0 ]
