@@ -31,6 +31,11 @@ $(IT_DIR)/kpl-victim: $(IT_FIX)/victim.c $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN'
 
+# Forks children that inherit its patch mappings mid-apply.
+$(IT_DIR)/kpl-forker: $(IT_FIX)/forker.c $(IT_DIR)/libspin.so.1
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
+		-Wl,-rpath,'$$ORIGIN'
+
 $(IT_DIR)/kpl-sigstorm: $(IT_FIX)/sigstorm.c
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $<
 
@@ -66,6 +71,8 @@ $(eval $(call it_patch,spin_fix2,spin_fix2,spin_fix2,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_replace,spin_fix2,spin_replace,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_hold,spin_hold_fix,spin_hold,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_fork,spin_fix,spin_fork,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_read,spin_read_fix,spin_read,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
 # bench-fleet's patch: its own id, so that its `kpl revert --all` cannot
@@ -74,11 +81,13 @@ $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
+	spin_read.kpl spin_fork.kpl \
 	spin_wrongbuild.kpl)
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-evil \
+	$(IT_DIR)/kpl-forker \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

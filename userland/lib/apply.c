@@ -30,8 +30,10 @@ static struct kpl_found *find_record(struct kpl_target *t, const char *id)
 {
 	size_t i;
 
+	/* A retired record is leftover code, no longer a patch. */
 	for (i = 0; i < t->nr_found; i++)
-		if (!strcmp(t->found[i].st->id, id))
+		if (t->found[i].st->phase != KPL_PHASE_RETIRED &&
+		    !strcmp(t->found[i].st->id, id))
 			return &t->found[i];
 	return NULL;
 }
@@ -312,9 +314,14 @@ static int plan_replace(struct kpl_target *t, struct plan *pl,
 			continue;
 		err = kpl_txn__add_mark(x, f, KPL_PHASE_APPLIED,
 					KPL_PHASE_REPLACED);
-		if (!err)
+		if (!err) {
+			x->marks[x->nr_marks - 1].kept = KPL_PHASE_RETIRED;
 			err = kpl_txn__add_busy(x, f->st->text_lo,
 						f->st->text_hi, f->st->id);
+		}
+		if (!err)
+			err = kpl_txn__add_keepout(x, f->st->text_lo,
+						   f->st->text_hi, f->st->id);
 		if (err)
 			return err;
 		for (j = 0; j < f->st->nr_funcs; j++) {
@@ -427,8 +434,10 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		pl.mapped = false;	/* jumps may lead there: keep it */
 	if (err)
 		goto out;
-	/* Replaced patches: nothing can enter them any more. */
-	for (i = 0; i < x.nr_marks; i++) {
+	/* Replaced patches: nothing can enter them any more, and unless a
+	 * stack still holds their code (then they are retired), nothing is
+	 * in them. */
+	for (i = 0; !x.kept && i < x.nr_marks; i++) {
 		struct kpl_found *f = x.marks[i].f;
 
 		if (f != &self)
@@ -515,11 +524,13 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	}
 	err = kpl_txn__add_mark(&x, f, KPL_PHASE_REVERTING,
 				KPL_PHASE_REVERTING);
-	if (!err)
+	if (!err) {
+		x.marks[0].kept = KPL_PHASE_RETIRED;
 		err = kpl_txn__add_busy(&x, f->st->text_lo, f->st->text_hi,
 					f->st->id);
-	/* The code is unmapped next: not even --force may leave a thread
-	 * running in it. */
+	}
+	/* The code is unmapped next: if, with --force, a frame of any
+	 * thread is still there, it is retired instead. */
 	if (!err)
 		err = kpl_txn__add_keepout(&x, f->st->text_lo, f->st->text_hi,
 					   f->st->id);
@@ -551,7 +562,12 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	}
 	if (!err)
 		err = kpl_txn__commit(t, &x, opts, &stats);
-	if (!err)
+	if (!err && x.kept)
+		pr_warn("revert: pid %d: %s reverted, but a thread will still "
+			"return into its code: its mapping stays, retired, "
+			"until a later kpl finds no stack holding it\n",
+			t->pid, id);
+	else if (!err)
 		err = t->proc->be->unmap(t->proc, f->base, f->size);
 	kpl_txn__free(&x);
 out:

@@ -6,6 +6,9 @@
  *   APPLYING   roll back: entries holding our jump get `prev` again
  *   REVERTING  roll forward: entries holding our jump get `orig`
  *   REPLACED   already superseded: unmap
+ *   RETIRED    reverted, code was on a stack: unmap once no stack holds it
+ * (APPLYING, REVERTING and RETIRED unwind every thread first: a mapping
+ * any frame will return into becomes or stays RETIRED, never unmapped)
  * then every APPLIED record's jumps are re-asserted where an interrupted
  * replace had already put the library's bytes back.
  *
@@ -21,19 +24,31 @@
 #include "internal.h"
 #include "txn.h"
 
+/*
+ * Return 1 when @f's code is still on a stack: it is (or becomes)
+ * RETIRED and stays mapped.
+ */
 static int repair_one(struct kpl_target *t, struct kpl_found *f)
 {
 	struct kpl_apply_opts opts = { .sz = sizeof(opts) };
 	struct kpl_stats st = { 0 };
 	struct kpl_txn x = { 0 };
-	bool forward = f->st->phase == KPL_PHASE_REVERTING;
+	uint32_t phase = f->st->phase;
+	bool forward = phase == KPL_PHASE_REVERTING, kept;
 	size_t i;
 	int err = 0;
 
-	if (f->st->phase == KPL_PHASE_APPLYING || forward) {
-		err = kpl_txn__add_busy(&x, f->st->text_lo, f->st->text_hi,
-					f->st->id);
-		for (i = 0; !err && i < f->st->nr_funcs; i++) {
+	if (phase == KPL_PHASE_APPLYING || forward ||
+	    phase == KPL_PHASE_RETIRED) {
+		/* Jumps may have led there: before unmapping, unwind. */
+		err = kpl_txn__add_keepout(&x, f->st->text_lo, f->st->text_hi,
+					   f->st->id);
+		if (!err)
+			err = kpl_txn__add_mark(&x, f, phase, phase);
+		if (!err)
+			x.marks[0].kept = KPL_PHASE_RETIRED;
+		for (i = 0; !err && phase != KPL_PHASE_RETIRED &&
+			    i < f->st->nr_funcs; i++) {
 			struct kpl_state_func *sf = &f->st->funcs[i];
 			uint8_t cur[KPL_STATE_BYTES];
 
@@ -45,15 +60,35 @@ static int repair_one(struct kpl_target *t, struct kpl_found *f)
 						 forward ? sf->orig : sf->prev,
 						 sf->name);
 		}
+		/* An entry to write must not be running (activeness). */
 		if (!err && x.nr_w)
+			err = kpl_txn__add_busy(&x, f->st->text_lo,
+						f->st->text_hi, f->st->id);
+		if (!err)
 			err = kpl_txn__commit(t, &x, &opts, &st);
+		kept = x.kept;
 		kpl_txn__free(&x);
 		if (err)
 			return err;
+		if (kept && phase == KPL_PHASE_RETIRED)
+			return 1;
+		if (kept) {
+			pr_warn("repair: pid %d: patch %s was left %s by an "
+				"interrupted kpl; %s, but its code is still on "
+				"a stack: retired\n", t->pid, f->st->id,
+				kpl_phase_name(phase),
+				forward ? "revert finished" : "rolled back");
+			return 1;
+		}
 	}
-	pr_warn("repair: pid %d: patch %s was left %s by an interrupted "
-		"kpl; %s\n", t->pid, f->st->id, kpl_phase_name(f->st->phase),
-		forward ? "revert finished" : "rolled back");
+	if (phase == KPL_PHASE_RETIRED)
+		pr_info("repair: pid %d: retired patch %s left no stack: "
+			"unmapped\n", t->pid, f->st->id);
+	else
+		pr_warn("repair: pid %d: patch %s was left %s by an "
+			"interrupted kpl; %s\n", t->pid, f->st->id,
+			kpl_phase_name(phase),
+			forward ? "revert finished" : "rolled back");
 	return t->proc->be->unmap(t->proc, f->base, f->size);
 }
 
@@ -142,6 +177,10 @@ int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 		if (t->found[i].st->phase == KPL_PHASE_APPLIED)
 			continue;
 		err = repair_one(t, &t->found[i]);
+		if (err > 0) {
+			err = 0;	/* retired, still on a stack */
+			continue;
+		}
 		if (!err)
 			(*nr)++;
 		any = true;

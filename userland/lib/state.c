@@ -104,9 +104,15 @@ int kpl_state__check(const struct kpl_state *st, size_t len,
 		return bad(why, why_len, "record truncated (%zu bytes)", len);
 	if (memcmp(st->magic, KPL_STATE_MAGIC, sizeof(st->magic)))
 		return bad(why, why_len, "bad magic");
-	if (st->version != KPL_STATE_VERSION)
+	/* Version 2 marks a retired record, so that an older kpl, which
+	 * knows only version 1, leaves it alone. */
+	if (st->version != KPL_STATE_VERSION &&
+	    !(st->version == KPL_STATE_VERSION_RETIRED &&
+	      st->phase == KPL_PHASE_RETIRED))
 		return bad(why, why_len, "version %u", st->version);
-	if (st->phase < KPL_PHASE_PREPARED || st->phase > KPL_PHASE_REPLACED)
+	if (st->phase < KPL_PHASE_PREPARED || st->phase > KPL_PHASE_RETIRED ||
+	    (st->phase == KPL_PHASE_RETIRED &&
+	     st->version != KPL_STATE_VERSION_RETIRED))
 		return bad(why, why_len, "unknown phase %u", st->phase);
 	if (st->nr_funcs < 1 || st->nr_funcs > KPL_STATE_MAX_FUNCS ||
 	    KPL_STATE_SIZE((size_t)st->nr_funcs) > len)

@@ -10,6 +10,12 @@
  * and writes the phase before touching any function entry, so an
  * invocation killed half way leaves APPLYING or REVERTING behind and the
  * next one rolls it back or forward from the per-function bytes here.
+ *
+ * A mapping whose code some thread's stack still holds when its entries
+ * are restored is not unmapped but RETIRED: no entry leads there any
+ * more, and the next invocation that finds no stack holding it unmaps
+ * it.  A retired record says version 2, so a kpl that predates RETIRED
+ * finds it unreadable and leaves it alone instead of unmapping it.
  */
 #ifndef KPL_LIB_STATE_H
 #define KPL_LIB_STATE_H
@@ -20,6 +26,7 @@
 
 #define KPL_STATE_MAGIC "KPLSTAT1"
 #define KPL_STATE_VERSION 1
+#define KPL_STATE_VERSION_RETIRED 2	/* what a RETIRED record says */
 #define KPL_STATE_PREFIX "/memfd:kpl:"
 #define KPL_STATE_BYTES 16
 
@@ -29,6 +36,7 @@ enum kpl_phase {
 	KPL_PHASE_APPLIED,	/* every entry jumps to the patch */
 	KPL_PHASE_REVERTING,	/* entries being restored */
 	KPL_PHASE_REPLACED,	/* superseded by a replace patch */
+	KPL_PHASE_RETIRED,	/* entries restored, code still on a stack */
 };
 
 struct kpl_state_func {

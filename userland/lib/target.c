@@ -440,12 +440,17 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
 			 enum kpl_phase phase)
 {
-	uint32_t v = phase;
+	uint32_t v[2] = { KPL_STATE_VERSION, phase };
 	int err;
 
+	/* version and phase are adjacent: one write sets both. */
+	_Static_assert(offsetof(struct kpl_state, phase) ==
+		       offsetof(struct kpl_state, version) + 4, "layout");
+	if (phase == KPL_PHASE_RETIRED)
+		v[0] = KPL_STATE_VERSION_RETIRED;
 	err = kpl_proc__write(t->proc, f->base + offsetof(struct kpl_state,
-							  phase),
-			      &v, sizeof(v));
+							  version),
+			      v, sizeof(v));
 	if (!err)
 		f->st->phase = phase;
 	return err;
@@ -464,6 +469,8 @@ const char *kpl_phase_name(uint32_t phase)
 		return "reverting";
 	case KPL_PHASE_REPLACED:
 		return "replaced";
+	case KPL_PHASE_RETIRED:
+		return "retired";
 	}
 	return "unknown";
 }

@@ -78,7 +78,7 @@ int kpl_txn__add_mark(struct kpl_txn *x, struct kpl_found *f,
 	if (!m)
 		return -ENOMEM;
 	x->marks = m;
-	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after,
+	x->marks[x->nr_marks++] = (struct kpl_mark){ f, before, after, after,
 						     f->st->phase };
 	return 0;
 }
@@ -105,14 +105,6 @@ static int torn_check(struct kpl_target *t, struct kpl_txn *x)
 				pr_info("txn: thread %d is inside the bytes of "
 					"%s\n", t->proc->threads[i].tid,
 					x->w[j].name);
-				return -KPL_E_BUSY;
-			}
-		}
-		for (j = 0; j < x->nr_keepout; j++) {
-			if (ip >= x->keepout[j].lo && ip < x->keepout[j].hi) {
-				pr_info("txn: thread %d is running %s\n",
-					t->proc->threads[i].tid,
-					x->keepout[j].name);
 				return -KPL_E_BUSY;
 			}
 		}
@@ -146,8 +138,9 @@ static int set_marks(struct kpl_target *t, struct kpl_txn *x, bool after)
 	int err;
 
 	for (i = 0; i < x->nr_marks; i++) {
-		enum kpl_phase ph = after ? x->marks[i].after
-					  : x->marks[i].before;
+		enum kpl_phase ph = !after ? x->marks[i].before :
+				    x->kept ? x->marks[i].kept :
+					      x->marks[i].after;
 
 		err = kpl_found__set_phase(t, x->marks[i].f, ph);
 		if (err)
@@ -204,7 +197,9 @@ static int commit_batch(struct kpl_target *t, struct kpl_txn *x)
 {
 	size_t n = x->nr_w + x->nr_marks, i, failed = n;
 	struct kpl_batch_write *w = calloc(n ? n : 1, sizeof(*w));
-	uint32_t *ph = calloc(x->nr_marks ? x->nr_marks : 1, sizeof(*ph));
+	/* version and phase of each record, one write each (see
+	 * kpl_found__set_phase()) */
+	uint32_t *ph = calloc(x->nr_marks ? x->nr_marks * 2 : 1, sizeof(*ph));
 	int err = -ENOMEM;
 
 	if (!w || !ph)
@@ -213,10 +208,14 @@ static int commit_batch(struct kpl_target *t, struct kpl_txn *x)
 		w[i] = (struct kpl_batch_write){ x->w[i].addr, x->w[i].bytes,
 						 x->w[i].expect, x->w[i].len };
 	for (i = 0; i < x->nr_marks; i++) {
-		ph[i] = x->marks[i].after;
+		uint32_t after = x->kept ? x->marks[i].kept : x->marks[i].after;
+
+		ph[2 * i] = after == KPL_PHASE_RETIRED ?
+				    KPL_STATE_VERSION_RETIRED : KPL_STATE_VERSION;
+		ph[2 * i + 1] = after;
 		w[x->nr_w + i] = (struct kpl_batch_write){
-			x->marks[i].f->base + offsetof(struct kpl_state, phase),
-			&ph[i], NULL, sizeof(ph[i])
+			x->marks[i].f->base + offsetof(struct kpl_state, version),
+			&ph[2 * i], NULL, 2 * sizeof(ph[0])
 		};
 	}
 	err = t->proc->be->write_batch(t->proc, w, n, &failed);
@@ -228,7 +227,7 @@ static int commit_batch(struct kpl_target *t, struct kpl_txn *x)
 		pr_warn("txn: write to pid %d failed: %s; nothing written\n",
 			t->pid, kpl_strerror(err));
 	for (i = 0; !err && i < x->nr_marks; i++)
-		x->marks[i].f->st->phase = x->marks[i].after;
+		x->marks[i].f->st->phase = ph[2 * i + 1];
 out:
 	free(ph);
 	free(w);
@@ -258,6 +257,18 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 			pr_info("txn: %s\n", why);
 			return err;
 		}
+	}
+	/* Not an error: the code stays mapped, and since the threads are
+	 * parked until the entries are restored, what holds no frame there
+	 * now never will. */
+	x->kept = false;
+	if (x->nr_keepout &&
+	    kpl_unwind__busy(uw, x->keepout, x->nr_keepout, &hit, &tid)) {
+		pr_info("txn: thread %d %s %s: its mapping stays\n", tid,
+			hit ? "has a frame in" : "has a stack that cannot be "
+			"unwound, so it may be in", hit ? hit->name
+							: x->keepout[0].name);
+		x->kept = true;
 	}
 	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
 	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
@@ -327,7 +338,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 	char why[160] = "";
 	int err;
 
-	if (!force && x->nr_busy) {
+	if ((!force && x->nr_busy) || x->nr_keepout) {
 		err = kpl_unwind__new(t->proc, &uw);
 		if (err)
 			return err;

@@ -24,6 +24,7 @@ struct kpl_mark {
 	struct kpl_found *f;	/* record in the target */
 	enum kpl_phase before;	/* written before the entries */
 	enum kpl_phase after;	/* written after them */
+	enum kpl_phase kept;	/* written instead of @after if kept */
 	uint32_t was;		/* its phase before the transaction */
 };
 
@@ -32,8 +33,12 @@ struct kpl_txn {
 	size_t nr_w;
 	struct kpl_range *busy;	/* no frame may be here (activeness) */
 	size_t nr_busy;
-	struct kpl_range *keepout;	/* no IP may be here, even --force */
+	/* Code about to be unmapped: unwound in every thread, even with
+	 * --force; if any frame is there, the transaction sets @kept, each
+	 * mark gets its @kept phase and nothing may be unmapped. */
+	struct kpl_range *keepout;
 	size_t nr_keepout;
+	bool kept;
 	/* A failure could not be fully rolled back: the target may hold
 	 * jumps into mappings, so nothing may be unmapped. */
 	bool dirty;
