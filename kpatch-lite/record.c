@@ -3,7 +3,7 @@
  * kpatch-lite: the patch record libkpl keeps at the start of each patch
  * mapping ("/memfd:kpl:<id>"), read by the guards.
  *
- * The state lives with the process (DESIGN.md), so this is how the
+ * The state lives with the process (docs/design.md), so this is how the
  * module knows whether a process is patched, whoever patched it (either
  * backend, kpl or kpld) and even when nobody told the module.  The
  * record is the process's own memory: it can only mislead the process
