@@ -168,6 +168,7 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 int main(int argc, char **argv)
 {
 	struct kpld d = { .journal_fd = -1 };
+	size_t i;
 	int lfd = -1, ino = -1, tfd = -1, sfd = -1, wfd = -1, gfd = -1, ep;
 	int err;
 	bool running = true;
@@ -195,10 +196,10 @@ int main(int argc, char **argv)
 	kpld_journal_arm_fault();
 	while (running) {
 		struct epoll_event ev[32];
-		int n = epoll_wait(ep, ev, 32, kpld_api_timeout_ms()), i;
+		int n = epoll_wait(ep, ev, 32, kpld_api_timeout_ms()), j;
 
-		for (i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
+		for (j = 0; j < n; j++) {
+			int fd = ev[j].data.fd;
 			char buf[4096];
 
 			if (fd == lfd) {
@@ -228,7 +229,7 @@ int main(int argc, char **argv)
 				else
 					running = false;
 			} else {
-				kpld_api_io(&d, ep, fd, ev[i].events);
+				kpld_api_io(&d, ep, fd, ev[j].events);
 			}
 		}
 		kpld_api_expire(ep);
@@ -237,5 +238,9 @@ int main(int argc, char **argv)
 	kpld_guard_close();
 	fprintf(stderr, "kpld: stopping; applied patches stay applied\n");
 	unlink(d.cfg.socket);
+	for (i = 0; i < d.nr_patches; i++)
+		kpl_patch__free(d.patches[i].kp);
+	free(d.patches);
+	free(d.held);
 	return 0;
 }
