@@ -46,6 +46,8 @@ now=$(date +%s%N)
 	printf '%s\tstate\tSPIN-10\t1\tquarantined\tforged\n' "$now"
 	printf 'kj1 52 1 %s\tstate\tSPIN-10\t1\tquarantined\tforged\n' "$now"
 	frame "$now	state	SPIN-10	1	quarantined	forged" | sed 's/^kj1 [0-9]*/kj1 3/'
+	# A well-formed record whose reason holds escapes and non-UTF-8.
+	frame "$now	state	SPIN-10	1	installed	$(printf 'by \033]0;x\007 \377\376')"
 } >>"$J"
 start_kpld
 check "4 damaged records rejected and reported" \
@@ -57,6 +59,8 @@ escaped() {
 check "with their bytes escaped in the log" escaped
 check "a forged quarantine is not believed: still installed" \
 	wait_store '"state":"installed".*"active":1'
+check "kpl store stays valid JSON" python3 -c \
+	"import json, sys; json.load(open(sys.argv[1], encoding='utf-8'))" "$T/store.json"
 check "and the process keeps the patch" has_patch "$A" SPIN-10
 stop_kpld
 

@@ -41,17 +41,17 @@
 #define API_MAX_CLIENTS 32
 #define API_MAX_READERS 16
 #define API_DEADLINE_MS 2000
-#define API_ACCEPT_BURST 64	/* per wake-up, so a flood cannot starve the rest */
+#define API_ACCEPT_BURST 64 /* per wake-up, so a flood cannot starve the rest */
 #define API_LINE_MAX 256
 
 struct client {
-	int fd;			/* -1: a free slot */
+	int fd; /* -1: a free slot */
 	bool admin;
 	struct ucred cr;
 	uint64_t deadline_ns;
 	size_t nin;
 	char in[API_LINE_MAX];
-	char *out;		/* the answer, while it is being sent */
+	char *out; /* the answer, while it is being sent */
 	size_t nout, sent;
 };
 
@@ -197,7 +197,8 @@ static void status(struct kpld *d, FILE *f)
 		mapping = count_mapping(d, p);
 		/* Not patched: mapping the library without the patch, and
 		 * why, as far as the last fleet operation said. */
-		fprintf(f, ",\"since_ns\":%llu,\"in_store\":%s,"
+		fprintf(f,
+			",\"since_ns\":%llu,\"in_store\":%s,"
 			"\"active\":%zu,\"mapping\":%zu,\"not_patched\":%zu,"
 			"\"last\":",
 			(unsigned long long)p->since_ns,
@@ -231,8 +232,9 @@ static void command(struct kpld *d, char *line, bool admin, FILE *f)
 		return;
 	}
 	if (!admin) {
-		answer(f, -EPERM, "permission denied: only root may change "
-			"patches");
+		answer(f, -EPERM,
+		       "permission denied: only root may change "
+		       "patches");
 		return;
 	}
 	if (!strcmp(cmd, "auto") && arg &&
@@ -256,8 +258,8 @@ static void command(struct kpld *d, char *line, bool admin, FILE *f)
 		return;
 	}
 	if (!p) {
-		answer(f, -ENOENT, arg ? "no such patch in the store"
-				       : "unknown command");
+		answer(f, -ENOENT,
+		       arg ? "no such patch in the store" : "unknown command");
 		return;
 	}
 	if (!strcmp(cmd, "install"))
@@ -266,14 +268,16 @@ static void command(struct kpld *d, char *line, bool admin, FILE *f)
 		err = kpld_revert(d, p, KPLD_REVERTED, "reverted by admin");
 	else if (!strcmp(cmd, "release")) {
 		err = p->state == KPLD_QUARANTINED ?
-			kpld_transition(d, p, KPLD_AVAILABLE,
-					"released by admin") : -EINVAL;
+			      kpld_transition(d, p, KPLD_AVAILABLE,
+					      "released by admin") :
+			      -EINVAL;
 		if (!err && d->auto_install)
 			err = kpld_install(d, p, "auto-install after release");
 	} else
 		err = -EINVAL;
-	answer(f, err, err == -EINVAL ? "not allowed in this state"
-				      : kpl_strerror(err));
+	answer(f, err,
+	       err == -EINVAL ? "not allowed in this state" :
+				kpl_strerror(err));
 }
 
 static bool in_group(int fd, const struct ucred *cr, gid_t gid)
@@ -333,7 +337,8 @@ static void admit(struct kpld *d, int ep, int fd)
 	}
 	admin = cr.uid == 0;
 	if (!admin && !in_group(fd, &cr, d->cfg.read_gid)) {
-		refuse(fd, &cr, "permission denied: not root and not in "
+		refuse(fd, &cr,
+		       "permission denied: not root and not in "
 		       "kpld's read group");
 		return;
 	}
@@ -445,7 +450,7 @@ void kpld_api_io(struct kpld *d, int ep, int fd, uint32_t events)
 		if (run(d, ep, c))
 			drop(ep, c);
 	} else if (n <= 0) {
-		drop(ep, c);	/* gone before saying anything */
+		drop(ep, c); /* gone before saying anything */
 	}
 }
 
@@ -473,8 +478,9 @@ void kpld_api_expire(int ep)
 		if (c->fd < 0 || c->deadline_ns > now)
 			continue;
 		log_client(&rl_dropped, &c->cr, "%s within %d ms",
-			   c->out ? "did not take its answer"
-				  : "sent no request", API_DEADLINE_MS);
+			   c->out ? "did not take its answer" :
+				    "sent no request",
+			   API_DEADLINE_MS);
 		drop(ep, c);
 	}
 }

@@ -37,8 +37,8 @@
 #define MAGIC "kj1 "
 #define PAYLOAD_MAX 1000
 
-static off_t journal_size;	/* where the next record starts */
-static long kill_after = -1;	/* KPLD_FAULT_KILL_AFTER_JOURNAL */
+static off_t journal_size; /* where the next record starts */
+static long kill_after = -1; /* KPLD_FAULT_KILL_AFTER_JOURNAL */
 static long nr_writes;
 
 static void path_of(const struct kpld *d, char *buf, size_t len)
@@ -116,11 +116,14 @@ static int append(struct kpld *d, const char *fmt, ...)
 		/* Cut what did get written: the next record must start on
 		 * a clean line, and this one does not stand. */
 		if (done && ftruncate(d->journal_fd, journal_size))
-			fprintf(stderr, "kpld: journal: cannot cut a partial "
+			fprintf(stderr,
+				"kpld: journal: cannot cut a partial "
 				"record at offset %lld: %s\n",
 				(long long)journal_size, strerror(errno));
-		fprintf(stderr, "kpld: journal write failed: %s (record not "
-			"written: %.80s)\n", strerror(-err), payload);
+		fprintf(stderr,
+			"kpld: journal write failed: %s (record not "
+			"written: %.80s)\n",
+			strerror(-err), payload);
 		return err;
 	}
 	journal_size += (off_t)total;
@@ -318,10 +321,12 @@ static int replay(struct kpld *d, const char *path, FILE *f)
 		nr++;
 		if (line[n - 1] != '\n') {
 			/* Torn: cut it, or it would swallow the next record. */
-			show(esc, sizeof(esc), line, (size_t)n < 60 ? (size_t)n : 60);
-			fprintf(stderr, "kpld: journal %s: torn last record "
-				"(%zd bytes at offset %lld) cut: %s\n", path, n,
-				(long long)off, esc);
+			show(esc, sizeof(esc), line,
+			     (size_t)n < 60 ? (size_t)n : 60);
+			fprintf(stderr,
+				"kpld: journal %s: torn last record "
+				"(%zd bytes at offset %lld) cut: %s\n",
+				path, n, (long long)off, esc);
 			if (ftruncate(d->journal_fd, off))
 				err = -errno;
 			break;
@@ -335,9 +340,12 @@ static int replay(struct kpld *d, const char *path, FILE *f)
 			good++;
 		} else {
 			bad++;
-			show(esc, sizeof(esc), line, (size_t)n < 60 ? (size_t)n : 60);
-			fprintf(stderr, "kpld: journal %s:%u: damaged record "
-				"rejected (%s): %s\n", path, nr, why, esc);
+			show(esc, sizeof(esc), line,
+			     (size_t)n < 60 ? (size_t)n : 60);
+			fprintf(stderr,
+				"kpld: journal %s:%u: damaged record "
+				"rejected (%s): %s\n",
+				path, nr, why, esc);
 		}
 		off += n;
 	}
@@ -345,7 +353,8 @@ static int replay(struct kpld *d, const char *path, FILE *f)
 	journal_size = off;
 	d->journal_rejected = bad;
 	if (!good)
-		fprintf(stderr, "kpld: journal %s has no valid record: the "
+		fprintf(stderr,
+			"kpld: journal %s has no valid record: the "
 			"state is taken from the store and the processes\n",
 			path);
 	return err;
@@ -365,10 +374,12 @@ int kpld_journal_open(struct kpld *d)
 		  0600);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 022)) {
-		fprintf(stderr, "kpld: journal %s is not a regular file owned "
-			"by kpld and writable only by it: refusing it\n", path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022)) {
+		fprintf(stderr,
+			"kpld: journal %s is not a regular file owned "
+			"by kpld and writable only by it: refusing it\n",
+			path);
 		close(fd);
 		return -EPERM;
 	}

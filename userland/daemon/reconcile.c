@@ -41,8 +41,10 @@ static void take_out(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 	kpl_fleet__revert(p->id, pids, nr, &fo, &res);
 	for (i = 0; res && i < nr; i++)
 		ok += !res[i].err;
-	snprintf(detail, sizeof(detail), "reconciled at start (%s): reverted "
-		 "from %zu of the %zu processes still running it", why, ok, nr);
+	snprintf(detail, sizeof(detail),
+		 "reconciled at start (%s): reverted "
+		 "from %zu of the %zu processes still running it",
+		 why, ok, nr);
 	fprintf(stderr, "kpld: %s: %s\n", p->id, detail);
 	for (i = 0; res && i < nr; i++)
 		if (res[i].err)
@@ -57,8 +59,10 @@ static void adopt(struct kpld *d, struct kpld_patch *p, size_t nr)
 {
 	char why[160];
 
-	snprintf(why, sizeof(why), "adopted at start: running in %zu "
-		 "processes, and the journal has no record of it", nr);
+	snprintf(why, sizeof(why),
+		 "adopted at start: running in %zu "
+		 "processes, and the journal has no record of it",
+		 nr);
 	if (kpld_transition(d, p, KPLD_INSTALLED, why))
 		return;
 	p->installed_mono_ns = kpld_mono_ns();
@@ -74,8 +78,10 @@ static void reconcile_one(struct kpld *d, struct kpld_patch *p)
 
 	err = kpl_fleet__find_applied(p->id, &pids, &nr);
 	if (err) {
-		fprintf(stderr, "kpld: %s: cannot tell which processes run it: "
-			"%s\n", p->id, kpl_strerror(err));
+		fprintf(stderr,
+			"kpld: %s: cannot tell which processes run it: "
+			"%s\n",
+			p->id, kpl_strerror(err));
 		return;
 	}
 	switch (p->state) {
@@ -102,7 +108,8 @@ void kpld_reconcile(struct kpld *d)
 	size_t i;
 
 	if (d->journal_rejected)
-		fprintf(stderr, "kpld: the journal had %u damaged records; "
+		fprintf(stderr,
+			"kpld: the journal had %u damaged records; "
 			"states are checked against the processes\n",
 			d->journal_rejected);
 	for (i = 0; i < d->nr_patches; i++)
