@@ -68,7 +68,7 @@ chmod 755 "$T"
 expect_rc 7 "kpld refuses an unprivileged client" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 	env KPLD_SOCKET="$KPLD_SOCKET" "$kplbin" store
-check "and says why" grep -q 'permission denied' "$T/cmd.out"
+check "and says why" grep -q 'permission denied' "$T/cmd.out" "$T/cmd.err"
 cp "$PATCHES/MW-2026-0001.kpl" "$T/store/"
 check "a new signed patch is installed with no admin action" \
 	wait_for '"id":"MW-2026-0001","version":1,"state":"installed"'
@@ -138,7 +138,9 @@ check "kpld rolled back a half-done apply: f0=0 f3=9, no patch mapping" \
 # A kpld that dies between holding a process and letting it go: the
 # journal says so, and the next kpld lets it go.
 kill -STOP "$B"
-printf '%s\tevent\t-\theld\t%s\n' "$(date +%s%N)" "$B" >>"$T/state/journal"
+rec=$(printf '%s\tevent\t-\theld\t%s' "$(date +%s%N)" "$B")
+printf 'kj1 %s %s %s\n' "${#rec}" "$(printf %s "$rec" | cksum | cut -d' ' -f1)" \
+	"$rec" >>"$T/state/journal"
 kill -KILL "$KPLD_PID"
 wait "$KPLD_PID" 2>/dev/null
 start_kpld

@@ -153,6 +153,13 @@ int cmd_daemon(int argc, char **argv)
 	snprintf(req, sizeof(req), "%s%s%s", map[i].req, map[i].nargs ? " " : "",
 		 map[i].nargs ? argv[1] : "");
 	err = cli_kpld(req, reply, sizeof(reply));
+	if (err == -EACCES) {
+		/* The socket itself is for root and kpld's read group. */
+		fprintf(stderr, "kpl %s: permission denied: kpld's socket %s "
+			"admits only root and kpld's read group\n", argv[0],
+			cli_kpld_socket());
+		return KPL_EXIT_ACCESS;
+	}
 	if (err) {
 		fprintf(stderr, "kpl %s: kpld is not reachable at %s: %s\n",
 			argv[0], cli_kpld_socket(), strerror(-err));

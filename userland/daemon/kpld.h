@@ -56,6 +56,10 @@ struct kpld_patch {
 	struct kpl_patch *kp;	/* the verified file, while present */
 	char lib_path[512];	/* where its library was seen, or "" */
 	char last[480];		/* the last fleet operation's outcome */
+	/* From the journal replay, for the reconciliation at start: */
+	bool replayed;		/* the journal has a record of it */
+	bool unfinished;	/* its last transition's fleet report is missing */
+	enum kpld_state prev;	/* the state before its last transition */
 };
 
 struct kpld {
@@ -68,6 +72,7 @@ struct kpld {
 	size_t nr_patches;
 	bool auto_install;
 	int journal_fd;
+	unsigned int journal_rejected;	/* damaged records found at start */
 };
 
 const char *kpld_state_name(enum kpld_state s);
@@ -75,13 +80,21 @@ struct kpld_patch *kpld_find(struct kpld *d, const char *id);
 /* Open and verify @path with the daemon's keys. */
 int kpld_open_patch(struct kpld *d, const char *path, struct kpl_patch **out);
 
-/* journal.c: every transition, appended and fsync'ed; replayed at start. */
+/*
+ * journal.c: every transition, framed, checksummed, appended and
+ * fdatasync'ed.  Open replays it (cutting a torn tail, rejecting damaged
+ * records).  Appends return 0 or -errno; a failed one leaves nothing.
+ */
 int kpld_journal_open(struct kpld *d);
-int kpld_journal_replay(struct kpld *d);
-void kpld_journal_state(struct kpld *d, const struct kpld_patch *p);
-void kpld_journal_setting(struct kpld *d, const char *key, const char *val);
-void kpld_journal_event(struct kpld *d, const char *id, const char *what,
-			const char *detail);
+int kpld_journal_state(struct kpld *d, const struct kpld_patch *p);
+int kpld_journal_setting(struct kpld *d, const char *key, const char *val);
+int kpld_journal_event(struct kpld *d, const char *id, const char *what,
+		       const char *detail);
+uint32_t kpld_cksum(const void *buf, size_t len);
+/* Test only: KPLD_FAULT_KILL_AFTER_JOURNAL=N kills kpld after N records. */
+void kpld_journal_arm_fault(void);
+/* reconcile.c: at start, make the store's states and the processes agree */
+void kpld_reconcile(struct kpld *d);
 
 /*
  * store.c: move @p to @to for @reason, journaled.  Refuses (-EINVAL) a
@@ -98,9 +111,17 @@ int kpld_cover_new(struct kpld *d);
 /* Record every process's patch mappings for the watchdog. */
 void kpld_note_all(void);
 
-/* api.c: the unix socket */
+/*
+ * api.c: the unix socket.  Clients are non-blocking and live in main's
+ * epoll set (@ep) with a deadline; api_io handles a client's event,
+ * api_timeout_ms is how long epoll may wait for the next deadline, and
+ * api_expire drops the clients past theirs.
+ */
 int kpld_api_listen(struct kpld *d);
-void kpld_api_serve(struct kpld *d, int fd);
+void kpld_api_accept(struct kpld *d, int ep, int lfd);
+void kpld_api_io(struct kpld *d, int ep, int fd, uint32_t events);
+int kpld_api_timeout_ms(void);
+void kpld_api_expire(int ep);
 
 /*
  * protect.c: load the hold's and the watchdog's BPF objects one by one

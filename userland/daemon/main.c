@@ -124,9 +124,7 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 	int err;
 
 	mkdir(d->cfg.store, 0755);
-	err = kpld_journal_replay(d);
-	if (!err)
-		err = kpld_journal_open(d);
+	err = kpld_journal_open(d);
 	if (err) {
 		fprintf(stderr, "kpld: journal in %s: %s\n", d->cfg.state,
 			strerror(-err));
@@ -171,11 +169,14 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 int main(int argc, char **argv)
 {
 	struct kpld d = { .journal_fd = -1 };
+	size_t i;
 	int lfd = -1, ino = -1, tfd = -1, sfd = -1, wfd = -1, gfd = -1, ep;
 	int err;
 	bool running = true;
 
 	kpl_set_print(quiet_debug);
+	/* A client that goes away must cost an EPIPE, never kpld. */
+	signal(SIGPIPE, SIG_IGN);
 	err = parse_args(argc, argv, &d);
 	if (err)
 		return err;
@@ -187,20 +188,23 @@ int main(int argc, char **argv)
 	    (gfd >= 0 && add(ep, gfd)))
 		return 1;
 	kpld_store_scan(&d);
+	/* The journal says what was decided, the processes what is. */
+	kpld_reconcile(&d);
 	kpld_cover_new(&d);
 	kpld_hold_release_leftovers(&d);
 	fprintf(stderr, "kpld: ready: store %s, socket %s, auto-install %s\n",
 		d.cfg.store, d.cfg.socket, d.auto_install ? "on" : "off");
+	kpld_journal_arm_fault();
 	while (running) {
-		struct epoll_event ev[8];
-		int n = epoll_wait(ep, ev, 8, -1), i;
+		struct epoll_event ev[32];
+		int n = epoll_wait(ep, ev, 32, kpld_api_timeout_ms()), j;
 
-		for (i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
+		for (j = 0; j < n; j++) {
+			int fd = ev[j].data.fd;
 			char buf[4096];
 
 			if (fd == lfd) {
-				kpld_api_serve(&d, lfd);
+				kpld_api_accept(&d, ep, lfd);
 			} else if (fd == ino) {
 				while (read(ino, buf, sizeof(buf)) > 0)
 					;
@@ -225,12 +229,19 @@ int main(int argc, char **argv)
 					kpld_store_scan(&d);
 				else
 					running = false;
+			} else {
+				kpld_api_io(&d, ep, fd, ev[j].events);
 			}
 		}
+		kpld_api_expire(ep);
 	}
 	/* Nobody is left to patch a process a guard would hold. */
 	kpld_guard_close();
 	fprintf(stderr, "kpld: stopping; applied patches stay applied\n");
 	unlink(d.cfg.socket);
+	for (i = 0; i < d.nr_patches; i++)
+		kpl_patch__free(d.patches[i].kp);
+	free(d.patches);
+	free(d.held);
 	return 0;
 }

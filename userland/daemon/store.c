@@ -70,18 +70,35 @@ struct kpld_patch *kpld_find(struct kpld *d, const char *id)
 int kpld_transition(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 		    const char *reason)
 {
+	struct kpld_patch from;
+	int err;
+
 	if (p->state != to && !(allowed[p->state] & B(to))) {
 		fprintf(stderr, "kpld: %s: no transition from %s to %s\n",
 			p->id, kpld_state_name(p->state), kpld_state_name(to));
 		return -EINVAL;
 	}
-	/* Revert, quarantine, superseded: nothing left to hold for. */
-	if (p->state == KPLD_INSTALLED && to != KPLD_INSTALLED)
-		kpld_guard_forget(d, p);
+	from = *p;
+	p->prev = p->state;
 	p->state = to;
 	p->since_ns = kpld_realtime_ns();
 	snprintf(p->reason, sizeof(p->reason), "%s", reason);
-	kpld_journal_state(d, p);
+	/* Journaled first: a transition that is not on disk does not
+	 * happen, or a restart would undo or miss what was done. */
+	err = kpld_journal_state(d, p);
+	if (err) {
+		fprintf(stderr, "kpld: %s: not moving to %s: the journal write "
+			"failed: %s\n", p->id, kpld_state_name(to),
+			strerror(-err));
+		p->state = from.state;
+		p->prev = from.prev;
+		p->since_ns = from.since_ns;
+		memcpy(p->reason, from.reason, sizeof(p->reason));
+		return err;
+	}
+	/* Revert, quarantine, superseded: nothing left to hold for. */
+	if (p->prev == KPLD_INSTALLED && to != KPLD_INSTALLED)
+		kpld_guard_forget(d, p);
 	fprintf(stderr, "kpld: %s v%u -> %s (%s)\n", p->id, p->version,
 		kpld_state_name(to), reason);
 	return 0;
@@ -117,6 +134,7 @@ static void store_file(struct kpld *d, const char *path)
 	struct kpl_patch *kp = NULL;
 	struct kpld_patch *p;
 	char why[160];
+	uint32_t old;
 	int err;
 
 	err = kpld_open_patch(d, path, &kp);
@@ -138,11 +156,18 @@ static void store_file(struct kpld *d, const char *path)
 		snprintf(why, sizeof(why), "version %u replaces %u",
 			 kpl_patch__version(kp), p->version);
 		if (p->state == KPLD_INSTALLED)
-			kpld_revert(d, p, KPLD_AVAILABLE, why);
+			err = kpld_revert(d, p, KPLD_AVAILABLE, why);
 		else if (p->state != KPLD_AVAILABLE)
-			kpld_transition(d, p, KPLD_AVAILABLE, why);
+			err = kpld_transition(d, p, KPLD_AVAILABLE, why);
+		/* Not journaled: the next store scan tries again. */
+		if (err)
+			goto out;
+		old = p->version;
 		p->version = kpl_patch__version(kp);
-		kpld_journal_state(d, p);
+		if (kpld_journal_state(d, p)) {
+			p->version = old;
+			goto out;
+		}
 	}
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	kpl_patch__free(p->kp);
@@ -226,9 +251,11 @@ int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why)
 		/* Hold the library's next users before patching these. */
 		kpld_hold_learn(d, p, pids, nr);
 		kpl_fleet__apply(kp, pids, nr, &fo, &res);
-		report(d, p, "apply", res, nr);
 		kpld_note_all();
 	}
+	/* Even for no process: the report marks the transition done. */
+	if (!err)
+		report(d, p, "apply", res, nr);
 out:
 	free(res);
 	free(pids);
@@ -248,10 +275,10 @@ int kpld_revert(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 	if (err)
 		return err;
 	err = kpl_fleet__find_applied(p->id, &pids, &nr);
-	if (!err && nr) {
+	if (!err && nr)
 		kpl_fleet__revert(p->id, pids, nr, &fo, &res);
+	if (!err)
 		report(d, p, "revert", res, nr);
-	}
 	free(res);
 	free(pids);
 	return err;
