@@ -12,12 +12,19 @@
 #ifdef KPL_FAULT_INJECT
 #include <signal.h>
 
-static unsigned long fault_at, fault_n;
+static unsigned long fault_at, fault_n;	/* fault_n: atomic */
+/* Threads inside a named window now (kpld runs several workers). */
+static int fault_windows;
 static const char *fault_window;
 
 void kpl_fault_tag(const char *tag)
 {
-	fault_window = tag;
+	if (tag) {
+		fault_window = tag;
+		__atomic_add_fetch(&fault_windows, 1, __ATOMIC_SEQ_CST);
+	} else {
+		__atomic_sub_fetch(&fault_windows, 1, __ATOMIC_SEQ_CST);
+	}
 }
 
 static void fault_report(void)
@@ -36,11 +43,13 @@ __attribute__((constructor)) static void fault_init(void)
 
 void kpl_fault_point(const char *what)
 {
-	fault_n++;
-	if (fault_at && fault_n == fault_at) {
+	unsigned long n = __atomic_add_fetch(&fault_n, 1, __ATOMIC_SEQ_CST);
+
+	if (fault_at && n == fault_at) {
+		bool in = __atomic_load_n(&fault_windows, __ATOMIC_SEQ_CST) > 0;
+
 		fprintf(stderr, "kpl-fault: killed at point %lu (%s%s%s)\n",
-			fault_n, what, fault_window ? ", " : "",
-			fault_window ? fault_window : "");
+			n, what, in ? ", " : "", in ? fault_window : "");
 		raise(SIGKILL);
 	}
 }
