@@ -110,7 +110,8 @@ static int entries(const struct kpl_patch *kp, const char *path,
 			err = file_offset(elf, sym->value, &off[i]);
 		if (err)
 			fprintf(stderr, "kpld: guard: %s in %s: %s\n",
-				kp->funcs[i].old_name, path, kpl_strerror(err));
+				kp->funcs[i].old_name, kpld_esc(path),
+				kpl_strerror(err));
 	}
 	kpl_elf__close(elf);
 	return err;
@@ -190,14 +191,14 @@ out:
 		snprintf(detail, sizeof(detail), "no guard on %s (%s): holding "
 			 "with BPF", path, kpl_strerror(err));
 		kpld_journal_event(d, p->id, "guard", detail);
-		fprintf(stderr, "kpld: %s: %s\n", p->id, detail);
+		fprintf(stderr, "kpld: %s: %s\n", p->id, kpld_esc(detail));
 		return err;
 	}
 	snprintf(detail, sizeof(detail),
 		 "guard %u on %s: %zu function(s), hold up to %u ms", a.id,
 		 path, kp->nr_funcs, GUARD_HOLD_MS);
 	kpld_journal_event(d, p->id, "guard", detail);
-	fprintf(stderr, "kpld: %s: %s\n", p->id, detail);
+	fprintf(stderr, "kpld: %s: %s\n", p->id, kpld_esc(detail));
 	return 0;
 }
 

@@ -107,7 +107,7 @@ static int attach(const char *path)
 	snprintf(h->path, sizeof(h->path), "%s", path);
 	nr_holds++;
 	fprintf(stderr, "kpld: holding new processes of %s at its DT_INIT "
-		"(+0x%" PRIx64 ")\n", path, off);
+		"(+0x%" PRIx64 ")\n", kpld_esc(path), off);
 	return 0;
 }
 
@@ -203,7 +203,7 @@ void kpld_on_hold(struct kpld *d, int pid)
 					    : kpl_strerror(res ? res[0].err : 0),
 			 (kpld_mono_ns() - t0) / 1e6);
 		kpld_journal_event(d, p->id, "hold", detail);
-		fprintf(stderr, "kpld: %s: %s\n", p->id, detail);
+		fprintf(stderr, "kpld: %s: %s\n", p->id, kpld_esc(detail));
 		free(res);
 	}
 	kpld_note_all();

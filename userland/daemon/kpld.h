@@ -189,4 +189,11 @@ void kpld_watch_forget_all(void);
 uint64_t kpld_realtime_ns(void);
 uint64_t kpld_mono_ns(void);
 
+/*
+ * @s escaped for a log line (libkpl's escaper): paths and details come
+ * from processes, which may be hostile.  The result lives in one of two
+ * per-thread buffers, used in turn: at most two per log line.
+ */
+const char *kpld_esc(const char *s);
+
 #endif

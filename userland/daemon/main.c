@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "kpl/kpl.h"
 #include "kpld.h"
 
@@ -244,4 +245,12 @@ int main(int argc, char **argv)
 	free(d.patches);
 	free(d.held);
 	return 0;
+}
+
+const char *kpld_esc(const char *s)
+{
+	static __thread char buf[2][1024];
+	static __thread unsigned int next;
+
+	return kpl_escape_str(buf[next++ & 1], sizeof(buf[0]), s);
 }
