@@ -46,7 +46,7 @@ while [ $i -lt "$CYCLES" ]; do
 	"$KPL" revert -p "$VPID" SPIN-1 >/dev/null 2>>"$T/err" ||
 		fails=$((fails + 1))
 	i=$((i + 1))
-	[ $((i % 1000)) -eq 0 ] && echo "# $i cycles, $fails failures, $(($(date +%s) - t0)) s"
+	[ $((i % 500)) -eq 0 ] && echo "# $i cycles, $fails failures, $(($(date +%s) - t0)) s"
 done
 kill -INT "$WRK_PID" 2>/dev/null
 wait "$WRK_PID"
