@@ -171,9 +171,6 @@ void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
 /* True when @regs stopped in a syscall that the kernel will restart. */
 bool kpl_arch_regs_restarting(const void *regs);
 
-uint64_t kpl_arch_regs_pc(const void *regs);
-uint64_t kpl_arch_regs_sp(const void *regs);
-uint64_t kpl_arch_regs_ret(const void *regs);	/* a syscall's result */
 /* Bytes of the syscall instruction (the pc after it, at syscall stops). */
 uint64_t kpl_arch_syscall_len(void);
 

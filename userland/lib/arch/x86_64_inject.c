@@ -286,22 +286,6 @@ void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
 	o->eflags &= ~0x100ull;		/* never the trap flag */
 }
 
-
-uint64_t kpl_arch_regs_pc(const void *regs)
-{
-	return ((const struct user_regs_struct *)regs)->rip;
-}
-
-uint64_t kpl_arch_regs_sp(const void *regs)
-{
-	return ((const struct user_regs_struct *)regs)->rsp;
-}
-
-uint64_t kpl_arch_regs_ret(const void *regs)
-{
-	return ((const struct user_regs_struct *)regs)->rax;
-}
-
 uint64_t kpl_arch_syscall_len(void)
 {
 	return 2;
