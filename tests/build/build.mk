@@ -36,9 +36,13 @@ KB_FIX_CFLAGS := -O2 -g -std=gnu11 -fPIC -fcf-protection \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fvisibility=hidden \
 	-ffunction-sections -fdata-sections -Wall -Wextra $(WERROR)
 
+# C++ cases: the same flags as C++ takes them.
+KB_FIX_CXXFLAGS := $(filter-out -std=%,$(KB_FIX_CFLAGS)) -std=gnu++17
+
 check-build: $(KB_BIN) $(BUILD)/asan/kpl test-keys
-	@KB=$(KB_BIN) KPL=$(BUILD)/asan/kpl CC=$(CC) \
-		KB_CFLAGS='$(KB_FIX_CFLAGS)' KPL_KEYS=$(KPL_KEYS) \
+	@KB=$(KB_BIN) KPL=$(BUILD)/asan/kpl CC=$(CC) CXX=$(CXX) \
+		KB_CFLAGS='$(KB_FIX_CFLAGS)' \
+		KB_CXXFLAGS='$(KB_FIX_CXXFLAGS)' KPL_KEYS=$(KPL_KEYS) \
 		OUT=$(BUILD)/build-cases \
 		sh tests/build/run.sh $(dir $(KB_CASES))
 

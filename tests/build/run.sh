@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Builder fixture cases: each directory in tests/build/cases/ is a small
-# library (its *.c files), a fix (fix.diff, applied with patch -p1 in the
-# directory) and what kpl-build build must make of it (expect):
+# library (its *.c files, or *.cc files built with $CXX), a fix (fix.diff,
+# applied with patch -p1 in the directory) and what kpl-build build must
+# make of it (expect):
 #
 #   result ok|refused|nothing   exit status 0, 1 or 3
 #   stderr TEXT                 TEXT appears in kpl-build's messages
@@ -11,17 +12,22 @@
 #   probe-after TEXT            ... and after the patch is applied
 #   probe-reverted TEXT         ... and after it is reverted (default:
 #                               probe-before; state may have moved on)
+#   kpl-refuses TEXT            a refused build forced out anyway (test
+#                               builds only: KB_FAULT_NO_UNWIND_CHECK) is
+#                               refused by kpl apply too, saying TEXT, and
+#                               the live process is left as it was
 #
 # For "ok" the patch is applied to a running process (host.c) linking the
 # library as shipped, kb_probe() must change as expected, and reverting
 # must bring the original answer back.  A refused or empty build must
 # write no output.
 #
-# usage: run.sh CASE_DIR...  (environment: KB kpl-build, KPL kpl, CC,
-#        KB_CFLAGS the library's flags, KPL_KEYS the test keys, OUT a
-#        scratch directory)
+# usage: run.sh CASE_DIR...  (environment: KB kpl-build, KPL kpl, CC and
+#        CXX, KB_CFLAGS and KB_CXXFLAGS the library's flags, KPL_KEYS the
+#        test keys, OUT a scratch directory)
 set -u
-: "${KB:?}" "${KPL:?}" "${CC:?}" "${KB_CFLAGS:?}" "${KPL_KEYS:?}" "${OUT:?}"
+: "${KB:?}" "${KPL:?}" "${CC:?}" "${CXX:?}" "${KB_CFLAGS:?}" "${KB_CXXFLAGS:?}"
+: "${KPL_KEYS:?}" "${OUT:?}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 1
 n=0
 failed=0
@@ -37,16 +43,25 @@ check() { # check DESCRIPTION COMMAND...
 }
 expect() { sed -n "s/^$1 //p" "$case/expect"; }
 
+# The case's language: C (*.c) or C++ (*.cc).
+lang() {
+	if ls "$case"/*.cc >/dev/null 2>&1; then
+		ext=cc cc=$CXX flags=$KB_CXXFLAGS
+	else
+		ext=c cc=$CC flags=$KB_CFLAGS
+	fi
+}
+
 # build_lib: the library as shipped, compiled as kpl-build compiles it
 build_lib() {
 	mkdir -p "$w/obj"
-	for c in "$case"/*.c; do
-		b=$(basename "$c" .c)
+	for c in "$case"/*."$ext"; do
+		b=$(basename "$c" ".$ext")
 		# shellcheck disable=SC2086 # a flag list
-		(cd "$case" && $CC $KB_CFLAGS -c "$b.c" -o "$w/obj/$b.o") ||
+		(cd "$case" && $cc $flags -c "$b.$ext" -o "$w/obj/$b.o") ||
 			return 1
 	done
-	$CC -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
+	$cc -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
 		"$w"/obj/*.o &&
 		$CC -o "$w/host" tests/build/host.c "$w/libkbfix.so" \
 			-Wl,-rpath,"$w"
@@ -65,7 +80,7 @@ probe() {
 	tail -1 "$w/host.out"
 }
 
-live() {
+start_host() {
 	rm -f "$w/in" && mkfifo "$w/in"
 	"$w/host" <"$w/in" >"$w/host.out" 2>&1 &
 	hp=$!
@@ -79,6 +94,42 @@ live() {
 	done
 	p0=$(probe)
 	check "$name: before the patch: $p0" [ "$p0" = "$(expect probe-before)" ]
+}
+
+stop_host() {
+	echo q >&3
+	exec 3>&-
+	wait "$hp" 2>/dev/null
+}
+
+# kpl_refuses TEXT: kpl apply refuses the forced-out patch, saying TEXT,
+# and the process answers and maps as before.
+kpl_refuses() {
+	KB_FAULT_NO_UNWIND_CHECK=1 "$KB" build --tree "$case" \
+		--sources "*.$ext" --cflags "$flags" --cc "$cc" \
+		--diff "$case/fix.diff" --lib "$w/libkbfix.so" \
+		--id "KB-$name" --version 1 --key "$KPL_KEYS/test.key" \
+		-o "$w/forced.kpl" >/dev/null 2>"$w/forced.err" || {
+		notok "$name: the build forced out by KB_FAULT_NO_UNWIND_CHECK failed"
+		sed 's/^/#   /' "$w/forced.err"
+		return
+	}
+	start_host
+	"$KPL" apply --keys "$KPL_KEYS/trusted" -p "$hp" "$w/forced.kpl" \
+		>"$w/apply.out" 2>&1
+	rc=$?
+	check "$name: kpl apply refuses it (exit $rc)" [ "$rc" = 3 ]
+	check "$name: kpl apply says \"$1\"" grep -qF -- "$1" "$w/apply.out"
+	check "$name: no patch mapped in the process" \
+		sh -c "! grep -q kpl: /proc/$hp/maps"
+	p1=$(probe)
+	check "$name: still answers as before: $p1" \
+		[ "$p1" = "$(expect probe-before)" ]
+	stop_host
+}
+
+live() {
+	start_host
 	if "$KPL" apply --keys "$KPL_KEYS/trusted" -p "$hp" "$w/patch.kpl" \
 		>"$w/apply.out" 2>&1; then
 		p1=$(probe)
@@ -91,9 +142,7 @@ live() {
 		notok "$name: kpl apply failed:"
 		sed 's/^/#   /' "$w/apply.out"
 	fi
-	echo q >&3
-	exec 3>&-
-	wait "$hp" 2>/dev/null
+	stop_host
 }
 
 for case in "$@"; do
@@ -102,13 +151,14 @@ for case in "$@"; do
 	w=$OUT/$name
 	rm -rf "$w" && mkdir -p "$w"
 	echo "# $name: $(sed -n 's/^# //p' "$case/expect" | head -1)"
+	lang
 	if ! build_lib >"$w/lib.log" 2>&1; then
 		notok "$name: the fixture library does not build"
 		sed 's/^/#   /' "$w/lib.log"
 		continue
 	fi
-	"$KB" build --tree "$case" --sources '*.c' --cflags "$KB_CFLAGS" \
-		--cc "$CC" --diff "$case/fix.diff" --lib "$w/libkbfix.so" \
+	"$KB" build --tree "$case" --sources "*.$ext" --cflags "$flags" \
+		--cc "$cc" --diff "$case/fix.diff" --lib "$w/libkbfix.so" \
 		--id "KB-$name" --version 1 --key "$KPL_KEYS/test.key" \
 		-o "$w/patch.kpl" >"$w/build.out" 2>"$w/build.err"
 	rc=$?
@@ -142,6 +192,8 @@ for case in "$@"; do
 	done <"$w/msgs"
 	if [ "$want" != ok ]; then
 		check "$name: no patch written" [ ! -e "$w/patch.kpl" ]
+		refuses=$(expect kpl-refuses)
+		[ -n "$refuses" ] && kpl_refuses "$refuses"
 		continue
 	fi
 	[ -e "$w/patch.kpl" ] || continue

@@ -128,7 +128,18 @@ static int verify(const char *path, const char *object)
 		       kpl_strerror(err));
 		return 1;
 	}
+	err = kpl_patch__check_unwind(p);
+#ifdef KPL_FAULT_INJECT
+	/* Test builds only: write it anyway, so that the tests can show
+	 * that kpl itself refuses such a patch. */
+	if (err == -KPL_E_UNWIND && getenv("KB_FAULT_NO_UNWIND_CHECK"))
+		err = 0;
+#endif
 	kpl_patch__free(p);
+	if (err) {
+		kb_err("refusing: %s", kpl_strerror(err));
+		return 1;
+	}
 	return 0;
 }
 

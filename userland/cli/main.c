@@ -61,6 +61,7 @@ int cli_exit_code(int err)
 	case KPL_E_VERSION:
 	case KPL_E_SIGNATURE:
 	case KPL_E_RELOC:
+	case KPL_E_UNWIND:
 		return KPL_EXIT_PATCH;
 	case KPL_E_BUILD_ID:
 	case KPL_E_NO_TARGET:

@@ -107,10 +107,17 @@ int kpld_transition(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 int kpld_open_patch(struct kpld *d, const char *path, struct kpl_patch **out)
 {
 	struct kpl_verify_opts vo = { .sz = sizeof(vo) };
+	int err;
 
 	vo.keys_dir = d->cfg.keys;
 	vo.allow_unsigned = d->cfg.allow_unsigned;
-	return kpl_patch__open_verified(path, &vo, out);
+	err = kpl_patch__open_verified(path, &vo, out);
+	/* Refused at install, not once per process at every scan. */
+	if (!err && (err = kpl_patch__check_unwind(*out))) {
+		kpl_patch__free(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 static struct kpld_patch *add_patch(struct kpld *d, const char *id)

@@ -377,6 +377,10 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	int err;
 
 	t->proc->log = &stats;
+	/* Refused before the target is touched, repairs included. */
+	err = kpl_patch__check_unwind(patch);
+	if (err)
+		goto out;
 	/* A dry run writes nothing, repairs included. */
 	err = opts->dry_run ? kpl_target__refresh(t)
 			    : kpl_target__repair(t, &repaired);

@@ -100,6 +100,24 @@ size_t kpl_arch_reloc_size(uint32_t type);
 /* Name of relocation @type for messages ("R_X86_64_PC32"); never NULL. */
 const char *kpl_arch_reloc_name(uint32_t type);
 
+/* One call instruction found by kpl_arch_calls(). */
+struct kpl_arch_call {
+	uint64_t off;		/* of the instruction, within the code */
+	uint64_t len;		/* its length in bytes */
+	bool indirect;		/* through a register or memory, not rel32 */
+};
+
+/*
+ * kpl_arch_calls() - call @fn for each call instruction in @size bytes of
+ * @code (a linear sweep; undecodable bytes are stepped over).  A call
+ * whose operand a relocation fills (call *sym@GOTPCREL(%rip)) is reported
+ * as indirect: the caller tells it apart by the relocation inside it.
+ * Return: 0, the first non-zero value @fn returned, or -ENOMEM/-EINVAL.
+ */
+int kpl_arch_calls(const uint8_t *code, size_t size,
+		   int (*fn)(const struct kpl_arch_call *call, void *arg),
+		   void *arg);
+
 
 /*
  * Running a system call in a stopped thread of the target

@@ -22,6 +22,8 @@ static const char *const kpl_error_names[KPL_E_MAX - KPL_E_BASE] = {
 	[KPL_E_SIGNATURE - KPL_E_BASE] = "patch signature missing or invalid",
 	[KPL_E_BACKEND - KPL_E_BASE] = "backend unavailable",
 	[KPL_E_TIMEOUT - KPL_E_BASE] = "timed out waiting for the target",
+	[KPL_E_UNWIND - KPL_E_BASE] =
+		"patch code may throw or be unwound through",
 };
 
 KPL_API const char *kpl_strerror(int err)

@@ -25,6 +25,7 @@ enum kpl_error {
 	KPL_E_SIGNATURE,		/* missing, bad or untrusted signature */
 	KPL_E_BACKEND,			/* backend unavailable */
 	KPL_E_TIMEOUT,			/* gave up waiting for quiescence */
+	KPL_E_UNWIND,			/* patch code may throw or be unwound */
 	KPL_E_MAX,
 };
 

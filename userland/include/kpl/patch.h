@@ -98,4 +98,15 @@ int kpl_patch__open_verified(const char *path,
 int kpl_patch__key_id(const struct kpl_patch *patch,
 		      uint8_t id[KPL_KEY_ID_LEN]);
 
+/*
+ * kpl_patch__check_unwind() - refuse patch code that a C++ exception may
+ * leave or pass through.  Patch code carries no unwind information yet,
+ * so such an exception would std::terminate() the target.  Refused: a
+ * function that throws, catches or cleans up, and in a patch with mangled
+ * (C++) names, any call to C++ code or through a pointer.  Apply and
+ * kpl-build run it; the reason is logged.
+ * Return: 0, -KPL_E_UNWIND naming the function in the log, -ENOMEM.
+ */
+int kpl_patch__check_unwind(const struct kpl_patch *patch);
+
 #endif

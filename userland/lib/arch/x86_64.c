@@ -221,6 +221,51 @@ out:
 	return err;
 }
 
+int kpl_arch_calls(const uint8_t *code, size_t size,
+		   int (*fn)(const struct kpl_arch_call *call, void *arg),
+		   void *arg)
+{
+	const uint8_t *pc = code;
+	size_t left = size;
+	uint64_t ip = 0;
+	cs_insn *insn;
+	csh cs = 0;
+	int err;
+
+	if ((!code && size) || !fn)
+		return -EINVAL;
+	err = x86_open(&cs);
+	if (err)
+		return err;
+	insn = cs_malloc(cs);
+	if (!insn) {
+		cs_close(&cs);
+		return -ENOMEM;
+	}
+	while (left && !err) {
+		const cs_x86 *x86;
+		struct kpl_arch_call c;
+
+		if (!cs_disasm_iter(cs, &pc, &left, &ip, insn)) {
+			pc++;
+			left--;
+			ip++;
+			continue;
+		}
+		if (insn->id != X86_INS_CALL)
+			continue;
+		x86 = &insn->detail->x86;
+		c.off = insn->address;
+		c.len = insn->size;
+		c.indirect = !(x86->op_count == 1 &&
+			       x86->operands[0].type == X86_OP_IMM);
+		err = fn(&c, arg);
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return err;
+}
+
 /* rel32 from the end of an instruction at @from, @len bytes long, to @to. */
 static int x86_rel32(uint64_t from, size_t len, uint64_t to, int32_t *rel)
 {

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Patch code that an exception may leave or pass through (issue 13).
+ *
+ * Patch code runs from an anonymous mapping that no unwinder knows: the
+ * loader maps no .eh_frame (loader.c), and neither libgcc's
+ * _Unwind_Find_FDE nor a debugger finds an FDE for a return address in
+ * it.  A C++ exception that meets such a frame ends in std::terminate():
+ * the process dies where, before the patch, the exception was caught.  So
+ * until patch code carries unwind tables the target knows, no function in
+ * a patch may
+ *   - throw: call __cxa_throw, std::__throw_*, _Unwind_RaiseException...;
+ *   - catch or clean up: call _Unwind_Resume, __cxa_begin_catch..., or
+ *     come with .gcc_except_table;
+ *   - in C++, call anything that may throw: a mangled function other than
+ *     operator delete, or through a pointer (a virtual call, a std::function).
+ * A patch is C++ when any name in it is mangled.  C code calls through
+ * pointers freely: a C function is unwound through only when a callback
+ * throws a C++ exception across the C library, which C libraries do not
+ * support anyway; pthread_cancel() unwinding stops at the patch frame and
+ * then runs the thread's cleanups as for any frame without unwind data.
+ *
+ * kpl-build runs this check on every patch it writes, and apply (and so
+ * check and kpld) runs it before touching the target.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "internal.h"
+#include "patch.h"
+
+static const char *const throwers[] = {
+	"__cxa_throw",		 "__cxa_rethrow",
+	"__cxa_bad_cast",	 "__cxa_bad_typeid",
+	"__cxa_call_unexpected", "__cxa_throw_bad_array_new_length",
+	"_Unwind_RaiseException", "_Unwind_Resume_or_Rethrow",
+	"_Unwind_ForcedUnwind",
+};
+
+/* Only a function with handlers or cleanups calls these. */
+static const char *const catchers[] = {
+	"_Unwind_Resume",	"__cxa_begin_catch",	   "__cxa_end_catch",
+	"__cxa_call_terminate", "__cxa_get_exception_ptr",
+};
+
+/* A relocation of the section being scanned. */
+struct rel {
+	uint64_t off;
+	uint32_t sym;
+};
+
+struct scan {
+	const struct kpl_patch *p;
+	size_t sec;
+	struct rel *rels;	/* of section sec, sorted by offset */
+	size_t nr_rels;
+	bool cxx;
+};
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+static bool mangled(const char *name)
+{
+	return name[0] == '_' && name[1] == 'Z';
+}
+
+/* std::__throw_logic_error and its kin: _ZSt19__throw_logic_errorPKc. */
+static bool std_thrower(const char *name)
+{
+	size_t n = strspn(name + (strncmp(name, "_ZSt", 4) ? 0 : 4),
+			  "0123456789");
+
+	return !strncmp(name, "_ZSt", 4) && n &&
+	       !strncmp(name + 4 + n, "__throw_", 8);
+}
+
+static bool is_cxx(const struct kpl_patch *p)
+{
+	size_t i;
+
+	for (i = 1; i < p->nr_symbols; i++)
+		if (mangled(p->symbols[i].name) ||
+		    !strcmp(p->symbols[i].name, "__gxx_personality_v0"))
+			return true;
+	for (i = 0; i < p->nr_funcs; i++)
+		if (mangled(p->funcs[i].old_name))
+			return true;
+	return false;
+}
+
+/* The function of section @sec that holds @off, for messages. */
+static const char *owner(const struct kpl_patch *p, size_t sec, uint64_t off)
+{
+	size_t i;
+
+	for (i = 1; i < p->nr_symbols; i++) {
+		const struct kpl_patch_symbol *s = &p->symbols[i];
+
+		if (s->type == STT_FUNC && s->shndx == sec && s->name[0] &&
+		    off >= s->value && off - s->value < s->size)
+			return s->name;
+	}
+	return p->sections[sec].name;
+}
+
+/* Why a call to @name may throw or be unwound through, or NULL. */
+static const char *callee_why(const char *name)
+{
+	if (in_list(name, throwers, KPL_ARRAY_SIZE(throwers)) || std_thrower(name))
+		return "throws a C++ exception";
+	if (in_list(name, catchers, KPL_ARRAY_SIZE(catchers)))
+		return "catches or cleans up after a C++ exception";
+	/* operator delete is noexcept. */
+	if (mangled(name) && strncmp(name, "_Zdl", 4) && strncmp(name, "_Zda", 4))
+		return "calls C++ code that may throw";
+	return NULL;
+}
+
+static int refuse(const struct scan *sc, uint64_t off, const char *why,
+		  const char *what)
+{
+	pr_warn("patch: %s %s (%s at +0x%llx): patch code has no unwind information, so an exception there would end the process\n",
+		owner(sc->p, sc->sec, off), why, what,
+		(unsigned long long)off);
+	return -KPL_E_UNWIND;
+}
+
+static int on_call(const struct kpl_arch_call *c, void *arg)
+{
+	const struct scan *sc = arg;
+	const struct kpl_patch_symbol *s;
+	const char *why;
+	size_t lo = 0, hi = sc->nr_rels;
+
+	/* The first relocation at or after the instruction. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sc->rels[mid].off < c->off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sc->nr_rels && sc->rels[lo].off < c->off + c->len) {
+		s = &sc->p->symbols[sc->rels[lo].sym];
+		/* Patch code calling patch code: checked on its own. */
+		if (s->shndx != SHN_UNDEF)
+			return 0;
+		why = callee_why(s->name);
+		return why ? refuse(sc, c->off, why, s->name) : 0;
+	}
+	if (c->indirect && sc->cxx)
+		return refuse(sc, c->off, "calls C++ code that may throw",
+			      "an indirect call");
+	return 0;
+}
+
+static int cmp_rel(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rel *)a)->off;
+	uint64_t y = ((const struct rel *)b)->off;
+
+	return x < y ? -1 : x > y;
+}
+
+static int scan_section(struct scan *sc)
+{
+	const struct kpl_patch_section *s = &sc->p->sections[sc->sec];
+	size_t i;
+
+	sc->nr_rels = 0;
+	for (i = 0; i < sc->p->nr_relocs; i++) {
+		const struct kpl_patch_reloc *r = &sc->p->relocs[i];
+
+		if (r->section == sc->sec)
+			sc->rels[sc->nr_rels++] =
+				(struct rel){ .off = r->offset, .sym = r->sym };
+	}
+	qsort(sc->rels, sc->nr_rels, sizeof(*sc->rels), cmp_rel);
+	return kpl_arch_calls(s->data, s->size, on_call, sc);
+}
+
+int kpl_patch__check_unwind(const struct kpl_patch *p)
+{
+	struct scan sc = { .p = p };
+	size_t i;
+	int err = 0;
+
+	if (!p)
+		return -EINVAL;
+	sc.cxx = is_cxx(p);
+	sc.rels = malloc((p->nr_relocs ? p->nr_relocs : 1) * sizeof(*sc.rels));
+	if (!sc.rels)
+		return -ENOMEM;
+	for (i = 1; !err && i < p->nr_sections; i++) {
+		const struct kpl_patch_section *s = &p->sections[i];
+
+		if (!strncmp(s->name, ".gcc_except_table", 17)) {
+			pr_warn("patch: has C++ exception tables (%s): its code catches or cleans up after exceptions, and patch code has no unwind information\n",
+				s->name);
+			err = -KPL_E_UNWIND;
+		} else if ((s->flags & SHF_EXECINSTR) && s->data) {
+			sc.sec = i;
+			err = scan_section(&sc);
+		}
+	}
+	free(sc.rels);
+	return err;
+}
