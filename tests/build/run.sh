@@ -12,10 +12,16 @@
 #   probe-after TEXT            ... and after the patch is applied
 #   probe-reverted TEXT         ... and after it is reverted (default:
 #                               probe-before; state may have moved on)
+#   probe-threads yes           probe in three threads (host.c "t"): the
+#                               main one, one older than the patch, and
+#                               a new one each time
 #   kpl-refuses TEXT            a refused build forced out anyway (test
 #                               builds only: KB_FAULT_NO_UNWIND_CHECK) is
 #                               refused by kpl apply too, saying TEXT, and
 #                               the live process is left as it was
+#   apply-refuses TEXT          with "result ok": kpl apply refuses the
+#                               patch this process needs, saying TEXT, and
+#                               leaves the process as it was
 #
 # For "ok" the patch is applied to a running process (host.c) linking the
 # library as shipped, kb_probe() must change as expected, and reverting
@@ -63,14 +69,14 @@ build_lib() {
 	done
 	$cc -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
 		"$w"/obj/*.o &&
-		$CC -o "$w/host" tests/build/host.c "$w/libkbfix.so" \
+		$CC -pthread -o "$w/host" tests/build/host.c "$w/libkbfix.so" \
 			-Wl,-rpath,"$w"
 }
 
 # probe: one answer of kb_probe() from the running host
 probe() {
 	before=$(wc -l <"$w/host.out")
-	echo p >&3
+	if [ "$(expect probe-threads)" = yes ]; then echo t; else echo p; fi >&3
 	i=0
 	while [ "$(wc -l <"$w/host.out")" -le "$before" ]; do
 		i=$((i + 1))
@@ -114,8 +120,13 @@ kpl_refuses() {
 		sed 's/^/#   /' "$w/forced.err"
 		return
 	}
+	apply_refused "$1" "$w/forced.kpl"
+}
+
+# apply_refused TEXT PATCH: a live process refuses PATCH, saying TEXT.
+apply_refused() {
 	start_host
-	"$KPL" apply --keys "$KPL_KEYS/trusted" -p "$hp" "$w/forced.kpl" \
+	"$KPL" apply --keys "$KPL_KEYS/trusted" -p "$hp" "$2" \
 		>"$w/apply.out" 2>&1
 	rc=$?
 	check "$name: kpl apply refuses it (exit $rc)" [ "$rc" = 3 ]
@@ -201,6 +212,11 @@ for case in "$@"; do
 		sed -n 's/^  \([^ ]*\).* -> .*/\1/p' | sort | tr '\n' ' ')
 	exp=$(expect replaces | tr ' ' '\n' | sort | tr '\n' ' ')
 	check "$name: replaces $exp" [ "$got" = "$exp" ]
+	refuses=$(expect apply-refuses)
+	if [ -n "$refuses" ]; then
+		apply_refused "$refuses" "$w/patch.kpl"
+		continue
+	fi
 	live
 done
 echo "check-build: $((n - failed)) passed, $failed failed"

@@ -597,6 +597,11 @@ static void test_reloc_kind__supported_types(void **state)
 		T(R_X86_64_GOTPCREL, GOT, 4),
 		T(R_X86_64_GOTPCRELX, GOT, 4),
 		T(R_X86_64_REX_GOTPCRELX, GOT, 4),
+		T(R_X86_64_TLSGD, TLS_GD, 4),
+		T(R_X86_64_TLSLD, TLS_LD, 4),
+		T(R_X86_64_GOTTPOFF, TLS_IE, 4),
+		T(R_X86_64_DTPOFF32, TLS_OFF, 4),
+		T(R_X86_64_DTPOFF64, TLS_OFF, 8),
 #undef T
 	};
 	enum kpl_arch_reloc_kind kind;
@@ -619,8 +624,9 @@ static void test_reloc_kind__unsupported_refused(void **state)
 	static const uint32_t types[] = {
 		R_X86_64_GOT32, R_X86_64_COPY, R_X86_64_GLOB_DAT,
 		R_X86_64_JUMP_SLOT, R_X86_64_RELATIVE, R_X86_64_16,
-		R_X86_64_PC8, R_X86_64_TLSGD, R_X86_64_GOTTPOFF,
-		R_X86_64_TPOFF32, R_X86_64_GOTOFF64, R_X86_64_GOTPC32,
+		R_X86_64_PC8, R_X86_64_DTPMOD64, R_X86_64_TPOFF64,
+		R_X86_64_TPOFF32, R_X86_64_GOTPC32_TLSDESC,
+		R_X86_64_TLSDESC_CALL, R_X86_64_GOTOFF64, R_X86_64_GOTPC32,
 		R_X86_64_SIZE32, R_X86_64_TLSDESC, R_X86_64_IRELATIVE,
 		39, R_X86_64_NUM, 0x7fffffff, UINT32_MAX,
 	};

@@ -569,8 +569,13 @@ static void test_elf_find__ifunc_tls_undefined_skipped(void **state)
 	assert_int_equal(kpl_elf__find(e, "ifn", NULL, &s), 0);
 	assert_int_equal(s->bind, STB_LOCAL);
 	assert_int_equal(s->value, 0x1018);
-	/* A TLS symbol's value is an offset in the TLS block. */
+	/* A TLS symbol's value is an offset in the TLS block: only the
+	 * TLS lookup finds it, and it finds nothing else. */
 	assert_int_equal(kpl_elf__find(e, "tvar", NULL, &s), -KPL_E_SYMBOL);
+	assert_int_equal(kpl_elf__find_tls(e, "tvar", NULL, &s), 0);
+	assert_int_equal(s->type, STT_TLS);
+	assert_int_equal(kpl_elf__find_tls(e, "dup", NULL, &s),
+			 -KPL_E_SYMBOL);
 	assert_int_equal(kpl_elf__find(e, "ext", NULL, &s), -KPL_E_SYMBOL);
 	/* No .dynsym: nothing is exported. */
 	assert_null(kpl_elf__find_dynamic(e, "dup"));

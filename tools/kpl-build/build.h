@@ -213,6 +213,7 @@ struct kb_libref {
 	const char *file; /* STT_FILE of a local, NULL for a global */
 	bool check; /* look it up in the library (not libc's) */
 	bool weak; /* an undefined weak reference: may stay 0 */
+	bool tls; /* a thread-local variable */
 };
 
 struct kb_selection {

@@ -188,8 +188,11 @@ static int resolve_ref(struct pack *pk, size_t i)
 
 	if (kb_object__check_undef(pk->obj, r->name))
 		return 1;
-	/* With a file, kpl_elf__find() only returns locals. */
-	if (lookup(pk, "ref", r->line, r->name, r->file, &s))
+	/* With a file, kpl_elf__find() only returns locals.  A static
+	 * __thread variable is found among the TLS symbols, as the loader
+	 * finds it (tls.c). */
+	if (kpl_elf__find_tls(pk->lib, r->name, r->file, &s) &&
+	    lookup(pk, "ref", r->line, r->name, r->file, &s))
 		return 1;
 	pk->refs[i] = (struct kpl_ref_disk){
 		.name = str(pk, r->name),

@@ -14,7 +14,8 @@
  * Refused, each with the symbol and the reason: any existing data whose
  * size, initial value or const-ness changed (the process holds the old
  * one and code left in the library uses it), a changed constructor list,
- * thread-local storage, unnamed writable data, a changed function whose
+ * new or changed thread-local variables and TLS models the loader cannot
+ * serve (tls_why()), unnamed writable data, a changed function whose
  * entry the prologue analysis rejects, a library the original build does
  * not reproduce, and a diff that changes data but no function.
  */
@@ -154,8 +155,9 @@ static int add_ref(struct kb_selection *sel, struct kb_sym *s)
 	struct kb_libref r = {
 		.name = l->name,
 		.file = s->sec && l->bind == STB_LOCAL ? s->obj->file : NULL,
-		.check = s->sec != NULL,
+		.check = s->sec != NULL || s->type == STT_TLS,
 		.weak = !s->sec && s->bind == STB_WEAK,
+		.tls = s->type == STT_TLS,
 	};
 	size_t i;
 
@@ -202,6 +204,39 @@ static struct kb_sym *definition(const struct kb_selection *sel,
 	return NULL;
 }
 
+/*
+ * Why a TLS relocation cannot go in a patch, or NULL: the library's own
+ * __thread variables may be used under the general-dynamic,
+ * local-dynamic and initial-exec models, as the library's code uses them
+ * (the loader reads the module id and offsets the dynamic linker chose).
+ */
+static const char *tls_why(uint32_t type, const struct kb_target *t)
+{
+	const struct kb_sym *s = t->sym;
+
+	switch (type) {
+	case R_X86_64_TLSGD:
+	case R_X86_64_TLSLD:
+	case R_X86_64_DTPOFF32:
+	case R_X86_64_GOTTPOFF:
+		break;
+	case R_X86_64_TPOFF32:
+		return "the local-exec model is for executables (build the library with -fPIC)";
+	case R_X86_64_GOTPC32_TLSDESC:
+	case R_X86_64_TLSDESC_CALL:
+		return "TLS descriptors (-mtls-dialect=gnu2) are not supported";
+	default:
+		return "this TLS relocation is not supported in code";
+	}
+	if (t->kind != KB_T_SYM || !s)
+		return "an unnamed thread-local variable cannot be referenced by name";
+	if (s->status == KB_NEW)
+		return "a patch cannot add thread-local storage to threads that already run";
+	if (s->status == KB_CHANGED)
+		return "its size or initial value changed, and every thread holds the old one";
+	return NULL;
+}
+
 static const char *what_fn(const struct kb_sec *sec)
 {
 	return sec->owner ? sec->owner->name : sec->name;
@@ -221,11 +256,17 @@ static int follow(struct kb_selection *sel, struct work **wl, size_t *n,
 		kb_target(obj, r, &t);
 		s = t.sym;
 		if (kb_rela__tls(r->type) || (s && s->type == STT_TLS)) {
-			refuse(sel,
-			       "%s (%s) uses thread-local storage ('%s'): TLS relocations cannot be applied to a running process",
-			       what_fn(sec), obj->file,
-			       s ? s->name : obj->syms[r->sym].name);
-			continue;
+			const char *why = tls_why(r->type, &t);
+
+			if (why) {
+				refuse(sel,
+				       "%s (%s) uses thread-local storage ('%s'): %s",
+				       what_fn(sec), obj->file,
+				       s ? s->name : obj->syms[r->sym].name,
+				       why);
+				continue;
+			}
+			/* The library's own variable, by name: below. */
 		}
 		if (t.kind != KB_T_SYM) {
 			if (t.kind == KB_T_ANON &&
@@ -304,7 +345,8 @@ static void check_refs(struct kb_selection *sel)
 	for (i = 0; i < sel->nr_refs; i++) {
 		const struct kb_libref *r = &sel->refs[i];
 
-		err = kpl_elf__find(sel->lib, r->name, r->file, &ls);
+		err = r->tls ? kpl_elf__find_tls(sel->lib, r->name, r->file, &ls)
+			     : kpl_elf__find(sel->lib, r->name, r->file, &ls);
 		if (err == -ENOTUNIQ)
 			refuse(sel,
 			       "'%s' is ambiguous in %s: several local symbols have that name and none of them can be told apart",

@@ -229,6 +229,11 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 		return -KPL_E_RANGE;
 	}
 	pl->ld->base = base + avoid;
+	if (pl->ld->need_modid || pl->ld->need_tpoff) {
+		err = kpl_target__tls(t, pl->lib, &pl->ld->tls);
+		if (err)
+			return err;
+	}
 	err = kpl_load__link(pl->ld, patch, kpl_target__resolve, &rc);
 	if (err)
 		return err;

@@ -74,6 +74,10 @@ enum kpl_arch_reloc_kind {
 	KPL_RELOC_DIRECT,	/* S + A (+ -P): needs S itself */
 	KPL_RELOC_GOT,		/* needs a GOT slot holding S */
 	KPL_RELOC_CALL,		/* PC-relative call/jump: may go via a stub */
+	KPL_RELOC_TLS_GD,	/* needs a tls_index pair for the symbol */
+	KPL_RELOC_TLS_LD,	/* needs the module's tls_index pair */
+	KPL_RELOC_TLS_IE,	/* needs a GOT slot holding its TP offset */
+	KPL_RELOC_TLS_OFF,	/* the symbol's offset in its TLS block */
 };
 
 /*

@@ -178,7 +178,28 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	return 0;
 }
 
-/* Record the GOT slots of JUMP_SLOT and GLOB_DAT relocations. */
+/*
+ * A TLS relocation of the object's own storage (symbol 0, or one the
+ * object defines): the first DTPMOD64 and TPOFF64 slots are kept.
+ */
+static void note_tls(struct kpl_elf *ke, const GElf_Rela *r, uint32_t type,
+		     const GElf_Sym *gs)
+{
+	if (GELF_R_SYM(r->r_info) && gs->st_shndx == SHN_UNDEF)
+		return;
+	if (type == R_X86_64_DTPMOD64 && !ke->tls_modid_got) {
+		ke->tls_modid_got = r->r_offset;
+	} else if (type == R_X86_64_TPOFF64 && !ke->tls_tpoff_got) {
+		ke->tls_tpoff_got = r->r_offset;
+		ke->tls_tpoff_bias = (GELF_R_SYM(r->r_info) ? gs->st_value : 0) +
+				     (uint64_t)r->r_addend;
+	}
+}
+
+/*
+ * Record the GOT slots of JUMP_SLOT and GLOB_DAT relocations, and those
+ * of the object's own thread-local storage.
+ */
 static int read_imports(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 			GElf_Shdr *sh)
 {
@@ -208,8 +229,11 @@ static int read_imports(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 		if (!gelf_getrela(d, (int)i, &r))
 			continue;
 		type = GELF_R_TYPE(r.r_info);
-		if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
-		    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &gs))
+		if (!gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &gs))
+			continue;
+		if (type == R_X86_64_DTPMOD64 || type == R_X86_64_TPOFF64)
+			note_tls(ke, &r, type, &gs);
+		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
 			continue;
 		name = elf_strptr(elf, symsh.sh_link, gs.st_name);
 		if (!name || !*name)
@@ -311,13 +335,16 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static bool sym_usable(const struct kpl_elf_sym *s)
+/* A definition with an address (@tls false) or a TLS variable (true). */
+static bool sym_usable(const struct kpl_elf_sym *s, bool tls)
 {
+	if (tls)
+		return s->defined && s->type == STT_TLS;
 	return s->defined && s->type != STT_TLS && s->type != STT_GNU_IFUNC;
 }
 
-int kpl_elf__find(const struct kpl_elf *ke, const char *name,
-		  const char *file, const struct kpl_elf_sym **out)
+static int find_sym(const struct kpl_elf *ke, const char *name,
+		    const char *file, bool tls, const struct kpl_elf_sym **out)
 {
 	const struct kpl_elf_sym *global = NULL, *local = NULL;
 	size_t i, nr_local = 0;
@@ -325,7 +352,7 @@ int kpl_elf__find(const struct kpl_elf *ke, const char *name,
 	for (i = 0; i < ke->nr_syms; i++) {
 		const struct kpl_elf_sym *s = &ke->syms[i];
 
-		if (!sym_usable(s) || strcmp(s->name, name))
+		if (!sym_usable(s, tls) || strcmp(s->name, name))
 			continue;
 		if (s->bind == STB_LOCAL) {
 			if (file && *file &&
@@ -349,6 +376,18 @@ int kpl_elf__find(const struct kpl_elf *ke, const char *name,
 		return 0;
 	}
 	return nr_local > 1 ? -ENOTUNIQ : -KPL_E_SYMBOL;
+}
+
+int kpl_elf__find(const struct kpl_elf *ke, const char *name,
+		  const char *file, const struct kpl_elf_sym **out)
+{
+	return find_sym(ke, name, file, false, out);
+}
+
+int kpl_elf__find_tls(const struct kpl_elf *ke, const char *name,
+		      const char *file, const struct kpl_elf_sym **out)
+{
+	return find_sym(ke, name, file, true, out);
 }
 
 const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *ke,

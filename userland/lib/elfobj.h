@@ -45,6 +45,15 @@ struct kpl_elf {
 	struct kpl_elf_import *imports;
 	size_t nr_imports;
 	bool has_symtab;
+	/*
+	 * GOT slots through which the object reaches its own thread-local
+	 * storage, 0 when it has none: a DTPMOD64 slot holds its TLS
+	 * module id, a TPOFF64 slot tls_tpoff_bias plus its TLS block's
+	 * offset from the thread pointer (link-time addresses).
+	 */
+	uint64_t tls_modid_got;
+	uint64_t tls_tpoff_got;
+	uint64_t tls_tpoff_bias;
 };
 
 /*
@@ -65,6 +74,9 @@ void kpl_elf__close(struct kpl_elf *elf);
  */
 int kpl_elf__find(const struct kpl_elf *elf, const char *name,
 		  const char *file, const struct kpl_elf_sym **out);
+/* The same among thread-local variables (value: offset in the block). */
+int kpl_elf__find_tls(const struct kpl_elf *elf, const char *name,
+		      const char *file, const struct kpl_elf_sym **out);
 
 /*
  * Like kpl_elf__find() but only exported (.dynsym) definitions, IFUNCs

@@ -23,7 +23,10 @@ struct kpl_load_ext {
 	uint64_t got;		/* offset of GOT slot, or 0 */
 	uint64_t stub;		/* offset of call stub, or 0 */
 	uint64_t slot;		/* offset of the stub's slot */
+	uint64_t gd;		/* offset of its tls_index pair (need_gd) */
+	uint64_t ie;		/* offset of its TP-offset slot (need_ie) */
 	bool need_got, need_stub;
+	bool tls, need_gd, need_ie;	/* addr is a TLS block offset */
 };
 
 static bool sec_loaded(const struct kpl_patch_section *s)
@@ -36,6 +39,40 @@ static bool sec_loaded(const struct kpl_patch_section *s)
 	if (!strncmp(s->name, ".eh_frame", 9) || !strncmp(s->name, ".note", 5))
 		return false;
 	return true;
+}
+
+static bool kind_tls(enum kpl_arch_reloc_kind kind)
+{
+	return kind == KPL_RELOC_TLS_GD || kind == KPL_RELOC_TLS_LD ||
+	       kind == KPL_RELOC_TLS_IE || kind == KPL_RELOC_TLS_OFF;
+}
+
+/* Note what a TLS relocation against @e needs; @e is NULL for TLS_LD. */
+static int scan_tls(struct kpl_load *ld, const struct kpl_patch *patch,
+		    const struct kpl_patch_reloc *r,
+		    enum kpl_arch_reloc_kind kind, struct kpl_load_ext *e)
+{
+	const struct kpl_patch_symbol *s = &patch->symbols[r->sym];
+
+	if (kind == KPL_RELOC_TLS_LD) {
+		ld->need_modid = true;
+		ld->need_ldm = true;
+		return 0;
+	}
+	if (s->shndx != SHN_UNDEF) {
+		pr_warn("loader: the patch defines thread-local '%s': a patch cannot add thread-local storage to running threads\n",
+			s->name);
+		return -KPL_E_RELOC;
+	}
+	e->tls = true;
+	if (kind == KPL_RELOC_TLS_GD) {
+		e->need_gd = true;
+		ld->need_modid = true;
+	} else if (kind == KPL_RELOC_TLS_IE) {
+		e->need_ie = true;
+		ld->need_tpoff = true;
+	}
+	return 0;
 }
 
 enum part { PART_TEXT, PART_CONST, PART_DATA, PART_NONE };
@@ -90,15 +127,33 @@ static int scan_relocs(struct kpl_load *ld, const struct kpl_patch *patch)
 				patch->sections[r->section].name);
 			return err;
 		}
-		if (s->shndx != SHN_UNDEF && kind != KPL_RELOC_GOT)
+		if (kind == KPL_RELOC_TLS_LD) {
+			scan_tls(ld, patch, r, kind, NULL);
+			continue;
+		}
+		if (s->shndx != SHN_UNDEF && kind != KPL_RELOC_GOT &&
+		    !kind_tls(kind))
 			continue;
 		e = ext_get(ld, r->sym);
 		if (!e)
 			return -ENOMEM;
-		if (kind == KPL_RELOC_GOT)
+		if (kind_tls(kind)) {
+			err = scan_tls(ld, patch, r, kind, e);
+			if (err)
+				return err;
+		} else if (e->tls) {
+			goto mixed;
+		} else if (kind == KPL_RELOC_GOT)
 			e->need_got = true;
 		else if (kind == KPL_RELOC_CALL)
 			e->need_stub = true;
+		if (e->tls && (e->need_got || e->need_stub))
+			goto mixed;
+		continue;
+mixed:
+		pr_warn("loader: '%s' is used both as thread-local and as an ordinary symbol\n",
+			s->name);
+		return -KPL_E_RELOC;
 	}
 	return 0;
 }
@@ -164,6 +219,18 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 			e->slot = off[PART_CONST];
 			off[PART_CONST] += 8;
 		}
+		if (e->need_gd) {
+			e->gd = off[PART_CONST];
+			off[PART_CONST] += 16;
+		}
+		if (e->need_ie) {
+			e->ie = off[PART_CONST];
+			off[PART_CONST] += 8;
+		}
+	}
+	if (ld->need_ldm) {
+		ld->ldm = off[PART_CONST];
+		off[PART_CONST] += 16;
 	}
 	/* Second pass: place the parts after the state area. */
 	ld->state_size = state_size;
@@ -194,7 +261,13 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 			e->stub += start[PART_TEXT];
 			e->slot += start[PART_CONST];
 		}
+		if (e->need_gd)
+			e->gd += start[PART_CONST];
+		if (e->need_ie)
+			e->ie += start[PART_CONST];
 	}
+	if (ld->need_ldm)
+		ld->ldm += start[PART_CONST];
 	ld->size = cur;
 	ld->image = calloc(1, ld->size);
 	if (!ld->image) {
@@ -243,17 +316,70 @@ static const char *file_hint(const struct kpl_patch *patch, const char *name)
 	return "";
 }
 
+/* What the engine found of the library's TLS must serve the patch. */
+static int check_tls(const struct kpl_load *ld)
+{
+	if ((ld->need_modid && !ld->tls.modid) ||
+	    ((ld->need_modid || ld->need_tpoff) && !ld->tls.offset)) {
+		pr_warn("loader: the patch uses thread-local storage through __tls_get_addr, but the library's TLS module id is unknown: it has no DTPMOD64 relocation of its own (was the patch built with another TLS model than the library?)\n");
+		return -KPL_E_RELOC;
+	}
+	if (ld->need_tpoff && !ld->tls.has_tpoff) {
+		pr_warn("loader: the patch uses initial-exec thread-local storage, but the library's TLS offset is unknown: it has no TPOFF64 relocation of its own (was the patch built with another TLS model than the library?)\n");
+		return -KPL_E_RELOC;
+	}
+	return 0;
+}
+
+/* A TLS symbol: its offset in the block, its pair and slot filled. */
+static int resolve_tls(struct kpl_load *ld, struct kpl_load_ext *e,
+		       const char *name, const char *file, void *ctx)
+{
+	uint64_t v[2];
+	int err;
+
+	err = ld->tls.offset(ctx, name, file, &e->addr);
+	if (err)
+		return err;
+	if (e->need_gd) {
+		v[0] = ld->tls.modid;
+		v[1] = e->addr;
+		memcpy(ld->image + e->gd, v, sizeof(v));
+	}
+	if (e->need_ie) {
+		v[0] = ld->tls.tpoff + e->addr;
+		memcpy(ld->image + e->ie, v, 8);
+	}
+	return 0;
+}
+
 static int resolve_ext(struct kpl_load *ld, const struct kpl_patch *patch,
 		       kpl_resolve_fn resolve, void *ctx)
 {
+	uint64_t ldm[2] = { ld->tls.modid, 0 };
 	size_t i;
+	int err;
+
+	if (ld->need_modid || ld->need_tpoff) {
+		err = check_tls(ld);
+		if (err)
+			return err;
+	}
+	if (ld->need_ldm)
+		memcpy(ld->image + ld->ldm, ldm, sizeof(ldm));
 
 	for (i = 0; i < ld->nr_ext; i++) {
 		struct kpl_load_ext *e = &ld->ext[i];
 		const struct kpl_patch_symbol *s = &patch->symbols[e->sym];
 		size_t len;
-		int err;
 
+		if (e->tls) {
+			err = resolve_tls(ld, e, s->name,
+					  file_hint(patch, s->name), ctx);
+			if (err)
+				return err;
+			continue;
+		}
 		if (s->shndx != SHN_UNDEF) {
 			e->addr = kpl_load__sym_addr(ld, patch, e->sym);
 		} else {
@@ -326,6 +452,12 @@ int kpl_load__link(struct kpl_load *ld, const struct kpl_patch *patch,
 		S = e ? e->addr : kpl_load__sym_addr(ld, patch, r->sym);
 		if (kind == KPL_RELOC_GOT) {
 			S = ld->base + e->got;
+		} else if (kind == KPL_RELOC_TLS_GD) {
+			S = ld->base + e->gd;
+		} else if (kind == KPL_RELOC_TLS_IE) {
+			S = ld->base + e->ie;
+		} else if (kind == KPL_RELOC_TLS_LD) {
+			S = ld->base + ld->ldm;
 		} else if (kind == KPL_RELOC_CALL && e && e->need_stub) {
 			int64_t d = pcrel(S + (uint64_t)r->addend, P);
 

@@ -13,6 +13,7 @@
 #ifndef KPL_LIB_LOADER_H
 #define KPL_LIB_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,19 @@ struct kpl_patch_symbol;
 /* Resolve undefined symbol @name (with its file hint, "" if none). */
 typedef int (*kpl_resolve_fn)(void *ctx, const char *name, const char *file,
 			      uint64_t *addr);
+
+/*
+ * The patched library's thread-local storage in the target, filled by the
+ * engine before kpl_load__link() when kpl_load.need_modid or need_tpoff.
+ * @offset resolves a TLS symbol to its offset in the library's TLS block
+ * (called with kpl_load__link()'s @ctx).
+ */
+struct kpl_load_tls {
+	kpl_resolve_fn offset;
+	uint64_t modid;		/* the library's TLS module id, 0 = unknown */
+	uint64_t tpoff;		/* its block's offset from the thread pointer */
+	bool has_tpoff;
+};
 
 struct kpl_load_range {
 	uint64_t off, len;
@@ -39,6 +53,12 @@ struct kpl_load {
 	/* Undefined symbols needing a GOT slot or a call stub. */
 	struct kpl_load_ext *ext;
 	size_t nr_ext;
+	/* Thread-local storage the patch code reaches (all in the library). */
+	bool need_modid;	/* general or local dynamic: __tls_get_addr */
+	bool need_tpoff;	/* initial exec: %fs-relative */
+	bool need_ldm;		/* local dynamic: the module's tls_index */
+	uint64_t ldm;		/* its offset */
+	struct kpl_load_tls tls;
 };
 
 /*

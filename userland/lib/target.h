@@ -79,6 +79,19 @@ struct kpl_resolve_ctx {
 };
 int kpl_target__resolve(void *ctx, const char *name, const char *file,
 			uint64_t *addr);
+
+/*
+ * tls.c: the library's thread-local storage in the target, for patches
+ * that use it.  kpl_target__tls() reads the module id and the static TLS
+ * offset the dynamic linker gave @lib (each left unknown when @lib has
+ * no GOT slot of that kind); kpl_target__tls_offset() is a resolver
+ * (ctx: struct kpl_resolve_ctx) giving a TLS symbol's block offset.
+ */
+struct kpl_load_tls;
+int kpl_target__tls(struct kpl_target *t, struct kpl_obj *lib,
+		    struct kpl_load_tls *out);
+int kpl_target__tls_offset(void *ctx, const char *name, const char *file,
+			   uint64_t *off);
 /* Write the phase field of a record in the target and in @f. */
 int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
 			 enum kpl_phase phase);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpl-build fixture tls-FAIL: kb_probe(), what the test sees.
+ * kpl-build fixture tls-gd: kb_probe(), what the test sees.
  * In a file of its own, so no change to the library changes it.
  */
 #include <stdio.h>
