@@ -12,6 +12,11 @@
 #   probe-after TEXT            ... and after the patch is applied
 #   probe-reverted TEXT         ... and after it is reverted (default:
 #                               probe-before; state may have moved on)
+#   program pie|no-pie          the case is a program, not a library: its
+#                               sources (with main()) are built as a PIE
+#                               or a non-PIE executable that answers the
+#                               probe lines itself, and is patched with
+#                               --all, found by its build-id
 #   probe-threads yes           probe in three threads (host.c "t"): the
 #                               main one, one older than the patch, and
 #                               a new one each time
@@ -49,13 +54,20 @@ check() { # check DESCRIPTION COMMAND...
 }
 expect() { sed -n "s/^$1 //p" "$case/expect"; }
 
-# The case's language: C (*.c) or C++ (*.cc).
+# The case's language: C (*.c) or C++ (*.cc); what it builds: a library
+# (libkbfix.so) or a program; $lib is what the patch targets.
 lang() {
 	if ls "$case"/*.cc >/dev/null 2>&1; then
 		ext=cc cc=$CXX flags=$KB_CXXFLAGS
 	else
 		ext=c cc=$CC flags=$KB_CFLAGS
 	fi
+	program=$(expect program)
+	lib=$w/libkbfix.so
+	case $program in
+	pie) flags="$(echo "$flags" | sed 's/-fPIC/-fPIE/') -fPIE" lib=$w/host ;;
+	no-pie) flags="$(echo "$flags" | sed 's/-fPIC//') -fno-pic" lib=$w/host ;;
+	esac
 }
 
 # build_lib: the library as shipped, compiled as kpl-build compiles it
@@ -67,6 +79,10 @@ build_lib() {
 		(cd "$case" && $cc $flags -c "$b.$ext" -o "$w/obj/$b.o") ||
 			return 1
 	done
+	if [ -n "$program" ]; then
+		$cc "-$program" -Wl,--build-id -o "$w/host" "$w"/obj/*.o
+		return
+	fi
 	$cc -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
 		"$w"/obj/*.o &&
 		$CC -pthread -o "$w/host" tests/build/host.c "$w/libkbfix.so" \
@@ -113,7 +129,7 @@ stop_host() {
 kpl_refuses() {
 	KB_FAULT_NO_UNWIND_CHECK=1 "$KB" build --tree "$case" \
 		--sources "*.$ext" --cflags "$flags" --cc "$cc" \
-		--diff "$case/fix.diff" --lib "$w/libkbfix.so" \
+		--diff "$case/fix.diff" --lib "$lib" \
 		--id "KB-$name" --version 1 --key "$KPL_KEYS/test.key" \
 		-o "$w/forced.kpl" >/dev/null 2>"$w/forced.err" || {
 		notok "$name: the build forced out by KB_FAULT_NO_UNWIND_CHECK failed"
@@ -141,11 +157,20 @@ apply_refused() {
 
 live() {
 	start_host
-	if "$KPL" apply --keys "$KPL_KEYS/trusted" -p "$hp" "$w/patch.kpl" \
+	# A program is found by its build-id, as an admin would find it.
+	who="-p $hp"
+	[ -n "$program" ] && who=--all
+	# shellcheck disable=SC2086 # -p PID or --all
+	if "$KPL" apply --keys "$KPL_KEYS/trusted" $who "$w/patch.kpl" \
 		>"$w/apply.out" 2>&1; then
 		p1=$(probe)
 		check "$name: applied live: $p1" [ "$p1" = "$(expect probe-after)" ]
-		"$KPL" revert -p "$hp" "KB-$name" >"$w/revert.out" 2>&1
+		if [ -n "$program" ]; then
+			check "$name: kpl status shows the patch in the program" \
+				sh -c "'$KPL' status -p $hp | grep -q 'KB-$name .* applied'"
+		fi
+		# shellcheck disable=SC2086 # -p PID or --all
+		"$KPL" revert $who "KB-$name" >"$w/revert.out" 2>&1
 		p2=$(probe)
 		want=$(expect probe-reverted)
 		check "$name: reverted: $p2" [ "$p2" = "${want:-$p0}" ]
@@ -169,7 +194,7 @@ for case in "$@"; do
 		continue
 	fi
 	"$KB" build --tree "$case" --sources "*.$ext" --cflags "$flags" \
-		--cc "$cc" --diff "$case/fix.diff" --lib "$w/libkbfix.so" \
+		--cc "$cc" --diff "$case/fix.diff" --lib "$lib" \
 		--id "KB-$name" --version 1 --key "$KPL_KEYS/test.key" \
 		-o "$w/patch.kpl" >"$w/build.out" 2>"$w/build.err"
 	rc=$?

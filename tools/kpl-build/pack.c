@@ -211,8 +211,9 @@ static int open_lib(struct pack *pk)
 		kb_err("cannot read %s: %s", pk->lib_path, kpl_strerror(err));
 		return 1;
 	}
-	if (pk->lib->e_type != ET_DYN) {
-		kb_err("%s is not a shared library", pk->lib_path);
+	if (pk->lib->e_type != ET_DYN && pk->lib->e_type != ET_EXEC) {
+		kb_err("%s is neither a shared library nor an executable",
+		       pk->lib_path);
 		return 1;
 	}
 	if (!pk->lib->build_id_len) {

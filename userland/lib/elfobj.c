@@ -269,7 +269,8 @@ static int elf_scan(struct kpl_elf *ke, Elf *elf)
 			err = read_symbols(ke, elf, scn, &sh, false);
 		} else if (sh.sh_type == SHT_DYNSYM) {
 			err = read_symbols(ke, elf, scn, &sh, true);
-		} else if (sh.sh_type == SHT_RELA && ke->e_type == ET_DYN) {
+		} else if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_ALLOC) &&
+			   (ke->e_type == ET_DYN || ke->e_type == ET_EXEC)) {
 			err = read_imports(ke, elf, scn, &sh);
 		}
 	}

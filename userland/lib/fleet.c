@@ -32,8 +32,8 @@ struct bid_cache {
 };
 
 static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
-		      pid_t pid, const char *range, const struct kpl_patch *patch,
-		      bool *match)
+		      pid_t pid, uint64_t lo, uint64_t hi,
+		      const struct kpl_patch *patch, bool *match)
 {
 	uint8_t bid[KPL_BUILD_ID_MAX];
 	struct bid_ent *e;
@@ -47,7 +47,10 @@ static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
 			return 0;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%s", pid, range);
+	/* map_files names have no leading zeros, unlike maps lines (a
+	 * non-PIE executable's text at 00401000). */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 pid, lo, hi);
 	n = kpl_elf_build_id(path, bid, sizeof(bid));
 	if (n < 0)
 		return 0;	/* gone or unreadable: not cached, not ours */
@@ -113,17 +116,18 @@ struct find_ctx {
 static int line_maps_target(const char *line, void *arg)
 {
 	struct find_ctx *fc = arg;
-	char range[40], perms[8], dev[16];
-	uint64_t off, inode;
+	char perms[8], dev[16];
+	uint64_t lo, hi, off, inode;
 	bool match = false;
 	int err;
 
-	if (sscanf(line, "%39s %7s %" SCNx64 " %15s %" SCNu64, range, perms,
-		   &off, dev, &inode) != 5 || strlen(perms) < 3 ||
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %15s %" SCNu64,
+		   &lo, &hi, perms, &off, dev, &inode) != 6 ||
+	    strlen(perms) < 3 ||
 	    perms[2] != 'x' || !inode || !strchr(line, '/') ||
 	    strstr(line, "/memfd:"))
 		return 0;
-	err = bid_lookup(fc->cache, dev, inode, fc->pid, range, fc->patch,
+	err = bid_lookup(fc->cache, dev, inode, fc->pid, lo, hi, fc->patch,
 			 &match);
 	if (err) {
 		fc->err = err;
