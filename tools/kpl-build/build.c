@@ -360,7 +360,7 @@ int cmd_build(int argc, char **argv)
 	if (err)
 		goto out;
 	if (layout) {
-		kb_err("refusing: %u struct or union layout%s changed: objects of the old layout live in the running process, and code left in the library uses the old offsets",
+		kb_err("refusing: %u struct, union or class layout%s changed: objects of the old layout live in the running process, and code left in the library uses the old offsets",
 		       layout, layout == 1 ? "" : "s");
 		err = 1;
 		goto out;

@@ -12,6 +12,13 @@
  * builds of a file must have the same size and the same members at the
  * same offsets with the same sizes.
  *
+ * C++ classes too: a class (or struct) is named with its namespaces and
+ * enclosing classes ("class a::Parser"), and its signature also holds its
+ * base classes at their offsets and its virtual methods at their vtable
+ * slots: a new virtual method changes the vtables of the objects that
+ * already exist, which no patch can change.  Static members take no room
+ * in the object and are left out.
+ *
  * Relocatable objects need their .debug_* relocations applied before the
  * names read right; libdwfl's offline mode does that.
  */
@@ -26,7 +33,7 @@
 
 struct layout {
 	char *name; /* "struct point", "union u", "typedef foo_t" */
-	char *sig; /* "8 bytes: x@0+4 y@4+4" */
+	char *sig; /* "8 bytes: x@0+4 y@4+4 base:A@8+4 virtual:f#2" */
 };
 
 struct layouts {
@@ -65,7 +72,32 @@ static void add(struct layouts *ls, const char *kind, const char *name,
 	v[ls->n++] = (struct layout){ full, sig };
 }
 
-/* "8 bytes: x@0+4 y@4+4 flags@64:3" for a struct or union DIE. */
+/* A virtual method's entry: "virtual:NAME#SLOT", or NULL. */
+static char *virtual_entry(Dwarf_Die *m)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word slot = 0;
+	Dwarf_Op *ops;
+	size_t nops;
+	char *s;
+
+	if (!dwarf_hasattr(m, DW_AT_virtuality))
+		return NULL;
+	/* DW_AT_vtable_elem_location: DW_OP_constu SLOT. */
+	if (dwarf_attr(m, DW_AT_vtable_elem_location, &a) &&
+	    !dwarf_getlocation(&a, &ops, &nops) && nops)
+		slot = ops[0].number;
+	if (asprintf(&s, " virtual:%s#%llu",
+		     dwarf_diename(m) ? dwarf_diename(m) : "?",
+		     (unsigned long long)slot) < 0)
+		return NULL;
+	return s;
+}
+
+/*
+ * "8 bytes: x@0+4 y@4+4 flags@64:3" for a struct, union or class DIE;
+ * base classes "base:NAME@OFF+SIZE", virtual methods "virtual:NAME#SLOT".
+ */
 static char *signature(Dwarf_Die *die)
 {
 	Dwarf_Word size = 0, off, bits, msize;
@@ -81,10 +113,31 @@ static char *signature(Dwarf_Die *die)
 		return sig;
 	do {
 		const char *mname;
+		bool base = dwarf_tag(&child) == DW_TAG_inheritance;
 
-		if (dwarf_tag(&child) != DW_TAG_member)
+		if (dwarf_tag(&child) == DW_TAG_subprogram) {
+			char *v = virtual_entry(&child);
+
+			if (!v)
+				continue;
+			more = NULL;
+			if (asprintf(&more, "%s%s", sig, v) < 0)
+				more = NULL;
+			free(v);
+			free(sig);
+			sig = more;
+			if (!sig)
+				return NULL;
+			continue;
+		}
+		/* Static members (DWARF 4) take no room in the object. */
+		if ((dwarf_tag(&child) != DW_TAG_member && !base) ||
+		    dwarf_hasattr(&child, DW_AT_declaration))
 			continue;
 		mname = dwarf_diename(&child);
+		if (base && dwarf_formref_die(dwarf_attr(&child, DW_AT_type, &a),
+					      &type))
+			mname = dwarf_diename(&type);
 		off = 0;
 		bits = 0;
 		msize = 0;
@@ -99,7 +152,7 @@ static char *signature(Dwarf_Die *die)
 					&type) ||
 		     dwarf_aggregate_size(&type, &msize)))
 			msize = 0;
-		if (asprintf(&more, "%s %s@%llu%s%llu", sig,
+		if (asprintf(&more, "%s %s%s@%llu%s%llu", sig, base ? "base:" : "",
 			     mname ? mname : "?", (unsigned long long)off,
 			     bits ? ":" : "+",
 			     (unsigned long long)(bits ? bits : msize)) < 0) {
@@ -112,10 +165,26 @@ static char *signature(Dwarf_Die *die)
 	return sig;
 }
 
-static void walk(Dwarf_Die *die, struct layouts *ls, int depth)
+static const char *kind_of(int tag)
+{
+	switch (tag) {
+	case DW_TAG_structure_type:
+		return "struct";
+	case DW_TAG_union_type:
+		return "union";
+	case DW_TAG_class_type:
+		return "class";
+	}
+	return NULL;
+}
+
+/* @scope: "" or the enclosing C++ namespaces and classes, "a::B::". */
+static void walk(Dwarf_Die *die, struct layouts *ls, int depth,
+		 const char *scope)
 {
 	Dwarf_Die child, type;
 	Dwarf_Attribute a;
+	char *inner, *qual;
 	bool decl;
 	int tag;
 
@@ -126,11 +195,13 @@ static void walk(Dwarf_Die *die, struct layouts *ls, int depth)
 
 		tag = dwarf_tag(&child);
 		decl = dwarf_hasattr(&child, DW_AT_declaration);
-		if ((tag == DW_TAG_structure_type ||
-		     tag == DW_TAG_union_type) &&
-		    name && !decl) {
-			add(ls, tag == DW_TAG_union_type ? "union" : "struct",
-			    name, signature(&child));
+		qual = NULL;
+		if (name && asprintf(&qual, "%s%s", scope, name) < 0) {
+			ls->oom = true;
+			return;
+		}
+		if (kind_of(tag) && name && !decl) {
+			add(ls, kind_of(tag), qual, signature(&child));
 		} else if (tag == DW_TAG_typedef && name &&
 			   dwarf_formref_die(dwarf_attr(&child, DW_AT_type, &a),
 					     &type) &&
@@ -138,10 +209,17 @@ static void walk(Dwarf_Die *die, struct layouts *ls, int depth)
 			    dwarf_tag(&type) == DW_TAG_union_type) &&
 			   !dwarf_diename(&type) &&
 			   !dwarf_hasattr(&type, DW_AT_declaration)) {
-			add(ls, "typedef", name, signature(&type));
+			add(ls, "typedef", qual, signature(&type));
 		}
-		walk(&child, ls, depth + 1);
-	} while (!dwarf_siblingof(&child, &child));
+		/* Names inside a namespace or a class are qualified by it. */
+		inner = NULL;
+		if (name && (tag == DW_TAG_namespace || kind_of(tag)) &&
+		    asprintf(&inner, "%s::", qual) < 0)
+			ls->oom = true;
+		walk(&child, ls, depth + 1, inner ? inner : scope);
+		free(inner);
+		free(qual);
+	} while (!ls->oom && !dwarf_siblingof(&child, &child));
 }
 
 static int read_layouts(const struct kb_obj *obj, struct layouts *ls)
@@ -169,7 +247,7 @@ static int read_layouts(const struct kb_obj *obj, struct layouts *ls)
 	}
 	/* No debug info (an empty file): no layouts, nothing to compare. */
 	while ((cu = dwfl_module_nextcu(mod, cu, &bias)))
-		walk(cu, ls, 0);
+		walk(cu, ls, 0, "");
 	err = ls->oom;
 	if (err)
 		kb_err("out of memory");
