@@ -132,18 +132,35 @@ struct work {
 	struct kb_sec *sec;
 };
 
+/*
+ * A COMDAT section (an inline function or a template instance: vague
+ * linkage) of the same name already taken from another object: the
+ * linker kept one copy of the group in the library, and the one-definition
+ * rule makes every copy the same, so the patch holds one too.  The other
+ * objects' references to it stay by name and reach the library's copy,
+ * whose entry jumps to the patch's.
+ */
+static bool comdat_taken(const struct work *wl, size_t n,
+			 const struct kb_sec *sec)
+{
+	size_t i;
+
+	if (!(sec->sh.sh_flags & SHF_GROUP))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((wl[i].sec->sh.sh_flags & SHF_GROUP) &&
+		    !strcmp(wl[i].sec->name, sec->name))
+			return true;
+	return false;
+}
+
 static int include(struct work **wl, size_t *n, struct kb_obj *obj,
 		   struct kb_sec *sec)
 {
 	struct work w = { obj, sec };
 
-	if (sec->include)
+	if (sec->include || comdat_taken(*wl, *n, sec))
 		return 0;
-	if (sec->sh.sh_flags & SHF_GROUP) {
-		kb_err("%s: section %s is in a COMDAT group: not supported",
-		       obj->src, sec->name);
-		return 1;
-	}
 	sec->include = true;
 	return push(wl, n, &w, sizeof(w));
 }
@@ -319,7 +336,7 @@ static int close_over(struct kb_selection *sel)
 			struct kb_sym *s = &p->syms[j];
 
 			if (!kb_sym__is_func(s) || s->status != KB_CHANGED ||
-			    s->parent || !s->sec)
+			    s->parent || !s->sec || comdat_taken(wl, n, s->sec))
 				continue;
 			err = push(&sel->replaced, &sel->nr_replaced, &s,
 				   sizeof(s)) ||

@@ -110,7 +110,8 @@ static int copy_sections(struct out *o, const struct kb_selection *sel)
 
 			if (!s->include)
 				continue;
-			/* SHF_GROUP was refused; no section needs sh_link. */
+			/* One copy of each COMDAT group (comdat_taken()):
+			 * the patch has no groups, so none needs sh_link. */
 			scn = new_section(o, s->name, s->sh.sh_type,
 					  s->sh.sh_flags & ~(uint64_t)SHF_GROUP,
 					  s->sh.sh_addralign, s->sh.sh_entsize,
