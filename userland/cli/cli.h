@@ -49,9 +49,14 @@ int cli_kpld_protections(const char *reply, char *line, size_t len);
 struct kpl_patch;
 
 /* What apply, check and revert are told (txn_args.c). */
+#define CLI_RULES_MAX 32
+
 struct cli_txn_args {
 	pid_t pid;
 	bool all, json;
+	/* --unit, --user, --exclude, ...: which processes --all takes */
+	struct kpl_fleet_rule rules[CLI_RULES_MAX];
+	struct kpl_fleet_filter filter;
 	int verbose;
 	struct kpl_apply_opts ao;
 	struct kpl_target_opts to;
@@ -75,7 +80,22 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
  * in every process concerned, in parallel.  Returns the exit code.
  */
 int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
-	      const struct kpl_fleet_opts *fo, bool json);
+	      const struct kpl_fleet_opts *fo,
+	      const struct kpl_fleet_filter *filter, bool json);
+
+/* The filter options' help, shared by apply and revert. */
+#define CLI_FILTER_HELP                                                       \
+	"  with --all, take only the processes that match (repeat an option\n" \
+	"  for either of several values; different options must all match):\n" \
+	"      --unit UNIT     in systemd unit UNIT (nginx: nginx.service)\n"  \
+	"      --cgroup PATH   in cgroup PATH or below it\n"                   \
+	"      --exe PATH      running the executable PATH\n"                  \
+	"      --exe-build-id HEX  running an executable with that build-id\n" \
+	"      --user USER     running as USER (name or uid, effective)\n"     \
+	"      --container C   none: not in a container; any: in one; else\n"  \
+	"                      the pid namespace inode or cgroup name C\n"     \
+	"      --exclude KEY=VALUE  never those (KEY: unit, cgroup, exe,\n"    \
+	"                      exe-build-id, user, container)\n"
 
 /* Map a libkpl error to an exit code. */
 int cli_exit_code(int err);

@@ -44,7 +44,8 @@ static void apply_usage(FILE *f, const char *cmd)
 		"      --backend NAME  ptrace or kmod (default: kmod when\n"
 		"                      /dev/kpatch_lite exists, else ptrace)\n"
 		"  -v, --verbose       more detail (twice: debug)\n"
-		"  -h, --help          this text\n",
+		"  -h, --help          this text\n"
+		CLI_FILTER_HELP,
 		cmd, cmd,
 		check ? "Dry run: parse the patch, find the library, check its "
 			"build-id,\nresolve every symbol and relocation, analyse "
@@ -94,7 +95,7 @@ static int run(int argc, char **argv, bool check)
 		a.ao.stats = NULL;
 		cli_block_signals(&old);
 		err = cli_fleet("apply", patch, kpl_patch__id(patch), &a.fo,
-				a.json);
+				&a.filter, a.json);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		kpl_patch__free(patch);
 		return err;

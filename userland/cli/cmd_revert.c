@@ -30,7 +30,8 @@ static void revert_usage(FILE *f, const char *cmd)
 		"      --backend NAME  ptrace or kmod (default: kmod when\n"
 		"                      /dev/kpatch_lite exists, else ptrace)\n"
 		"  -v, --verbose       more detail (twice: debug)\n"
-		"  -h, --help          this text\n");
+		"  -h, --help          this text\n"
+		CLI_FILTER_HELP);
 }
 
 int cmd_revert(int argc, char **argv)
@@ -52,7 +53,8 @@ int cmd_revert(int argc, char **argv)
 	}
 	if (a.all) {
 		cli_block_signals(&old);
-		err = cli_fleet("revert", NULL, argv[optind], &a.fo, a.json);
+		err = cli_fleet("revert", NULL, argv[optind], &a.fo, &a.filter,
+				a.json);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return err;
 	}

@@ -77,7 +77,8 @@ static void report(const char *cmd, const char *id, int err,
 }
 
 int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
-	      const struct kpl_fleet_opts *in, bool json)
+	      const struct kpl_fleet_opts *in,
+	      const struct kpl_fleet_filter *filter, bool json)
 {
 	struct kpl_fleet_opts fo = *in;
 	struct kpl_fleet_result *res = NULL;
@@ -88,6 +89,8 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 
 	err = patch ? kpl_fleet__find(patch, &pids, &nr)
 		    : kpl_fleet__find_applied(id, &pids, &nr);
+	if (!err)
+		err = kpl_fleet__filter(filter, pids, &nr);
 	if (err) {
 		fprintf(stderr, "kpl %s: cannot list processes: %s\n", cmd,
 			kpl_strerror(err));
@@ -99,9 +102,11 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 			       "\"done\":0,\"processes\":0,\"results\":[]}\n",
 			       cmd);
 		else
-			printf("kpl %s: no process %s %s\n", cmd,
+			printf("kpl %s: no process %s %s%s\n", cmd,
 			       patch ? "maps the library of" : "has",
-			       cli_esc(id));
+			       cli_esc(id),
+			       filter->nr_rules ? " among those the filters take"
+						: "");
 		free(pids);
 		return KPL_EXIT_OK;
 	}

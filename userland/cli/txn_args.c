@@ -6,6 +6,45 @@
 
 #include "cli.h"
 
+/* --KEY VALUE (c = 1000 + key) or --exclude KEY=VALUE (c = 'X'). */
+static int add_rule(struct cli_txn_args *a, int c, char *arg)
+{
+	struct kpl_fleet_rule r;
+	char spec[4200];
+	const char *key = c == 'X' ? NULL : kpl_fleet__key_name(c - 1000);
+
+	if (a->filter.nr_rules == CLI_RULES_MAX) {
+		fprintf(stderr, "kpl: at most %d filters\n", CLI_RULES_MAX);
+		return -1;
+	}
+	if (key)
+		snprintf(spec, sizeof(spec), "%s=%s", key, arg);
+	if (kpl_fleet__rule_parse(key ? spec : arg, c == 'X', &r)) {
+		static const char *const want[] = {
+			[KPL_FLEET_UNIT] = "a unit name (no '/')",
+			[KPL_FLEET_CGROUP] = "an absolute cgroup path",
+			[KPL_FLEET_EXE] = "an absolute path",
+			[KPL_FLEET_EXE_BUILD_ID] = "a build-id in hex",
+			[KPL_FLEET_USER] = "a user name or uid",
+			[KPL_FLEET_CONTAINER] = "none, any or a name",
+		};
+
+		fprintf(stderr, "kpl: invalid filter %s%s '%s': want %s\n",
+			key ? "--" : "--exclude", key ? key : "",
+			cli_esc(arg),
+			key ? want[c - 1000]
+			    : "KEY=VALUE, KEY one of unit, cgroup, exe, "
+			      "exe-build-id, user, container");
+		return -1;
+	}
+	/* The value must outlive @spec: point it into argv. */
+	if (key)
+		r.value = arg;
+	a->rules[a->filter.nr_rules++] = r;
+	a->filter.rules = a->rules;
+	return 0;
+}
+
 int cli_txn_args(int argc, char **argv, bool apply_only,
 		 struct cli_txn_args *a, void (*usage)(FILE *, const char *))
 {
@@ -23,6 +62,16 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 		{ "atomic", no_argument, NULL, 'a' },
 		{ "keys", required_argument, NULL, 'k' },
 		{ "insecure-allow-unsigned", no_argument, NULL, 'U' },
+		/* --all filters: the value is the key's index + 1000 */
+		{ "unit", required_argument, NULL, 1000 + KPL_FLEET_UNIT },
+		{ "cgroup", required_argument, NULL, 1000 + KPL_FLEET_CGROUP },
+		{ "exe", required_argument, NULL, 1000 + KPL_FLEET_EXE },
+		{ "exe-build-id", required_argument, NULL,
+		  1000 + KPL_FLEET_EXE_BUILD_ID },
+		{ "user", required_argument, NULL, 1000 + KPL_FLEET_USER },
+		{ "container", required_argument, NULL,
+		  1000 + KPL_FLEET_CONTAINER },
+		{ "exclude", required_argument, NULL, 'X' },
 		{ 0 }
 	};
 	int c;
@@ -36,6 +85,11 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 		if (!apply_only && strchr("akU", c)) {
 			usage(stderr, argv[0]);
 			return KPL_EXIT_USAGE;
+		}
+		if (c >= 1000 || c == 'X') {
+			if (add_rule(a, c, optarg))
+				return KPL_EXIT_USAGE;
+			continue;
 		}
 		switch (c) {
 		case 'p':
@@ -80,6 +134,12 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 			usage(stderr, argv[0]);
 			return KPL_EXIT_USAGE;
 		}
+	}
+	if (a->filter.nr_rules && !a->all) {
+		fprintf(stderr, "kpl %s: --%s selects among --all's processes: "
+				"give --all too\n", argv[0],
+			kpl_fleet__key_name(a->rules[0].key));
+		return KPL_EXIT_USAGE;
 	}
 	cli_set_verbosity(a->verbose);
 	a->fo.apply = &a->ao;

@@ -52,6 +52,56 @@ int kpl_fleet__library_path(const struct kpl_patch *patch, pid_t pid,
 /* kpl_fleet__find_applied() - the processes that have patch @id. */
 int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr);
 
+/* What a filter rule looks at (issue 15.5). */
+enum kpl_fleet_key {
+	KPL_FLEET_UNIT,		/* a systemd unit: a component of one of the
+				 * process's cgroup paths, "nginx" matching
+				 * "nginx.service" too */
+	KPL_FLEET_CGROUP,	/* a cgroup path, or one above the process's */
+	KPL_FLEET_EXE,		/* the executable's path (/proc/PID/exe) */
+	KPL_FLEET_EXE_BUILD_ID,	/* the executable's GNU build-id, in hex */
+	KPL_FLEET_USER,		/* a user name or uid: the effective uid */
+	KPL_FLEET_CONTAINER,	/* "none": in kpl's own pid namespace;
+				 * "any": in another; else that namespace's
+				 * inode or a component of a cgroup path */
+};
+
+struct kpl_fleet_rule {
+	enum kpl_fleet_key key;
+	const char *value;
+	bool exclude;		/* never take a process that matches */
+};
+
+/*
+ * Which processes --all takes: for each key that has include rules, one
+ * of them must match, and no exclude rule may match.  No rules: all.
+ */
+struct kpl_fleet_filter {
+	const struct kpl_fleet_rule *rules;
+	size_t nr_rules;
+};
+
+/*
+ * kpl_fleet__rule_parse() - "KEY=VALUE" (KEY: unit, cgroup, exe,
+ * exe-build-id, user, container) into @out, which points into @spec.
+ * Return: 0, or -EINVAL for an unknown key, an empty or malformed value
+ * (an exe that is not absolute, a build-id that is not hex, "container"
+ * other than none, any or a name).
+ */
+int kpl_fleet__rule_parse(char *spec, bool exclude,
+			  struct kpl_fleet_rule *out);
+
+/* kpl_fleet__key_name() - "unit", "cgroup", ...; NULL if unknown. */
+const char *kpl_fleet__key_name(enum kpl_fleet_key key);
+
+/*
+ * kpl_fleet__filter() - keep, in place and in order, those of the *@nr
+ * @pids that @f takes.  A process gone meanwhile is dropped.
+ * Return: 0, -EINVAL for a user name that does not exist (logged).
+ */
+int kpl_fleet__filter(const struct kpl_fleet_filter *f, pid_t *pids,
+		      size_t *nr);
+
 /*
  * kpl_fleet__apply() - apply @patch to each of @pids in parallel.
  * *@res (malloc'ed, @nr entries, in @pids order) says what happened to
