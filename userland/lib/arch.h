@@ -193,6 +193,22 @@ void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
 /* True when @regs stopped in a syscall that the kernel will restart. */
 bool kpl_arch_regs_restarting(const void *regs);
 
+/* The program counter, stack pointer and frame pointer in @regs. */
+uint64_t kpl_arch_regs_pc(const void *regs);
+uint64_t kpl_arch_regs_sp(const void *regs);
+uint64_t kpl_arch_regs_fp(const void *regs);
+
+/*
+ * kpl_arch_dwarf_regs() - @regs as the DWARF register file an unwinder
+ * starts from (libdw's dwfl_thread_state_registers(), first register 0):
+ * KPL_ARCH_DWARF_REGS values, the return address column last.
+ */
+#define KPL_ARCH_DWARF_REGS 17
+void kpl_arch_dwarf_regs(const void *regs, uint64_t *dw);
+
+/* The byte that fills unused text: it traps if ever executed (int3). */
+#define KPL_ARCH_TRAP_FILL 0xcc
+
 /* Bytes of the syscall instruction (the pc after it, at syscall stops). */
 uint64_t kpl_arch_syscall_len(void);
 

@@ -18,7 +18,7 @@
 struct kpl_thread {
 	pid_t tid;
 	uint64_t ip, sp, bp;
-	uint64_t regs[27];	/* struct user_regs_struct, for unwinding */
+	uint64_t regs[27];	/* KPL_ARCH_REGS_SIZE bytes, for unwinding */
 };
 
 struct kpl_proc;

@@ -276,7 +276,7 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 	}
 	/* Fill text with int3 so stray jumps trap rather than slide. */
 	if (off[PART_TEXT])
-		memset(ld->image + start[PART_TEXT], 0xcc,
+		memset(ld->image + start[PART_TEXT], KPL_ARCH_TRAP_FILL,
 		       ALIGN_UP(off[PART_TEXT], PAGE));
 	for (i = 0; i < patch->nr_sections; i++) {
 		const struct kpl_patch_section *s = &patch->sections[i];

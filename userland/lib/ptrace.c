@@ -302,9 +302,9 @@ static int pt_stop(struct kpl_proc *p, int timeout_ms)
 	for (i = 0; i < pp->nr; i++) {
 		memset(&th[i], 0, sizeof(th[i]));
 		th[i].tid = pp->t[i].tid;
-		th[i].ip = pp->t[i].regs.rip;
-		th[i].sp = pp->t[i].regs.rsp;
-		th[i].bp = pp->t[i].regs.rbp;
+		th[i].ip = kpl_arch_regs_pc(&pp->t[i].regs);
+		th[i].sp = kpl_arch_regs_sp(&pp->t[i].regs);
+		th[i].bp = kpl_arch_regs_fp(&pp->t[i].regs);
 		memcpy(th[i].regs, &pp->t[i].regs, sizeof(pp->t[i].regs));
 	}
 	p->stopped = true;

@@ -304,7 +304,7 @@ static bool inj_replaceable(struct inj *ij)
 	pid_t tid = ij->t->tid;
 
 	if (kpl_pt_req(PTRACE_GETREGS, tid, NULL, &cur) < 0 ||
-	    cur.rsp != ij->sp)
+	    kpl_arch_regs_sp(&cur) != ij->sp)
 		return false;
 	if (WSTOPSIG(ij->t->status) != (SIGTRAP | 0x80))
 		return true;

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/user.h>
 
+#include "arch.h"
 #include "backend.h"
 #include "internal.h"
 #include "maps.h"
@@ -94,33 +94,19 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 	return true;
 }
 
-/* DWARF numbers x86-64 registers rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp,
- * r8..r15, then the return address column (rip) as 16. */
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	const struct kpl_thread *th = thread_arg;
-	struct user_regs_struct r;
-	Dwarf_Word dw[17];
+	uint64_t regs[KPL_ARCH_REGS_SIZE / 8];
+	Dwarf_Word dw[KPL_ARCH_DWARF_REGS];
+	uint64_t v[KPL_ARCH_DWARF_REGS];
+	size_t i;
 
-	memcpy(&r, th->regs, sizeof(r));
-	dw[0] = r.rax;
-	dw[1] = r.rdx;
-	dw[2] = r.rcx;
-	dw[3] = r.rbx;
-	dw[4] = r.rsi;
-	dw[5] = r.rdi;
-	dw[6] = r.rbp;
-	dw[7] = r.rsp;
-	dw[8] = r.r8;
-	dw[9] = r.r9;
-	dw[10] = r.r10;
-	dw[11] = r.r11;
-	dw[12] = r.r12;
-	dw[13] = r.r13;
-	dw[14] = r.r14;
-	dw[15] = r.r15;
-	dw[16] = r.rip;
-	return dwfl_thread_state_registers(thread, 0, 17, dw);
+	memcpy(regs, th->regs, sizeof(regs));
+	kpl_arch_dwarf_regs(regs, v);
+	for (i = 0; i < KPL_ARCH_DWARF_REGS; i++)
+		dw[i] = v[i];
+	return dwfl_thread_state_registers(thread, 0, KPL_ARCH_DWARF_REGS, dw);
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {

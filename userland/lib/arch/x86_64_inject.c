@@ -146,6 +146,46 @@ bool kpl_arch_regs_restarting(const void *regs)
 	return r.rip != ((const struct user_regs_struct *)regs)->rip;
 }
 
+uint64_t kpl_arch_regs_pc(const void *regs)
+{
+	return ((const struct user_regs_struct *)regs)->rip;
+}
+
+uint64_t kpl_arch_regs_sp(const void *regs)
+{
+	return ((const struct user_regs_struct *)regs)->rsp;
+}
+
+uint64_t kpl_arch_regs_fp(const void *regs)
+{
+	return ((const struct user_regs_struct *)regs)->rbp;
+}
+
+/* DWARF numbers rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8..r15, then
+ * the return address column (rip) as 16. */
+void kpl_arch_dwarf_regs(const void *regs, uint64_t *dw)
+{
+	const struct user_regs_struct *r = regs;
+
+	dw[0] = r->rax;
+	dw[1] = r->rdx;
+	dw[2] = r->rcx;
+	dw[3] = r->rbx;
+	dw[4] = r->rsi;
+	dw[5] = r->rdi;
+	dw[6] = r->rbp;
+	dw[7] = r->rsp;
+	dw[8] = r->r8;
+	dw[9] = r->r9;
+	dw[10] = r->r10;
+	dw[11] = r->r11;
+	dw[12] = r->r12;
+	dw[13] = r->r13;
+	dw[14] = r->r14;
+	dw[15] = r->r15;
+	dw[16] = r->rip;
+}
+
 size_t kpl_arch_frame_size(size_t xstate_len)
 {
 	/* frame, padding to the fpstate, the xstate, its end magic; a
