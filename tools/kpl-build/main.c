@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cc_log.h"
 #include "kpl-build.h"
 
 struct kb_cmd {
@@ -84,6 +85,9 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* Run as the compiler wrapper of a --build-cmd build (cc_wrap.c). */
+	if (argc >= 1 && kb_cc__is_wrapper(argv[0]))
+		return kb_cc__main(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
