@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	      "A vendor makes a key pair once, and a patch for each fix:\n"
 	      "  kpl-build keygen -o keys/vendor   (keys/vendor.key, .pub)\n"
 	      "  kpl-build build --lib libfoo.so.1 --tree src \\\n"
-	      "      --sources 'lib/*.c' --cflags '-O2 -g -fPIC' \\\n"
+	      "      --build-cmd './configure && make' \\\n"
 	      "      --diff fix.diff --id FOO-2026-1 --version 1 \\\n"
 	      "      --key keys/vendor.key -o FOO-2026-1.kpl\n"
 	      "An admin installs keys/vendor.pub in /etc/kpatch-lite/keys/ and\n"
