@@ -7,6 +7,9 @@
 #       them to a live miniweb-server (part of check-integration)
 #   check-build   the builder fixture cases in tests/build/cases/: small
 #       libraries and diffs with an expected outcome each (run.sh)
+#   check-buildsys  kpl-build build --build-cmd on an autotools+libtool
+#       and a CMake+Ninja library in tests/build/projects/, each with
+#       per-file flags, patched live (buildsys.sh)
 #
 # Both use the ASan+UBSan kpl-build, so the builder's own memory errors
 # and leaks fail the tests.
@@ -25,7 +28,7 @@ $(KB_MW_DIR)/%.kpl: $(MW_DIR)/fixes/%.diff $(MW_LIB_SRCS) $(MW_LIB_HDRS) \
 			$(MW_DIR)/patches/$*.manifest) (built from $*.diff)" \
 		--key $(KPL_TEST_KEY) -o $@
 
-.PHONY: mw-built-patches check-build
+.PHONY: mw-built-patches check-build check-buildsys
 mw-built-patches: $(KB_MW_PATCHES)
 check-integration: $(KB_MW_PATCHES)
 
@@ -47,3 +50,12 @@ check-build: $(KB_BIN) $(BUILD)/asan/kpl test-keys
 		sh tests/build/run.sh $(dir $(KB_CASES))
 
 CHECK_TARGETS += check-build
+
+KB_PROJECTS := $(sort $(dir $(wildcard tests/build/projects/*/expect)))
+
+check-buildsys: $(KB_BIN) $(BUILD)/asan/kpl test-keys
+	@KB=$(KB_BIN) KPL=$(BUILD)/asan/kpl CC=$(CC) KPL_KEYS=$(KPL_KEYS) \
+		OUT=$(BUILD)/build-projects \
+		sh tests/build/buildsys.sh $(KB_PROJECTS)
+
+CHECK_TARGETS += check-buildsys

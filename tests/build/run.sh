@@ -40,19 +40,7 @@ set -u
 : "${KB:?}" "${KPL:?}" "${CC:?}" "${CXX:?}" "${KB_CFLAGS:?}" "${KB_CXXFLAGS:?}"
 : "${KPL_KEYS:?}" "${OUT:?}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 1
-n=0
-failed=0
-HOSTS=""
-trap 'for p in $HOSTS; do kill "$p" 2>/dev/null; done' EXIT INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-expect() { sed -n "s/^$1 //p" "$case/expect"; }
+. tests/build/live.sh
 
 # The case's language: C (*.c) or C++ (*.cc); what it builds: a library
 # (libkbfix.so) or a program; $lib is what the patch targets.
@@ -89,41 +77,6 @@ build_lib() {
 			-Wl,-rpath,"$w"
 }
 
-# probe: one answer of kb_probe() from the running host
-probe() {
-	before=$(wc -l <"$w/host.out")
-	if [ "$(expect probe-threads)" = yes ]; then echo t; else echo p; fi >&3
-	i=0
-	while [ "$(wc -l <"$w/host.out")" -le "$before" ]; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && { echo "(no answer)"; return; }
-		sleep 0.01
-	done
-	tail -1 "$w/host.out"
-}
-
-start_host() {
-	rm -f "$w/in" && mkfifo "$w/in"
-	"$w/host" <"$w/in" >"$w/host.out" 2>&1 &
-	hp=$!
-	HOSTS="$HOSTS $hp"
-	exec 3>"$w/in"
-	i=0
-	while ! grep -q '^ready' "$w/host.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && break
-		sleep 0.01
-	done
-	p0=$(probe)
-	check "$name: before the patch: $p0" [ "$p0" = "$(expect probe-before)" ]
-}
-
-stop_host() {
-	echo q >&3
-	exec 3>&-
-	wait "$hp" 2>/dev/null
-}
-
 # kpl_refuses TEXT: kpl apply refuses the forced-out patch, saying TEXT,
 # and the process answers and maps as before.
 kpl_refuses() {
@@ -137,48 +90,6 @@ kpl_refuses() {
 		return
 	}
 	apply_refused "$1" "$w/forced.kpl"
-}
-
-# apply_refused TEXT PATCH: a live process refuses PATCH, saying TEXT.
-apply_refused() {
-	start_host
-	"$KPL" apply --keys "$KPL_KEYS/trusted" -p "$hp" "$2" \
-		>"$w/apply.out" 2>&1
-	rc=$?
-	check "$name: kpl apply refuses it (exit $rc)" [ "$rc" = 3 ]
-	check "$name: kpl apply says \"$1\"" grep -qF -- "$1" "$w/apply.out"
-	check "$name: no patch mapped in the process" \
-		sh -c "! grep -q kpl: /proc/$hp/maps"
-	p1=$(probe)
-	check "$name: still answers as before: $p1" \
-		[ "$p1" = "$(expect probe-before)" ]
-	stop_host
-}
-
-live() {
-	start_host
-	# A program is found by its build-id, as an admin would find it.
-	who="-p $hp"
-	[ -n "$program" ] && who=--all
-	# shellcheck disable=SC2086 # -p PID or --all
-	if "$KPL" apply --keys "$KPL_KEYS/trusted" $who "$w/patch.kpl" \
-		>"$w/apply.out" 2>&1; then
-		p1=$(probe)
-		check "$name: applied live: $p1" [ "$p1" = "$(expect probe-after)" ]
-		if [ -n "$program" ]; then
-			check "$name: kpl status shows the patch in the program" \
-				sh -c "'$KPL' status -p $hp | grep -q 'KB-$name .* applied'"
-		fi
-		# shellcheck disable=SC2086 # -p PID or --all
-		"$KPL" revert $who "KB-$name" >"$w/revert.out" 2>&1
-		p2=$(probe)
-		want=$(expect probe-reverted)
-		check "$name: reverted: $p2" [ "$p2" = "${want:-$p0}" ]
-	else
-		notok "$name: kpl apply failed:"
-		sed 's/^/#   /' "$w/apply.out"
-	fi
-	stop_host
 }
 
 for case in "$@"; do

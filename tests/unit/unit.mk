@@ -10,6 +10,13 @@ $(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/libkpl.a
 	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itests/unit -MMD -MP -o $@ $< \
 		$(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# kpl-build's pieces that stand alone are linked in directly.
+$(BUILD)/asan/tests/unit/test_kplbuild_cc_log: tests/unit/test_kplbuild_cc_log.c \
+		tools/kpl-build/cc_log.c
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Itools/kpl-build -MMD -MP -o $@ $(filter %.c,$^) \
+		$(ASAN_LDFLAGS) $(CMOCKA_LIBS)
+
 -include $(UNIT_BINS:=.d)
 
 # Real ELF files some tests read, made by tests/integration/integration.mk

@@ -4,7 +4,10 @@
  * library as shipped -> a (signed) .kpl patch.
  *
  *  1. copy the tree twice and apply the diff to one copy (build_tree.c);
- *  2. compile every source of both with the library's flags plus
+ *     with --build-cmd, run the library's own build in both copies and
+ *     record every compile (build_cmd.c, build_units.c, cc_wrap.c);
+ *  2. compile every source of both with the library's flags (with
+ *     --build-cmd: each with its own recorded flags) plus
  *     -ffunction-sections -fdata-sections;
  *  3. compare the objects symbol by symbol (diff.c);
  *  4. recompile the files that differ with __LINE__ pinned to 0 and
@@ -292,6 +295,7 @@ static void build_free(struct kb_build *b)
 	size_t i;
 
 	kb_tree__cleanup(b);
+	kb_buildcmd__free(b);
 	for (i = 0; i < b->nr_srcs; i++) {
 		if (b->orig)
 			kb_obj__close(b->orig[i]);
@@ -335,9 +339,14 @@ int cmd_build(int argc, char **argv)
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (!b.jobs)
 		b.jobs = ncpu > 0 && ncpu < 64 ? (int)ncpu : 4;
+	if (!b.cxx)
+		b.cxx = getenv("CXX") && *getenv("CXX") ? getenv("CXX") : "g++";
 	sel.lib_path = b.lib;
-	err = check_lib(&b, &sel.lib) || absolute(&b) || make_workdir(&b) ||
-	      kb_tree__setup(&b);
+	err = check_lib(&b, &sel.lib) || absolute(&b) || make_workdir(&b);
+	if (!err) {
+		b.lib_soname = sel.lib->soname;
+		err = b.build_cmd ? kb_buildcmd__setup(&b) : kb_tree__setup(&b);
+	}
 	if (err)
 		goto out;
 	kb_info("%zu source%s; compiling the original and the patched tree in %s",

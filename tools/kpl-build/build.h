@@ -7,6 +7,10 @@
  *   build_args.c    the command line and --help
  *   build_tree.c    work directory, copies of the tree, patch(1)
  *   build_cc.c      compiling both trees
+ *   build_cmd.c     --build-cmd: running the library's own build twice
+ *   build_units.c   --build-cmd: which recorded compiles make the library
+ *   cc_wrap.c       the compiler wrapper the build runs (cc_log.h)
+ *   cc_log.c        reading what the wrapper recorded
  *   diff_elf.c      an object file read into struct kb_obj (libelf)
  *   diff.c          correlate two builds of a file, compare every symbol
  *   diff_layout.c   compare struct layouts in the debug info (libdw)
@@ -103,6 +107,18 @@ struct kb_meta {
 	uint32_t flags;
 };
 
+/*
+ * One translation unit as the library's own build compiled it (recorded
+ * by the compiler wrapper): kpl-build compiles it again the same way,
+ * from the same directory, with its own -o and a few flags added.
+ */
+struct kb_unit {
+	char *cwd;
+	char **argv; /* the real compiler and its arguments, NULL-ended */
+	size_t argc;
+	size_t src; /* argv index of the source */
+};
+
 struct kb_build {
 	/* options */
 	const char *tree; /* --tree: where the diff applies, "." */
@@ -111,6 +127,9 @@ struct kb_build {
 	const char *out; /* -o */
 	const char *key; /* --key, NULL: unsigned */
 	const char *cc; /* --cc, $CC, "gcc" */
+	const char *cxx; /* --cxx, $CXX, "g++" (--build-cmd) */
+	const char *build_cmd; /* --build-cmd: the library's own build */
+	const char *lib_soname; /* --lib's DT_SONAME, or NULL */
 	const char *workdir; /* --workdir: kept afterwards */
 	char **globs; /* --sources, relative to the tree */
 	size_t nr_globs;
@@ -129,6 +148,12 @@ struct kb_build {
 	size_t nr_srcs;
 	bool *in_orig; /* srcs[i] exists in the original tree */
 	struct kb_obj **orig, **patched; /* per source */
+	/* --build-cmd: per source, as compiled in orig/ [0] and patched/
+	 * [1] (NULL where it was not), and those copies' real paths */
+	struct kb_unit **units[2];
+	char *root[2];
+	char **diff_files; /* the files the diff touches */
+	size_t nr_diff_files;
 };
 
 /* build_args.c: 0, 2 (usage) or -1 (--help printed). */
@@ -138,6 +163,22 @@ int kb_build__args(struct kb_build *b, int argc, char **argv);
 /* Work directory, copies of the tree (original and patched), patch(1). */
 int kb_tree__setup(struct kb_build *b);
 int kb_mkdir_p(const char *path);
+/* Check the diff's paths (into b->diff_files); apply it to patched/. */
+int kb_tree__diff_files(struct kb_build *b);
+int kb_tree__apply_diff(struct kb_build *b);
+/* build_cmd.c: the same with --build-cmd: copy, build, record. */
+int kb_buildcmd__setup(struct kb_build *b);
+void kb_buildcmd__free(struct kb_build *b);
+/* build_units.c */
+/* Pick the units of @side's compiler log that make up the library. */
+int kb_units__select(struct kb_build *b, int side, const char *log,
+		     struct kb_unit ***units, char ***rels, size_t *nr);
+/* The argv that compiles @u again to @obj (@src instead, when not NULL);
+ * freed with kb_argv__free(). */
+char **kb_unit__argv(const struct kb_build *b, const struct kb_unit *u,
+		     int side, bool neutral, const char *src, const char *obj);
+void kb_unit__free(struct kb_unit *u);
+void kb_argv__free(char **argv);
 /* build_cc.c */
 /*
  * Compile the sources i with @want[i] (NULL: all) of @side ("orig" or

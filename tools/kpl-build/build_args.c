@@ -9,8 +9,10 @@
 #include "build.h"
 
 static const char build_usage[] =
-	"usage: kpl-build build --lib LIB.so --diff FIX.diff --sources GLOBS\n"
+	"usage: kpl-build build --lib LIB.so --diff FIX.diff --build-cmd CMD\n"
 	"                       --id ID --version N -o OUT.kpl [options]\n"
+	"       kpl-build build --lib LIB.so --diff FIX.diff --sources GLOBS\n"
+	"                       --cflags FLAGS --id ID --version N -o OUT.kpl\n"
 	"\n"
 	"Build a live patch from a source fix, the way kpatch-build does for\n"
 	"kernels.  The tree is copied twice (it is never written to), the\n"
@@ -19,6 +21,16 @@ static const char build_usage[] =
 	"-fdata-sections, and the objects compared with libelf symbol by\n"
 	"symbol, code with its relocations normalised: a function that only\n"
 	"moved, or whose only change is a __LINE__ value, is not a change.\n"
+	"\n"
+	"With --build-cmd the library's flags are its build's own: the whole\n"
+	"tree is copied twice and CMD (make, ninja, ./configure && make,\n"
+	"debian/rules build, ...) run with sh -c in each copy, with CC and\n"
+	"CXX, and gcc, cc, g++, c++, clang in PATH, a wrapper that runs the\n"
+	"real compiler and records every compile and shared link.  The\n"
+	"sources compared are those linked into the shared object with\n"
+	"LIB's soname (or those --sources names), each compiled again with\n"
+	"its own recorded compiler, directory and flags.  The tree must be\n"
+	"clean (not built, not configured) and CMD must build inside it.\n"
 	"\n"
 	"The patch holds every changed function (every function is compared,\n"
 	"so callers into which the compiler inlined a changed function, or\n"
@@ -47,11 +59,18 @@ static const char build_usage[] =
 	"                          diff applies to (default: .)\n"
 	"  -p, --strip N           leading path components to strip from the\n"
 	"                          diff's file names, as patch -pN (default 1)\n"
+	"  -b, --build-cmd CMD     the library's build, run with sh -c in each\n"
+	"                          copy of the tree (see above)\n"
+	"      --cxx CXX           the C++ compiler for --build-cmd (default:\n"
+	"                          $CXX, else g++)\n"
 	"  -s, --sources GLOBS     LIB's C sources, relative to the tree, as\n"
-	"                          blank-separated glob patterns; may repeat\n"
+	"                          blank-separated glob patterns; may repeat;\n"
+	"                          with --build-cmd optional: it overrides\n"
+	"                          what the library's link names\n"
 	"  -c, --cflags FLAGS      the flags LIB was compiled with (split at\n"
 	"                          blanks; no shell quoting); relative -I\n"
-	"                          directories are relative to the tree\n"
+	"                          directories are relative to the tree;\n"
+	"                          not with --build-cmd\n"
 	"      --cc CC             the compiler LIB was built with (default:\n"
 	"                          $CC, else gcc)\n"
 	"\n"
@@ -76,6 +95,11 @@ static const char build_usage[] =
 	"Exit status: 0 patch written, 1 refused or failed (reasons on\n"
 	"stderr), 2 bad usage, 3 nothing to patch (no function's code\n"
 	"changes, or only __LINE__ values do).\n"
+	"\n"
+	"Example (an autotools library; its build's libfoo.so is --lib):\n"
+	"  kpl-build build --tree libfoo-1.2 --lib libfoo.so.1.2.0 \\\n"
+	"      --build-cmd './configure && make -j4' --diff fix.diff \\\n"
+	"      --id FOO-1 --version 1 --key vendor.key -o FOO-1.kpl\n"
 	"\n"
 	"Example (the repository's own target library):\n"
 	"  kpl-build build --lib build/targets/libminiweb.so \\\n"
@@ -128,6 +152,8 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 		{ "sources", required_argument, NULL, 's' },
 		{ "cflags", required_argument, NULL, 'c' },
 		{ "cc", required_argument, NULL, 'C' },
+		{ "cxx", required_argument, NULL, 'X' },
+		{ "build-cmd", required_argument, NULL, 'b' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "version", required_argument, NULL, 'V' },
 		{ "description", required_argument, NULL, 'D' },
@@ -147,7 +173,7 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "l:d:t:p:s:c:i:V:D:k:o:w:j:qh",
+	while ((c = getopt_long(argc, argv, "l:d:t:p:s:c:b:i:V:D:k:o:w:j:qh",
 				opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -161,6 +187,12 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 			break;
 		case 'C':
 			b->cc = optarg;
+			break;
+		case 'X':
+			b->cxx = optarg;
+			break;
+		case 'b':
+			b->build_cmd = optarg;
 			break;
 		case 'i':
 			b->meta.id = optarg;
@@ -220,9 +252,15 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!b->lib || !b->diff || !b->nr_globs || !b->meta.id ||
-	    !b->have_version || !b->out || optind != argc) {
-		kb_err("build needs --lib, --diff, --sources, --id, --version and -o (see kpl-build build --help)");
+	if (!b->lib || !b->diff || (!b->nr_globs && !b->build_cmd) ||
+	    !b->meta.id || !b->have_version || !b->out || optind != argc) {
+		kb_err("build needs --lib, --diff, --build-cmd or --sources, --id, --version and -o (see kpl-build build --help)");
+		return 2;
+	}
+	if (b->build_cmd && (b->nr_cflags || !*b->build_cmd)) {
+		kb_err(*b->build_cmd ?
+			       "build: --cflags cannot go with --build-cmd: each source's own flags are recorded from the build" :
+			       "build: --build-cmd is empty");
 		return 2;
 	}
 	len = strspn(b->meta.id, "abcdefghijklmnopqrstuvwxyz"

@@ -3,6 +3,8 @@
  * Compiling both trees: every source with the library's flags plus
  * -ffunction-sections -fdata-sections -g, from inside its copy, a few
  * compilers at a time; each one's output in a log shown on failure.
+ * With --build-cmd each source is compiled as the build compiled it
+ * (build_units.c), from the directory the build compiled it in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -154,6 +156,7 @@ static int start(const struct kb_build *b, const char *side, bool neutral,
 	char cwd[PATH_MAX], empty[PATH_MAX], **argv = NULL;
 	bool missing = !strcmp(side, "orig") && !b->in_orig[i];
 	int fd = -1, err = 1;
+	size_t k;
 
 	snprintf(cwd, sizeof(cwd), "%s/%s", b->work, side);
 	snprintf(empty, sizeof(empty), "%s/empty.c", b->work);
@@ -174,13 +177,29 @@ static int start(const struct kb_build *b, const char *side, bool neutral,
 	}
 	if (fd >= 0)
 		close(fd);
-	argv = compile_argv(b, i, neutral, missing ? empty : b->srcs[i], obj);
+	if (b->build_cmd) {
+		/* A new source: the patched build's flags on an empty file. */
+		int s = missing || !strcmp(side, "patched");
+		const struct kb_unit *u = b->units[s][i];
+
+		argv = kb_unit__argv(b, u, s, neutral, missing ? empty : NULL,
+				     obj);
+		snprintf(cwd, sizeof(cwd), "%s", u->cwd);
+	} else {
+		argv = compile_argv(b, i, neutral, missing ? empty : b->srcs[i],
+				    obj);
+	}
 	fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (!argv || fd < 0) {
 		kb_err("cannot start the compiler: %s",
 		       argv ? strerror(errno) : "out of memory");
 		goto out;
 	}
+	/* The command first: on failure the log shows what was run. */
+	dprintf(fd, "cd %s &&", cwd);
+	for (k = 0; argv[k]; k++)
+		dprintf(fd, " %s", argv[k]);
+	dprintf(fd, "\n");
 	j->src = i;
 	err = kb_spawn(argv, cwd, fd, &j->pid);
 out:

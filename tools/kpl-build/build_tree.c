@@ -150,6 +150,22 @@ static int add_dir(char ***dirs, size_t *n, const char *path)
  * b->strip leading components removed.  Absolute paths and ".." are
  * refused: the diff must stay inside the tree.
  */
+static int add_file(struct kb_build *b, const char *path)
+{
+	char **v;
+	size_t i;
+
+	for (i = 0; i < b->nr_diff_files; i++)
+		if (!strcmp(b->diff_files[i], path))
+			return 0;
+	v = realloc(b->diff_files, (b->nr_diff_files + 1) * sizeof(*v));
+	if (!v)
+		return 1;
+	b->diff_files = v;
+	v[b->nr_diff_files] = strdup(path);
+	return !v[b->nr_diff_files++];
+}
+
 static int diff_dirs(struct kb_build *b, char ***dirs, size_t *n)
 {
 	char *line = NULL, *p, *end;
@@ -185,7 +201,7 @@ static int diff_dirs(struct kb_build *b, char ***dirs, size_t *n)
 			break;
 		}
 		files++;
-		if (add_dir(dirs, n, p)) {
+		if (add_file(b, p) || (dirs && add_dir(dirs, n, p))) {
 			kb_err("out of memory");
 			err = 1;
 		}
@@ -250,7 +266,12 @@ static int expand(struct kb_build *b, const char *root, bool orig)
 	return 0;
 }
 
-static int apply_diff(struct kb_build *b)
+int kb_tree__diff_files(struct kb_build *b)
+{
+	return diff_dirs(b, NULL, NULL);
+}
+
+int kb_tree__apply_diff(struct kb_build *b)
 {
 	char strip[16], dir[PATH_MAX], log[PATH_MAX];
 	char *argv[] = { "patch",     strip,	 "-s",
@@ -296,7 +317,7 @@ int kb_tree__setup(struct kb_build *b)
 	for (i = 0; i < nr_dirs; i++)
 		if (copy_dir(b, dirs[i]))
 			goto out;
-	if (apply_diff(b))
+	if (kb_tree__apply_diff(b))
 		goto out;
 	snprintf(path, sizeof(path), "%s/patched", b->work);
 	if (expand(b, path, false))

@@ -121,11 +121,16 @@ int kb_sign_file(const char *path, const char *key);
 /* Start @argv in @cwd (NULL: ours), stdout and stderr to @log_fd (-1:
  * ours).  Return: 0 and *@pid, or 1 (error printed). */
 int kb_spawn(char *const argv[], const char *cwd, int log_fd, pid_t *pid);
+/* The same with environment @envp; stdin is /dev/null when logged. */
+int kb_spawn_env(char *const argv[], const char *cwd, int log_fd,
+		 char *const envp[], pid_t *pid);
 /* Wait for @pid; 0 when it exited with 0, else 1 after saying so. */
 int kb_wait(pid_t pid, const char *what);
 /* kb_spawn() with our stdio, then kb_wait(). */
 int kb_run(char *const argv[], const char *cwd);
 /* Copy a log file to stderr, indented. */
 void kb_print_file(const char *path);
+/* Its last @lines lines (of its last 16 KiB), each cut at 300 bytes. */
+void kb_print_tail(const char *path, unsigned int lines);
 
 #endif

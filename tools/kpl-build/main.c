@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cc_log.h"
 #include "kpl-build.h"
 
 struct kb_cmd {
@@ -62,7 +63,7 @@ static void usage(FILE *f)
 	      "A vendor makes a key pair once, and a patch for each fix:\n"
 	      "  kpl-build keygen -o keys/vendor   (keys/vendor.key, .pub)\n"
 	      "  kpl-build build --lib libfoo.so.1 --tree src \\\n"
-	      "      --sources 'lib/*.c' --cflags '-O2 -g -fPIC' \\\n"
+	      "      --build-cmd './configure && make' \\\n"
 	      "      --diff fix.diff --id FOO-2026-1 --version 1 \\\n"
 	      "      --key keys/vendor.key -o FOO-2026-1.kpl\n"
 	      "An admin installs keys/vendor.pub in /etc/kpatch-lite/keys/ and\n"
@@ -84,6 +85,9 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* Run as the compiler wrapper of a --build-cmd build (cc_wrap.c). */
+	if (argc >= 1 && kb_cc__is_wrapper(argv[0]))
+		return kb_cc__main(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --build-cmd: the library's own build, run twice.  The whole tree is
+ * copied to orig/ and patched/ (modes, symlinks and modification times
+ * kept, so that make sees generated files as up to date and does not
+ * rerun autoconf or automake), the diff applied to patched/, and the
+ * build command run with `sh -c` in each copy with the compiler wrapper
+ * (cc_wrap.c) as CC and CXX and first in PATH.  What the wrapper recorded
+ * says which translation units make up the library and how each was
+ * compiled (build_units.c); build_cc.c then compiles exactly those again
+ * with their own flags.
+ *
+ * The build runs without MAKEFLAGS and friends: a kpl-build started from
+ * make must not hand the outer make's variables and jobserver to the
+ * library's build.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cc_log.h"
+
+extern char **environ;
+
+static const char *const sides[] = { "orig", "patched" };
+
+static int copy_file(const char *src, const char *dst, const struct stat *st)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	char buf[65536];
+	int in, out, err = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		   (st->st_mode & 0777) | 0600);
+	if (out < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	if (n < 0)
+		err = errno ? -errno : -EIO;
+	if (!err && futimens(out, ts) < 0)
+		err = -errno;
+	close(in);
+	if (close(out) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+/* Copy @src to the new directory @dst, not descending into @skip. */
+static int copy_tree(const char *src, const char *dst, const char *skip,
+		     int depth)
+{
+	char sp[PATH_MAX], dp[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int err = 0;
+	ssize_t n;
+	DIR *d;
+
+	if (depth > 64) {
+		kb_err("%s: directories nested too deep", src);
+		return 1;
+	}
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
+		kb_err("cannot create %s: %s", dst, strerror(errno));
+		return 1;
+	}
+	d = opendir(src);
+	if (!d) {
+		kb_err("cannot read %s: %s", src, strerror(errno));
+		return 1;
+	}
+	while (!err && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(sp, sizeof(sp), "%s/%s", src, de->d_name) >=
+			    (int)sizeof(sp) ||
+		    snprintf(dp, sizeof(dp), "%s/%s", dst, de->d_name) >=
+			    (int)sizeof(dp)) {
+			kb_err("%s/%s: path too long", src, de->d_name);
+			err = 1;
+			break;
+		}
+		if (!strcmp(sp, skip) || lstat(sp, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			err = copy_tree(sp, dp, skip, depth + 1);
+		} else if (S_ISLNK(st.st_mode)) {
+			n = readlink(sp, link, sizeof(link) - 1);
+			if (n >= 0)
+				link[n] = '\0';
+			if (n < 0 || symlink(link, dp) < 0) {
+				kb_err("cannot copy the symlink %s: %s", sp,
+				       strerror(errno));
+				err = 1;
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			int e = copy_file(sp, dp, &st);
+
+			if (e) {
+				kb_err("cannot copy %s to %s: %s", sp, dp,
+				       strerror(-e));
+				err = 1;
+			}
+		}
+	}
+	closedir(d);
+	return err;
+}
+
+/* Find @name as execvp() would: its real path in @out, else -1. */
+static int find_prog(const char *name, char *out)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char cand[PATH_MAX];
+
+	/* Not resolved further: a ccache symlink works by its name. */
+	if (name[0] == '/')
+		return access(name, X_OK) ||
+		       snprintf(out, PATH_MAX, "%s", name) >= PATH_MAX;
+	if (strchr(name, '/'))
+		return access(name, X_OK) || !realpath(name, out) ? -1 : 0;
+	for (p = path ? path : "/usr/bin:/bin";; p = end + 1) {
+		end = strchrnul(p, ':');
+		if (end > p &&
+		    snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), p,
+			     name) < (int)sizeof(cand) &&
+		    !access(cand, X_OK) && cand[0] == '/') {
+			memcpy(out, cand, sizeof(cand));
+			return 0;
+		}
+		if (!*end)
+			return -1;
+	}
+}
+
+/* work/bin: a symlink to us under each of the wrapper's names. */
+static int make_wrappers(const struct kb_build *b, char *bin)
+{
+	char self[PATH_MAX], link[PATH_MAX];
+	size_t i;
+
+	snprintf(bin, PATH_MAX, "%s/bin", b->work);
+	if (!realpath("/proc/self/exe", self) ||
+	    (mkdir(bin, 0755) < 0 && errno != EEXIST)) {
+		kb_err("cannot make the compiler wrappers in %s: %s", bin,
+		       strerror(errno));
+		return 1;
+	}
+	for (i = 0; kb_cc_names[i]; i++) {
+		if (snprintf(link, sizeof(link), "%s/%s", bin,
+			     kb_cc_names[i]) >= (int)sizeof(link))
+			errno = ENAMETOOLONG;
+		else if (!symlink(self, link))
+			continue;
+		{
+			kb_err("cannot create %s: %s", link, strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool dropped(const char *var)
+{
+	static const char *const drop[] = {
+		"PATH=",	  "CC=",	"CXX=",
+		"MAKEFLAGS=",	  "MFLAGS=",	"MAKELEVEL=",
+		"MAKEOVERRIDES=", "KPL_BUILD_", NULL,
+	};
+	size_t i;
+
+	for (i = 0; drop[i]; i++)
+		if (!strncmp(var, drop[i], strlen(drop[i])))
+			return true;
+	return false;
+}
+
+/* The build's environment: ours, the wrapper in charge of compiling. */
+static char **build_env(const struct kb_build *b, const char *bin,
+			const char *log)
+{
+	char cc[PATH_MAX], cxx[PATH_MAX], **env;
+	const char *path = getenv("PATH");
+	size_t n = 0, k = 0, i;
+
+	if (find_prog(b->cc, cc)) {
+		kb_err("cannot find the compiler %s", b->cc);
+		return NULL;
+	}
+	/* No C++ compiler is fine for a C library: kpl-c++ then says so. */
+	if (find_prog(b->cxx, cxx))
+		cxx[0] = '\0';
+	while (environ[n])
+		n++;
+	env = calloc(n + 9, sizeof(*env));
+	if (!env)
+		goto oom;
+	for (i = 0; i < n; i++)
+		if (!dropped(environ[i]) && !(env[k++] = strdup(environ[i])))
+			goto oom;
+	if (asprintf(&env[k++], "PATH=%s:%s", bin,
+		     path ? path : "/usr/bin:/bin") < 0 ||
+	    asprintf(&env[k++], "CC=%s/kpl-cc", bin) < 0 ||
+	    asprintf(&env[k++], "CXX=%s/kpl-c++", bin) < 0 ||
+	    asprintf(&env[k++], KB_ENV_CC "=%s", cc) < 0 ||
+	    asprintf(&env[k++], KB_ENV_CXX "=%s", cxx) < 0 ||
+	    asprintf(&env[k++], KB_ENV_WRAPDIR "=%s", bin) < 0 ||
+	    asprintf(&env[k++], KB_ENV_LOG "=%s", log) < 0) {
+		env[k - 1] = NULL;
+		goto oom;
+	}
+	return env;
+oom:
+	kb_err("out of memory");
+	kb_argv__free(env);
+	return NULL;
+}
+
+/* Run the build command in the copy @side; its output to a log. */
+static int run_build(const struct kb_build *b, int side, const char *bin,
+		     const char *log)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)b->build_cmd, NULL };
+	char out[PATH_MAX], what[64], **env;
+	pid_t pid;
+	int fd, err;
+
+	snprintf(out, sizeof(out), "%s/%s-build.log", b->work, sides[side]);
+	snprintf(what, sizeof(what), "the build command (%s tree)",
+		 side ? "patched" : "original");
+	env = build_env(b, bin, log);
+	if (!env)
+		return 1;
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kb_err("cannot create %s: %s", out, strerror(errno));
+		kb_argv__free(env);
+		return 1;
+	}
+	kb_info("building the %s tree: %s", side ? "patched" : "original",
+		b->build_cmd);
+	err = kb_spawn_env(argv, b->root[side], fd, env, &pid) ||
+	      kb_wait(pid, what);
+	close(fd);
+	kb_argv__free(env);
+	if (err) {
+		kb_err("the end of its output (all of it in %s):", out);
+		kb_print_tail(out, 25);
+	}
+	return err;
+}
+
+static bool is_source(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return kb_cc_args__is_source(slash ? slash + 1 : path);
+}
+
+/*
+ * A source the diff changes but that is not compared is a change the
+ * patch would silently leave out.  It is only a warning (fixes often
+ * come with a test program) unless the library links objects kpl-build
+ * could not trace: then it may be one of those, and it is refused.
+ */
+static int check_diff(const struct kb_build *b, bool unseen)
+{
+	size_t i, j;
+	int err = 0;
+
+	for (i = 0; i < b->nr_diff_files; i++) {
+		if (!is_source(b->diff_files[i]))
+			continue;
+		for (j = 0; j < b->nr_srcs; j++)
+			if (!strcmp(b->srcs[j], b->diff_files[i]))
+				break;
+		if (j < b->nr_srcs)
+			continue;
+		if (unseen) {
+			kb_err("the diff changes %s, which the build did not show compiled into %s: refusing, the fix might be left out",
+			       b->diff_files[i], b->lib);
+			err = 1;
+		} else {
+			kb_err("warning: the diff changes %s, which is not part of %s: not in the patch",
+			       b->diff_files[i], b->lib);
+		}
+	}
+	return err;
+}
+
+/* Pair the two sides' units by source path. */
+static int pair(struct kb_build *b, struct kb_unit **u[2], char **rel[2],
+		size_t nr[2])
+{
+	size_t i, j;
+
+	b->srcs = calloc(nr[1] + 1, sizeof(*b->srcs));
+	b->in_orig = calloc(nr[1] + 1, sizeof(*b->in_orig));
+	b->units[0] = calloc(nr[1] + 1, sizeof(*b->units[0]));
+	b->units[1] = calloc(nr[1] + 1, sizeof(*b->units[1]));
+	if (!b->srcs || !b->in_orig || !b->units[0] || !b->units[1]) {
+		kb_err("out of memory");
+		return 1;
+	}
+	for (i = 0; i < nr[1]; i++) {
+		b->srcs[i] = rel[1][i];
+		b->units[1][i] = u[1][i];
+		rel[1][i] = NULL;
+		u[1][i] = NULL;
+		b->nr_srcs++;
+	}
+	for (j = 0; j < nr[0]; j++) {
+		for (i = 0; i < b->nr_srcs; i++)
+			if (!strcmp(b->srcs[i], rel[0][j]))
+				break;
+		if (i == b->nr_srcs) {
+			kb_err("%s is part of the original library but not of the patched one: kpl-build cannot patch a removed file",
+			       rel[0][j]);
+			return 1;
+		}
+		b->units[0][i] = u[0][j];
+		u[0][j] = NULL;
+		b->in_orig[i] = true;
+	}
+	return 0;
+}
+
+int kb_buildcmd__setup(struct kb_build *b)
+{
+	struct kb_unit **u[2] = { NULL, NULL };
+	char **rel[2] = { NULL, NULL };
+	char bin[PATH_MAX], path[PATH_MAX], log[PATH_MAX];
+	size_t nr[2] = { 0, 0 }, i;
+	int side, err = 1, unseen = 0, r;
+
+	if (kb_tree__diff_files(b))
+		return 1;
+	for (side = 0; side < 2; side++) {
+		snprintf(path, sizeof(path), "%s/%s", b->work, sides[side]);
+		if (copy_tree(b->tree_abs, path, b->work, 0))
+			return 1;
+		if (!realpath(path, bin) || !(b->root[side] = strdup(bin))) {
+			kb_err("%s: %s", path, strerror(errno));
+			return 1;
+		}
+	}
+	if (kb_tree__apply_diff(b) || make_wrappers(b, bin))
+		return 1;
+	for (side = 0; side < 2; side++) {
+		snprintf(log, sizeof(log), "%s/%s.cc-log", b->work,
+			 sides[side]);
+		if (run_build(b, side, bin, log))
+			goto out;
+		r = kb_units__select(b, side, log, &u[side], &rel[side],
+				     &nr[side]);
+		if (r > 0)
+			goto out;
+		unseen |= r;
+	}
+	err = pair(b, u, rel, nr) || check_diff(b, unseen);
+out:
+	for (side = 0; side < 2; side++) {
+		for (i = 0; i < nr[side]; i++) {
+			kb_unit__free(u[side][i]);
+			free(rel[side][i]);
+		}
+		free(u[side]);
+		free(rel[side]);
+	}
+	return err;
+}
+
+void kb_buildcmd__free(struct kb_build *b)
+{
+	size_t i;
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		for (i = 0; b->units[side] && i < b->nr_srcs; i++)
+			kb_unit__free(b->units[side][i]);
+		free(b->units[side]);
+		free(b->root[side]);
+	}
+	for (i = 0; i < b->nr_diff_files; i++)
+		free(b->diff_files[i]);
+	free(b->diff_files);
+}
