@@ -76,8 +76,8 @@ int cmd_revert(int argc, char **argv)
 		cli_json_str(stdout, argv[optind]);
 		printf(",\"ok\":%s,\"error\":", err ? "false" : "true");
 		cli_json_str(stdout, err ? kpl_strerror(err) : "");
-		printf(",\"pause_us\":%.1f,\"total_us\":%.1f",
-		       st.pause_ns / 1e3, st.total_ns / 1e3);
+		printf(",\"pause_us\":%.1f,\"total_us\":%.1f,\"attempts\":%u",
+		       st.pause_ns / 1e3, st.total_ns / 1e3, st.attempts);
 		cli_json_stops(stdout, &st);
 		printf("}\n");
 	} else if (!err) {
