@@ -3,7 +3,8 @@
  * Printing what a process or a file controls: record ids, descriptions,
  * sonames, paths from /proc/PID/maps, comm.  Any of them may carry
  * terminal escapes or bytes that are not UTF-8, so nothing of theirs is
- * printed raw.  A documented internal header: the CLI and kpld use it too.
+ * printed raw.  libkpl escapes what it logs; a caller that prints such
+ * text itself (the CLI, kpld) escapes it with these.
  *
  * Text: bytes 0x20..0x7e are kept, except '\' which is doubled; every
  * other byte is shown as \xHH ("\x1b" for ESC).  UTF-8 is shown byte by
@@ -14,8 +15,8 @@
  * character as \uXXXX (a surrogate pair above U+FFFF), and each byte that
  * is not part of well-formed UTF-8 as \ufffd, the replacement character.
  */
-#ifndef KPL_LIB_ESCAPE_H
-#define KPL_LIB_ESCAPE_H
+#ifndef KPL_ESCAPE_H
+#define KPL_ESCAPE_H
 
 #include <stdbool.h>
 #include <stddef.h>
