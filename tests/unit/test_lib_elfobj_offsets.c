@@ -130,9 +130,9 @@ static void test_elf_file_offset__text_and_data(void **state)
 	assert_int_equal(off, dyn->sh_offset + 8);
 	/* The text segment, through the section holding DT_INIT. */
 	text = blob_at(&b, blob_dt_init(&b));
-	assert_int_equal(
-		kpl_elf_file_offset(path, text->sh_addr + text->sh_size - 1,
-				    &off), 0);
+	assert_int_equal(kpl_elf_file_offset(
+				 path, text->sh_addr + text->sh_size - 1, &off),
+			 0);
 	assert_int_equal(off, text->sh_offset + text->sh_size - 1);
 	free(b.p);
 }
@@ -146,15 +146,17 @@ static void test_elf_file_offset__outside_the_file_refused(void **state)
 	(void)state;
 	blob_read(path, &b);
 	/* .bss is mapped but has no bytes in the file. */
-	assert_int_equal(kpl_elf_file_offset(
-				 path, blob_find(&b, SHT_NOBITS)->sh_addr, &off),
+	assert_int_equal(kpl_elf_file_offset(path,
+					     blob_find(&b, SHT_NOBITS)->sh_addr,
+					     &off),
 			 -KPL_E_RANGE);
 	assert_int_equal(kpl_elf_file_offset(path, UINT64_MAX, &off),
 			 -KPL_E_RANGE);
 	/* An ET_REL has no segments at all. */
-	assert_int_equal(kpl_elf_file_offset(env_path("KPL_TEST_SPIN_LOCAL"),
-					     0, &off), -KPL_E_RANGE);
-	assert_int_equal(off, 42);	/* outputs only on success */
+	assert_int_equal(kpl_elf_file_offset(env_path("KPL_TEST_SPIN_LOCAL"), 0,
+					     &off),
+			 -KPL_E_RANGE);
+	assert_int_equal(off, 42); /* outputs only on success */
 	free(b.p);
 }
 
@@ -196,7 +198,8 @@ static void test_elf_init_offset__refusals(void **state)
 	(void)state;
 	/* An object with no DT_INIT (no .dynamic at all). */
 	assert_int_equal(kpl_elf_init_offset(env_path("KPL_TEST_SPIN_LOCAL"),
-					     &off), -ENODATA);
+					     &off),
+			 -ENODATA);
 	tmp_write(path, sizeof(path), text, sizeof(text) - 1);
 	assert_int_equal(kpl_elf_init_offset(path, &off), -KPL_E_FORMAT);
 	assert_int_equal(kpl_elf_file_offset(path, 0, &off), -KPL_E_FORMAT);
@@ -212,7 +215,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_elf_file_offset__text_and_data),
-		cmocka_unit_test(test_elf_file_offset__outside_the_file_refused),
+		cmocka_unit_test(
+			test_elf_file_offset__outside_the_file_refused),
 		cmocka_unit_test(test_elf_init_offset__dt_init),
 		cmocka_unit_test(test_elf_init_offset__refusals),
 	};

@@ -144,9 +144,9 @@ KPL_API int kpl_guards__add(struct kpl_guards *g, const struct kpl_patch *patch,
 	if (opts && opts->sz >= offsetof(struct kpl_guard_opts, hold_ms) +
 					sizeof(opts->hold_ms))
 		hold_ms = opts->hold_ms;
-	if (opts && opts->sz >= offsetof(struct kpl_guard_opts,
-					 kill_on_timeout) +
-					sizeof(opts->kill_on_timeout))
+	if (opts &&
+	    opts->sz >= offsetof(struct kpl_guard_opts, kill_on_timeout) +
+				sizeof(opts->kill_on_timeout))
 		kill = opts->kill_on_timeout;
 	if (!patch->nr_funcs || patch->nr_funcs > KPL_GUARD_FUNCS_MAX ||
 	    strlen(patch->id) > KPL_PATCH_ID_MAX ||
@@ -187,12 +187,13 @@ KPL_API int kpl_guards__find(const struct kpl_guards *g, const char *patch_id,
 	uint32_t gid = 0, n;
 	FILE *f;
 
-	(void)g;	/* the list is the module's, not the handle's */
+	(void)g; /* the list is the module's, not the handle's */
 	f = fopen(GUARD_LIST, "re");
 	if (!f)
 		return -errno;
 	while (!gid && fgets(line, sizeof(line), f))
-		if (sscanf(line, "guard %" SCNu32 " patch %71s", &n, pid) == 2 &&
+		if (sscanf(line, "guard %" SCNu32 " patch %71s", &n, pid) ==
+			    2 &&
 		    !strcmp(pid, patch_id))
 			gid = n;
 	fclose(f);
