@@ -73,6 +73,7 @@ help:
 	@echo "  make unit       run the CMocka unit tests (ASan+UBSan build)"
 	@echo "  make check-targets  run the miniweb target tests"
 	@echo "  make check-kmod     boot the module tests in QEMU"
+	@echo "  make check-layers   prove kpl and kpld see only libkpl's public API"
 	@echo "  make format     clang-format the C sources"
 	@echo "  make install    install (PREFIX=/usr/local, DESTDIR=)"
 	@echo "  make clean      remove build output"

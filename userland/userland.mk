@@ -12,10 +12,23 @@ CFLAGS_asan    := $(ASAN_CFLAGS) -fPIC -fvisibility=hidden
 LDFLAGS_release :=
 LDFLAGS_asan   := $(ASAN_LDFLAGS)
 
+# kpl and kpld are clients of libkpl's public API, <kpl/*.h>, like any
+# program linked with -lkpl: their objects see neither userland/lib (the
+# engine's internal headers) nor include/ (the module's uapi, which only
+# libkpl's kmod files speak).  `make check-layers` proves the compiler
+# refuses every internal header there.  kpl-build still uses documented
+# internal headers (elfobj.h, patch.h, sign.h, arch.h).
+CLIENT_CFLAGS = $(filter-out -Iinclude,$(CFLAGS_$(1)))
+KPLD_CFLAGS = $(call CLIENT_CFLAGS,$(1)) -I$(BPF_DIR) -Iuserland/daemon
+
 define variant_rules
 $(BUILD)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_$(1)) -Iuserland/lib -MMD -MP -c $$< -o $$@
+
+$(BUILD)/$(1)/userland/cli/%.o: userland/cli/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(call CLIENT_CFLAGS,$(1)) -MMD -MP -c $$< -o $$@
 
 $(BUILD)/$(1)/libkpl.a: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(LIBKPL_SRCS))
 	@rm -f $$@
@@ -66,8 +79,7 @@ $(KPLD_SKELS): $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 define kpld_rules
 $(BUILD)/$(1)/userland/daemon/%.o: userland/daemon/%.c $(KPLD_SKELS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_$(1)) -I$(BPF_DIR) -Iuserland/daemon -Iuserland/lib \
-		-MMD -MP -c $$< -o $$@
+	$$(CC) $$(call KPLD_CFLAGS,$(1)) -MMD -MP -c $$< -o $$@
 
 $(BUILD)/$(1)/kpld: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLD_SRCS)) $(BUILD)/$(1)/libkpl.a
 	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
@@ -75,6 +87,38 @@ $(BUILD)/$(1)/kpld: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLD_SRCS)) $(BUILD)/$(
 -include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(KPLD_SRCS))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call kpld_rules,$(v))))
+
+# Each of libkpl's internal headers, and the uapi, included with kpld's
+# flags, must not be found there (a system header of the same name, such
+# as GCC's unwind.h, may be); the public ones must compile.  kpl's flags
+# are kpld's without its two directories: what kpld cannot see, kpl
+# cannot either.
+LAYER_PROBE := $(BUILD)/layers/probe.c
+LIB_HEADERS := $(notdir $(wildcard userland/lib/*.h)) \
+	uapi/linux/kpatch_lite.h
+PUBLIC_HEADERS := $(patsubst userland/include/%,%,\
+	$(wildcard userland/include/kpl/*.h))
+
+.PHONY: check-layers
+check-layers:
+	@mkdir -p $(dir $(LAYER_PROBE))
+	@for h in $(LIB_HEADERS); do \
+		printf '#include "%s"\n' "$$h" >$(LAYER_PROBE); \
+		if $(CC) $(call KPLD_CFLAGS,release) -M $(LAYER_PROBE) \
+				2>/dev/null | grep -q 'userland/lib/\|uapi/'; \
+		then \
+			echo "check-layers: kpld's flags let it include $$h"; \
+			exit 1; \
+		fi; \
+	done
+	@printf '#include "%s"\n' $(PUBLIC_HEADERS) kpld.h >$(LAYER_PROBE)
+	@$(CC) $(call KPLD_CFLAGS,release) -fsyntax-only $(LAYER_PROBE) || \
+		{ echo "check-layers: kpld cannot include the public API"; \
+		  exit 1; }
+	@echo "check-layers: kpl and kpld refuse $(words $(LIB_HEADERS))" \
+		"internal headers, take $(words $(PUBLIC_HEADERS)) public ones"
+
+CHECK_TARGETS += check-layers
 
 USERLAND_BINS := $(if $(KPL_SRCS),$(BUILD)/release/kpl $(BUILD)/asan/kpl) \
 	$(if $(KPLBUILD_SRCS),$(BUILD)/release/kpl-build $(BUILD)/asan/kpl-build) \

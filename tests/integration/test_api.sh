@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The C API as a test harness uses it: kpl-harness links only libkpl.so
-# and <kpl/kpl.h>, and patches a live process with it.
+# and the public headers, and patches a live process with it.
 . "$(dirname "$0")/lib.sh"
 
 start_spin api --threads 4 || exit 1
@@ -11,8 +11,8 @@ maps "$P" >"$T/maps.0"
 rc=$?
 sed 's/^/#   /' "$T/h.out"
 check "kpl-harness: every API step as expected" [ "$rc" -eq 0 ]
-check "kpl-harness: open, refuse unverified, verify, check, apply, status, revert: 11 steps" \
-	[ "$(grep -c '^ok ' "$T/h.out")" -eq 11 ]
+check "kpl-harness: open, refuse unverified, verify, check, apply, status, mappings, repair, revert: 14 steps" \
+	[ "$(grep -c '^ok ' "$T/h.out")" -eq 14 ]
 maps "$P" >"$T/maps.1"
 check "mappings back to the pre-patch set" cmp -s "$T/maps.0" "$T/maps.1"
 r=$(report api "$P")

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "escape.h"
+#include "kpl/escape.h"
 
 static void expect(const void *in, size_t n, bool json, const char *want)
 {

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "escape.h"
+#include "kpl/escape.h"
 #include "kpl/errors.h"
 #include "kpl/log.h"
 

@@ -6,20 +6,16 @@
  * watch.c, such a process is stopped before it can run the library's
  * code; the rescan is what then patches it.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kpl/elf.h"
 #include "kpl/fleet.h"
 #include "kpl/kpl.h"
-#include "elfobj.h"
-#include "state.h"
 #include "kpld.h"
 
 /* Seconds since boot when @pid started, or -1. */
@@ -103,90 +99,43 @@ out:
 }
 
 /*
- * Tell the watchdog which process has which patch mapped where: a
- * crashing process is usually gone by the time its event is read.
- */
-/*
- * Is the record at @base in @pid left by a transaction that did not
- * finish (phase not APPLIED)?  One 4-byte read of the journal phase.
- */
-static bool half_done(int pid, uint64_t base)
-{
-	char path[64];
-	uint32_t phase;
-	bool half = false;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (pread(fd, &phase, sizeof(phase),
-		  (off_t)(base + offsetof(struct kpl_state, phase))) ==
-	    sizeof(phase))
-		half = phase != KPL_PHASE_APPLIED;
-	close(fd);
-	return half;
-}
-
-/*
  * A kpl killed mid-write leaves a process half patched until some kpl
- * looks at it: kpld looks every rescan.  kpl_target__status() repairs
- * (under the per-pid lock, so an apply in flight is left alone).
+ * looks at it: kpld looks every rescan, and repairs (under the per-pid
+ * lock, so an apply in flight is left alone).
  */
-static void repair_pid(int pid)
+static void repair_pid(pid_t pid)
 {
-	struct kpl_applied *v = NULL;
 	struct kpl_target *t = NULL;
-	size_t n = 0;
 
 	if (!kpl_target__open(pid, NULL, &t))
-		kpl_target__status(t, &v, &n);
-	free(v);
+		kpl_target__repair(t, NULL);
 	kpl_target__close(t);
 }
 
+/*
+ * Tell the watchdog which process has which patch mapped where (a
+ * crashing process is usually gone by the time its event is read), and
+ * repair the processes whose records say a transaction did not finish.
+ */
 void kpld_note_all(void)
 {
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
-	bool repair = false;
+	struct kpl_fleet_mapping *v = NULL;
+	size_t n = 0, i;
+	pid_t last = 0;
 
 	kpld_watch_forget_all();
-	while (dir && (de = readdir(dir))) {
-		char path[64], *line = NULL;
-		size_t cap = 0;
-		int pid = atoi(de->d_name);
-		FILE *f;
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (getline(&line, &cap, f) > 0) {
-			unsigned long long a, b, off;
-			char *k = strstr(line, "/memfd:kpl:");
-			char id[KPL_ID_MAX + 1];
-
-			if (!k || sscanf(line, "%llx-%llx %*s %llx", &a, &b,
-					 &off) != 3)
-				continue;
-			snprintf(id, sizeof(id), "%.*s",
-				 (int)strcspn(k + 11, " \n"), k + 11);
-			kpld_watch_note(pid, id, a, b);
-			if (!off && !repair && half_done(pid, a))
-				repair = true;
-		}
-		if (repair)
-			repair_pid(pid);
-		repair = false;
-		free(line);
-		fclose(f);
+	if (kpl_fleet__mappings(&v, &n))
+		return;
+	for (i = 0; i < n; i++)
+		kpld_watch_note(v[i].pid, v[i].id, v[i].start, v[i].end);
+	/* One repair per process: a process's mappings are adjacent. */
+	for (i = 0; i < n; i++) {
+		if (v[i].unfinished && v[i].pid != last)
+			repair_pid(v[i].pid);
+		if (v[i].unfinished)
+			last = v[i].pid;
 	}
-	if (dir)
-		closedir(dir);
+	free(v);
 }
 
 /*

@@ -11,8 +11,6 @@
  * it covers every later mapping of that file.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "kpl/elf.h"
 #include "kpl/fleet.h"
 #include "kpl/kpl.h"
 #include "hold.skel.h"
@@ -38,51 +37,6 @@ static struct hold {
 } *holds;
 static size_t nr_holds;
 
-/* File offset of @path's DT_INIT, or 0 when it has none. */
-static uint64_t init_offset(const char *path)
-{
-	uint64_t init = 0, off = 0;
-	Elf_Scn *scn = NULL;
-	size_t i, n;
-	Elf *elf;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && !init && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
-		    !(data = elf_getdata(scn, NULL)) || !sh.sh_entsize)
-			continue;
-		for (i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Dyn dyn;
-
-			if (gelf_getdyn(data, (int)i, &dyn) &&
-			    dyn.d_tag == DT_INIT)
-				init = dyn.d_un.d_ptr;
-		}
-	}
-	if (init && elf && !elf_getphdrnum(elf, &n)) {
-		for (i = 0; i < n; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, (int)i, &ph) &&
-			    ph.p_type == PT_LOAD && init >= ph.p_vaddr &&
-			    init < ph.p_vaddr + ph.p_filesz)
-				off = init - ph.p_vaddr + ph.p_offset;
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return off;
-}
-
 static int attach(const char *path)
 {
 	struct bpf_program *prog = skel ? skel->progs.kpld_hold : NULL;
@@ -93,8 +47,8 @@ static int attach(const char *path)
 	for (i = 0; i < nr_holds; i++)
 		if (!strcmp(holds[i].path, path))
 			return 0;
-	off = init_offset(path);
-	if (!prog || !off)
+	/* Offset 0 is the ELF header: no DT_INIT can be there. */
+	if (!prog || kpl_elf_init_offset(path, &off) || !off)
 		return -ENOENT;
 	h = realloc(holds, (nr_holds + 1) * sizeof(*h));
 	if (!h)

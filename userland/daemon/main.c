@@ -18,7 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "escape.h"
+#include "kpl/escape.h"
 #include "kpl/kpl.h"
 #include "kpld.h"
 

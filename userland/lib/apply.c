@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "arch.h"
-#include "escape.h"
+#include "kpl/escape.h"
 #include "internal.h"
 #include "loader.h"
 #include "patch.h"

@@ -417,32 +417,136 @@ const struct kpl_elf_import *kpl_elf__import(const struct kpl_elf *ke,
 	return NULL;
 }
 
-int kpl_elf__read(const struct kpl_elf *ke, uint64_t vaddr, void *buf,
-		  size_t len)
+/*
+ * The one walk from a link-time address to the file: the PT_LOAD whose
+ * file bytes (not its bss) hold all of [@vaddr, @vaddr + @len).
+ */
+static int seg_offset(Elf *elf, uint64_t vaddr, size_t len, uint64_t *off)
 {
-	Elf *elf = ke->elf;
 	size_t n, i;
 
 	if (elf_getphdrnum(elf, &n))
 		return -KPL_E_FORMAT;
 	for (i = 0; i < n; i++) {
 		GElf_Phdr ph;
-		ssize_t r;
 
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
 			continue;
 		if (vaddr < ph.p_vaddr || vaddr - ph.p_vaddr > ph.p_filesz ||
 		    len > ph.p_filesz - (vaddr - ph.p_vaddr))
 			continue;
-		r = pread(ke->fd, buf, len, ph.p_offset + (vaddr - ph.p_vaddr));
-		if (r < 0)
-			return -errno;
-		return (size_t)r == len ? 0 : -KPL_E_RANGE;
+		*off = ph.p_offset + (vaddr - ph.p_vaddr);
+		return 0;
 	}
 	return -KPL_E_RANGE;
 }
 
-int kpl_elf_build_id(const char *path, uint8_t *buf, size_t len)
+int kpl_elf__offset(const struct kpl_elf *ke, uint64_t vaddr, size_t len,
+		    uint64_t *off)
+{
+	return seg_offset(ke->elf, vaddr, len, off);
+}
+
+int kpl_elf__read(const struct kpl_elf *ke, uint64_t vaddr, void *buf,
+		  size_t len)
+{
+	uint64_t off;
+	ssize_t r;
+	int err;
+
+	err = seg_offset(ke->elf, vaddr, len, &off);
+	if (err)
+		return err;
+	r = pread(ke->fd, buf, len, (off_t)off);
+	if (r < 0)
+		return -errno;
+	return (size_t)r == len ? 0 : -KPL_E_RANGE;
+}
+
+/* Open @path for one question: the caller ends *@elf and closes *@fd. */
+static int open_light(const char *path, int *fd, Elf **elf)
+{
+	if (elf_lib_init())
+		return -KPL_E_FORMAT;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*elf || elf_kind(*elf) != ELF_K_ELF) {
+		if (*elf)
+			elf_end(*elf);
+		close(*fd);
+		return -KPL_E_FORMAT;
+	}
+	return 0;
+}
+
+static void close_light(int fd, Elf *elf)
+{
+	elf_end(elf);
+	close(fd);
+}
+
+KPL_API int kpl_elf_file_offset(const char *path, uint64_t vaddr,
+				uint64_t *off)
+{
+	uint64_t o;
+	Elf *elf;
+	int fd, err;
+
+	err = open_light(path, &fd, &elf);
+	if (err)
+		return err;
+	err = seg_offset(elf, vaddr, 1, &o);
+	close_light(fd, elf);
+	if (!err)
+		*off = o;
+	return err;
+}
+
+/* DT_INIT's link-time address, from the SHT_DYNAMIC section, or 0. */
+static uint64_t dt_init(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t init = 0;
+	size_t i;
+
+	while (!init && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
+		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+
+			if (gelf_getdyn(d, (int)i, &dyn) &&
+			    dyn.d_tag == DT_INIT)
+				init = dyn.d_un.d_ptr;
+		}
+	}
+	return init;
+}
+
+KPL_API int kpl_elf_init_offset(const char *path, uint64_t *off)
+{
+	uint64_t init, o;
+	Elf *elf;
+	int fd, err;
+
+	err = open_light(path, &fd, &elf);
+	if (err)
+		return err;
+	init = dt_init(elf);
+	err = init ? seg_offset(elf, init, 1, &o) : -ENODATA;
+	close_light(fd, elf);
+	if (!err)
+		*off = o;
+	return err;
+}
+
+KPL_API int kpl_elf_build_id(const char *path, uint8_t *buf, size_t len)
 {
 	Elf *elf;
 	int fd, n;

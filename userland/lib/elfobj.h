@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kpl/elf.h"
 #include "kpl/format.h"
 
 struct kpl_elf_sym {
@@ -97,8 +98,15 @@ const struct kpl_elf_import *kpl_elf__import(const struct kpl_elf *elf,
 int kpl_elf__read(const struct kpl_elf *elf, uint64_t vaddr, void *buf,
 		  size_t len);
 
-/* Read only the GNU build-id of @path.  Return: its length or -errno. */
-int kpl_elf_build_id(const char *path, uint8_t *buf, size_t len);
+/*
+ * kpl_elf__offset() - the file offset of the @len bytes at link-time
+ * address @vaddr, which one PT_LOAD's file bytes must hold whole.
+ * Return: 0 and *@off, or -KPL_E_RANGE / -KPL_E_FORMAT.
+ */
+int kpl_elf__offset(const struct kpl_elf *elf, uint64_t vaddr, size_t len,
+		    uint64_t *off);
+
+/* The public kpl_elf_*() calls on a file are in <kpl/elf.h>. */
 
 /* Format a build-id as lowercase hex into @out (2*len+1 bytes). */
 void kpl_hex(const uint8_t *bytes, size_t len, char *out);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
-/* Escaping for output: the rules are in escape.h. */
+/* Escaping for output: the rules are in <kpl/escape.h>. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "escape.h"
+#include "internal.h"
+#include "kpl/escape.h"
 
 /*
  * The length of the well-formed UTF-8 character at @s (at most @n bytes)
@@ -88,7 +89,7 @@ static size_t escaped_len(const uint8_t *s, size_t n, bool json)
 	return total;
 }
 
-char *kpl_escape(char *buf, size_t size, const void *s, size_t n, bool json)
+KPL_API char *kpl_escape(char *buf, size_t size, const void *s, size_t n, bool json)
 {
 	const uint8_t *p = s;
 	size_t at = 0, i = 0;
@@ -116,7 +117,7 @@ char *kpl_escape(char *buf, size_t size, const void *s, size_t n, bool json)
 	return buf;
 }
 
-char *kpl_escape_str(char *buf, size_t size, const char *s)
+KPL_API char *kpl_escape_str(char *buf, size_t size, const char *s)
 {
 	return kpl_escape(buf, size, s, s ? strlen(s) : 0, false);
 }

@@ -7,9 +7,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "internal.h"
 #include "kpl/fleet.h"
 #include "patch.h"
+#include "state.h"
 #include "target.h"
 
 /* Build-ids already read, by file identity, so each file is read once. */
@@ -216,6 +219,92 @@ KPL_API int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr)
 
 	snprintf(needle, sizeof(needle), "/memfd:kpl:%s (deleted)", id);
 	return find(&fc, line_has, pids, nr);
+}
+
+struct mappings_ctx {
+	pid_t pid;
+	int mem;		/* /proc/PID/mem, opened at the first record */
+	struct kpl_fleet_mapping *v;
+	size_t nr;
+	int err;
+};
+
+/*
+ * Does the record at @base say anything but APPLIED?  One read of its
+ * phase; unreadable counts as finished (the process may be gone).
+ */
+static bool unfinished(struct mappings_ctx *mc, uint64_t base)
+{
+	char path[64];
+	uint32_t phase;
+
+	if (mc->mem < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", mc->pid);
+		mc->mem = open(path, O_RDONLY | O_CLOEXEC);
+		if (mc->mem < 0)
+			return false;
+	}
+	if (pread(mc->mem, &phase, sizeof(phase),
+		  (off_t)(base + offsetof(struct kpl_state, phase))) !=
+	    sizeof(phase))
+		return false;
+	return phase != KPL_PHASE_APPLIED;
+}
+
+static int line_mapping(const char *line, void *arg)
+{
+	struct mappings_ctx *mc = arg;
+	struct kpl_fleet_mapping *m;
+	const char *k = strstr(line, KPL_STATE_PREFIX);
+	uint64_t lo, hi, off;
+
+	if (!k || sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &lo,
+			 &hi, &off) != 3)
+		return 0;
+	k += strlen(KPL_STATE_PREFIX);
+	m = realloc(mc->v, (mc->nr + 1) * sizeof(*m));
+	if (!m) {
+		mc->err = -ENOMEM;
+		return 1;
+	}
+	mc->v = m;
+	m = &mc->v[mc->nr++];
+	memset(m, 0, sizeof(*m));
+	m->pid = mc->pid;
+	/* The id ends where the name does (" (deleted)" follows). */
+	snprintf(m->id, sizeof(m->id), "%.*s", (int)strcspn(k, " \n"), k);
+	m->start = lo;
+	m->end = hi;
+	m->unfinished = !off && unfinished(mc, lo);
+	return 0;
+}
+
+KPL_API int kpl_fleet__mappings(struct kpl_fleet_mapping **list, size_t *nr)
+{
+	struct mappings_ctx mc = { .mem = -1 };
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (!mc.err && (de = readdir(d))) {
+		mc.pid = (pid_t)atoi(de->d_name);
+		if (mc.pid <= 0)
+			continue;
+		each_maps_line(mc.pid, line_mapping, &mc);
+		if (mc.mem >= 0)
+			close(mc.mem);
+		mc.mem = -1;
+	}
+	closedir(d);
+	if (mc.err) {
+		free(mc.v);
+		return mc.err;
+	}
+	*list = mc.v;
+	*nr = mc.nr;
+	return 0;
 }
 
 /* The work shared by the pool. */

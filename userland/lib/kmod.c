@@ -6,7 +6,8 @@
  * close resumes it if it is still stopped.  The module holds every
  * thread in task work on its way back to user mode, so nothing is
  * interrupted: no signal, no EINTR, no ptrace stop a debugger could see
- * or object to.  Only this file includes the ABI header.
+ * or object to.  Only this file and kmod_guard.c (the guards) include
+ * the ABI header.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "escape.h"
+#include "kpl/escape.h"
 #include "internal.h"
 #include "patch.h"
 

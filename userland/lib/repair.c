@@ -160,16 +160,16 @@ static int remove_garbage(struct kpl_target *t, unsigned int *nr)
 	return 0;
 }
 
-int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
+KPL_API int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 {
+	unsigned int done = 0;
 	bool any = false;
 	size_t i;
 	int err;
 
-	*nr = 0;
 	err = kpl_target__refresh(t);
 	if (!err && t->nr_garbage) {
-		err = remove_garbage(t, nr);
+		err = remove_garbage(t, &done);
 		if (!err)
 			err = kpl_target__refresh(t);
 	}
@@ -182,7 +182,7 @@ int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 			continue;
 		}
 		if (!err)
-			(*nr)++;
+			done++;
 		any = true;
 	}
 	if (!err && any) {
@@ -192,5 +192,7 @@ int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 		if (!err)
 			err = kpl_target__refresh(t);
 	}
+	if (!err && nr)
+		*nr = done;
 	return err;
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "escape.h"
+#include "kpl/escape.h"
 #include "internal.h"
 #include "target.h"
 

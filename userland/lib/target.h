@@ -96,11 +96,6 @@ int kpl_target__tls_offset(void *ctx, const char *name, const char *file,
 int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
 			 enum kpl_phase phase);
 const char *kpl_phase_name(uint32_t phase);
-/*
- * Roll back or finish transactions left half done by a killed kpl, and
- * unmap garbage patch mappings (repair.c), then refresh.  *@nr counts
- * the records repaired and the mappings removed.
- */
-int kpl_target__repair(struct kpl_target *t, unsigned int *nr);
+/* kpl_target__repair() (repair.c) is public: <kpl/target.h>. */
 
 #endif

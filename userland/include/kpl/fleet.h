@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kpl/format.h"
 #include "kpl/target.h"
 
 struct kpl_patch;
@@ -101,6 +102,33 @@ const char *kpl_fleet__key_name(enum kpl_fleet_key key);
  */
 int kpl_fleet__filter(const struct kpl_fleet_filter *f, pid_t *pids,
 		      size_t *nr);
+
+/*
+ * One mapping of a patch in a process, as /proc/PID/maps lists it: a
+ * patch's memory is "/memfd:kpl:<id>", one line per protection.
+ */
+struct kpl_fleet_mapping {
+	pid_t pid;
+	char id[KPL_ID_MAX + 1];	/* from the name: the process's word */
+	uint64_t start, end;
+	/*
+	 * Set on a patch's first mapping (offset 0, where its record
+	 * lives) when the record does not say "applied": a transaction
+	 * killed half way, a retired patch, or a record that is not one.
+	 * Read from the process and not validated: a hint that
+	 * kpl_target__repair() has work, which it checks.
+	 */
+	bool unfinished;
+};
+
+/*
+ * kpl_fleet__mappings() - every patch mapping of every process, the
+ * caller's included, in /proc order and then address order.  Nothing is
+ * stopped or attached: the maps are read, and 4 bytes of each record.
+ * *@list is malloc'ed (free()), *@nr its length.
+ * Return: 0, or -errno (-ENOMEM, /proc unreadable).
+ */
+int kpl_fleet__mappings(struct kpl_fleet_mapping **list, size_t *nr);
 
 /*
  * kpl_fleet__apply() - apply @patch to each of @pids in parallel.

@@ -106,9 +106,25 @@ struct kpl_applied {
 
 /*
  * kpl_target__status() - list the patches recorded in the process, in
- * apply order.  *@list is malloc'ed (free()), *@nr its length.
+ * apply order.  *@list is malloc'ed (free()), *@nr its length.  It
+ * repairs first (kpl_target__repair()), so the list shows no half-done
+ * transaction.
  */
 int kpl_target__status(struct kpl_target *t, struct kpl_applied **list,
 		       size_t *nr);
+
+/*
+ * kpl_target__repair() - finish or roll back what an interrupted kpl
+ * left in the process: a transaction killed half way (its record's phase
+ * says which way), a retired patch whose code no stack holds any more,
+ * a mapping named like a patch that holds no valid record.  Under the
+ * process's lock, taken by kpl_target__open(): an apply in flight is
+ * never touched.  kpl_target__apply() and kpl_target__revert() repair
+ * first; a caller that only watches (kpld's rescan) calls this.
+ * @nr: NULL, or on success the records repaired and mappings removed
+ * Return: 0, or -errno / -KPL_E_* when a step failed (logged); what was
+ * repaired before it stays repaired.
+ */
+int kpl_target__repair(struct kpl_target *t, unsigned int *nr);
 
 #endif
