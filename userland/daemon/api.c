@@ -171,9 +171,10 @@ static size_t count_mapping(struct kpld *d, struct kpld_patch *p)
 	pid_t *v = NULL;
 	size_t n = 0;
 
-	(void)d;
 	if (!p->kp || kpl_fleet__find(p->kp, &v, &n))
 		n = 0;
+	else
+		kpld_filter(d, v, &n);
 	free(v);
 	return n;
 }

@@ -46,6 +46,21 @@ static int parse_int(const char *v, int lo, int hi, int *out)
 	return 0;
 }
 
+/* "only = unit=nginx", "never = user=postgres": see kpl_fleet__filter(). */
+static int add_rule(struct kpld_config *c, const char *v, bool never)
+{
+	size_t i = c->filter.nr_rules;
+
+	if (i == KPLD_RULES_MAX || strlen(v) >= sizeof(c->rule_text[i]))
+		return -E2BIG;
+	snprintf(c->rule_text[i], sizeof(c->rule_text[i]), "%s", v);
+	if (kpl_fleet__rule_parse(c->rule_text[i], never, &c->rules[i]))
+		return -EINVAL;
+	c->filter.rules = c->rules;
+	c->filter.nr_rules = i + 1;
+	return 0;
+}
+
 static int set(struct kpld_config *c, const char *k, const char *v)
 {
 	struct group *g;
@@ -72,6 +87,8 @@ static int set(struct kpld_config *c, const char *k, const char *v)
 		return parse_int(v, 10, 3600000, &c->rescan_ms);
 	else if (!strcmp(k, "jobs"))
 		return parse_int(v, 0, 256, &c->jobs);
+	else if (!strcmp(k, "only") || !strcmp(k, "never"))
+		return add_rule(c, v, !strcmp(k, "never"));
 	else if (!strcmp(k, "read_group")) {
 		g = getgrnam(v);
 		if (!g)

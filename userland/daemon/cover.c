@@ -60,6 +60,25 @@ static bool contains(const pid_t *v, size_t n, pid_t pid)
 	return false;
 }
 
+void kpld_filter(struct kpld *d, pid_t *pids, size_t *nr)
+{
+	int err = kpl_fleet__filter(&d->cfg.filter, pids, nr);
+
+	if (err) {
+		fprintf(stderr, "kpld: the only/never filters cannot be applied (%s): patching no process\n",
+			kpl_strerror(err));
+		*nr = 0;
+	}
+}
+
+bool kpld_takes(struct kpld *d, pid_t pid)
+{
+	size_t n = 1;
+
+	kpld_filter(d, &pid, &n);
+	return n == 1;
+}
+
 static void cover_one(struct kpld *d, struct kpld_patch *p)
 {
 	struct kpl_fleet_opts fo = { .sz = sizeof(fo), .jobs = d->cfg.jobs };
@@ -70,6 +89,7 @@ static void cover_one(struct kpld *d, struct kpld_patch *p)
 
 	if (kpl_fleet__find(p->kp, &all, &nr_all))
 		goto out;
+	kpld_filter(d, all, &nr_all);
 	/* Learn where the library lives, to hold its next users. */
 	kpld_hold_learn(d, p, all, nr_all);
 	if (kpl_fleet__find_applied(p->id, &have, &nr_have))

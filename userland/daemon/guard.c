@@ -147,7 +147,8 @@ static void on_hold(struct kpld *d, const struct kpl_guard_event *ev)
 	char detail[700];
 	int err;
 
-	if (!p || p->state != KPLD_INSTALLED || !p->kp || pid <= 0)
+	if (!p || p->state != KPLD_INSTALLED || !p->kp || pid <= 0 ||
+	    !kpld_takes(d, pid))
 		return;
 	err = kpl_fleet__apply(p->kp, &pid, 1, &fo, &res);
 	if (res)

@@ -148,7 +148,8 @@ void kpld_on_hold(struct kpld *d, int pid)
 		char path[512];
 
 		if (p->state != KPLD_INSTALLED || !p->kp ||
-		    kpl_fleet__library_path(p->kp, pid, path, sizeof(path)))
+		    kpl_fleet__library_path(p->kp, pid, path, sizeof(path)) ||
+		    !kpld_takes(d, pid))
 			continue;
 		kpl_fleet__apply(p->kp, &pid, 1, &fo, &res);
 		snprintf(detail, sizeof(detail),

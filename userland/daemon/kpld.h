@@ -12,10 +12,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kpl/fleet.h"
 #include "kpl/format.h"
 #include "kpl/patch.h"
 
 #define KPLD_CONF "/etc/kpatch-lite/kpld.conf"
+
+#define KPLD_RULES_MAX 32
 
 struct kpld_config {
 	char store[256];	/* patch store directory */
@@ -29,7 +32,13 @@ struct kpld_config {
 	int rescan_ms;		/* look for new processes this often */
 	gid_t read_gid;		/* this group may read status; -1: none */
 	int jobs;		/* fleet workers, 0 = one per CPU */
+	/* "only = KEY=VALUE" and "never = KEY=VALUE" lines: which
+	 * processes kpld patches (kpl_fleet__filter()) */
+	struct kpl_fleet_rule rules[KPLD_RULES_MAX];
+	char rule_text[KPLD_RULES_MAX][256];
+	struct kpl_fleet_filter filter;
 };
+
 
 int kpld_config_load(const char *path, struct kpld_config *c);
 
@@ -76,6 +85,14 @@ struct kpld {
 };
 
 const char *kpld_state_name(enum kpld_state s);
+/*
+ * kpld_filter() - keep those of @pids the configured filter takes; a
+ * filter that cannot be evaluated (a user gone) takes none, loudly.
+ */
+void kpld_filter(struct kpld *d, pid_t *pids, size_t *nr);
+/* Whether the filter takes @pid. */
+bool kpld_takes(struct kpld *d, pid_t pid);
+
 struct kpld_patch *kpld_find(struct kpld *d, const char *id);
 /* Open and verify @path with the daemon's keys. */
 int kpld_open_patch(struct kpld *d, const char *path, struct kpl_patch **out);

@@ -254,6 +254,8 @@ int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why)
 		goto out;
 	p->installed_mono_ns = kpld_mono_ns();
 	err = kpl_fleet__find(kp, &pids, &nr);
+	if (!err)
+		kpld_filter(d, pids, &nr);
 	if (!err && nr) {
 		/* Hold the library's next users before patching these. */
 		kpld_hold_learn(d, p, pids, nr);
