@@ -5,7 +5,7 @@
 # first in the global scope (lk_hook), to the version the library uses
 # (dep_ver@DEP_2, though the preload and a library mapped lower define
 # other versions), and to a non-default version when the patch names it
-# (dep_ver@DEP_1).  A forged link map is not trusted.  Fixtures:
+# (dep_ver@DEP_1).  A forged or looping link map is not trusted.  Fixtures:
 # fixtures/lookup*.c.
 . "$(dirname "$0")/lib.sh"
 
@@ -95,5 +95,13 @@ expect_rc 0 "forged link map: a patch whose symbol one object defines applies" \
 r=$(lk_report f "$F")
 check "and binds it: dep_ver@DEP_1" [ "$(field "$r" p_old)" = 1 ]
 expect_rc 0 "revert it" "$KPL" revert -p "$F" LOOKUP-OLD
+
+start_lookup l --loop-link-map || exit 1
+L=$LK_PID
+expect_rc 4 "a link map that loops is refused" \
+	"$KPL" apply --keys "$TRUSTED" -p "$L" "$IT_DIR/lookup.kpl"
+check "the error says its entries do not link back" \
+	grep -q 'cannot use the link map.*entries do not link back' "$T/cmd.err"
+check "looping target alive" alive "$L"
 check "targets alive" alive "$P"
 check "forged target alive" alive "$F"
