@@ -5,7 +5,9 @@
 # first in the global scope (lk_hook), to the version the library uses
 # (dep_ver@DEP_2, though the preload and a library mapped lower define
 # other versions), and to a non-default version when the patch names it
-# (dep_ver@DEP_1).  A forged or looping link map is not trusted.  Fixtures:
+# (dep_ver@DEP_1); from a library dlopen'ed RTLD_LOCAL, to the global
+# scope first and its own dependencies after.  A forged or looping link
+# map is not trusted.  Fixtures:
 # fixtures/lookup*.c.
 . "$(dirname "$0")/lib.sh"
 
@@ -75,6 +77,23 @@ check "original code runs after revert" \
 	[ "$(field "$r" p_rand)/$(field "$r" p_dep)/$(field "$r" p_old)" = 0/0/0 ]
 maps "$P" >"$T/maps.1"
 check "mappings back to the pre-patch set" cmp -s "$T/maps.0" "$T/maps.1"
+
+# A library dlopen'ed RTLD_LOCAL: the global scope first, then its own.
+start_lookup p --plugin || exit 1
+Q=$LK_PID
+r=$(lk_report p "$Q")
+check "the plugin's own rand() is the shim's, not its dependency's" \
+	[ "$(field "$r" plug_rand)" -lt 0 ]
+expect_rc 0 "apply PLUG to the dlopen'ed plugin" \
+	"$KPL" apply --keys "$TRUSTED" -p "$Q" "$IT_DIR/lookup_plug.kpl"
+r=$(lk_report p "$Q")
+echo "# PLUG: $r"
+check "the plugin patch's rand() is the shim's, as the plugin's" \
+	[ "$(field "$r" plug_p_rand)" -lt 0 ]
+check "the plugin patch's plugdep_val() is found in the plugin's own scope" \
+	[ "$(field "$r" plug_p_dep)" = 7 ]
+expect_rc 0 "revert PLUG" "$KPL" revert -p "$Q" PLUG
+check "plugin target alive" alive "$Q"
 
 # A process that points its r_debug at a forged entry.
 start_lookup f --forge-link-map || exit 1
