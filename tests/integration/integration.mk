@@ -52,6 +52,39 @@ $(IT_DIR)/kpl-evil: $(IT_FIX)/evil.c userland/lib/state.h \
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -Iuserland/lib -Iuserland/include \
 		-o $@ $< -lpthread -ldl
 
+# Lookup order (test_lookup.sh): kpl-lookup runs with libkpl-shim.so
+# preloaded; its liblookup.so.1 needs liblkdep.so.1, then liblkalt.so.1,
+# which both define dep_ver in other versions, each by a version script.
+IT_LK_LIB = $(CC) $(IT_LIBFLAGS) -shared -Wl,--build-id -Wl,-soname,$(@F) \
+	-Wl,--version-script,$(word 2,$^) -o $@ $<
+$(IT_DIR)/liblkdep.so.1: $(IT_FIX)/lookup_dep.c $(IT_FIX)/lookup_dep.map
+	@mkdir -p $(@D)
+	$(IT_LK_LIB)
+$(IT_DIR)/liblkalt.so.1: $(IT_FIX)/lookup_alt.c $(IT_FIX)/lookup_alt.map
+	@mkdir -p $(@D)
+	$(IT_LK_LIB)
+$(IT_DIR)/libkpl-shim.so: $(IT_FIX)/lookup_shim.c $(IT_FIX)/lookup_shim.map
+	@mkdir -p $(@D)
+	$(IT_LK_LIB)
+$(IT_DIR)/liblookup.so.1: $(IT_FIX)/lookup_lib.c $(IT_DIR)/liblkdep.so.1 \
+		$(IT_DIR)/liblkalt.so.1
+	$(CC) $(IT_LIBFLAGS) -shared -Wl,--build-id -Wl,-soname,$(@F) -o $@ \
+		$< -Wl,--no-as-needed $(IT_DIR)/liblkdep.so.1 \
+		$(IT_DIR)/liblkalt.so.1 -Wl,-rpath,'$$ORIGIN'
+# A plugin kpl-lookup --plugin dlopens RTLD_LOCAL, with its own dependency.
+$(IT_DIR)/liblkplugdep.so: $(IT_FIX)/lookup_plugdep.c
+	@mkdir -p $(@D)
+	$(CC) $(IT_LIBFLAGS) -shared -Wl,--build-id -Wl,-soname,$(@F) -o $@ $<
+$(IT_DIR)/liblkplug.so: $(IT_FIX)/lookup_plug.c $(IT_DIR)/liblkplugdep.so
+	$(CC) $(IT_LIBFLAGS) -shared -Wl,--build-id -Wl,-soname,$(@F) -o $@ \
+		$< -Wl,--no-as-needed $(IT_DIR)/liblkplugdep.so \
+		-Wl,-rpath,'$$ORIGIN'
+$(IT_DIR)/kpl-lookup: $(IT_FIX)/lookup.c $(IT_DIR)/liblookup.so.1 \
+		$(IT_DIR)/libkpl-shim.so $(IT_DIR)/liblkplug.so
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< \
+		$(IT_DIR)/liblookup.so.1 -Wl,--export-dynamic-symbol=lk_hook \
+		-Wl,-rpath,'$$ORIGIN'
+
 $(IT_DIR)/%.o: $(IT_FIX)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
@@ -75,6 +108,9 @@ $(eval $(call it_patch,spin_fork,spin_fix,spin_fork,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_read,spin_read_fix,spin_read,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
+$(eval $(call it_patch,lookup,lookup_fix,lookup,$(IT_DIR)/liblookup.so.1))
+$(eval $(call it_patch,lookup_old,lookup_fix_old,lookup_old,$(IT_DIR)/liblookup.so.1))
+$(eval $(call it_patch,lookup_plug,lookup_plug_fix,lookup_plug,$(IT_DIR)/liblkplug.so))
 # bench-fleet's patch: its own id, so that its `kpl revert --all` cannot
 # touch a test's SPIN-10 in any other process on the machine.
 $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
@@ -82,12 +118,12 @@ $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
 	spin_read.kpl spin_fork.kpl \
-	spin_wrongbuild.kpl)
+	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl)
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-evil \
-	$(IT_DIR)/kpl-forker \
+	$(IT_DIR)/kpl-forker $(IT_DIR)/kpl-lookup \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

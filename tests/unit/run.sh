@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run each CMocka binary and print one summary line over all of them.
 # Unit tests may read real ELF files the build made; unit.mk passes their
-# paths as KPL_TEST_LIBSPIN and KPL_TEST_SPIN_LOCAL, inherited from here.
+# paths as KPL_TEST_LIBSPIN, KPL_TEST_SPIN_LOCAL and KPL_TEST_IT_DIR,
+# inherited from here.
 set -u
 pass=0
 fail=0

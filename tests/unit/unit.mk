@@ -23,12 +23,14 @@ $(BUILD)/asan/tests/unit/test_kplbuild_cc_log: tests/unit/test_kplbuild_cc_log.c
 # (included after this file: $(IT_DIR) is not yet set here).  The tests
 # need them to run, not to link, so they hang on `unit`, and their paths
 # reach the tests through the environment.
-UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl
+UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl \
+	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so
 
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@KPL_TEST_LIBSPIN=$(BUILD)/it/libspin.so.1 \
 		KPL_TEST_SPIN_LOCAL=$(BUILD)/it/spin_local.kpl \
+		KPL_TEST_IT_DIR=$(BUILD)/it \
 		sh tests/unit/run.sh $(UNIT_BINS)
 
 CHECK_TARGETS += unit

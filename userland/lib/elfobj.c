@@ -71,7 +71,11 @@ static int read_segments(struct kpl_elf *ke, Elf *elf)
 	for (i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(elf, i, &ph))
+			continue;
+		if (ph.p_type == PT_DYNAMIC)
+			ke->dyn_vaddr = ph.p_vaddr;
+		if (ph.p_type != PT_LOAD)
 			continue;
 		any = true;
 		if ((ph.p_vaddr & ~0xfffULL) < ke->min_vaddr)
@@ -84,8 +88,8 @@ static int read_segments(struct kpl_elf *ke, Elf *elf)
 	return 0;
 }
 
-static int read_soname(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
-		       GElf_Shdr *sh)
+static int read_dynamic(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
+			GElf_Shdr *sh)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t i, n;
@@ -93,14 +97,25 @@ static int read_soname(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	if (!d || !sh->sh_entsize)
 		return 0;
 	n = sh->sh_size / sh->sh_entsize;
+	free(ke->needed);
+	ke->needed = calloc(n ? n : 1, sizeof(*ke->needed));
+	if (!ke->needed)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		GElf_Dyn dyn;
 		const char *s;
 
-		if (!gelf_getdyn(d, i, &dyn) || dyn.d_tag != DT_SONAME)
+		if (!gelf_getdyn(d, i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag == DT_SYMBOLIC ||
+		    (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_SYMBOLIC)))
+			ke->symbolic = true;
+		if (dyn.d_tag != DT_SONAME && dyn.d_tag != DT_NEEDED)
 			continue;
 		s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
-		if (s) {
+		if (s && dyn.d_tag == DT_NEEDED)
+			ke->needed[ke->nr_needed++] = s;
+		if (s && dyn.d_tag == DT_SONAME && !ke->soname) {
 			ke->soname = strdup(s);
 			if (!ke->soname)
 				return -ENOMEM;
@@ -124,8 +139,14 @@ static Elf_Data *versym_data(Elf *elf)
 	return NULL;
 }
 
+/* Version names by .gnu.version index (kpl_elf_versions()). */
+struct vernames {
+	const char **v;
+	size_t nr;
+};
+
 static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
-			GElf_Shdr *sh, bool dynamic)
+			GElf_Shdr *sh, bool dynamic, const struct vernames *vn)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	Elf_Data *ver = dynamic ? versym_data(elf) : NULL;
@@ -143,19 +164,13 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	for (i = 1; i < n; i++) {
 		struct kpl_elf_sym *s;
 		GElf_Sym gs;
-		GElf_Versym vs;
+		GElf_Versym vs = 0;
 		const char *name;
 
 		if (!gelf_getsym(d, i, &gs))
 			continue;
-		/*
-		 * An old ABI kept for binaries linked against it (glibc's
-		 * sched_setaffinity@GLIBC_2.3.3 beside @@GLIBC_2.3.4): ld
-		 * binds a new reference to the default version, so must we.
-		 */
-		if (ver && gelf_getversym(ver, (int)i, &vs) &&
-		    (vs & VERSYM_HIDDEN))
-			continue;
+		if (ver && !gelf_getversym(ver, (int)i, &vs))
+			vs = 0;
 		name = elf_strptr(elf, sh->sh_link, gs.st_name);
 		if (!name)
 			continue;
@@ -174,6 +189,15 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 		s->type = GELF_ST_TYPE(gs.st_info);
 		s->dynamic = dynamic;
 		s->defined = gs.st_shndx != SHN_UNDEF;
+		s->vis = GELF_ST_VISIBILITY(gs.st_other);
+		/*
+		 * An old ABI kept for binaries linked against it (glibc's
+		 * sched_setaffinity@GLIBC_2.3.3 beside @@GLIBC_2.3.4): ld
+		 * binds a new reference to the default version, so a lookup
+		 * by name alone must skip it.
+		 */
+		s->ver_hidden = vs & VERSYM_HIDDEN;
+		s->version = (vs & 0x7fff) < vn->nr ? vn->v[vs & 0x7fff] : NULL;
 	}
 	return 0;
 }
@@ -248,6 +272,7 @@ static int read_imports(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 static int elf_scan(struct kpl_elf *ke, Elf *elf)
 {
 	Elf_Scn *scn = NULL;
+	struct vernames vn = { NULL, 0 };
 	GElf_Ehdr eh;
 	int err;
 
@@ -257,23 +282,26 @@ static int elf_scan(struct kpl_elf *ke, Elf *elf)
 	ke->build_id_len = read_build_id(elf, ke->build_id,
 					 sizeof(ke->build_id));
 	err = read_segments(ke, elf);
+	if (!err)
+		err = kpl_elf_versions(elf, &vn.v, &vn.nr);
 	while (!err && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_DYNAMIC)
-			err = read_soname(ke, elf, scn, &sh);
+			err = read_dynamic(ke, elf, scn, &sh);
 		else if (sh.sh_type == SHT_SYMTAB) {
 			ke->has_symtab = true;
-			err = read_symbols(ke, elf, scn, &sh, false);
+			err = read_symbols(ke, elf, scn, &sh, false, &vn);
 		} else if (sh.sh_type == SHT_DYNSYM) {
-			err = read_symbols(ke, elf, scn, &sh, true);
+			err = read_symbols(ke, elf, scn, &sh, true, &vn);
 		} else if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_ALLOC) &&
 			   (ke->e_type == ET_DYN || ke->e_type == ET_EXEC)) {
 			err = read_imports(ke, elf, scn, &sh);
 		}
 	}
+	free(vn.v);
 	return err;
 }
 
@@ -324,6 +352,7 @@ void kpl_elf__close(struct kpl_elf *ke)
 		close(ke->fd);
 	free(ke->syms);
 	free(ke->imports);
+	free(ke->needed);
 	free(ke->soname);
 	free(ke->path);
 	free(ke);
@@ -340,8 +369,9 @@ static const char *base_name(const char *p)
 static bool sym_usable(const struct kpl_elf_sym *s, bool tls)
 {
 	if (tls)
-		return s->defined && s->type == STT_TLS;
-	return s->defined && s->type != STT_TLS && s->type != STT_GNU_IFUNC;
+		return s->defined && !s->ver_hidden && s->type == STT_TLS;
+	return s->defined && !s->ver_hidden && s->type != STT_TLS &&
+	       s->type != STT_GNU_IFUNC;
 }
 
 static int find_sym(const struct kpl_elf *ke, const char *name,
@@ -399,9 +429,47 @@ const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *ke,
 	for (i = 0; i < ke->nr_syms; i++) {
 		const struct kpl_elf_sym *s = &ke->syms[i];
 
-		if (s->dynamic && s->defined && s->type != STT_TLS &&
-		    s->bind != STB_LOCAL && !strcmp(s->name, name))
+		if (s->dynamic && s->defined && !s->ver_hidden &&
+		    s->type != STT_TLS && s->bind != STB_LOCAL &&
+		    !strcmp(s->name, name))
 			return s;
+	}
+	return NULL;
+}
+
+const struct kpl_elf_sym *kpl_elf__find_version(const struct kpl_elf *ke,
+						const char *name,
+						const char *version)
+{
+	size_t i;
+
+	for (i = 0; i < ke->nr_syms; i++) {
+		const struct kpl_elf_sym *s = &ke->syms[i];
+
+		if (!s->dynamic || !s->defined || s->type == STT_TLS ||
+		    s->bind == STB_LOCAL || s->vis == STV_HIDDEN ||
+		    s->vis == STV_INTERNAL || strcmp(s->name, name))
+			continue;
+		/* What glibc's check_match() accepts (elf/dl-lookup.c). */
+		if (!version ? !s->ver_hidden
+			     : (s->version ? !strcmp(s->version, version)
+					   : !s->ver_hidden))
+			return s;
+	}
+	return NULL;
+}
+
+const char *kpl_elf__import_version(const struct kpl_elf *ke,
+				    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ke->nr_syms; i++) {
+		const struct kpl_elf_sym *s = &ke->syms[i];
+
+		if (s->dynamic && !s->defined && s->version &&
+		    !strcmp(s->name, name))
+			return s->version;
 	}
 	return NULL;
 }

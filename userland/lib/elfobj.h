@@ -23,6 +23,14 @@ struct kpl_elf_sym {
 	uint8_t bind;		/* STB_* */
 	bool dynamic;		/* from .dynsym (exported) */
 	bool defined;
+	uint8_t vis;		/* STV_* */
+	/*
+	 * .dynsym only: the version a definition provides or a reference
+	 * needs (NULL: unversioned), and whether it is a non-default one
+	 * (name@VER, not name@@VER), bound only by a reference naming it.
+	 */
+	bool ver_hidden;
+	const char *version;
 };
 
 /* A symbol this object imports through its GOT (JUMP_SLOT/GLOB_DAT). */
@@ -55,6 +63,11 @@ struct kpl_elf {
 	uint64_t tls_modid_got;
 	uint64_t tls_tpoff_got;
 	uint64_t tls_tpoff_bias;
+	/* The dynamic section: DT_NEEDED in order, and where it is. */
+	const char **needed;
+	size_t nr_needed;
+	uint64_t dyn_vaddr;	/* PT_DYNAMIC p_vaddr, 0 if none */
+	bool symbolic;		/* DT_SYMBOLIC: its own definitions first */
 };
 
 /*
@@ -86,6 +99,28 @@ int kpl_elf__find_tls(const struct kpl_elf *elf, const char *name,
  */
 const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *elf,
 						const char *name);
+
+/*
+ * kpl_elf__find_version() - an exported definition of @name that a
+ * reference of version @version binds to, as the dynamic linker matches
+ * them: @version NULL takes the default (or an unversioned) definition;
+ * a version takes the definition of that version, hidden or not, or an
+ * unversioned one.  Weak counts as defined; locals, hidden or internal
+ * visibility and TLS do not.  IFUNCs are returned.  Return: it or NULL.
+ */
+const struct kpl_elf_sym *kpl_elf__find_version(const struct kpl_elf *elf,
+						const char *name,
+						const char *version);
+
+/*
+ * The version with which @elf itself imports @name (its undefined
+ * .dynsym entry), or NULL when it does not, or without a version.
+ */
+const char *kpl_elf__import_version(const struct kpl_elf *elf,
+				    const char *name);
+
+/* Version names by .gnu.version index, [0] and [1] NULL (elfver.c). */
+int kpl_elf_versions(void *elf, const char ***out, size_t *nr);
 
 /* The GOT slot through which @elf imports @name, or NULL. */
 const struct kpl_elf_import *kpl_elf__import(const struct kpl_elf *elf,

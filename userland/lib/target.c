@@ -18,6 +18,8 @@ static void free_objs(struct kpl_target *t)
 {
 	size_t i;
 
+	kpl_scope__free(t->scope);
+	t->scope = NULL;
 	for (i = 0; i < t->nr_objs; i++)
 		kpl_elf__close(t->objs[i].elf);
 	free(t->objs);
@@ -384,15 +386,13 @@ static int resolve_ifunc(struct kpl_target *t, struct kpl_obj *lib,
 	return -KPL_E_SYMBOL;
 }
 
-int kpl_target__resolve(void *ctx, const char *name, const char *file,
-			uint64_t *addr)
+/* The library's own definition of a symbol it does not export. */
+static int resolve_own(struct kpl_resolve_ctx *rc, const char *name,
+		       const char *file, uint64_t *addr)
 {
-	struct kpl_resolve_ctx *rc = ctx;
-	struct kpl_target *t = rc->t;
 	char path[KPL_ESCAPE_MAX(sizeof(rc->lib->path))];
 	char sym[KPL_ESCAPE_MAX(64)], src[KPL_ESCAPE_MAX(64)];
 	const struct kpl_elf_sym *s;
-	size_t i;
 	int err;
 
 	err = kpl_elf__find(rc->lib->elf, name, file, &s);
@@ -404,36 +404,73 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 	kpl_escape_str(path, sizeof(path), rc->lib->path);
 	kpl_escape_str(sym, sizeof(sym), name);
 	kpl_escape_str(src, sizeof(src), file);
-	if (err == -ENOTUNIQ) {
+	if (err == -ENOTUNIQ)
 		pr_warn("resolve: symbol '%s' is ambiguous in %s: several "
 			"local symbols share the name and the patch names no "
 			"file\n", sym, path);
-		return -KPL_E_SYMBOL;
-	}
-	if (file && *file) {
+	else if (*file)
 		pr_warn("resolve: symbol '%s' of file %s not found in %s\n",
 			sym, src, path);
-		return -KPL_E_SYMBOL;
-	}
-	for (i = 0; i < t->nr_objs; i++) {
-		struct kpl_obj *o = &t->objs[i];
-		struct kpl_elf *e;
+	return err == -ENOTUNIQ || *file ? -KPL_E_SYMBOL : -ENOENT;
+}
 
-		if (o == rc->lib)
-			continue;
-		e = kpl_obj__elf(t, o);
-		if (!e)
-			continue;
-		s = kpl_elf__find_dynamic(e, name);
-		if (s && s->type == STT_GNU_IFUNC)
-			return resolve_ifunc(t, rc->lib, name, addr);
-		if (s) {
-			*addr = o->bias + s->value;
-			return 0;
-		}
+/*
+ * A patch's undefined symbol binds as the dynamic linker would bind it
+ * from the patched library (scope.c): a ref's file names a local of the
+ * library; a symbol the library defines but does not export is its own;
+ * anything else is looked up in the library's scope, with the version
+ * the patch names (NAME@VER), else the one the library itself imports
+ * NAME with, else the default one.  A library linked -Bsymbolic, or
+ * defining NAME with protected visibility, binds it to itself first.
+ */
+int kpl_target__resolve(void *ctx, const char *name, const char *file,
+			uint64_t *addr)
+{
+	struct kpl_resolve_ctx *rc = ctx;
+	struct kpl_target *t = rc->t;
+	struct kpl_elf *le = rc->lib->elf;
+	char path[KPL_ESCAPE_MAX(sizeof(rc->lib->path))];
+	char sym[KPL_ESCAPE_MAX(64)];
+	const struct kpl_elf_sym *s = NULL;
+	const char *at = strchr(name, '@'), *ver = NULL;
+	struct kpl_obj *o = rc->lib;
+	char *base = NULL;
+	int err;
+
+	if (file && *file)
+		return resolve_own(rc, name, file, addr);
+	if (!at && !kpl_elf__find_version(le, name, NULL)) {
+		err = resolve_own(rc, name, "", addr);
+		if (err != -ENOENT)
+			return err;
 	}
-	pr_warn("resolve: symbol '%s' not found in %s or any object loaded "
-		"in pid %d\n", sym, path, t->pid);
+	if (at) {
+		ver = at + (at[1] == '@' ? 2 : 1);
+		base = strndup(name, (size_t)(at - name));
+		if (!base)
+			return -ENOMEM;
+	} else {
+		ver = kpl_elf__import_version(le, name);
+	}
+	err = -ENOENT;
+	if (!at || *ver) {
+		s = kpl_elf__find_version(le, base ? base : name, ver);
+		if (s && (le->symbolic || s->vis == STV_PROTECTED))
+			err = 0;
+		else
+			err = kpl_scope__lookup(t, rc->lib, base ? base : name,
+						ver, &o, &s);
+	}
+	if (!err && s->type == STT_GNU_IFUNC)
+		err = resolve_ifunc(t, rc->lib, base ? base : name, addr);
+	else if (!err)
+		*addr = o->bias + s->value;
+	free(base);
+	if (err != -ENOENT)
+		return err;
+	pr_warn("resolve: symbol '%s' not found in %s or in its lookup "
+		"scope in pid %d\n", kpl_escape_str(sym, sizeof(sym), name),
+		kpl_escape_str(path, sizeof(path), rc->lib->path), t->pid);
 	return -KPL_E_SYMBOL;
 }
 

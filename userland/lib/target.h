@@ -6,6 +6,7 @@
 #include "elfobj.h"
 #include "kpl/target.h"
 #include "maps.h"
+#include "scope.h"
 #include "state.h"
 
 /* A file-backed object mapped in the target. */
@@ -43,6 +44,7 @@ struct kpl_target {
 	struct kpl_maps *maps;
 	struct kpl_obj *objs;
 	size_t nr_objs;
+	struct kpl_scope *scope;	/* read on first use, with objs */
 	struct kpl_found *found;
 	size_t nr_found;
 	struct kpl_garbage *garbage;
