@@ -59,8 +59,8 @@ uninstall:
 
 # Install into a scratch DESTDIR and check that what landed works: the
 # installed kpl runs, the header compiles on its own, a program linked
-# through kpl.pc (shared, then static) runs, the unit names the installed
-# kpld, the config parses, the man pages render.
+# through kpl.pc (with libkpl.so, then with libkpl.a) runs, the unit
+# names the installed kpld, the config parses, the man pages render.
 check-install:
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
 	$(MAKE) --no-print-directory install DESTDIR=$$d PREFIX=/usr \
