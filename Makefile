@@ -76,6 +76,9 @@ help:
 	@echo "  make check-layers   prove kpl and kpld see only libkpl's public API"
 	@echo "  make format     clang-format the C sources"
 	@echo "  make install    install (PREFIX=/usr/local, DESTDIR=)"
+	@echo "  make release    build only what make install installs"
+	@echo "  make check-deb  build, lintian, install and test the Debian"
+	@echo "                  packages, DKMS module in QEMU (root; not in check)"
 	@echo "  make clean      remove build output"
 
 deps:

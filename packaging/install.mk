@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # make install [PREFIX=/usr/local] [DESTDIR=]: the release binaries,
 # libkpl with its headers, man pages, the systemd unit for kpld and a
-# commented kpld.conf (never overwriting an existing one).
+# commented kpld.conf (never overwriting an existing one), and kpl.pc
+# for pkg-config.  `make release` builds what install installs (and
+# nothing else: debian/rules uses both, see docs/packaging.md).
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -12,13 +14,20 @@ INCDIR  := $(PREFIX)/include/kpl
 MANDIR  := $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 CONFDIR ?= /etc/kpatch-lite
+PCDIR   ?= $(LIBDIR)/pkgconfig
+# The version kpl.pc announces; debian/changelog carries the same one.
+KPL_VERSION ?= 0.1.0
 
-.PHONY: install uninstall check-install
-install: $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
-		$(BUILD)/release/kpld $(BUILD)/release/libkpl.so.0 \
-		$(BUILD)/release/libkpl.a
+INSTALL_BINS := $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
+	$(BUILD)/release/kpld $(BUILD)/release/libkpl.so.0 \
+	$(BUILD)/release/libkpl.a
+
+.PHONY: release install uninstall check-install
+release: $(INSTALL_BINS)
+
+install: $(INSTALL_BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)/keys
 	install -m 0755 $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
@@ -28,6 +37,10 @@ install: $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
 	ln -sf libkpl.so.0 $(DESTDIR)$(LIBDIR)/libkpl.so
 	install -m 0644 $(BUILD)/release/libkpl.a $(DESTDIR)$(LIBDIR)/
 	install -m 0644 userland/include/kpl/*.h $(DESTDIR)$(INCDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
+		-e 's|@VERSION@|$(KPL_VERSION)|' packaging/kpl.pc.in \
+		> $(DESTDIR)$(PCDIR)/kpl.pc
 	install -m 0644 docs/man/kpl-build.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/man/kpl.8 docs/man/kpld.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|' packaging/kpld.service \
@@ -41,18 +54,31 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libkpl.so $(DESTDIR)$(LIBDIR)/libkpl.a \
 		$(DESTDIR)$(MANDIR)/man1/kpl-build.1 \
 		$(DESTDIR)$(MANDIR)/man8/kpl.8 $(DESTDIR)$(MANDIR)/man8/kpld.8 \
-		$(DESTDIR)$(UNITDIR)/kpld.service
+		$(DESTDIR)$(UNITDIR)/kpld.service $(DESTDIR)$(PCDIR)/kpl.pc
 	rm -rf $(DESTDIR)$(INCDIR)
 
 # Install into a scratch DESTDIR and check that what landed works: the
-# installed kpl runs, the header compiles on its own, the unit names the
-# installed kpld, the config parses, the man pages render.
+# installed kpl runs, the header compiles on its own, a program linked
+# through kpl.pc (with libkpl.so, then with libkpl.a) runs, the unit
+# names the installed kpld, the config parses, the man pages render.
 check-install:
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
 	$(MAKE) --no-print-directory install DESTDIR=$$d PREFIX=/usr \
 		UNITDIR=/lib/systemd/system >/dev/null && \
 	$$d/usr/bin/kpl --help >/dev/null && \
 	echo '#include <kpl/kpl.h>' | $(CC) -fsyntax-only -I$$d/usr/include -x c - && \
+	lib=$$(dirname $$(find $$d -name libkpl.so.0)) && \
+	pc=$(PKG_CONFIG) && export PKG_CONFIG_SYSROOT_DIR=$$d \
+		PKG_CONFIG_PATH=$$lib/pkgconfig PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 \
+		PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 && \
+	printf '%s\n' '#include <kpl/kpl.h>' '#include <string.h>' \
+		'int main(void) { return strcmp(kpl_strerror(-KPL_E_VERSION), "") == 0; }' \
+		>$$d/pc.c && \
+	$(CC) -o $$d/pc-shared $$d/pc.c $$($$pc --cflags --libs kpl) && \
+	LD_LIBRARY_PATH=$$lib $$d/pc-shared && \
+	$(CC) -o $$d/pc-static $$d/pc.c $$($$pc --cflags kpl) \
+		$$lib/libkpl.a $$($$pc --static --libs-only-l kpl | sed 's/-lkpl //') && \
+	$$d/pc-static && \
 	grep -q '^ExecStart=/usr/sbin/kpld ' $$d/lib/systemd/system/kpld.service && \
 	$$d/usr/sbin/kpld -c $$d/etc/kpatch-lite/kpld.conf --help >/dev/null && \
 	for m in $$d/usr/share/man/man*/*; do \

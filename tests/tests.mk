@@ -4,6 +4,7 @@ include tests/build/keys.mk
 include tests/integration/integration.mk
 include tests/targets/patches/patches.mk
 include tests/build/build.mk
+include tests/deb/deb.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches

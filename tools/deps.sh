@@ -9,7 +9,7 @@ libelf-dev libdw-dev elfutils libcapstone-dev libbpf-dev libcmocka-dev
 libssl-dev clang llvm bpftool linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static wrk curl patch python3 binutils
 util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake
-ninja-build"
+ninja-build debhelper dkms lintian fakeroot dpkg-dev"
 
 missing=""
 for p in $PKGS; do

@@ -30,7 +30,10 @@ VM_RUN     := tools/vm/vm-run --file tests/kmod/tap.sh:/root/tap.sh
 VM_OUT     := $(BUILD)/vm
 VM_KERNEL  ?= /boot/vmlinuz-$(KVER)
 VM_TIMEOUT ?= 300
-KPL_KO     := kpatch-lite/kpatch_lite.ko
+# The module the guests load: the tree's, built by `make module`, unless
+# KPL_KO names another one (check-deb boots the one DKMS built).
+KPL_KO     ?= kpatch-lite/kpatch_lite.ko
+KMOD_BUILD := $(if $(filter kpatch-lite/kpatch_lite.ko,$(KPL_KO)),module)
 KMOD_BIN   := $(BUILD)/kmod
 
 KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version $(KMOD_BIN)/kpl_kmod_test \
@@ -105,12 +108,12 @@ $(KMOD_GUARD_PATCH): $(KMOD_BIN)/spin_guard_fix.o tests/kmod/spin_guard.manifest
 check-kmod: check-kmod-load check-kmod-stop check-kmod-guard \
 	check-kmod-stress check-kmod-it check-kmod-kpld
 
-check-kmod-load: module $(KMOD_HELPERS)
+check-kmod-load: $(KMOD_BUILD) $(KMOD_HELPERS)
 	$(VM_RUN) --name kmod-load --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		$(addprefix --bin ,$(KMOD_HELPERS)) tests/kmod/test_load.sh
 
-check-kmod-stop: module $(KMOD_HELPERS) $(KMOD_CLI)
+check-kmod-stop: $(KMOD_BUILD) $(KMOD_HELPERS) $(KMOD_CLI)
 	$(VM_RUN) --name kmod-stop --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		$(addprefix --bin ,$(KMOD_HELPERS)) \
@@ -119,7 +122,7 @@ check-kmod-stop: module $(KMOD_HELPERS) $(KMOD_CLI)
 		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
 		--env KPL_FUZZ_ITERS=$(KMOD_FUZZ_ITERS) tests/kmod/test_stop.sh
 
-check-kmod-guard: module $(KMOD_SPIN_HELPERS) $(KMOD_GUARD_PATCH) $(KMOD_CLI)
+check-kmod-guard: $(KMOD_BUILD) $(KMOD_SPIN_HELPERS) $(KMOD_GUARD_PATCH) $(KMOD_CLI)
 	$(VM_RUN) --name kmod-guard --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		$(addprefix --bin ,$(KMOD_SPIN_HELPERS)) \
@@ -129,7 +132,7 @@ check-kmod-guard: module $(KMOD_SPIN_HELPERS) $(KMOD_GUARD_PATCH) $(KMOD_CLI)
 		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
 		tests/kmod/test_guard.sh
 
-check-kmod-stress: module $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
+check-kmod-stress: $(KMOD_BUILD) $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
 	$(VM_RUN) --name kmod-stress --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		$(addprefix --bin ,$(KMOD_SPIN_HELPERS)) \
@@ -142,7 +145,7 @@ check-kmod-stress: module $(KMOD_SPIN_HELPERS) $(KMOD_CLI)
 # spin_guard.kpl; kpl_kmod_guard's "target" mode is the process started
 # after the install.  kpld's BPF hold and watchdog must load in the
 # guest's 6.1 too: the test asserts its start-up protections line.
-check-kmod-kpld: module $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
+check-kmod-kpld: $(KMOD_BUILD) $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
 		$(BUILD)/release/kpld
 	$(VM_RUN) --name kmod-kpld --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
@@ -156,7 +159,7 @@ check-kmod-kpld: module $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
 # run unchanged, and /bin/sh is dash, as on the host: busybox's sh runs
 # its own applets before anything on PATH, and test_refusals needs
 # util-linux's setpriv (--reuid), not busybox's.
-check-kmod-it: module $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
+check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
 	$(VM_RUN) --name kmod-it --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		--bin $(BUILD)/release/kpl --bin /usr/bin/setpriv \
