@@ -192,7 +192,7 @@ static int scan_section(struct scan *sc)
 	return kpl_arch_calls(s->data, s->size, on_call, sc);
 }
 
-int kpl_patch__check_unwind(const struct kpl_patch *p)
+KPL_API int kpl_patch__check_unwind(const struct kpl_patch *p)
 {
 	struct scan sc = { .p = p };
 	size_t i;
