@@ -163,6 +163,13 @@ int kb_build__args(struct kb_build *b, int argc, char **argv);
 /* Work directory, copies of the tree (original and patched), patch(1). */
 int kb_tree__setup(struct kb_build *b);
 int kb_mkdir_p(const char *path);
+/*
+ * kb_copy_file() - copy @src to @dst: with @st (the source's stat), a new
+ * file with its mode and times, as a build system wants them kept; with
+ * NULL, mode 0644, replacing what is there.  Return: 0 or -errno.
+ */
+struct stat;
+int kb_copy_file(const char *src, const char *dst, const struct stat *st);
 /* Check the diff's paths (into b->diff_files); apply it to patched/. */
 int kb_tree__diff_files(struct kb_build *b);
 int kb_tree__apply_diff(struct kb_build *b);

@@ -31,38 +31,6 @@ extern char **environ;
 
 static const char *const sides[] = { "orig", "patched" };
 
-static int copy_file(const char *src, const char *dst, const struct stat *st)
-{
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
-	char buf[65536];
-	int in, out, err = 0;
-	ssize_t n;
-
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		   (st->st_mode & 0777) | 0600);
-	if (out < 0) {
-		err = -errno;
-		close(in);
-		return err;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	if (n < 0)
-		err = errno ? -errno : -EIO;
-	if (!err && futimens(out, ts) < 0)
-		err = -errno;
-	close(in);
-	if (close(out) < 0 && !err)
-		err = -errno;
-	return err;
-}
-
 /* Copy @src to the new directory @dst, not descending into @skip. */
 static int copy_tree(const char *src, const char *dst, const char *skip,
 		     int depth)
@@ -112,7 +80,7 @@ static int copy_tree(const char *src, const char *dst, const char *skip,
 				err = 1;
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			int e = copy_file(sp, dp, &st);
+			int e = kb_copy_file(sp, dp, &st);
 
 			if (e) {
 				kb_err("cannot copy %s to %s: %s", sp, dp,

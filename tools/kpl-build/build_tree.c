@@ -44,7 +44,7 @@ int kb_mkdir_p(const char *path)
 	return 0;
 }
 
-static int copy_file(const char *src, const char *dst)
+int kb_copy_file(const char *src, const char *dst, const struct stat *st)
 {
 	char buf[65536];
 	int in, out, err = 0;
@@ -53,19 +53,27 @@ static int copy_file(const char *src, const char *dst)
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	out = st ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			(st->st_mode & 0777) | 0600)
+		 : open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
 		err = -errno;
 		close(in);
 		return err;
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n) {
+		if (write(out, buf, (size_t)n) != n) {
 			n = -1;
 			break;
 		}
 	if (n < 0)
 		err = errno ? -errno : -EIO;
+	if (!err && st) {
+		struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+		if (futimens(out, ts) < 0)
+			err = -errno;
+	}
 	close(in);
 	if (close(out) < 0 && !err)
 		err = -errno;
@@ -110,7 +118,7 @@ static int copy_dir(struct kb_build *b, const char *rel)
 		for (i = 0; !err && i < 2; i++) {
 			snprintf(dst, sizeof(dst), "%s/%s/%s/%s", b->work,
 				 sides[i], rel, de->d_name);
-			err = copy_file(src, dst);
+			err = kb_copy_file(src, dst, NULL);
 			if (err)
 				kb_err("cannot copy %s to %s: %s", src, dst,
 				       strerror(-err));
