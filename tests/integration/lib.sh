@@ -50,6 +50,17 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$d"; else notok "$d"; fi
 }
 
+# wait_ready FILE WHAT: until the process writing FILE prints "ready"
+# (5 s at most; then says WHAT did not start and fails)
+wait_ready() {
+	_w=0
+	while ! grep -q '^ready' "$1" 2>/dev/null; do
+		_w=$((_w + 1))
+		[ $_w -gt 100 ] && { echo "# $2 did not start"; return 1; }
+		sleep 0.05
+	done
+}
+
 # start_spin NAME [args]: start kpl-spin, set $SPIN_PID, output in $T/NAME
 start_spin() {
 	name=$1
@@ -57,12 +68,7 @@ start_spin() {
 	"$IT_DIR/kpl-spin" "$@" >"$T/$name.out" 2>&1 &
 	SPIN_PID=$!
 	PIDS="$PIDS $SPIN_PID"
-	_w=0
-	while ! grep -q '^ready' "$T/$name.out" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# kpl-spin did not start"; return 1; }
-		sleep 0.05
-	done
+	wait_ready "$T/$name.out" kpl-spin
 }
 
 # report NAME PID: ask kpl-spin for a report line, print it
@@ -112,12 +118,7 @@ start_victim() {
 	VICTIM_SENDER=${2:-} "$IT_DIR/kpl-victim" >"$T/$1.out" 2>&1 &
 	VPID=$!
 	PIDS="$PIDS $VPID"
-	_w=0
-	while ! grep -q '^ready' "$T/$1.out" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# kpl-victim did not start"; return 1; }
-		sleep 0.05
-	done
+	wait_ready "$T/$1.out" kpl-victim
 }
 
 # end_victim NAME PID: stop it with SIGTERM; true when it exits 0 with

@@ -33,16 +33,6 @@ cleanup_filter() {
 }
 trap cleanup_filter EXIT INT TERM
 
-# waitready FILE: until the process writing FILE says ready
-waitready() {
-	_w=0
-	while ! grep -q '^ready' "$1" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# $1: no ready line"; return 1; }
-		sleep 0.05
-	done
-}
-
 # A: root, in the cgroup kpl-flt-a.service (when one can be made)
 start_spin a || exit 1
 A=$SPIN_PID
@@ -52,7 +42,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$C/kpl-spin" >"$T/b.out" 2>&1 &
 B=$!
 PIDS="$PIDS $B"
-waitready "$T/b.out" || exit 1
+wait_ready "$T/b.out" "nobody's kpl-spin" || exit 1
 # D: another executable (kpl-victim) mapping the same libspin
 start_victim d || exit 1
 D=$VPID
@@ -62,7 +52,7 @@ NS_PID=""
 if unshare --pid --fork "$IT_DIR/kpl-spin" >"$T/n.out" 2>&1 & then
 	U=$!
 	PIDS="$PIDS $U"
-	waitready "$T/n.out" && NS_PID=$(pgrep -P "$U" | head -1)
+	wait_ready "$T/n.out" "kpl-spin in a pid namespace" && NS_PID=$(pgrep -P "$U" | head -1)
 fi
 OURS="$A $B $D ${NS_PID}"
 

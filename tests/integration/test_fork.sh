@@ -11,12 +11,7 @@ NCHILD=40
 "$IT_DIR/kpl-forker" $NCHILD >"$T/f.out" 2>&1 &
 P=$!
 PIDS="$PIDS $P"
-_w=0
-while ! grep -q '^ready' "$T/f.out" 2>/dev/null; do
-	_w=$((_w + 1))
-	[ $_w -gt 100 ] && { echo "# kpl-forker did not start"; exit 1; }
-	sleep 0.05
-done
+wait_ready "$T/f.out" kpl-forker || exit 1
 cycles=0
 bad=0
 while ! grep -q '^forked' "$T/f.out"; do

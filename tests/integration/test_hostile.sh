@@ -27,12 +27,7 @@ start_evil() {
 		>"$T/$1.out" 2>&1 &
 	EVIL=$!
 	PIDS="$PIDS $EVIL"
-	_w=0
-	while ! grep -q '^ready' "$T/$1.out" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# kpl-evil $2 did not start"; return 1; }
-		sleep 0.05
-	done
+	wait_ready "$T/$1.out" "kpl-evil $2"
 }
 no_raw() { ! grep -q "[$ESC$BEL]" "$@"; }
 # json_ok FILE: a JSON parser accepts it (python3, else jq)
@@ -159,11 +154,7 @@ mkdir -p "$T/pub/bin" && cp "$T/pub/kpl-evil" "$T/pub/bin/kpl" && chmod -R a+rX 
 $NOBODY "$T/pub/bin/kpl" valid "$T/pub/libspin.so.1" >"$T/k.out" 2>&1 &
 K=$!
 PIDS="$PIDS $K"
-_w=0
-while ! grep -q '^ready' "$T/k.out" 2>/dev/null && [ $_w -lt 100 ]; do
-	_w=$((_w + 1))
-	sleep 0.05
-done
+wait_ready "$T/k.out" "kpl-spin run as kpl"
 expect_rc 7 "a process running kpl is refused" \
 	"$KPL" apply --keys "$TRUSTED" -p "$K" "$IT_DIR/spin10.kpl"
 
@@ -219,11 +210,7 @@ check "no lock file left for the processes above" no_lock "$P" "$S" "$R"
 $NOBODY "$T/pub/kpl-spin" --threads 2 >"$T/own.out" 2>&1 &
 O=$!
 PIDS="$PIDS $O"
-_w=0
-while ! grep -q '^ready' "$T/own.out" 2>/dev/null && [ $_w -lt 100 ]; do
-	_w=$((_w + 1))
-	sleep 0.05
-done
+wait_ready "$T/own.out" "nobody's kpl-spin"
 expect_rc 0 "nobody applies a patch to its own process" \
 	$NOBODY "$T/pub/kpl-copy" apply --keys "$T/pub/keys" -p "$O" "$T/pub/keys/spin10.kpl"
 expect_rc 0 "  and reverts it" $NOBODY "$T/pub/kpl-copy" revert -p "$O" SPIN-10

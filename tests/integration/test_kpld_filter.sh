@@ -22,12 +22,7 @@ nobody_spin() {
 		"$C/kpl-spin" >"$T/$1.out" 2>&1 &
 	NP=$!
 	PIDS="$PIDS $NP"
-	_w=0
-	until grep -q '^ready' "$T/$1.out" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && return 1
-		sleep 0.05
-	done
+	wait_ready "$T/$1.out" "nobody's kpl-spin"
 }
 
 # A line kpld cannot read: it says so and does not start.

@@ -19,12 +19,7 @@ start_lookup() {
 		>"$T/$name.out" 2>&1 &
 	LK_PID=$!
 	PIDS="$PIDS $LK_PID"
-	_w=0
-	while ! grep -q '^ready' "$T/$name.out" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# kpl-lookup did not start"; return 1; }
-		sleep 0.05
-	done
+	wait_ready "$T/$name.out" kpl-lookup
 }
 
 # lk_report NAME PID: ask kpl-lookup for its report line, print it

@@ -10,10 +10,7 @@ cp "$IT_DIR/kpl-spin" "$IT_DIR/libspin.so.1" "$T/app/"
 "$T/app/kpl-spin" --threads 2 >"$T/d.out" 2>&1 &
 P=$!
 PIDS="$PIDS $P"
-_w=0
-until grep -q '^ready' "$T/d.out" 2>/dev/null; do
-	_w=$((_w + 1)); [ $_w -gt 100 ] && break; sleep 0.05
-done
+wait_ready "$T/d.out" kpl-spin
 cp "$T/app/libspin.so.1" "$T/app/new.so"
 mv "$T/app/new.so" "$T/app/libspin.so.1"
 check "the maps show the library deleted" grep -q 'libspin.so.1 (deleted)' "/proc/$P/maps"

@@ -24,12 +24,7 @@ exec 3<>"$T/in"
 "$IT_DIR/kpl-spin" --threads 2 --idle --hold <"$T/in" >"$T/r.out" 2>&1 &
 P=$!
 PIDS="$PIDS $P"
-_w=0
-while ! grep -q '^ready' "$T/r.out" 2>/dev/null; do
-	_w=$((_w + 1))
-	[ $_w -gt 100 ] && { echo "# kpl-spin did not start"; exit 1; }
-	sleep 0.05
-done
+wait_ready "$T/r.out" kpl-spin || exit 1
 maps "$P" >"$T/maps.0"
 # The holder sits in the old spin_hold: forced in, then released into
 # the new one, which blocks in read().
