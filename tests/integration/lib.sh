@@ -71,17 +71,19 @@ start_spin() {
 	wait_ready "$T/$name.out" kpl-spin
 }
 
-# report NAME PID: ask kpl-spin for a report line, print it
+# report NAME PID [KEY]: ask a fixture (kpl-spin by default) for its
+# report line, the one starting with KEY (gap_ns), with SIGUSR1; print it
 report() {
-	before=$(grep -c '^gap_ns' "$T/$1.out")
+	_k=${3:-gap_ns}
+	before=$(grep -c "^$_k" "$T/$1.out")
 	kill -USR1 "$2" || return 1
 	_w=0
-	while [ "$(grep -c '^gap_ns' "$T/$1.out")" -le "$before" ]; do
+	while [ "$(grep -c "^$_k" "$T/$1.out")" -le "$before" ]; do
 		_w=$((_w + 1))
 		[ $_w -gt 200 ] && { echo "# no report from $2"; return 1; }
 		sleep 0.02
 	done
-	grep '^gap_ns' "$T/$1.out" | tail -1
+	grep "^$_k" "$T/$1.out" | tail -1
 }
 
 # field LINE KEY: value of KEY=V in LINE

@@ -23,17 +23,7 @@ start_lookup() {
 }
 
 # lk_report NAME PID: ask kpl-lookup for its report line, print it
-lk_report() {
-	before=$(grep -c '^own_rand' "$T/$1.out")
-	kill -USR1 "$2" || return 1
-	_w=0
-	while [ "$(grep -c '^own_rand' "$T/$1.out")" -le "$before" ]; do
-		_w=$((_w + 1))
-		[ $_w -gt 200 ] && { echo "# no report from $2"; return 1; }
-		sleep 0.02
-	done
-	grep '^own_rand' "$T/$1.out" | tail -1
-}
+lk_report() { report "$1" "$2" own_rand; }
 
 start_lookup a || exit 1
 P=$LK_PID
