@@ -195,7 +195,7 @@ static int fill_state(struct kpl_target *t, const struct kpl_patch *patch,
 	snprintf(st->description, sizeof(st->description), "%s",
 		 patch->description);
 	snprintf(st->soname, sizeof(st->soname), "%s", patch->target_soname);
-	snprintf(st->backend, sizeof(st->backend), "%s", t->proc->be->name);
+	snprintf(st->backend, sizeof(st->backend), "%s", kpl_proc__backend_name(t->proc));
 	memcpy(st->build_id, patch->build_id, patch->build_id_len);
 	st->build_id_len = (uint32_t)patch->build_id_len;
 	st->patch_version = patch->version;
@@ -284,7 +284,7 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		err = plan_place(t, patch, pl, avoid);
 		if (err)
 			return err;
-		err = t->proc->be->map(t->proc, pl->ld->base, pl->ld->size,
+		err = kpl_proc__map(t->proc, pl->ld->base, pl->ld->size,
 				       name, r, pl->ld->nr_ranges);
 		if (err != -EEXIST)
 			break;
@@ -387,7 +387,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	if (err)
 		goto out;
 	/* A dry run writes nothing, repairs included. */
-	err = opts->dry_run ? kpl_target__refresh(t)
+	err = opts->dry_run ? kpl_target__refresh_if_changed(t)
 			    : kpl_target__repair(t, &repaired);
 	if (!err)
 		err = check_target(t, patch, &pl.lib);
@@ -450,7 +450,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		struct kpl_found *f = x.marks[i].f;
 
 		if (f != &self)
-			t->proc->be->unmap(t->proc, f->base, f->size);
+			kpl_proc__unmap(t->proc, f->base, f->size);
 	}
 	pl.mapped = false;
 	stats.total_ns = kpl_now_ns() - t0;
@@ -458,7 +458,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		*opts->stats = stats;
 out:
 	if (pl.mapped)
-		t->proc->be->unmap(t->proc, pl.ld->base, pl.ld->size);
+		kpl_proc__unmap(t->proc, pl.ld->base, pl.ld->size);
 	t->proc->log = NULL;
 	kpl_txn__free(&x);
 	kpl_load__free(pl.ld);
@@ -577,7 +577,7 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 			"until a later kpl finds no stack holding it\n",
 			t->pid, id);
 	else if (!err)
-		err = t->proc->be->unmap(t->proc, f->base, f->size);
+		err = kpl_proc__unmap(t->proc, f->base, f->size);
 	kpl_txn__free(&x);
 out:
 	t->proc->log = NULL;

@@ -89,6 +89,9 @@ struct kpl_proc {
 	struct kpl_thread *threads;	/* valid while stopped */
 	size_t nr_threads;
 	struct kpl_stats *log;	/* NULL, or where stops are counted */
+	/* Writes, maps and unmaps made through the kpl_proc__ calls: what
+	 * the engine knows of the process is stale once this moves. */
+	uint64_t changes;
 };
 
 extern const struct kpl_backend kpl_backend_ptrace;
@@ -124,5 +127,20 @@ int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
  */
 int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 			   const void *buf, const void *expect, size_t len);
+
+/*
+ * The backend's other calls, every one through these wrappers (which
+ * count the changes): see struct kpl_backend.  write_batch returns
+ * -EOPNOTSUPP when the backend has none.
+ */
+int kpl_proc__stop(struct kpl_proc *p, int timeout_ms);
+void kpl_proc__resume(struct kpl_proc *p);
+int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
+		  const char *name, const struct kpl_map_range *r, size_t nr);
+int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len);
+bool kpl_proc__has_write_batch(const struct kpl_proc *p);
+int kpl_proc__write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
+			  size_t nr, size_t *failed);
+const char *kpl_proc__backend_name(const struct kpl_proc *p);
 
 #endif

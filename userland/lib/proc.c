@@ -165,6 +165,7 @@ int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
 	ssize_t n;
 
 	kpl_fault_point("write");
+	p->changes++;
 	if (p->stopped && p->be->write)
 		return p->be->write(p, addr, buf, NULL, len);
 	n = pwrite(p->mem_fd, buf, len, (off_t)addr);
@@ -182,6 +183,7 @@ int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 
 	if (p->stopped && p->be->write) {
 		kpl_fault_point("write");
+		p->changes++;
 		return p->be->write(p, addr, buf, expect, len);
 	}
 	for (off = 0; off < len; off += n) {
@@ -193,4 +195,46 @@ int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 			return -KPL_E_MISMATCH;
 	}
 	return kpl_proc__write(p, addr, buf, len);
+}
+
+int kpl_proc__stop(struct kpl_proc *p, int timeout_ms)
+{
+	return p->be->stop(p, timeout_ms);
+}
+
+void kpl_proc__resume(struct kpl_proc *p)
+{
+	p->be->resume(p);
+}
+
+int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
+		  const char *name, const struct kpl_map_range *r, size_t nr)
+{
+	p->changes++;
+	return p->be->map(p, addr, len, name, r, nr);
+}
+
+int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len)
+{
+	p->changes++;
+	return p->be->unmap(p, addr, len);
+}
+
+bool kpl_proc__has_write_batch(const struct kpl_proc *p)
+{
+	return p->be->write_batch != NULL;
+}
+
+int kpl_proc__write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
+			  size_t nr, size_t *failed)
+{
+	if (!p->be->write_batch)
+		return -EOPNOTSUPP;
+	p->changes++;
+	return p->be->write_batch(p, w, nr, failed);
+}
+
+const char *kpl_proc__backend_name(const struct kpl_proc *p)
+{
+	return p->be->name;
 }

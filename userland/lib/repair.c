@@ -89,7 +89,7 @@ static int repair_one(struct kpl_target *t, struct kpl_found *f)
 			"interrupted kpl; %s\n", t->pid, f->st->id,
 			kpl_phase_name(phase),
 			forward ? "revert finished" : "rolled back");
-	return t->proc->be->unmap(t->proc, f->base, f->size);
+	return kpl_proc__unmap(t->proc, f->base, f->size);
 }
 
 /* Put back the top APPLIED jump where an entry holds the bottom bytes. */
@@ -143,7 +143,7 @@ static int remove_garbage(struct kpl_target *t, unsigned int *nr)
 	for (i = 0; i < t->nr_garbage; i++) {
 		const struct kpl_garbage *g = &t->garbage[i];
 
-		err = t->proc->be->unmap(t->proc, g->base, g->size);
+		err = kpl_proc__unmap(t->proc, g->base, g->size);
 		if (err) {
 			pr_warn("repair: pid %d: failed to remove %s at "
 				"0x%llx, which holds no valid patch record "
@@ -167,7 +167,7 @@ KPL_API int kpl_target__repair(struct kpl_target *t, unsigned int *nr)
 	size_t i;
 	int err;
 
-	err = kpl_target__refresh(t);
+	err = kpl_target__refresh_if_changed(t);
 	if (!err && t->nr_garbage) {
 		err = remove_garbage(t, &done);
 		if (!err)

@@ -205,6 +205,7 @@ int kpl_target__refresh(struct kpl_target *t)
 	t->maps = NULL;
 	free_objs(t);
 	free_found(t);
+	t->read_at = UINT64_MAX;
 	err = kpl_maps__read(t->pid, &t->maps);
 	if (err)
 		return err;
@@ -226,7 +227,16 @@ int kpl_target__refresh(struct kpl_target *t)
 	}
 	if (t->nr_found > 1)
 		qsort(t->found, t->nr_found, sizeof(*t->found), cmp_seq);
+	if (!err)
+		t->read_at = t->proc->changes;
 	return err;
+}
+
+int kpl_target__refresh_if_changed(struct kpl_target *t)
+{
+	if (t->maps && t->read_at == t->proc->changes)
+		return 0;
+	return kpl_target__refresh(t);
 }
 
 KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
@@ -281,7 +291,7 @@ KPL_API pid_t kpl_target__pid(const struct kpl_target *t)
 
 KPL_API const char *kpl_target__backend(const struct kpl_target *t)
 {
-	return t->proc->be->name;
+	return kpl_proc__backend_name(t->proc);
 }
 
 struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o)

@@ -49,6 +49,9 @@ struct kpl_target {
 	size_t nr_found;
 	struct kpl_garbage *garbage;
 	size_t nr_garbage;
+	/* proc->changes when maps, objects and records were last read;
+	 * UINT64_MAX: never (or the read failed). */
+	uint64_t read_at;
 };
 
 /*
@@ -67,6 +70,12 @@ bool kpl_pid_is_kpl(pid_t pid);
 
 /* Re-read maps, objects and patch records. */
 int kpl_target__refresh(struct kpl_target *t);
+/*
+ * The same, only when kpl changed the process since the last read: an
+ * open target is locked (kpl_lock__take()), so no other kpl changes it,
+ * and maps and records are read once per command, not per step.
+ */
+int kpl_target__refresh_if_changed(struct kpl_target *t);
 /* The ELF of @o (opened through /proc/PID/map_files), or NULL. */
 struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o);
 /*

@@ -218,7 +218,7 @@ static int commit_batch(struct kpl_target *t, struct kpl_txn *x)
 			&ph[2 * i], NULL, 2 * sizeof(ph[0])
 		};
 	}
-	err = t->proc->be->write_batch(t->proc, w, n, &failed);
+	err = kpl_proc__write_batch(t->proc, w, n, &failed);
 	if (err == -KPL_E_MISMATCH && failed < x->nr_w)
 		pr_warn("txn: bytes at %s (0x%llx) changed since they were "
 			"checked; nothing written\n", x->w[failed].name,
@@ -273,7 +273,7 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
 	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
 	/* The faults act between entries: only the per-entry path has any. */
-	if (t->proc->be->write_batch && kill_after < 0 && fail_after < 0)
+	if (kpl_proc__has_write_batch(t->proc) && kill_after < 0 && fail_after < 0)
 		return commit_batch(t, x);
 	err = verify(t, x);
 	if (err)
@@ -357,7 +357,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		 * pause, and nothing preempts us while the threads park. */
 		boosted = boost_on(&saved);
 		t0 = kpl_now_ns();
-		err = t->proc->be->stop(t->proc, STOP_TIMEOUT_MS);
+		err = kpl_proc__stop(t->proc, STOP_TIMEOUT_MS);
 		if (err) {
 			if (boosted)
 				boost_off(&saved);
@@ -367,7 +367,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		t1 = kpl_now_ns();
 		err = commit_stopped(t, x, uw, force, why, sizeof(why));
 		t2 = kpl_now_ns();
-		t->proc->be->resume(t->proc);
+		kpl_proc__resume(t->proc);
 		t3 = kpl_now_ns();
 		/* The target runs again: dropping the boost, and being
 		 * preempted as we do, is our time, not its pause. */
