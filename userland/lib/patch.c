@@ -77,19 +77,6 @@ static int kpl_sections(const struct kpl_patch *p, struct kpl_patch_secs *ks)
 	return 0;
 }
 
-/* .kpl.strtab ends with a NUL, so an offset in bounds is a C string. */
-const char *kpl_patch__str(const struct kpl_patch_secs *ks, uint32_t off,
-			   const char *what)
-{
-	if (off >= ks->strtab->size) {
-		pr_warn("patch: %s: string offset 0x%x out of bounds (%s size 0x%llx)\n",
-			what, off, KPL_SEC_STRTAB,
-			(unsigned long long)ks->strtab->size);
-		return NULL;
-	}
-	return (const char *)ks->strtab->data + off;
-}
-
 static bool id_valid(const char *id)
 {
 	size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz"

@@ -122,8 +122,9 @@ struct kpl_patch_secs {
 };
 
 /*
- * String at offset @off of .kpl.strtab (which ends with a NUL), or NULL
- * after logging that @what is out of bounds.
+ * patch_elf.c, the lowest layer, so that patch_map.c needs nothing from
+ * patch.c: string at offset @off of .kpl.strtab (which ends with a NUL),
+ * or NULL after logging that @what is out of bounds.
  */
 const char *kpl_patch__str(const struct kpl_patch_secs *ks, uint32_t off,
 			   const char *what);

@@ -457,3 +457,16 @@ int kpl_patch_elf__find(const struct kpl_patch *p, const char *name)
 	}
 	return found;
 }
+
+/* .kpl.strtab ends with a NUL, so an offset in bounds is a C string. */
+const char *kpl_patch__str(const struct kpl_patch_secs *ks, uint32_t off,
+			   const char *what)
+{
+	if (off >= ks->strtab->size) {
+		pr_warn("patch: %s: string offset 0x%x out of bounds (%s size 0x%llx)\n",
+			what, off, KPL_SEC_STRTAB,
+			(unsigned long long)ks->strtab->size);
+		return NULL;
+	}
+	return (const char *)ks->strtab->data + off;
+}
