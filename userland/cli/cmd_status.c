@@ -101,6 +101,9 @@ static int show(pid_t pid, bool json, bool *first)
 	int err;
 
 	err = kpl_target__open(pid, NULL, &t);
+	/* Status is where an interrupted transaction is noticed. */
+	if (!err)
+		err = kpl_target__repair(t, NULL);
 	if (!err)
 		err = kpl_target__status(t, &v, &n);
 	kpl_target__close(t);

@@ -526,12 +526,10 @@ KPL_API int kpl_target__status(struct kpl_target *t,
 			       struct kpl_applied **list, size_t *nr)
 {
 	struct kpl_applied *v;
-	unsigned int repaired;
 	size_t i;
 	int err;
 
-	/* Status is where an interrupted transaction is noticed. */
-	err = kpl_target__repair(t, &repaired);
+	err = kpl_target__refresh_if_changed(t);
 	if (err)
 		return err;
 	v = calloc(t->nr_found ? t->nr_found : 1, sizeof(*v));

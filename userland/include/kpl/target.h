@@ -106,9 +106,9 @@ struct kpl_applied {
 
 /*
  * kpl_target__status() - list the patches recorded in the process, in
- * apply order.  *@list is malloc'ed (free()), *@nr its length.  It
- * repairs first (kpl_target__repair()), so the list shows no half-done
- * transaction.
+ * apply order.  *@list is malloc'ed (free()), *@nr its length.  It only
+ * reads: a half-done transaction shows in its phase ("applying", ...);
+ * call kpl_target__repair() first to finish or roll it back.
  */
 int kpl_target__status(struct kpl_target *t, struct kpl_applied **list,
 		       size_t *nr);
