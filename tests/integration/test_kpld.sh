@@ -25,9 +25,11 @@ start_kpld() {
 	done
 }
 # wait_for TEXT: until `kpl store` shows TEXT (10 s at most)
+# (a bound for a stuck kpld, not a timing check: on a loaded 2-core
+# machine the watchdog's revert from every survivor takes seconds)
 wait_for() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 400 ]; do
 		"$KPL" store >"$T/store.json" 2>/dev/null
 		grep -q "$1" "$T/store.json" && return 0
 		sleep 0.1
