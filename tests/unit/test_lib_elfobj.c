@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "elf_blob.h"
+
 #include "elfobj.h"
 #include "kpl/errors.h"
 #include "kpl/log.h"
@@ -79,52 +81,6 @@ static void find_libc(struct libc_info *li)
 	memset(li, 0, sizeof(*li));
 	if (!dl_iterate_phdr(find_libc_cb, li))
 		fail_msg("libc.so.6 is not loaded in the test process");
-}
-
-/* The whole file, to check libelf's answers with plain <elf.h>. */
-struct blob {
-	uint8_t *p;
-	size_t n;
-};
-
-static void blob_read(const char *path, struct blob *b)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > (long)sizeof(Elf64_Ehdr));
-	rewind(f);
-	b->n = (size_t)n;
-	b->p = malloc(b->n);
-	assert_non_null(b->p);
-	assert_int_equal(fread(b->p, 1, b->n, f), b->n);
-	fclose(f);
-	assert_memory_equal(b->p, ELFMAG, SELFMAG);
-	assert_int_equal(b->p[EI_CLASS], ELFCLASS64);
-}
-
-static const Elf64_Ehdr *blob_eh(const struct blob *b)
-{
-	return (const Elf64_Ehdr *)b->p;
-}
-
-static const Elf64_Phdr *blob_ph(const struct blob *b, size_t i)
-{
-	const Elf64_Ehdr *eh = blob_eh(b);
-
-	assert_true(eh->e_phoff + (i + 1) * sizeof(Elf64_Phdr) <= b->n);
-	return (const Elf64_Phdr *)(b->p + eh->e_phoff) + i;
-}
-
-static const Elf64_Shdr *blob_sh(const struct blob *b, size_t i)
-{
-	const Elf64_Ehdr *eh = blob_eh(b);
-
-	assert_true(eh->e_shoff + (i + 1) * sizeof(Elf64_Shdr) <= b->n);
-	return (const Elf64_Shdr *)(b->p + eh->e_shoff) + i;
 }
 
 /*

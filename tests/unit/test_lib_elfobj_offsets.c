@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "elf_blob.h"
+
 #include "kpl/elf.h"
 #include "kpl/errors.h"
 
@@ -34,39 +36,6 @@ static const char *env_path(const char *name)
 	if (!p || !*p)
 		fail_msg("%s is not set: run through `make unit`", name);
 	return p;
-}
-
-/* The whole file, read with stdio. */
-struct blob {
-	uint8_t *p;
-	size_t n;
-};
-
-static void blob_read(const char *path, struct blob *b)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > (long)sizeof(Elf64_Ehdr));
-	rewind(f);
-	b->n = (size_t)n;
-	b->p = malloc(b->n);
-	assert_non_null(b->p);
-	assert_int_equal(fread(b->p, 1, b->n, f), b->n);
-	fclose(f);
-	assert_memory_equal(b->p, ELFMAG, SELFMAG);
-	assert_int_equal(b->p[EI_CLASS], ELFCLASS64);
-}
-
-static const Elf64_Shdr *blob_sh(const struct blob *b, size_t i)
-{
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)b->p;
-
-	assert_true(eh->e_shoff + (i + 1) * sizeof(Elf64_Shdr) <= b->n);
-	return (const Elf64_Shdr *)(b->p + eh->e_shoff) + i;
 }
 
 /* The first section of @type. */
