@@ -2,7 +2,8 @@
 # libkpl (the engine), kpl (the CLI), kpl-build (the patch builder).
 # Every object is built twice: $(BUILD)/release and $(BUILD)/asan.
 
-LIBKPL_SRCS := $(sort $(wildcard userland/lib/*.c userland/lib/arch/*.c))
+LIBKPL_SRCS := $(sort $(wildcard userland/lib/*.c userland/lib/arch/*.c \
+	userland/lib/backend/*.c))
 KPL_SRCS    := $(sort $(wildcard userland/cli/*.c))
 KPLBUILD_SRCS := $(sort $(wildcard tools/kpl-build/*.c))
 
@@ -95,6 +96,7 @@ $(foreach v,$(VARIANTS),$(eval $(call kpld_rules,$(v))))
 # cannot either.
 LAYER_PROBE := $(BUILD)/layers/probe.c
 LIB_HEADERS := $(notdir $(wildcard userland/lib/*.h)) \
+	$(patsubst userland/lib/%,%,$(wildcard userland/lib/backend/*.h)) \
 	uapi/linux/kpatch_lite.h
 PUBLIC_HEADERS := $(patsubst userland/include/%,%,\
 	$(wildcard userland/include/kpl/*.h))

@@ -2,7 +2,7 @@
 #ifndef KPL_LIB_TARGET_H
 #define KPL_LIB_TARGET_H
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "elfobj.h"
 #include "kpl/target.h"
 #include "maps.h"

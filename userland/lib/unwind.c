@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "arch.h"
-#include "backend.h"
+#include "backend/backend.h"
 #include "internal.h"
 #include "maps.h"
 #include "unwind.h"
