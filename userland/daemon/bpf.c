@@ -125,3 +125,13 @@ void kpld_bpf_why(int err, char *buf, size_t len)
 		snprintf(buf, len, "BPF: %s", strerror(-err));
 	refused[0] = '\0';
 }
+
+int kpld_bpf_ring(struct bpf_map *map,
+		  int (*fn)(void *ctx, void *data, size_t size), void *ctx,
+		  struct ring_buffer **out)
+{
+	*out = ring_buffer__new(bpf_map__fd(map), fn, ctx, NULL);
+	if (!*out)
+		return -errno;
+	return ring_buffer__epoll_fd(*out);
+}

@@ -87,13 +87,9 @@ int kpld_hold_open(struct kpld *d)
 	err = hold_bpf__load(skel);
 	if (err)
 		goto fail;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, d,
-			      NULL);
-	if (!rb) {
-		err = -errno;
-		goto fail;
-	}
-	return ring_buffer__epoll_fd(rb);
+	err = kpld_bpf_ring(skel->maps.events, on_event, d, &rb);
+	if (err >= 0)
+		return err;
 fail:
 	kpld_bpf_why(err, why, sizeof(why));
 	hold_bpf__destroy(skel);

@@ -168,6 +168,15 @@ void kpld_protections_line(char *buf, size_t len);
 void kpld_bpf_init(void);
 bool kpld_bpf_prepare(const char *feature);
 void kpld_bpf_why(int err, char *buf, size_t len);
+/*
+ * kpld_bpf_ring() - a ring buffer on @map whose records go to @fn(@ctx),
+ * in *@out.  Return: its epoll descriptor, or -errno.
+ */
+struct bpf_map;
+struct ring_buffer;
+int kpld_bpf_ring(struct bpf_map *map,
+		  int (*fn)(void *ctx, void *data, size_t size), void *ctx,
+		  struct ring_buffer **out);
 
 /*
  * hold.c: stop processes that load a patched library until patched.
