@@ -33,10 +33,11 @@ wait_kpld_exit() {
 	KPLD_RC=$?
 }
 
-# wait_store TEXT: until `kpl store` shows TEXT (20 s at most)
+# wait_store TEXT [TENTHS]: until `kpl store` shows TEXT (TENTHS tenths
+# of a second at most, 200 by default)
 wait_store() {
 	_i=0
-	while [ $_i -lt 200 ]; do
+	while [ $_i -lt "${2:-200}" ]; do
 		"$KPL" store >"$T/store.json" 2>/dev/null
 		grep -q "$1" "$T/store.json" && return 0
 		sleep 0.1

@@ -11,32 +11,13 @@ PATCHES=${MW_PATCHES:?}
 KPLD=${KPLD:?}
 . "$(dirname "$0")/mw.sh"
 
+. "$(dirname "$0")/kpld.sh"
+
 mkdir -p "$T/store"
-export KPLD_SOCKET=$T/kpld.sock
-start_kpld() {
-	"$KPLD" --store "$T/store" --state "$T/state" --socket "$KPLD_SOCKET" \
-		--keys "$TRUSTED" -c /dev/null >>"$T/kpld.log" 2>&1 &
-	KPLD_PID=$!
-	PIDS="$PIDS $KPLD_PID"
-	i=0
-	while [ ! -S "$KPLD_SOCKET" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-# wait_for TEXT: until `kpl store` shows TEXT (10 s at most)
-# (a bound for a stuck kpld, not a timing check: on a loaded 2-core
-# machine the watchdog's revert from every survivor takes seconds)
-wait_for() {
-	i=0
-	while [ $i -lt 400 ]; do
-		"$KPL" store >"$T/store.json" 2>/dev/null
-		grep -q "$1" "$T/store.json" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+# wait_for TEXT: until `kpl store` shows TEXT (40 s at most: a bound for
+# a stuck kpld, not a timing check; on a loaded 2-core machine the
+# watchdog's revert from every survivor takes seconds)
+wait_for() { wait_store "$1" 400; }
 
 mw_start 4 a || exit 1
 A=$MW_PID
