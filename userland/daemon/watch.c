@@ -166,6 +166,9 @@ void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi)
 
 void kpld_watch_forget_all(void)
 {
+	/* A crash already reported is judged by the mappings seen before
+	 * it: its process is usually gone, and would be forgotten here. */
+	kpld_watch_read();
 	nr_seen = 0;
 }
 
@@ -184,13 +187,9 @@ int kpld_watch_open(struct kpld *d)
 		err = watch_bpf__attach(skel);
 	if (err)
 		goto fail;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_crash, d,
-			      NULL);
-	if (!rb) {
-		err = -errno;
-		goto fail;
-	}
-	return ring_buffer__epoll_fd(rb);
+	err = kpld_bpf_ring(skel->maps.events, on_crash, d, &rb);
+	if (err >= 0)
+		return err;
 fail:
 	kpld_bpf_why(err, why, sizeof(why));
 	watch_bpf__destroy(skel);
@@ -205,6 +204,13 @@ const char *kpld_watch_why(void)
 
 void kpld_watch_read(void)
 {
-	if (rb)
+	static bool reading;
+
+	/* on_crash() may revert, and a revert may renote (below): the
+	 * records being read are not read again from inside. */
+	if (rb && !reading) {
+		reading = true;
 		ring_buffer__consume(rb);
+		reading = false;
+	}
 }
