@@ -13,6 +13,9 @@ LIBDIR  := $(PREFIX)/lib
 INCDIR  := $(PREFIX)/include/kpl
 MANDIR  := $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# kpl-patch-sync and the patches that patch packages ship
+# (kpl-patch-deb(1)); not multiarch: the patches name their library.
+PKGLIBDIR ?= $(PREFIX)/lib/kpatch-lite
 CONFDIR ?= /etc/kpatch-lite
 PCDIR   ?= $(LIBDIR)/pkgconfig
 # The version kpl.pc announces; debian/changelog carries the same one.
@@ -29,9 +32,11 @@ install: $(INSTALL_BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)/keys
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)/keys \
+		$(DESTDIR)$(PKGLIBDIR)/patches
 	install -m 0755 $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
-		$(DESTDIR)$(BINDIR)/
+		packaging/kpl-patch-deb $(DESTDIR)$(BINDIR)/
+	install -m 0755 packaging/kpl-patch-sync $(DESTDIR)$(PKGLIBDIR)/
 	install -m 0755 $(BUILD)/release/kpld $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/release/libkpl.so.0 $(DESTDIR)$(LIBDIR)/
 	ln -sf libkpl.so.0 $(DESTDIR)$(LIBDIR)/libkpl.so
@@ -41,7 +46,8 @@ install: $(INSTALL_BINS)
 		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
 		-e 's|@VERSION@|$(KPL_VERSION)|' packaging/kpl.pc.in \
 		> $(DESTDIR)$(PCDIR)/kpl.pc
-	install -m 0644 docs/man/kpl-build.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/kpl-build.1 docs/man/kpl-patch-deb.1 \
+		$(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/man/kpl.8 docs/man/kpld.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|' packaging/kpld.service \
 		> $(DESTDIR)$(UNITDIR)/kpld.service
@@ -50,12 +56,16 @@ install: $(INSTALL_BINS)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kpl $(DESTDIR)$(BINDIR)/kpl-build \
+		$(DESTDIR)$(BINDIR)/kpl-patch-deb \
+		$(DESTDIR)$(PKGLIBDIR)/kpl-patch-sync \
+		$(DESTDIR)$(MANDIR)/man1/kpl-patch-deb.1 \
 		$(DESTDIR)$(SBINDIR)/kpld $(DESTDIR)$(LIBDIR)/libkpl.so.0 \
 		$(DESTDIR)$(LIBDIR)/libkpl.so $(DESTDIR)$(LIBDIR)/libkpl.a \
 		$(DESTDIR)$(MANDIR)/man1/kpl-build.1 \
 		$(DESTDIR)$(MANDIR)/man8/kpl.8 $(DESTDIR)$(MANDIR)/man8/kpld.8 \
 		$(DESTDIR)$(UNITDIR)/kpld.service $(DESTDIR)$(PCDIR)/kpl.pc
 	rm -rf $(DESTDIR)$(INCDIR)
+	-rmdir $(DESTDIR)$(PKGLIBDIR)/patches $(DESTDIR)$(PKGLIBDIR)
 
 # Install into a scratch DESTDIR and check that what landed works: the
 # installed kpl runs, the header compiles on its own, a program linked
@@ -66,6 +76,8 @@ check-install:
 	$(MAKE) --no-print-directory install DESTDIR=$$d PREFIX=/usr \
 		UNITDIR=/lib/systemd/system >/dev/null && \
 	$$d/usr/bin/kpl --help >/dev/null && \
+	$$d/usr/bin/kpl-patch-deb --help >/dev/null && \
+	sh -n $$d/usr/lib/kpatch-lite/kpl-patch-sync && \
 	echo '#include <kpl/kpl.h>' | $(CC) -fsyntax-only -I$$d/usr/include -x c - && \
 	lib=$$(dirname $$(find $$d -name libkpl.so.0)) && \
 	pc=$(PKG_CONFIG) && export PKG_CONFIG_SYSROOT_DIR=$$d \

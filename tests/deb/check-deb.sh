@@ -9,7 +9,10 @@
 #   2. dpkg -i on this machine: the installed kpl applies and reverts a
 #      patch in a live process (tests/integration/test_apply_revert.sh
 #      with KPL=/usr/bin/kpl), a program builds against the installed
-#      libkpl through pkg-config, and DKMS builds the module for $KVER;
+#      libkpl through pkg-config, a patch package made by kpl-patch-deb
+#      installs and removes a patch through the dpkg triggers and kpld
+#      (tests/deb/test_patch_package.sh), and DKMS builds the module
+#      for $KVER;
 #   3. dpkg --purge: the machine is left as it was found;
 #   4. the DKMS-built kpatch_lite.ko boots in the VM and passes the
 #      engine's suite with the kmod backend (make check-kmod-it KPL_KO=).
@@ -131,9 +134,13 @@ has() { # has PACKAGE ARCH PATH...: the package ships every PATH
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 check "kpatch-lite ships the tools, kpld, its unit and the man pages" \
 	has kpatch-lite amd64 /usr/bin/kpl /usr/bin/kpl-build /usr/sbin/kpld \
+	/usr/bin/kpl-patch-deb /usr/lib/kpatch-lite/kpl-patch-sync \
+	/usr/lib/kpatch-lite/patches /usr/share/man/man1/kpl-patch-deb.1.gz \
 	/lib/systemd/system/kpld.service /etc/kpatch-lite/kpld.conf \
 	/etc/kpatch-lite/keys /usr/share/man/man8/kpl.8.gz \
 	/usr/share/man/man8/kpld.8.gz /usr/share/man/man1/kpl-build.1.gz
+check "kpatch-lite's trigger watches the patch packages' directory" \
+	sh -c "dpkg-deb -I '$(deb kpatch-lite)' triggers | grep -qx 'interest-noawait /usr/lib/kpatch-lite/patches'"
 check "kpld.conf is a conffile" \
 	sh -c "dpkg-deb -I '$(deb kpatch-lite)' conffiles | grep -qx /etc/kpatch-lite/kpld.conf"
 check "libkpl0 ships the shared library" \
@@ -180,6 +187,15 @@ installed_phase() {
 	check "the installed kpl applies and reverts a patch in a live process" \
 		sh -c "[ $rc -eq 0 ] && grep -q '^ok .* - apply 10 functions' '$w/it.log' &&
 			grep -q '^ok .* - original code runs after revert' '$w/it.log'"
+
+	# Patch packages: kpl-patch-deb, the dpkg triggers, kpld.
+	KPL=/usr/bin/kpl KPLD=/usr/sbin/kpld IT_DIR=$top/$BUILD/it \
+		KPL_KEYS=$top/$BUILD/keys sh tests/integration/run.sh \
+		tests/deb/test_patch_package.sh >"$w/pp.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$w/pp.log"
+	check "a patch package installs and removes a patch on a live process" \
+		sh -c "[ $rc -eq 0 ] && grep -q '^integration: [1-9][0-9]* passed, 0 failed' '$w/pp.log'"
 
 	printf '%s\n' '#include <kpl/kpl.h>' '#include <stdio.h>' \
 		'int main(void) { puts(kpl_strerror(-KPL_E_VERSION)); return 0; }' >"$w/pc.c"

@@ -113,6 +113,9 @@ static void daemon_usage(FILE *f, const char *cmd)
 		"       kpl uninstall PATCH-ID   revert it everywhere\n"
 		"       kpl release PATCH-ID     lift a quarantine\n"
 		"       kpl auto on|off          automatic installation\n"
+		"       kpl rescan               read the store again and patch "
+		"processes\n"
+		"                                that lack an installed patch\n"
 		"       kpl store [--json]       the store, each patch's "
 		"lifecycle and which\n"
 		"                                protections kpld runs (JSON)\n\n"
@@ -120,7 +123,7 @@ static void daemon_usage(FILE *f, const char *cmd)
 		"'%s' failed or was misused.\n", cli_kpld_socket(), cmd);
 }
 
-/* kpl install|uninstall|release|auto|store: one request, one reply. */
+/* kpl install|uninstall|release|auto|store|rescan: one request, one reply. */
 int cmd_daemon(int argc, char **argv)
 {
 	static const struct { const char *cli, *req; int nargs; } map[] = {
@@ -129,6 +132,7 @@ int cmd_daemon(int argc, char **argv)
 		{ "release", "release", 1 },
 		{ "auto", "auto", 1 },
 		{ "store", "status", 0 },
+		{ "rescan", "rescan", 0 },
 	};
 	char req[256], reply[65536];
 	size_t i;
@@ -144,7 +148,8 @@ int cmd_daemon(int argc, char **argv)
 		return KPL_EXIT_OK;
 	}
 	/* The store is JSON either way: --json says it is wanted so. */
-	if (!map[i].nargs && argc == 2 && !strcmp(argv[1], "--json"))
+	if (!strcmp(map[i].cli, "store") && argc == 2 &&
+	    !strcmp(argv[1], "--json"))
 		argc = 1;
 	if (argc != 1 + map[i].nargs) {
 		daemon_usage(stderr, argv[0]);

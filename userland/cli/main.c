@@ -23,6 +23,7 @@ static const struct kpl_cmd commands[] = {
 	{ "release", cmd_daemon, "kpld: lift a patch's quarantine" },
 	{ "auto", cmd_daemon, "kpld: automatic installation on|off" },
 	{ "store", cmd_daemon, "kpld: the store and each patch's lifecycle" },
+	{ "rescan", cmd_daemon, "kpld: read the store, cover new processes" },
 };
 
 static int verbosity;
