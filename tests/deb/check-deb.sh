@@ -223,7 +223,7 @@ installed_phase() {
 	sed 's/^/# dpkg --purge: /' "$w/purge.log" | tail -n 20
 	check "dpkg --purge removes the four packages" [ $rc -eq 0 ]
 	left=""
-	for f in /usr/bin/kpl /usr/sbin/kpld /usr/lib/"$MA"/libkpl.so.0 \
+	for f in /usr/bin/kpl /usr/sbin/kpld /usr/lib/"$MA"/libkpl.so.0 /usr/lib/kpatch-lite \
 		/usr/include/kpl /etc/kpatch-lite /usr/src/kpatch-lite-"$VER" \
 		/var/lib/dkms/kpatch-lite /lib/modules/"$KVER"/updates/dkms/kpatch_lite.ko; do
 		[ -e "$f" ] && left="$left $f"

@@ -72,7 +72,12 @@ kpl-patch-deb -o "$T/dist" -n Bad_Name "$PATCH" >"$T/bad.out" 2>&1
 rc=$?
 check "and a name that is not a package name (exit $rc)" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'not a Debian package name' '$T/bad.out'"
-DEB=$(kpl-patch-deb -o "$T/dist" -l "$LIBDIR/libspin.so.1" "$PATCH" 2>"$T/deb.err")
+mkdir "$T/nokeys"
+kpl-patch-deb -o "$T/dist" -k "$T/nokeys" "$PATCH" >"$T/bad.out" 2>&1
+rc=$?
+check "and, with --keys, a patch that does not verify with them (exit $rc)" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'does not verify with the keys' '$T/bad.out'"
+DEB=$(kpl-patch-deb -o "$T/dist" -k "$TRUSTED" -l "$LIBDIR/libspin.so.1" "$PATCH" 2>"$T/deb.err")
 check "kpl-patch-deb builds $PATCHPKG" [ "$DEB" = "$T/dist/${PATCHPKG}_1_amd64.deb" ]
 check "the package ships the patch where the trigger looks" \
 	sh -c "dpkg-deb -c '$DEB' | grep -q ' ./usr/lib/kpatch-lite/patches/$ID.kpl\$'"
