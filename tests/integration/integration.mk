@@ -36,6 +36,11 @@ $(IT_DIR)/kpl-forker: $(IT_FIX)/forker.c $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN'
 
+# A target that forbids itself W+X memory (MemoryDenyWriteExecute).
+$(IT_DIR)/kpl-mdwe: $(IT_FIX)/mdwe.c $(IT_DIR)/libspin.so.1
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
+		-Wl,-rpath,'$$ORIGIN'
+
 $(IT_DIR)/kpl-sigstorm: $(IT_FIX)/sigstorm.c
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $<
 
@@ -123,7 +128,7 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-evil \
-	$(IT_DIR)/kpl-forker $(IT_DIR)/kpl-lookup \
+	$(IT_DIR)/kpl-forker $(IT_DIR)/kpl-lookup $(IT_DIR)/kpl-mdwe \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -33,6 +34,8 @@ static char why[KPLD_WHY_MAX];
 
 static struct hold {
 	char path[512];
+	dev_t dev;		/* the file: one uprobe per inode */
+	ino_t ino;
 	struct bpf_link *link;
 } *holds;
 static size_t nr_holds;
@@ -41,11 +44,16 @@ static int attach(const char *path)
 {
 	struct bpf_program *prog = skel ? skel->progs.kpld_hold : NULL;
 	struct hold *h;
+	struct stat st;
 	uint64_t off;
 	size_t i;
 
+	/* A container's file comes as /proc/PID/map_files/..., another
+	 * name each time: the same file is the same inode. */
+	if (stat(path, &st))
+		return -errno;
 	for (i = 0; i < nr_holds; i++)
-		if (!strcmp(holds[i].path, path))
+		if (holds[i].dev == st.st_dev && holds[i].ino == st.st_ino)
 			return 0;
 	/* Offset 0 is the ELF header: no DT_INIT can be there. */
 	if (!prog || kpl_elf_init_offset(path, &off) || !off)
@@ -59,6 +67,8 @@ static int attach(const char *path)
 	if (!h->link)
 		return -errno;
 	snprintf(h->path, sizeof(h->path), "%s", path);
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
 	nr_holds++;
 	fprintf(stderr, "kpld: holding new processes of %s at its DT_INIT "
 		"(+0x%" PRIx64 ")\n", kpld_esc(path), off);
@@ -108,22 +118,48 @@ void kpld_hold_read(void)
 		ring_buffer__consume(rb);
 }
 
+/*
+ * Learn, from the processes @pids that map @p's library, every file it is
+ * (a process in a container maps its own copy, by a path that names
+ * another file or none in kpld's mount namespace) and hold each one's new
+ * users.  Only a path that names the file here is kept in p->lib_path,
+ * for the superseded check: the files of containers are held through
+ * /proc/PID/map_files (the uprobe is per inode, so it outlives that
+ * process) but not watched for replacement.
+ */
 void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 		     size_t nr)
 {
+	struct file_id { dev_t dev; ino_t ino; } *seen = NULL, *ns;
+	size_t i, j, nr_seen = 0;
 	char path[512];
-	size_t i;
+	struct stat st;
+	bool same;
 
 	for (i = 0; i < nr; i++) {
-		if (kpl_fleet__library_path(p->kp, pids[i], path, sizeof(path)))
+		if (kpl_fleet__library_here(p->kp, pids[i], path, sizeof(path),
+					    &same) ||
+		    stat(path, &st))
 			continue;
-		snprintf(p->lib_path, sizeof(p->lib_path), "%s", path);
-		/* The module's guard instead, unless it refuses. */
+		for (j = 0; j < nr_seen; j++)
+			if (seen[j].dev == st.st_dev && seen[j].ino == st.st_ino)
+				break;
+		if (j < nr_seen)
+			continue;
+		ns = realloc(seen, (nr_seen + 1) * sizeof(*seen));
+		if (!ns)
+			break;
+		seen = ns;
+		seen[nr_seen++] = (struct file_id){ st.st_dev, st.st_ino };
+		if (same && !p->lib_path[0])
+			snprintf(p->lib_path, sizeof(p->lib_path), "%s", path);
+		/* The module's guard instead, unless it refuses (it takes
+		 * one file per patch). */
 		if (kpld_guard_enabled() && !kpld_guard_learn(d, p, path))
-			return;
-		if (!attach(path))
-			return;
+			continue;
+		attach(path);
 	}
+	free(seen);
 }
 
 void kpld_on_hold(struct kpld *d, int pid)

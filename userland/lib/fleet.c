@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "elfobj.h"
@@ -109,7 +111,24 @@ struct find_ctx {
 	int err;
 	char *path;		/* if set: want the file's path (not deleted) */
 	size_t path_len;
+	bool here;		/* ... as the caller's mount namespace names it */
+	bool same;		/* out: the maps path names it there */
 };
+
+/*
+ * Does @name name, in the caller's mount namespace, the file a maps line
+ * says is device @dev ("fe:01", hex) and @inode?  Not for a process in
+ * another mount namespace (a container), where the same path may name
+ * another file or none.
+ */
+static bool names_here(const char *name, const char *dev, uint64_t inode)
+{
+	unsigned int maj, min;
+	struct stat st;
+
+	return sscanf(dev, "%x:%x", &maj, &min) == 2 && !stat(name, &st) &&
+	       st.st_dev == makedev(maj, min) && (uint64_t)st.st_ino == inode;
+}
 
 /*
  * 1 when the line maps, executable, a file with the patch's build-id:
@@ -144,6 +163,14 @@ static int line_maps_target(const char *line, void *arg)
 		if (strstr(name, " (deleted)"))
 			return 0;
 		snprintf(fc->path, fc->path_len, "%.*s", (int)n, name);
+		if (fc->here) {
+			fc->same = names_here(fc->path, dev, inode);
+			/* As no leading zeros, see bid_lookup(). */
+			if (!fc->same)
+				snprintf(fc->path, fc->path_len,
+					 "/proc/%d/map_files/%" PRIx64
+					 "-%" PRIx64, fc->pid, lo, hi);
+		}
 	}
 	return match;
 }
@@ -210,6 +237,24 @@ KPL_API int kpl_fleet__library_path(const struct kpl_patch *patch, pid_t pid,
 	if (fc.err)
 		return fc.err;
 	return r > 0 ? 0 : -ENOENT;
+}
+
+KPL_API int kpl_fleet__library_here(const struct kpl_patch *patch, pid_t pid,
+				    char *buf, size_t len, bool *same)
+{
+	struct bid_cache cache = { 0 };
+	struct find_ctx fc = { .pid = pid, .patch = patch, .cache = &cache,
+			       .path = buf, .path_len = len, .here = true };
+	int r = each_maps_line(pid, line_maps_target, &fc);
+
+	free(cache.v);
+	if (fc.err)
+		return fc.err;
+	if (r <= 0)
+		return -ENOENT;
+	if (same)
+		*same = fc.same;
+	return 0;
 }
 
 KPL_API int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr)

@@ -50,6 +50,17 @@ int kpl_fleet__find(const struct kpl_patch *patch, pid_t **pids, size_t *nr);
 int kpl_fleet__library_path(const struct kpl_patch *patch, pid_t pid,
 			    char *buf, size_t len);
 
+/*
+ * kpl_fleet__library_here() - like kpl_fleet__library_path(), but a path
+ * that names the same file in the caller's mount namespace: the maps
+ * path when it does there (same device and inode), *@same then true;
+ * else, as for a process in a container, "/proc/PID/map_files/LO-HI",
+ * which names the file @pid maps for as long as it maps it (opening it
+ * needs CAP_SYS_ADMIN), *@same false.  @same may be NULL.
+ */
+int kpl_fleet__library_here(const struct kpl_patch *patch, pid_t pid,
+			    char *buf, size_t len, bool *same);
+
 /* kpl_fleet__find_applied() - the processes that have patch @id. */
 int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr);
 
