@@ -51,8 +51,10 @@ ALL_TARGETS   :=
 all: build-all
 
 include userland/userland.mk
+include tools/kpl-build/kpl-build.mk
 include tests/targets/targets.mk
 include tests/unit/unit.mk
+include kpatch-lite/module.mk
 include tools/vm/vm.mk
 include tests/tests.mk
 include packaging/install.mk

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
-# libkpl (the engine), kpl (the CLI), kpl-build (the patch builder).
+# libkpl (the engine), kpl (the CLI), kpld (the daemon).  kpl-build's
+# rules are in tools/kpl-build/kpl-build.mk.
 # Every object is built twice: $(BUILD)/release and $(BUILD)/asan.
 
 LIBKPL_SRCS := $(sort $(wildcard userland/lib/*.c userland/lib/arch/*.c \
 	userland/lib/backend/*.c))
 KPL_SRCS    := $(sort $(wildcard userland/cli/*.c))
-KPLBUILD_SRCS := $(sort $(wildcard tools/kpl-build/*.c))
 
 VARIANTS := release asan
 CFLAGS_release := $(REL_CFLAGS) -fPIC -fvisibility=hidden
@@ -38,10 +38,7 @@ $(BUILD)/$(1)/libkpl.a: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(LIBKPL_SRCS))
 $(BUILD)/$(1)/kpl: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPL_SRCS)) $(BUILD)/$(1)/libkpl.a
 	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
 
-$(BUILD)/$(1)/kpl-build: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLBUILD_SRCS)) $(BUILD)/$(1)/libkpl.a
-	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
-
--include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(LIBKPL_SRCS) $$(KPL_SRCS) $$(KPLBUILD_SRCS))
+-include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(LIBKPL_SRCS) $$(KPL_SRCS))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -123,7 +120,6 @@ check-layers:
 CHECK_TARGETS += check-layers
 
 USERLAND_BINS := $(if $(KPL_SRCS),$(BUILD)/release/kpl $(BUILD)/asan/kpl) \
-	$(if $(KPLBUILD_SRCS),$(BUILD)/release/kpl-build $(BUILD)/asan/kpl-build) \
 	$(BUILD)/release/kpld $(BUILD)/asan/kpld
 
 .PHONY: userland

@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Kernel module build and the QEMU-based module tests.  Included by the
-# top-level Makefile, which exports KVER/KDIR and defines BUILD, CC and
-# REL_CFLAGS.
+# The QEMU-based module tests.  Included by the top-level Makefile, which
+# exports KVER/KDIR and defines BUILD, CC and REL_CFLAGS; the module
+# itself (`make module`) is built by kpatch-lite/module.mk.
 #
-#   make module      build kpatch-lite/kpatch_lite.ko against $(KDIR);
-#                    any compiler or modpost warning fails the build
 #   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU, one guest per
 #                    test script: load (tests/kmod/test_load.sh), stop
 #                    (test_stop.sh: requests, fuzz, kpl CLI), guard
@@ -60,28 +58,8 @@ KMOD_IT_FIX := $(addprefix $(BUILD)/it/,kpl-spin kpl-harness spin10.kpl \
 	spin1.kpl spin_fix2.kpl spin_replace.kpl spin_local.kpl spin_hold.kpl \
 	spin_missing.kpl spin_wrongbuild.kpl)
 
-# The module is built by the compiler that built the kernel, whatever CC
-# the userland build uses: a `make CC=clang` on the command line would
-# otherwise reach Kbuild through MAKEFLAGS.
-KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
-	$(KDIR)/include/config/auto.conf 2>/dev/null))
-
-.PHONY: module check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
+.PHONY: check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
 	check-kmod-stress check-kmod-it check-kmod-kpld bench-kmod vm-shell
-
-# Kbuild decides what to rebuild, so this always descends.  The log is
-# scanned as well because modpost warnings (section mismatches, missing
-# symbol versions) do not go through the compiler.
-module:
-	@mkdir -p $(BUILD)
-	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) KCFLAGS=-Werror \
-		$(if $(KMOD_CC),CC=$(KMOD_CC)) modules >$(BUILD)/module.log 2>&1; rc=$$?; \
-	cat $(BUILD)/module.log; \
-	if [ $$rc -ne 0 ]; then echo "module: build failed" >&2; exit 1; fi; \
-	if grep -Eqi '(^|[[:space:]:])warning:' $(BUILD)/module.log; then \
-		echo "module: build printed warnings (treated as errors)" >&2; \
-		exit 1; \
-	fi
 
 $(KMOD_BIN)/%: tests/kmod/%.c include/uapi/linux/kpatch_lite.h \
 		tests/kmod/kmod_target.h tests/kmod/kmod_util.h
@@ -207,5 +185,4 @@ vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--module $(KPL_KO) $(addprefix --bin ,$(KMOD_HELPERS))
 
-ALL_TARGETS   += module
 CHECK_TARGETS += check-kmod
