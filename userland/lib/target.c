@@ -12,6 +12,7 @@
 
 #include "kpl/escape.h"
 #include "internal.h"
+#include "opts.h"
 #include "target.h"
 
 static void free_objs(struct kpl_target *t)
@@ -247,8 +248,9 @@ KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
 
 	const struct kpl_backend *be = NULL;
 
-	if (opts && opts->sz >= offsetof(struct kpl_target_opts, backend) +
-				      sizeof(opts->backend) && opts->backend) {
+	if (!KPL_OPTS_VALID(opts, kpl_target_opts, backend))
+		return -EINVAL;
+	if (KPL_OPTS_GET(opts, backend, NULL)) {
 		be = kpl_backend_by_name(opts->backend);
 		if (!be) {
 			pr_warn("target: unknown backend '%s'\n", opts->backend);
