@@ -93,7 +93,8 @@ struct kpl_patch {
 	/* Set by kpl_patch__verify(): apply and check refuse without it. */
 	bool verified;
 
-	/* Signature (issue 5): offset and size of .kpl.sig data, 0 if none. */
+	/* Signature (.kpl.sig, sign.c): offset and size of its data, 0 if
+	 * none. */
 	uint64_t sig_offset;
 	uint64_t sig_size;
 };
