@@ -42,7 +42,7 @@ struct kpl_patch_symbol {
  */
 struct kpl_patch_reloc {
 	uint32_t section;	/* index of the SHF_ALLOC section relocated */
-	uint32_t type;		/* R_X86_64_* */
+	uint32_t type;		/* the arch's relocation type (arch.h) */
 	uint32_t sym;		/* index into symbols */
 	uint64_t offset;	/* within section; field fits inside it */
 	int64_t addend;
