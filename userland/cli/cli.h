@@ -3,6 +3,7 @@
 #define KPL_CLI_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -43,6 +44,7 @@ int cli_kpld(const char *request, char *reply, size_t len);
 int cli_kpld_protections(const char *reply, char *line, size_t len);
 
 #include "kpl/fleet.h"
+#include "kpl/log.h"
 #include "kpl/patch.h"
 #include "kpl/target.h"
 
@@ -97,6 +99,8 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 	"      --exclude KEY=VALUE  never those (KEY: unit, cgroup, exe,\n"    \
 	"                      exe-build-id, user, container)\n"
 
+/* util.c: the log hook main installs (kpl_set_print()). */
+int cli_print(enum kpl_print_level level, const char *fmt, va_list ap);
 /* Map a libkpl error to an exit code. */
 int cli_exit_code(int err);
 /* The exit code when opening a patch file failed: 3 but for ENOMEM. */
