@@ -232,6 +232,12 @@ void kpl_arch_dwarf_regs(const void *regs, uint64_t *dw);
 /* The end of the user address space (4-level page tables). */
 #define KPL_ARCH_USER_TOP 0x7ffffffff000ull
 
+/*
+ * How far the patch may lie from its library: the reach of the jump and
+ * of the patch's PC-relative references to the library (rel32: 2 GiB).
+ */
+#define KPL_ARCH_REACH (2ull << 30)
+
 /* Bytes of the syscall instruction (the pc after it, at syscall stops). */
 uint64_t kpl_arch_syscall_len(void);
 

@@ -78,7 +78,7 @@ void kpl_maps__free(struct kpl_maps *m)
 	free(m);
 }
 
-#define REACH (2ull << 30)
+#define REACH KPL_ARCH_REACH
 #define PAGE 4096ull
 #define TOP KPL_ARCH_USER_TOP
 /* Stay clear of the very bottom of the address space. */
