@@ -116,6 +116,21 @@ check-layers:
 		  exit 1; }
 	@echo "check-layers: kpl and kpld refuse $(words $(LIB_HEADERS))" \
 		"internal headers, take $(words $(PUBLIC_HEADERS)) public ones"
+	@python3 tools/callgraph.py --quiet \
+		$(addprefix --allow ,$(CALLGRAPH_ALLOW)) $(CALLGRAPH_DIRS)
+
+# Who calls whom inside each component (tools/callgraph.py): a file that
+# A calls must not call back into A.  The circles docs/design.md explains
+# ("Layers") are allowed, and no other: check-layers fails on a new one.
+# `make callgraph` prints every file's includes and callees.
+CALLGRAPH_DIRS := kpatch-lite userland/lib userland/cli userland/daemon \
+	tools/kpl-build tools/bench
+CALLGRAPH_ALLOW := userland/lib:backend/ptrace.c,backend/ptrace_inject.c
+
+.PHONY: callgraph
+callgraph:
+	@python3 tools/callgraph.py $(addprefix --allow ,$(CALLGRAPH_ALLOW)) \
+		$(CALLGRAPH_DIRS)
 
 CHECK_TARGETS += check-layers
 
