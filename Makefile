@@ -78,6 +78,7 @@ help:
 	@echo "  make check-layers   prove kpl and kpld see only libkpl's public API,"
 	@echo "                  and no file calls back into a file that calls it"
 	@echo "  make callgraph  who includes and calls whom, per component"
+	@echo "  make check-fuzz build the fuzzers and run each for FUZZ_SECONDS (5)"
 	@echo "  make format     clang-format the C sources"
 	@echo "  make install    install (PREFIX=/usr/local, DESTDIR=)"
 	@echo "  make release    build only what make install installs"

@@ -6,6 +6,7 @@ include tests/integration/integration.mk
 include tests/targets/patches/patches.mk
 include tests/build/build.mk
 include tests/deb/deb.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches

@@ -195,7 +195,7 @@ static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
  */
 static void km_at_caller(struct kpl_proc *p, struct kpl_thread *th)
 {
-	uint64_t ret;
+	uint64_t ret = 0;	/* km_mem() fills it through a const pointer */
 
 	if (km_mem(p, KPL_IOC_READ, th->sp, &ret, NULL, sizeof(ret)))
 		return;
