@@ -239,6 +239,7 @@ def main(argv):
             print("callgraph: no directory '%s'" % d, file=sys.stderr)
             return 2
         bad += report(d, allow, quiet)
+    sys.stdout.flush()
     if bad:
         print("callgraph: %d circle%s not allowed (docs/design.md)" %
               (bad, "" if bad == 1 else "s"), file=sys.stderr)
