@@ -16,10 +16,7 @@
 #                    the module with its BPF hold; its BPF watchdog
 #                    journals a crash); the guests
 #                    run in parallel under make -j
-#   make bench-kmod  (part of make bench) kpl-bench in a guest, with ptrace
-#                    and with kmod: build/bench/ptrace-vm.json and
-#                    kmod.json, printed in one table beside the host's
-#                    ptrace.json (in the VM, compare ratios only)
+#   make bench-kmod  (tools/bench/bench.mk) kpl-bench in this guest
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
@@ -59,7 +56,7 @@ KMOD_IT_FIX := $(addprefix $(BUILD)/it/,kpl-spin kpl-harness spin10.kpl \
 	spin_missing.kpl spin_wrongbuild.kpl)
 
 .PHONY: check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
-	check-kmod-stress check-kmod-it check-kmod-kpld bench-kmod vm-shell
+	check-kmod-stress check-kmod-it check-kmod-kpld vm-shell
 
 $(KMOD_BIN)/%: tests/kmod/%.c include/uapi/linux/kpatch_lite.h \
 		tests/kmod/kmod_target.h tests/kmod/kmod_util.h
@@ -149,37 +146,6 @@ check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
 		--env KPL=/bin/kpl --env IT_DIR=$(abspath $(BUILD)/it) \
 		--env KPL_KEYS=$(abspath $(BUILD)/keys) \
 		--env 'KPL_IT_TESTS=$(KMOD_IT_TESTS)' tests/kmod/test_it.sh
-
-# Fewer runs than on the host: under TCG one run takes about a second.
-BENCH_VM_RUNS ?= 7
-BENCH_VM_THREADS ?= 1,4,16,64
-BENCH_VM_JSON = sed -n '/^KPL-BENCH-JSON-BEGIN $(1)$$/,/^KPL-BENCH-JSON-END $(1)$$/p' \
-	$(VM_OUT)/bench-kmod.clean.log | sed '1d;$$d' >$(BUILD)/bench/$(2)
-
-# After bench-ptrace, so the table has the host's figures too; under the
-# same lock, so nothing else runs on the two cores meanwhile.
-bench-kmod: bench-ptrace module $(BUILD)/release/kpl-bench $(BUILD)/release/kpl \
-		$(BUILD)/it/kpl-spin $(BUILD)/it/spin1.kpl $(BUILD)/it/spin10.kpl
-	@mkdir -p $(BUILD)/bench
-	@flock $(BUILD)/bench/.lock $(VM_RUN) --name bench-kmod --out $(VM_OUT) \
-		--kernel $(VM_KERNEL) --timeout 1800 --module $(KPL_KO) \
-		--bin $(BUILD)/release/kpl-bench --bin $(BUILD)/release/kpl \
-		--bin $(BUILD)/it/kpl-spin \
-		--file $(BUILD)/it/spin1.kpl:/root/spin1.kpl \
-		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
-		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
-		--env BENCH_RUNS=$(BENCH_VM_RUNS) --env BENCH_THREADS=$(BENCH_VM_THREADS) \
-		--env BENCH_REV='$(BENCH_REV)' tools/bench/vm-bench.sh \
-		>$(BUILD)/bench/vm.out 2>&1 || { tail -n 30 $(BUILD)/bench/vm.out; exit 1; }
-	@grep '^kpl-bench:' $(BUILD)/bench/vm.out || true
-	@$(call BENCH_VM_JSON,ptrace,ptrace-vm.json)
-	@$(call BENCH_VM_JSON,kmod,kmod.json)
-	@awk -f tools/bench/table.awk $(wildcard $(BUILD)/bench/ptrace.json) \
-		$(BUILD)/bench/ptrace-vm.json $(BUILD)/bench/kmod.json
-	@echo "bench-kmod: results in $(BUILD)/bench/ptrace-vm.json and kmod.json" \
-		"(the VM's; compare ratios, not times, with the host's)"
-
-BENCH_TARGETS += bench-kmod
 
 vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \
