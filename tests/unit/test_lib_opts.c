@@ -72,8 +72,7 @@ static void test_opts__older_smaller_struct_is_accepted(void **state)
 {
 	/* A whole page: what lies past the old struct must not be read. */
 	static uint8_t page[4096];
-	struct apply_opts_v1 *v1 =
-		(void *)(page + sizeof(page) - sizeof(*v1));
+	struct apply_opts_v1 *v1 = (void *)(page + sizeof(page) - sizeof(*v1));
 	struct kpl_apply_opts o;
 
 	(void)state;
@@ -86,7 +85,7 @@ static void test_opts__older_smaller_struct_is_accepted(void **state)
 	assert_true(o.force);
 	assert_false(o.dry_run);
 	assert_int_equal(o.timeout_ms, 1234);
-	assert_null(o.stats);	/* not in the old struct: the default */
+	assert_null(o.stats); /* not in the old struct: the default */
 }
 
 static void test_opts__larger_struct_with_zero_tail_is_accepted(void **state)
@@ -111,7 +110,7 @@ static void test_opts__larger_struct_with_garbage_is_refused(void **state)
 	(void)state;
 	memset(&n, 0, sizeof(n));
 	n.cur.sz = sizeof(n);
-	n.later = 1ull << 56;	/* only the last byte is set */
+	n.later = 1ull << 56; /* only the last byte is set */
 	assert_int_equal(kpl_apply_opts_get(&n.cur, &o), -EINVAL);
 	assert_non_null(strstr(logged, "struct kpl_apply_opts has sz 32, and "
 				       "byte 31 is not zero"));
@@ -150,7 +149,7 @@ static void test_opts__target_open_refuses_garbage(void **state)
 
 	(void)state;
 	assert_int_equal(kpl_target__open(getpid(), &n.cur, &t), -EINVAL);
-	assert_ptr_equal(t, (void *)&n);	/* no output on failure */
+	assert_ptr_equal(t, (void *)&n); /* no output on failure */
 	assert_non_null(strstr(logged, "struct kpl_target_opts"));
 }
 
@@ -176,7 +175,8 @@ static void test_opts__fleet_refuses_garbage_in_nested_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_opts__null_gives_the_defaults, setup),
+		cmocka_unit_test_setup(test_opts__null_gives_the_defaults,
+				       setup),
 		cmocka_unit_test_setup(
 			test_opts__older_smaller_struct_is_accepted, setup),
 		cmocka_unit_test_setup(

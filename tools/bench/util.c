@@ -41,8 +41,7 @@ void bench_sleep_ns(uint64_t ns)
 		;
 }
 
-int bench_parse_int(const char *what, const char *s, int min, int max,
-		    int *out)
+int bench_parse_int(const char *what, const char *s, int min, int max, int *out)
 {
 	char *end;
 	long v;

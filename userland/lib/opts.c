@@ -11,8 +11,7 @@
 #include "log.h"
 #include "opts.h"
 
-bool kpl_opts_valid(const void *opts, size_t sz, size_t known,
-		    const char *type)
+bool kpl_opts_valid(const void *opts, size_t sz, size_t known, const char *type)
 {
 	const uint8_t *p = opts;
 	size_t i;
@@ -73,10 +72,10 @@ int kpl_fleet_opts_get(const struct kpl_fleet_opts *in,
 }
 
 /* A new field goes after the last one: move `last` above when adding. */
-#define KPL_OPTS_LAST(type, last)                                        \
-	_Static_assert(sizeof(struct type) - kpl_offsetofend(struct type, \
-							      last) <    \
-			       sizeof(void *),                            \
+#define KPL_OPTS_LAST(type, last)                                           \
+	_Static_assert(sizeof(struct type) -                                \
+				       kpl_offsetofend(struct type, last) < \
+			       sizeof(void *),                              \
 		       "a field after " #last " in struct " #type)
 KPL_OPTS_LAST(kpl_apply_opts, stats);
 KPL_OPTS_LAST(kpl_fleet_opts, ctx);

@@ -38,10 +38,9 @@ bool kpl_opts_valid(const void *opts, size_t sz, size_t known,
 		    const char *type);
 
 /* NULL, or a struct type whose last field this libkpl knows is @last. */
-#define KPL_OPTS_VALID(opts, type, last)                             \
-	(!(opts) || kpl_opts_valid((opts), (opts)->sz,               \
-				   kpl_offsetofend(struct type, last), \
-				   #type))
+#define KPL_OPTS_VALID(opts, type, last)               \
+	(!(opts) || kpl_opts_valid((opts), (opts)->sz, \
+				   kpl_offsetofend(struct type, last), #type))
 
 /* Whether the caller's struct is large enough to hold @field. */
 #define KPL_OPTS_HAS(opts, field) \
