@@ -95,6 +95,23 @@ pid_t cli_parse_pid(const char *s)
 	return (pid_t)v;
 }
 
+int cli_parse_int(const char *opt, const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr,
+			"kpl: invalid %s '%s': want a number from %d to %d\n",
+			opt, cli_esc(s), min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int cli_patch_exit_code(int err)
 {
 	return err == -ENOMEM ? KPL_EXIT_FAIL : KPL_EXIT_PATCH;
