@@ -51,8 +51,10 @@ ALL_TARGETS   :=
 all: build-all
 
 include userland/userland.mk
+include tools/kpl-build/kpl-build.mk
 include tests/targets/targets.mk
 include tests/unit/unit.mk
+include kpatch-lite/module.mk
 include tools/vm/vm.mk
 include tests/tests.mk
 include packaging/install.mk
@@ -73,7 +75,10 @@ help:
 	@echo "  make unit       run the CMocka unit tests (ASan+UBSan build)"
 	@echo "  make check-targets  run the miniweb target tests"
 	@echo "  make check-kmod     boot the module tests in QEMU"
-	@echo "  make check-layers   prove kpl and kpld see only libkpl's public API"
+	@echo "  make check-layers   prove kpl and kpld see only libkpl's public API,"
+	@echo "                  and no file calls back into a file that calls it"
+	@echo "  make callgraph  who includes and calls whom, per component"
+	@echo "  make check-fuzz build the fuzzers and run each for FUZZ_SECONDS (5)"
 	@echo "  make format     clang-format the C sources"
 	@echo "  make install    install (PREFIX=/usr/local, DESTDIR=)"
 	@echo "  make release    build only what make install installs"

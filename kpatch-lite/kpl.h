@@ -10,9 +10,14 @@
  *   batch.c    verifying and writing many entries at once
  *   guard.c    guards: a uprobe on each old entry, for unpatched processes
  *   guard_hold.c  what a guard does with an unpatched process's thread
+ *   guard_status.c  the guards and guarded processes as sysfs shows them
  *   record.c   reading the patch record libkpl leaves in a process
  *   event.c    the guards' events, read() from the device
  *   status.c   /sys/kernel/kpatch_lite: sessions, guards, processes
+ *   stats.c    the module-wide counters, a leaf every file may call
+ *
+ * guard.h holds what only the guard files share, quiesce.h the stop's
+ * own structures.
  */
 #ifndef _KPATCH_LITE_KPL_H
 #define _KPATCH_LITE_KPL_H
@@ -64,7 +69,7 @@ struct kpl_session {
 	u64 maps;
 };
 
-/* The module's counters (status.c). */
+/* The module's counters (stats.c). */
 enum kpl_stat {
 	KPL_STAT_STOPS,
 	KPL_STAT_STOP_FAILS,
@@ -140,8 +145,11 @@ __poll_t kpl_event_poll(struct kpl_session *s, struct file *file,
 /* status.c */
 int kpl_status_init(void);
 void kpl_status_exit(void);
-void kpl_stat_inc(enum kpl_stat stat);
 void kpl_status_add_session(struct kpl_session *s);
 void kpl_status_del_session(struct kpl_session *s);
+
+/* stats.c */
+void kpl_stat_inc(enum kpl_stat stat);
+int kpl_stats_show(char *buf, int len);
 
 #endif /* _KPATCH_LITE_KPL_H */

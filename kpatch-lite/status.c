@@ -12,11 +12,12 @@
  *              guard, whether it is patched and how many threads are held
  *
  * Every file is root-only (0400) and a page at most; "processes" and
- * "sessions" end with "...\n" when they do not fit.
+ * "sessions" end with "...\n" when they do not fit.  The counters live in
+ * stats.c, a leaf that every other file may call without calling back
+ * into the files this one reads (the guards, the sessions).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/atomic.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -25,26 +26,10 @@
 
 #include "kpl.h"
 
-static atomic64_t kpl_stats[KPL_STAT_NR];
-static const char *const kpl_stat_names[KPL_STAT_NR] = {
-	[KPL_STAT_STOPS] = "stops",
-	[KPL_STAT_STOP_FAILS] = "stop_failures",
-	[KPL_STAT_RESUMES] = "releases",
-	[KPL_STAT_WRITES] = "writes",
-	[KPL_STAT_MAPS] = "maps",
-	[KPL_STAT_GUARD_HITS] = "guard_hits",
-	[KPL_STAT_EVENTS] = "events",
-};
-
 static DEFINE_MUTEX(kpl_sessions_lock);
 static LIST_HEAD(kpl_sessions);
 static unsigned int kpl_nr_sessions;
 static struct kobject *kpl_kobj;
-
-void kpl_stat_inc(enum kpl_stat stat)
-{
-	atomic64_inc(&kpl_stats[stat]);
-}
 
 void kpl_status_add_session(struct kpl_session *s)
 {
@@ -73,16 +58,13 @@ static ssize_t abi_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	int i, len = 0;
+	int len = 0;
 
 	mutex_lock(&kpl_sessions_lock);
 	len += sysfs_emit_at(buf, len, "open_files %u\n", kpl_nr_sessions);
 	mutex_unlock(&kpl_sessions_lock);
 	len += sysfs_emit_at(buf, len, "guards %u\n", kpl_guard_nr());
-	for (i = 0; i < KPL_STAT_NR; i++)
-		len += sysfs_emit_at(buf, len, "%s %lld\n", kpl_stat_names[i],
-				     atomic64_read(&kpl_stats[i]));
-	return len;
+	return kpl_stats_show(buf, len);
 }
 
 static ssize_t sessions_show(struct kobject *kobj, struct kobj_attribute *attr,

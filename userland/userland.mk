@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
-# libkpl (the engine), kpl (the CLI), kpl-build (the patch builder).
+# libkpl (the engine), kpl (the CLI), kpld (the daemon).  kpl-build's
+# rules are in tools/kpl-build/kpl-build.mk.
 # Every object is built twice: $(BUILD)/release and $(BUILD)/asan.
 
 LIBKPL_SRCS := $(sort $(wildcard userland/lib/*.c userland/lib/arch/*.c \
 	userland/lib/backend/*.c))
 KPL_SRCS    := $(sort $(wildcard userland/cli/*.c))
-KPLBUILD_SRCS := $(sort $(wildcard tools/kpl-build/*.c))
 
 VARIANTS := release asan
 CFLAGS_release := $(REL_CFLAGS) -fPIC -fvisibility=hidden
@@ -38,10 +38,7 @@ $(BUILD)/$(1)/libkpl.a: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(LIBKPL_SRCS))
 $(BUILD)/$(1)/kpl: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPL_SRCS)) $(BUILD)/$(1)/libkpl.a
 	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
 
-$(BUILD)/$(1)/kpl-build: $$(patsubst %.c,$(BUILD)/$(1)/%.o,$$(KPLBUILD_SRCS)) $(BUILD)/$(1)/libkpl.a
-	$$(CC) $$(LDFLAGS_$(1)) $(EXE_LDFLAGS) -o $$@ $$^ $$(EXE_LIBS)
-
--include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(LIBKPL_SRCS) $$(KPL_SRCS) $$(KPLBUILD_SRCS))
+-include $$(patsubst %.c,$(BUILD)/$(1)/%.d,$$(LIBKPL_SRCS) $$(KPL_SRCS))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -119,11 +116,31 @@ check-layers:
 		  exit 1; }
 	@echo "check-layers: kpl and kpld refuse $(words $(LIB_HEADERS))" \
 		"internal headers, take $(words $(PUBLIC_HEADERS)) public ones"
+	@python3 tools/callgraph.py --quiet \
+		$(addprefix --allow ,$(CALLGRAPH_ALLOW)) $(CALLGRAPH_DIRS)
+	@d=$(BUILD)/layers/circle; rm -rf $$d && mkdir -p $$d && \
+	printf 'int b(void);\nint a(void)\n{\n\treturn b();\n}\n' >$$d/a.c && \
+	printf 'int a(void);\nint b(void)\n{\n\treturn a();\n}\n' >$$d/b.c && \
+	if python3 tools/callgraph.py --quiet $$d >/dev/null 2>&1; then \
+		echo "check-layers: callgraph.py missed a.c <-> b.c"; exit 1; \
+	fi
+
+# Who calls whom inside each component (tools/callgraph.py): a file that
+# A calls must not call back into A.  The circles docs/design.md explains
+# ("Layers") are allowed, and no other: check-layers fails on a new one.
+# `make callgraph` prints every file's includes and callees.
+CALLGRAPH_DIRS := kpatch-lite userland/lib userland/cli userland/daemon \
+	tools/kpl-build tools/bench
+CALLGRAPH_ALLOW := userland/lib:backend/ptrace.c,backend/ptrace_inject.c
+
+.PHONY: callgraph
+callgraph:
+	@python3 tools/callgraph.py $(addprefix --allow ,$(CALLGRAPH_ALLOW)) \
+		$(CALLGRAPH_DIRS)
 
 CHECK_TARGETS += check-layers
 
 USERLAND_BINS := $(if $(KPL_SRCS),$(BUILD)/release/kpl $(BUILD)/asan/kpl) \
-	$(if $(KPLBUILD_SRCS),$(BUILD)/release/kpl-build $(BUILD)/asan/kpl-build) \
 	$(BUILD)/release/kpld $(BUILD)/asan/kpld
 
 .PHONY: userland

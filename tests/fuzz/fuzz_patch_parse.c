@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer entry point for the .kpl parser.  Not built by make; e.g.:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Iinclude -Iuserland/include -Iuserland/lib \
- *     tests/fuzz/fuzz_patch_parse.c userland/lib/patch*.c \
- *     userland/lib/arch/x86_64.c userland/lib/log.c userland/lib/errors.c \
- *     $(pkg-config --libs capstone) -o fuzz_patch_parse
- *   ./fuzz_patch_parse corpus/    # seed it with a few packed .kpl files
+ * libFuzzer entry point for the .kpl parser.  Built and run briefly by
+ * `make check-fuzz` (tests/fuzz/fuzz.mk), seeded with real patches; for
+ * a longer run: make fuzz-run FUZZ_SECONDS=3600.
  *
  * A patch that parses must be internally consistent: every index the
  * loader follows is checked again here, so a parser bug that lets a bad

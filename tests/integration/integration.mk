@@ -144,7 +144,7 @@ check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
 
 CHECK_TARGETS += check-integration
 
-# The soak (issue 10): 10,000 cycles with the release kpl, as users run
+# The soak: 10,000 cycles with the release kpl, as users run
 # it; make check runs the same script with 150 cycles and the ASan kpl.
 .PHONY: soak
 soak: deps

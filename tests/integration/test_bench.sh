@@ -40,3 +40,18 @@ check "the table puts the probe beside kpl: 1 thread" \
 	grep -q '^| 1 thread: apply, longest gap | [0-9.]* | pause [0-9.]*; [0-9]* stops' "$T/table"
 check "the table puts the probe beside kpl: all threads spinning" \
 	grep -q '^| 2 threads, all spinning: apply gap' "$T/table"
+
+# Numbers the user gives are read whole and in range, or refused with
+# the setting's name (they were atoi()ed: "5x" ran 5 runs, "abc" none).
+for bad in "--runs 5x" "--runs 0" "--nice 99" "--procs -1"; do
+	# shellcheck disable=SC2086
+	"$BENCH" --kpl "$KPL" --patch "$IT_DIR/spin1.kpl" $bad >"$T/bad.out" 2>&1
+	rc=$?
+	opt=${bad%% *}
+	check "kpl-bench refuses $bad (exit $rc), naming $opt" \
+		sh -c '[ "$1" = 2 ] && grep -q -- "bad $2 " "$3"' _ "$rc" "$opt" "$T/bad.out"
+done
+BENCH_RUNS=abc "$BENCH" --kpl "$KPL" --patch "$IT_DIR/spin1.kpl" >"$T/bad.out" 2>&1
+rc=$?
+check "kpl-bench refuses BENCH_RUNS=abc (exit $rc), naming it" \
+	sh -c '[ "$1" = 2 ] && grep -q "bad BENCH_RUNS " "$2"' _ "$rc" "$T/bad.out"

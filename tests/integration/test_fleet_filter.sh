@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# --all with filters (issue 15.5): five processes that map libspin,
+# --all with filters: five processes that map libspin,
 # told apart by cgroup (a systemd-like unit), user, executable path,
 # executable build-id and pid namespace; each filter takes exactly the
 # ones it names, exclusions never take theirs, and a filtered revert

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Fork during apply and revert (issue 10, point 10): a child copies the
+# Fork during apply and revert: a child copies the
 # parent's patch mappings in whatever phase they were.  The next command
 # on a child repairs what it inherited mid-transaction, and revert --all
 # counts every process right: none is left holding an orphaned mapping.

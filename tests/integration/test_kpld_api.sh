@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# kpld's control socket against local users (issue 10, point 3): clients
+# kpld's control socket against local users: clients
 # that connect and close, that send a request and go away before the
 # answer, an admin's Ctrl-C on `kpl install`, and 20 idle connections
 # held by `nobody` (a member of the read group here) do not kill or stall

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # kpld killed with SIGKILL after each journal record of an install and
-# of an uninstall, in turn (issue 10, point 9; KPLD_FAULT_KILL_AFTER_JOURNAL
-# is test only): the targets stay alive, and a restarted kpld makes the
+# of an uninstall, in turn (KPLD_FAULT_KILL_AFTER_JOURNAL is test
+# only): the targets stay alive, and a restarted kpld makes the
 # processes agree with the store: `kpl status` of each process is what
 # the store says.
 . "$(dirname "$0")/lib.sh"

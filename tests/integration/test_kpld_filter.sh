@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# kpld's only/never filters (issue 15.5): with "never = user=nobody" an
+# kpld's only/never filters: with "never = user=nobody" an
 # installed patch reaches root's processes, those running then and those
 # started later, and never nobody's; the store counts only the processes
 # in scope.  A filter line kpld cannot read stops it from starting.

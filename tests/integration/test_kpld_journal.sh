@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# kpld's journal against damage (issue 10, point 8): a torn last record
+# kpld's journal against damage: a torn last record
 # is cut and does not swallow the next one, garbage and forged lines are
 # rejected and reported, an empty or deleted journal never yields
 # "available, active N" (the processes are asked), and on a full disk

@@ -19,6 +19,22 @@ expect_rc 3 "non-ELF patch refused" "$KPL" apply --keys "$TRUSTED" -p "$P" "$T/j
 expect_rc 3 "missing patch file refused" "$KPL" apply --keys "$TRUSTED" -p "$P" "$T/nope.kpl"
 expect_rc 2 "bad pid refused" "$KPL" apply --keys "$TRUSTED" -p abc "$IT_DIR/spin10.kpl"
 
+# --jobs and --timeout are read like the pid: all of the value, in range,
+# or a usage error naming the option (they were atoi()ed: "2x" was 2,
+# "abc" 0, "-5" a negative timeout).
+for bad in "--jobs 2x" "--jobs 0" "--jobs abc" "--timeout -5" \
+	"--timeout 10s" "--timeout 99999999999"; do
+	# shellcheck disable=SC2086
+	expect_rc 2 "apply $bad refused" "$KPL" apply --keys "$TRUSTED" \
+		--all $bad "$IT_DIR/spin10.kpl"
+	check "apply $bad: the error names ${bad%% *}" \
+		grep -q "invalid ${bad%% *} '" "$T/cmd.err"
+done
+# shellcheck disable=SC2086
+expect_rc 2 "revert --timeout abc refused" "$KPL" revert --all --timeout abc spin10
+check "revert --timeout abc: the error names --timeout" \
+	grep -q "invalid --timeout 'abc'" "$T/cmd.err"
+
 sh -c 'exit 0' &
 dead=$!
 wait $dead

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# No option unmaps code a frame will return into (issue 10, point 13):
+# No option unmaps code a frame will return into:
 # a thread blocked in read() called from the patch's new function keeps
 # the patch's code on its stack.  revert --force restores the entry but
 # retires the mapping instead of unmapping it; the target survives the

@@ -677,6 +677,30 @@ static void test_reloc_kind__unsupported_refused(void **state)
 			    "R_X86_64_<unknown>");
 }
 
+/* The dynamic relocations elfobj.c reads a library's imports and TLS by. */
+static void test_dynrel__imports_and_tls(void **state)
+{
+	static const struct {
+		uint32_t type;
+		enum kpl_arch_dynrel kind;
+	} cases[] = {
+		{ R_X86_64_GLOB_DAT, KPL_DYNREL_IMPORT },
+		{ R_X86_64_JUMP_SLOT, KPL_DYNREL_IMPORT },
+		{ R_X86_64_DTPMOD64, KPL_DYNREL_TLS_MODID },
+		{ R_X86_64_TPOFF64, KPL_DYNREL_TLS_TPOFF },
+		{ R_X86_64_RELATIVE, KPL_DYNREL_OTHER },
+		{ R_X86_64_64, KPL_DYNREL_OTHER },
+		{ R_X86_64_IRELATIVE, KPL_DYNREL_OTHER },
+		{ R_X86_64_DTPOFF64, KPL_DYNREL_OTHER },
+		{ UINT32_MAX, KPL_DYNREL_OTHER },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(kpl_arch_dynrel(cases[i].type), cases[i].kind);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_reloc_apply__room_too_small_refused),
 		cmocka_unit_test(test_reloc_kind__supported_types),
 		cmocka_unit_test(test_reloc_kind__unsupported_refused),
+		cmocka_unit_test(test_dynrel__imports_and_tls),
 		cmocka_unit_test(test_regs__accessors_and_dwarf_order),
 	};
 

@@ -139,7 +139,7 @@ static void test_state__refuses_len_over_the_buffer(void **state)
 	struct kpl_state *st = good(&len);
 
 	(void)state;
-	/* The forged record of issue 10: 4096 bytes into a 16-byte array. */
+	/* A forged record: 4096 bytes into a 16-byte array. */
 	st->funcs[1].len = 4096;
 	expect_bad(st, len, "function 1: length 4096");
 	st = good(&len);

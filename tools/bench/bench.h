@@ -2,7 +2,8 @@
 /*
  * kpl-bench: pause and apply-time benchmark for kpl.  main.c reads the
  * command line, cell.c measures one cell, spin.c drives the kpl-spin
- * target, run.c runs the kpl CLI, json.c writes the results.
+ * target, run.c runs the kpl CLI, json.c writes the results, util.c
+ * (a leaf) has the helpers they all call.
  * Functions print their own errors through bench_err() and return 0 or
  * -1; only main() picks the exit status.
  */
@@ -19,6 +20,12 @@ __attribute__((format(printf, 1, 2))) void bench_err(const char *fmt, ...);
 
 uint64_t bench_now_ns(void);
 void bench_sleep_ns(uint64_t ns);
+/*
+ * @s, all of it a decimal number from @min to @max, into *@out; else
+ * says which setting (@what, "--runs") is wrong and returns -1.
+ */
+int bench_parse_int(const char *what, const char *s, int min, int max,
+		    int *out);
 
 /*
  * spin.c: a `kpl-spin --shm` process.  Every spinning thread (the main

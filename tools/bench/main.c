@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,35 +18,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-
-void bench_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("kpl-bench: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void bench_sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / 1000000000ull),
-			       (long)(ns % 1000000000ull) };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 static void sort_cell(struct bench_cell *c, int runs)
 {
@@ -154,7 +124,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 
 	o->kpl = "build/release/kpl";
 	o->spin = "build/it/kpl-spin";
-	o->runs = env && *env ? atoi(env) : 21;
+	o->runs = 21;
+	if (env && *env && bench_parse_int("BENCH_RUNS", env, 1, 100000, &o->runs))
+		return 2;
 	o->procs = 3;
 	if (parse_list("threads", "1,4,16,64", 4096, o->threads,
 		       &o->nr_threads))
@@ -186,7 +158,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 				return 2;
 			break;
 		case 'n':
-			o->runs = atoi(optarg);
+			if (bench_parse_int("--runs", optarg, 1, 100000, &o->runs))
+				return 2;
 			break;
 		case 'o':
 			o->out = optarg;
@@ -195,10 +168,12 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			o->rev = optarg;
 			break;
 		case 'N':
-			o->nice = atoi(optarg);
+			if (bench_parse_int("--nice", optarg, -20, 19, &o->nice))
+				return 2;
 			break;
 		case 'P':
-			o->procs = atoi(optarg);
+			if (bench_parse_int("--procs", optarg, 1, 1000, &o->procs))
+				return 2;
 			break;
 		case 'b':
 			o->backend = optarg;

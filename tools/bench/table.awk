@@ -181,7 +181,8 @@ function busy_key(b,    r, best, k) {
 	return best
 }
 
-# The figures issue 11 asks for, per backend: probe and kpl side by side.
+# The headline figures, per backend: the probe's and kpl's side by side
+# (tools/bench/README.md, "Output").
 function summary(b,    k1, k8, r, t) {
 	k1 = "1x1x1"
 	k8 = busy_key(b)

@@ -16,7 +16,7 @@
 
 #include <sys/types.h>
 
-/* Print "kpl-build: <message>\n" to stderr. */
+/* log.c: print "kpl-build: <message>\n" to stderr. */
 __attribute__((format(printf, 1, 2)))
 void kb_err(const char *fmt, ...);
 /* The same for progress and notes; silenced by kb_quiet. */

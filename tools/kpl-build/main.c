@@ -3,7 +3,6 @@
  * kpl-build: the command table.  Each command is one file (build.c,
  * pack.c, keys.c) and one line here.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,32 +21,6 @@ static const struct kb_cmd kb_cmds[] = {
 	{ "sign", cmd_sign, "sign (or re-sign) a .kpl patch" },
 	{ "keygen", cmd_keygen, "make an Ed25519 signing key pair" },
 };
-
-bool kb_quiet;
-
-void kb_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kpl-build: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void kb_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (kb_quiet)
-		return;
-	fputs("kpl-build: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {

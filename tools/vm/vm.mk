@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Kernel module build and the QEMU-based module tests.  Included by the
-# top-level Makefile, which exports KVER/KDIR and defines BUILD, CC and
-# REL_CFLAGS.
+# The QEMU-based module tests.  Included by the top-level Makefile, which
+# exports KVER/KDIR and defines BUILD, CC and REL_CFLAGS; the module
+# itself (`make module`) is built by kpatch-lite/module.mk.
 #
-#   make module      build kpatch-lite/kpatch_lite.ko against $(KDIR);
-#                    any compiler or modpost warning fails the build
 #   make check-kmod  boot /boot/vmlinuz-$(KVER) in QEMU, one guest per
 #                    test script: load (tests/kmod/test_load.sh), stop
 #                    (test_stop.sh: requests, fuzz, kpl CLI), guard
@@ -18,10 +16,7 @@
 #                    the module with its BPF hold; its BPF watchdog
 #                    journals a crash); the guests
 #                    run in parallel under make -j
-#   make bench-kmod  (part of make bench) kpl-bench in a guest, with ptrace
-#                    and with kmod: build/bench/ptrace-vm.json and
-#                    kmod.json, printed in one table beside the host's
-#                    ptrace.json (in the VM, compare ratios only)
+#   make bench-kmod  (tools/bench/bench.mk) kpl-bench in this guest
 #   make vm-shell    same guest with the module, an interactive shell on
 #                    the terminal (for debugging; never used by CI)
 
@@ -60,28 +55,8 @@ KMOD_IT_FIX := $(addprefix $(BUILD)/it/,kpl-spin kpl-harness spin10.kpl \
 	spin1.kpl spin_fix2.kpl spin_replace.kpl spin_local.kpl spin_hold.kpl \
 	spin_missing.kpl spin_wrongbuild.kpl)
 
-# The module is built by the compiler that built the kernel, whatever CC
-# the userland build uses: a `make CC=clang` on the command line would
-# otherwise reach Kbuild through MAKEFLAGS.
-KMOD_CC ?= $(firstword $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="*//p' \
-	$(KDIR)/include/config/auto.conf 2>/dev/null))
-
-.PHONY: module check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
-	check-kmod-stress check-kmod-it check-kmod-kpld bench-kmod vm-shell
-
-# Kbuild decides what to rebuild, so this always descends.  The log is
-# scanned as well because modpost warnings (section mismatches, missing
-# symbol versions) do not go through the compiler.
-module:
-	@mkdir -p $(BUILD)
-	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) KCFLAGS=-Werror \
-		$(if $(KMOD_CC),CC=$(KMOD_CC)) modules >$(BUILD)/module.log 2>&1; rc=$$?; \
-	cat $(BUILD)/module.log; \
-	if [ $$rc -ne 0 ]; then echo "module: build failed" >&2; exit 1; fi; \
-	if grep -Eqi '(^|[[:space:]:])warning:' $(BUILD)/module.log; then \
-		echo "module: build printed warnings (treated as errors)" >&2; \
-		exit 1; \
-	fi
+.PHONY: check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
+	check-kmod-stress check-kmod-it check-kmod-kpld vm-shell
 
 $(KMOD_BIN)/%: tests/kmod/%.c include/uapi/linux/kpatch_lite.h \
 		tests/kmod/kmod_target.h tests/kmod/kmod_util.h
@@ -172,40 +147,8 @@ check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
 		--env KPL_KEYS=$(abspath $(BUILD)/keys) \
 		--env 'KPL_IT_TESTS=$(KMOD_IT_TESTS)' tests/kmod/test_it.sh
 
-# Fewer runs than on the host: under TCG one run takes about a second.
-BENCH_VM_RUNS ?= 7
-BENCH_VM_THREADS ?= 1,4,16,64
-BENCH_VM_JSON = sed -n '/^KPL-BENCH-JSON-BEGIN $(1)$$/,/^KPL-BENCH-JSON-END $(1)$$/p' \
-	$(VM_OUT)/bench-kmod.clean.log | sed '1d;$$d' >$(BUILD)/bench/$(2)
-
-# After bench-ptrace, so the table has the host's figures too; under the
-# same lock, so nothing else runs on the two cores meanwhile.
-bench-kmod: bench-ptrace module $(BUILD)/release/kpl-bench $(BUILD)/release/kpl \
-		$(BUILD)/it/kpl-spin $(BUILD)/it/spin1.kpl $(BUILD)/it/spin10.kpl
-	@mkdir -p $(BUILD)/bench
-	@flock $(BUILD)/bench/.lock $(VM_RUN) --name bench-kmod --out $(VM_OUT) \
-		--kernel $(VM_KERNEL) --timeout 1800 --module $(KPL_KO) \
-		--bin $(BUILD)/release/kpl-bench --bin $(BUILD)/release/kpl \
-		--bin $(BUILD)/it/kpl-spin \
-		--file $(BUILD)/it/spin1.kpl:/root/spin1.kpl \
-		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
-		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
-		--env BENCH_RUNS=$(BENCH_VM_RUNS) --env BENCH_THREADS=$(BENCH_VM_THREADS) \
-		--env BENCH_REV='$(BENCH_REV)' tools/bench/vm-bench.sh \
-		>$(BUILD)/bench/vm.out 2>&1 || { tail -n 30 $(BUILD)/bench/vm.out; exit 1; }
-	@grep '^kpl-bench:' $(BUILD)/bench/vm.out || true
-	@$(call BENCH_VM_JSON,ptrace,ptrace-vm.json)
-	@$(call BENCH_VM_JSON,kmod,kmod.json)
-	@awk -f tools/bench/table.awk $(wildcard $(BUILD)/bench/ptrace.json) \
-		$(BUILD)/bench/ptrace-vm.json $(BUILD)/bench/kmod.json
-	@echo "bench-kmod: results in $(BUILD)/bench/ptrace-vm.json and kmod.json" \
-		"(the VM's; compare ratios, not times, with the host's)"
-
-BENCH_TARGETS += bench-kmod
-
 vm-shell: module $(KMOD_HELPERS)
 	$(VM_RUN) --shell --name shell --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--module $(KPL_KO) $(addprefix --bin ,$(KMOD_HELPERS))
 
-ALL_TARGETS   += module
 CHECK_TARGETS += check-kmod

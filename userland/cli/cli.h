@@ -3,6 +3,7 @@
 #define KPL_CLI_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -43,6 +44,7 @@ int cli_kpld(const char *request, char *reply, size_t len);
 int cli_kpld_protections(const char *reply, char *line, size_t len);
 
 #include "kpl/fleet.h"
+#include "kpl/log.h"
 #include "kpl/patch.h"
 #include "kpl/target.h"
 
@@ -50,6 +52,9 @@ struct kpl_patch;
 
 /* What apply, check and revert are told (txn_args.c). */
 #define CLI_RULES_MAX 32
+/* --jobs 1..KPL_CLI_JOBS_MAX, --timeout 1..KPL_CLI_TIMEOUT_MAX_MS (an hour) */
+#define KPL_CLI_JOBS_MAX 1024
+#define KPL_CLI_TIMEOUT_MAX_MS 3600000
 
 struct cli_txn_args {
 	pid_t pid;
@@ -97,6 +102,8 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 	"      --exclude KEY=VALUE  never those (KEY: unit, cgroup, exe,\n"    \
 	"                      exe-build-id, user, container)\n"
 
+/* util.c: the log hook main installs (kpl_set_print()). */
+int cli_print(enum kpl_print_level level, const char *fmt, va_list ap);
 /* Map a libkpl error to an exit code. */
 int cli_exit_code(int err);
 /* The exit code when opening a patch file failed: 3 but for ENOMEM. */
@@ -108,6 +115,12 @@ int cli_patch_exit_code(int err);
 int cli_target_exit_code(const char *cmd, int err, pid_t pid);
 /* Parse a pid argument; prints an error and returns -1 if invalid. */
 pid_t cli_parse_pid(const char *s);
+/*
+ * Parse the value @s of option @opt ("--jobs"): all of it a decimal
+ * number from @min to @max, into *@out.  Else prints an error naming
+ * @opt and returns -1, leaving *@out alone.
+ */
+int cli_parse_int(const char *opt, const char *s, int min, int max, int *out);
 /*
  * Print @s as a JSON string (with quotes), valid JSON whatever its bytes
  * (escape.h: not UTF-8 becomes U+FFFD).

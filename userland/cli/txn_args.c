@@ -101,7 +101,9 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 			a->all = true;
 			break;
 		case 'J':
-			a->fo.jobs = atoi(optarg);
+			if (cli_parse_int("--jobs", optarg, 1, KPL_CLI_JOBS_MAX,
+					  &a->fo.jobs))
+				return KPL_EXIT_USAGE;
 			break;
 		case 'a':
 			a->fo.atomic = true;
@@ -110,7 +112,10 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 			a->ao.force = true;
 			break;
 		case 't':
-			a->ao.timeout_ms = atoi(optarg);
+			if (cli_parse_int("--timeout", optarg, 1,
+					  KPL_CLI_TIMEOUT_MAX_MS,
+					  &a->ao.timeout_ms))
+				return KPL_EXIT_USAGE;
 			break;
 		case 'j':
 			a->json = true;

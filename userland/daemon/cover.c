@@ -2,9 +2,10 @@
 /*
  * Processes started after a patch was installed: every rescan finds the
  * processes that map an installed patch's library but lack the patch,
- * and patches them.  With the kernel module's guard, or the BPF hold in
- * watch.c, such a process is stopped before it can run the library's
- * code; the rescan is what then patches it.
+ * and patches them.  With the kernel module's guard (guard.c), or the
+ * BPF hold (hold.c), such a process is stopped before it can run the
+ * library's code; the rescan is what then patches it.  A library
+ * replaced on disk makes its patch superseded instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -60,25 +61,6 @@ static bool contains(const pid_t *v, size_t n, pid_t pid)
 	return false;
 }
 
-void kpld_filter(struct kpld *d, pid_t *pids, size_t *nr)
-{
-	int err = kpl_fleet__filter(&d->cfg.filter, pids, nr);
-
-	if (err) {
-		fprintf(stderr, "kpld: the only/never filters cannot be applied (%s): patching no process\n",
-			kpl_strerror(err));
-		*nr = 0;
-	}
-}
-
-bool kpld_takes(struct kpld *d, pid_t pid)
-{
-	size_t n = 1;
-
-	kpld_filter(d, &pid, &n);
-	return n == 1;
-}
-
 static void cover_one(struct kpld *d, struct kpld_patch *p)
 {
 	struct kpl_fleet_opts fo = { .sz = sizeof(fo), .jobs = d->cfg.jobs };
@@ -116,46 +98,6 @@ out:
 	free(need);
 	free(have);
 	free(all);
-}
-
-/*
- * A kpl killed mid-write leaves a process half patched until some kpl
- * looks at it: kpld looks every rescan, and repairs (under the per-pid
- * lock, so an apply in flight is left alone).
- */
-static void repair_pid(pid_t pid)
-{
-	struct kpl_target *t = NULL;
-
-	if (!kpl_target__open(pid, NULL, &t))
-		kpl_target__repair(t, NULL);
-	kpl_target__close(t);
-}
-
-/*
- * Tell the watchdog which process has which patch mapped where (a
- * crashing process is usually gone by the time its event is read), and
- * repair the processes whose records say a transaction did not finish.
- */
-void kpld_note_all(void)
-{
-	struct kpl_fleet_mapping *v = NULL;
-	size_t n = 0, i;
-	pid_t last = 0;
-
-	kpld_watch_forget_all();
-	if (kpl_fleet__mappings(&v, &n))
-		return;
-	for (i = 0; i < n; i++)
-		kpld_watch_note(v[i].pid, v[i].id, v[i].start, v[i].end);
-	/* One repair per process: a process's mappings are adjacent. */
-	for (i = 0; i < n; i++) {
-		if (v[i].unfinished && v[i].pid != last)
-			repair_pid(v[i].pid);
-		if (v[i].unfinished)
-			last = v[i].pid;
-	}
-	free(v);
 }
 
 /*

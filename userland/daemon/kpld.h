@@ -82,8 +82,16 @@ struct kpld {
 	bool auto_install;
 	int journal_fd;
 	unsigned int journal_rejected;	/* damaged records found at start */
+	/* What the watchdog does to a patch that crashed a process:
+	 * kpld_revert(), set by main.  Called through the struct so that
+	 * watch.c, which the store calls, does not call the store back. */
+	int (*quarantine)(struct kpld *d, struct kpld_patch *p,
+			  enum kpld_state to, const char *why);
 };
 
+/*
+ * util.c: a leaf every kpld file may call (it calls none of them).
+ */
 const char *kpld_state_name(enum kpld_state s);
 /*
  * kpld_filter() - keep those of @pids the configured filter takes; a
@@ -94,7 +102,16 @@ void kpld_filter(struct kpld *d, pid_t *pids, size_t *nr);
 bool kpld_takes(struct kpld *d, pid_t pid);
 
 struct kpld_patch *kpld_find(struct kpld *d, const char *id);
-/* Open and verify @path with the daemon's keys. */
+uint64_t kpld_realtime_ns(void);
+uint64_t kpld_mono_ns(void);
+/*
+ * @s escaped for a log line (libkpl's escaper): paths and details come
+ * from processes, which may be hostile.  The result lives in one of two
+ * per-thread buffers, used in turn: at most two per log line.
+ */
+const char *kpld_esc(const char *s);
+
+/* store.c: open and verify @path with the daemon's keys. */
 int kpld_open_patch(struct kpld *d, const char *path, struct kpl_patch **out);
 
 /*
@@ -123,10 +140,9 @@ int kpld_store_scan(struct kpld *d);
 int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why);
 int kpld_revert(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 		const char *why);
-/* Patch processes that map an installed patch's library but lack it. */
+/* cover.c: patch processes that map an installed patch's library but
+ * lack it. */
 int kpld_cover_new(struct kpld *d);
-/* Record every process's patch mappings for the watchdog. */
-void kpld_note_all(void);
 
 /*
  * api.c: the unix socket.  Clients are non-blocking and live in main's
@@ -211,15 +227,8 @@ const char *kpld_watch_why(void);
 void kpld_watch_read(void);
 void kpld_watch_note(int pid, const char *id, uint64_t lo, uint64_t hi);
 void kpld_watch_forget_all(void);
-
-uint64_t kpld_realtime_ns(void);
-uint64_t kpld_mono_ns(void);
-
-/*
- * @s escaped for a log line (libkpl's escaper): paths and details come
- * from processes, which may be hostile.  The result lives in one of two
- * per-thread buffers, used in turn: at most two per log line.
- */
-const char *kpld_esc(const char *s);
+/* Record every process's patch mappings for the watchdog, and repair the
+ * processes whose records say a transaction did not finish. */
+void kpld_note_all(void);
 
 #endif

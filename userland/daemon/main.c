@@ -169,7 +169,7 @@ static int setup(struct kpld *d, int *lfd, int *ino, int *tfd, int *sfd,
 
 int main(int argc, char **argv)
 {
-	struct kpld d = { .journal_fd = -1 };
+	struct kpld d = { .journal_fd = -1, .quarantine = kpld_revert };
 	size_t i;
 	int lfd = -1, ino = -1, tfd = -1, sfd = -1, wfd = -1, gfd = -1, ep;
 	int err;
@@ -245,12 +245,4 @@ int main(int argc, char **argv)
 	free(d.patches);
 	free(d.held);
 	return 0;
-}
-
-const char *kpld_esc(const char *s)
-{
-	static __thread char buf[2][1024];
-	static __thread unsigned int next;
-
-	return kpl_escape_str(buf[next++ & 1], sizeof(buf[0]), s);
 }

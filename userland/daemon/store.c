@@ -15,15 +15,6 @@
 #include "kpl/kpl.h"
 #include "kpld.h"
 
-static const char *const state_names[KPLD_NR_STATES] = {
-	[KPLD_AVAILABLE] = "available",
-	[KPLD_INSTALLED] = "installed",
-	[KPLD_REVERTED] = "reverted",
-	[KPLD_QUARANTINED] = "quarantined",
-	[KPLD_SUPERSEDED] = "superseded",
-	[KPLD_INVALID] = "invalid",
-};
-
 /* allowed[from] has bit (1 << to) set when from -> to is a transition. */
 #define B(s) (1u << (s))
 static const unsigned int allowed[KPLD_NR_STATES] = {
@@ -35,37 +26,6 @@ static const unsigned int allowed[KPLD_NR_STATES] = {
 	[KPLD_SUPERSEDED] = B(KPLD_REVERTED) | B(KPLD_QUARANTINED),
 	[KPLD_INVALID] = B(KPLD_AVAILABLE),
 };
-
-const char *kpld_state_name(enum kpld_state s)
-{
-	return s < KPLD_NR_STATES ? state_names[s] : "unknown";
-}
-
-uint64_t kpld_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t kpld_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-struct kpld_patch *kpld_find(struct kpld *d, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < d->nr_patches; i++)
-		if (!strcmp(d->patches[i].id, id))
-			return &d->patches[i];
-	return NULL;
-}
 
 int kpld_transition(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 		    const char *reason)

@@ -134,7 +134,7 @@ static int on_crash(void *ctx, void *data, size_t len)
 		return 0;
 	if (!d->cfg.watch_anywhere && !in_patch)
 		return 0;
-	kpld_revert(d, p, KPLD_QUARANTINED, ev);
+	d->quarantine(d, p, KPLD_QUARANTINED, ev);
 	return 0;
 }
 
@@ -213,4 +213,44 @@ void kpld_watch_read(void)
 		ring_buffer__consume(rb);
 		reading = false;
 	}
+}
+
+/*
+ * A kpl killed mid-write leaves a process half patched until some kpl
+ * looks at it: kpld looks every rescan, and repairs (under the per-pid
+ * lock, so an apply in flight is left alone).
+ */
+static void repair_pid(pid_t pid)
+{
+	struct kpl_target *t = NULL;
+
+	if (!kpl_target__open(pid, NULL, &t))
+		kpl_target__repair(t, NULL);
+	kpl_target__close(t);
+}
+
+/*
+ * Tell the watchdog which process has which patch mapped where (a
+ * crashing process is usually gone by the time its event is read), and
+ * repair the processes whose records say a transaction did not finish.
+ */
+void kpld_note_all(void)
+{
+	struct kpl_fleet_mapping *v = NULL;
+	size_t n = 0, i;
+	pid_t last = 0;
+
+	kpld_watch_forget_all();
+	if (kpl_fleet__mappings(&v, &n))
+		return;
+	for (i = 0; i < n; i++)
+		kpld_watch_note(v[i].pid, v[i].id, v[i].start, v[i].end);
+	/* One repair per process: a process's mappings are adjacent. */
+	for (i = 0; i < n; i++) {
+		if (v[i].unfinished && v[i].pid != last)
+			repair_pid(v[i].pid);
+		if (v[i].unfinished)
+			last = v[i].pid;
+	}
+	free(v);
 }

@@ -16,6 +16,7 @@
 #include "kpl/escape.h"
 #include "internal.h"
 #include "loader.h"
+#include "opts.h"
 #include "patch.h"
 #include "txn.h"
 
@@ -465,23 +466,25 @@ out:
 	return err;
 }
 
-static const struct kpl_apply_opts default_opts = {
-	.sz = sizeof(struct kpl_apply_opts),
-};
-
 KPL_API int kpl_target__apply(struct kpl_target *t,
 			      const struct kpl_patch *patch,
 			      const struct kpl_apply_opts *opts)
 {
-	return apply(t, patch, opts ? opts : &default_opts);
+	struct kpl_apply_opts o;
+	int err = kpl_apply_opts_get(opts, &o);
+
+	return err ? err : apply(t, patch, &o);
 }
 
 KPL_API int kpl_target__check(struct kpl_target *t,
 			      const struct kpl_patch *patch,
 			      const struct kpl_apply_opts *opts)
 {
-	struct kpl_apply_opts o = opts ? *opts : default_opts;
+	struct kpl_apply_opts o;
+	int err = kpl_apply_opts_get(opts, &o);
 
+	if (err)
+		return err;
 	o.dry_run = true;
 	return apply(t, patch, &o);
 }
@@ -498,6 +501,7 @@ static const char *top_owner(struct kpl_target *t, struct kpl_found *self,
 KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 			       const struct kpl_apply_opts *opts)
 {
+	struct kpl_apply_opts o;
 	struct kpl_stats stats = { 0 };
 	uint64_t t0 = kpl_now_ns();
 	struct kpl_txn x = { 0 };
@@ -506,8 +510,10 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	size_t i;
 	int err;
 
-	if (!opts)
-		opts = &default_opts;
+	err = kpl_apply_opts_get(opts, &o);
+	if (err)
+		return err;
+	opts = &o;
 	t->proc->log = &stats;
 	err = kpl_target__repair(t, &repaired);
 	if (err)

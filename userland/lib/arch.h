@@ -98,11 +98,27 @@ int kpl_arch_reloc_kind(uint32_t type, enum kpl_arch_reloc_kind *kind);
 int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
 			 uint64_t P, uint64_t S, int64_t A);
 
-/* Bytes of the field relocation @type writes: 0 for R_X86_64_NONE or unknown. */
+/* Bytes of the field relocation @type writes: 0 for a "none" type or
+ * an unknown one. */
 size_t kpl_arch_reloc_size(uint32_t type);
 
 /* Name of relocation @type for messages ("R_X86_64_PC32"); never NULL. */
 const char *kpl_arch_reloc_name(uint32_t type);
+
+/* What a dynamic relocation of the target library tells the engine. */
+enum kpl_arch_dynrel {
+	KPL_DYNREL_OTHER,	/* nothing the engine reads */
+	KPL_DYNREL_IMPORT,	/* a GOT slot ld.so binds to a symbol */
+	KPL_DYNREL_TLS_MODID,	/* the module id of a TLS block */
+	KPL_DYNREL_TLS_TPOFF,	/* a TLS offset from the thread pointer */
+};
+
+/*
+ * kpl_arch_dynrel() - classify dynamic relocation @type of a shared
+ * library (.rela.dyn, .rela.plt), as elfobj.c reads them to find the
+ * library's imports and its own TLS slots.
+ */
+enum kpl_arch_dynrel kpl_arch_dynrel(uint32_t type);
 
 /* One call instruction found by kpl_arch_calls(). */
 struct kpl_arch_call {
@@ -208,6 +224,19 @@ void kpl_arch_dwarf_regs(const void *regs, uint64_t *dw);
 
 /* The byte that fills unused text: it traps if ever executed (int3). */
 #define KPL_ARCH_TRAP_FILL 0xcc
+
+/* The ELF machine of patches and libraries (e_machine), and its name. */
+#define KPL_ARCH_ELF_MACHINE 62	/* EM_X86_64 */
+#define KPL_ARCH_NAME "x86-64"
+
+/* The end of the user address space (4-level page tables). */
+#define KPL_ARCH_USER_TOP 0x7ffffffff000ull
+
+/*
+ * How far the patch may lie from its library: the reach of the jump and
+ * of the patch's PC-relative references to the library (rel32: 2 GiB).
+ */
+#define KPL_ARCH_REACH (2ull << 30)
 
 /* Bytes of the syscall instruction (the pc after it, at syscall stops). */
 uint64_t kpl_arch_syscall_len(void);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "elfobj.h"
 #include "internal.h"
 
@@ -206,14 +207,14 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
  * A TLS relocation of the object's own storage (symbol 0, or one the
  * object defines): the first DTPMOD64 and TPOFF64 slots are kept.
  */
-static void note_tls(struct kpl_elf *ke, const GElf_Rela *r, uint32_t type,
-		     const GElf_Sym *gs)
+static void note_tls(struct kpl_elf *ke, const GElf_Rela *r,
+		     enum kpl_arch_dynrel kind, const GElf_Sym *gs)
 {
 	if (GELF_R_SYM(r->r_info) && gs->st_shndx == SHN_UNDEF)
 		return;
-	if (type == R_X86_64_DTPMOD64 && !ke->tls_modid_got) {
+	if (kind == KPL_DYNREL_TLS_MODID && !ke->tls_modid_got) {
 		ke->tls_modid_got = r->r_offset;
-	} else if (type == R_X86_64_TPOFF64 && !ke->tls_tpoff_got) {
+	} else if (kind == KPL_DYNREL_TLS_TPOFF && !ke->tls_tpoff_got) {
 		ke->tls_tpoff_got = r->r_offset;
 		ke->tls_tpoff_bias = (GELF_R_SYM(r->r_info) ? gs->st_value : 0) +
 				     (uint64_t)r->r_addend;
@@ -248,16 +249,16 @@ static int read_imports(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 		GElf_Rela r;
 		GElf_Sym gs;
 		const char *name;
-		uint32_t type;
+		enum kpl_arch_dynrel kind;
 
 		if (!gelf_getrela(d, (int)i, &r))
 			continue;
-		type = GELF_R_TYPE(r.r_info);
+		kind = kpl_arch_dynrel(GELF_R_TYPE(r.r_info));
 		if (!gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &gs))
 			continue;
-		if (type == R_X86_64_DTPMOD64 || type == R_X86_64_TPOFF64)
-			note_tls(ke, &r, type, &gs);
-		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+		if (kind == KPL_DYNREL_TLS_MODID || kind == KPL_DYNREL_TLS_TPOFF)
+			note_tls(ke, &r, kind, &gs);
+		if (kind != KPL_DYNREL_IMPORT)
 			continue;
 		name = elf_strptr(elf, symsh.sh_link, gs.st_name);
 		if (!name || !*name)

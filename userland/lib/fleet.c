@@ -22,6 +22,7 @@
 #include "elfobj.h"
 #include "internal.h"
 #include "kpl/fleet.h"
+#include "opts.h"
 #include "patch.h"
 #include "state.h"
 #include "target.h"
@@ -384,16 +385,15 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 static void one(struct pool *pl, size_t i)
 {
 	struct kpl_fleet_result *r = &pl->res[i];
-	struct kpl_apply_opts ao = { .sz = sizeof(ao) };
+	struct kpl_apply_opts ao;
 	struct kpl_target *t = NULL;
 
-	if (pl->opts && pl->opts->apply)
-		ao = *pl->opts->apply;
+	/* Checked by kpl_fleet_opts_get(): field by field, never whole. */
+	kpl_apply_opts_get(pl->opts->apply, &ao);
 	ao.stats = &r->stats;
 	r->pid = pl->pids[i];
 	comm_of(r->pid, r->comm, sizeof(r->comm));
-	r->err = kpl_target__open(r->pid, pl->opts ? pl->opts->target : NULL,
-				  &t);
+	r->err = kpl_target__open(r->pid, pl->opts->target, &t);
 	if (!r->err)
 		r->err = pl->revert ? kpl_target__revert(t, pl->id, &ao)
 				    : kpl_target__apply(t, pl->patch, &ao);
@@ -414,7 +414,7 @@ static void *worker(void *arg)
 		one(pl, i);
 		pthread_mutex_lock(&pl->lock);
 		pl->done++;
-		if (pl->opts && pl->opts->progress)
+		if (pl->opts->progress)
 			pl->opts->progress(pl->opts->ctx, pl->done, pl->nr);
 		pthread_mutex_unlock(&pl->lock);
 	}
@@ -424,7 +424,7 @@ static void *worker(void *arg)
 static int run_pool(struct pool *pl)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int jobs = pl->opts && pl->opts->jobs > 0 ? pl->opts->jobs
+	int jobs = pl->opts->jobs > 0 ? pl->opts->jobs
 						  : (int)(cpus > 0 ? cpus : 1);
 	pthread_t *th;
 	int i, started = 0;
@@ -463,12 +463,16 @@ KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
 			     const struct kpl_fleet_opts *opts,
 			     struct kpl_fleet_result **out)
 {
-	struct pool pl = { .patch = patch, .pids = pids, .nr = nr,
-			   .opts = opts };
+	struct pool pl = { .patch = patch, .pids = pids, .nr = nr };
 	struct kpl_fleet_result *res;
+	struct kpl_fleet_opts o;
 	int err;
 	size_t i;
 
+	err = kpl_fleet_opts_get(opts, &o);
+	if (err)
+		return err;
+	pl.opts = &o;
 	res = calloc(nr ? nr : 1, sizeof(*res));
 	if (!res)
 		return -ENOMEM;
@@ -476,7 +480,7 @@ KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
 	err = run_pool(&pl);
 	if (!err)
 		err = first_error(res, nr);
-	if (err && opts && opts->atomic) {
+	if (err && o.atomic) {
 		struct kpl_fleet_result *back = NULL;
 		pid_t *done = calloc(nr ? nr : 1, sizeof(*done));
 		size_t n = 0;
@@ -488,7 +492,7 @@ KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
 			"%zu it was applied to\n", patch->id, n);
 		/* Rolled back per process below; the first error stays. */
 		if (done)
-			kpl_fleet__revert(patch->id, done, n, opts, &back);
+			kpl_fleet__revert(patch->id, done, n, &o, &back);
 		for (i = 0; back && i < nr; i++) {
 			size_t j;
 
@@ -507,13 +511,16 @@ KPL_API int kpl_fleet__revert(const char *id, const pid_t *pids, size_t nr,
 			      const struct kpl_fleet_opts *opts,
 			      struct kpl_fleet_result **out)
 {
-	struct kpl_fleet_opts o = opts ? *opts : (struct kpl_fleet_opts){ 0 };
-	struct pool pl = { .id = id, .revert = true, .pids = pids, .nr = nr,
-			   .opts = &o };
+	struct pool pl = { .id = id, .revert = true, .pids = pids, .nr = nr };
 	struct kpl_fleet_result *res;
+	struct kpl_fleet_opts o;
 	int err;
 
+	err = kpl_fleet_opts_get(opts, &o);
+	if (err)
+		return err;
 	o.atomic = false;
+	pl.opts = &o;
 	res = calloc(nr ? nr : 1, sizeof(*res));
 	if (!res)
 		return -ENOMEM;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Which processes --all takes (issue 15.5): by systemd unit or cgroup, by
+ * Which processes --all takes: by systemd unit or cgroup, by
  * executable path or build-id, by user, in or out of containers.  All of
  * it is read from /proc, bounded: a process may put anything in its own
  * name, never in its cgroup path or namespace links, but lines are cut

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "arch.h"
 #include "internal.h"
 #include "maps.h"
 
@@ -77,10 +78,9 @@ void kpl_maps__free(struct kpl_maps *m)
 	free(m);
 }
 
-#define REACH (2ull << 30)
+#define REACH KPL_ARCH_REACH
 #define PAGE 4096ull
-/* The end of the user address space (x86-64, 4-level page tables). */
-#define TOP 0x7ffffffff000ull
+#define TOP KPL_ARCH_USER_TOP
 /* Stay clear of the very bottom of the address space. */
 #define LOWEST (1ull << 20)
 

@@ -42,7 +42,7 @@ struct kpl_patch_symbol {
  */
 struct kpl_patch_reloc {
 	uint32_t section;	/* index of the SHF_ALLOC section relocated */
-	uint32_t type;		/* R_X86_64_* */
+	uint32_t type;		/* the arch's relocation type (arch.h) */
 	uint32_t sym;		/* index into symbols */
 	uint64_t offset;	/* within section; field fits inside it */
 	int64_t addend;
@@ -93,7 +93,8 @@ struct kpl_patch {
 	/* Set by kpl_patch__verify(): apply and check refuse without it. */
 	bool verified;
 
-	/* Signature (issue 5): offset and size of .kpl.sig data, 0 if none. */
+	/* Signature (.kpl.sig, sign.c): offset and size of its data, 0 if
+	 * none. */
 	uint64_t sig_offset;
 	uint64_t sig_size;
 };

@@ -74,8 +74,8 @@ static int check_ehdr(const struct kpl_patch *p, Elf64_Ehdr *eh)
 			eh->e_type);
 		return -KPL_E_FORMAT;
 	}
-	if (eh->e_machine != EM_X86_64) {
-		pr_warn("patch: not an x86-64 object (machine %u)\n",
+	if (eh->e_machine != KPL_ARCH_ELF_MACHINE) {
+		pr_warn("patch: not an " KPL_ARCH_NAME " object (machine %u)\n",
 			eh->e_machine);
 		return -KPL_E_FORMAT;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Patch code that an exception may leave or pass through (issue 13).
+ * Patch code that an exception may leave or pass through.
  *
  * Patch code runs from an anonymous mapping that no unwinder knows: the
  * loader maps no .eh_frame (loader.c), and neither libgcc's

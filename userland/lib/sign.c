@@ -29,6 +29,7 @@
 
 #include "elfobj.h"
 #include "internal.h"
+#include "opts.h"
 #include "patch.h"
 #include "sign.h"
 
@@ -236,15 +237,11 @@ KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 
 	if (!patch)
 		return -EINVAL;
-	if (opts &&
-	    opts->sz >= offsetof(struct kpl_verify_opts, keys_dir) +
-				sizeof(opts->keys_dir) &&
-	    opts->keys_dir)
+	if (!KPL_OPTS_VALID(opts, kpl_verify_opts, allow_unsigned))
+		return -EINVAL;
+	if (KPL_OPTS_GET(opts, keys_dir, NULL))
 		dir = opts->keys_dir;
-	if (opts &&
-	    opts->sz >= offsetof(struct kpl_verify_opts, allow_unsigned) +
-				sizeof(opts->allow_unsigned))
-		allow_unsigned = opts->allow_unsigned;
+	allow_unsigned = KPL_OPTS_GET(opts, allow_unsigned, false);
 
 	err = read_sig(patch, &sig);
 	if (err == -ENODATA) {

@@ -12,6 +12,7 @@
 
 #include "kpl/escape.h"
 #include "internal.h"
+#include "opts.h"
 #include "target.h"
 
 static void free_objs(struct kpl_target *t)
@@ -247,8 +248,9 @@ KPL_API int kpl_target__open(pid_t pid, const struct kpl_target_opts *opts,
 
 	const struct kpl_backend *be = NULL;
 
-	if (opts && opts->sz >= offsetof(struct kpl_target_opts, backend) +
-				      sizeof(opts->backend) && opts->backend) {
+	if (!KPL_OPTS_VALID(opts, kpl_target_opts, backend))
+		return -EINVAL;
+	if (KPL_OPTS_GET(opts, backend, NULL)) {
 		be = kpl_backend_by_name(opts->backend);
 		if (!be) {
 			pr_warn("target: unknown backend '%s'\n", opts->backend);
@@ -292,29 +294,6 @@ KPL_API pid_t kpl_target__pid(const struct kpl_target *t)
 KPL_API const char *kpl_target__backend(const struct kpl_target *t)
 {
 	return kpl_proc__backend_name(t->proc);
-}
-
-struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o)
-{
-	char path[96];
-
-	if (o->elf || o->elf_failed)
-		return o->elf;
-	/* map_files names the very inode mapped, even if the path was
-	 * replaced on disk since. */
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", t->pid,
-		 (unsigned long long)o->map_start,
-		 (unsigned long long)o->map_end);
-	if (!o->map_start || kpl_elf__open(path, &o->elf)) {
-		if (kpl_elf__open(o->path, &o->elf)) {
-			o->elf_failed = true;
-			return NULL;
-		}
-	}
-	o->bias = o->map_start - o->elf->min_vaddr;
-	if (o->elf->e_type == ET_EXEC)
-		o->bias = 0;
-	return o->elf;
 }
 
 static const char *base_name(const char *p)

@@ -76,7 +76,7 @@ int kpl_target__refresh(struct kpl_target *t);
  * and maps and records are read once per command, not per step.
  */
 int kpl_target__refresh_if_changed(struct kpl_target *t);
-/* The ELF of @o (opened through /proc/PID/map_files), or NULL. */
+/* obj.c: the ELF of @o (opened through /proc/PID/map_files), or NULL. */
 struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o);
 /*
  * Find the loaded object whose soname is @soname: one the dynamic linker

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * The patched library's thread-local storage, as the target has it
- * (issue 13).  Patch code reaches the library's __thread variables as the
+ * The patched library's thread-local storage, as the target has it.
+ * Patch code reaches the library's __thread variables as the
  * library's own code does: through __tls_get_addr with a tls_index pair
  * {module id, offset} (general and local dynamic), or %fs-relative with
  * the offset of the variable from the thread pointer (initial exec).  The

@@ -64,7 +64,7 @@ int kpl_fleet__library_here(const struct kpl_patch *patch, pid_t pid,
 /* kpl_fleet__find_applied() - the processes that have patch @id. */
 int kpl_fleet__find_applied(const char *id, pid_t **pids, size_t *nr);
 
-/* What a filter rule looks at (issue 15.5). */
+/* What a filter rule looks at. */
 enum kpl_fleet_key {
 	KPL_FLEET_UNIT,		/* a systemd unit: a component of one of the
 				 * process's cgroup paths, "nginx" matching

@@ -15,8 +15,12 @@
  *
  * Every function that can fail returns 0 or a negative errno / -KPL_E_*
  * code (kpl_strerror()); messages go through kpl_set_print().  Options
- * structs start with `size_t sz` so they can grow without breaking
- * callers.  Link with -lkpl (libkpl.so or libkpl.a; the static library
+ * structs start with `size_t sz`: set it to sizeof the struct, and zero
+ * every field you do not set (a designated initializer does).  They grow
+ * without breaking callers: a struct from older headers (smaller sz)
+ * gets the defaults for the fields it lacks; one from newer headers is
+ * accepted when the bytes this libkpl does not know are zero, and
+ * refused with -EINVAL otherwise.  Link with -lkpl (libkpl.so or libkpl.a; the static library
  * also needs -ldw -lelf -lcapstone -lcrypto).
  */
 #ifndef KPL_KPL_H

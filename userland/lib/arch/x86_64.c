@@ -435,6 +435,22 @@ const char *kpl_arch_reloc_name(uint32_t type)
 	return "R_X86_64_<unknown>";
 }
 
+_Static_assert(KPL_ARCH_ELF_MACHINE == EM_X86_64, "arch.h's machine");
+
+enum kpl_arch_dynrel kpl_arch_dynrel(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_GLOB_DAT:
+	case R_X86_64_JUMP_SLOT:
+		return KPL_DYNREL_IMPORT;
+	case R_X86_64_DTPMOD64:
+		return KPL_DYNREL_TLS_MODID;
+	case R_X86_64_TPOFF64:
+		return KPL_DYNREL_TLS_TPOFF;
+	}
+	return KPL_DYNREL_OTHER;
+}
+
 int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
 			 uint64_t P, uint64_t S, int64_t A)
 {

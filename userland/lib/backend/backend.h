@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
  * Backends stop a process's threads, read and write its memory and map
- * memory in it.  `ptrace` works everywhere; `kmod` (issue 4) talks to
+ * memory in it.  `ptrace` works everywhere; `kmod` (docs/kmod.md) talks to
  * /dev/kpatch_lite.  The engine only sees this interface.
  */
 #ifndef KPL_LIB_BACKEND_H

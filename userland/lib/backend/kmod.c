@@ -6,8 +6,11 @@
  * close resumes it if it is still stopped.  The module holds every
  * thread in task work on its way back to user mode, so nothing is
  * interrupted: no signal, no EINTR, no ptrace stop a debugger could see
- * or object to.  Only this file and kmod_guard.c (the guards) include
- * the ABI header.
+ * or object to.  Of the programs above the module, only this file and
+ * kmod_guard.c (the guards) include its ABI header
+ * (<uapi/linux/kpatch_lite.h>); kpl and kpld are built without it in
+ * their include path (`make check-layers`), and only the module's own
+ * tests in tests/kmod speak it besides.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -192,7 +195,7 @@ static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
  */
 static void km_at_caller(struct kpl_proc *p, struct kpl_thread *th)
 {
-	uint64_t ret;
+	uint64_t ret = 0;	/* km_mem() fills it through a const pointer */
 
 	if (km_mem(p, KPL_IOC_READ, th->sp, &ret, NULL, sizeof(ret)))
 		return;

@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "kpl/escape.h"
 #include "kpl/guard.h"
+#include "opts.h"
 #include "patch.h"
 
 #define GUARD_LIST "/sys/kernel/" KPL_DEVICE_NAME "/guards"
@@ -141,13 +142,10 @@ KPL_API int kpl_guards__add(struct kpl_guards *g, const struct kpl_patch *patch,
 	uint64_t *off = NULL;
 	int fd = -1, err;
 
-	if (opts && opts->sz >= offsetof(struct kpl_guard_opts, hold_ms) +
-					sizeof(opts->hold_ms))
-		hold_ms = opts->hold_ms;
-	if (opts &&
-	    opts->sz >= offsetof(struct kpl_guard_opts, kill_on_timeout) +
-				sizeof(opts->kill_on_timeout))
-		kill = opts->kill_on_timeout;
+	if (!KPL_OPTS_VALID(opts, kpl_guard_opts, kill_on_timeout))
+		return -EINVAL;
+	hold_ms = KPL_OPTS_GET(opts, hold_ms, 0);
+	kill = KPL_OPTS_GET(opts, kill_on_timeout, false);
 	if (!patch->nr_funcs || patch->nr_funcs > KPL_GUARD_FUNCS_MAX ||
 	    strlen(patch->id) > KPL_PATCH_ID_MAX ||
 	    hold_ms > KPL_GUARD_HOLD_MAX_MS)

@@ -6,6 +6,11 @@
 #                  (patches of 1 and 10 functions) and 8 threads that all
 #                  spin (BENCH_BUSY); table on stdout,
 #                  $(BENCH_OUT)/ptrace.json, plots beside it
+#   bench-fleet    kpl apply --all / revert --all on many idle processes
+#   bench-kmod     kpl-bench in a QEMU guest (tools/vm/vm.mk's VM_RUN), with
+#                  ptrace and with kmod: build/bench/ptrace-vm.json and
+#                  kmod.json, printed in one table beside the host's
+#                  ptrace.json (in the VM, compare ratios only)
 #
 # BENCH_RUNS=N (environment or command line) sets the runs per cell.
 # BENCH_NICE=N (default -10): the priority everything runs at, so that
@@ -63,3 +68,35 @@ bench-fleet: $(BUILD)/release/kpl $(IT_DIR)/kpl-spin $(IT_DIR)/fleet10.kpl
 	@sh tools/bench/plot.sh $(BENCH_OUT)
 
 BENCH_TARGETS += bench-fleet
+
+.PHONY: bench-kmod
+# Fewer runs than on the host: under TCG one run takes about a second.
+BENCH_VM_RUNS ?= 7
+BENCH_VM_THREADS ?= 1,4,16,64
+BENCH_VM_JSON = sed -n '/^KPL-BENCH-JSON-BEGIN $(1)$$/,/^KPL-BENCH-JSON-END $(1)$$/p' \
+	$(VM_OUT)/bench-kmod.clean.log | sed '1d;$$d' >$(BUILD)/bench/$(2)
+
+# After bench-ptrace, so the table has the host's figures too; under the
+# same lock, so nothing else runs on the two cores meanwhile.
+bench-kmod: bench-ptrace module $(BUILD)/release/kpl-bench $(BUILD)/release/kpl \
+		$(BUILD)/it/kpl-spin $(BUILD)/it/spin1.kpl $(BUILD)/it/spin10.kpl
+	@mkdir -p $(BUILD)/bench
+	@flock $(BUILD)/bench/.lock $(VM_RUN) --name bench-kmod --out $(VM_OUT) \
+		--kernel $(VM_KERNEL) --timeout 1800 --module $(KPL_KO) \
+		--bin $(BUILD)/release/kpl-bench --bin $(BUILD)/release/kpl \
+		--bin $(BUILD)/it/kpl-spin \
+		--file $(BUILD)/it/spin1.kpl:/root/spin1.kpl \
+		--file $(BUILD)/it/spin10.kpl:/root/spin10.kpl \
+		$(if $(wildcard $(BUILD)/keys/trusted),--file $(BUILD)/keys/trusted:/root/keys) \
+		--env BENCH_RUNS=$(BENCH_VM_RUNS) --env BENCH_THREADS=$(BENCH_VM_THREADS) \
+		--env BENCH_REV='$(BENCH_REV)' tools/bench/vm-bench.sh \
+		>$(BUILD)/bench/vm.out 2>&1 || { tail -n 30 $(BUILD)/bench/vm.out; exit 1; }
+	@grep '^kpl-bench:' $(BUILD)/bench/vm.out || true
+	@$(call BENCH_VM_JSON,ptrace,ptrace-vm.json)
+	@$(call BENCH_VM_JSON,kmod,kmod.json)
+	@awk -f tools/bench/table.awk $(wildcard $(BUILD)/bench/ptrace.json) \
+		$(BUILD)/bench/ptrace-vm.json $(BUILD)/bench/kmod.json
+	@echo "bench-kmod: results in $(BUILD)/bench/ptrace-vm.json and kmod.json" \
+		"(the VM's; compare ratios, not times, with the host's)"
+
+BENCH_TARGETS += bench-kmod
