@@ -59,6 +59,7 @@ struct kpl_patch;
 struct cli_txn_args {
 	pid_t pid;
 	bool all, json;
+	bool yes;	/* --yes: --all acts without showing and asking */
 	/* --unit, --user, --exclude, ...: which processes --all takes */
 	struct kpl_fleet_rule rules[CLI_RULES_MAX];
 	struct kpl_fleet_filter filter;
@@ -82,11 +83,13 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 		 struct cli_txn_args *a, void (*usage)(FILE *, const char *));
 /*
  * --all: @cmd ("apply" or "revert") @patch (apply) or patch @id (revert)
- * in every process concerned, in parallel.  Returns the exit code.
+ * in every process concerned, in parallel.  With no filter, on a
+ * terminal and without @yes, it first lists them and asks.  Returns the
+ * exit code.
  */
 int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
-	      const struct kpl_fleet_opts *fo,
-	      const struct kpl_fleet_filter *filter, bool json);
+	      const struct kpl_fleet_opts *in,
+	      const struct kpl_fleet_filter *filter, bool json, bool yes);
 
 /* The filter options' help, shared by apply and revert. */
 #define CLI_FILTER_HELP                                                       \

@@ -29,6 +29,9 @@ static void apply_usage(FILE *f, const char *cmd)
 		"                      fails, the ones done are rolled back\n"
 		"                      (default: best effort, with a report)\n"
 		"      --jobs N        with --all: parallel workers (one per CPU)\n"
+		"      --yes           with --all and no filter: do not list the\n"
+		"                      processes and ask first (only asked on a\n"
+		"                      terminal)\n"
 		"      --keys DIR      trusted public keys (*.pub, PEM Ed25519),\n"
 		"                      default " KPL_KEYS_DIR "; the patch\n"
 		"                      must carry a signature one of them verifies\n"
@@ -95,7 +98,7 @@ static int run(int argc, char **argv, bool check)
 		a.ao.stats = NULL;
 		cli_block_signals(&old);
 		err = cli_fleet("apply", patch, kpl_patch__id(patch), &a.fo,
-				&a.filter, a.json);
+				&a.filter, a.json, a.yes);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		kpl_patch__free(patch);
 		return err;

@@ -24,6 +24,9 @@ static void revert_usage(FILE *f, const char *cmd)
 		"  -p, --pid PID       the patched process\n"
 		"      --all           every process that has the patch\n"
 		"      --jobs N        with --all: parallel workers\n"
+		"      --yes           with --all and no filter: do not list the\n"
+		"                      processes and ask first (only asked on a\n"
+		"                      terminal)\n"
 		"      --force         skip the activeness check\n"
 		"      --timeout MS    retry while busy for up to MS (3000)\n"
 		"      --json          print the result as JSON\n"
@@ -54,7 +57,7 @@ int cmd_revert(int argc, char **argv)
 	if (a.all) {
 		cli_block_signals(&old);
 		err = cli_fleet("revert", NULL, argv[optind], &a.fo, &a.filter,
-				a.json);
+				a.json, a.yes);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return err;
 	}

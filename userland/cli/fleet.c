@@ -76,9 +76,46 @@ static void report(const char *cmd, const char *id, int err,
 	       back ? "; the others were rolled back" : "");
 }
 
+#define CONFIRM_LIST_MAX 20
+
+/*
+ * --all with no filter on a terminal: show what it is about to touch (at
+ * most CONFIRM_LIST_MAX processes by pid and name, then a count) and ask.
+ * True when the answer starts with 'y'.
+ */
+static bool confirm(const char *cmd, const char *id, const pid_t *pids,
+		    size_t nr)
+{
+	char path[64], comm[64], answer[16];
+	size_t i;
+	FILE *f;
+
+	fprintf(stderr, "kpl %s --all: %s %s in %zu process%s:\n", cmd, cmd,
+		cli_esc(id), nr, nr == 1 ? "" : "es");
+	for (i = 0; i < nr && i < CONFIRM_LIST_MAX; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pids[i]);
+		f = fopen(path, "re");
+		if (!f || !fgets(comm, sizeof(comm), f))
+			snprintf(comm, sizeof(comm), "?");
+		if (f)
+			fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		/* The name is the process's own choice: escaped. */
+		fprintf(stderr, "  %7d %s\n", pids[i], cli_esc(comm));
+	}
+	if (nr > CONFIRM_LIST_MAX)
+		fprintf(stderr, "  ... and %zu more\n", nr - CONFIRM_LIST_MAX);
+	fprintf(stderr, "proceed? (filters: kpl %s --help; skip this: --yes) "
+		"[y/N] ", cmd);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
 int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 	      const struct kpl_fleet_opts *in,
-	      const struct kpl_fleet_filter *filter, bool json)
+	      const struct kpl_fleet_filter *filter, bool json, bool yes)
 {
 	struct kpl_fleet_opts fo = *in;
 	struct kpl_fleet_result *res = NULL;
@@ -109,6 +146,12 @@ int cli_fleet(const char *cmd, const struct kpl_patch *patch, const char *id,
 						: "");
 		free(pids);
 		return KPL_EXIT_OK;
+	}
+	if (!yes && !filter->nr_rules && !json && isatty(STDIN_FILENO) &&
+	    isatty(STDERR_FILENO) && !confirm(cmd, id, pids, nr)) {
+		fprintf(stderr, "kpl %s: nothing done\n", cmd);
+		free(pids);
+		return KPL_EXIT_FAIL;
 	}
 	if (isatty(STDERR_FILENO) && !json) {
 		fo.progress = progress;

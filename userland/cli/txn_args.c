@@ -51,6 +51,7 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -100,6 +101,9 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 		case 'A':
 			a->all = true;
 			break;
+		case 'y':
+			a->yes = true;
+			break;
 		case 'J':
 			if (cli_parse_int("--jobs", optarg, 1, KPL_CLI_JOBS_MAX,
 					  &a->fo.jobs))
@@ -139,6 +143,11 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 			usage(stderr, argv[0]);
 			return KPL_EXIT_USAGE;
 		}
+	}
+	if (a->yes && !a->all) {
+		fprintf(stderr, "kpl %s: --yes answers --all's question: give "
+			"--all too\n", argv[0]);
+		return KPL_EXIT_USAGE;
 	}
 	if (a->filter.nr_rules && !a->all) {
 		fprintf(stderr, "kpl %s: --%s selects among --all's processes: "
