@@ -28,6 +28,14 @@ $(BUILD)/asan/tests/unit/test_kplbuild_identity: \
 		$(filter %.c,$^) $(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
+$(BUILD)/asan/tests/unit/test_kplbuild_deb_pkg: \
+		tests/unit/test_kplbuild_deb_pkg.c tools/kpl-build/deb_pkg.c \
+		tools/kpl-build/run.c $(BUILD)/asan/libkpl.a
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itools/kpl-build -MMD -MP -o $@ \
+		$(filter %.c,$^) $(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
 IDENT_DIR := $(BUILD)/unit/ident
 IDENT_LIBS := $(addprefix $(IDENT_DIR)/libident,.so -shipped.so -code.so \
 	-data.so -layout.so)
