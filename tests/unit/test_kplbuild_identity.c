@@ -17,8 +17,9 @@
 
 #include <cmocka.h>
 
+#include "build.h"
+#include "elfobj.h"
 #include "identity.h"
-#include "kpl-build.h"
 
 /* kpl-build's printers (main.c): every error, to check what was said. */
 static char errs[8192];
@@ -127,6 +128,35 @@ static void test_identity__not_a_library_is_refused(void **state)
 	assert_non_null(strstr(errs, "cannot open"));
 }
 
+/* A patch may only use what the stripped file exports. */
+static void test_identity__hidden_names_are_refused(void **state)
+{
+	struct kb_libref refs[] = {
+		{ .name = "ident_sum" }, /* exported */
+		{ .name = "memcpy" }, /* not the library's */
+		{ .name = "ident_hidden" }, /* hidden: local once linked */
+	};
+	struct kb_selection sel = { .refs = refs };
+
+	(void)state;
+	assert_int_equal(kpl_elf__open(lib("libident.so"), &sel.lib), 0);
+	sel.nr_refs = 2;
+	assert_int_equal(
+		kb_identity__check_refs(&sel, lib("libident-shipped.so")), 0);
+	assert_string_equal(errs, "");
+	sel.nr_refs = 3;
+	assert_int_equal(
+		kb_identity__check_refs(&sel, lib("libident-shipped.so")), 1);
+	assert_non_null(strstr(errs, "'ident_hidden', which"));
+	assert_non_null(strstr(errs, "does not export (stripped)"));
+	assert_null(strstr(errs, "ident_sum"));
+	assert_non_null(strstr(errs, "refusing: 1 symbol the patch needs"));
+	/* Unstripped, the same name is found. */
+	errs[0] = '\0';
+	assert_int_equal(kb_identity__check_refs(&sel, lib("libident.so")), 0);
+	kpl_elf__close(sel.lib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +171,8 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_identity__unstripped_original_is_proven, setup),
 		cmocka_unit_test_setup(test_identity__not_a_library_is_refused,
+				       setup),
+		cmocka_unit_test_setup(test_identity__hidden_names_are_refused,
 				       setup),
 	};
 

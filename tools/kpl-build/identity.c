@@ -268,11 +268,17 @@ int kb_identity__check_refs(const struct kb_selection *sel, const char *target)
 		kb_err("cannot read %s: %s", target, kpl_strerror(err));
 		return 1;
 	}
-	/* Refs with a file are locals: kb_pack_for() checks those. */
+	/*
+	 * Refs with a file are locals: kb_pack_for() checks those.  Any
+	 * other name the rebuild defines is the library's own, hidden ones
+	 * too (inflate_fast(): global in inffast.o, local once linked), and
+	 * kpl apply looks for it in the file the process maps.  What the
+	 * rebuild does not define (memcpy) comes from other objects.
+	 */
 	for (i = 0; i < sel->nr_refs; i++) {
 		const struct kb_libref *r = &sel->refs[i];
 
-		if (!r->check || r->file || r->weak ||
+		if (r->file || r->weak ||
 		    kpl_elf__find(sel->lib, r->name, NULL, &s))
 			continue;
 		if (!kpl_elf__find(te, r->name, NULL, &t) &&
