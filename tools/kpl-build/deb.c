@@ -321,6 +321,13 @@ static int run_build(struct deb *d)
 	int err;
 
 	snprintf(src, sizeof(src), "%s/src", d->dir);
+	snprintf(orig, sizeof(orig), "%s/orig/built", d->dir);
+	/* An original build that did not finish is started afresh. */
+	if (access(orig, F_OK)) {
+		snprintf(orig, sizeof(orig), "%s/orig", d->dir);
+		if (kb_deb__rm_rf(orig))
+			return 1;
+	}
 	snprintf(orig, sizeof(orig), "%s/orig", d->dir);
 	if (!d->out && asprintf(&out, "%s.kpl", d->id) < 0)
 		out = NULL;
