@@ -5,6 +5,7 @@ include tests/integration/integration.mk
 include tests/targets/patches/patches.mk
 include tests/build/build.mk
 include tests/deb/deb.mk
+include tests/deb-src/deb-src.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches
