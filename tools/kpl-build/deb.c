@@ -299,7 +299,7 @@ static int build_deps(struct deb *d)
 	if (!kb_deb__run(check, src, log, NULL))
 		return 0;
 	if (geteuid()) {
-		kb_err("build dependencies of %s are missing (see %s): install them as root with apt-get build-dep %s",
+		kb_err("build dependencies of %s are missing (see %s): install them as root with apt-get build-dep -P nobiarch %s",
 		       d->package, log, d->package);
 		return 1;
 	}
