@@ -84,6 +84,8 @@ help:
 	@echo "  make release    build only what make install installs"
 	@echo "  make check-deb  build, lintian, install and test the Debian"
 	@echo "                  packages, DKMS module in QEMU (root; not in check)"
+	@echo "  make check-deb-src  kpl-build deb on Debian's zlib, patched live"
+	@echo "                  in python3 (root, downloads; not in check)"
 	@echo "  make clean      remove build output"
 
 deps:

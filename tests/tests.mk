@@ -7,6 +7,7 @@ include tests/targets/patches/patches.mk
 include tests/build/build.mk
 include tests/deb/deb.mk
 include tests/fuzz/fuzz.mk
+include tests/deb-src/deb-src.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches

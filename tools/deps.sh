@@ -11,6 +11,52 @@ qemu-system-x86 busybox-static wrk curl patch python3 binutils
 util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake
 ninja-build debhelper dkms lintian fakeroot dpkg-dev"
 
+# kpl-build deb fetches source packages: add a deb-src entry beside
+# every Debian deb entry (same URIs, suites, components and key), once.
+SRC_LIST=/etc/apt/sources.list.d/kpatch-lite-deb-src.sources
+have_deb_src() {
+	grep -qs '^[[:space:]]*deb-src[[:space:]]' /etc/apt/sources.list \
+		/etc/apt/sources.list.d/*.list ||
+		grep -qsi '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources
+}
+# Debian's deb822 stanzas, Types: deb -> deb-src; one-line entries become
+# stanzas too.  Other vendors' repositories often have no source index.
+deb_src_stanzas() {
+	awk 'BEGIN { RS = ""; ORS = "\n\n" }
+	     /URIs:[^\n]*debian\.org/ && /(^|\n)Types:[ \t]*deb[ \t]*(\n|$)/ {
+		sub(/(^|\n)Types:[ \t]*deb[ \t]*(\n|$)/, "\nTypes: deb-src\n");
+		sub(/^\n/, ""); print }' /etc/apt/sources.list.d/*.sources \
+		2>/dev/null || true
+	awk '$1 == "deb" && $0 ~ /debian\.org/ {
+		opts = ""; i = 2
+		if ($2 ~ /^\[/) { opts = $2; i = 3
+			while ($i !~ /\]$/ && opts !~ /\]$/) opts = opts " " $(i++)
+			if (opts !~ /\]$/) { opts = opts " " $i; i++ } }
+		printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:", $i, $(i + 1)
+		for (j = i + 2; j <= NF; j++) printf " %s", $j
+		if (opts ~ /signed-by=/) { sub(/.*signed-by=/, "", opts)
+			sub(/[ \]].*/, "", opts); printf "\nSigned-By: %s", opts }
+		printf "\n\n" }' /etc/apt/sources.list 2>/dev/null || true
+}
+if ! have_deb_src; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: no deb-src entry for kpl-build deb (run make deps as root)" >&2
+	else
+		stanzas=$(deb_src_stanzas)
+		if [ -n "$stanzas" ]; then
+			echo "deps: adding $SRC_LIST (deb-src for kpl-build deb)"
+			{
+				echo "# Added by kpatch-lite's make deps: source packages for kpl-build deb."
+				echo
+				printf '%s\n' "$stanzas"
+			} >"$SRC_LIST"
+			apt-get update -qq
+		else
+			echo "deps: no Debian apt source to add a deb-src entry beside" >&2
+		fi
+	fi
+fi
+
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -17,6 +17,39 @@ $(BUILD)/asan/tests/unit/test_kplbuild_cc_log: tests/unit/test_kplbuild_cc_log.c
 	$(CC) $(ASAN_CFLAGS) -Itools/kpl-build -MMD -MP -o $@ $(filter %.c,$^) \
 		$(ASAN_LDFLAGS) $(CMOCKA_LIBS)
 
+# identity.c proves a rebuild is the stripped library as shipped: against
+# real libraries, libident.c built as is (and stripped), and with one
+# function, one variable or the layout changed.
+$(BUILD)/asan/tests/unit/test_kplbuild_identity: \
+		tests/unit/test_kplbuild_identity.c tools/kpl-build/identity.c \
+		$(BUILD)/asan/libkpl.a
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itools/kpl-build -MMD -MP -o $@ \
+		$(filter %.c,$^) $(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/asan/tests/unit/test_kplbuild_deb_pkg: \
+		tests/unit/test_kplbuild_deb_pkg.c tools/kpl-build/deb_pkg.c \
+		tools/kpl-build/run.c $(BUILD)/asan/libkpl.a
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itools/kpl-build -MMD -MP -o $@ \
+		$(filter %.c,$^) $(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+IDENT_DIR := $(BUILD)/unit/ident
+IDENT_LIBS := $(addprefix $(IDENT_DIR)/libident,.so -shipped.so -code.so \
+	-data.so -layout.so)
+IDENT_VARIANT = $(patsubst -%,%,$(patsubst $(IDENT_DIR)/libident%.so,%,$@))
+IDENT_DEFS.code := -DID_K=5
+IDENT_DEFS.data := -DID_DATA=5
+IDENT_DEFS.layout := -DID_EXTRA
+$(IDENT_DIR)/libident-shipped.so: $(IDENT_DIR)/libident.so
+	strip -o $@ $<
+$(filter-out %-shipped.so,$(IDENT_LIBS)): tests/unit/fixtures/libident.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -Wl,--build-id -Wl,-soname,libident.so.1 \
+		$(IDENT_DEFS.$(IDENT_VARIANT)) -o $@ $<
+
 -include $(UNIT_BINS:=.d)
 
 # Real ELF files some tests read, made by tests/integration/integration.mk
@@ -24,13 +57,13 @@ $(BUILD)/asan/tests/unit/test_kplbuild_cc_log: tests/unit/test_kplbuild_cc_log.c
 # need them to run, not to link, so they hang on `unit`, and their paths
 # reach the tests through the environment.
 UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl \
-	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so
+	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so $(IDENT_LIBS)
 
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@KPL_TEST_LIBSPIN=$(BUILD)/it/libspin.so.1 \
 		KPL_TEST_SPIN_LOCAL=$(BUILD)/it/spin_local.kpl \
-		KPL_TEST_IT_DIR=$(BUILD)/it \
+		KPL_TEST_IT_DIR=$(BUILD)/it KPL_TEST_IDENT_DIR=$(IDENT_DIR) \
 		sh tests/unit/run.sh $(UNIT_BINS)
 
 CHECK_TARGETS += unit

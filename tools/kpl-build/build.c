@@ -29,6 +29,7 @@
 
 #include "build.h"
 #include "elfobj.h"
+#include "identity.h"
 #include "kpl/errors.h"
 
 static int make_workdir(struct kb_build *b)
@@ -209,11 +210,39 @@ static int check_lib(const struct kb_build *b, struct kpl_elf **lib)
 		return 1;
 	}
 	if (!(*lib)->has_symtab) {
-		kb_err("%s has no .symtab: build from the unstripped library (its debug file, or the build tree's copy)",
-		       b->lib);
+		kb_err("%s has no .symtab: build from the unstripped library (its debug file, or the build tree's copy)%s",
+		       b->lib,
+		       b->target ? "" :
+				   ", with --target naming the stripped one");
 		return 1;
 	}
+	/* A stripped target: its symbols are the rebuild's, once proven. */
+	if (b->target && kb_identity__prove(b->lib, b->target))
+		return 1;
+	if (b->target)
+		kb_info("%s loads the same bytes at the same addresses as %s",
+			b->lib, b->target);
 	return 0;
+}
+
+/* No --lib: the build's library is the one with --target's soname. */
+static int target_soname(struct kb_build *b)
+{
+	struct kpl_elf *t = NULL;
+	int err = kpl_elf__open(b->target, &t);
+
+	if (err) {
+		kb_err("cannot read %s: %s", b->target, kpl_strerror(err));
+		return 1;
+	}
+	if (t->soname)
+		b->target_soname = strdup(t->soname);
+	else
+		kb_err("%s has no soname: name the rebuild with --lib",
+		       b->target);
+	kpl_elf__close(t);
+	b->lib_soname = b->target_soname;
+	return !b->lib_soname;
 }
 
 static int absolute(struct kb_build *b)
@@ -247,6 +276,8 @@ static int make_patch(struct kb_build *b, struct kb_selection *sel)
 	err = kb_select(sel);
 	if (err)
 		return err;
+	if (b->target && kb_identity__check_refs(sel, b->target))
+		return 1;
 	if (asprintf(&obj, "%s/patch.o", b->work) < 0 ||
 	    asprintf(&man, "%s/patch.manifest", b->work) < 0) {
 		kb_err("out of memory");
@@ -261,7 +292,7 @@ static int make_patch(struct kb_build *b, struct kb_selection *sel)
 		m->description = strdup(b->meta.description);
 		err = !m->description;
 	}
-	err = err || kb_pack(m, b->lib, obj, b->out, b->key);
+	err = err || kb_pack_for(m, b->lib, b->target, obj, b->out, b->key);
 	kb_manifest__free(m);
 	free(obj);
 	free(man);
@@ -273,7 +304,7 @@ static void summary(const struct kb_build *b, const struct kb_selection *sel)
 	size_t i;
 
 	printf("%s: %s version %u for %s\n", b->out, b->meta.id,
-	       b->meta.version, b->lib);
+	       b->meta.version, b->target ? b->target : b->lib);
 	for (i = 0; i < sel->nr_replaced; i++) {
 		const struct kb_sym *o = sel->replaced[i]->twin;
 
@@ -313,6 +344,8 @@ static void build_free(struct kb_build *b)
 	free(b->in_orig);
 	free(b->orig);
 	free(b->patched);
+	free(b->lib_built);
+	free(b->target_soname);
 	free(b->tree_abs);
 	free(b->diff_abs);
 	free(b->work);
@@ -341,12 +374,17 @@ int cmd_build(int argc, char **argv)
 		b.jobs = ncpu > 0 && ncpu < 64 ? (int)ncpu : 4;
 	if (!b.cxx)
 		b.cxx = getenv("CXX") && *getenv("CXX") ? getenv("CXX") : "g++";
-	sel.lib_path = b.lib;
-	err = check_lib(&b, &sel.lib) || absolute(&b) || make_workdir(&b);
+	err = (b.lib ? check_lib(&b, &sel.lib) : target_soname(&b)) ||
+	      absolute(&b) || make_workdir(&b);
 	if (!err) {
-		b.lib_soname = sel.lib->soname;
+		if (sel.lib)
+			b.lib_soname = sel.lib->soname;
 		err = b.build_cmd ? kb_buildcmd__setup(&b) : kb_tree__setup(&b);
 	}
+	/* Without --lib, the library is the original build's. */
+	if (!err && !sel.lib)
+		err = !b.lib || check_lib(&b, &sel.lib);
+	sel.lib_path = b.lib;
 	if (err)
 		goto out;
 	kb_info("%zu source%s; compiling the original and the patched tree in %s",

@@ -124,6 +124,10 @@ struct kb_build {
 	const char *tree; /* --tree: where the diff applies, "." */
 	const char *diff; /* --diff */
 	const char *lib; /* --lib */
+	const char *target; /* --target: the shipped file, or NULL */
+	const char *orig_built; /* --orig-built: a cached original build */
+	char *lib_built; /* no --lib: the original build's library */
+	char *target_soname; /* no --lib: --target's soname */
 	const char *out; /* -o */
 	const char *key; /* --key, NULL: unsigned */
 	const char *cc; /* --cc, $CC, "gcc" */

@@ -54,6 +54,18 @@ static const char build_usage[] =
 	"  -l, --lib LIB.so        the library as shipped, unstripped: its\n"
 	"                          build-id and soname go into the patch,\n"
 	"                          its symbols are what the patch refers to\n"
+	"  -T, --target FILE       the library as shipped when it is stripped\n"
+	"                          (/lib/x86_64-linux-gnu/libz.so.1.2.13):\n"
+	"                          then --lib is a rebuild of it, unstripped,\n"
+	"                          which must load the same sections with the\n"
+	"                          same bytes at the same addresses (refused,\n"
+	"                          naming each section, function and variable\n"
+	"                          that differs, otherwise); the patch names\n"
+	"                          FILE's build-id, and every symbol it needs\n"
+	"                          must be exported by FILE.  With\n"
+	"                          --build-cmd, --lib may be left out: it is\n"
+	"                          then the library with FILE's soname that\n"
+	"                          the original build linked\n"
 	"  -d, --diff FIX.diff     the fix, a unified diff (diff -u, git diff)\n"
 	"  -t, --tree DIR          the source tree LIB was built from and the\n"
 	"                          diff applies to (default: .)\n"
@@ -61,6 +73,10 @@ static const char build_usage[] =
 	"                          diff's file names, as patch -pN (default 1)\n"
 	"  -b, --build-cmd CMD     the library's build, run with sh -c in each\n"
 	"                          copy of the tree (see above)\n"
+	"      --orig-built DIR    with --build-cmd: DIR holds the original tree\n"
+	"                          already built by kpl-build (kpl-build deb's\n"
+	"                          cache); built there first when it does not\n"
+	"                          exist yet, reused as it is when it does\n"
 	"      --cxx CXX           the C++ compiler for --build-cmd (default:\n"
 	"                          $CXX, else g++)\n"
 	"  -s, --sources GLOBS     LIB's C sources, relative to the tree, as\n"
@@ -146,6 +162,8 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lib", required_argument, NULL, 'l' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "orig-built", required_argument, NULL, 'O' },
 		{ "diff", required_argument, NULL, 'd' },
 		{ "tree", required_argument, NULL, 't' },
 		{ "strip", required_argument, NULL, 'p' },
@@ -173,11 +191,17 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "l:d:t:p:s:c:b:i:V:D:k:o:w:j:qh",
+	while ((c = getopt_long(argc, argv, "l:T:d:t:p:s:c:b:i:V:D:k:o:w:j:qh",
 				opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			b->lib = optarg;
+			break;
+		case 'T':
+			b->target = optarg;
+			break;
+		case 'O':
+			b->orig_built = optarg;
 			break;
 		case 'd':
 			b->diff = optarg;
@@ -252,15 +276,20 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!b->lib || !b->diff || (!b->nr_globs && !b->build_cmd) ||
-	    !b->meta.id || !b->have_version || !b->out || optind != argc) {
-		kb_err("build needs --lib, --diff, --build-cmd or --sources, --id, --version and -o (see kpl-build build --help)");
+	if ((!b->lib && !(b->target && b->build_cmd)) || !b->diff ||
+	    (!b->nr_globs && !b->build_cmd) || !b->meta.id ||
+	    !b->have_version || !b->out || optind != argc) {
+		kb_err("build needs --lib (or --target with --build-cmd), --diff, --build-cmd or --sources, --id, --version and -o (see kpl-build build --help)");
 		return 2;
 	}
 	if (b->build_cmd && (b->nr_cflags || !*b->build_cmd)) {
 		kb_err(*b->build_cmd ?
 			       "build: --cflags cannot go with --build-cmd: each source's own flags are recorded from the build" :
 			       "build: --build-cmd is empty");
+		return 2;
+	}
+	if (b->orig_built && !b->build_cmd) {
+		kb_err("build: --orig-built goes with --build-cmd");
 		return 2;
 	}
 	len = strspn(b->meta.id, "abcdefghijklmnopqrstuvwxyz"

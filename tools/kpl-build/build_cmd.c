@@ -202,16 +202,15 @@ oom:
 	return NULL;
 }
 
-/* Run the build command in the copy @side; its output to a log. */
+/* Run the build command in the copy @side; its output to the log @out. */
 static int run_build(const struct kb_build *b, int side, const char *bin,
-		     const char *log)
+		     const char *log, const char *out)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)b->build_cmd, NULL };
-	char out[PATH_MAX], what[64], **env;
+	char what[64], **env;
 	pid_t pid;
 	int fd, err;
 
-	snprintf(out, sizeof(out), "%s/%s-build.log", b->work, sides[side]);
 	snprintf(what, sizeof(what), "the build command (%s tree)",
 		 side ? "patched" : "original");
 	env = build_env(b, bin, log);
@@ -311,17 +310,72 @@ static int pair(struct kb_build *b, struct kb_unit **u[2], char **rel[2],
 	return 0;
 }
 
+/*
+ * --orig-built DIR: the original tree built once and kept, so that the
+ * next patch of the same library builds only its patched tree.  DIR/tree
+ * is the built copy, DIR/cc-log what the wrapper recorded, DIR/build.log
+ * the build's output, and DIR/built says all of it is complete.  The
+ * recorded compiles name DIR/tree: it must stay where it is.
+ */
+static int orig_built(struct kb_build *b, const char *bin, char *log,
+		      bool *reuse)
+{
+	char path[PATH_MAX], real[PATH_MAX], out[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/built", b->orig_built) >=
+	    (int)sizeof(path)) {
+		kb_err("--orig-built %s: path too long", b->orig_built);
+		return 1;
+	}
+	*reuse = !stat(path, &st);
+	if (!*reuse && mkdir(b->orig_built, 0755) < 0) {
+		if (errno == EEXIST)
+			kb_err("--orig-built %s exists but holds no complete build: remove it",
+			       b->orig_built);
+		else
+			kb_err("cannot create %s: %s", b->orig_built,
+			       strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/tree", b->orig_built);
+	if (!*reuse && copy_tree(b->tree_abs, path, b->work, 0))
+		return 1;
+	if (!realpath(path, real) || !(b->root[0] = strdup(real))) {
+		kb_err("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	snprintf(log, PATH_MAX, "%s/cc-log", b->orig_built);
+	if (*reuse) {
+		kb_info("the original tree: built before in %s", b->root[0]);
+		return 0;
+	}
+	snprintf(out, sizeof(out), "%s/build.log", b->orig_built);
+	if (run_build(b, 0, bin, log, out))
+		return 1;
+	snprintf(path, sizeof(path), "%s/built", b->orig_built);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kb_err("cannot create %s: %s", path, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int kb_buildcmd__setup(struct kb_build *b)
 {
 	struct kb_unit **u[2] = { NULL, NULL };
 	char **rel[2] = { NULL, NULL };
-	char bin[PATH_MAX], path[PATH_MAX], log[PATH_MAX];
+	char bin[PATH_MAX], path[PATH_MAX], log[PATH_MAX], out[PATH_MAX];
 	size_t nr[2] = { 0, 0 }, i;
 	int side, err = 1, unseen = 0, r;
+	bool reuse = false;
 
 	if (kb_tree__diff_files(b))
 		return 1;
-	for (side = 0; side < 2; side++) {
+	for (side = !!b->orig_built; side < 2; side++) {
 		snprintf(path, sizeof(path), "%s/%s", b->work, sides[side]);
 		if (copy_tree(b->tree_abs, path, b->work, 0))
 			return 1;
@@ -335,7 +389,10 @@ int kb_buildcmd__setup(struct kb_build *b)
 	for (side = 0; side < 2; side++) {
 		snprintf(log, sizeof(log), "%s/%s.cc-log", b->work,
 			 sides[side]);
-		if (run_build(b, side, bin, log))
+		snprintf(out, sizeof(out), "%s/%s-build.log", b->work,
+			 sides[side]);
+		if (!side && b->orig_built ? orig_built(b, bin, log, &reuse) :
+					     run_build(b, side, bin, log, out))
 			goto out;
 		r = kb_units__select(b, side, log, &u[side], &rel[side],
 				     &nr[side]);

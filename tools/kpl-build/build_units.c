@@ -32,9 +32,10 @@
 
 struct cu {
 	size_t rec;
-	char *obj; /* real path of the object */
+	char *obj; /* real path of the object; as named when gone */
 	char *src; /* real path of the source */
 	bool pic, lto;
+	bool gone; /* the object no longer exists under that name */
 };
 
 struct link {
@@ -106,9 +107,13 @@ static int classify(struct side_log *l)
 		if (a.compile) {
 			struct cu *c = &l->cus[l->nr_cus];
 
-			/* A probe's conftest.o is gone: not ours. */
+			/* A probe's conftest.o is gone with its source: not
+			 * ours.  An object gone alone may have been renamed. */
 			c->obj = a.out ? resolve(r->cwd, a.out) :
 					 default_obj(r->cwd, r->argv[a.src]);
+			if (!c->obj && a.out &&
+			    asprintf(&c->obj, "%s/%s", r->cwd, a.out) > 0)
+				c->gone = true;
 			c->src = resolve(r->cwd, r->argv[a.src]);
 			if (!c->obj || !c->src) {
 				free(c->obj);
@@ -140,10 +145,38 @@ static const struct cu *writer(const struct side_log *l, const char *obj)
 	return NULL;
 }
 
+/* Length of @path's file name without its extension, and where it is. */
+static size_t stem(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/'), *dot;
+
+	*base = slash ? slash + 1 : path;
+	dot = strrchr(*base, '.');
+	return dot ? (size_t)(dot - *base) : strlen(*base);
+}
+
+/*
+ * An object that no compile wrote under its name may have been renamed
+ * since: zlib's Makefile compiles objs/x.o with -fPIC and moves it to
+ * x.lo.  Taken: the last compile of an object of the same stem that no
+ * longer exists under its own name.
+ */
+static const struct cu *moved(const struct side_log *l, const char *obj)
+{
+	const char *ob, *cb;
+	size_t on = stem(obj, &ob), i;
+
+	for (i = l->nr_cus; i-- > 0;)
+		if (l->cus[i].gone && stem(l->cus[i].obj, &cb) == on &&
+		    !strncmp(cb, ob, on))
+			return &l->cus[i];
+	return NULL;
+}
+
 static bool is_lib(const struct kb_build *b, const char *out)
 {
 	struct kpl_elf *e = NULL;
-	const char *base = strrchr(b->lib, '/');
+	const char *base = b->lib ? strrchr(b->lib, '/') : NULL;
 	bool yes;
 
 	if (!b->lib_soname) {
@@ -158,17 +191,22 @@ static bool is_lib(const struct kb_build *b, const char *out)
 	return yes;
 }
 
-/* Mark, in @take (per compile), the objects of the library's link. */
+/*
+ * Mark, in @take (per compile), the objects of the library's link; its
+ * output in *@lib.
+ */
 static int follow_link(const struct kb_build *b, const struct side_log *l,
-		       const char *side, bool *take)
+		       const char *side, bool *take, const char **lib)
 {
 	const struct kb_cc_rec *r = NULL;
-	size_t i, k, unseen = 0;
+	size_t i, k, unseen = 0, renamed = 0;
 	char *in;
 
 	for (i = l->nr_links; i-- > 0 && !r;)
-		if (is_lib(b, l->links[i].out))
+		if (is_lib(b, l->links[i].out)) {
 			r = &l->recs[l->links[i].rec];
+			*lib = l->links[i].out;
+		}
 	if (!r) {
 		kb_err("the %s build linked no shared library %s %s (%zu shared link%s seen%s%s); name the library's sources with --sources",
 		       side, b->lib_soname ? "with soname" : "named",
@@ -188,10 +226,14 @@ static int follow_link(const struct kb_build *b, const struct side_log *l,
 			continue;
 		}
 		if (a[0] == '-' || len < 3 ||
-		    (strcmp(a + len - 2, ".o") && strcmp(a + len - 2, ".a")))
+		    (strcmp(a + len - 2, ".o") && strcmp(a + len - 2, ".a") &&
+		     (len < 4 || strcmp(a + len - 3, ".lo"))))
 			continue;
 		in = resolve(r->cwd, a);
 		c = in ? writer(l, in) : NULL;
+		if (!c && in && (c = moved(l, in)) && !renamed++)
+			kb_info("%s: compiled as %s, then renamed (and so may others)",
+				a, c->obj);
 		if (c) {
 			take[c - l->cus] = true;
 		} else {
@@ -331,6 +373,7 @@ int kb_units__select(struct kb_build *b, int side, const char *log,
 {
 	const char *name = side ? "patched" : "original";
 	struct side_log l = { 0 };
+	const char *built = NULL;
 	bool *take = NULL;
 	size_t i;
 	int err = 1, unseen = 0;
@@ -348,8 +391,17 @@ int kb_units__select(struct kb_build *b, int side, const char *log,
 	}
 	if (b->nr_globs)
 		by_globs(b, &l, b->root[side], take);
-	else if ((unseen = follow_link(b, &l, name, take)) > 0)
+	else if ((unseen = follow_link(b, &l, name, take, &built)) > 0)
 		goto out;
+	/* No --lib (kpl-build deb): the original build's own library. */
+	if (!side && !b->lib && built) {
+		b->lib_built = strdup(built);
+		if (!b->lib_built) {
+			kb_err("out of memory");
+			goto out;
+		}
+		b->lib = b->lib_built;
+	}
 	for (i = 0; i < l.nr_cus; i++)
 		if (take[i] &&
 		    add_unit(&l, &l.cus[i], b->root[side], units, rels, nr))

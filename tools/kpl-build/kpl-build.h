@@ -71,6 +71,15 @@ void kb_manifest__free(struct kb_manifest *m);
  */
 int kb_pack(const struct kb_manifest *m, const char *lib, const char *object,
 	    const char *out, const char *key);
+/*
+ * kb_pack_for() - kb_pack() for @target, the library as shipped, when
+ * @lib is a rebuild proven to be it (identity.h): the symbols come from
+ * @lib, the build-id from @target, and every func and ref must be found
+ * in @target too, at the same address, as kpl apply will look there.
+ */
+int kb_pack_for(const struct kb_manifest *m, const char *lib,
+		const char *target, const char *object, const char *out,
+		const char *key);
 
 /* object.c: the relocatable object holding the new code. */
 struct kb_object;

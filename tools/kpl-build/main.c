@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cc_log.h"
+#include "deb.h"
 #include "kpl-build.h"
 
 struct kb_cmd {
@@ -17,6 +18,8 @@ struct kb_cmd {
 
 static const struct kb_cmd kb_cmds[] = {
 	{ "build", cmd_build, "build a signed patch from a source diff" },
+	{ "deb", cmd_deb,
+	  "build one for a Debian package's installed library" },
 	{ "pack", cmd_pack, "turn an object and a manifest into a .kpl patch" },
 	{ "sign", cmd_sign, "sign (or re-sign) a .kpl patch" },
 	{ "keygen", cmd_keygen, "make an Ed25519 signing key pair" },

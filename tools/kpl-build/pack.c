@@ -81,12 +81,14 @@ void kb_strtab__free(struct kb_strtab *t)
 
 struct pack {
 	const char *lib_path;
+	const char *target_path; /* NULL: lib_path */
 	const char *manifest_path;
 	const char *out;
 	const char *object;
 	const char *key;
 	const struct kb_manifest *m;
 	struct kpl_elf *lib;
+	struct kpl_elf *target; /* the file as shipped, or NULL */
 	struct kb_object *obj;
 	struct kb_strtab strtab;
 	struct kpl_info_disk info;
@@ -151,6 +153,36 @@ static int lookup(struct pack *pk, const char *what, unsigned int line,
 	return 1;
 }
 
+/*
+ * With a target (the library as shipped, stripped) the symbols come from
+ * a rebuild proven to be it (identity.c), but kpl apply looks names up
+ * in the file the process maps: @s must be found there too, at the same
+ * address.  Stripped, a file has only its exported symbols.
+ */
+static int in_target(struct pack *pk, const char *what, unsigned int line,
+		     const struct kpl_elf_sym *s)
+{
+	const struct kpl_elf_sym *t;
+
+	if (!pk->target)
+		return 0;
+	if (kpl_elf__find(pk->target, s->name,
+			  s->bind == STB_LOCAL ? s->file : NULL, &t) ||
+	    t->value != s->value || t->type != s->type) {
+		kb_err("%s:%u: %s '%s' of %s is not %s in %s%s: kpl apply could not find it there",
+		       pk->m->path, line, what, s->name, pk->lib_path,
+		       kpl_elf__find(pk->target, s->name, NULL, &t) ?
+			       "visible" :
+			       "the same",
+		       pk->target_path,
+		       pk->target->has_symtab ?
+			       "" :
+			       " (stripped: only exported symbols are there)");
+		return 1;
+	}
+	return 0;
+}
+
 static int resolve_func(struct pack *pk, size_t i)
 {
 	const struct kb_func *f = &pk->m->funcs[i];
@@ -170,7 +202,8 @@ static int resolve_func(struct pack *pk, size_t i)
 			kb_err("warning: %s:%u: patching the global '%s', not the local one in %s",
 			       pk->m->path, f->line, f->old_name, files);
 	}
-	if (kb_object__check_func(pk->obj, f->new_name))
+	if (kb_object__check_func(pk->obj, f->new_name) ||
+	    in_target(pk, "function", f->line, s))
 		return 1;
 	pk->funcs[i] = (struct kpl_func_disk){
 		.old_name = str(pk, f->old_name),
@@ -194,10 +227,41 @@ static int resolve_ref(struct pack *pk, size_t i)
 	if (kpl_elf__find_tls(pk->lib, r->name, r->file, &s) &&
 	    lookup(pk, "ref", r->line, r->name, r->file, &s))
 		return 1;
+	if (in_target(pk, "ref", r->line, s))
+		return 1;
 	pk->refs[i] = (struct kpl_ref_disk){
 		.name = str(pk, r->name),
 		.file = str(pk, s->file),
 	};
+	return 0;
+}
+
+/* The shipped file: a build-id, and the rebuild's soname. */
+static int open_target(struct pack *pk)
+{
+	int err;
+
+	if (!pk->target_path)
+		return 0;
+	err = kpl_elf__open(pk->target_path, &pk->target);
+	if (err) {
+		kb_err("cannot read %s: %s", pk->target_path,
+		       kpl_strerror(err));
+		return 1;
+	}
+	if (!pk->target->build_id_len ||
+	    pk->target->e_type != pk->lib->e_type) {
+		kb_err("%s is not a %s with a GNU build-id", pk->target_path,
+		       pk->lib->e_type == ET_DYN ? "shared library" :
+						   "executable");
+		return 1;
+	}
+	if (!pk->target->soname != !pk->lib->soname ||
+	    (pk->lib->soname && strcmp(pk->target->soname, pk->lib->soname))) {
+		kb_err("%s and %s have different sonames", pk->target_path,
+		       pk->lib_path);
+		return 1;
+	}
 	return 0;
 }
 
@@ -221,10 +285,15 @@ static int open_lib(struct pack *pk)
 		       pk->lib_path);
 		return 1;
 	}
+	if (open_target(pk))
+		return 1;
 	memcpy(pk->info.magic, KPL_MAGIC, sizeof(pk->info.magic));
 	pk->info.format_version = KPL_FORMAT_VERSION;
-	pk->info.build_id_len = (uint32_t)pk->lib->build_id_len;
-	memcpy(pk->info.build_id, pk->lib->build_id, pk->lib->build_id_len);
+	/* The patch is for the file the processes map. */
+	pk->info.build_id_len =
+		(uint32_t)(pk->target ? pk->target : pk->lib)->build_id_len;
+	memcpy(pk->info.build_id, (pk->target ? pk->target : pk->lib)->build_id,
+	       pk->info.build_id_len);
 	pk->info.target_soname = str(pk, pk->lib->soname ? pk->lib->soname :
 					 base		 ? base + 1 :
 							   pk->lib_path);
@@ -324,6 +393,7 @@ static void pack_free(struct pack *pk)
 {
 	kb_object__close(pk->obj);
 	kpl_elf__close(pk->lib);
+	kpl_elf__close(pk->target);
 	kb_strtab__free(&pk->strtab);
 	free(pk->funcs);
 	free(pk->refs);
@@ -332,8 +402,16 @@ static void pack_free(struct pack *pk)
 int kb_pack(const struct kb_manifest *m, const char *lib, const char *object,
 	    const char *out, const char *key)
 {
+	return kb_pack_for(m, lib, NULL, object, out, key);
+}
+
+int kb_pack_for(const struct kb_manifest *m, const char *lib,
+		const char *target, const char *object, const char *out,
+		const char *key)
+{
 	struct pack pk = {
 		.lib_path = lib,
+		.target_path = target,
 		.out = out,
 		.object = object,
 		.key = key,

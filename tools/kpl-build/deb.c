@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpl-build deb: a patch for a Debian library, from its source package,
+ * in one command.
+ *
+ *  1. the version: the one the installed binary packages were built from
+ *     (that is what runs), or --package NAME=VERSION;
+ *  2. the source: apt-get source into the cache, once per version;
+ *  3. the build dependencies: dpkg-checkbuilddeps, apt-get build-dep
+ *     only when something is missing;
+ *  4. the target: the shared library the installed packages of that
+ *     source ship, as installed (stripped), unless --target names it;
+ *  5. kpl-build build with the package's own build, as Debian runs it
+ *     (dpkg-buildpackage -T build-arch: dpkg-buildflags' flags and
+ *     debian/rules; DEB_BUILD_OPTIONS=nocheck; DEB_BUILD_PROFILES=nobiarch
+ *     so that only the native library is built), the original tree built
+ *     once in the cache (--orig-built), the rebuild proven to be the
+ *     shipped file (--target, identity.c) and the patch made for that
+ *     file's build-id.
+ *
+ * The cache, per package and version: dl/ (what apt-get source fetched),
+ * src/ (the unpacked tree, Debian's patches applied), orig/ (the
+ * original build, see build_cmd.c) and the logs of each step.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "deb.h"
+
+static const char deb_usage[] =
+	"usage: kpl-build deb --package NAME[=VERSION] --fix FIX.patch\n"
+	"                     --id ID [--version N] [--key KEY] [-o OUT.kpl]\n"
+	"                     [--target FILE] [--cache DIR] [options]\n"
+	"\n"
+	"Build a patch for a library of a Debian source package as installed:\n"
+	"fetch the source package (apt-get source; needs a deb-src entry,\n"
+	"which make deps adds), install its build dependencies when some are\n"
+	"missing (apt-get build-dep, as root), build it as Debian does\n"
+	"(dpkg-buildpackage -T build-arch: dpkg-buildflags and debian/rules,\n"
+	"with DEB_BUILD_OPTIONS=nocheck and DEB_BUILD_PROFILES=nobiarch),\n"
+	"apply FIX, build again, compare, pack and sign, as kpl-build build\n"
+	"--build-cmd does.  The installed library is stripped: kpl-build\n"
+	"proves that its rebuild loads the same bytes at the same addresses,\n"
+	"takes the symbols from the rebuild and names the installed file's\n"
+	"build-id in the patch.  It refuses, naming what differs, otherwise.\n"
+	"\n"
+	"  -P, --package NAME[=VERSION]  the source package; VERSION defaults\n"
+	"                          to the one the installed binary packages\n"
+	"                          were built from\n"
+	"  -f, --fix FIX.patch     the fix, a unified diff against the\n"
+	"                          unpacked source (Debian's patches applied)\n"
+	"  -p, --strip N           as patch -pN (default 1)\n"
+	"  -T, --target FILE       the installed library to patch (default:\n"
+	"                          the one shared library the package's\n"
+	"                          installed binary packages ship)\n"
+	"  -C, --cache DIR         downloads and original builds, reused by\n"
+	"                          the next patch of the same version\n"
+	"                          (default: $KPL_BUILD_CACHE, else\n"
+	"                          /var/cache/kpl-build as root, else\n"
+	"                          ~/.cache/kpl-build)\n"
+	"  -i, --id ID, -V, --version N, -D, --description TEXT, --replace,\n"
+	"  -k, --key KEY, -w, --workdir DIR, -j, --jobs N, -q, --quiet\n"
+	"                          as for kpl-build build (version default 1)\n"
+	"  -o, --output OUT.kpl    the patch (default: ID.kpl)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Example:\n"
+	"  kpl-build deb --package zlib --fix fix.patch --id ZLIB-1 \\\n"
+	"      --key vendor.key -o ZLIB-1.kpl\n"
+	"  kpl apply --all ZLIB-1.kpl\n"
+	"\n"
+	"Exit status as for kpl-build build.\n";
+
+struct deb {
+	const char *package; /* the source package's name */
+	char *version; /* its version */
+	const char *fix;
+	const char *target;
+	const char *cache;
+	const char *id;
+	const char *out;
+	const char *version_opt; /* --version, "1" */
+	const char *strip;
+	char **pass; /* options passed on to build */
+	size_t nr_pass;
+	char *dir; /* cache/NAME_VERSION */
+	char *found_target;
+};
+
+static int pass(struct deb *d, const char *opt, const char *val)
+{
+	char **n = realloc(d->pass, (d->nr_pass + 3) * sizeof(*n));
+
+	if (!n) {
+		kb_err("out of memory");
+		return 1;
+	}
+	d->pass = n;
+	n[d->nr_pass++] = (char *)opt;
+	if (val)
+		n[d->nr_pass++] = (char *)val;
+	return 0;
+}
+
+static int parse_args(struct deb *d, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "package", required_argument, NULL, 'P' },
+		{ "fix", required_argument, NULL, 'f' },
+		{ "strip", required_argument, NULL, 'p' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "description", required_argument, NULL, 'D' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, err = 0;
+
+	optind = 1;
+	opterr = 0;
+	while (!err &&
+	       (c = getopt_long(argc, argv, "P:f:p:T:C:i:V:D:k:o:w:j:qh", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			d->package = optarg;
+			break;
+		case 'f':
+			d->fix = optarg;
+			break;
+		case 'p':
+			d->strip = optarg;
+			break;
+		case 'T':
+			d->target = optarg;
+			break;
+		case 'C':
+			d->cache = optarg;
+			break;
+		case 'i':
+			d->id = optarg;
+			break;
+		case 'V':
+			d->version_opt = optarg;
+			break;
+		case 'o':
+			d->out = optarg;
+			break;
+		case 'D':
+			err = pass(d, "--description", optarg);
+			break;
+		case 'R':
+			err = pass(d, "--replace", NULL);
+			break;
+		case 'k':
+			err = pass(d, "--key", optarg);
+			break;
+		case 'w':
+			err = pass(d, "--workdir", optarg);
+			break;
+		case 'j':
+			err = pass(d, "--jobs", optarg);
+			break;
+		case 'q':
+			kb_quiet = true;
+			err = pass(d, "--quiet", NULL);
+			break;
+		case 'h':
+			fputs(deb_usage, stdout);
+			return -1;
+		default:
+			kb_err("deb: bad option '%s' (see kpl-build deb --help)",
+			       argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (err)
+		return 1;
+	if (!d->package || !d->fix || !d->id || optind != argc) {
+		kb_err("deb needs --package, --fix and --id (see kpl-build deb --help)");
+		return 2;
+	}
+	return kb_deb__split(d->package, &d->package, &d->version);
+}
+
+/* The cache directory: the option, $KPL_BUILD_CACHE, or a default. */
+static char *cache_dir(const struct deb *d)
+{
+	const char *env = getenv("KPL_BUILD_CACHE"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (d->cache)
+		return strdup(d->cache);
+	if (env && *env)
+		return strdup(env);
+	if (!geteuid() || !home || !*home)
+		return strdup("/var/cache/kpl-build");
+	return asprintf(&p, "%s/.cache/kpl-build", home) < 0 ? NULL : p;
+}
+
+/* The package version's cache directory: made when fetching. */
+static int cache_path(struct deb *d)
+{
+	char *cache = cache_dir(d), *v = NULL;
+	int err = 1;
+
+	if (!cache || !(v = kb_deb__dir_name(d->package, d->version)) ||
+	    asprintf(&d->dir, "%s/%s", cache, v) < 0) {
+		d->dir = NULL;
+		kb_err("out of memory");
+		goto out;
+	}
+	err = 0;
+out:
+	free(cache);
+	free(v);
+	return err;
+}
+
+/* Step 2: the unpacked source in DIR/src, fetched once. */
+static int fetch(struct deb *d)
+{
+	char src[PATH_MAX], dl[PATH_MAX], log[PATH_MAX], *spec = NULL;
+	char *argv[] = {
+		"apt-get", "source", "-q", "--only-source", NULL, NULL
+	};
+	struct stat st;
+	char *unpacked = NULL;
+	int err = 1;
+
+	snprintf(src, sizeof(src), "%s/src", d->dir);
+	if (!stat(src, &st)) {
+		kb_info("source package %s %s: in the cache %s", d->package,
+			d->version, d->dir);
+		return 0;
+	}
+	if (kb_deb__check_version(d->package, d->version))
+		return 1;
+	err = kb_mkdir_p(d->dir);
+	if (err) {
+		kb_err("cannot create the cache directory %s: %s", d->dir,
+		       strerror(-err));
+		return 1;
+	}
+	err = 1;
+	snprintf(dl, sizeof(dl), "%s/dl", d->dir);
+	snprintf(log, sizeof(log), "%s/fetch.log", d->dir);
+	if (asprintf(&spec, "%s=%s", d->package, d->version) < 0) {
+		kb_err("out of memory");
+		return 1;
+	}
+	argv[4] = spec;
+	kb_info("fetching source package %s", spec);
+	/* A half-fetched dl/ from an interrupted run is started afresh. */
+	if (kb_deb__rm_rf(dl) || kb_mkdir_p(dl) ||
+	    kb_deb__run(argv, dl, log, "apt-get source")) {
+		kb_err("cannot fetch the source package %s: is it still in the archive (a newer security update's source may be missing from the mirror), and is there a deb-src entry (make deps adds one)?",
+		       spec);
+		goto out;
+	}
+	unpacked = kb_deb__unpacked(dl);
+	if (!unpacked || rename(unpacked, src) < 0) {
+		kb_err("apt-get source left no unpacked tree in %s", dl);
+		goto out;
+	}
+	err = 0;
+out:
+	free(unpacked);
+	free(spec);
+	return err;
+}
+
+/* Step 3: the build dependencies, installed only when missing. */
+static int build_deps(struct deb *d)
+{
+	char src[PATH_MAX], log[PATH_MAX], *spec = NULL;
+	char *check[] = { "dpkg-checkbuilddeps", NULL };
+	char *install[] = { "apt-get", "build-dep", "-y", "-q", "--only-source",
+			    "-P",      "nobiarch",  NULL, NULL };
+	int err;
+
+	snprintf(src, sizeof(src), "%s/src", d->dir);
+	snprintf(log, sizeof(log), "%s/build-deps.log", d->dir);
+	if (!kb_deb__run(check, src, log, NULL))
+		return 0;
+	if (geteuid()) {
+		kb_err("build dependencies of %s are missing (see %s): install them as root with apt-get build-dep -P nobiarch %s",
+		       d->package, log, d->package);
+		return 1;
+	}
+	if (asprintf(&spec, "%s=%s", d->package, d->version) < 0) {
+		kb_err("out of memory");
+		return 1;
+	}
+	install[7] = spec;
+	kb_info("installing the build dependencies of %s", spec);
+	err = kb_deb__run(install, NULL, log, "apt-get build-dep");
+	free(spec);
+	return err;
+}
+
+static int run_build(struct deb *d)
+{
+	char src[PATH_MAX], orig[PATH_MAX], *out = NULL, **argv;
+	size_t n = 0, i;
+	int err;
+
+	snprintf(src, sizeof(src), "%s/src", d->dir);
+	snprintf(orig, sizeof(orig), "%s/orig/built", d->dir);
+	/* An original build that did not finish is started afresh. */
+	if (access(orig, F_OK)) {
+		snprintf(orig, sizeof(orig), "%s/orig", d->dir);
+		if (kb_deb__rm_rf(orig))
+			return 1;
+	}
+	snprintf(orig, sizeof(orig), "%s/orig", d->dir);
+	if (!d->out && asprintf(&out, "%s.kpl", d->id) < 0)
+		out = NULL;
+	argv = calloc(d->nr_pass + 24, sizeof(*argv));
+	if (!argv || (!d->out && !out)) {
+		kb_err("out of memory");
+		free(argv);
+		free(out);
+		return 1;
+	}
+	argv[n++] = "build";
+	argv[n++] = "--tree";
+	argv[n++] = src;
+	argv[n++] = "--orig-built";
+	argv[n++] = orig;
+	argv[n++] = "--build-cmd";
+	argv[n++] = "dpkg-buildpackage -T build-arch -uc -us";
+	argv[n++] = "--target";
+	argv[n++] = (char *)(d->target ? d->target : d->found_target);
+	argv[n++] = "--diff";
+	argv[n++] = (char *)d->fix;
+	argv[n++] = "--id";
+	argv[n++] = (char *)d->id;
+	argv[n++] = "--version";
+	argv[n++] = (char *)(d->version_opt ? d->version_opt : "1");
+	argv[n++] = "-o";
+	argv[n++] = d->out ? (char *)d->out : out;
+	if (d->strip) {
+		argv[n++] = "--strip";
+		argv[n++] = (char *)d->strip;
+	}
+	for (i = 0; i < d->nr_pass; i++)
+		argv[n++] = d->pass[i];
+	argv[n] = NULL;
+	err = cmd_build((int)n, argv);
+	free(argv);
+	free(out);
+	return err;
+}
+
+int cmd_deb(int argc, char **argv)
+{
+	struct deb d = { 0 };
+	int err;
+
+	err = parse_args(&d, argc, argv);
+	if (err) {
+		free(d.version);
+		free(d.pass);
+		return err < 0 ? 0 : err;
+	}
+	if (access(d.fix, R_OK)) {
+		kb_err("--fix %s: %s", d.fix, strerror(errno));
+		err = 2;
+		goto out;
+	}
+	err = kb_deb__build_env() ||
+	      (!d.version &&
+	       kb_deb__installed_version(d.package, &d.version)) ||
+	      cache_path(&d) || fetch(&d) || build_deps(&d) ||
+	      (!d.target && kb_deb__find_target(d.package, &d.found_target));
+	if (!err)
+		err = run_build(&d); /* 0..3, as build's */
+out:
+	free(d.version);
+	free(d.pass);
+	free(d.dir);
+	free(d.found_target);
+	return err;
+}

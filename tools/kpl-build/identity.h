@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpl-build: proving that a rebuild is the library as shipped
+ * (identity.c), so that its symbols may stand for the stripped file's.
+ */
+#ifndef KPL_BUILD_IDENTITY_H
+#define KPL_BUILD_IDENTITY_H
+
+/*
+ * kb_identity__prove() - check that every section of @shipped that is
+ * loaded (SHF_ALLOC), but its GNU build-id note, is in @rebuilt at the
+ * same address with the same size, type, flags and bytes, and that
+ * @rebuilt loads no other section.
+ * Return: 0 when they are the same; 1 after naming through kb_err()
+ * every section that differs and the rebuild's functions and variables
+ * in it whose bytes differ, or why a file could not be read.
+ */
+int kb_identity__prove(const char *rebuilt, const char *shipped);
+
+struct kb_selection;
+/*
+ * kb_identity__check_refs() - every global name the patch @sel leaves
+ * to the library must be exported by @target at the address the
+ * rebuild gives it: kpl apply looks for it in the file the process
+ * maps, which, stripped, has nothing else.
+ * Return: 0, or 1 after naming each one that is not.
+ */
+int kb_identity__check_refs(const struct kb_selection *sel, const char *target);
+
+#endif
