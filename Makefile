@@ -46,7 +46,7 @@ DEMO_TARGETS  :=
 BENCH_TARGETS :=
 ALL_TARGETS   :=
 
-.PHONY: all help deps check demo bench clean format
+.PHONY: all help deps check demo bench clean
 
 all: build-all
 
@@ -79,7 +79,6 @@ help:
 	@echo "                  and no file calls back into a file that calls it"
 	@echo "  make callgraph  who includes and calls whom, per component"
 	@echo "  make check-fuzz build the fuzzers and run each for FUZZ_SECONDS (5)"
-	@echo "  make format     clang-format the C sources"
 	@echo "  make install    install (PREFIX=/usr/local, DESTDIR=)"
 	@echo "  make release    build only what make install installs"
 	@echo "  make check-deb  build, lintian, install and test the Debian"
@@ -107,8 +106,6 @@ bench: deps
 
 bench-run: $(BENCH_TARGETS)
 
-format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(BUILD)
