@@ -24,6 +24,7 @@ $(BUILD)/asan/tests/unit/test_kplbuild_cc_log: tests/unit/test_kplbuild_cc_log.c
 # need them to run, not to link, so they hang on `unit`, and their paths
 # reach the tests through the environment.
 UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl \
+	$(BUILD)/it/spin_unw.kpl \
 	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so
 
 .PHONY: unit
