@@ -62,8 +62,8 @@ static int check_eh_frame(struct kpl_load *ld, const struct kpl_patch *patch)
 	for (i = 0; i < patch->nr_sections; i++) {
 		const struct kpl_patch_section *s = &patch->sections[i];
 
-		if (!is_eh_frame(s))
-			continue;
+		if (!is_eh_frame(s) || !s->size)
+			continue;	/* an empty table is no table */
 		if (ld->eh_frame_sec != SIZE_MAX ||
 		    (s->flags & (SHF_WRITE | SHF_EXECINSTR)) || !s->data) {
 			pr_warn("loader: a patch carries one read-only .eh_frame at most\n");
@@ -310,7 +310,8 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 	}
 	if (ld->need_ldm)
 		ld->ldm += start[PART_CONST];
-	if (ld->eh_frame_sec != SIZE_MAX) {
+	if (ld->eh_frame_sec != SIZE_MAX &&
+	    ld->sec_off[ld->eh_frame_sec] != UINT64_MAX) {
 		ld->eh_frame = ld->sec_off[ld->eh_frame_sec];
 		ld->eh_frame_size = patch->sections[ld->eh_frame_sec].size;
 	}
