@@ -209,19 +209,6 @@ static int fill_state(struct kpl_target *t, const struct kpl_patch *patch,
 	return 0;
 }
 
-/* The trailer after the record: where the unwind table is (state.h). */
-static void fill_unwind(struct kpl_state *st, const struct kpl_load *ld)
-{
-	struct kpl_state_unwind *u = (void *)((uint8_t *)st +
-					      KPL_STATE_SIZE(st->nr_funcs));
-
-	memcpy(u->magic, KPL_STATE_UNWIND_MAGIC, sizeof(u->magic));
-	if (ld->eh_frame_size) {
-		u->eh_frame = ld->base + ld->eh_frame;
-		u->eh_frame_size = ld->eh_frame_size;
-	}
-}
-
 /* Choose the region's address, link, and encode the jumps. */
 static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 		      struct plan *pl, uint64_t avoid)
@@ -254,7 +241,9 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	st->size = pl->ld->size;
 	st->text_lo = st->base + pl->ld->ranges[1].off;
 	st->text_hi = st->text_lo + pl->ld->ranges[1].len;
-	fill_unwind(st, pl->ld);
+	kpl_state__set_unwind(st, pl->ld->eh_frame_size ?
+					  st->base + pl->ld->eh_frame : 0,
+			      pl->ld->eh_frame_size);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &st->funcs[i];
 

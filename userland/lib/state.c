@@ -175,3 +175,15 @@ int kpl_state__check_unwind(const struct kpl_state *st,
 			   (unsigned long long)u->eh_frame_size);
 	return 0;
 }
+
+void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
+			   uint64_t size)
+{
+	struct kpl_state_unwind *u = (void *)((uint8_t *)st +
+					      KPL_STATE_SIZE(st->nr_funcs));
+
+	memset(u, 0, sizeof(*u));
+	memcpy(u->magic, KPL_STATE_UNWIND_MAGIC, sizeof(u->magic));
+	u->eh_frame = eh_frame;
+	u->eh_frame_size = size;
+}

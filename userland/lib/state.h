@@ -121,6 +121,14 @@ int kpl_state__check(const struct kpl_state *st, size_t len,
 		     size_t why_len);
 
 /*
+ * kpl_state__set_unwind() - write the trailer after @st's funcs[], which
+ * must have room for it (KPL_STATE_SIZE_UNWIND): the table at @eh_frame
+ * of @size bytes, or none when both are 0.
+ */
+void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
+			   uint64_t size);
+
+/*
  * kpl_state__check_unwind() - validate the trailer @u read after the
  * validated record @st: its magic, and a table that lies, terminator
  * included, inside the mapping, after the record and outside the code,
