@@ -148,6 +148,10 @@ for case in "$@"; do
 		sed -n 's/^  \([^ ]*\).* -> .*/\1/p' | sort | tr '\n' ' ')
 	exp=$(expect replaces | tr ' ' '\n' | sort | tr '\n' ' ')
 	check "$name: replaces $exp" [ "$got" = "$exp" ]
+	# Its unwind table: an FDE at least per replaced function.
+	fdes=$(readelf -wf "$w/patch.kpl" 2>/dev/null | grep -c ' FDE cie=')
+	check "$name: carries $fdes FDEs in .eh_frame" \
+		[ "$fdes" -ge "$(echo $exp | wc -w)" ]
 	refuses=$(expect apply-refuses)
 	if [ -n "$refuses" ]; then
 		apply_refused "$refuses" "$w/patch.kpl"

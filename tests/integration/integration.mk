@@ -96,6 +96,10 @@ $(IT_DIR)/%.o: $(IT_FIX)/%.c
 
 KPLBUILD := $(BUILD)/release/kpl-build
 
+# Patches that carry their unwind tables (test_unwind.sh).
+$(IT_DIR)/spin_unw_fix.o $(IT_DIR)/spin_scaled_fix.o: \
+	IT_FIXFLAGS += -fasynchronous-unwind-tables
+
 # Every patch is signed with the test key (tests/build/keys.mk).
 define it_patch
 $(IT_DIR)/$(1).kpl: $(IT_DIR)/$(2).o $(IT_FIX)/$(3).manifest $(4) $(KPLBUILD) \
@@ -111,6 +115,8 @@ $(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_hold,spin_hold_fix,spin_hold,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_fork,spin_fix,spin_fork,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_read,spin_read_fix,spin_read,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_unw,spin_unw_fix,spin_unw,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_scaled,spin_scaled_fix,spin_scaled,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
 $(eval $(call it_patch,lookup,lookup_fix,lookup,$(IT_DIR)/liblookup.so.1))
@@ -122,7 +128,7 @@ $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
-	spin_read.kpl spin_fork.kpl \
+	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl \
 	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl)
 
 .PHONY: it-fixtures check-integration

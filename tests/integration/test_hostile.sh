@@ -112,6 +112,28 @@ check "15 status/apply/revert rounds on a flipping record all succeed" [ $bad -e
 check "  no sanitizer report" sh -c "! grep -q Sanitizer '$T/fl.err'"
 check "  target alive" alive "$P"
 
+# 6b. Forged unwind trailers and tables (issue 13): the activeness
+# check reads them back from every patch mapping when it loads the
+# process's modules, validates record, trailer and table, and then
+# hands libdw only what passed.  An apply goes on whatever they say.
+for mode in unwind unwind-out unwind-table; do
+	start_evil uw $mode || exit 1
+	U=$EVIL
+	expect_rc 0 "apply beside a forged unwind table ($mode)" \
+		"$KPL" apply -vv --keys "$TRUSTED" -p "$U" "$IT_DIR/spin1.kpl"
+	case $mode in
+	unwind-out) check "  the trailer is refused" \
+		grep -q 'unwind table .* outside' "$T/cmd.err" ;;
+	unwind-table) check "  the table is refused" \
+		grep -q 'patch EVIL: unwind table refused: FDE whose CIE' \
+		"$T/cmd.err" ;;
+	esac
+	check "  no sanitizer report" sh -c "! grep -q Sanitizer '$T/cmd.err'"
+	expect_rc 0 "  and reverted" "$KPL" revert -p "$U" SPIN-1
+	check "  target alive" alive "$U"
+	kill "$U"
+done
+
 # 7. Patch files that are not regular files never block and exit 3.
 mkfifo "$T/fifo.kpl"
 for cmd in info check apply; do

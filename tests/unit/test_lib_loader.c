@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -147,6 +149,14 @@ static const uint8_t *at(const struct fixture *fx, uint64_t off)
 {
 	assert_true(off < fx->ld->size);
 	return fx->ld->image + off;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
 static uint64_t le64(const uint8_t *p)
@@ -769,6 +779,63 @@ static void test_load_link__spin_local_kpl(void **state)
 	kpl_patch__free(p);
 }
 
+/*
+ * spin_unw.kpl carries its .eh_frame (built with unwind tables): loaded
+ * read-only, followed by a zero terminator, its FDEs relocated to the
+ * patch's code, and its place where the record's trailer will say.
+ */
+static void test_load_link__eh_frame_loaded(void **state)
+{
+	const struct fake_sym syms[] = {
+		{ "spin_base", BASE - 0x10000000 + 0x4060 },
+		{ "read", BASE - 0x10000000 + 0x9000 },
+	};
+	struct fake f = { syms, 2 };
+	struct kpl_patch *p = NULL;
+	struct kpl_load *ld = NULL;
+	char path[512];
+	const char *dir = getenv("KPL_TEST_IT_DIR");
+	uint64_t fn, off, end;
+	bool found = false;
+	int eh;
+
+	(void)state;
+	if (!dir || !*dir)
+		fail_msg("KPL_TEST_IT_DIR is not set: run through `make unit`");
+	snprintf(path, sizeof(path), "%s/spin_unw.kpl", dir);
+	assert_int_equal(kpl_patch__open(path, &p), 0);
+	assert_int_equal(kpl_load__layout(p, STATE, &ld), 0);
+	ld->base = BASE;
+	assert_ranges_sane(ld);
+	eh = section_index(p, ".eh_frame");
+	assert_true(ld->eh_frame_size > 0);
+	assert_int_equal(ld->eh_frame, ld->sec_off[eh]);
+	assert_int_equal(ld->eh_frame_size, p->sections[eh].size);
+	assert_int_equal(range_of(ld, ld->eh_frame)->prot, PROT_READ);
+	end = ld->eh_frame + ld->eh_frame_size;
+	assert_int_equal(range_of(ld, end + 3)->prot, PROT_READ);
+	assert_int_equal(le32(ld->image + end), 0);
+
+	assert_int_equal(kpl_load__link(ld, p, fake_resolve, &f), 0);
+	fn = kpl_load__sym_addr(ld, p, symbol_index(p, "spin_scale_waits"));
+	/* Each FDE's pc_begin (pcrel sdata4, at +8) is in the patch's code,
+	 * and one of them starts spin_scale_waits. */
+	for (off = ld->eh_frame; off < end; off += 4 + le32(ld->image + off)) {
+		uint64_t pc;
+
+		if (!le32(ld->image + off + 4))
+			continue;	/* a CIE */
+		pc = BASE + off + 8 +
+		     (uint64_t)(int64_t)(int32_t)le32(ld->image + off + 8);
+		assert_int_equal(range_of(ld, pc - BASE)->prot,
+				 PROT_READ | PROT_EXEC);
+		found |= pc == fn;
+	}
+	assert_true(found);
+	kpl_load__free(ld);
+	kpl_patch__free(p);
+}
+
 static void test_load_free__null(void **state)
 {
 	(void)state;
@@ -779,6 +846,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_layout__ranges),
+		cmocka_unit_test(test_load_link__eh_frame_loaded),
 		cmocka_unit_test(test_load_layout__rodata_read_only),
 		cmocka_unit_test(test_load_link__direct_relocs),
 		cmocka_unit_test(test_load_link__far_call_through_stub),

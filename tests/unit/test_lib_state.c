@@ -282,6 +282,50 @@ static void test_state__refuses_addresses_elsewhere(void **state)
 	expect_bad(st, len, "outside the function");
 }
 
+static void expect_unwind_bad(uint64_t at, uint64_t size, const char *what)
+{
+	struct kpl_state_unwind u = { .eh_frame = at, .eh_frame_size = size };
+	char why[128] = "";
+	size_t len;
+	struct kpl_state *st = good(&len);
+
+	memcpy(u.magic, KPL_STATE_UNWIND_MAGIC, sizeof(u.magic));
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)),
+			 -KPL_E_STATE);
+	if (!strstr(why, what))
+		fail_msg("reason \"%s\" does not mention \"%s\"", why, what);
+	free(st);
+}
+
+static void test_state__unwind_trailer(void **state)
+{
+	struct kpl_state_unwind u = { .eh_frame = BASE + 0x2000,
+				      .eh_frame_size = 0x100 };
+	char why[128] = "";
+	size_t len;
+	struct kpl_state *st = good(&len);
+
+	(void)state;
+	/* Older records have none: not an error to trust, just absent. */
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)),
+			 -KPL_E_STATE);
+	assert_non_null(strstr(why, "no unwind trailer"));
+	memcpy(u.magic, KPL_STATE_UNWIND_MAGIC, sizeof(u.magic));
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)), 0);
+	/* The last byte the terminator may take. */
+	u.eh_frame = BASE + 0x3000 - 0x104;	/* st->size */
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)), 0);
+	u.eh_frame = u.eh_frame_size = 0;	/* a patch without a table */
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)), 0);
+	free(st);
+	expect_unwind_bad(BASE + 0x1000, 0x100, "outside");	/* in code */
+	expect_unwind_bad(BASE, 0x100, "outside");	/* the record */
+	expect_unwind_bad(BASE + 0x3000 - 0x103, 0x100, "outside");
+	expect_unwind_bad(BASE + 0x2000, UINT64_MAX - 2, "outside");
+	expect_unwind_bad(BASE + 0x2000, 0, "outside");
+	expect_unwind_bad(LIB, 0x100, "outside");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_state__refuses_strings),
 		cmocka_unit_test(test_state__accepts_description_not_utf8),
 		cmocka_unit_test(test_state__refuses_addresses_elsewhere),
+		cmocka_unit_test(test_state__unwind_trailer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

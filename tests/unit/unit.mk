@@ -57,6 +57,7 @@ $(filter-out %-shipped.so,$(IDENT_LIBS)): tests/unit/fixtures/libident.c
 # need them to run, not to link, so they hang on `unit`, and their paths
 # reach the tests through the environment.
 UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl \
+	$(BUILD)/it/spin_unw.kpl \
 	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so $(IDENT_LIBS)
 
 .PHONY: unit

@@ -16,6 +16,7 @@
  *   diff_layout.c   compare struct layouts in the debug info (libdw)
  *   patch_select.c  what goes into the patch, what is referenced, refusals
  *   patch_write.c   the patch object and its manifest
+ *   patch_ehframe.c its .eh_frame: the included functions' entries
  *
  * The patch object is handed to kb_pack(), exactly as `pack` would get it
  * from a vendor, so the same checks and the same emit code (and signing)
@@ -296,6 +297,23 @@ int kb_select(struct kb_selection *sel);
 
 /* patch_write.c: the patch object and the manifest for kb_pack(). */
 int kb_write(const struct kb_selection *sel, const char *obj_path);
+
+/* patch_ehframe.c: the unwind entries of the included functions. */
+struct kb_eh_rela {
+	const struct kb_obj *obj;
+	struct kb_rela r; /* its offset in kb_eh_frame.data */
+};
+
+struct kb_eh_frame {
+	uint8_t *data;
+	size_t size;
+	struct kb_eh_rela *relas;
+	size_t nr_relas;
+};
+
+/* Return: 0 (@out filled, maybe empty) or 1 (out of memory, printed). */
+int kb_eh_frame(const struct kb_selection *sel, struct kb_eh_frame *out);
+void kb_eh_frame__free(struct kb_eh_frame *f);
 int kb_write_manifest(const struct kb_selection *sel,
 		      const struct kb_meta *meta, const char *path);
 

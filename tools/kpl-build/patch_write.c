@@ -31,6 +31,7 @@ struct out {
 	size_t und_base; /* index of the first undefined symbol */
 	Elf64_Rela **relas; /* kept until elf_update() */
 	size_t nr_relas;
+	struct kb_eh_frame eh; /* kept until elf_update() */
 	bool oom;
 };
 
@@ -262,6 +263,48 @@ static int write_relas(struct out *o, const struct kb_selection *sel,
 	return 0;
 }
 
+/* The included functions' unwind entries: .eh_frame and its relocations. */
+static int write_eh_frame(struct out *o, const struct kb_selection *sel,
+			  size_t symtab)
+{
+	Elf64_Rela *v, **keep;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	size_t i, sec;
+
+	if (kb_eh_frame(sel, &o->eh))
+		return 1;
+	if (!o->eh.size)
+		return 0;
+	scn = new_section(o, ".eh_frame", SHT_PROGBITS, SHF_ALLOC, 8, 0,
+			  o->eh.data, o->eh.size);
+	if (!scn)
+		return 1;
+	sec = elf_ndxscn(scn);
+	v = calloc(o->eh.nr_relas + 1, sizeof(*v));
+	keep = realloc(o->relas, (o->nr_relas + 1) * sizeof(*keep));
+	if (!v || !keep) {
+		free(v);
+		kb_err("out of memory");
+		return 1;
+	}
+	o->relas = keep;
+	keep[o->nr_relas++] = v;
+	for (i = 0; i < o->eh.nr_relas; i++)
+		if (rewrite(o, sel, o->eh.relas[i].obj, &o->eh.relas[i].r,
+			    &v[i]))
+			return 1;
+	if (!o->eh.nr_relas)
+		return 0;
+	scn = new_section(o, ".rela.eh_frame", SHT_RELA, SHF_INFO_LINK, 8,
+			  sizeof(*v), v, o->eh.nr_relas * sizeof(*v));
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return 1;
+	sh.sh_link = (uint32_t)symtab;
+	sh.sh_info = (uint32_t)sec;
+	return !gelf_update_shdr(scn, &sh);
+}
+
 int kb_write(const struct kb_selection *sel, const char *path)
 {
 	struct out o = { 0 };
@@ -300,7 +343,8 @@ int kb_write(const struct kb_selection *sel, const char *path)
 	sh.sh_link = (uint32_t)elf_ndxscn(strtab);
 	sh.sh_info = (uint32_t)o.nr_locals;
 	if (!gelf_update_shdr(symtab, &sh) ||
-	    write_relas(&o, sel, elf_ndxscn(symtab)))
+	    write_relas(&o, sel, elf_ndxscn(symtab)) ||
+	    write_eh_frame(&o, sel, elf_ndxscn(symtab)))
 		goto out;
 	shstrtab = new_section(&o, ".shstrtab", SHT_STRTAB, 0, 1, 0, NULL, 0);
 	if (!shstrtab || o.oom)
@@ -324,6 +368,7 @@ out:
 	for (i = 0; i < o.nr_relas; i++)
 		free(o.relas[i]);
 	free(o.relas);
+	kb_eh_frame__free(&o.eh);
 	free(o.syms);
 	kb_strtab__free(&o.str);
 	kb_strtab__free(&o.shstr);

@@ -242,6 +242,9 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	st->size = pl->ld->size;
 	st->text_lo = st->base + pl->ld->ranges[1].off;
 	st->text_hi = st->text_lo + pl->ld->ranges[1].len;
+	kpl_state__set_unwind(st, pl->ld->eh_frame_size ?
+					  st->base + pl->ld->eh_frame : 0,
+			      pl->ld->eh_frame_size);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &st->funcs[i];
 
@@ -393,7 +396,8 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	if (!err)
 		err = check_target(t, patch, &pl.lib);
 	if (!err)
-		err = kpl_load__layout(patch, KPL_STATE_SIZE(patch->nr_funcs),
+		err = kpl_load__layout(patch,
+				       KPL_STATE_SIZE_UNWIND(patch->nr_funcs),
 				       &pl.ld);
 	if (err)
 		goto out;

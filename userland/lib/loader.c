@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "arch.h"
+#include "ehframe.h"
 #include "internal.h"
 #include "loader.h"
 #include "patch.h"
@@ -33,12 +34,49 @@ static bool sec_loaded(const struct kpl_patch_section *s)
 {
 	if (!(s->flags & SHF_ALLOC))
 		return false;
-	/* Unwind tables are not needed: the activeness check stops at
-	 * the first frame inside a patch, and they would need .eh_frame_hdr
-	 * registration to be of use anyway. */
-	if (!strncmp(s->name, ".eh_frame", 9) || !strncmp(s->name, ".note", 5))
+	/* .eh_frame is loaded (read-only, see is_eh_frame()); an
+	 * .eh_frame_hdr is the linker's, never in an object. */
+	if (!strncmp(s->name, ".eh_frame_hdr", 13) ||
+	    !strncmp(s->name, ".note", 5))
 		return false;
 	return true;
+}
+
+/*
+ * The unwind table: loaded with the read-only part, 4 zero bytes after
+ * it (the terminator an object's table lacks, which a runtime
+ * registration needs), and its place kept for the record (state.h).
+ */
+static bool is_eh_frame(const struct kpl_patch_section *s)
+{
+	return !strcmp(s->name, ".eh_frame");
+}
+
+static int check_eh_frame(struct kpl_load *ld, const struct kpl_patch *patch)
+{
+	char why[128];
+	size_t i;
+	int err;
+
+	ld->eh_frame_sec = SIZE_MAX;
+	for (i = 0; i < patch->nr_sections; i++) {
+		const struct kpl_patch_section *s = &patch->sections[i];
+
+		if (!is_eh_frame(s) || !s->size)
+			continue;	/* an empty table is no table */
+		if (ld->eh_frame_sec != SIZE_MAX ||
+		    (s->flags & (SHF_WRITE | SHF_EXECINSTR)) || !s->data) {
+			pr_warn("loader: a patch carries one read-only .eh_frame at most\n");
+			return -KPL_E_FORMAT;
+		}
+		err = kpl_eh_frame__check(s->data, s->size, why, sizeof(why));
+		if (err) {
+			pr_warn("loader: malformed .eh_frame: %s\n", why);
+			return err;
+		}
+		ld->eh_frame_sec = i;
+	}
+	return 0;
 }
 
 static bool kind_tls(enum kpl_arch_reloc_kind kind)
@@ -177,6 +215,8 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 		goto out;
 	}
 	err = scan_relocs(ld, patch);
+	if (!err)
+		err = check_eh_frame(ld, patch);
 	if (err)
 		goto out;
 	/* First pass: offsets within each part. */
@@ -203,6 +243,8 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 		off[pt] = ALIGN_UP(off[pt], s->align);
 		ld->sec_off[i] = off[pt];
 		off[pt] += s->size;
+		if (i == ld->eh_frame_sec)
+			off[pt] += 4;
 	}
 	off[PART_TEXT] = ALIGN_UP(off[PART_TEXT], 16);
 	off[PART_CONST] = ALIGN_UP(off[PART_CONST], 8);
@@ -268,6 +310,11 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 	}
 	if (ld->need_ldm)
 		ld->ldm += start[PART_CONST];
+	if (ld->eh_frame_sec != SIZE_MAX &&
+	    ld->sec_off[ld->eh_frame_sec] != UINT64_MAX) {
+		ld->eh_frame = ld->sec_off[ld->eh_frame_sec];
+		ld->eh_frame_size = patch->sections[ld->eh_frame_sec].size;
+	}
 	ld->size = cur;
 	ld->image = calloc(1, ld->size);
 	if (!ld->image) {

@@ -7,7 +7,8 @@
  * Region layout (each part page aligned, protections final):
  *   [state  R ] the engine's record (see state.h)
  *   [text   RX] executable sections, then call stubs
- *   [const  R ] read-only sections, GOT slots, stub slots
+ *   [const  R ] read-only sections (.eh_frame among them), GOT slots,
+ *               stub slots
  *   [data   RW] writable sections and .bss
  */
 #ifndef KPL_LIB_LOADER_H
@@ -59,6 +60,10 @@ struct kpl_load {
 	bool need_ldm;		/* local dynamic: the module's tls_index */
 	uint64_t ldm;		/* its offset */
 	struct kpl_load_tls tls;
+	/* The patch's unwind table, checked (ehframe.h): its offset in the
+	 * region and size (0 = none); 4 zero bytes follow it. */
+	size_t eh_frame_sec;	/* SIZE_MAX = none */
+	uint64_t eh_frame, eh_frame_size;
 };
 
 /*

@@ -2,13 +2,15 @@
 /*
  * Patch code that an exception may leave or pass through.
  *
- * Patch code runs from an anonymous mapping that no unwinder knows: the
- * loader maps no .eh_frame (loader.c), and neither libgcc's
- * _Unwind_Find_FDE nor a debugger finds an FDE for a return address in
- * it.  A C++ exception that meets such a frame ends in std::terminate():
- * the process dies where, before the patch, the exception was caught.  So
- * until patch code carries unwind tables the target knows, no function in
- * a patch may
+ * Patch code runs from an anonymous mapping that the target's unwinder
+ * does not know: the loader maps the patch's .eh_frame (loader.c), and
+ * kpl's own activeness check reads it (unwind_patch.c), but libgcc's
+ * _Unwind_Find_FDE searches only loaded objects and registered tables,
+ * so it finds no FDE for a return address in patch code.  A C++
+ * exception that meets such a frame ends in std::terminate(): the
+ * process dies where, before the patch, the exception was caught.  So
+ * until the table is registered in the target, no function in a patch
+ * may
  *   - throw: call __cxa_throw, std::__throw_*, _Unwind_RaiseException...;
  *   - catch or clean up: call _Unwind_Resume, __cxa_begin_catch..., or
  *     come with .gcc_except_table;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ehframe.h"
 #include "internal.h"
 #include "maps.h"
 #include "state.h"
@@ -151,4 +152,38 @@ int kpl_state__check(const struct kpl_state *st, size_t len,
 			return err;
 	}
 	return 0;
+}
+
+int kpl_state__check_unwind(const struct kpl_state *st,
+			    const struct kpl_state_unwind *u, char *why,
+			    size_t why_len)
+{
+	uint64_t end = st->base + st->size;
+
+	if (memcmp(u->magic, KPL_STATE_UNWIND_MAGIC, sizeof(u->magic)))
+		return bad(why, why_len, "no unwind trailer");
+	if (!u->eh_frame && !u->eh_frame_size)
+		return 0;
+	/* The read-only part follows the code (loader.h). */
+	if (!u->eh_frame_size || u->eh_frame_size > KPL_EH_FRAME_MAX ||
+	    u->eh_frame < st->text_hi || u->eh_frame >= end ||
+	    u->eh_frame_size + 4 > end - u->eh_frame)
+		return bad(why, why_len,
+			   "unwind table 0x%llx+0x%llx outside the patch's "
+			   "read-only data",
+			   (unsigned long long)u->eh_frame,
+			   (unsigned long long)u->eh_frame_size);
+	return 0;
+}
+
+void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
+			   uint64_t size)
+{
+	struct kpl_state_unwind *u = (void *)((uint8_t *)st +
+					      KPL_STATE_SIZE(st->nr_funcs));
+
+	memset(u, 0, sizeof(*u));
+	memcpy(u->magic, KPL_STATE_UNWIND_MAGIC, sizeof(u->magic));
+	u->eh_frame = eh_frame;
+	u->eh_frame_size = size;
 }

@@ -76,6 +76,26 @@ struct kpl_state {
 #define KPL_STATE_SIZE(n) \
 	(sizeof(struct kpl_state) + (n) * sizeof(struct kpl_state_func))
 
+/*
+ * After the record's funcs[], at KPL_STATE_SIZE(nr_funcs): where the
+ * patch's unwind table lies in the mapping, for unwinders.  Added after
+ * version 1 was out, so it is found by its magic and missing from older
+ * records: a reader that finds no magic, or a trailer that fails
+ * kpl_state__check_unwind(), treats the patch as having no table.
+ */
+#define KPL_STATE_UNWIND_MAGIC "KPLUNWD1"
+
+struct kpl_state_unwind {
+	char magic[8];
+	uint64_t eh_frame;	/* .eh_frame in the read-only part, or 0 */
+	uint64_t eh_frame_size;	/* without the 4-byte terminator after it */
+	uint64_t reserved[2];
+};
+
+/* Record and trailer: what apply reserves at the mapping's start. */
+#define KPL_STATE_SIZE_UNWIND(n) \
+	(KPL_STATE_SIZE(n) + sizeof(struct kpl_state_unwind))
+
 /* The most functions one record lists; apply refuses larger patches. */
 #define KPL_STATE_MAX_FUNCS 4096
 
@@ -99,5 +119,24 @@ struct kpl_state_where {
 int kpl_state__check(const struct kpl_state *st, size_t len,
 		     const struct kpl_state_where *w, char *why,
 		     size_t why_len);
+
+/*
+ * kpl_state__set_unwind() - write the trailer after @st's funcs[], which
+ * must have room for it (KPL_STATE_SIZE_UNWIND): the table at @eh_frame
+ * of @size bytes, or none when both are 0.
+ */
+void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
+			   uint64_t size);
+
+/*
+ * kpl_state__check_unwind() - validate the trailer @u read after the
+ * validated record @st: its magic, and a table that lies, terminator
+ * included, inside the mapping, after the record and outside the code,
+ * and is no larger than KPL_EH_FRAME_MAX.
+ * Return: 0, or -KPL_E_STATE with the problem in @why.
+ */
+int kpl_state__check_unwind(const struct kpl_state *st,
+			    const struct kpl_state_unwind *u, char *why,
+			    size_t why_len);
 
 #endif

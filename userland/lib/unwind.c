@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "maps.h"
 #include "unwind.h"
+#include "unwind_patch.h"
 
 /* Stacks deeper than this are not scanned, only unwound. */
 #define STACK_SCAN_MAX (1u << 20)
@@ -17,6 +18,7 @@ struct kpl_unwind {
 	struct kpl_proc *p;
 	Dwfl *dwfl;
 	struct kpl_maps *maps;	/* to find each stack's top */
+	struct kpl_patch_elfs pe;	/* patch code's unwind tables */
 	/* The live part of the stack being checked, [sp, top of its
 	 * mapping): scanned, and the unwinder's loads served from it. */
 	uint64_t cache_lo;
@@ -45,7 +47,7 @@ static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
 }
 
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = kpl_patch_elfs__find_elf,
 	.find_debuginfo = no_debuginfo,
 };
 
@@ -138,6 +140,8 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	err = kpl_maps__read(p->pid, &u->maps);
 	if (err)
 		goto out;
+	u->pe.p = p;
+	u->pe.maps = u->maps;
 	u->dwfl = dwfl_begin(&proc_callbacks);
 	if (!u->dwfl) {
 		err = -ENOMEM;
@@ -155,7 +159,9 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	}
 	/* Load every module's CFI now, while the process runs, rather than
 	 * on the first unwind inside the stop. */
+	kpl_patch_elfs__enter(&u->pe);
 	dwfl_getmodules(u->dwfl, warm_module, NULL, 0);
+	kpl_patch_elfs__leave();
 	if (!dwfl_attach_state(u->dwfl, NULL, p->pid, &thread_callbacks, u)) {
 		pr_warn("unwind: cannot attach to pid %d: %s\n", p->pid,
 			dwfl_errmsg(-1));
@@ -176,6 +182,7 @@ void kpl_unwind__free(struct kpl_unwind *u)
 		return;
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
+	kpl_patch_elfs__free(&u->pe);
 	kpl_maps__free(u->maps);
 	free(u->cache);
 	free(u);
@@ -270,8 +277,8 @@ static bool stack_may_hit(struct kpl_unwind *u, const struct kpl_thread *th,
 	return false;
 }
 
-int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
-		     size_t nr, const struct kpl_range **hit, int *tid)
+static int busy(struct kpl_unwind *u, const struct kpl_range *ranges,
+		size_t nr, const struct kpl_range **hit, int *tid)
 {
 	size_t i;
 
@@ -302,4 +309,16 @@ int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 		}
 	}
 	return 0;
+}
+
+int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
+		     size_t nr, const struct kpl_range **hit, int *tid)
+{
+	int err;
+
+	/* A module libdwfl loads only now finds its patch image too. */
+	kpl_patch_elfs__enter(&u->pe);
+	err = busy(u, ranges, nr, hit, tid);
+	kpl_patch_elfs__leave();
+	return err;
 }

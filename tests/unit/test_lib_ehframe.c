@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for userland/lib/ehframe.c: kpl_eh_frame__check() on the
+ * table GCC writes for one function, and on that table broken one field
+ * at a time, as a hostile patch file or target could.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ehframe.h"
+#include "kpl/errors.h"
+
+/* One CIE and one FDE, as gcc -O2 writes them for a leaf function. */
+static const uint8_t table[] = {
+	/* CIE at 0x00 */
+	0x14, 0x00, 0x00, 0x00,	/* length 20 */
+	0x00, 0x00, 0x00, 0x00,	/* id 0: a CIE */
+	0x01,			/* version 1 */
+	'z', 'R', 0x00,		/* augmentation "zR" */
+	0x01,			/* code alignment 1 */
+	0x78,			/* data alignment -8 */
+	0x10,			/* return address: r16 (rip) */
+	0x01, 0x1b,		/* augmentation data: pcrel|sdata4 */
+	0x0c, 0x07, 0x08,	/* DW_CFA_def_cfa: rsp+8 */
+	0x90, 0x01,		/* DW_CFA_offset: rip at cfa-8 */
+	0x00, 0x00,		/* DW_CFA_nop x2 */
+	/* FDE at 0x18 */
+	0x10, 0x00, 0x00, 0x00,	/* length 16 */
+	0x1c, 0x00, 0x00, 0x00,	/* CIE pointer: 0x1c back, to 0x00 */
+	0x00, 0x00, 0x00, 0x00,	/* pc_begin (relocated) */
+	0x20, 0x00, 0x00, 0x00,	/* pc_range 32 */
+	0x00,			/* augmentation data length 0 */
+	0x00, 0x00, 0x00,	/* DW_CFA_nop x3 */
+	/* terminator at 0x2c */
+	0x00, 0x00, 0x00, 0x00,
+};
+
+static int check(const uint8_t *p, size_t len, char *why)
+{
+	return kpl_eh_frame__check(p, len, why, 128);
+}
+
+static void expect_bad(const uint8_t *p, size_t len, const char *what)
+{
+	char why[128] = "";
+
+	assert_int_equal(check(p, len, why), -KPL_E_FORMAT);
+	if (!strstr(why, what))
+		fail_msg("reason \"%s\" does not mention \"%s\"", why, what);
+}
+
+static void test_eh_frame__accepts_what_gcc_writes(void **state)
+{
+	char why[128] = "";
+
+	(void)state;
+	assert_int_equal(check(table, sizeof(table), why), 0);
+	/* An object file's table has no terminator. */
+	assert_int_equal(check(table, sizeof(table) - 4, why), 0);
+	assert_int_equal(check(table, 0, why), 0);
+}
+
+static void test_eh_frame__refuses_lengths_outside(void **state)
+{
+	uint8_t t[sizeof(table)];
+
+	(void)state;
+	memcpy(t, table, sizeof(t));
+	t[0x18] = 0x40;		/* FDE runs past the end */
+	expect_bad(t, sizeof(t), "entry length outside the table");
+	memcpy(t, table, sizeof(t));
+	memset(t + 0x18, 0xff, 4);	/* 64-bit length form */
+	expect_bad(t, sizeof(t), "64-bit entry length");
+	expect_bad(table, 0x1a, "truncated entry length");
+	memcpy(t, table, sizeof(t));
+	t[0] = 2;		/* a CIE too short for its id */
+	expect_bad(t, sizeof(t), "entry length outside the table");
+}
+
+static void test_eh_frame__refuses_fde_without_cie(void **state)
+{
+	uint8_t t[sizeof(table)];
+
+	(void)state;
+	memcpy(t, table, sizeof(t));
+	t[0x1c] = 0x18;		/* points at 0x04, inside the CIE */
+	expect_bad(t, sizeof(t), "leads to no CIE");
+	memcpy(t, table, sizeof(t));
+	t[0x1c] = 0x40;		/* before the table */
+	expect_bad(t, sizeof(t), "leads to no CIE");
+	memcpy(t, table, sizeof(t));
+	t[0x1c] = 0x00;		/* id 0: a CIE, of version 0 */
+	t[0x1d] = 0x00;
+	expect_bad(t, sizeof(t), "CIE of unknown version");
+}
+
+static void test_eh_frame__refuses_bad_cie(void **state)
+{
+	uint8_t t[sizeof(table)];
+
+	(void)state;
+	memcpy(t, table, sizeof(t));
+	t[8] = 2;
+	expect_bad(t, sizeof(t), "CIE of unknown version");
+	memcpy(t, table, sizeof(t));
+	memset(t + 9, 'z', 0x18 - 9);	/* augmentation never ends */
+	expect_bad(t, sizeof(t), "augmentation not terminated");
+}
+
+static void test_eh_frame__refuses_data_after_terminator(void **state)
+{
+	uint8_t t[sizeof(table) + 4];
+
+	(void)state;
+	memcpy(t, table, sizeof(table));
+	memcpy(t + sizeof(table), table, 4);
+	expect_bad(t, sizeof(t), "data after the terminator");
+	expect_bad(t, KPL_EH_FRAME_MAX + 1, "larger than 1 MiB");
+}
+
+/*
+ * The valid table with bytes changed at random (a fixed seed): whatever
+ * the verdict, the walk stays inside the buffer (ASan would stop it),
+ * and a table it accepts has every FDE pointing back to a CIE.
+ */
+static void test_eh_frame__survives_random_damage(void **state)
+{
+	uint8_t t[sizeof(table)];
+	unsigned int seed = 13, i, k;
+	char why[128];
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		uint8_t *heap;
+		size_t len = (size_t)rand_r(&seed) % (sizeof(t) + 1);
+
+		memcpy(t, table, sizeof(t));
+		for (k = 0; k < 1 + (unsigned int)rand_r(&seed) % 4; k++)
+			t[rand_r(&seed) % sizeof(t)] = (uint8_t)rand_r(&seed);
+		/* Exactly len bytes on the heap: ASan sees any overrun. */
+		heap = malloc(len ? len : 1);
+		assert_non_null(heap);
+		memcpy(heap, t, len);
+		if (check(heap, len, why) == 0 && len >= 0x1c &&
+		    heap[0] == 0x14 && !heap[1] && !heap[2] && !heap[3] &&
+		    heap[0x18] && !heap[0x19] && !heap[0x1a] && !heap[0x1b] &&
+		    heap[0x1c] && !heap[0x1d] && !heap[0x1e] && !heap[0x1f])
+			/* The FDE kept its place: its pointer leads to 0. */
+			assert_int_equal(heap[0x1c], 0x1c);
+		free(heap);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_eh_frame__accepts_what_gcc_writes),
+		cmocka_unit_test(test_eh_frame__refuses_lengths_outside),
+		cmocka_unit_test(test_eh_frame__refuses_fde_without_cie),
+		cmocka_unit_test(test_eh_frame__refuses_bad_cie),
+		cmocka_unit_test(test_eh_frame__refuses_data_after_terminator),
+		cmocka_unit_test(test_eh_frame__survives_random_damage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

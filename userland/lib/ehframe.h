@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A patch's unwind tables (.eh_frame): checked before the loader maps
+ * them and before the unwinder reads them back from a target, since both
+ * the patch file and the target are untrusted.
+ */
+#ifndef KPL_LIB_EHFRAME_H
+#define KPL_LIB_EHFRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The most .eh_frame one patch may carry: far above any real fix. */
+#define KPL_EH_FRAME_MAX (1u << 20)
+
+/*
+ * kpl_eh_frame__check() - walk the @len bytes of an .eh_frame section:
+ * every entry's length lies inside it, no entry uses the 64-bit length
+ * form, every FDE's CIE pointer leads back to a CIE that starts an entry
+ * before it, every CIE has version 1 or 3, and a zero terminator, if
+ * any, ends it.  The contents of CIEs and FDEs (instructions, pointer
+ * encodings) are left to the reader, which bounds itself by the entry.
+ * Return: 0, or -KPL_E_FORMAT with the first problem in @why.
+ */
+int kpl_eh_frame__check(const uint8_t *p, size_t len, char *why,
+			size_t why_len);
+
+#endif
