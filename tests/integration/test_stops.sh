@@ -53,20 +53,23 @@ stops "$T/revert.st" >"$T/revert.stops"
 sed 's/^/#   apply stop: /' "$T/apply.stops"
 sed 's/^/#   revert stop: /' "$T/revert.stops"
 
-check "apply: one borrowed stop and one all-thread stop" \
+# A busy stack (the spinning thread inside spin_f0) makes an all-thread
+# stop retry: count borrowed stops exactly, all-thread ones at least.
+check "apply: one borrowed stop and an all-thread stop" \
 	[ "$(grep -c '^borrowed' "$T/apply.stops")" = 1 -a \
-	  "$(grep -c '^all' "$T/apply.stops")" = 1 ]
-check "revert: one all-thread stop and one borrowed stop" \
+	  "$(grep -c '^all' "$T/apply.stops")" -ge 1 ]
+check "revert: an all-thread stop and one borrowed stop" \
 	[ "$(grep -c '^borrowed' "$T/revert.stops")" = 1 -a \
-	  "$(grep -c '^all' "$T/revert.stops")" = 1 ]
+	  "$(grep -c '^all' "$T/revert.stops")" -ge 1 ]
 check "apply's borrowed stop reads nothing (no maps, no libc scan)" \
 	[ "$(grep '^borrowed' "$T/apply.stops")" = borrowed ]
 check "revert's borrowed stop reads nothing (no maps, no libc scan)" \
 	[ "$(grep '^borrowed' "$T/revert.stops")" = borrowed ]
+# The last all-thread stop is the one that wrote: nothing on a stack.
+# (A stop that finds a frame in the patch asks again to tell busy from
+# keep-out, and reads that thread's stack twice; that one retries.)
+grep '^all' "$T/revert.stops" | tail -1 | tr ' ' '\n' | grep : >"$T/reads"
 check "revert's all-thread stop reads each stack once" \
-	sh -c "grep '^all' '$T/revert.stops' | tr ' ' '\n' | grep : |
-		sort | uniq -d | grep -q . && exit 1; exit 0"
-check "revert's all-thread stop read the stacks at all" \
-	sh -c "grep '^all' '$T/revert.stops' | grep -q :"
+	[ -s "$T/reads" -a -z "$(sort "$T/reads" | uniq -d)" ]
 r=$(report a "$P")
 check "target alive, original code back: f0=0" [ "$(field "$r" f0)" = 0 ]
