@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config gcc make cpio gzip xz-utils kmod
 libelf-dev libdw-dev elfutils libcapstone-dev libbpf-dev libcmocka-dev
 libssl-dev clang llvm bpftool linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static wrk curl patch python3 binutils
-util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake
+util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake strace
 ninja-build debhelper dkms lintian fakeroot dpkg-dev"
 
 # kpl-build deb fetches source packages: add a deb-src entry beside

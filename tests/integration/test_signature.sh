@@ -16,6 +16,22 @@ expect_rc 0 "signed patch passes the check with the trusted key" \
 check "kpl info names the signing key" grep -q '^signature:   ed25519, key [0-9a-f]\{16\}$' "$T/info"
 expect_rc 0 "kpl info --keys verifies it" "$KPL" info --keys "$TRUSTED" "$IT_DIR/spin10.kpl"
 check "  and says so" grep -q 'verified with the keys in' "$T/cmd.out"
+# libcrypto's configuration file plays no part in the check: one that
+# makes OpenSSL's set-up fail (a provider that does not exist) changes
+# nothing (kpl sets libcrypto up without reading it).
+cat >"$T/bad.cnf" <<EOF
+openssl_conf = openssl_init
+config_diagnostics = 1
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+nosuch = nosuch_sect
+[nosuch_sect]
+activate = 1
+EOF
+OPENSSL_CONF=$T/bad.cnf "$KPL" info --keys "$TRUSTED" "$IT_DIR/spin10.kpl" \
+	>"$T/info.conf" 2>&1
+check "  whatever OPENSSL_CONF names" grep -q ', verified with the keys' "$T/info.conf"
 
 # Unsigned: made by pack without --key.
 "$KPLBUILD" pack --lib "$IT_DIR/libspin.so.1" \

@@ -421,14 +421,11 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 				KPL_PHASE_APPLIED);
 	for (i = 0; !err && i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &pl.st->funcs[i];
-		uint8_t cur[KPL_STATE_BYTES];
-
+		const uint8_t *cur = sf->prev;	/* read by plan_func() */
 		struct kpl_found *below;
 
-		err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
-		if (!err)
-			err = kpl_txn__add_write(&x, sf->addr, sf->len, cur,
-						 sf->jump, sf->name);
+		err = kpl_txn__add_write(&x, sf->addr, sf->len, cur, sf->jump,
+					 sf->name);
 		if (!err)
 			err = kpl_txn__add_busy(&x, sf->entry,
 						sf->entry + sf->size,

@@ -38,6 +38,19 @@ _Static_assert(sizeof(struct kpl_sig_disk) == 112, "kpl_sig_disk layout");
 #define SIG_FIELD offsetof(struct kpl_sig_disk, signature)
 
 /* The last OpenSSL error as text, for a log line. */
+/*
+ * Set libcrypto up without reading its configuration file
+ * (/usr/lib/ssl/openssl.cnf, or $OPENSSL_CONF): Ed25519 needs only the
+ * built-in default provider, and a signature check that a file or an
+ * environment variable could change (by loading other providers) is not
+ * one to trust.  It also saves every command that verifies a patch the
+ * file's read and parse.  Idempotent and thread-safe.
+ */
+static void crypto_init(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+}
+
 static const char *ssl_err(char *buf, size_t len)
 {
 	unsigned long e = ERR_get_error();
@@ -235,6 +248,8 @@ KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 	uint8_t *msg = NULL;
 	int err, ok;
 
+	crypto_init();
+
 	if (!patch)
 		return -EINVAL;
 	if (!KPL_OPTS_VALID(opts, kpl_verify_opts, allow_unsigned))
@@ -344,6 +359,8 @@ int kpl_sign__keygen(const char *priv_path, const char *pub_path,
 	char e[256];
 	int err;
 
+	crypto_init();
+
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey) {
 		pr_warn("sign: cannot make an Ed25519 key: %s\n",
@@ -403,6 +420,8 @@ int kpl_sign__image(uint8_t *image, size_t size, size_t sig_off,
 	EVP_PKEY *pkey;
 	char e[256];
 	int err;
+
+	crypto_init();
 
 	if (sig_off > size || size - sig_off < sizeof(sig))
 		return -EINVAL;

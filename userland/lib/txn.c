@@ -234,21 +234,48 @@ out:
 	return err;
 }
 
-/* The stop itself: everything here happens with every thread parked. */
-static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
-			  struct kpl_unwind *uw, bool force, char *why,
-			  size_t why_len)
+/*
+ * Does no frame lie in the busy ranges (unless @force) nor in the
+ * keep-out ranges?  Asked at once when both are asked, so that each
+ * thread's stack is read and scanned once in the stop, not once per
+ * question (a revert asks both of the same range).  False also when only
+ * one question is asked, or on any hit: the caller then asks apart.
+ */
+static bool both_clear(struct kpl_txn *x, struct kpl_unwind *uw, bool force)
 {
 	const struct kpl_range *hit = NULL;
-	size_t done;
-	int err, tid = 0;
-	long kill_after, fail_after;
+	struct kpl_range *all;
+	size_t nb = force ? 0 : x->nr_busy, n = nb + x->nr_keepout;
+	bool clear;
+	int tid = 0;
 
-	err = torn_check(t, x);
-	if (err) {
-		snprintf(why, why_len, "a thread is inside bytes to change");
-		return err;
-	}
+	if (!uw || !nb || !x->nr_keepout)
+		return false;
+	all = malloc(n * sizeof(*all));
+	if (!all)
+		return false;
+	memcpy(all, x->busy, nb * sizeof(*all));
+	memcpy(all + nb, x->keepout, x->nr_keepout * sizeof(*all));
+	clear = kpl_unwind__busy(uw, all, n, &hit, &tid) == 0;
+	free(all);
+	return clear;
+}
+
+/*
+ * The activeness check: -KPL_E_BUSY if a frame (unless @force) is in a
+ * busy range; x->kept if one is in a keep-out range.
+ */
+static int check_stacks(struct kpl_txn *x, struct kpl_unwind *uw, bool force,
+			char *why, size_t why_len)
+{
+	const struct kpl_range *hit = NULL;
+	int err, tid = 0;
+
+	x->kept = false;
+	/* Most stacks hold neither: one walk of each stack answers both
+	 * questions, and only a hit needs them asked apart. */
+	if (both_clear(x, uw, force))
+		return 0;
 	if (!force && uw && x->nr_busy) {
 		err = kpl_unwind__busy(uw, x->busy, x->nr_busy, &hit, &tid);
 		if (err) {
@@ -261,7 +288,6 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 	/* Not an error: the code stays mapped, and since the threads are
 	 * parked until the entries are restored, what holds no frame there
 	 * now never will. */
-	x->kept = false;
 	if (x->nr_keepout &&
 	    kpl_unwind__busy(uw, x->keepout, x->nr_keepout, &hit, &tid)) {
 		pr_info("txn: thread %d %s %s: its mapping stays\n", tid,
@@ -270,6 +296,26 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 							: x->keepout[0].name);
 		x->kept = true;
 	}
+	return 0;
+}
+
+/* The stop itself: everything here happens with every thread parked. */
+static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
+			  struct kpl_unwind *uw, bool force, char *why,
+			  size_t why_len)
+{
+	size_t done;
+	int err;
+	long kill_after, fail_after;
+
+	err = torn_check(t, x);
+	if (err) {
+		snprintf(why, why_len, "a thread is inside bytes to change");
+		return err;
+	}
+	err = check_stacks(x, uw, force, why, why_len);
+	if (err)
+		return err;
 	kill_after = fault_after("KPL_FAULT_KILL_AFTER");
 	fail_after = fault_after("KPL_FAULT_FAIL_AFTER");
 	/* The faults act between entries: only the per-entry path has any. */

@@ -18,11 +18,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +62,55 @@ long kpl_pt_req(int req, pid_t tid, void *addr, void *data)
 }
 
 /*
+ * Waiting for a tracee to reach its stop.  The tracee needs a CPU to get
+ * there, and on two cores that is often ours: it was woken by our
+ * PTRACE_INTERRUPT or PTRACE_SYSCALL.  sched_yield() does not give it
+ * the CPU: the fair scheduler (EEVDF) runs a woken task only once it is
+ * eligible, which a thread that just ran for us is not, so we were
+ * picked again and again (strace showed twenty or more wait4 + yield
+ * rounds before an injected syscall's entry stop); and while the stop is
+ * boosted (txn.c), a SCHED_FIFO caller never yields to it at all.
+ * Sleeping does.  So: a few polls (most syscall-exit stops are there at
+ * once), then sleeps of 1 us doubling to 64 us, with the thread's timer
+ * slack at 1 ns meanwhile so that 1 us is not the default 50 us.
+ */
+#define NAP_POLLS 3
+#define NAP_MIN_NS 1000
+#define NAP_MAX_NS 64000
+
+struct nap {
+	unsigned int polls;
+	long ns;	/* the next sleep */
+	int slack;	/* the thread's timer slack to restore, 0: none */
+};
+
+static void nap_once(struct nap *n)
+{
+	struct timespec ts = { 0, 0 };
+
+	if (++n->polls <= NAP_POLLS)
+		return;
+	if (!n->ns) {
+		int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+
+		if (slack > 1 && !prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0))
+			n->slack = slack;
+		n->ns = NAP_MIN_NS;
+	}
+	ts.tv_nsec = n->ns;
+	nanosleep(&ts, NULL);
+	if (n->ns < NAP_MAX_NS)
+		n->ns *= 2;
+}
+
+static void nap_end(struct nap *n)
+{
+	if (n->slack)
+		prctl(PR_SET_TIMERSLACK, n->slack, 0, 0, 0);
+	memset(n, 0, sizeof(*n));
+}
+
+/*
  * Wait for @t's next stop that is kpl's (an event stop, or with
  * @syscalls a syscall stop).  A signal-delivery-stop on the way is
  * handed back at once, resuming as @resume (PTRACE_CONT or
@@ -69,26 +118,26 @@ long kpl_pt_req(int req, pid_t tid, void *addr, void *data)
  */
 int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume)
 {
-	unsigned int spins = 0;
+	struct nap nap = { 0 };
 
 	for (;;) {
 		int status, sig;
 		pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
 
-		if (r < 0)
-			return errno == ECHILD ? 0 : -errno;
+		if (r < 0) {
+			r = -errno;
+			nap_end(&nap);
+			return r == -ECHILD ? 0 : (int)r;
+		}
 		if (r == 0) {
-			if (kpl_now_ns() > deadline)
+			if (kpl_now_ns() > deadline) {
+				nap_end(&nap);
 				return -KPL_E_TIMEOUT;
-			if (++spins < 64) {
-				sched_yield();
-			} else {
-				struct timespec ts = { 0, 20000 };
-
-				nanosleep(&ts, NULL);
 			}
+			nap_once(&nap);
 			continue;
 		}
+		nap_end(&nap);
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return 0;
 		if (!WIFSTOPPED(status))

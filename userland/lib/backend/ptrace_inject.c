@@ -57,7 +57,15 @@ struct inj {
 	bool at_exit;		/* stopped at our syscall's exit stop */
 };
 
-/* Find the gadgets in the target's executable mappings, libc first. */
+/*
+ * Find the gadgets in the target's executable mappings, libc first.
+ * Read through /proc/PID/mem while the process runs, once per process:
+ * a borrowed stop must not wait for a map read and a scan of libc's text
+ * (half a millisecond).  Any of its threads may change its text at any
+ * time, stopped or not, so finding them in a stop would prove nothing
+ * more; a gadget that is gone when used makes the injected syscall fail,
+ * and the insurance frame restores the thread.
+ */
 static int find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
 {
 	size_t ov = kpl_arch_gadget_overlap(), i, pass;
@@ -146,11 +154,11 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 	/*
 	 * A thread in a group-stop (SIGSTOP; kpld's BPF hold stops new
 	 * processes so) may be borrowed: it runs only kpl's syscalls, and
-	 * detaching puts it back into the group-stop.
+	 * detaching puts it back into the group-stop.  The gadgets were
+	 * found before the stop (find_gadgets()).
 	 */
-	err = find_gadgets(p, pp);
-	if (err)
-		return err;
+	if (!pp->g.syscall_ret || !pp->g.sigreturn)
+		return -KPL_E_BACKEND;
 	if (kpl_pt_req(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(mask),
 		       &mask) < 0)
 		return -errno;
@@ -420,7 +428,9 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 
 	if (nlen > SCRATCH)
 		return -ENAMETOOLONG;
-	err = borrow(p, &one, &t);
+	err = find_gadgets(p, pp);
+	if (!err)
+		err = borrow(p, &one, &t);
 	if (err)
 		return err;
 	err = inj_begin(&ij, p, pp, t, name, nlen);
@@ -499,7 +509,9 @@ int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	long r;
 	int err, e2;
 
-	err = borrow(p, &one, &t);
+	err = find_gadgets(p, pp);
+	if (!err)
+		err = borrow(p, &one, &t);
 	if (err)
 		return err;
 	err = inj_begin(&ij, p, pp, t, NULL, 0);

@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# What kpl does inside its stops (docs/engine.md "Stops"), seen by
+# strace: while the thread borrowed for the injected syscalls is held,
+# kpl reads nothing from /proc (the gadget search and its maps read
+# happen before the stop), and in the all-thread stop of a revert, which
+# asks both whether the patch's code is busy and whether its mapping
+# may go, each thread's stack is read once.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v strace >/dev/null; then
+	notok "strace is installed (make deps installs it)"
+	exit 1
+fi
+
+# stops FILE: one line per stop in an strace -f log: "borrowed" or
+# "all", then each pread64 of the stop as FD:LEN:OFFSET and each openat
+# as "open".  A stop runs from the first PTRACE_INTERRUPT to the
+# PTRACE_DETACH of the last thread it held; the borrowed one is the stop
+# with PTRACE_SETREGS (the injected syscalls).
+stops() {
+	awk '
+	/PTRACE_INTERRUPT/ {
+		if (!held) { kind = "all"; line = "" }
+		held++
+		next
+	}
+	held && /PTRACE_SETREGS/ { kind = "borrowed" }
+	held && /pread64\(/ && match($0, /pread64\([0-9]+, .*, [0-9]+, [0-9]+\) =/) {
+		s = substr($0, RSTART, RLENGTH)
+		sub(/^pread64\(/, "", s); sub(/\) =$/, "", s)
+		n = split(s, a, ", ")
+		line = line " " a[1] ":" a[n - 1] ":" a[n]
+	}
+	held && /openat\(/ { line = line " open" }
+	held && /PTRACE_DETACH/ {
+		if (--held == 0) print kind line
+	}' "$1"
+}
+
+start_spin a --threads 1 || exit 1
+P=$SPIN_PID
+# LeakSanitizer cannot run under a tracer: an ASan kpl would fail at exit.
+ST="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	strace -f -s 0 -e trace=ptrace,openat,pread64"
+
+expect_rc 0 "apply under strace" $ST -o "$T/apply.st" \
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin1.kpl"
+expect_rc 0 "revert under strace" $ST -o "$T/revert.st" \
+	"$KPL" revert -p "$P" SPIN-1
+stops "$T/apply.st" >"$T/apply.stops"
+stops "$T/revert.st" >"$T/revert.stops"
+sed 's/^/#   apply stop: /' "$T/apply.stops"
+sed 's/^/#   revert stop: /' "$T/revert.stops"
+
+# A busy stack (the spinning thread inside spin_f0) makes an all-thread
+# stop retry: count borrowed stops exactly, all-thread ones at least.
+check "apply: one borrowed stop and an all-thread stop" \
+	[ "$(grep -c '^borrowed' "$T/apply.stops")" = 1 -a \
+	  "$(grep -c '^all' "$T/apply.stops")" -ge 1 ]
+check "revert: an all-thread stop and one borrowed stop" \
+	[ "$(grep -c '^borrowed' "$T/revert.stops")" = 1 -a \
+	  "$(grep -c '^all' "$T/revert.stops")" -ge 1 ]
+check "apply's borrowed stop reads nothing (no maps, no libc scan)" \
+	[ "$(grep '^borrowed' "$T/apply.stops")" = borrowed ]
+check "revert's borrowed stop reads nothing (no maps, no libc scan)" \
+	[ "$(grep '^borrowed' "$T/revert.stops")" = borrowed ]
+# The last all-thread stop is the one that wrote: nothing on a stack.
+# (A stop that finds a frame in the patch asks again to tell busy from
+# keep-out, and reads that thread's stack twice; that one retries.)
+grep '^all' "$T/revert.stops" | tail -1 | tr ' ' '\n' | grep : >"$T/reads"
+check "revert's all-thread stop reads each stack once" \
+	[ -s "$T/reads" -a -z "$(sort "$T/reads" | uniq -d)" ]
+r=$(report a "$P")
+check "target alive, original code back: f0=0" [ "$(field "$r" f0)" = 0 ]
