@@ -114,6 +114,11 @@ pid_t cli_parse_pid(const char *s);
  */
 void cli_json_str(FILE *f, const char *s);
 /*
+ * "cves":[...],"advisory":{"id":...,"url":...,"text":...} of @patch (no
+ * braces around), for --json outputs: [] and "" when it names none.
+ */
+void cli_json_vuln(FILE *f, const struct kpl_patch *patch);
+/*
  * @s escaped for a terminal (escape.h: \x1b for ESC): anything a process
  * or a file controls is printed through this.  The result lives in one
  * of a few static buffers, reused after CLI_ESC_SLOTS more calls.
