@@ -23,6 +23,7 @@ static const struct kpl_cmd commands[] = {
 	{ "release", cmd_daemon, "kpld: lift a patch's quarantine" },
 	{ "auto", cmd_daemon, "kpld: automatic installation on|off" },
 	{ "store", cmd_daemon, "kpld: the store and each patch's lifecycle" },
+	{ "vex", cmd_daemon, "kpld: OpenVEX: which processes run each CVE's fix" },
 };
 
 static int verbosity;
