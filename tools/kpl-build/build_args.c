@@ -191,7 +191,8 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 		case 'U':
 		case 'T':
 			/* "--advisory-url" is the option, "advisory-url" the key */
-			if (kb_vuln__add(&b->vuln, c == 'E' ? "cve" : opts[idx].name,
+			if (kb_vuln__add(&b->vuln,
+					 c == 'E' ? "cve" : opts[idx].name,
 					 optarg, "build"))
 				return 2;
 			break;

@@ -287,9 +287,10 @@ static int do_vuln(struct parse_ctx *c)
 	if (strncmp(c->words[0], "advisory-text", 14)) {
 		if (c->nr_words < 2 ||
 		    (strcmp(c->words[0], "cve") && c->nr_words != 2)) {
-			merr(c, "usage: %s", !strcmp(c->words[0], "cve") ?
-						     "cve CVE-YYYY-NNNN..." :
-						     "advisory[-url] <value>");
+			merr(c, "usage: %s",
+			     !strcmp(c->words[0], "cve") ?
+				     "cve CVE-YYYY-NNNN..." :
+				     "advisory[-url] <value>");
 			return 1;
 		}
 		for (i = 1; !err && i < c->nr_words; i++)

@@ -93,7 +93,7 @@ struct pack {
 	const char *out;
 	const char *object;
 	const char *key;
-	struct kb_vuln vuln;	/* --cve, --advisory*: added to the manifest's */
+	struct kb_vuln vuln; /* --cve, --advisory*: added to the manifest's */
 	const struct kb_manifest *m;
 	struct kpl_elf *lib;
 	struct kb_object *obj;
@@ -345,7 +345,8 @@ static int parse_args(struct pack *pk, int argc, char **argv)
 		case 'U':
 		case 'T':
 			/* "--advisory-url" is the option, "advisory-url" the key */
-			if (kb_vuln__add(&pk->vuln, c == 'C' ? "cve" : opts[idx].name,
+			if (kb_vuln__add(&pk->vuln,
+					 c == 'C' ? "cve" : opts[idx].name,
 					 optarg, "pack"))
 				return 2;
 			break;

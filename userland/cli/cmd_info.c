@@ -66,7 +66,8 @@ static void print_vuln(const struct kpl_patch *p)
 	if (*kpl_patch__advisory(p))
 		printf("advisory:    %s\n", cli_esc(kpl_patch__advisory(p)));
 	if (*kpl_patch__advisory_url(p))
-		printf("  url:       %s\n", cli_esc(kpl_patch__advisory_url(p)));
+		printf("  url:       %s\n",
+		       cli_esc(kpl_patch__advisory_url(p)));
 	if (*kpl_patch__advisory_text(p))
 		printf("  text:      %s\n",
 		       cli_esc(kpl_patch__advisory_text(p)));

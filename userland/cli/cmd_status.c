@@ -154,7 +154,8 @@ static void still_affected(void)
 	if (!doc || cli_kpld(req, doc, CLI_REPLY_MAX) ||
 	    cli_kpld_vex_pids(doc, fixed, &nf, aff, &na, 256)) {
 		printf("\n%s: kpld did not answer which processes still run "
-		       "the old code\n", want_cve);
+		       "the old code\n",
+		       want_cve);
 		free(doc);
 		return;
 	}
@@ -173,7 +174,7 @@ static int show(pid_t pid, bool json, bool *first)
 	struct kpl_applied *v = NULL;
 	struct {
 		char s[KPL_CVE_MAX * (KPL_CVE_LEN + 1) + 1];
-	} *cves;
+	} * cves;
 	size_t n = 0, i, k, shown = 0;
 	int err;
 
@@ -282,7 +283,8 @@ int cmd_status(int argc, char **argv)
 			break;
 		case 'C':
 			if (!kpl_cve_valid(optarg)) {
-				fprintf(stderr, "kpl status: '%s' is not a CVE "
+				fprintf(stderr,
+					"kpl status: '%s' is not a CVE "
 					"id (CVE-YYYY-NNNN, 4 to 19 digits)\n",
 					cli_esc(optarg));
 				return KPL_EXIT_USAGE;
@@ -303,7 +305,8 @@ int cmd_status(int argc, char **argv)
 	}
 	load_kpld();
 	if (want_cve && !kpld_reply) {
-		fprintf(stderr, "kpl status: --cve needs kpld, which knows what "
+		fprintf(stderr,
+			"kpl status: --cve needs kpld, which knows what "
 			"each patch fixes: not reachable at %s\n",
 			cli_kpld_socket());
 		return KPL_EXIT_FAIL;
