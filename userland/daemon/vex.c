@@ -170,15 +170,22 @@ static void close_statement(struct vex_ctx *c, const struct kpld_patch *p,
 	fprintf(c->f, "}");
 }
 
-static void statements(struct vex_ctx *c, struct kpld_patch *p, const char *cve)
-{
-	bool *patched = NULL, keeps;
-	pid_t *pids = NULL;
-	size_t nr = 0, ok = 0, i;
-	char notes[300], exe[512];
+/* A patch's coverage, read once for all the CVEs it names. */
+struct cover {
+	pid_t *pids;
+	bool *patched;
+	size_t nr, ok;
+};
 
-	if (kpld_coverage(p, &pids, &nr, &patched, &ok))
-		return;
+static void statements(struct vex_ctx *c, struct kpld_patch *p,
+		       const struct cover *cv, const char *cve)
+{
+	const pid_t *pids = cv->pids;
+	const bool *patched = cv->patched;
+	size_t nr = cv->nr, ok = cv->ok, i;
+	char notes[300], exe[512];
+	bool keeps;
+
 	/* Only then are processes started later patched by kpld. */
 	keeps = p->state == KPLD_INSTALLED || p->state == KPLD_SUPERSEDED;
 	open_statement(c, cve);
@@ -207,8 +214,6 @@ static void statements(struct vex_ctx *c, struct kpld_patch *p, const char *cve)
 			 p->version);
 		close_statement(c, p, patched[i], notes);
 	}
-	free(pids);
-	free(patched);
 }
 
 /* The statements about @cve (NULL: all) into a malloc'ed string. */
@@ -223,12 +228,18 @@ static char *all_statements(struct kpld *d, const char *cve, size_t *len)
 		return NULL;
 	for (i = 0; i < d->nr_patches; i++) {
 		struct kpld_patch *p = &d->patches[i];
+		struct cover cv;
 
-		if (!p->kp || p->state == KPLD_INVALID)
+		if (!p->kp || p->state == KPLD_INVALID ||
+		    !kpl_patch__nr_cves(p->kp) ||
+		    kpld_coverage(p, &cv.pids, &cv.nr, &cv.patched, &cv.ok))
 			continue;
 		for (j = 0; j < kpl_patch__nr_cves(p->kp); j++)
 			if (!cve || !strcmp(cve, kpl_patch__cve(p->kp, j)))
-				statements(&c, p, kpl_patch__cve(p->kp, j));
+				statements(&c, p, &cv,
+					   kpl_patch__cve(p->kp, j));
+		free(cv.pids);
+		free(cv.patched);
 	}
 	if (fclose(c.f) || !body) {
 		free(body);
