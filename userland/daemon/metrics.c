@@ -94,8 +94,11 @@ void kpld_metrics_write(struct kpld *d)
 	    snprintf(path, sizeof(path), "%s/kpld.prom", d->cfg.metrics_dir) >=
 		    (int)sizeof(path))
 		return;
-	/* Readable by node_exporter, which does not run as root. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	/* A new file of ours, never one found there (O_EXCL after the
+	 * unlink: a leftover or a planted file is not written through).
+	 * Readable by node_exporter, which does not run as root. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0644);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		err = -errno;
