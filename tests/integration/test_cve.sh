@@ -67,6 +67,18 @@ check "and says which, escaped" \
 	grep -q 'cve id "CVE-2026-1000\\x1b" is not CVE-YYYY-NNNN' "$T/cmd.err"
 
 # --- kpld: VEX and metrics on real processes ------------------------------
+# The metrics directory must be absolute: kpld says so and does not start.
+printf 'metrics_dir = metrics\n' >"$T/bad.conf"
+"$KPLD" --store "$T/store" --state "$T/state0" --socket "$T/bad.sock" \
+	--keys "$TRUSTED" -c "$T/bad.conf" >"$T/bad.log" 2>&1 &
+BADPID=$!
+PIDS="$PIDS $BADPID"
+wait "$BADPID"
+rc=$?
+check "kpld refuses a relative metrics_dir (exit $rc)" [ "$rc" -ne 0 ]
+check "and names the line and the value" \
+	grep -q "bad.conf:1: bad value 'metrics' for metrics_dir" "$T/bad.log"
+
 # X runs a copy of kpl-spin that kpld is told never to patch: it keeps
 # running the old code, as an excluded service would.
 C=$(mktemp -d /tmp/kpl-cve.XXXXXX)
@@ -227,6 +239,27 @@ check "VEX: A is affected again" vex_is "$A" affected
 check "VEX: the library is affected again" vex_is lib affected
 check "metrics: two uncovered" wait_metric "$(cov reverted uncovered)" 2
 check "metrics: no quarantine" wait_metric kpld_quarantines_total 0
+
+# A process whose executable's name is hostile: the document stays valid
+# JSON and the name is percent-encoded in its purl.
+EVIL=$(printf 'kpl-spin"\033[2J<x>')
+cp "$IT_DIR/kpl-spin" "$C/$EVIL"
+"$C/$EVIL" >"$T/evil.out" 2>&1 &
+E=$!
+PIDS="$PIDS $E"
+wait_ready "$T/evil.out" "kpl-spin with a hostile name" || exit 1
+"$KPL" vex >"$T/vex.json"
+check "VEX: a hostile executable name is percent-encoded" python3 - \
+	"$T/vex.json" "$E" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = [s["products"][0] for s in d["statements"]
+     if s["products"][0]["@id"].endswith(":" + sys.argv[2])]
+assert p, "no statement for the process"
+assert p[0]["identifiers"]["purl"] == "pkg:generic/kpl-spin%22%1B%5B2J%3Cx%3E", p[0]
+EOF
+check "and its raw bytes are nowhere in the document" \
+	sh -c "! grep -q \"\$(printf '\033')\" '$T/vex.json'"
 
 # The textfile follows the exposition format: HELP and TYPE before each
 # metric's samples, known types, well-formed names, labels and values,
