@@ -67,6 +67,11 @@ static bool has_patch(pid_t pid)
 	return found;
 }
 
+/* The CVE ids of one patch, blank-separated. */
+struct cve_list {
+	char s[KPL_CVE_MAX * (KPL_CVE_LEN + 1) + 1];
+};
+
 /* kpld's status reply, for the CVEs of each patch; NULL without kpld. */
 static char *kpld_reply;
 /* --cve: only patches that fix it. */
@@ -143,7 +148,7 @@ static void summary(void)
 		printf("%s\n", cli_esc(line));
 }
 
-/* --cve: the processes kpld says still run the old code, and why not. */
+/* --cve: how many processes kpld says run the fix, and which do not. */
 static void still_affected(void)
 {
 	pid_t fixed[256], aff[256];
@@ -172,9 +177,7 @@ static int show(pid_t pid, bool json, bool *first)
 {
 	struct kpl_target *t = NULL;
 	struct kpl_applied *v = NULL;
-	struct {
-		char s[KPL_CVE_MAX * (KPL_CVE_LEN + 1) + 1];
-	} * cves;
+	struct cve_list *cves;
 	size_t n = 0, i, k, shown = 0;
 	int err;
 
