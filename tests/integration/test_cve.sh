@@ -12,7 +12,7 @@
 KPLBUILD=${KPLBUILD:?}
 PATCH=$IT_DIR/spin_cve.kpl
 CVE=CVE-2026-10001
-mkdir -p "$T/store" "$T/metrics"
+mkdir -p "$T/store" "$T/metrics" "$T/run"
 
 # --- the patch file -------------------------------------------------------
 "$KPL" info "$PATCH" >"$T/info.txt"
@@ -85,8 +85,8 @@ C=$(mktemp -d /tmp/kpl-cve.XXXXXX)
 chmod 755 "$C"
 cp "$IT_DIR/kpl-spin" "$IT_DIR/libspin.so.1" "$C/"
 trap 'rm -rf "$C"; cleanup' EXIT INT TERM
-printf 'never = exe=%s/kpl-spin\nrescan_ms = 200\nmetrics_dir = %s\n' \
-	"$C" "$T/metrics" >"$T/kpld.conf"
+printf 'never = exe=%s/kpl-spin\nrescan_ms = 200\nmetrics_dir = %s\nvex_file = %s\n' \
+	"$C" "$T/metrics" "$T/run/vex.json" >"$T/kpld.conf"
 
 start_spin a || exit 1
 A=$SPIN_PID
@@ -217,10 +217,27 @@ check "a CVE no patch fixes: no process shown" \
 	sh -c "! grep -q '^pid ' '$T/status-none.txt'"
 expect_rc 2 "kpl status --cve refuses a malformed id" "$KPL" status --cve CVE-x
 
+# vex_file is the same document, rewritten after every rescan.
+# file_vex_is WHO STATUS: until the file says so (20 s at most)
+file_vex_is() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		cp "$T/run/vex.json" "$T/vex.json" 2>/dev/null &&
+			[ "$(vex_status "$1")" = "$2" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "# $1: '$(vex_status "$1")' in the file, wanted $2"
+	return 1
+}
+check "vex_file: the library is affected" file_vex_is lib affected
+check "vex_file: A is fixed" file_vex_is "$A" fixed
+
 # The excluded process goes away: every process mapping it is patched.
 kill -TERM "$X"
 wait "$X" 2>/dev/null
 check "VEX: the library is now fixed" vex_is lib fixed
+check "vex_file follows: the library is fixed" file_vex_is lib fixed
 check "metrics: none uncovered" wait_metric "$(cov installed uncovered)" 0
 
 # A process started later is patched by kpld and stays fixed.
@@ -284,3 +301,4 @@ END { exit bad || n < 8 }' "$T/metrics/kpld.prom"
 stop_kpld
 check "no temporary file left beside it" \
 	sh -c "[ \"\$(ls -A '$T/metrics')\" = kpld.prom ]"
+check "nor beside vex_file" sh -c "[ \"\$(ls -A '$T/run')\" = vex.json ]"

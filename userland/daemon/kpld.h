@@ -27,6 +27,7 @@ struct kpld_config {
 	char socket[256];	/* unix socket path */
 	char keys[256];		/* trusted public keys */
 	char metrics_dir[256];	/* node_exporter textfile directory, "" */
+	char vex_file[256];	/* the OpenVEX document, rewritten, "" */
 	bool auto_install;	/* initial setting; the journal overrides */
 	bool allow_unsigned;	/* testing only */
 	int watch_window_s;	/* crash within this long after patching */
@@ -117,6 +118,15 @@ int kpld_coverage(const struct kpld_patch *p, pid_t **mapping, size_t *nr,
 		  bool **patched, size_t *nr_patched);
 /* metrics.c: write metrics_dir/kpld.prom atomically, if configured. */
 void kpld_metrics_write(struct kpld *d);
+/*
+ * kpld_publish() - replace the file @path atomically with what @fill
+ * writes (a hidden temporary beside it, renamed); a failure is logged
+ * when it differs from *@last_err.  Return: 0 or -errno.
+ */
+int kpld_publish(struct kpld *d, const char *path,
+		 void (*fill)(struct kpld *d, FILE *f), int *last_err);
+/* vex.c: write vex_file (the whole document) atomically, if configured. */
+void kpld_vex_write(struct kpld *d);
 /*
  * kpld_filter() - keep those of @pids the configured filter takes; a
  * filter that cannot be evaluated (a user gone) takes none, loudly.

@@ -194,6 +194,7 @@ int main(int argc, char **argv)
 	kpld_cover_new(&d);
 	kpld_hold_release_leftovers(&d);
 	kpld_metrics_write(&d);
+	kpld_vex_write(&d);
 	fprintf(stderr, "kpld: ready: store %s, socket %s, auto-install %s\n",
 		d.cfg.store, d.cfg.socket, d.auto_install ? "on" : "off");
 	kpld_journal_arm_fault();
@@ -219,6 +220,7 @@ int main(int argc, char **argv)
 				if (read(tfd, buf, 8) == 8) {
 					kpld_cover_new(&d);
 					kpld_metrics_write(&d);
+					kpld_vex_write(&d);
 				}
 			} else if (fd == wfd) {
 				kpld_protect_read(&d, wfd);

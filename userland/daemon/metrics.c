@@ -4,8 +4,9 @@
  * with "metrics_dir = DIR" in kpld.conf, kpld writes DIR/kpld.prom in
  * the text exposition format after every rescan.  The collector reads
  * every *.prom file of DIR at each scrape, so the file is written to a
- * hidden temporary name first and renamed over: a scrape sees the old
- * file or the new one, never half of one.  docs/kpld.md lists the
+ * hidden temporary name first and renamed over (kpld_publish(), also
+ * used for vex_file): a scrape sees the old file or the new one, never
+ * half of one.  docs/kpld.md lists the
  * metrics.  Label values are patch ids and state names, which libkpl
  * and the lifecycle table restrict to [A-Za-z0-9._-]: nothing to escape.
  */
@@ -79,24 +80,21 @@ static void write_all(struct kpld *d, FILE *f)
 		d->last_apply_ns / 1e9);
 }
 
-static int last_err;
-
-void kpld_metrics_write(struct kpld *d)
+int kpld_publish(struct kpld *d, const char *path,
+		 void (*fill)(struct kpld *d, FILE *f), int *last_err)
 {
-	char tmp[300], path[300];
+	const char *slash = strrchr(path, '/');
+	char tmp[600];
 	FILE *f;
 	int fd, err = 0;
 
-	if (!d->cfg.metrics_dir[0])
-		return;
-	if (snprintf(tmp, sizeof(tmp), "%s/.kpld.prom.tmp",
-		     d->cfg.metrics_dir) >= (int)sizeof(tmp) ||
-	    snprintf(path, sizeof(path), "%s/kpld.prom", d->cfg.metrics_dir) >=
-		    (int)sizeof(path))
-		return;
+	if (!slash ||
+	    snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", (int)(slash - path),
+		     path, slash + 1) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	/* A new file of ours, never one found there (O_EXCL after the
 	 * unlink: a leftover or a planted file is not written through).
-	 * Readable by node_exporter, which does not run as root. */
+	 * Readable by node_exporter or a scanner, not running as root. */
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0644);
@@ -106,7 +104,7 @@ void kpld_metrics_write(struct kpld *d)
 			close(fd);
 		goto out;
 	}
-	write_all(d, f);
+	fill(d, f);
 	if (fflush(f) || fsync(fileno(f)))
 		err = -errno;
 	if (fclose(f) && !err)
@@ -117,9 +115,22 @@ out:
 	if (err) {
 		unlink(tmp);
 		/* Every rescan: say it once, until it changes. */
-		if (err != last_err)
+		if (err != *last_err)
 			fprintf(stderr, "kpld: cannot write %s: %s\n",
 				kpld_esc(path), strerror(-err));
 	}
-	last_err = err;
+	*last_err = err;
+	return err;
+}
+
+void kpld_metrics_write(struct kpld *d)
+{
+	static int last_err;
+	char path[300];
+
+	if (!d->cfg.metrics_dir[0] ||
+	    snprintf(path, sizeof(path), "%s/kpld.prom", d->cfg.metrics_dir) >=
+		    (int)sizeof(path))
+		return;
+	kpld_publish(d, path, write_all, &last_err);
 }

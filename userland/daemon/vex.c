@@ -284,3 +284,16 @@ void kpld_vex(struct kpld *d, FILE *f, const char *cve)
 		free(body);
 	free(all);
 }
+
+static void vex_all(struct kpld *d, FILE *f)
+{
+	kpld_vex(d, f, NULL);
+}
+
+void kpld_vex_write(struct kpld *d)
+{
+	static int last_err;
+
+	if (d->cfg.vex_file[0])
+		kpld_publish(d, d->cfg.vex_file, vex_all, &last_err);
+}
