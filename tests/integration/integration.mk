@@ -109,6 +109,7 @@ $(IT_DIR)/$(1).kpl: $(IT_DIR)/$(2).o $(IT_FIX)/$(3).manifest $(4) $(KPLBUILD) \
 endef
 $(eval $(call it_patch,spin10,spin_fix,spin10,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin1,spin_fix,spin1,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_cve,spin_fix,spin_cve,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_fix2,spin_fix2,spin_fix2,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_replace,spin_fix2,spin_replace,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_local,spin_local,spin_local,$(IT_DIR)/libspin.so.1))
@@ -126,7 +127,7 @@ $(eval $(call it_patch,lookup_plug,lookup_plug_fix,lookup_plug,$(IT_DIR)/liblkpl
 # touch a test's SPIN-10 in any other process on the machine.
 $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 
-IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_fix2.kpl \
+IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_cve.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
 	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl \
 	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl)

@@ -292,6 +292,12 @@ static int make_patch(struct kb_build *b, struct kb_selection *sel)
 		m->description = strdup(b->meta.description);
 		err = !m->description;
 	}
+	/* The same for the advisory's text. */
+	if (!err && b->vuln.text) {
+		free(m->vuln.text);
+		m->vuln.text = strdup(b->vuln.text);
+		err = !m->vuln.text;
+	}
 	err = err || kb_pack_for(m, b->lib, b->target, obj, b->out, b->key);
 	kb_manifest__free(m);
 	free(obj);
@@ -338,6 +344,7 @@ static void build_free(struct kb_build *b)
 		free(b->globs[i]);
 	for (i = 0; i < b->nr_cflags; i++)
 		free(b->cflags[i]);
+	kb_vuln__free(&b->vuln);
 	free(b->globs);
 	free(b->cflags);
 	free(b->srcs);

@@ -106,6 +106,7 @@ struct kb_meta {
 	const char *description;
 	uint32_t version;
 	uint32_t flags;
+	const struct kb_vuln *vuln;	/* --cve, --advisory*: manifest lines */
 };
 
 /*
@@ -143,6 +144,7 @@ struct kb_build {
 	int strip; /* -p N for patch(1), 1 */
 	int jobs; /* compilers at a time */
 	struct kb_meta meta;
+	struct kb_vuln vuln;	/* meta.vuln points here */
 	bool have_version;
 	/* state */
 	char *tree_abs;

@@ -96,6 +96,11 @@ static const char build_usage[] =
 	"  -D, --description TEXT  one line for kpl info and kpl status\n"
 	"      --replace           the patch replaces every earlier patch of\n"
 	"                          the library when applied\n"
+	"      --cve CVE-ID        a CVE the patch fixes (repeat for several):\n"
+	"                          kpl info, kpl status and kpld show it\n"
+	"      --advisory ID       the advisory it fixes (DSA-5218-1, ...)\n"
+	"      --advisory-url URL  the advisory's http(s) URL\n"
+	"      --advisory-text TEXT  one line about the advisory\n"
 	"  -k, --key KEY           sign with this Ed25519 private key (PEM;\n"
 	"                          kpl-build keygen); without it the patch is\n"
 	"                          unsigned and kpl apply refuses it\n"
@@ -176,6 +181,10 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 		{ "version", required_argument, NULL, 'V' },
 		{ "description", required_argument, NULL, 'D' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "cve", required_argument, NULL, 'E' },
+		{ "advisory", required_argument, NULL, 'A' },
+		{ "advisory-url", required_argument, NULL, 'U' },
+		{ "advisory-text", required_argument, NULL, 'Y' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "workdir", required_argument, NULL, 'w' },
@@ -187,13 +196,24 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 	const char *p;
 	unsigned long v;
 	size_t len;
-	int c;
+	int c, idx;
 
 	optind = 1;
 	opterr = 0;
+	b->meta.vuln = &b->vuln;
 	while ((c = getopt_long(argc, argv, "l:T:d:t:p:s:c:b:i:V:D:k:o:w:j:qh",
-				opts, NULL)) != -1) {
+				opts, &idx)) != -1) {
 		switch (c) {
+		case 'E':
+		case 'A':
+		case 'U':
+		case 'Y':
+			/* "--advisory-url" is the option, "advisory-url" the key */
+			if (kb_vuln__add(&b->vuln,
+					 c == 'E' ? "cve" : opts[idx].name,
+					 optarg, "build"))
+				return 2;
+			break;
 		case 'l':
 			b->lib = optarg;
 			break;
@@ -299,6 +319,8 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 		       KPL_ID_MAX);
 		return 2;
 	}
+	if (kb_vuln__check(&b->vuln))
+		return 2;
 	for (p = b->meta.description; p && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 			kb_err("build: --description must be one line without control characters");

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kpl/format.h"
 
@@ -29,6 +30,31 @@ int cmd_pack(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+
+/*
+ * vuln.c: the CVE ids and advisory a patch fixes (.kpl.vuln), from the
+ * manifest and the --cve/--advisory* options.  Strings are malloc'ed.
+ */
+struct kb_vuln {
+	char *cves[KPL_CVE_MAX];
+	size_t nr_cves;
+	char *advisory, *url, *text;	/* NULL when not given */
+};
+
+/*
+ * kb_vuln__add() - add @value under @key ("cve", "advisory",
+ * "advisory-url", "advisory-text"), checked as libkpl's parser checks
+ * .kpl.vuln.  Return: 0, or 1 after printing what is wrong at @where.
+ */
+int kb_vuln__add(struct kb_vuln *v, const char *key, const char *value,
+		 const char *where);
+/* Add all of @src (the options) to @dst (the manifest's); 0 or 1. */
+int kb_vuln__merge(struct kb_vuln *dst, const struct kb_vuln *src);
+/* What no single value shows: a URL or text about nothing; 0 or 1. */
+int kb_vuln__check(const struct kb_vuln *v);
+/* The manifest lines for @v. */
+void kb_vuln__write(FILE *f, const struct kb_vuln *v);
+void kb_vuln__free(struct kb_vuln *v);
 
 /* manifest.c: the text file that says what a patch replaces. */
 struct kb_func {
@@ -54,6 +80,7 @@ struct kb_manifest {
 	size_t nr_funcs;
 	struct kb_ref *refs;
 	size_t nr_refs;
+	struct kb_vuln vuln;	/* cve and advisory* lines */
 };
 
 /*

@@ -277,10 +277,38 @@ oom:
 	return 1;
 }
 
+static int do_vuln(struct parse_ctx *c)
+{
+	char where[300];
+	size_t i;
+	int err = 0;
+
+	snprintf(where, sizeof(where), "%s:%u", c->m->path, c->line);
+	if (strncmp(c->words[0], "advisory-text", 14)) {
+		if (c->nr_words < 2 ||
+		    (strcmp(c->words[0], "cve") && c->nr_words != 2)) {
+			merr(c, "usage: %s",
+			     !strcmp(c->words[0], "cve") ?
+				     "cve CVE-YYYY-NNNN..." :
+				     "advisory[-url] <value>");
+			return 1;
+		}
+		for (i = 1; !err && i < c->nr_words; i++)
+			err = kb_vuln__add(&c->m->vuln, c->words[0],
+					   c->words[i], where);
+		return err;
+	}
+	return kb_vuln__add(&c->m->vuln, c->words[0], c->rest, where);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct parse_ctx *c);
 } directives[] = {
+	{ "cve", do_vuln },
+	{ "advisory", do_vuln },
+	{ "advisory-url", do_vuln },
+	{ "advisory-text", do_vuln },
 	{ "id", do_id },
 	{ "version", do_version },
 	{ "description", do_description },
@@ -305,7 +333,8 @@ static int parse_line(struct parse_ctx *c, char *line)
 	c->nr_words = 1;
 	c->rest = trim(p);
 	/* The description is free text: keep its blanks. */
-	if (strcmp(line, "description") && split(c, c->rest))
+	if (strcmp(line, "description") && strcmp(line, "advisory-text") &&
+	    split(c, c->rest))
 		return 1;
 	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
 		if (!strcmp(c->words[0], directives[i].name))
@@ -390,6 +419,7 @@ void kb_manifest__free(struct kb_manifest *m)
 		free(m->refs[i].name);
 		free(m->refs[i].file);
 	}
+	kb_vuln__free(&m->vuln);
 	free(m->funcs);
 	free(m->refs);
 	free(m->id);

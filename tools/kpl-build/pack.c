@@ -34,6 +34,11 @@ static const char pack_usage[] =
 	"                          the patch is unsigned and 'kpl apply' refuses\n"
 	"                          it until 'kpl-build sign' signs it\n"
 	"  -o, --output OUT.kpl    the patch to write (replaced atomically)\n"
+	"      --cve CVE-ID        a CVE the patch fixes (repeat for several);\n"
+	"                          added to the manifest's 'cve' lines\n"
+	"      --advisory ID       the advisory it fixes (DSA-5218-1, ...)\n"
+	"      --advisory-url URL  the advisory's http(s) URL\n"
+	"      --advisory-text TEXT  one line about the advisory\n"
 	"  -h, --help              show this help\n"
 	"\n"
 	"Manifest lines ('#' starts a comment):\n"
@@ -44,6 +49,9 @@ static const char pack_usage[] =
 	"  func OLD [NEW] [file=SOURCE.c]     NEW defaults to OLD; file= picks\n"
 	"                                     a local among same-named ones\n"
 	"  ref NAME file=SOURCE.c             undefined NAME means that local\n"
+	"  cve CVE-2022-37434 [CVE-...]       CVEs it fixes (optional)\n"
+	"  advisory DSA-5218-1                advisory-url URL, advisory-text\n"
+	"                                     TEXT: the advisory (optional)\n"
 	"\n"
 	"The environment variable OBJCOPY names the objcopy to run.\n";
 
@@ -86,6 +94,7 @@ struct pack {
 	const char *out;
 	const char *object;
 	const char *key;
+	struct kb_vuln vuln; /* --cve, --advisory*: added to the manifest's */
 	const struct kb_manifest *m;
 	struct kpl_elf *lib;
 	struct kpl_elf *target; /* the file as shipped, or NULL */
@@ -94,6 +103,9 @@ struct pack {
 	struct kpl_info_disk info;
 	struct kpl_func_disk *funcs;
 	struct kpl_ref_disk *refs;
+	/* .kpl.vuln: header then nr_cves offsets, when there is one */
+	uint8_t *vuln_sec;
+	size_t vuln_size;
 	bool oom;
 };
 
@@ -300,6 +312,36 @@ static int open_lib(struct pack *pk)
 	return 0;
 }
 
+/* .kpl.vuln, from the manifest's cve and advisory* lines, if any. */
+static int build_vuln(struct pack *pk)
+{
+	const struct kb_vuln *v = &pk->m->vuln;
+	struct kpl_vuln_disk hdr = { 0 };
+	uint32_t off;
+	size_t i;
+
+	if (kb_vuln__check(v))
+		return 1;
+	if (!v->nr_cves && !v->advisory)
+		return 0;
+	hdr.advisory = str(pk, v->advisory ? v->advisory : "");
+	hdr.url = str(pk, v->url ? v->url : "");
+	hdr.text = str(pk, v->text ? v->text : "");
+	hdr.nr_cves = (uint32_t)v->nr_cves;
+	pk->vuln_size = sizeof(hdr) + 4 * v->nr_cves;
+	pk->vuln_sec = calloc(1, pk->vuln_size);
+	if (!pk->vuln_sec) {
+		pk->oom = true;
+		return 0;
+	}
+	memcpy(pk->vuln_sec, &hdr, sizeof(hdr));
+	for (i = 0; i < v->nr_cves; i++) {
+		off = str(pk, v->cves[i]);
+		memcpy(pk->vuln_sec + sizeof(hdr) + 4 * i, &off, sizeof(off));
+	}
+	return 0;
+}
+
 static int build(struct pack *pk)
 {
 	const struct kb_manifest *m = pk->m;
@@ -323,6 +365,8 @@ static int build(struct pack *pk)
 	for (i = 0; i < m->nr_refs; i++)
 		if (resolve_ref(pk, i))
 			return 1;
+	if (build_vuln(pk))
+		return 1;
 	if (!pk->oom)
 		return 0;
 oom:
@@ -338,9 +382,11 @@ static int emit(struct pack *pk)
 		  pk->m->nr_funcs * sizeof(*pk->funcs) },
 		{ KPL_SEC_REFS, pk->refs, pk->m->nr_refs * sizeof(*pk->refs) },
 		{ KPL_SEC_STRTAB, pk->strtab.buf, pk->strtab.len },
+		{ KPL_SEC_VULN, pk->vuln_sec, pk->vuln_size },
 	};
 
-	return kb_emit(pk->object, pk->out, secs, 4, pk->key);
+	return kb_emit(pk->object, pk->out, secs, pk->vuln_sec ? 5 : 4,
+		       pk->key);
 }
 
 static int parse_args(struct pack *pk, int argc, char **argv)
@@ -350,15 +396,29 @@ static int parse_args(struct pack *pk, int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "cve", required_argument, NULL, 'C' },
+		{ "advisory", required_argument, NULL, 'A' },
+		{ "advisory-url", required_argument, NULL, 'U' },
+		{ "advisory-text", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int c;
+	int c, idx;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "l:m:o:k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:m:o:k:h", opts, &idx)) != -1) {
 		switch (c) {
+		case 'C':
+		case 'A':
+		case 'U':
+		case 'T':
+			/* "--advisory-url" is the option, "advisory-url" the key */
+			if (kb_vuln__add(&pk->vuln,
+					 c == 'C' ? "cve" : opts[idx].name,
+					 optarg, "pack"))
+				return 2;
+			break;
 		case 'l':
 			pk->lib_path = optarg;
 			break;
@@ -395,6 +455,7 @@ static void pack_free(struct pack *pk)
 	kpl_elf__close(pk->lib);
 	kpl_elf__close(pk->target);
 	kb_strtab__free(&pk->strtab);
+	free(pk->vuln_sec);
 	free(pk->funcs);
 	free(pk->refs);
 }
@@ -433,11 +494,13 @@ int cmd_pack(int argc, char **argv)
 	int err;
 
 	err = parse_args(&pk, argc, argv);
-	if (err)
-		return err < 0 ? 0 : err;
-	err = kb_manifest__read(pk.manifest_path, &m);
+	if (!err)
+		err = kb_manifest__read(pk.manifest_path, &m);
+	if (!err)
+		err = kb_vuln__merge(&m->vuln, &pk.vuln);
 	if (!err)
 		err = kb_pack(m, pk.lib_path, pk.object, pk.out, pk.key);
 	kb_manifest__free(m);
-	return err;
+	kb_vuln__free(&pk.vuln);
+	return err < 0 ? 0 : err;
 }

@@ -395,6 +395,8 @@ int kb_write_manifest(const struct kb_selection *sel,
 		fprintf(f, "description %s\n", meta->description);
 	if (meta->flags & KPL_PATCH_F_REPLACE)
 		fprintf(f, "flags replace\n");
+	if (meta->vuln)
+		kb_vuln__write(f, meta->vuln);
 	for (i = 0; i < sel->nr_replaced; i++) {
 		const struct kb_sym *s = sel->replaced[i], *o = s->twin;
 

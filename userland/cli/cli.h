@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -31,9 +32,10 @@ int cmd_check(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_info(int argc, char **argv);
-int cmd_daemon(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);	/* install ... store, vex */
 
 /* kpld's socket path, and one request/reply exchange with it. */
+#define CLI_REPLY_MAX (4u << 20)	/* the longest reply kpl reads */
 const char *cli_kpld_socket(void);
 int cli_kpld(const char *request, char *reply, size_t len);
 /*
@@ -42,6 +44,20 @@ int cli_kpld(const char *request, char *reply, size_t len);
  * reason).  Return: 0, or -ENOENT when the reply does not say.
  */
 int cli_kpld_protections(const char *reply, char *line, size_t len);
+
+/*
+ * The CVE ids kpld's status @reply gives patch @id version @version, as
+ * "CVE-A CVE-B" in @out (only well-formed ids; "" for none).
+ * Return: 0, -ENOENT when kpld does not have that patch, -EPROTO.
+ */
+int cli_kpld_cves(const char *reply, const char *id, uint32_t version,
+		  char *out, size_t len);
+/*
+ * From kpld's VEX document @doc, the processes it says are fixed and
+ * affected (at most @max of each).  Return: 0 or -EPROTO.
+ */
+int cli_kpld_vex_pids(const char *doc, pid_t *fixed, size_t *nr_fixed,
+		      pid_t *affected, size_t *nr_affected, size_t max);
 
 #include "kpl/fleet.h"
 #include "kpl/log.h"
@@ -129,6 +145,11 @@ int cli_parse_int(const char *opt, const char *s, int min, int max, int *out);
  * (escape.h: not UTF-8 becomes U+FFFD).
  */
 void cli_json_str(FILE *f, const char *s);
+/*
+ * "cves":[...],"advisory":{"id":...,"url":...,"text":...} of @patch (no
+ * braces around), for --json outputs: [] and "" when it names none.
+ */
+void cli_json_vuln(FILE *f, const struct kpl_patch *patch);
 /*
  * @s escaped for a terminal (escape.h: \x1b for ESC): anything a process
  * or a file controls is printed through this.  The result lives in one

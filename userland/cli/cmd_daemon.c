@@ -118,7 +118,13 @@ static void daemon_usage(FILE *f, const char *cmd)
 		"                                that lack an installed patch\n"
 		"       kpl store [--json]       the store, each patch's "
 		"lifecycle and which\n"
-		"                                protections kpld runs (JSON)\n\n"
+		"                                protections kpld runs (JSON)\n"
+		"       kpl vex [CVE-ID]         an OpenVEX document: for each "
+		"CVE the store's\n"
+		"                                patches fix (or only CVE-ID), "
+		"which processes\n"
+		"                                run the fix and which the old "
+		"code\n\n"
 		"These ask kpld (socket %s, or $KPLD_SOCKET).\n"
 		"'%s' failed or was misused.\n", cli_kpld_socket(), cmd);
 }
@@ -133,10 +139,11 @@ int cmd_daemon(int argc, char **argv)
 		{ "auto", "auto", 1 },
 		{ "store", "status", 0 },
 		{ "rescan", "rescan", 0 },
+		{ "vex", "vex", 0 },	/* or 1: a CVE id */
 	};
-	char req[256], reply[65536];
+	char req[256], *reply;
 	size_t i;
-	int err;
+	int err, rc = KPL_EXIT_OK;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(argv[0], map[i].cli))
@@ -151,30 +158,125 @@ int cmd_daemon(int argc, char **argv)
 	if (!strcmp(map[i].cli, "store") && argc == 2 &&
 	    !strcmp(argv[1], "--json"))
 		argc = 1;
-	if (argc != 1 + map[i].nargs) {
+	if (!strcmp(argv[0], "vex") && argc == 2) {
+		/* Refused here, with the reason, before asking kpld. */
+		if (!kpl_cve_valid(argv[1])) {
+			fprintf(stderr, "kpl vex: '%s' is not a CVE id "
+				"(CVE-YYYY-NNNN, 4 to 19 digits)\n",
+				cli_esc(argv[1]));
+			return KPL_EXIT_USAGE;
+		}
+		argc = 1;
+		snprintf(req, sizeof(req), "vex %s", argv[1]);
+	} else if (argc != 1 + map[i].nargs) {
 		daemon_usage(stderr, argv[0]);
 		return KPL_EXIT_USAGE;
+	} else {
+		snprintf(req, sizeof(req), "%s%s%s", map[i].req,
+			 map[i].nargs ? " " : "", map[i].nargs ? argv[1] : "");
 	}
-	snprintf(req, sizeof(req), "%s%s%s", map[i].req, map[i].nargs ? " " : "",
-		 map[i].nargs ? argv[1] : "");
-	err = cli_kpld(req, reply, sizeof(reply));
+	/* A VEX document of many processes is large: 4 MiB at most. */
+	reply = malloc(CLI_REPLY_MAX);
+	if (!reply) {
+		fprintf(stderr, "kpl %s: out of memory\n", argv[0]);
+		return KPL_EXIT_FAIL;
+	}
+	err = cli_kpld(req, reply, CLI_REPLY_MAX);
 	if (err == -EACCES) {
 		/* The socket itself is for root and kpld's read group. */
 		fprintf(stderr, "kpl %s: permission denied: kpld's socket %s "
 			"admits only root and kpld's read group\n", argv[0],
 			cli_kpld_socket());
-		return KPL_EXIT_ACCESS;
-	}
-	if (err) {
+		rc = KPL_EXIT_ACCESS;
+	} else if (err) {
 		fprintf(stderr, "kpl %s: kpld is not reachable at %s: %s\n",
 			argv[0], cli_kpld_socket(), strerror(-err));
-		return KPL_EXIT_FAIL;
+		rc = KPL_EXIT_FAIL;
+	} else {
+		fputs(reply, stdout);
+		if (strstr(reply, "\"ok\":false"))
+			rc = strstr(reply, "permission denied") ?
+				     KPL_EXIT_ACCESS :
+				     KPL_EXIT_STATE;
 	}
-	fputs(reply, stdout);
-	if (strstr(reply, "\"ok\":false")) {
-		if (strstr(reply, "permission denied"))
-			return KPL_EXIT_ACCESS;
-		return KPL_EXIT_STATE;
+	free(reply);
+	return rc;
+}
+
+/* Skip the JSON string at @s (at its opening quote); NULL when cut. */
+static const char *skip_str(const char *s)
+{
+	for (s++; *s && *s != '"'; s++)
+		if (*s == '\\' && s[1])
+			s++;
+	return *s ? s + 1 : NULL;
+}
+
+int cli_kpld_cves(const char *reply, const char *id, uint32_t version,
+		  char *out, size_t len)
+{
+	const char *s = reply ? strstr(reply, "\"patches\":[") : NULL;
+	char want[KPL_ID_MAX + 40], cve[KPL_CVE_LEN + 1];
+	const char *next, *e;
+	size_t n = 0, k;
+
+	out[0] = '\0';
+	if (!s)
+		return -ENOENT;
+	/* A '"' inside a kpld string is always escaped, so these patterns
+	 * match only kpld's own structure, whatever a patch's text says. */
+	snprintf(want, sizeof(want), "{\"id\":\"%s\",\"version\":%u,", id,
+		 version);
+	s = strstr(s, want);
+	if (!s)
+		return -ENOENT;
+	next = strstr(s + 1, "{\"id\":\"");
+	s = strstr(s, "\"cves\":[");
+	if (!s || (next && s > next))
+		return -ENOENT;
+	for (s += 8; *s == '"'; s = *e == ',' ? e + 1 : e) {
+		e = skip_str(s);
+		if (!e)
+			return -EPROTO;
+		k = (size_t)(e - s - 2);
+		if (k < sizeof(cve)) {
+			memcpy(cve, s + 1, k);
+			cve[k] = '\0';
+			/* Only what is a CVE id reaches the output. */
+			if (kpl_cve_valid(cve) && n + k + 2 <= len)
+				n += (size_t)snprintf(out + n, len - n, "%s%s",
+						      n ? " " : "", cve);
+		}
 	}
-	return KPL_EXIT_OK;
+	return *s == ']' ? 0 : -EPROTO;
+}
+
+int cli_kpld_vex_pids(const char *doc, pid_t *fixed, size_t *nr_fixed,
+		      pid_t *affected, size_t *nr_affected, size_t max)
+{
+	static const char urn[] = "\"urn:kpatch-lite:process:";
+	const char *s = doc, *st;
+	long pid;
+	char *end;
+
+	*nr_fixed = *nr_affected = 0;
+	while ((s = strstr(s, urn))) {
+		s += sizeof(urn) - 1;
+		s += strspn(s, "0123456789abcdefunknow-");
+		if (*s != ':')
+			continue;
+		pid = strtol(s + 1, &end, 10);
+		if (*end != '"' || pid <= 0 || pid > INT32_MAX)
+			continue;
+		st = strstr(end, "\"status\":\"");
+		if (!st)
+			return -EPROTO;
+		st += 10;
+		if (!strncmp(st, "fixed\"", 6) && *nr_fixed < max)
+			fixed[(*nr_fixed)++] = (pid_t)pid;
+		else if (!strncmp(st, "affected\"", 9) && *nr_affected < max)
+			affected[(*nr_affected)++] = (pid_t)pid;
+		s = st;
+	}
+	return 0;
 }

@@ -52,6 +52,27 @@ static void print_sig(int sig, const uint8_t *kid, int verified,
 	printf("\n");
 }
 
+/* What it fixes: nothing is printed for a patch that names nothing. */
+static void print_vuln(const struct kpl_patch *p)
+{
+	size_t i, n = kpl_patch__nr_cves(p);
+
+	if (n) {
+		printf("fixes:      ");
+		for (i = 0; i < n; i++)
+			printf(" %s", cli_esc(kpl_patch__cve(p, i)));
+		printf("\n");
+	}
+	if (*kpl_patch__advisory(p))
+		printf("advisory:    %s\n", cli_esc(kpl_patch__advisory(p)));
+	if (*kpl_patch__advisory_url(p))
+		printf("  url:       %s\n",
+		       cli_esc(kpl_patch__advisory_url(p)));
+	if (*kpl_patch__advisory_text(p))
+		printf("  text:      %s\n",
+		       cli_esc(kpl_patch__advisory_text(p)));
+}
+
 int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -125,7 +146,9 @@ int cmd_info(int argc, char **argv)
 			cli_json_str(stdout, kpl_patch__func_new(p, i));
 			printf("}");
 		}
-		printf("],\"signed\":%s,\"key_id\":\"", sig ? "false" : "true");
+		printf("],");
+		cli_json_vuln(stdout, p);
+		printf(",\"signed\":%s,\"key_id\":\"", sig ? "false" : "true");
 		for (i = 0; !sig && i < KPL_KEY_ID_LEN; i++)
 			printf("%02x", kid[i]);
 		printf("\",\"verified\":%s}\n",
@@ -151,9 +174,28 @@ int cmd_info(int argc, char **argv)
 			       *file ? " @" : "", cli_esc(file),
 			       cli_esc(kpl_patch__func_new(p, i)));
 		}
+		print_vuln(p);
 		print_sig(sig, kid, verified, cli_esc(vo.keys_dir));
 	}
 	kpl_patch__free(p);
 	/* Described, but not to be trusted: say so in the exit code too. */
 	return verified == 0 ? KPL_EXIT_PATCH : KPL_EXIT_OK;
+}
+
+void cli_json_vuln(FILE *f, const struct kpl_patch *patch)
+{
+	size_t i, n = kpl_patch__nr_cves(patch);
+
+	fprintf(f, "\"cves\":[");
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		cli_json_str(f, kpl_patch__cve(patch, i));
+	}
+	fprintf(f, "],\"advisory\":{\"id\":");
+	cli_json_str(f, kpl_patch__advisory(patch));
+	fprintf(f, ",\"url\":");
+	cli_json_str(f, kpl_patch__advisory_url(patch));
+	fprintf(f, ",\"text\":");
+	cli_json_str(f, kpl_patch__advisory_text(patch));
+	fprintf(f, "}");
 }

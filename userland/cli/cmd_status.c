@@ -15,15 +15,39 @@
 static void status_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpl status [-p PID] [--json]\n\n"
+		"usage: kpl status [-p PID] [--cve CVE-ID] [--json]\n\n"
 		"List the patches applied to PID, or to every process on the "
 		"system\nwhen no pid is given.  The records are read from "
 		"each process's\npatch mappings (/memfd:kpl:ID in "
-		"/proc/PID/maps).\n\n"
+		"/proc/PID/maps); the CVEs each\npatch fixes from kpld's "
+		"store, when kpld runs.\n\n"
 		"options:\n"
 		"  -p, --pid PID   only this process\n"
+		"      --cve ID    only patches that fix CVE ID, then (from "
+		"kpld) the\n"
+		"                  processes that still run the old code\n"
 		"      --json      JSON: a list of {pid, patches: [...]}\n"
 		"  -h, --help      this text\n");
+}
+
+/* The space-separated words of @s (CVE ids) as JSON strings. */
+static void json_words(const char *s)
+{
+	char w[KPL_CVE_LEN + 1];
+	size_t n;
+	bool first = true;
+
+	while (*s) {
+		n = strcspn(s, " ");
+		if (n && n < sizeof(w)) {
+			memcpy(w, s, n);
+			w[n] = '\0';
+			printf("%s", first ? "" : ",");
+			cli_json_str(stdout, w);
+			first = false;
+		}
+		s += n + (s[n] == ' ');
+	}
 }
 
 /* Does /proc/PID/maps show a patch mapping?  Cheap pre-filter. */
@@ -41,6 +65,37 @@ static bool has_patch(pid_t pid)
 		found = strstr(line, "/memfd:kpl:") != NULL;
 	fclose(f);
 	return found;
+}
+
+/* The CVE ids of one patch, blank-separated. */
+struct cve_list {
+	char s[KPL_CVE_MAX * (KPL_CVE_LEN + 1) + 1];
+};
+
+/* kpld's status reply, for the CVEs of each patch; NULL without kpld. */
+static char *kpld_reply;
+/* --cve: only patches that fix it. */
+static const char *want_cve;
+
+static void load_kpld(void)
+{
+	kpld_reply = malloc(CLI_REPLY_MAX);
+	if (kpld_reply && cli_kpld("status", kpld_reply, CLI_REPLY_MAX)) {
+		free(kpld_reply);
+		kpld_reply = NULL;
+	}
+}
+
+/* Whether the space-separated list @cves holds @cve. */
+static bool lists(const char *cves, const char *cve)
+{
+	size_t n = strlen(cve);
+	const char *s;
+
+	for (s = cves; (s = strstr(s, cve)); s += n)
+		if ((s == cves || s[-1] == ' ') && (!s[n] || s[n] == ' '))
+			return true;
+	return false;
 }
 
 /* Per patch id, how many processes have it (the summary at the end). */
@@ -93,11 +148,37 @@ static void summary(void)
 		printf("%s\n", cli_esc(line));
 }
 
+/* --cve: how many processes kpld says run the fix, and which do not. */
+static void still_affected(void)
+{
+	pid_t fixed[256], aff[256];
+	size_t nf = 0, na = 0, i;
+	char req[64], *doc = malloc(CLI_REPLY_MAX);
+
+	snprintf(req, sizeof(req), "vex %s", want_cve);
+	if (!doc || cli_kpld(req, doc, CLI_REPLY_MAX) ||
+	    cli_kpld_vex_pids(doc, fixed, &nf, aff, &na, 256)) {
+		printf("\n%s: kpld did not answer which processes still run "
+		       "the old code\n",
+		       want_cve);
+		free(doc);
+		return;
+	}
+	printf("\n%s: %zu process%s patched, %zu still run%s the old code%s",
+	       want_cve, nf, nf == 1 ? "" : "es", na, na == 1 ? "s" : "",
+	       na ? ":" : "");
+	for (i = 0; i < na; i++)
+		printf(" %d", aff[i]);
+	printf("\n");
+	free(doc);
+}
+
 static int show(pid_t pid, bool json, bool *first)
 {
 	struct kpl_target *t = NULL;
 	struct kpl_applied *v = NULL;
-	size_t n = 0, i;
+	struct cve_list *cves;
+	size_t n = 0, i, k, shown = 0;
 	int err;
 
 	err = kpl_target__open(pid, NULL, &t);
@@ -112,10 +193,25 @@ static int show(pid_t pid, bool json, bool *first)
 			kpl_strerror(err));
 		return cli_target_exit_code("status", err, pid);
 	}
+	/* The CVEs of each patch, from kpld (a process's record has none). */
+	cves = calloc(n ? n : 1, sizeof(*cves));
+	if (!cves) {
+		free(v);
+		return KPL_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		cli_kpld_cves(kpld_reply, v[i].id, v[i].version, cves[i].s,
+			      sizeof(cves[i].s));
+		shown += !want_cve || lists(cves[i].s, want_cve);
+	}
+	if (!shown && want_cve)
+		goto out;
 	if (json) {
 		printf("%s{\"pid\":%d,\"patches\":[", *first ? "" : ",", pid);
-		for (i = 0; i < n; i++) {
-			printf("%s{\"id\":", i ? "," : "");
+		for (i = 0, k = 0; i < n; i++) {
+			if (want_cve && !lists(cves[i].s, want_cve))
+				continue;
+			printf("%s{\"id\":", k++ ? "," : "");
 			cli_json_str(stdout, v[i].id);
 			printf(",\"version\":%u,\"state\":\"%s\",\"library\":",
 			       v[i].version, v[i].phase);
@@ -130,12 +226,17 @@ static int show(pid_t pid, bool json, bool *first)
 			       (unsigned long long)v[i].size,
 			       (unsigned long long)v[i].applied_ns);
 			cli_json_str(stdout, v[i].description);
-			printf("}");
+			printf(",\"cves\":[");
+			json_words(cves[i].s);
+			printf("]}");
 		}
 		printf("]}");
 	} else {
-		printf("pid %d: %zu patch%s\n", pid, n, n == 1 ? "" : "es");
+		printf("pid %d: %zu patch%s\n", pid, shown,
+		       shown == 1 ? "" : "es");
 		for (i = 0; i < n; i++) {
+			if (want_cve && !lists(cves[i].s, want_cve))
+				continue;
 			count(v[i].id);
 			time_t when = (time_t)(v[i].applied_ns / 1000000000ull);
 			char ts[32];
@@ -149,9 +250,13 @@ static int show(pid_t pid, bool json, bool *first)
 			       cli_esc(v[i].backend),
 			       (unsigned long long)v[i].base,
 			       ts);
+			if (cves[i].s[0])
+				printf("  %-20s fixes %s\n", "", cves[i].s);
 		}
 	}
 	*first = false;
+out:
+	free(cves);
 	free(v);
 	return 0;
 }
@@ -161,6 +266,7 @@ int cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cve", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -178,6 +284,16 @@ int cmd_status(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'C':
+			if (!kpl_cve_valid(optarg)) {
+				fprintf(stderr,
+					"kpl status: '%s' is not a CVE "
+					"id (CVE-YYYY-NNNN, 4 to 19 digits)\n",
+					cli_esc(optarg));
+				return KPL_EXIT_USAGE;
+			}
+			want_cve = optarg;
+			break;
 		case 'h':
 			status_usage(stdout);
 			return KPL_EXIT_OK;
@@ -189,6 +305,14 @@ int cmd_status(int argc, char **argv)
 	if (optind != argc) {
 		status_usage(stderr);
 		return KPL_EXIT_USAGE;
+	}
+	load_kpld();
+	if (want_cve && !kpld_reply) {
+		fprintf(stderr,
+			"kpl status: --cve needs kpld, which knows what "
+			"each patch fixes: not reachable at %s\n",
+			cli_kpld_socket());
+		return KPL_EXIT_FAIL;
 	}
 	if (json)
 		printf("[");
@@ -209,10 +333,13 @@ int cmd_status(int argc, char **argv)
 			closedir(d);
 		if (!json && !nr)
 			printf("no patched processes\n");
-		if (!json)
+		if (!json && !want_cve)
 			summary();
 	}
 	if (json)
 		printf("]\n");
+	else if (want_cve)
+		still_affected();
+	free(kpld_reply);
 	return rc;
 }

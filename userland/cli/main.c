@@ -18,6 +18,7 @@ static const struct kpl_cmd commands[] = {
 	{ "auto", cmd_daemon, "kpld: automatic installation on|off" },
 	{ "store", cmd_daemon, "kpld: the store and each patch's lifecycle" },
 	{ "rescan", cmd_daemon, "kpld: read the store, cover new processes" },
+	{ "vex", cmd_daemon, "kpld: OpenVEX: which processes run each CVE's fix" },
 };
 
 static void usage(FILE *f)

@@ -4,7 +4,8 @@
  * JSON line and closes.  Root may do anything; members of read_group may
  * only ask for status; everyone else is refused (SO_PEERCRED).
  *
- *   status | install ID | revert ID | release ID | auto on|off | rescan
+ *   status | vex [CVE] | install ID | revert ID | release ID |
+ *   auto on|off | rescan
  *
  * Any local user must not be able to stop or stall kpld through it:
  * - the socket is 0600 root, or 0660 root:read_group, so the kernel
@@ -137,7 +138,7 @@ static void log_client(struct ratelimit *rl, const struct ucred *cr,
 	fputc('\n', stderr);
 }
 
-static void json_str(FILE *f, const char *s)
+void kpld_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -187,11 +188,30 @@ static void protections(FILE *f)
 	kpld_protections(&p);
 	fprintf(f, "\"protections\":{\"hold\":\"%s\",\"hold_reason\":",
 		p.hold);
-	json_str(f, p.hold_why);
+	kpld_json_str(f, p.hold_why);
 	fprintf(f, ",\"watchdog\":\"%s\",\"watchdog_reason\":",
 		p.watchdog ? "on" : "off");
-	json_str(f, p.watchdog_why);
+	kpld_json_str(f, p.watchdog_why);
 	fprintf(f, "},");
+}
+
+/* What the patch fixes: ,"cves":[...],"advisory":{...}; empty if unread. */
+static void vuln(FILE *f, const struct kpl_patch *kp)
+{
+	size_t i, n = kp ? kpl_patch__nr_cves(kp) : 0;
+
+	fprintf(f, ",\"cves\":[");
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		kpld_json_str(f, kpl_patch__cve(kp, i));
+	}
+	fprintf(f, "],\"advisory\":{\"id\":");
+	kpld_json_str(f, kp ? kpl_patch__advisory(kp) : "");
+	fprintf(f, ",\"url\":");
+	kpld_json_str(f, kp ? kpl_patch__advisory_url(kp) : "");
+	fprintf(f, ",\"text\":");
+	kpld_json_str(f, kp ? kpl_patch__advisory_text(kp) : "");
+	fprintf(f, "}");
 }
 
 static void status(struct kpld *d, FILE *f)
@@ -207,10 +227,10 @@ static void status(struct kpld *d, FILE *f)
 		size_t active, mapping;
 
 		fprintf(f, "%s{\"id\":", i ? "," : "");
-		json_str(f, p->id);
+		kpld_json_str(f, p->id);
 		fprintf(f, ",\"version\":%u,\"state\":\"%s\",\"reason\":",
 			p->version, kpld_state_name(p->state));
-		json_str(f, p->reason);
+		kpld_json_str(f, p->reason);
 		active = count(kpl_fleet__find_applied, p->id);
 		mapping = count_mapping(d, p);
 		/* Not patched: mapping the library without the patch, and
@@ -222,7 +242,8 @@ static void status(struct kpld *d, FILE *f)
 			(unsigned long long)p->since_ns,
 			p->present ? "true" : "false", active, mapping,
 			mapping > active ? mapping - active : 0);
-		json_str(f, p->last);
+		kpld_json_str(f, p->last);
+		vuln(f, p->kp);
 		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n");
@@ -231,7 +252,7 @@ static void status(struct kpld *d, FILE *f)
 static void answer(FILE *f, int err, const char *what)
 {
 	fprintf(f, "{\"ok\":%s,\"error\":", err ? "false" : "true");
-	json_str(f, err ? what : "");
+	kpld_json_str(f, err ? what : "");
 	fprintf(f, "}\n");
 }
 
@@ -247,6 +268,15 @@ static void command(struct kpld *d, char *line, bool admin, FILE *f)
 	}
 	if (!strcmp(cmd, "status")) {
 		status(d, f);
+		return;
+	}
+	/* Read-only too: the group that may read status may read this. */
+	if (!strcmp(cmd, "vex")) {
+		if (arg && !kpl_cve_valid(arg)) {
+			answer(f, -EINVAL, "not a CVE id (CVE-YYYY-NNNN)");
+			return;
+		}
+		kpld_vex(d, f, arg);
 		return;
 	}
 	if (!admin) {

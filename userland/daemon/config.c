@@ -73,6 +73,16 @@ static int set(struct kpld_config *c, const char *k, const char *v)
 		snprintf(c->socket, sizeof(c->socket), "%s", v);
 	else if (!strcmp(k, "keys"))
 		snprintf(c->keys, sizeof(c->keys), "%s", v);
+	else if (!strcmp(k, "metrics_dir")) {
+		/* Absolute and not cut: the .prom file goes where it says. */
+		if ((*v && *v != '/') || strlen(v) >= sizeof(c->metrics_dir))
+			return -EINVAL;
+		snprintf(c->metrics_dir, sizeof(c->metrics_dir), "%s", v);
+	} else if (!strcmp(k, "vex_file")) {
+		if ((*v && *v != '/') || strlen(v) >= sizeof(c->vex_file))
+			return -EINVAL;
+		snprintf(c->vex_file, sizeof(c->vex_file), "%s", v);
+	}
 	else if (!strcmp(k, "auto_install"))
 		return parse_bool(v, &c->auto_install);
 	else if (!strcmp(k, "allow_unsigned"))

@@ -83,6 +83,7 @@ static void cover_one(struct kpld *d, struct kpld_patch *p)
 	if (!nr_need)
 		goto out;
 	kpl_fleet__apply(p->kp, need, nr_need, &fo, &res);
+	kpld_note_pause(d, res, nr_need);
 	for (i = 0; i < nr_need; i++) {
 		double st = started_s(res[i].pid);
 

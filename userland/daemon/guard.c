@@ -153,10 +153,12 @@ static void on_hold(struct kpld *d, const struct kpl_guard_event *ev)
 	err = kpl_fleet__apply(p->kp, &pid, 1, &fo, &res);
 	if (res)
 		err = res[0].err;
+	kpld_note_pause(d, res, 1);
 	free(res);
 	/* Another thread's hold, the install or the rescan came first. */
 	if (err == -KPL_E_APPLIED)
 		return;
+	d->holds++;
 	func = kpl_patch__func_old(p->kp, ev->func);
 	snprintf(detail, sizeof(detail),
 		 "pid %d held by guard %u at %s's entry (0x%" PRIx64 "): "

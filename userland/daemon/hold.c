@@ -173,6 +173,7 @@ void kpld_on_hold(struct kpld *d, int pid)
 	 * leave this process stopped for good (see the replay). */
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	kpld_journal_event(d, "-", "held", pidstr);
+	d->holds++;
 
 	for (i = 0; i < d->nr_patches; i++) {
 		struct kpld_patch *p = &d->patches[i];
@@ -184,6 +185,7 @@ void kpld_on_hold(struct kpld *d, int pid)
 		    !kpld_takes(d, pid))
 			continue;
 		kpl_fleet__apply(p->kp, &pid, 1, &fo, &res);
+		kpld_note_pause(d, res, 1);
 		snprintf(detail, sizeof(detail),
 			 "pid %d held at %s's DT_INIT: %s in %.1f ms", pid, path,
 			 res && !res[0].err ? "patched"

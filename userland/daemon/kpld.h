@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "kpl/fleet.h"
@@ -25,6 +26,8 @@ struct kpld_config {
 	char state[256];	/* journal directory */
 	char socket[256];	/* unix socket path */
 	char keys[256];		/* trusted public keys */
+	char metrics_dir[256];	/* node_exporter textfile directory, "" */
+	char vex_file[256];	/* the OpenVEX document, rewritten, "" */
 	bool auto_install;	/* initial setting; the journal overrides */
 	bool allow_unsigned;	/* testing only */
 	int watch_window_s;	/* crash within this long after patching */
@@ -87,12 +90,51 @@ struct kpld {
 	 * watch.c, which the store calls, does not call the store back. */
 	int (*quarantine)(struct kpld *d, struct kpld_patch *p,
 			  enum kpld_state to, const char *why);
+	/* For the metrics (metrics.c), since kpld started: */
+	uint64_t holds;		/* processes held by the BPF hold or a guard */
+	uint64_t quarantines;	/* transitions to quarantined */
+	uint64_t last_pause_ns;	/* longest stop of the last fleet apply */
+	uint64_t last_apply_ns;	/* CLOCK_REALTIME of it, 0: none yet */
+	/* The VEX document's version (vex.c): bumped when it changes. */
+	uint32_t vex_version;
+	uint32_t vex_cksum;
 };
 
 /*
  * util.c: a leaf every kpld file may call (it calls none of them).
  */
 const char *kpld_state_name(enum kpld_state s);
+/* @s as a JSON string, quotes included, valid for any bytes (api.c). */
+void kpld_json_str(FILE *f, const char *s);
+/* A fleet apply's results: the metrics' last apply pause (store.c). */
+struct kpl_fleet_result;
+void kpld_note_pause(struct kpld *d, const struct kpl_fleet_result *res,
+		     size_t nr);
+
+/*
+ * vex.c: the OpenVEX document for every CVE the store's patches name,
+ * or only @cve (NULL: all), as one line of JSON (docs/kpld.md).
+ */
+void kpld_vex(struct kpld *d, FILE *f, const char *cve);
+/*
+ * kpld_coverage() - the processes that map @p's library (*@mapping, *@nr,
+ * whatever the filters say) and which of them have @p applied
+ * (*@patched[i], *@nr_patched of them).  Arrays malloc'ed.
+ * Return: 0, -ENOENT when @p's file is not read, -errno.
+ */
+int kpld_coverage(const struct kpld_patch *p, pid_t **mapping, size_t *nr,
+		  bool **patched, size_t *nr_patched);
+/* metrics.c: write metrics_dir/kpld.prom atomically, if configured. */
+void kpld_metrics_write(struct kpld *d);
+/*
+ * kpld_publish() - replace the file @path atomically with what @fill
+ * writes (a hidden temporary beside it, renamed); a failure is logged
+ * when it differs from *@last_err.  Return: 0 or -errno.
+ */
+int kpld_publish(struct kpld *d, const char *path,
+		 void (*fill)(struct kpld *d, FILE *f), int *last_err);
+/* vex.c: write vex_file (the whole document) atomically, if configured. */
+void kpld_vex_write(struct kpld *d);
 /*
  * kpld_filter() - keep those of @pids the configured filter takes; a
  * filter that cannot be evaluated (a user gone) takes none, loudly.

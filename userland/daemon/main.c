@@ -193,6 +193,8 @@ int main(int argc, char **argv)
 	kpld_reconcile(&d);
 	kpld_cover_new(&d);
 	kpld_hold_release_leftovers(&d);
+	kpld_metrics_write(&d);
+	kpld_vex_write(&d);
 	fprintf(stderr, "kpld: ready: store %s, socket %s, auto-install %s\n",
 		d.cfg.store, d.cfg.socket, d.auto_install ? "on" : "off");
 	kpld_journal_arm_fault();
@@ -215,8 +217,11 @@ int main(int argc, char **argv)
 				 * journaled with its latency. */
 				if (gfd >= 0)
 					kpld_guard_read(&d, gfd);
-				if (read(tfd, buf, 8) == 8)
+				if (read(tfd, buf, 8) == 8) {
 					kpld_cover_new(&d);
+					kpld_metrics_write(&d);
+					kpld_vex_write(&d);
+				}
 			} else if (fd == wfd) {
 				kpld_protect_read(&d, wfd);
 			} else if (fd == gfd) {

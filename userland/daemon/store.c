@@ -56,6 +56,8 @@ int kpld_transition(struct kpld *d, struct kpld_patch *p, enum kpld_state to,
 		memcpy(p->reason, from.reason, sizeof(p->reason));
 		return err;
 	}
+	if (to == KPLD_QUARANTINED)
+		d->quarantines++;
 	/* Revert, quarantine, superseded: nothing left to hold for. */
 	if (p->prev == KPLD_INSTALLED && to != KPLD_INSTALLED)
 		kpld_guard_forget(d, p);
@@ -174,6 +176,21 @@ int kpld_store_scan(struct kpld *d)
 	return 0;
 }
 
+void kpld_note_pause(struct kpld *d, const struct kpl_fleet_result *res,
+		     size_t nr)
+{
+	uint64_t pause = 0;
+	size_t i;
+
+	if (!res || !nr)
+		return;
+	for (i = 0; i < nr; i++)
+		if (!res[i].err && res[i].stats.pause_ns > pause)
+			pause = res[i].stats.pause_ns;
+	d->last_pause_ns = pause;
+	d->last_apply_ns = kpld_realtime_ns();
+}
+
 static void report(struct kpld *d, struct kpld_patch *p, const char *what,
 		   const struct kpl_fleet_result *res, size_t nr)
 {
@@ -220,6 +237,7 @@ int kpld_install(struct kpld *d, struct kpld_patch *p, const char *why)
 		/* Hold the library's next users before patching these. */
 		kpld_hold_learn(d, p, pids, nr);
 		kpl_fleet__apply(kp, pids, nr, &fo, &res);
+		kpld_note_pause(d, res, nr);
 		kpld_note_all();
 	}
 	/* Even for no process: the report marks the transition done. */

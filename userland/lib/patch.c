@@ -66,6 +66,8 @@ static int kpl_sections(const struct kpl_patch *p, struct kpl_patch_secs *ks)
 		err = find_kpl_section(p, KPL_SEC_STRTAB, true, &ks->strtab);
 	if (!err)
 		err = find_kpl_section(p, KPL_SEC_SIG, false, &ks->sig);
+	if (!err)
+		err = find_kpl_section(p, KPL_SEC_VULN, false, &ks->vuln);
 	if (err)
 		return err;
 	if (ks->strtab->size == 0 || ks->strtab->data[0] != '\0' ||
@@ -175,6 +177,8 @@ static int parse_image(struct kpl_patch *p)
 		err = parse_info(p, &ks, &info);
 	if (!err)
 		err = kpl_patch_map__parse(p, &ks, info.nr_funcs, info.nr_refs);
+	if (!err)
+		err = kpl_patch_vuln__parse(p, &ks);
 	if (err)
 		return err;
 	if (ks.sig) {
@@ -312,6 +316,7 @@ KPL_API void kpl_patch__free(struct kpl_patch *patch)
 	free(patch->sections);
 	free(patch->refs);
 	free(patch->funcs);
+	free(patch->cves);
 	free(patch->image);
 	free(patch->path);
 	free(patch);
@@ -384,6 +389,31 @@ KPL_API const char *kpl_patch__ref_name(const struct kpl_patch *patch, size_t i)
 KPL_API const char *kpl_patch__ref_file(const struct kpl_patch *patch, size_t i)
 {
 	return i < patch->nr_refs ? patch->refs[i].file : NULL;
+}
+
+KPL_API size_t kpl_patch__nr_cves(const struct kpl_patch *patch)
+{
+	return patch->nr_cves;
+}
+
+KPL_API const char *kpl_patch__cve(const struct kpl_patch *patch, size_t i)
+{
+	return i < patch->nr_cves ? patch->cves[i] : NULL;
+}
+
+KPL_API const char *kpl_patch__advisory(const struct kpl_patch *patch)
+{
+	return patch->advisory;
+}
+
+KPL_API const char *kpl_patch__advisory_url(const struct kpl_patch *patch)
+{
+	return patch->advisory_url;
+}
+
+KPL_API const char *kpl_patch__advisory_text(const struct kpl_patch *patch)
+{
+	return patch->advisory_text;
 }
 
 KPL_API const char *kpl_patch__path(const struct kpl_patch *patch)

@@ -97,6 +97,13 @@ struct kpl_patch {
 	 * none. */
 	uint64_t sig_offset;
 	uint64_t sig_size;
+
+	/* .kpl.vuln: "" and 0 when the patch has none; strings checked. */
+	const char **cves;
+	size_t nr_cves;
+	const char *advisory;
+	const char *advisory_url;
+	const char *advisory_text;
 };
 
 /*
@@ -117,9 +124,10 @@ int kpl_patch_elf__parse(struct kpl_patch *patch);
 /* Index of the section named @name, 0 if none, -KPL_E_FORMAT if several. */
 int kpl_patch_elf__find(const struct kpl_patch *patch, const char *name);
 
-/* The .kpl.* sections of a patch being parsed; refs and sig may be NULL. */
+/* The .kpl.* sections of a patch being parsed; refs, sig, vuln may be NULL. */
 struct kpl_patch_secs {
 	const struct kpl_patch_section *info, *funcs, *refs, *strtab, *sig;
+	const struct kpl_patch_section *vuln;
 };
 
 /*
@@ -134,5 +142,16 @@ const char *kpl_patch__str(const struct kpl_patch_secs *ks, uint32_t off,
 int kpl_patch_map__parse(struct kpl_patch *patch,
 			 const struct kpl_patch_secs *ks, uint32_t nr_funcs,
 			 uint32_t nr_refs);
+
+/*
+ * patch_vuln.c: check .kpl.vuln (when present) and fill cves and the
+ * advisory; without it they are empty.
+ */
+int kpl_patch_vuln__parse(struct kpl_patch *patch,
+			  const struct kpl_patch_secs *ks);
+/* An advisory id, URL and text as .kpl.vuln may hold them ("" is fine). */
+bool kpl_vuln__advisory_ok(const char *id);
+bool kpl_vuln__url_ok(const char *url);
+bool kpl_vuln__text_ok(const char *text);
 
 #endif

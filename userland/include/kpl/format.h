@@ -12,6 +12,8 @@
  *                symbols whose names repeat among the target's locals)
  *   .kpl.strtab  NUL-terminated strings; offset 0 is the empty string
  *   .kpl.sig     one struct kpl_sig_disk; absent in unsigned patches
+ *   .kpl.vuln    one struct kpl_vuln_disk then nr_cves u32 string
+ *                offsets: the CVEs and advisory the patch fixes; optional
  *
  * All integers are little-endian.  Every string field is an offset into
  * .kpl.strtab.
@@ -31,6 +33,7 @@
 #define KPL_SEC_REFS ".kpl.refs"
 #define KPL_SEC_STRTAB ".kpl.strtab"
 #define KPL_SEC_SIG ".kpl.sig"
+#define KPL_SEC_VULN ".kpl.vuln"
 
 /* Patch flags (kpl_info_disk.flags). */
 #define KPL_PATCH_F_REPLACE (1u << 0)	/* replaces all earlier patches */
@@ -61,6 +64,27 @@ struct kpl_func_disk {
 struct kpl_ref_disk {
 	uint32_t name;		/* strtab: undefined symbol in this object */
 	uint32_t file;		/* strtab: STT_FILE of the local it means */
+};
+
+/*
+ * What the patch fixes (.kpl.vuln, optional): an advisory and the CVE ids
+ * it names.  Safe for an older reader to ignore; a reader that knows it
+ * validates every byte (docs/patch-format.md).  The section is exactly
+ * sizeof(struct kpl_vuln_disk) + 4 * nr_cves bytes: the header, then
+ * nr_cves .kpl.strtab offsets, each a CVE id "CVE-YYYY-NNNN...".
+ */
+#define KPL_CVE_MAX 64		/* CVE ids in one patch */
+#define KPL_CVE_LEN 28		/* "CVE-" 4 digits "-" 4..19 digits */
+#define KPL_ADVISORY_ID_MAX 64	/* [A-Za-z0-9._:-] */
+#define KPL_ADVISORY_URL_MAX 512	/* http(s)://, RFC 3986 characters */
+#define KPL_ADVISORY_TEXT_MAX 512	/* one line, no control characters */
+
+struct kpl_vuln_disk {
+	uint32_t flags;		/* reserved, must be 0 */
+	uint32_t advisory;	/* strtab: advisory id ("DSA-5218-1"), or "" */
+	uint32_t url;		/* strtab: the advisory's URL, or "" */
+	uint32_t text;		/* strtab: one line about it, or "" */
+	uint32_t nr_cves;	/* 0..KPL_CVE_MAX offsets follow */
 };
 
 /*

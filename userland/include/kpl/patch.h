@@ -47,6 +47,25 @@ size_t kpl_patch__nr_refs(const struct kpl_patch *patch);
 const char *kpl_patch__ref_name(const struct kpl_patch *patch, size_t i);
 const char *kpl_patch__ref_file(const struct kpl_patch *patch, size_t i);
 
+/*
+ * What the patch fixes (.kpl.vuln): the CVE ids it names, in file order,
+ * each "CVE-YYYY-NNNN..." (checked by the parser), NULL when @i is out of
+ * range; and the advisory's id, URL and one-line text, "" when the patch
+ * names none.  Strings are owned by the patch.
+ */
+size_t kpl_patch__nr_cves(const struct kpl_patch *patch);
+const char *kpl_patch__cve(const struct kpl_patch *patch, size_t i);
+const char *kpl_patch__advisory(const struct kpl_patch *patch);
+const char *kpl_patch__advisory_url(const struct kpl_patch *patch);
+const char *kpl_patch__advisory_text(const struct kpl_patch *patch);
+
+/*
+ * kpl_cve_valid() - whether @s is a CVE id as a patch may carry it:
+ * "CVE-", a 4-digit year from 1999, "-", then 4 to 19 digits, nothing
+ * else (no lower case, no spaces).  For tools that take ids from users.
+ */
+bool kpl_cve_valid(const char *s);
+
 /* The path given to kpl_patch__open(), NULL for a patch parsed in memory. */
 const char *kpl_patch__path(const struct kpl_patch *patch);
 
