@@ -132,7 +132,8 @@ $(MW_OUT)/fix-all-css/libmwcss.so: $(MWCSS_FIXES:%=$(MW_DIR)/fixes/%.diff) \
 	$(MWCSS_VARIANT) $(@D) $(MWCSS_FIXES:%=$(MW_DIR)/fixes/%.diff)
 
 # (a) normal behaviour, ELF properties and the shipped bugs; (b) each fix;
-# (c) the server with the shipped library, then with all fixes.
+# (c) libmwcss's ELF properties and fixes; (d) the server with the shipped
+# libraries, then with all fixes.
 check-targets: targets targets-fixes
 	@echo "check-targets: library"
 	@sh $(MW_DIR)/tests/check-lib.sh $(MW_OUT)/libminiweb.so
@@ -142,6 +143,7 @@ check-targets: targets targets-fixes
 			$(MW_DIR)/exploits/$$id.html; \
 	done
 	@sh $(MW_DIR)/tests/check-fixes.sh $(MW_OUT) $(MW_FIXES)
+	@sh $(MW_DIR)/tests/check-css.sh $(MW_OUT) $(MWCSS_FIXES)
 	@sh $(MW_DIR)/tests/server-test.sh $(MW_OUT) vulnerable
 	@sh $(MW_DIR)/tests/server-test.sh $(MW_OUT) fixed \
 		$(MW_OUT)/fix-all:$(MW_OUT)/fix-all-css
