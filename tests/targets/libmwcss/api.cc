@@ -117,8 +117,9 @@ long mwcss_debug_calls(const char *fn)
 	int i = debug_index(fn);
 
 	return i < 0 ? -1 :
-		       __atomic_load_n(&mwcss::debug_counts[i][mwcss::BODY_ORIG],
-				       __ATOMIC_RELAXED);
+		       __atomic_load_n(
+			       &mwcss::debug_counts[i][mwcss::BODY_ORIG],
+			       __ATOMIC_RELAXED);
 }
 
 long mwcss_debug_calls_fixed(const char *fn)
@@ -126,8 +127,9 @@ long mwcss_debug_calls_fixed(const char *fn)
 	int i = debug_index(fn);
 
 	return i < 0 ? -1 :
-		       __atomic_load_n(&mwcss::debug_counts[i][mwcss::BODY_FIXED],
-				       __ATOMIC_RELAXED);
+		       __atomic_load_n(
+			       &mwcss::debug_counts[i][mwcss::BODY_FIXED],
+			       __ATOMIC_RELAXED);
 }
 
 const char *mwcss_debug_name(unsigned int i, const char **advisory)

@@ -27,13 +27,12 @@ namespace mwcss
 enum DebugFn { DBG_PALETTE_AT, DBG_STRING_SERIALIZE, DBG_NR };
 enum DebugBody { BODY_ORIG, BODY_FIXED };
 extern long debug_counts[DBG_NR][2];
-#define MWCSS_DEBUG_HIT(fn, body)                                     \
-	__atomic_fetch_add(&mwcss::debug_counts[fn][body], 1, \
-			   __ATOMIC_RELAXED)
+#define MWCSS_DEBUG_HIT(fn, body) \
+	__atomic_fetch_add(&mwcss::debug_counts[fn][body], 1, __ATOMIC_RELAXED)
 
 /* Every error of a parse; the C API turns it into -1 and its message. */
 class ParseError : public std::runtime_error {
-public:
+    public:
 	using std::runtime_error::runtime_error;
 };
 
@@ -67,66 +66,66 @@ struct Out {
 };
 
 class Value {
-public:
+    public:
 	virtual ~Value() = default;
 	/* Write the value to @o; false when it does not fit. */
 	virtual bool serialize(Out &o) const = 0;
 };
 
 class Keyword : public Value {
-public:
+    public:
 	explicit Keyword(std::string name) : name_(std::move(name))
 	{
 	}
 	bool serialize(Out &o) const override;
 
-private:
+    private:
 	std::string name_;
 };
 
 class Number : public Value {
-public:
+    public:
 	Number(double v, std::string unit) : v_(v), unit_(std::move(unit))
 	{
 	}
 	bool serialize(Out &o) const override;
 
-private:
+    private:
 	double v_;
 	std::string unit_;
 };
 
 class Color : public Value {
-public:
+    public:
 	explicit Color(uint32_t rgb) : rgb_(rgb)
 	{
 	}
 	bool serialize(Out &o) const override;
 
-private:
+    private:
 	uint32_t rgb_;
 };
 
 class StringValue : public Value {
-public:
+    public:
 	explicit StringValue(std::string text) : text_(std::move(text))
 	{
 	}
 	MWCSS_NOINLINE bool serialize(Out &o) const override;
 
-private:
+    private:
 	std::string text_;
 };
 
 /* The "," between the values of a list (font-family: a, b). */
 class Separator : public Value {
-public:
+    public:
 	bool serialize(Out &o) const override;
 };
 
 /* palette(N): a reference to an entry of the sheet's palette table. */
 class PaletteRef : public Value {
-public:
+    public:
 	explicit PaletteRef(const Value *to) : to_(to)
 	{
 	}
@@ -136,7 +135,7 @@ public:
 		return to_;
 	}
 
-private:
+    private:
 	const Value *to_;
 };
 
@@ -152,7 +151,7 @@ struct Rule {
 };
 
 class Sheet {
-public:
+    public:
 	explicit Sheet(const char *nonce);
 	~Sheet();
 	Sheet(const Sheet &) = delete;
@@ -173,7 +172,7 @@ public:
 	bool parsed = false;
 	char error[128] = "";
 
-private:
+    private:
 	/*
 	 * The page's @palette entries, then the UA's own: palette(N)
 	 * indexes straight into it.  The UA entries (the style nonce the

@@ -28,14 +28,14 @@ namespace
 {
 
 class Parser {
-public:
+    public:
 	Parser(Sheet &sheet, const char *src, size_t len)
-		: sheet_(sheet), p_(src), end_(src + len)
+	    : sheet_(sheet), p_(src), end_(src + len)
 	{
 	}
 	void run();
 
-private:
+    private:
 	void skip_ws();
 	bool at(char c) const
 	{
@@ -69,8 +69,8 @@ void Parser::skip_ws()
 			p_++;
 		if (end_ - p_ < 2 || p_[0] != '/' || p_[1] != '*')
 			return;
-		const char *close = static_cast<const char *>(
-			memmem(p_ + 2, static_cast<size_t>(end_ - p_ - 2), "*/", 2));
+		const char *close = static_cast<const char *>(memmem(
+			p_ + 2, static_cast<size_t>(end_ - p_ - 2), "*/", 2));
 		if (!close)
 			throw ParseError("unterminated comment");
 		p_ = close + 2;
@@ -153,7 +153,8 @@ void Parser::rule()
 		if (at(';'))
 			p_++;
 		else if (!at('}'))
-			throw ParseError("expected ';' or '}' after a declaration");
+			throw ParseError(
+				"expected ';' or '}' after a declaration");
 	}
 	p_++;
 	sheet_.rules.push_back(std::move(r));

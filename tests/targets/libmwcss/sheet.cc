@@ -20,7 +20,7 @@ static MWCSS_ALWAYS_INLINE char *guard_at(char *area, size_t off)
 }
 
 Sheet::Sheet(const char *nonce)
-	: area_(new char[OUT_CAP + sizeof(GUARD) + SPILL_CAP + sizeof(GUARD)])
+    : area_(new char[OUT_CAP + sizeof(GUARD) + SPILL_CAP + sizeof(GUARD)])
 {
 	try {
 		memset(area_, 0, OUT_CAP + SPILL_CAP + 2 * sizeof(GUARD));
@@ -72,7 +72,8 @@ void Sheet::render()
 				if (!dynamic_cast<const Separator *>(v.get()))
 					out.put(" ", 1);
 				if (!v->serialize(out))
-					throw ParseError("declaration too long");
+					throw ParseError(
+						"declaration too long");
 			}
 			if (d.important)
 				out.put(" !important", 11);

@@ -370,9 +370,10 @@ static void h_css(struct worker *w, const struct request *req,
 		res->body.len = 0;
 		res->status = 500;
 		res->mw_status = "corrupted";
-		buf_printf(&res->body,
-			   "corruption detected: the guard word after the %s buffer was overwritten\n",
-			   where);
+		buf_printf(
+			&res->body,
+			"corruption detected: the guard word after the %s buffer was overwritten\n",
+			where);
 	} else if (err) {
 		set_error(res, 400, mwcss_sheet_error(s));
 	} else {
@@ -385,7 +386,8 @@ static void h_css(struct worker *w, const struct request *req,
 		/* one line per rule, each escaped */
 		while (len) {
 			nl = memchr(out, '\n', len);
-			put_escaped(&res->body, out, nl ? (size_t)(nl - out) : len);
+			put_escaped(&res->body, out,
+				    nl ? (size_t)(nl - out) : len);
 			buf_append(&res->body, "\n", 1);
 			len -= nl ? (size_t)(nl + 1 - out) : len;
 			out = nl ? nl + 1 : out;
