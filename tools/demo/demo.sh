@@ -26,7 +26,7 @@ say "[2/6] The exploits, against the running libraries (MW: C, CSS: C++)"
 for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	v=$MW_VERDICT
-	printf '  %s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(mw_symptom "$id")"
+	printf '  %-13s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(mw_symptom "$id")"
 	[ "$v" = exploited ] || die "$id did not work against the vulnerable build"
 done
 
@@ -58,7 +58,7 @@ say "[5/6] The same exploits, against the same process"
 for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	v=$MW_VERDICT
-	printf '  %s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(head -1 "$T/$id.out")"
+	printf '  %-13s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(head -1 "$T/$id.out")"
 	[ "$v" = rejected ] || die "$id still works after the live patch"
 done
 curl -s "$MW_URL/stats" | sed -n 's/^calls: /  calls: /p'
@@ -75,7 +75,7 @@ done
 for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	v=$MW_VERDICT
-	printf '  %s  HTTP %s  %-9s (original behaviour back)\n' "$id" "$MW_CODE" "$v"
+	printf '  %-13s  HTTP %s  %-9s (original behaviour back)\n' "$id" "$MW_CODE" "$v"
 	[ "$v" = exploited ] || die "$id: original behaviour not back after revert"
 done
 
