@@ -71,7 +71,7 @@ help:
 	@echo "  make bench      run the benchmarks (pause time, apply time)"
 	@echo "  make soak       10,000 apply/revert cycles under load and signals"
 	@echo "  make module     build kpatch-lite/kpatch_lite.ko against KDIR=$(KDIR)"
-	@echo "  make targets    build libminiweb.so and miniweb-server"
+	@echo "  make targets    build libminiweb.so, libmwcss.so and miniweb-server"
 	@echo "  make unit       run the CMocka unit tests (ASan+UBSan build)"
 	@echo "  make check-targets  run the miniweb target tests"
 	@echo "  make check-kmod     boot the module tests in QEMU"

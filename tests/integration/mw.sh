@@ -4,6 +4,8 @@
 # a writable $T.
 
 MW_IDS="MW-2026-0001 MW-2026-0002 MW-2026-0003"
+# libmwcss's (C++) fixes, built by kpl-build from their diffs; POST /css
+CSS_IDS="CSS-2026-0001 CSS-2026-0002"
 
 # mw_start [threads] [name]: start a server on a free port; sets MW_PID
 # and MW_URL (files $T/NAME.port and $T/NAME.log, NAME default "mw")
@@ -27,11 +29,16 @@ mw_start() {
 	MW_URL="http://127.0.0.1:$(cat "$T/$n_.port")"
 }
 
-# mw_exploit ID: send the exploit; sets MW_VERDICT to "exploited",
-# "rejected" or "unexpected", MW_CODE to the HTTP status; body in $T/ID.out
+# mw_exploit ID: send the exploit (CSS-*: a style sheet to /css, else
+# HTML to /tokenize); sets MW_VERDICT to "exploited", "rejected" or
+# "unexpected", MW_CODE to the HTTP status; body in $T/ID.out
 mw_exploit() {
+	case $1 in
+	CSS-*) set -- "$1" css css ;;
+	*) set -- "$1" html tokenize ;;
+	esac
 	MW_CODE=$(curl -s -m 10 -o "$T/$1.out" -w '%{http_code}' \
-		--data-binary "@$MW_SRC/exploits/$1.html" "$MW_URL/tokenize")
+		--data-binary "@$MW_SRC/exploits/$1.$2" "$MW_URL/$3")
 	if [ "$MW_CODE" = 400 ]; then
 		MW_VERDICT=rejected
 	elif [ "$MW_CODE" = 500 ] && grep -q '^corruption detected' "$T/$1.out"; then

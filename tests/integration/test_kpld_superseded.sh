@@ -9,7 +9,8 @@ PATCHES=${MW_PATCHES:?}
 KPLD=${KPLD:?}
 mkdir -p "$T/app" "$T/store"
 cp -P "${MW_BIN:?}/miniweb-server" "${MW_BIN:?}/libminiweb.so" \
-	"${MW_BIN:?}/libminiweb.so.1" "$T/app/"
+	"${MW_BIN:?}/libminiweb.so.1" "${MW_BIN:?}/libmwcss.so" \
+	"${MW_BIN:?}/libmwcss.so.1" "$T/app/"
 MW_BIN=$T/app
 . "$(dirname "$0")/mw.sh"
 

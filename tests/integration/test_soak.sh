@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Soak: KPL_SOAK_CYCLES (150 in make check, 10,000 in make soak) apply/
-# revert cycles of the MW fixes on miniweb-server under wrk, each
+# revert cycles of the MW fixes and the C++ (libmwcss) ones, in turn, on
+# miniweb-server under wrk, each
 # followed by one on kpl-victim, a single-threaded target hit by a storm
 # of queued signals.  Wanted: 0 failed requests, 0 failed commands,
 # 0 deaths, 0 leaked mappings or descriptors, 0 lost or altered signals.
@@ -34,8 +35,8 @@ t0=$(date +%s)
 fails=0
 i=0
 while [ $i -lt "$CYCLES" ]; do
-	set -- $MW_IDS
-	shift $((i % 3))
+	set -- $MW_IDS $CSS_IDS
+	shift $((i % $#))
 	id=$1
 	"$KPL" apply --keys "$TRUSTED" -p "$P" "$PATCHES/$id.kpl" >/dev/null 2>>"$T/err" ||
 		fails=$((fails + 1))
@@ -66,7 +67,7 @@ sent=$(sed -n 's/^sent rt=\([0-9]*\).*/\1/p' "$T/sender.out")
 check "victim: every queued signal arrived once, in order ($sent)" \
 	[ -n "$sent" -a "$(victim_field rt)" = "$sent" -a "$(victim_field rt_bad)" = 0 ]
 check "victim: every SIGUSR1 from its sender" [ "$(victim_field usr1_bad)" = 0 ]
-for id in $MW_IDS; do
+for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	check "$id: original code after the cycles" [ "$MW_VERDICT" = exploited ]
 done

@@ -18,15 +18,15 @@ trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
-say "[1/6] Starting miniweb-server (8 worker threads, libminiweb.so.1)"
+say "[1/6] Starting miniweb-server (8 worker threads, libminiweb.so.1 and its C++ half libmwcss.so.1)"
 mw_start 8 || die "server did not start"
 echo "  listening on $MW_URL, pid $MW_PID"
 
-say "[2/6] The exploits, against the running library"
-for id in $MW_IDS; do
+say "[2/6] The exploits, against the running libraries (MW: C, CSS: C++)"
+for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	v=$MW_VERDICT
-	printf '  %s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(mw_symptom "$id")"
+	printf '  %-13s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(mw_symptom "$id")"
 	[ "$v" = exploited ] || die "$id did not work against the vulnerable build"
 done
 
@@ -41,7 +41,7 @@ wrk_start $secs
 sleep 2
 
 say "[4/6] Applying the fixes live (ptrace backend), under load"
-for id in $MW_IDS; do
+for id in $MW_IDS $CSS_IDS; do
 	"$KPL" info "$PATCHES/$id.kpl" | sed -n 's/^description: /  /p'
 	out=$("$KPL" apply --keys "$KPL_TRUSTED" --json -p "$MW_PID" \
 		"$PATCHES/$id.kpl") || die "apply $id failed"
@@ -55,16 +55,16 @@ done
 "$KPL" status -p "$MW_PID" | sed 's/^/  /'
 
 say "[5/6] The same exploits, against the same process"
-for id in $MW_IDS; do
+for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	v=$MW_VERDICT
-	printf '  %s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(head -1 "$T/$id.out")"
+	printf '  %-13s  HTTP %s  %-9s %s\n' "$id" "$MW_CODE" "$v" "$(head -1 "$T/$id.out")"
 	[ "$v" = rejected ] || die "$id still works after the live patch"
 done
 curl -s "$MW_URL/stats" | sed -n 's/^calls: /  calls: /p'
 
 say "[6/6] Reverting (the unpatch path), still under load"
-for id in MW-2026-0003 MW-2026-0002 MW-2026-0001; do
+for id in CSS-2026-0002 CSS-2026-0001 MW-2026-0003 MW-2026-0002 MW-2026-0001; do
 	out=$("$KPL" revert --json -p "$MW_PID" "$id") || die "revert $id failed"
 	pause=$(json_num "$out" pause_us)
 	stops=$(json_num "$out" nr_stops)
@@ -72,10 +72,10 @@ for id in MW-2026-0003 MW-2026-0002 MW-2026-0001; do
 	echo "  kpl revert -p $MW_PID $id: reverted; longest stop ${pause} us, $stops stops, ${sum} us in all"
 	echo "$id $pause - $stops $sum" >>"$T/revert"
 done
-for id in $MW_IDS; do
+for id in $MW_IDS $CSS_IDS; do
 	mw_exploit "$id"
 	v=$MW_VERDICT
-	printf '  %s  HTTP %s  %-9s (original behaviour back)\n' "$id" "$MW_CODE" "$v"
+	printf '  %-13s  HTTP %s  %-9s (original behaviour back)\n' "$id" "$MW_CODE" "$v"
 	[ "$v" = exploited ] || die "$id: original behaviour not back after revert"
 done
 

@@ -27,3 +27,20 @@ $(MW_PATCH_DIR)/%.kpl: $(MW_PATCH_DIR)/%.o tests/targets/patches/%.manifest \
 mw-patches: $(MW_PATCHES)
 
 ALL_TARGETS += mw-patches
+
+# The libmwcss (C++) fixes: built by `kpl-build build` from their diffs
+# against the built libmwcss.so, as a vendor builds them; the description
+# is the diff's title line.
+MWCSS_PATCHES := $(MWCSS_FIXES:%=$(MW_PATCH_DIR)/%.kpl)
+
+$(MW_PATCH_DIR)/CSS-%.kpl: $(MW_DIR)/fixes/CSS-%.diff $(MWCSS_SRCS) \
+		$(MWCSS_HDRS) $(MW_OUT)/libmwcss.so $(BUILD)/release/kpl-build \
+		$(KPL_TEST_KEY)
+	@mkdir -p $(@D)
+	$(BUILD)/release/kpl-build build -q --lib $(MW_OUT)/libmwcss.so \
+		--sources '$(MW_DIR)/libmwcss/*.cc' --cflags '$(MWCSS_CXXFLAGS)' \
+		--cc $(CXX) --diff $< --id CSS-$* --version 1 \
+		--description "$$(sed -n 's/^# CSS-[0-9-]*: //p' $<)" \
+		--key $(KPL_TEST_KEY) -o $@
+
+mw-patches: $(MWCSS_PATCHES)

@@ -14,6 +14,8 @@
  *   GET  /eval?e=EXPR&x=1     evaluate EXPR; other parameters are variables
  *   POST /eval?x=1            the same, EXPR in the body
  *   POST /style               parse the body as a style attribute
+ *   POST /css                 parse the body as a style sheet (libmwcss,
+ *                             C++), print it normalised
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +108,8 @@ static void h_index(struct worker *w, const struct request *req,
 			       "GET  /url?u=URL, POST /url\n"
 			       "POST /tokenize\n"
 			       "GET  /eval?e=EXPR&x=1, POST /eval?x=1\n"
-			       "POST /style\n");
+			       "POST /style\n"
+			       "POST /css\n");
 }
 
 static void h_health(struct worker *w, const struct request *req,
@@ -149,6 +152,10 @@ static void h_stats(struct worker *w, const struct request *req,
 		buf_printf(&res->body, "calls: %s %s original=%ld fixed=%ld\n",
 			   fn, adv, miniweb_debug_calls(fn),
 			   miniweb_debug_calls_fixed(fn));
+	for (i = 0; (fn = mwcss_debug_name(i, &adv)); i++)
+		buf_printf(&res->body, "calls: %s %s original=%ld fixed=%ld\n",
+			   fn, adv, mwcss_debug_calls(fn),
+			   mwcss_debug_calls_fixed(fn));
 }
 
 static void url_respond(struct worker *w, const char *s, size_t len,
@@ -332,6 +339,63 @@ static void h_style(struct worker *w, const struct request *req,
 	finish(w, res, err);
 }
 
+/*
+ * A sheet per request, its UA nonce "nonce-<secret>".  Corruption of the
+ * sheet's guard words beats a parse error, as in finish().
+ */
+static void h_css(struct worker *w, const struct request *req,
+		  struct response *res)
+{
+	char nonce[MWCSS_NONCE_MAX + 1];
+	struct mwcss_sheet *s;
+	struct mwcss_counts c;
+	const char *out, *where, *nl;
+	size_t len;
+	int err;
+
+	(void)w;
+	if ((size_t)snprintf(nonce, sizeof(nonce), "nonce-%s", srv.secret) >=
+	    sizeof(nonce)) {
+		set_error(res, 500, "secret too long for a style nonce");
+		return;
+	}
+	s = mwcss_sheet_new(nonce);
+	if (!s) {
+		set_error(res, 500, "out of memory");
+		return;
+	}
+	err = mwcss_sheet_parse(s, req->body, req->body_len);
+	if (mwcss_sheet_check(s, &where)) {
+		COUNT(n_corrupt);
+		res->body.len = 0;
+		res->status = 500;
+		res->mw_status = "corrupted";
+		buf_printf(
+			&res->body,
+			"corruption detected: the guard word after the %s buffer was overwritten\n",
+			where);
+	} else if (err) {
+		set_error(res, 400, mwcss_sheet_error(s));
+	} else {
+		mwcss_sheet_counts(s, &c);
+		out = mwcss_sheet_output(s, &len);
+		buf_printf(&res->body,
+			   "rules: %lu\ndeclarations: %lu\ncolors: %lu\n"
+			   "palette: %lu\nbytes: %zu\n",
+			   c.rules, c.decls, c.colors, c.palette, len);
+		/* one line per rule, each escaped */
+		while (len) {
+			nl = memchr(out, '\n', len);
+			put_escaped(&res->body, out,
+				    nl ? (size_t)(nl - out) : len);
+			buf_append(&res->body, "\n", 1);
+			len -= nl ? (size_t)(nl + 1 - out) : len;
+			out = nl ? nl + 1 : out;
+		}
+	}
+	mwcss_sheet_free(s);
+}
+
 static const struct route {
 	const char *path;
 	bool get, post;
@@ -345,6 +409,7 @@ static const struct route {
 	{ "/tokenize", false, true, h_tokenize },
 	{ "/eval", true, true, h_eval },
 	{ "/style", false, true, h_style },
+	{ "/css", false, true, h_css },
 };
 
 void handle_request(struct worker *w, const struct request *req,

@@ -177,6 +177,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "miniweb-server: secret too long\n");
 		return 2;
 	}
+	srv.secret = o.secret;
 	/* Only the main thread takes SIGINT/SIGTERM, via sigwait(). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "miniweb.h"
+#include "mwcss.h"
 
 #define SRV_HDR_MAX (16 * 1024) /* request line and headers */
 #define SRV_BODY_MAX (64 * 1024)
@@ -81,6 +82,7 @@ struct server {
 	int stop_fd; /* eventfd, readable once stopping */
 	unsigned int nworkers;
 	struct worker *workers;
+	const char *secret; /* --secret, also the style sheets' UA nonce */
 };
 
 extern struct server srv;

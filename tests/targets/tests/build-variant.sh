@@ -1,16 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Build libminiweb.so with fixes applied, the way a vendor would:
-# copy the sources to OUTDIR/tree, `patch -p1` each diff there, compile
-# every file to OUTDIR/obj with the shipped flags, link OUTDIR/libminiweb.so.
+# Build libminiweb.so (or MW_VARIANT_LIB, e.g. libmwcss, from *.cc) with
+# fixes applied, the way a vendor would: copy the sources to OUTDIR/tree,
+# `patch -p1` each diff there, compile every file to OUTDIR/obj with the
+# shipped flags, link OUTDIR/LIB.so.
 #
-# usage: build-variant.sh OUTDIR DIFF... (CC, MW_LIB_CFLAGS, MW_LIB_LDFLAGS
-#        come from the environment; run from the repository root)
+# usage: build-variant.sh OUTDIR DIFF... (CC, MW_LIB_CFLAGS, MW_LIB_LDFLAGS,
+#        MW_VARIANT_LIB come from the environment; run from the repository
+#        root)
 set -eu
 
 out=$1
 shift
-src=tests/targets/libminiweb
+lib=${MW_VARIANT_LIB:-libminiweb}
+src=tests/targets/$lib
+ext=c
+[ "$lib" = libminiweb ] || ext=cc
 
 rm -rf "$out"
 mkdir -p "$out/tree/tests/targets" "$out/obj"
@@ -21,12 +26,12 @@ for d in "$@"; do
 		exit 1
 	fi
 done
-for c in "$out/tree/$src"/*.c; do
-	o="$out/obj/$(basename "${c%.c}").o"
+for c in "$out/tree/$src"/*.$ext; do
+	o="$out/obj/$(basename "${c%.$ext}").o"
 	# shellcheck disable=SC2086 # flag lists
 	${CC:-gcc} $MW_LIB_CFLAGS -c "$c" -o "$o"
 done
 # shellcheck disable=SC2086
 ${CC:-gcc} $MW_LIB_CFLAGS $MW_LIB_LDFLAGS "$out"/obj/*.o \
-	-o "$out/libminiweb.so"
-ln -sf libminiweb.so "$out/libminiweb.so.1"
+	-o "$out/$lib.so"
+ln -sf "$lib.so" "$out/$lib.so.1"

@@ -7,7 +7,8 @@
 #
 # usage: server-test.sh OUTDIR vulnerable|fixed [LIBDIR]
 #   vulnerable: exploits must misbehave visibly (500 corrupted, leak)
-#   fixed:      run against LIBDIR's libminiweb; exploits must get 400
+#   fixed:      run against LIBDIR's libminiweb and libmwcss (LIBDIR may
+#               be a list, a:b); exploits must get 400
 set -eu
 
 out=$1
@@ -110,6 +111,15 @@ req 200 --data-binary 'COLOR: Red; width: calc(2 * 8px) !important' \
 	"$base/style" && body_has "color: #ff0000" &&
 	body_has "width: 16px !important" && ok "POST /style" ||
 	bad "POST /style"
+req 200 --data-binary '/* page */ @palette #abc, 2px; h1, .x > p { color: #F00; font-family: "A \"b\"", serif !important } a { margin: palette(1) -1.5em }' \
+	"$base/css" && body_has "rules: 2" && body_has "colors: 1" &&
+	body_has 'h1, .x > p { color: #ff0000; font-family: "A \x5c"b\x5c"", serif !important; }' &&
+	body_has "a { margin: 2px -1.5em; }" && ok "POST /css" ||
+	bad "POST /css: $(head -c 300 "$tmp/body")"
+req 400 --data-binary 'a { color: palette(2) }' "$base/css" &&
+	body_has "error: palette index out of range" &&
+	ok "POST /css: bad palette index rejected" ||
+	bad "POST /css: bad palette index: $(head -c 300 "$tmp/body")"
 req 400 --data-binary '1/0' "$base/eval" && body_has "error: division by zero" &&
 	hdr_has "X-Miniweb-Status: rejected" && ok "library error is 400" ||
 	bad "library error is not 400"
@@ -192,10 +202,19 @@ for round in 1 2; do
 	expect_exploit MW-2026-0003 \
 		--data-binary "@$exploits/MW-2026-0003.html" "$base/tokenize"
 	alive "MW-2026-0003 (round $round)"
+	vuln=leak reject="palette index out of range"
+	expect_exploit CSS-2026-0001 \
+		--data-binary "@$exploits/CSS-2026-0001.css" "$base/css"
+	alive "CSS-2026-0001 (round $round)"
+	vuln=corrupt reject="declaration too long"
+	expect_exploit CSS-2026-0002 \
+		--data-binary "@$exploits/CSS-2026-0002.css" "$base/css"
+	alive "CSS-2026-0002 (round $round)"
 done
 
 req 200 "$base/stats" || bad "GET /stats"
-for fn in miniweb_entity_decode host_copy_labels scan_quoted; do
+for fn in miniweb_entity_decode host_copy_labels scan_quoted \
+	Sheet::palette_at StringValue::serialize; do
 	line=$(grep "^calls: $fn " "$tmp/body" || :)
 	case "$mode:$line" in
 	vulnerable:*original=0*) bad "stats: $line" ;;

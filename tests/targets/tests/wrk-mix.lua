@@ -13,6 +13,9 @@ function init(args)
 			"<a href=\"http://Example.com/./a\" title='t&lt;'>l</a>"),
 		wrk.format("POST", "/eval?x=5", nil, "x * (2 + 3) - min(4, 9)"),
 		wrk.format("POST", "/style", nil, "color: Red; width: calc(2 * 8px)"),
+		wrk.format("POST", "/css", nil, "@palette #abc, 2px; " ..
+			"h1 > p { color: palette(0); content: \"a\\\"\1\"; " ..
+			"font-family: x, serif !important }"),
 		wrk.format("GET", "/stats"),
 	}
 end
