@@ -138,23 +138,6 @@ static void log_client(struct ratelimit *rl, const struct ucred *cr,
 	fputc('\n', stderr);
 }
 
-void kpld_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		/* Valid JSON for any bytes: controls and non-ASCII escaped. */
-		if (c == '"' || c == '\\')
-			fputc('\\', f);
-		if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static size_t count(int (*find)(const char *, pid_t **, size_t *),
 		    const char *id)
 {

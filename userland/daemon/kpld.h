@@ -104,9 +104,9 @@ struct kpld {
  * util.c: a leaf every kpld file may call (it calls none of them).
  */
 const char *kpld_state_name(enum kpld_state s);
-/* @s as a JSON string, quotes included, valid for any bytes (api.c). */
+/* @s as a JSON string, quotes included, valid for any bytes (util.c). */
 void kpld_json_str(FILE *f, const char *s);
-/* A fleet apply's results: the metrics' last apply pause (store.c). */
+/* A fleet apply's results: the metrics' last apply pause (util.c). */
 struct kpl_fleet_result;
 void kpld_note_pause(struct kpld *d, const struct kpl_fleet_result *res,
 		     size_t nr);
@@ -127,7 +127,7 @@ int kpld_coverage(const struct kpld_patch *p, pid_t **mapping, size_t *nr,
 /* metrics.c: write metrics_dir/kpld.prom atomically, if configured. */
 void kpld_metrics_write(struct kpld *d);
 /*
- * kpld_publish() - replace the file @path atomically with what @fill
+ * kpld_publish() (util.c) - replace the file @path atomically with what @fill
  * writes (a hidden temporary beside it, renamed); a failure is logged
  * when it differs from *@last_err.  Return: 0 or -errno.
  */

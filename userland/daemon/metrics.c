@@ -80,49 +80,6 @@ static void write_all(struct kpld *d, FILE *f)
 		d->last_apply_ns / 1e9);
 }
 
-int kpld_publish(struct kpld *d, const char *path,
-		 void (*fill)(struct kpld *d, FILE *f), int *last_err)
-{
-	const char *slash = strrchr(path, '/');
-	char tmp[600];
-	FILE *f;
-	int fd, err = 0;
-
-	if (!slash ||
-	    snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", (int)(slash - path),
-		     path, slash + 1) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	/* A new file of ours, never one found there (O_EXCL after the
-	 * unlink: a leftover or a planted file is not written through).
-	 * Readable by node_exporter or a scanner, not running as root. */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		err = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	fill(d, f);
-	if (fflush(f) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-out:
-	if (err) {
-		unlink(tmp);
-		/* Every rescan: say it once, until it changes. */
-		if (err != *last_err)
-			fprintf(stderr, "kpld: cannot write %s: %s\n",
-				kpld_esc(path), strerror(-err));
-	}
-	*last_err = err;
-	return err;
-}
-
 void kpld_metrics_write(struct kpld *d)
 {
 	static int last_err;

@@ -176,21 +176,6 @@ int kpld_store_scan(struct kpld *d)
 	return 0;
 }
 
-void kpld_note_pause(struct kpld *d, const struct kpl_fleet_result *res,
-		     size_t nr)
-{
-	uint64_t pause = 0;
-	size_t i;
-
-	if (!res || !nr)
-		return;
-	for (i = 0; i < nr; i++)
-		if (!res[i].err && res[i].stats.pause_ns > pause)
-			pause = res[i].stats.pause_ns;
-	d->last_pause_ns = pause;
-	d->last_apply_ns = kpld_realtime_ns();
-}
-
 static void report(struct kpld *d, struct kpld_patch *p, const char *what,
 		   const struct kpl_fleet_result *res, size_t nr)
 {
