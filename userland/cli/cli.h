@@ -50,6 +50,12 @@ int cli_kpld_protections(const char *reply, char *line, size_t len);
  * "CVE-A CVE-B" in @out (only well-formed ids; "" for none).
  * Return: 0, -ENOENT when kpld does not have that patch, -EPROTO.
  */
+/*
+ * kpl status on a terminal: kpld's status @reply as a table of patches by
+ * state, each with a bar of its coverage (processes running it of those
+ * mapping its library).  Return: 0, or -ENOENT when @reply has no store.
+ */
+int cli_status_table(FILE *f, const char *reply);
 int cli_kpld_cves(const char *reply, const char *id, uint32_t version,
 		  char *out, size_t len);
 /*

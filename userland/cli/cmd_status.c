@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kpl/errors.h"
@@ -141,6 +142,12 @@ static void summary(void)
 	/* A kpld running with a protection missing must show here. */
 	if (!cli_kpld_protections(reply, prot, sizeof(prot)))
 		printf("\nkpld protections: %s", cli_esc(prot));
+	/* A person reads a table; a script gets kpld's reply whole. */
+	if (isatty(STDOUT_FILENO)) {
+		printf("\n");
+		if (!cli_status_table(stdout, reply))
+			return;
+	}
 	/* kpld's reply names processes and patches: escaped line by line. */
 	printf("\nkpld (%s): ", cli_kpld_socket());
 	for (line = strtok_r(reply, "\n", &save); line;
