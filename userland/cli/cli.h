@@ -51,6 +51,13 @@ int cli_kpld_protections(const char *reply, char *line, size_t len);
  * Return: 0, -ENOENT when kpld does not have that patch, -EPROTO.
  */
 /*
+ * The string "@key" in a kpld reply from @json up to @end (NULL: the
+ * end), unescaped, printable ASCII only (the rest '?').  Return: 0, or
+ * -ENOENT without the field, -EPROTO when it is cut short.
+ */
+int cli_json_field(const char *json, const char *end, const char *key,
+		   char *out, size_t len);
+/*
  * kpl status on a terminal: kpld's status @reply as a table of patches by
  * state, each with a bar of its coverage (processes running it of those
  * mapping its library).  Return: 0, or -ENOENT when @reply has no store.

@@ -54,17 +54,19 @@ out:
 }
 
 /*
- * The string "@key" of kpld's status reply @json (before its patch list,
- * where no patch's own text can be), unescaped, printable ASCII only:
- * anything else becomes '?'.  Return: 0, or -ENOENT without the field.
+ * The string "@key" of a kpld reply, looked for from @json up to @end
+ * (NULL: to the end), unescaped, printable ASCII only: anything else
+ * becomes '?'.  Return: 0, or -ENOENT without the field.
  */
-static int reply_field(const char *json, const char *key, char *out, size_t len)
+int cli_json_field(const char *json, const char *end, const char *key,
+		   char *out, size_t len)
 {
-	const char *s, *end = strstr(json, "\"patches\":");
+	const char *s;
 	char pat[40];
 	size_t n = 0;
 	int k;
 
+	out[0] = '\0';
 	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
 	s = strstr(json, pat);
 	if (!s || (end && s > end))
@@ -89,6 +91,14 @@ static int reply_field(const char *json, const char *key, char *out, size_t len)
 	}
 	out[n] = '\0';
 	return *s == '"' ? 0 : -EPROTO;
+}
+
+/* A field of the status reply's head, before its patch list, where no
+ * patch's own text can be. */
+static int reply_field(const char *json, const char *key, char *out, size_t len)
+{
+	return cli_json_field(json, strstr(json, "\"patches\":"), key, out,
+			      len);
 }
 
 int cli_kpld_protections(const char *reply, char *line, size_t len)

@@ -25,30 +25,6 @@ struct row {
 	char cves[KPL_CVE_MAX * (KPL_CVE_LEN + 1) + 1];
 };
 
-/*
- * The string value of "@key" in the object that starts at @obj and ends
- * before @end, unescaped into @out (printable ASCII only; the rest '?').
- */
-static void str_field(const char *obj, const char *end, const char *key,
-		      char *out, size_t len)
-{
-	char pat[32];
-	const char *s;
-	size_t n = 0;
-
-	out[0] = '\0';
-	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-	s = strstr(obj, pat);
-	if (!s || (end && s > end))
-		return;
-	for (s += strlen(pat); *s && *s != '"' && n + 1 < len; s++) {
-		if (*s == '\\' && s[1])
-			s++;
-		out[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
-	}
-	out[n] = '\0';
-}
-
 /* The number after "@key": in [obj, end); 0 when there is none. */
 static unsigned long num_field(const char *obj, const char *end,
 			       const char *key)
@@ -128,8 +104,9 @@ int cli_status_table(FILE *f, const char *reply)
 			break;
 		rows = r;
 		r = &rows[nr++];
-		str_field(s, end, "id", r->id, sizeof(r->id));
-		str_field(s, end, "state", r->state, sizeof(r->state));
+		cli_json_field(s, end, "id", r->id, sizeof(r->id));
+		cli_json_field(s, end, "state", r->state,
+			       sizeof(r->state));
 		r->version = num_field(s, end, "version");
 		r->active = num_field(s, end, "active");
 		r->mapping = num_field(s, end, "mapping");
