@@ -40,20 +40,18 @@ static struct hold {
 } *holds;
 static size_t nr_holds;
 
-static int attach(const char *path)
+/* Hold the new users of the file @path, which @st describes. */
+static int attach(const char *path, const struct stat *st)
 {
 	struct bpf_program *prog = skel ? skel->progs.kpld_hold : NULL;
 	struct hold *h;
-	struct stat st;
 	uint64_t off;
 	size_t i;
 
 	/* A container's file comes as /proc/PID/map_files/..., another
 	 * name each time: the same file is the same inode. */
-	if (stat(path, &st))
-		return -errno;
 	for (i = 0; i < nr_holds; i++)
-		if (holds[i].dev == st.st_dev && holds[i].ino == st.st_ino)
+		if (holds[i].dev == st->st_dev && holds[i].ino == st->st_ino)
 			return 0;
 	/* Offset 0 is the ELF header: no DT_INIT can be there. */
 	if (!prog || kpl_elf_init_offset(path, &off) || !off)
@@ -67,8 +65,8 @@ static int attach(const char *path)
 	if (!h->link)
 		return -errno;
 	snprintf(h->path, sizeof(h->path), "%s", path);
-	h->dev = st.st_dev;
-	h->ino = st.st_ino;
+	h->dev = st->st_dev;
+	h->ino = st->st_ino;
 	nr_holds++;
 	fprintf(stderr, "kpld: holding new processes of %s at its DT_INIT "
 		"(+0x%" PRIx64 ")\n", kpld_esc(path), off);
@@ -157,7 +155,7 @@ void kpld_hold_learn(struct kpld *d, struct kpld_patch *p, const pid_t *pids,
 		 * one file per patch). */
 		if (kpld_guard_enabled() && !kpld_guard_learn(d, p, path))
 			continue;
-		attach(path);
+		attach(path, &st);
 	}
 	free(seen);
 }
