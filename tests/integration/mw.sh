@@ -75,3 +75,42 @@ wrk_result() {
 	sock=$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' "$T/wrk.out")
 	echo "${req:-0} $(( ${non2xx:-0} + ${sock:-0} ))"
 }
+
+# calls ID original|fixed: how often the vulnerable function ran that body
+calls() {
+	curl -s "$MW_URL/stats" |
+		awk -v id="$1" -v w="$2=" '$1 == "calls:" && $3 == id {
+			for (i = 4; i <= NF; i++) if (index($i, w) == 1)
+				print substr($i, length(w) + 1) }'
+}
+
+# check_built ID FILE.kpl: kpl-build made FILE from fixes/ID.diff: signed,
+# verified, replacing exactly the function the diff names
+check_built() {
+	"$KPL" info --keys "$TRUSTED" "$2" >"$T/$1.info" 2>&1
+	_fn=$(sed -n 's/^# Function: [^:]*:\(.*\)$/\1/p' "$MW_SRC/fixes/$1.diff")
+	check "$1 built from its diff: signed, verified, replaces exactly $_fn" \
+		sh -c "grep -q 'verified with' '$T/$1.info' &&
+		       [ \"\$(sed -n 's/^functions: *//p' '$T/$1.info')\" = 1 ] &&
+		       grep -q '^  $_fn ' '$T/$1.info'"
+}
+
+# check_live_fix ID FILE.kpl: on the loaded server $P, ID's exploit works,
+# FILE applies, the exploit is rejected and the diff's body is the one
+# that ran
+check_live_fix() {
+	mw_exploit "$1"
+	check "$1 exploit works on the running library ($MW_CODE)" \
+		[ "$MW_VERDICT" = exploited ]
+	expect_rc 0 "$1 applied under load" \
+		"$KPL" apply --keys "$TRUSTED" -p "$P" "$2"
+	_o0=$(calls "$1" original)
+	_f0=$(calls "$1" fixed)
+	mw_exploit "$1"
+	check "$1 exploit rejected after apply ($MW_CODE: $(head -1 "$T/$1.out"))" \
+		[ "$MW_VERDICT" = rejected ]
+	_o1=$(calls "$1" original)
+	_f1=$(calls "$1" fixed)
+	check "$1: the diff's body ran (fixed $_f0 -> $_f1), the old one did not ($_o0 = $_o1)" \
+		[ -n "$_f1" ] && [ "$_f1" -gt "$_f0" ] && [ "$_o0" = "$_o1" ]
+}

@@ -15,21 +15,8 @@ MW_SRC=tests/targets
 PATCHES=${MW_PATCHES:?}
 . "$(dirname "$0")/mw.sh"
 
-# calls ID original|fixed: how often the vulnerable function ran that body
-calls() {
-	curl -s "$MW_URL/stats" |
-		awk -v id="$1" -v w="$2=" '$1 == "calls:" && $3 == id {
-			for (i = 4; i <= NF; i++) if (index($i, w) == 1)
-				print substr($i, length(w) + 1) }'
-}
-
 for id in $CSS_IDS; do
-	"$KPL" info --keys "$TRUSTED" "$PATCHES/$id.kpl" >"$T/$id.info" 2>&1
-	fn=$(sed -n 's/^# Function: [^:]*:\(.*\)$/\1/p' "$MW_SRC/fixes/$id.diff")
-	check "$id built from its diff: signed, verified, replaces exactly $fn" \
-		sh -c "grep -q 'verified with' '$T/$id.info' &&
-		       [ \"\$(sed -n 's/^functions: *//p' '$T/$id.info')\" = 1 ] &&
-		       grep -q '^  $fn ' '$T/$id.info'"
+	check_built "$id" "$PATCHES/$id.kpl"
 	check "$id targets libmwcss.so.1" grep -q '^target: *libmwcss.so.1$' "$T/$id.info"
 done
 
@@ -39,20 +26,7 @@ file_maps "$P" >"$T/maps.0"
 wrk_start 8
 sleep 1
 for id in $CSS_IDS; do
-	mw_exploit "$id"
-	check "$id exploit works on the running library ($MW_CODE)" \
-		[ "$MW_VERDICT" = exploited ]
-	expect_rc 0 "$id applied under load" \
-		"$KPL" apply --keys "$TRUSTED" -p "$P" "$PATCHES/$id.kpl"
-	o0=$(calls "$id" original)
-	f0=$(calls "$id" fixed)
-	mw_exploit "$id"
-	check "$id exploit rejected after apply ($MW_CODE: $(head -1 "$T/$id.out"))" \
-		[ "$MW_VERDICT" = rejected ]
-	o1=$(calls "$id" original)
-	f1=$(calls "$id" fixed)
-	check "$id: the diff's body ran (fixed $f0 -> $f1), the old one did not ($o0 = $o1)" \
-		[ -n "$f1" ] && [ "$f1" -gt "$f0" ] && [ "$o0" = "$o1" ]
+	check_live_fix "$id" "$PATCHES/$id.kpl"
 done
 # A sheet the parser rejects is a ParseError thrown and caught inside
 # libmwcss: still a clean 400 with both C++ fixes in.
