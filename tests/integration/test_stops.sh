@@ -17,7 +17,7 @@ fi
 # "all", then each pread64 of the stop as FD:LEN:OFFSET and each openat
 # as "open".  A stop runs from the first PTRACE_INTERRUPT to the
 # PTRACE_DETACH of the last thread it held; the borrowed one is the stop
-# with PTRACE_SETREGS (the injected syscalls).
+# with PTRACE_SETREGSET (the injected syscalls: only they set registers).
 stops() {
 	awk '
 	/PTRACE_INTERRUPT/ {
@@ -25,7 +25,7 @@ stops() {
 		held++
 		next
 	}
-	held && /PTRACE_SETREGS/ { kind = "borrowed" }
+	held && /PTRACE_SETREGSET/ { kind = "borrowed" }
 	held && /pread64\(/ && match($0, /pread64\([0-9]+, .*, [0-9]+, [0-9]+\) =/) {
 		s = substr($0, RSTART, RLENGTH)
 		sub(/^pread64\(/, "", s); sub(/\) =$/, "", s)

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/user.h>
 
 #include <cmocka.h>
 
@@ -620,30 +619,6 @@ static void test_reloc_kind__supported_types(void **state)
 	}
 }
 
-/* libdw numbers x86-64 registers rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp,
- * r8..r15, then rip: each must land in its own column. */
-static void test_regs__accessors_and_dwarf_order(void **state)
-{
-	struct user_regs_struct r;
-	uint64_t dw[KPL_ARCH_DWARF_REGS];
-	const uint64_t want[KPL_ARCH_DWARF_REGS] = {
-		1, 4, 3, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-	};
-	size_t i;
-
-	(void)state;
-	memset(&r, 0xff, sizeof(r));
-	r.rax = 1, r.rbx = 2, r.rcx = 3, r.rdx = 4, r.rsi = 5, r.rdi = 6;
-	r.rbp = 7, r.rsp = 8, r.r8 = 9, r.r9 = 10, r.r10 = 11, r.r11 = 12;
-	r.r12 = 13, r.r13 = 14, r.r14 = 15, r.r15 = 16, r.rip = 17;
-	kpl_arch_dwarf_regs(&r, dw);
-	for (i = 0; i < KPL_ARCH_DWARF_REGS; i++)
-		assert_int_equal(dw[i], want[i]);
-	assert_int_equal(kpl_arch_regs_pc(&r), 17);
-	assert_int_equal(kpl_arch_regs_sp(&r), 8);
-	assert_int_equal(kpl_arch_regs_fp(&r), 7);
-}
-
 static void test_reloc_kind__unsupported_refused(void **state)
 {
 	static const uint32_t types[] = {
@@ -727,7 +702,6 @@ int main(void)
 		cmocka_unit_test(test_reloc_kind__supported_types),
 		cmocka_unit_test(test_reloc_kind__unsupported_refused),
 		cmocka_unit_test(test_dynrel__imports_and_tls),
-		cmocka_unit_test(test_regs__accessors_and_dwarf_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

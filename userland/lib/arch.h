@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
  * The architecture interface: everything libkpl needs to know about an
- * instruction set lives behind these functions.  x86-64 is in
- * arch/x86_64.c; an aarch64 port adds arch/aarch64.c and nothing else
- * changes.  Pure functions over byte buffers: no process, no I/O, so
- * they are unit-tested as input bytes and expected bytes.
+ * instruction set lives behind these functions and constants, and no
+ * file outside arch/ names a register, an instruction or a relocation
+ * type (`make check-layers` greps for them).  x86-64 is arch/x86_64.h
+ * (the constants) and arch/x86_64*.c; an aarch64 port adds
+ * arch/aarch64.h and arch/aarch64*.c, and the engine does not change.
+ * Pure functions over byte buffers: no process, no I/O, so they are
+ * unit-tested as input bytes and expected bytes.
  */
 #ifndef KPL_ARCH_H
 #define KPL_ARCH_H
@@ -13,6 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The constants of the one architecture this build is for. */
+#if defined(__x86_64__)
+#include "arch/x86_64.h"
+#else
+#error "libkpl has no arch/ files for this architecture"
+#endif
+
 /* Longest trampoline/jump any arch writes over a function entry. */
 #define KPL_ARCH_JUMP_MAX 16
 /* Longest PLT-style stub the loader emits for an out-of-reach call. */
@@ -20,8 +30,9 @@
 
 /*
  * Result of analysing an old function's entry.
- * @skip:     bytes at the entry left alone (4 for a leading endbr64, else 0)
- * @patch_len: bytes overwritten starting at entry + skip (5 for jmp rel32)
+ * @skip:     bytes at the entry left alone (the landing pad indirect
+ *            branches need, when the function starts with one; else 0)
+ * @patch_len: bytes overwritten starting at entry + skip (x86-64: 5)
  * @insn_len: bytes of whole instructions covering [skip, skip+patch_len),
  *            so patch_len <= insn_len (kept for the record: the bytes saved
  *            for revert are exactly patch_len)
@@ -87,6 +98,14 @@ enum kpl_arch_reloc_kind {
 int kpl_arch_reloc_kind(uint32_t type, enum kpl_arch_reloc_kind *kind);
 
 /*
+ * kpl_arch_reloc_reaches() - can relocation @type at @P reach @S + @A
+ * directly?  False when the field would overflow: a CALL kind then goes
+ * through a stub (kpl_arch_encode_stub()).
+ */
+bool kpl_arch_reloc_reaches(uint32_t type, uint64_t P, uint64_t S,
+			    int64_t A);
+
+/*
  * kpl_arch_reloc_apply() - patch the bytes at @loc for relocation @type.
  * @P: address of @loc in the target, @S: symbol value (for GOT kinds, the
  * address of the GOT slot holding the symbol; for CALL kinds via a stub,
@@ -102,7 +121,7 @@ int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
  * an unknown one. */
 size_t kpl_arch_reloc_size(uint32_t type);
 
-/* Name of relocation @type for messages ("R_X86_64_PC32"); never NULL. */
+/* Name of relocation @type for messages (its ELF name); never NULL. */
 const char *kpl_arch_reloc_name(uint32_t type);
 
 /* What a dynamic relocation of the target library tells the engine. */
@@ -124,13 +143,13 @@ enum kpl_arch_dynrel kpl_arch_dynrel(uint32_t type);
 struct kpl_arch_call {
 	uint64_t off;		/* of the instruction, within the code */
 	uint64_t len;		/* its length in bytes */
-	bool indirect;		/* through a register or memory, not rel32 */
+	bool indirect;		/* through a register or memory */
 };
 
 /*
  * kpl_arch_calls() - call @fn for each call instruction in @size bytes of
  * @code (a linear sweep; undecodable bytes are stepped over).  A call
- * whose operand a relocation fills (call *sym@GOTPCREL(%rip)) is reported
+ * whose operand a relocation fills (a call through a GOT slot) is reported
  * as indirect: the caller tells it apart by the relocation inside it.
  * Return: 0, the first non-zero value @fn returned, or -ENOMEM/-EINVAL.
  */
@@ -138,13 +157,75 @@ int kpl_arch_calls(const uint8_t *code, size_t size,
 		   int (*fn)(const struct kpl_arch_call *call, void *arg),
 		   void *arg);
 
+/*
+ * A stopped thread's user registers, opaque outside arch/: exactly the
+ * bytes of the ptrace regset KPL_ARCH_NT_REGS (PTRACE_GETREGSET and
+ * PTRACE_SETREGSET take and give it whole), which is also what the
+ * module reports per thread.  Read and changed only through the
+ * kpl_arch_regs_*() functions below.
+ */
+struct kpl_arch_regs {
+	uint64_t w[KPL_ARCH_REGS_SIZE / 8];
+};
+
+/* The regset of struct kpl_arch_regs: NT_PRSTATUS on every Linux arch. */
+#define KPL_ARCH_NT_REGS 1
+
+/*
+ * A regset holding FPU state, as the signal frame needs it, and the
+ * most bytes it may hold.  kpl_arch_fpu_regsets[] lists them best
+ * first, ending with { 0, 0 }: the first the kernel gives is used.
+ */
+struct kpl_arch_regset {
+	unsigned int nt;
+	size_t max;
+};
+extern const struct kpl_arch_regset kpl_arch_fpu_regsets[];
+
+/* The program counter, stack pointer and frame pointer in @regs. */
+uint64_t kpl_arch_regs_pc(const struct kpl_arch_regs *regs);
+uint64_t kpl_arch_regs_sp(const struct kpl_arch_regs *regs);
+uint64_t kpl_arch_regs_fp(const struct kpl_arch_regs *regs);
+
+/*
+ * kpl_arch_regs_at_caller() - @regs, of a thread about to run the first
+ * instruction of a function, changed to what they are once the function
+ * returns: pc at the return address, the stack as the caller had it.
+ * Where the call left the return address (x86-64: on the stack, at sp)
+ * is read with @read, which returns 0 or a negative errno.
+ * Return: 0, -EINVAL, or @read's error; @regs changed only on success.
+ */
+int kpl_arch_regs_at_caller(struct kpl_arch_regs *regs,
+			    int (*read)(void *arg, uint64_t addr, void *buf,
+					size_t len),
+			    void *arg);
+
+/* True when @regs stopped in a syscall that the kernel will restart. */
+bool kpl_arch_regs_restarting(const struct kpl_arch_regs *regs);
+
+/*
+ * kpl_arch_dwarf_regs() - @regs as the DWARF register file an unwinder
+ * starts from (libdw's dwfl_thread_state_registers(), first register
+ * 0): KPL_ARCH_DWARF_REGS values.  The pc is not among them on every
+ * arch: the unwinder takes it from kpl_arch_regs_pc().
+ */
+void kpl_arch_dwarf_regs(const struct kpl_arch_regs *regs, uint64_t *dw);
+
+/*
+ * The thread pointer and static TLS: kpl_arch_tls_static() says whether
+ * @off, a variable's offset from the thread pointer that the dynamic
+ * linker stored (a TPOFF dynamic relocation), lies where this arch puts
+ * static TLS, within @span bytes of the thread pointer.  x86-64 uses
+ * TLS variant II: the blocks lie below the thread pointer.
+ */
+bool kpl_arch_tls_static(int64_t off, int64_t span);
+/* Where that is, for messages: "below the thread pointer". */
+extern const char kpl_arch_tls_where[];
 
 /*
  * Running a system call in a stopped thread of the target
- * (arch/x86_64_inject.c).  Registers are handled as opaque blocks of
- * KPL_ARCH_REGS_SIZE bytes, exactly as PTRACE_GETREGS gives them.
+ * (arch/x86_64_inject.c).
  */
-#define KPL_ARCH_REGS_SIZE 216
 
 /* Code the injection needs in the target's own text. */
 struct kpl_arch_gadgets {
@@ -161,26 +242,31 @@ struct kpl_arch_gadgets {
 int kpl_arch_find_gadgets(const uint8_t *buf, size_t len, uint64_t addr,
 			  struct kpl_arch_gadgets *g);
 size_t kpl_arch_gadget_overlap(void);
+/* A gadget @g lacks, named for messages (never NULL). */
+const char *kpl_arch_gadget_missing(const struct kpl_arch_gadgets *g);
 
 /* What the insurance frame is built from. */
 struct kpl_arch_frame_in {
-	const void *regs;	/* the thread's own registers */
+	const struct kpl_arch_regs *regs;	/* the thread's own */
 	uint64_t sigmask;	/* its blocked signals (PTRACE_GETSIGMASK) */
-	const uint8_t *xstate;	/* its FPU state, NT_X86_XSTATE layout */
-	size_t xstate_len;
+	const uint8_t *fpstate;	/* its FPU state, as a kpl_arch_fpu_regsets[]
+				 * regset gave it */
+	size_t fpstate_len;
 	uint64_t sigreturn;	/* kpl_arch_gadgets.sigreturn */
-	size_t below;		/* bytes under the red zone to leave alone */
+	size_t below;		/* bytes to leave alone below the red
+				 * zone (where the ABI has one) */
 };
 
-/* Bytes kpl_arch_build_frame() needs for @xstate_len bytes of xstate. */
-size_t kpl_arch_frame_size(size_t xstate_len);
+/* Bytes kpl_arch_build_frame() needs for @fpstate_len bytes of FPU state. */
+size_t kpl_arch_frame_size(size_t fpstate_len);
 
 /*
  * kpl_arch_build_frame() - the frame that puts the thread back exactly as
  * it was if it runs on by itself: a return slot holding the sigreturn
  * trampoline, then an rt_sigframe holding @in's registers (with any
  * pending syscall restart applied), mask and FPU state.  It goes at
- * *@frame_at (below the stack pointer, red zone and @in->below bytes),
+ * *@frame_at (below the stack pointer, the red zone if the ABI has one,
+ * and @in->below bytes),
  * which is also the stack pointer to inject with.
  * Return: bytes written to @buf, or -EINVAL / -ERANGE.
  */
@@ -195,7 +281,8 @@ int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
  * (kpl_arch_step_frame_size()), or -EINVAL.
  */
 size_t kpl_arch_step_frame_size(void);
-int kpl_arch_build_step_frame(const void *regs, uint64_t sigmask,
+int kpl_arch_build_step_frame(const struct kpl_arch_regs *regs,
+			      uint64_t sigmask,
 			      uint64_t sigreturn, uint8_t *buf, size_t len);
 
 /*
@@ -203,40 +290,9 @@ int kpl_arch_build_step_frame(const void *regs, uint64_t sigmask,
  * @pc (a syscall_ret gadget) with stack pointer @sp, no trap flag and no
  * syscall restart, into @out.
  */
-void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
-			   uint64_t sp, long nr, const uint64_t args[6]);
-
-/* True when @regs stopped in a syscall that the kernel will restart. */
-bool kpl_arch_regs_restarting(const void *regs);
-
-/* The program counter, stack pointer and frame pointer in @regs. */
-uint64_t kpl_arch_regs_pc(const void *regs);
-uint64_t kpl_arch_regs_sp(const void *regs);
-uint64_t kpl_arch_regs_fp(const void *regs);
-
-/*
- * kpl_arch_dwarf_regs() - @regs as the DWARF register file an unwinder
- * starts from (libdw's dwfl_thread_state_registers(), first register 0):
- * KPL_ARCH_DWARF_REGS values, the return address column last.
- */
-#define KPL_ARCH_DWARF_REGS 17
-void kpl_arch_dwarf_regs(const void *regs, uint64_t *dw);
-
-/* The byte that fills unused text: it traps if ever executed (int3). */
-#define KPL_ARCH_TRAP_FILL 0xcc
-
-/* The ELF machine of patches and libraries (e_machine), and its name. */
-#define KPL_ARCH_ELF_MACHINE 62	/* EM_X86_64 */
-#define KPL_ARCH_NAME "x86-64"
-
-/* The end of the user address space (4-level page tables). */
-#define KPL_ARCH_USER_TOP 0x7ffffffff000ull
-
-/*
- * How far the patch may lie from its library: the reach of the jump and
- * of the patch's PC-relative references to the library (rel32: 2 GiB).
- */
-#define KPL_ARCH_REACH (2ull << 30)
+void kpl_arch_syscall_regs(const struct kpl_arch_regs *regs,
+			   struct kpl_arch_regs *out, uint64_t pc, uint64_t sp,
+			   long nr, const uint64_t args[6]);
 
 /* Bytes of the syscall instruction (the pc after it, at syscall stops). */
 uint64_t kpl_arch_syscall_len(void);

@@ -321,7 +321,7 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Fill text with int3 so stray jumps trap rather than slide. */
+	/* Fill text with the trap byte so stray jumps trap, not slide. */
 	if (off[PART_TEXT])
 		memset(ld->image + start[PART_TEXT], KPL_ARCH_TRAP_FILL,
 		       ALIGN_UP(off[PART_TEXT], PAGE));
@@ -462,11 +462,6 @@ static const struct kpl_load_ext *ext_find(const struct kpl_load *ld,
 	return NULL;
 }
 
-static int64_t pcrel(uint64_t to, uint64_t from)
-{
-	return (int64_t)(to - from);
-}
-
 int kpl_load__link(struct kpl_load *ld, const struct kpl_patch *patch,
 		   kpl_resolve_fn resolve, void *ctx)
 {
@@ -505,11 +500,9 @@ int kpl_load__link(struct kpl_load *ld, const struct kpl_patch *patch,
 			S = ld->base + e->ie;
 		} else if (kind == KPL_RELOC_TLS_LD) {
 			S = ld->base + ld->ldm;
-		} else if (kind == KPL_RELOC_CALL && e && e->need_stub) {
-			int64_t d = pcrel(S + (uint64_t)r->addend, P);
-
-			if (d < INT32_MIN || d > INT32_MAX)
-				S = ld->base + e->stub;
+		} else if (kind == KPL_RELOC_CALL && e && e->need_stub &&
+			   !kpl_arch_reloc_reaches(r->type, P, S, r->addend)) {
+			S = ld->base + e->stub;
 		}
 		err = kpl_arch_reloc_apply(r->type, ld->image + loc_off,
 					   ld->size - loc_off, P, S, r->addend);

@@ -56,7 +56,7 @@ struct kpl_load {
 	size_t nr_ext;
 	/* Thread-local storage the patch code reaches (all in the library). */
 	bool need_modid;	/* general or local dynamic: __tls_get_addr */
-	bool need_tpoff;	/* initial exec: %fs-relative */
+	bool need_tpoff;	/* initial exec: thread-pointer-relative */
 	bool need_ldm;		/* local dynamic: the module's tls_index */
 	uint64_t ldm;		/* its offset */
 	struct kpl_load_tls tls;

@@ -24,7 +24,7 @@ static bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 
 /*
  * Size of the field relocation @type writes, or -1 if the loader cannot
- * apply it.  The table is arch/x86_64.c's, so parser and loader agree.
+ * apply it.  The table is the arch layer's, so parser and loader agree.
  */
 static int reloc_size(uint32_t type)
 {

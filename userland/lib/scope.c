@@ -39,7 +39,7 @@
 #include "scope.h"
 #include "target.h"
 
-/* struct r_debug and the public head of struct link_map, x86-64. */
+/* struct r_debug and the public head of struct link_map, LP64. */
 struct rdebug_disk {
 	int32_t r_version;
 	int32_t pad;

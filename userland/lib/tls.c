@@ -3,8 +3,10 @@
  * The patched library's thread-local storage, as the target has it.
  * Patch code reaches the library's __thread variables as the
  * library's own code does: through __tls_get_addr with a tls_index pair
- * {module id, offset} (general and local dynamic), or %fs-relative with
- * the offset of the variable from the thread pointer (initial exec).  The
+ * {module id, offset} (general and local dynamic), or relative to the
+ * thread pointer with the offset of the variable from it (initial
+ * exec; where static TLS lies around the thread pointer is the arch's:
+ * kpl_arch_tls_static()).  The
  * offset of a variable in the library's TLS block is its st_value; the
  * module id and the block's place are the dynamic linker's choice, read
  * back from a GOT slot the dynamic linker filled for the library itself:
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "escape.h"
 #include "internal.h"
 #include "loader.h"
@@ -76,10 +79,9 @@ int kpl_target__tls(struct kpl_target *t, struct kpl_obj *lib,
 		if (err)
 			return err;
 		off = (int64_t)(v - e->tls_tpoff_bias);
-		/* x86-64 puts static TLS below the thread pointer. */
-		if (off >= 0 || off < -TLS_SPAN_MAX) {
-			pr_warn("resolve: pid %d holds TLS offset %lld for the library: not below the thread pointer\n",
-				t->pid, (long long)off);
+		if (!kpl_arch_tls_static(off, TLS_SPAN_MAX)) {
+			pr_warn("resolve: pid %d holds TLS offset %lld for the library: not %s\n",
+				t->pid, (long long)off, kpl_arch_tls_where);
 			return -KPL_E_MISMATCH;
 		}
 		out->tpoff = (uint64_t)off;

@@ -99,16 +99,18 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	const struct kpl_thread *th = thread_arg;
-	uint64_t regs[KPL_ARCH_REGS_SIZE / 8];
 	Dwarf_Word dw[KPL_ARCH_DWARF_REGS];
 	uint64_t v[KPL_ARCH_DWARF_REGS];
 	size_t i;
 
-	memcpy(regs, th->regs, sizeof(regs));
-	kpl_arch_dwarf_regs(regs, v);
+	kpl_arch_dwarf_regs(&th->regs, v);
 	for (i = 0; i < KPL_ARCH_DWARF_REGS; i++)
 		dw[i] = v[i];
-	return dwfl_thread_state_registers(thread, 0, KPL_ARCH_DWARF_REGS, dw);
+	if (!dwfl_thread_state_registers(thread, 0, KPL_ARCH_DWARF_REGS, dw))
+		return false;
+	/* The pc apart: it is not the return address column everywhere. */
+	dwfl_thread_state_register_pc(thread, kpl_arch_regs_pc(&th->regs));
+	return true;
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {

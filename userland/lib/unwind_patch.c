@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "backend/backend.h"
 #include "ehframe.h"
 #include "internal.h"
@@ -144,7 +145,7 @@ static void *make_image(const struct kpl_state *st, uint64_t addr,
 	im->eh.e_ident[EI_DATA] = ELFDATA2LSB;
 	im->eh.e_ident[EI_VERSION] = EV_CURRENT;
 	im->eh.e_type = ET_DYN;
-	im->eh.e_machine = EM_X86_64;
+	im->eh.e_machine = KPL_ARCH_ELF_MACHINE;
 	im->eh.e_version = EV_CURRENT;
 	im->eh.e_phoff = offsetof(struct image, ph);
 	im->eh.e_shoff = offsetof(struct image, sh);

@@ -451,6 +451,39 @@ enum kpl_arch_dynrel kpl_arch_dynrel(uint32_t type)
 	return KPL_DYNREL_OTHER;
 }
 
+/* The field's range, as kpl_arch_reloc_apply() checks it. */
+static bool x86_reloc_fits(const struct x86_reloc *r, uint64_t v)
+{
+	switch (r->check) {
+	case X86_CHECK_S32:
+		return (int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX;
+	case X86_CHECK_U32:
+		return v <= UINT32_MAX;
+	case X86_CHECK_NONE:
+		break;
+	}
+	return true;
+}
+
+/* S + A, less P for a PC-relative type. */
+static uint64_t x86_reloc_value(const struct x86_reloc *r, uint64_t P,
+				uint64_t S, int64_t A)
+{
+	uint64_t v = S + (uint64_t)A;
+
+	if (r->calc == X86_CALC_PCREL)
+		v -= P;
+	return v;
+}
+
+bool kpl_arch_reloc_reaches(uint32_t type, uint64_t P, uint64_t S,
+			    int64_t A)
+{
+	const struct x86_reloc *r = x86_reloc_get(type);
+
+	return r && x86_reloc_fits(r, x86_reloc_value(r, P, S, A));
+}
+
 int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
 			 uint64_t P, uint64_t S, int64_t A)
 {
@@ -464,22 +497,9 @@ int kpl_arch_reloc_apply(uint32_t type, uint8_t *loc, size_t room,
 	if (room < r->size)
 		return -KPL_E_RELOC;
 
-	v = S + (uint64_t)A;
-	if (r->calc == X86_CALC_PCREL)
-		v -= P;
-
-	switch (r->check) {
-	case X86_CHECK_S32:
-		if ((int64_t)v < INT32_MIN || (int64_t)v > INT32_MAX)
-			return -ERANGE;
-		break;
-	case X86_CHECK_U32:
-		if (v > UINT32_MAX)
-			return -ERANGE;
-		break;
-	case X86_CHECK_NONE:
-		break;
-	}
+	v = x86_reloc_value(r, P, S, A);
+	if (!x86_reloc_fits(r, v))
+		return -ERANGE;
 
 	if (r->size == 8)
 		put_le64(loc, v);

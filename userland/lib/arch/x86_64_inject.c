@@ -19,13 +19,8 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <string.h>
-#include <sys/user.h>
 
-#include "../arch.h"
-
-_Static_assert(sizeof(struct user_regs_struct) == KPL_ARCH_REGS_SIZE,
-	       "KPL_ARCH_REGS_SIZE is struct user_regs_struct");
+#include "x86_64_regs.h"
 
 /* The kernel's struct sigcontext (64-bit), in the rt_sigframe. */
 struct x86_sigcontext {
@@ -108,6 +103,12 @@ size_t kpl_arch_gadget_overlap(void)
 	return 8;	/* longest pattern - 1: scan windows overlap by this */
 }
 
+const char *kpl_arch_gadget_missing(const struct kpl_arch_gadgets *g)
+{
+	return g->sigreturn ? "'syscall; ret' sequence"
+			    : "rt_sigreturn trampoline";
+}
+
 /*
  * The registers a thread stopped in a syscall would resume with after
  * the kernel's restart logic: rt_sigreturn clears orig_rax, so restarts
@@ -138,59 +139,20 @@ static void resume_regs(const struct user_regs_struct *r,
 	out->orig_rax = (uint64_t)-1;
 }
 
-bool kpl_arch_regs_restarting(const void *regs)
+bool kpl_arch_regs_restarting(const struct kpl_arch_regs *regs)
 {
+	const struct user_regs_struct u = x86_regs(regs);
 	struct user_regs_struct r;
 
-	resume_regs(regs, &r, false);
-	return r.rip != ((const struct user_regs_struct *)regs)->rip;
+	resume_regs(&u, &r, false);
+	return r.rip != u.rip;
 }
 
-uint64_t kpl_arch_regs_pc(const void *regs)
-{
-	return ((const struct user_regs_struct *)regs)->rip;
-}
-
-uint64_t kpl_arch_regs_sp(const void *regs)
-{
-	return ((const struct user_regs_struct *)regs)->rsp;
-}
-
-uint64_t kpl_arch_regs_fp(const void *regs)
-{
-	return ((const struct user_regs_struct *)regs)->rbp;
-}
-
-/* DWARF numbers rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8..r15, then
- * the return address column (rip) as 16. */
-void kpl_arch_dwarf_regs(const void *regs, uint64_t *dw)
-{
-	const struct user_regs_struct *r = regs;
-
-	dw[0] = r->rax;
-	dw[1] = r->rdx;
-	dw[2] = r->rcx;
-	dw[3] = r->rbx;
-	dw[4] = r->rsi;
-	dw[5] = r->rdi;
-	dw[6] = r->rbp;
-	dw[7] = r->rsp;
-	dw[8] = r->r8;
-	dw[9] = r->r9;
-	dw[10] = r->r10;
-	dw[11] = r->r11;
-	dw[12] = r->r12;
-	dw[13] = r->r13;
-	dw[14] = r->r14;
-	dw[15] = r->r15;
-	dw[16] = r->rip;
-}
-
-size_t kpl_arch_frame_size(size_t xstate_len)
+size_t kpl_arch_frame_size(size_t fpstate_len)
 {
 	/* frame, padding to the fpstate, the xstate, its end magic; a
 	 * multiple of 64 so what lies above it stays aligned */
-	return (FPSTATE_OFF + xstate_len + 4 + 63) & ~(size_t)63;
+	return (FPSTATE_OFF + fpstate_len + 4 + 63) & ~(size_t)63;
 }
 
 /* An rt_sigframe whose context is @rr, returning into @sigreturn. */
@@ -232,16 +194,19 @@ size_t kpl_arch_step_frame_size(void)
 	return (sizeof(struct x86_rt_sigframe) + 63) & ~(size_t)63;
 }
 
-int kpl_arch_build_step_frame(const void *regs, uint64_t sigmask,
-			      uint64_t sigreturn, uint8_t *buf, size_t len)
+int kpl_arch_build_step_frame(const struct kpl_arch_regs *regs,
+			      uint64_t sigmask, uint64_t sigreturn,
+			      uint8_t *buf, size_t len)
 {
+	struct user_regs_struct u;
 	struct x86_rt_sigframe f;
 	size_t need = kpl_arch_step_frame_size();
 
 	if (!regs || !sigreturn || len < need)
 		return -EINVAL;
+	u = x86_regs(regs);
 	/* No FPU state: the frame this one leads to restores it. */
-	fill_frame(&f, regs, sigreturn, sigmask);
+	fill_frame(&f, &u, sigreturn, sigmask);
 	memset(buf, 0, need);
 	memcpy(buf, &f, sizeof(f));
 	return (int)need;
@@ -250,20 +215,23 @@ int kpl_arch_build_step_frame(const void *regs, uint64_t sigmask,
 int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 			 size_t len, uint64_t *frame_at)
 {
-	const struct user_regs_struct *r = in->regs;
-	struct user_regs_struct rr;
+	const uint8_t *xstate = in->fpstate;
+	size_t xstate_len = in->fpstate_len;
+	struct user_regs_struct u, rr;
+	const struct user_regs_struct *r = &u;
 	struct x86_rt_sigframe f;
-	size_t need = kpl_arch_frame_size(in->xstate_len);
+	size_t need = kpl_arch_frame_size(xstate_len);
 	uint64_t at;
 	uint32_t magic1 = 0, xsize = 0;
 
-	if (!in->regs || !in->xstate || in->xstate_len < FXSAVE_SIZE ||
+	if (!in->regs || !xstate || xstate_len < FXSAVE_SIZE ||
 	    len < need || !in->sigreturn)
 		return -EINVAL;
-	if (in->xstate_len > FXSAVE_SIZE) {
-		memcpy(&magic1, in->xstate + SW_RESERVED_OFF, 4);
-		memcpy(&xsize, in->xstate + SW_RESERVED_OFF + 12, 4);
-		if (magic1 == FP_XSTATE_MAGIC1 && xsize != in->xstate_len)
+	u = x86_regs(in->regs);
+	if (xstate_len > FXSAVE_SIZE) {
+		memcpy(&magic1, xstate + SW_RESERVED_OFF, 4);
+		memcpy(&xsize, xstate + SW_RESERVED_OFF + 12, 4);
+		if (magic1 == FP_XSTATE_MAGIC1 && xsize != xstate_len)
 			return -EINVAL;
 	}
 	/* Below the red zone, below whatever the caller keeps there. */
@@ -273,13 +241,13 @@ int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 	resume_regs(r, &rr, true);
 
 	fill_frame(&f, &rr, in->sigreturn, in->sigmask);
-	f.uc_flags |= in->xstate_len > FXSAVE_SIZE ? UC_FP_XSTATE : 0;
+	f.uc_flags |= xstate_len > FXSAVE_SIZE ? UC_FP_XSTATE : 0;
 	f.mc.fpstate = at + FPSTATE_OFF;
 
 	memset(buf, 0, need);
 	memcpy(buf, &f, sizeof(f));
-	memcpy(buf + FPSTATE_OFF, in->xstate, in->xstate_len);
-	if (in->xstate_len > FXSAVE_SIZE && magic1 != FP_XSTATE_MAGIC1) {
+	memcpy(buf + FPSTATE_OFF, xstate, xstate_len);
+	if (xstate_len > FXSAVE_SIZE && magic1 != FP_XSTATE_MAGIC1) {
 		/*
 		 * ptrace's NT_X86_XSTATE keeps XCR0 where a signal frame
 		 * keeps struct _fpx_sw_bytes: write what rt_sigreturn
@@ -287,32 +255,33 @@ int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 		 */
 		uint8_t *sw = buf + FPSTATE_OFF + SW_RESERVED_OFF;
 		uint32_t m1 = FP_XSTATE_MAGIC1;
-		uint32_t ext = (uint32_t)in->xstate_len + 4;
-		uint32_t size = (uint32_t)in->xstate_len;
+		uint32_t ext = (uint32_t)xstate_len + 4;
+		uint32_t size = (uint32_t)xstate_len;
 		uint64_t xcr0;
 
-		memcpy(&xcr0, in->xstate + SW_RESERVED_OFF, 8);
+		memcpy(&xcr0, xstate + SW_RESERVED_OFF, 8);
 		memset(sw, 0, 48);
 		memcpy(sw, &m1, 4);
 		memcpy(sw + 4, &ext, 4);
 		memcpy(sw + 8, &xcr0, 8);
 		memcpy(sw + 16, &size, 4);
 	}
-	if (in->xstate_len > FXSAVE_SIZE) {
+	if (xstate_len > FXSAVE_SIZE) {
 		uint32_t m2 = FP_XSTATE_MAGIC2;
 
-		memcpy(buf + FPSTATE_OFF + in->xstate_len, &m2, 4);
+		memcpy(buf + FPSTATE_OFF + xstate_len, &m2, 4);
 	}
 	*frame_at = at;
 	return (int)need;
 }
 
-void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
-			   uint64_t sp, long nr, const uint64_t args[6])
+void kpl_arch_syscall_regs(const struct kpl_arch_regs *regs,
+			   struct kpl_arch_regs *out, uint64_t pc, uint64_t sp,
+			   long nr, const uint64_t args[6])
 {
-	struct user_regs_struct *o = out;
+	struct user_regs_struct u = x86_regs(regs);
+	struct user_regs_struct *o = &u;
 
-	memcpy(o, regs, sizeof(*o));
 	o->rip = pc;
 	o->rsp = sp;
 	o->rax = (uint64_t)nr;
@@ -324,6 +293,7 @@ void kpl_arch_syscall_regs(const void *regs, void *out, uint64_t pc,
 	o->r8 = args[4];
 	o->r9 = args[5];
 	o->eflags &= ~0x100ull;		/* never the trap flag */
+	x86_regs_put(out, o);
 }
 
 uint64_t kpl_arch_syscall_len(void)

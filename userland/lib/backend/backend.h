@@ -12,13 +12,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "arch.h"
 #include "kpl/target.h"
 
 /* A thread's user registers as needed by the safety checks. */
 struct kpl_thread {
 	pid_t tid;
 	uint64_t ip, sp, bp;
-	uint64_t regs[27];	/* KPL_ARCH_REGS_SIZE bytes, for unwinding */
+	struct kpl_arch_regs regs;	/* all of them, for unwinding */
 };
 
 struct kpl_proc;

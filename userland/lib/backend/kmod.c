@@ -21,21 +21,19 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/user.h>
 #include <unistd.h>
 
 #include <uapi/linux/kpatch_lite.h>
 
+#include "arch.h"
 #include "backend.h"
 #include "internal.h"
 #include "state.h"
 
+/* The module reports each thread's registers as the arch's regset. */
 _Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) ==
-		       sizeof(struct user_regs_struct),
-	       "kpl_thread_regs.regs is not a user_regs_struct");
-_Static_assert(sizeof(((struct kpl_thread_regs *)0)->regs) <=
-		       sizeof(((struct kpl_thread *)0)->regs),
-	       "kpl_thread.regs too small");
+		       sizeof(struct kpl_arch_regs),
+	       "kpl_thread_regs.regs is not a struct kpl_arch_regs");
 
 /* The module reads the patch record (state.h) for its guards. */
 #define KM_REC_AT(field, off)                                            \
@@ -193,16 +191,18 @@ static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
  * at the return address, with the stack above it.  Left as it is if the
  * return address cannot be read (the check then calls it busy).
  */
+static int km_read_cb(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	/* km_mem() fills @buf through a const pointer for KPL_IOC_READ. */
+	return km_mem(arg, KPL_IOC_READ, addr, buf, NULL, len);
+}
+
 static void km_at_caller(struct kpl_proc *p, struct kpl_thread *th)
 {
-	uint64_t ret = 0;	/* km_mem() fills it through a const pointer */
-
-	if (km_mem(p, KPL_IOC_READ, th->sp, &ret, NULL, sizeof(ret)))
+	if (kpl_arch_regs_at_caller(&th->regs, km_read_cb, p))
 		return;
-	th->ip = ret;
-	th->sp += sizeof(ret);
-	th->regs[KPL_REG_RIP] = th->ip;
-	th->regs[KPL_REG_RSP] = th->sp;
+	th->ip = kpl_arch_regs_pc(&th->regs);
+	th->sp = kpl_arch_regs_sp(&th->regs);
 }
 
 /* Fill p->threads from the module's answer. */
@@ -224,7 +224,7 @@ static int km_fill_threads(struct kpl_proc *p, struct km_priv *kp, size_t nr)
 		th[i].ip = r->ip;
 		th[i].sp = r->sp;
 		th[i].bp = r->bp;
-		memcpy(th[i].regs, r->regs, sizeof(r->regs));
+		memcpy(&th[i].regs, r->regs, sizeof(r->regs));
 		if (r->flags & KPL_THREAD_GUARDED)
 			km_at_caller(p, &th[i]);
 	}

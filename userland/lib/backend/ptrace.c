@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,11 +43,10 @@ static const char *req_name(int req, void *data)
 	case PTRACE_SYSCALL: return data ? "ptrace SYSCALL signal"
 					 : "ptrace SYSCALL";
 	case PTRACE_DETACH: return "ptrace DETACH";
-	case PTRACE_GETREGS: return "ptrace GETREGS";
-	case PTRACE_SETREGS: return "ptrace SETREGS";
 	case PTRACE_GETSIGMASK: return "ptrace GETSIGMASK";
 	case PTRACE_SETSIGMASK: return "ptrace SETSIGMASK";
 	case PTRACE_GETREGSET: return "ptrace GETREGSET";
+	case PTRACE_SETREGSET: return "ptrace SETREGSET";
 	case PTRACE_GET_SYSCALL_INFO: return "ptrace GET_SYSCALL_INFO";
 	default: return "ptrace";
 	}
@@ -59,6 +59,31 @@ long kpl_pt_req(int req, pid_t tid, void *addr, void *data)
 	kpl_fault_point(req_name(req, data));
 #endif
 	return ptrace((enum __ptrace_request)req, tid, addr, data);
+}
+
+int kpl_pt_getregs(pid_t tid, struct kpl_arch_regs *regs)
+{
+	struct kpl_arch_regs r;
+	struct iovec iov = { &r, sizeof(r) };
+
+	if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)KPL_ARCH_NT_REGS,
+		       &iov) < 0)
+		return -errno;
+	if (iov.iov_len != sizeof(r))
+		return -EIO;
+	*regs = r;
+	return 0;
+}
+
+int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs)
+{
+	struct kpl_arch_regs r = *regs;
+	struct iovec iov = { &r, sizeof(r) };
+
+	if (kpl_pt_req(PTRACE_SETREGSET, tid, (void *)KPL_ARCH_NT_REGS,
+		       &iov) < 0)
+		return -errno;
+	return 0;
 }
 
 /*
@@ -215,9 +240,12 @@ static int pt_interrupt_from(struct kpl_pt *pp, size_t from,
 		r = kpl_pt_wait(t, deadline, PTRACE_CONT);
 		if (r > 0)
 			t->stopped = true;
-		if (r > 0 &&
-		    kpl_pt_req(PTRACE_GETREGS, t->tid, NULL, &t->regs) < 0)
-			r = errno == ESRCH ? 0 : -errno;
+		if (r > 0) {
+			int e = kpl_pt_getregs(t->tid, &t->regs);
+
+			if (e)
+				r = e == -ESRCH ? 0 : e;
+		}
 		if (r < 0)
 			return r;
 		if (r == 0) {
@@ -354,7 +382,7 @@ static int pt_stop(struct kpl_proc *p, int timeout_ms)
 		th[i].ip = kpl_arch_regs_pc(&pp->t[i].regs);
 		th[i].sp = kpl_arch_regs_sp(&pp->t[i].regs);
 		th[i].bp = kpl_arch_regs_fp(&pp->t[i].regs);
-		memcpy(th[i].regs, &pp->t[i].regs, sizeof(pp->t[i].regs));
+		th[i].regs = pp->t[i].regs;
 	}
 	p->stopped = true;
 	return 0;

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
 
 #include "arch.h"
 
@@ -20,7 +19,7 @@ struct kpl_pt_thread {
 	int status;		/* of the last stop collected */
 	bool stopped;		/* in a ptrace stop now: may be detached */
 	bool group_stop;	/* that stop is a group-stop (SIGSTOP...) */
-	struct user_regs_struct regs;
+	struct kpl_arch_regs regs;	/* as that stop found them */
 };
 
 struct kpl_pt {
@@ -31,6 +30,15 @@ struct kpl_pt {
 
 /* ptrace(2), with a fault-injection point before it. */
 long kpl_pt_req(int req, pid_t tid, void *addr, void *data);
+
+/*
+ * @tid's registers, read or written whole through the arch's regset
+ * (PTRACE_GETREGSET / PTRACE_SETREGSET of KPL_ARCH_NT_REGS).
+ * Return 0 or -errno (-EIO when the kernel's regset is not the size of
+ * struct kpl_arch_regs: a task of another ABI).
+ */
+int kpl_pt_getregs(pid_t tid, struct kpl_arch_regs *regs);
+int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs);
 
 /*
  * Wait for @t's next stop of kpl's own; signals on the way are handed

@@ -3,12 +3,13 @@
  * System calls run by one borrowed thread of the target, for the ptrace
  * backend's map and unmap.
  *
- * A session holds one thread.  It first writes, below the thread's red
- * zone, an insurance frame (arch: kpl_arch_build_frame()) holding the
- * thread's own registers, signal mask and FPU state, with the C
- * library's rt_sigreturn trampoline as its return address.  Each
- * syscall is then run by pointing the thread at a `syscall; ret` in its
- * own text with its stack pointer on that frame, and following it with
+ * A session holds one thread.  It first writes, below the part of the
+ * thread's stack it may be using, an insurance frame (arch:
+ * kpl_arch_build_frame()) holding the thread's own registers, signal
+ * mask and FPU state, with the C library's rt_sigreturn trampoline as
+ * its return address.  Each syscall is then run by pointing the thread
+ * at a system call followed by a return in its own text (a gadget the
+ * arch finds) with its stack pointer on that frame, and following it with
  * PTRACE_SYSCALL to its exit stop, where the result is read.  If kpl
  * dies at any instant, the kernel lets the thread go from wherever it
  * is: it finishes at most the syscall it was given, returns into the
@@ -16,13 +17,14 @@
  * tracer dying mid-step leaves a trap flag whose SIGTRAP kills the
  * thread.
  *
- * At the end the thread's registers are put back with PTRACE_SETREGS.
+ * At the end the thread's registers are put back with PTRACE_SETREGSET.
+ * Registers are opaque here (struct kpl_arch_regs): the arch changes
+ * them (kpl_arch_syscall_regs()) and builds the frames.
  * If it had been stopped inside a syscall the kernel will restart, it is
  * taken back to an event stop first, so the restart happens as the
  * kernel itself would do it, signals included.
  */
 #include <errno.h>
-#include <elf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,6 @@
 #include "maps.h"
 #include "ptrace.h"
 
-#define XSTATE_MAX 32768
 #define SCRATCH 256		/* bytes for strings, above the frame */
 #define INJECT_TIMEOUT_NS 5000000000ull
 
@@ -46,7 +47,7 @@ struct inj {
 	struct kpl_proc *p;
 	struct kpl_pt *pp;
 	struct kpl_pt_thread *t;
-	struct user_regs_struct orig;
+	struct kpl_arch_regs orig;
 	uint64_t frame;		/* the insurance frame */
 	uint64_t sp;		/* injected sp: the frame, or a step above */
 	uint64_t scratch;	/* SCRATCH bytes above it */
@@ -111,26 +112,43 @@ static int find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
 	if (err)
 		pr_warn("ptrace: pid %d has no %s in its text: cannot run a "
 			"syscall in it safely\n", p->pid,
-			pp->g.sigreturn ? "'syscall; ret' sequence"
-					: "rt_sigreturn trampoline");
+			kpl_arch_gadget_missing(&pp->g));
 	return err ? -KPL_E_BACKEND : 0;
 }
 
-/* The thread's FPU/AVX state, in the layout a signal frame holds. */
-static int get_xstate(pid_t tid, uint8_t *buf, size_t *len)
+/* The most bytes any of the arch's FPU regsets holds. */
+static size_t fpstate_max(void)
 {
-	struct iovec iov = { buf, XSTATE_MAX };
+	const struct kpl_arch_regset *rs;
+	size_t max = 0;
 
-	if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE,
-		       &iov) == 0) {
-		*len = iov.iov_len;
-		return 0;
+	for (rs = kpl_arch_fpu_regsets; rs->nt; rs++)
+		if (rs->max > max)
+			max = rs->max;
+	return max;
+}
+
+/*
+ * The thread's FPU state, in the layout a signal frame holds: from the
+ * first of the arch's regsets the kernel gives (@buf holds
+ * fpstate_max() bytes).
+ */
+static int get_fpstate(pid_t tid, uint8_t *buf, size_t *len)
+{
+	const struct kpl_arch_regset *rs;
+	int err = -EINVAL;
+
+	for (rs = kpl_arch_fpu_regsets; rs->nt; rs++) {
+		struct iovec iov = { buf, rs->max };
+
+		if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)(long)rs->nt,
+			       &iov) == 0) {
+			*len = iov.iov_len;
+			return 0;
+		}
+		err = -errno;
 	}
-	iov.iov_len = 512;	/* no XSAVE: the legacy fxsave area */
-	if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)NT_PRFPREG, &iov) < 0)
-		return -errno;
-	*len = iov.iov_len;
-	return 0;
+	return err;
 }
 
 /* Arm a session on stopped thread @t: the insurance frame goes in. */
@@ -139,9 +157,9 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 		     size_t scratch_len)
 {
 	struct kpl_arch_frame_in in = { 0 };
-	uint8_t *xs = NULL, *fb = NULL;
+	uint8_t *fs = NULL, *fb = NULL;
 	uint64_t mask = 0;
-	size_t xlen = 0, need;
+	size_t flen = 0, need;
 	int n, err;
 
 	memset(ij, 0, sizeof(*ij));
@@ -162,13 +180,13 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 	if (kpl_pt_req(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(mask),
 		       &mask) < 0)
 		return -errno;
-	xs = malloc(XSTATE_MAX);
-	if (!xs)
+	fs = malloc(fpstate_max());
+	if (!fs)
 		return -ENOMEM;
-	err = get_xstate(t->tid, xs, &xlen);
+	err = get_fpstate(t->tid, fs, &flen);
 	if (err)
 		goto out;
-	need = kpl_arch_frame_size(xlen);
+	need = kpl_arch_frame_size(flen);
 	fb = calloc(1, need + SCRATCH);
 	if (!fb) {
 		err = -ENOMEM;
@@ -177,8 +195,8 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 	ij->mask = mask;
 	in.regs = &t->regs;
 	in.sigmask = mask;
-	in.xstate = xs;
-	in.xstate_len = xlen;
+	in.fpstate = fs;
+	in.fpstate_len = flen;
 	in.sigreturn = pp->g.sigreturn;
 	in.below = SCRATCH;
 	n = kpl_arch_build_frame(&in, fb, need, &ij->frame);
@@ -195,7 +213,7 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 	err = kpl_proc__write(p, ij->frame, fb, (size_t)n + SCRATCH);
 out:
 	free(fb);
-	free(xs);
+	free(fs);
 	return err;
 }
 
@@ -213,7 +231,7 @@ static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
 {
 	uint64_t deadline = kpl_now_ns() + INJECT_TIMEOUT_NS;
 	struct kpl_pt_thread *t = ij->t;
-	struct user_regs_struct r;
+	struct kpl_arch_regs r;
 	bool entered = false;
 	int w;
 
@@ -221,8 +239,9 @@ static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
 		return -KPL_E_BACKEND;
 	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret, ij->sp,
 			      nr, args);
-	if (kpl_pt_req(PTRACE_SETREGS, t->tid, NULL, &r) < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
+	w = kpl_pt_setregs(t->tid, &r);
+	if (w)
+		return w;
 	ij->armed = true;
 	ij->at_exit = false;
 	/*
@@ -284,7 +303,7 @@ static int inj_close_on_death(struct inj *ij, long fd)
 {
 	uint64_t a[6] = { (uint64_t)fd }, at, all = ~0ull;
 	size_t sz = kpl_arch_step_frame_size();
-	struct user_regs_struct r;
+	struct kpl_arch_regs r;
 	uint8_t buf[512];
 	int n, err;
 
@@ -308,11 +327,10 @@ static int inj_close_on_death(struct inj *ij, long fd)
 static bool inj_replaceable(struct inj *ij)
 {
 	struct __ptrace_syscall_info si;
-	struct user_regs_struct cur;
+	struct kpl_arch_regs cur;
 	pid_t tid = ij->t->tid;
 
-	if (kpl_pt_req(PTRACE_GETREGS, tid, NULL, &cur) < 0 ||
-	    kpl_arch_regs_sp(&cur) != ij->sp)
+	if (kpl_pt_getregs(tid, &cur) || kpl_arch_regs_sp(&cur) != ij->sp)
 		return false;
 	if (WSTOPSIG(ij->t->status) != (SIGTRAP | 0x80))
 		return true;
@@ -353,8 +371,9 @@ static int inj_end(struct inj *ij)
 				     (void *)sizeof(ij->mask), &ij->mask) < 0)
 		return -errno;
 	ij->masked = false;
-	if (kpl_pt_req(PTRACE_SETREGS, t->tid, NULL, &ij->orig) < 0)
-		return -errno;
+	w = kpl_pt_setregs(t->tid, &ij->orig);
+	if (w)
+		return w;
 	ij->armed = false;
 	if (!kpl_arch_regs_restarting(&ij->orig))
 		return 0;
