@@ -124,6 +124,19 @@ check-layers:
 	if python3 tools/callgraph.py --quiet $$d >/dev/null 2>&1; then \
 		echo "check-layers: callgraph.py missed a.c <-> b.c"; exit 1; \
 	fi
+	@sh tools/check-arch.sh userland/lib
+	@d=$(BUILD)/layers/arch; rm -rf $$d && mkdir -p $$d/arch && \
+	printf 'struct user_regs_struct r;\n' >$$d/arch/x86_64.c && \
+	printf 'int pc(void);\n' >$$d/ok.c && \
+	sh tools/check-arch.sh $$d >/dev/null || \
+		{ echo "check-layers: check-arch.sh refused arch/ itself"; \
+		  exit 1; } && \
+	printf 'long pc(struct r *r)\n{\n\treturn r->rip;\n}\n' >$$d/bad.c && \
+	if sh tools/check-arch.sh $$d >/dev/null; then \
+		echo "check-layers: check-arch.sh missed r->rip in bad.c"; \
+		exit 1; \
+	fi
+	@echo "check-layers: no x86 name in userland/lib outside arch/"
 
 # Who calls whom inside each component (tools/callgraph.py): a file that
 # A calls must not call back into A.  The circles docs/design.md explains
