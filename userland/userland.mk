@@ -3,8 +3,11 @@
 # rules are in tools/kpl-build/kpl-build.mk.
 # Every object is built twice: $(BUILD)/release and $(BUILD)/asan.
 
-LIBKPL_SRCS := $(sort $(wildcard userland/lib/*.c userland/lib/arch/*.c \
-	userland/lib/backend/*.c))
+# The arch layer of the machine the compiler builds for: x86_64 builds
+# arch/x86_64*.c; a port adds its own files there (docs/design.md).
+KPL_ARCH := $(shell $(CC) -dumpmachine | cut -d- -f1)
+LIBKPL_SRCS := $(sort $(wildcard userland/lib/*.c \
+	userland/lib/arch/$(KPL_ARCH)*.c userland/lib/backend/*.c))
 KPL_SRCS    := $(sort $(wildcard userland/cli/*.c))
 
 VARIANTS := release asan

@@ -2,7 +2,10 @@
 # CMocka unit tests: tests/unit/test_<area>_<file>.c, one binary each,
 # linked against the ASan+UBSan libkpl.  Need no root.
 
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+# The arch tests of the architecture being built only.
+UNIT_SRCS := $(sort $(filter-out $(filter-out \
+	tests/unit/test_arch_$(KPL_ARCH)%,$(wildcard tests/unit/test_arch_*.c)),\
+	$(wildcard tests/unit/test_*.c)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRCS))
 
 $(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/libkpl.a

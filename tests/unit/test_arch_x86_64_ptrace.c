@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the register access of userland/lib/backend/ptrace.c,
- * on a real stopped child: kpl_pt_getregs() and kpl_pt_setregs() go
+ * Unit tests for the register access of userland/lib/backend/ptrace.c on
+ * x86-64, on a real stopped child: kpl_pt_getregs() and kpl_pt_setregs() go
  * through the arch's regset (PTRACE_GETREGSET/SETREGSET of
  * KPL_ARCH_NT_REGS) and must see and change exactly the bytes the
  * x86-64 requests PTRACE_GETREGS/SETREGS do, which the backend used
