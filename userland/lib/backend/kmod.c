@@ -183,6 +183,12 @@ static int km_reserve(struct km_priv *kp, size_t want)
 static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
 		  const void *buf, const void *expect, size_t len);
 
+static int km_read_cb(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	/* km_mem() fills @buf through a const pointer for KPL_IOC_READ. */
+	return km_mem(arg, KPL_IOC_READ, addr, buf, NULL, len);
+}
+
 /*
  * A thread a guard holds (KPL_THREAD_GUARDED) waits on the entry of an
  * old function, before its first instruction, and goes on in the new
@@ -191,12 +197,6 @@ static int km_mem(struct kpl_proc *p, unsigned long cmd, uint64_t addr,
  * at the return address, with the stack above it.  Left as it is if the
  * return address cannot be read (the check then calls it busy).
  */
-static int km_read_cb(void *arg, uint64_t addr, void *buf, size_t len)
-{
-	/* km_mem() fills @buf through a const pointer for KPL_IOC_READ. */
-	return km_mem(arg, KPL_IOC_READ, addr, buf, NULL, len);
-}
-
 static void km_at_caller(struct kpl_proc *p, struct kpl_thread *th)
 {
 	if (kpl_arch_regs_at_caller(&th->regs, km_read_cb, p))
