@@ -37,8 +37,7 @@ static pid_t stopped_child(void)
 		raise(SIGSTOP);
 		_exit(0);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
-	    !WIFSTOPPED(status))
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
 		return -1;
 	return pid;
 }

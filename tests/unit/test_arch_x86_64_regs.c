@@ -260,7 +260,7 @@ static void test_reloc_reaches__rel32_edges(void **state)
 		uint64_t S = P + (uint64_t)cases[i].d - (uint64_t)A;
 
 		assert_int_equal(kpl_arch_reloc_reaches(R_X86_64_PLT32, P, S,
-							 A),
+							A),
 				 cases[i].reaches);
 		assert_int_equal(kpl_arch_reloc_apply(R_X86_64_PLT32, buf,
 						      sizeof(buf), P, S, A),
