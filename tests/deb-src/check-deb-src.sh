@@ -30,23 +30,12 @@ cache=$OUT/cache
 w=$OUT/run
 lib=/lib/x86_64-linux-gnu/libz.so.1.2.13
 PY=/usr/bin/python3
-n=0
-failed=0
 hp=""
 trap '[ -n "$hp" ] && kill "$hp" 2>/dev/null' EXIT INT TERM
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-finish() {
-	echo "check-deb-src: $((n - failed)) passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit
-}
+TAP_NAME=check-deb-src
+# shellcheck source=tests/tap.sh
+. "$here/../tap.sh"
 secs() { date +%s; }
 
 if [ "$(id -u)" != 0 ]; then
