@@ -24,8 +24,6 @@
  */
 #include <poll.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
-#include <linux/capability.h>
 
 #include "kmod_util.h"
 #include "kmod_spin.h"
@@ -476,20 +474,6 @@ static int test_delete(void)
 	return 0;
 }
 
-static int drop_cap_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
-		~CAP_TO_MASK(CAP_SYS_ADMIN);
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
-
 static int test_refuse(void)
 {
 	uint64_t off[KPL_GUARD_FUNCS_MAX + 1], inner = entry_off + 4;
@@ -593,7 +577,7 @@ static int test_refuse(void)
 	if (child == 0) {
 		struct kpl_guard_del d = { .size = sizeof(d), .id = id };
 
-		if (drop_cap_sys_admin())
+		if (ku_drop_cap_sys_admin())
 			_exit(2);
 		_exit(g_add(KPL_GUARD_KILL, 0, 0, NULL) == -EPERM &&
 				      ku_ioctl(dev, KPL_IOC_GUARD_DEL, &d) ==

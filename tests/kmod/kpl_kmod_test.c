@@ -29,7 +29,6 @@
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/user.h>
-#include <linux/capability.h>
 
 #include "kmod_target.h"
 #include "kmod_util.h"
@@ -338,20 +337,6 @@ static int test_clone(void)
 	return 0;
 }
 
-static int drop_cap_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
-		~CAP_TO_MASK(CAP_SYS_ADMIN);
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
-
 static void refuse_requests(int fd, pid_t pid)
 {
 	struct kpl_attach a = { .size = sizeof(a), .pid = pid };
@@ -521,7 +506,7 @@ static int test_refuse(void)
 
 		/* An unprivileged process given an attached descriptor. */
 		st.pid = pid;
-		if (drop_cap_sys_admin())
+		if (ku_drop_cap_sys_admin())
 			_exit(2);
 		_exit(ku_ioctl(fd, KPL_IOC_STOP, &st) == -EPERM &&
 				      ku_read(fd, (uintptr_t)&kt_marker, &st,
