@@ -32,7 +32,8 @@ KMOD_BUILD := $(if $(filter kpatch-lite/kpatch_lite.ko,$(KPL_KO)),module)
 KMOD_BIN   := $(BUILD)/kmod
 
 KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version $(KMOD_BIN)/kpl_kmod_test \
-	$(KMOD_BIN)/kpl_kmod_batch $(KMOD_BIN)/kpl_kmod_fuzz
+	$(KMOD_BIN)/kpl_kmod_refuse $(KMOD_BIN)/kpl_kmod_batch \
+	$(KMOD_BIN)/kpl_kmod_fuzz
 # What test_stop.sh drives with the CLI: the release kpl and the
 # integration fixtures; the test key's public half goes along when the
 # build signs patches (tests/build/keys.mk makes it with spin10.kpl).
