@@ -71,6 +71,8 @@ $(KMOD_SPIN_HELPERS): $(KMOD_BIN)/%: tests/kmod/%.c tests/kmod/kmod_spin.h \
 	$(CC) $(REL_CFLAGS) -o $@ $< $(KMOD_LIBSPIN) -Wl,-rpath,'$$ORIGIN/../it' \
 		-lpthread
 
+$(KMOD_BIN)/kpl_kmod_guard: tests/kmod/kmod_guard.h
+
 $(KMOD_BIN)/spin_guard_fix.o: tests/kmod/spin_guard_fix.c
 	@mkdir -p $(@D)
 	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
