@@ -195,11 +195,4 @@ static void show_file(const char *name)
 		fclose(f);
 }
 
-#define WAIT_FOR(cond, ms)                                   \
-	({                                                   \
-		int w_;                                      \
-		for (w_ = 0; !(cond) && w_ < (ms) / 5; w_++) \
-			usleep(5000);                        \
-		(bool)(cond);                                \
-	})
 #endif

@@ -208,4 +208,13 @@ static inline int ku_drop_cap_sys_admin(void)
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
+/* Until @cond holds, for @ms at most (polled every 5 ms); then @cond. */
+#define WAIT_FOR(cond, ms)                                   \
+	({                                                   \
+		int w_;                                      \
+		for (w_ = 0; !(cond) && w_ < (ms) / 5; w_++) \
+			usleep(5000);                        \
+		(bool)(cond);                                \
+	})
+
 #endif

@@ -37,14 +37,6 @@ static uint64_t rnd(void)
 	return rng * 0x2545f4914f6cdd1dull;
 }
 
-#define WAIT_FOR(cond, ms)                                   \
-	({                                                   \
-		int w_;                                      \
-		for (w_ = 0; !(cond) && w_ < (ms) / 5; w_++) \
-			usleep(5000);                        \
-		(bool)(cond);                                \
-	})
-
 /* kpl VERB on @pid in a child; return its pid (the status is its exit). */
 static pid_t kpl_bg(const char *verb, pid_t pid, const char *arg)
 {
