@@ -217,4 +217,35 @@ static inline int ku_drop_cap_sys_admin(void)
 		(bool)(cond);                                \
 	})
 
+/* One test of a helper, run by name: "HELPER NAME". */
+struct ku_test {
+	const char *name;
+	int (*fn)(void);
+};
+
+/*
+ * Run the one of @tests that argv[1] names, with stdout line-buffered.
+ * Return the exit status: 1 if it or any check failed, else 0; 2, with
+ * a usage line listing the names, when argv names none.
+ */
+static inline int ku_run(int argc, char **argv, const struct ku_test *tests,
+			 size_t n)
+{
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; argc == 2 && i < n; i++) {
+		if (strcmp(argv[1], tests[i].name))
+			continue;
+		if (tests[i].fn())
+			ku_fails++;
+		return ku_fails ? 1 : 0;
+	}
+	fprintf(stderr, "usage: %s ", argv[0]);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? "|" : "", tests[i].name);
+	fprintf(stderr, "\n");
+	return 2;
+}
+
 #endif

@@ -256,23 +256,10 @@ static int test_timeout(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} tests[] = {
+	static const struct ku_test tests[] = {
 		{ "refuse", test_refuse },
 		{ "timeout", test_timeout },
 	};
-	size_t i;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (strcmp(argv[1], tests[i].name))
-			continue;
-		if (tests[i].fn())
-			ku_fails++;
-		return ku_fails ? 1 : 0;
-	}
-	fprintf(stderr, "usage: %s refuse|timeout\n", argv[0]);
-	return 2;
+	return ku_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

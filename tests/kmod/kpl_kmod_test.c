@@ -492,27 +492,12 @@ static int test_bench(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} tests[] = {
+	static const struct ku_test tests[] = {
 		{ "stop", test_stop },	   { "sleepers", test_sleepers },
 		{ "clone", test_clone },   { "sigstop", test_sigstop },
 		{ "hold", test_hold },	   { "kill", test_kill },
 		{ "linger", test_linger }, { "bench", test_bench },
 	};
-	size_t i;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (strcmp(argv[1], tests[i].name))
-			continue;
-		if (tests[i].fn())
-			ku_fails++;
-		return ku_fails ? 1 : 0;
-	}
-	fprintf(stderr,
-		"usage: %s stop|sleepers|clone|sigstop|hold|kill|linger|bench\n",
-		argv[0]);
-	return 2;
+	return ku_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
