@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "elf_blob.h"
+
 #include "elfobj.h"
 #include "kpl/errors.h"
 #include "kpl/log.h"
@@ -78,8 +80,6 @@ static int mini_write(char *path, size_t path_len, int cls)
 	Elf64_Shdr sh[MINI_NR] = { 0 };
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
 	size_t off = sizeof(*eh), stroff = 1, i;
-	const char *tmp = getenv("TMPDIR");
-	int fd;
 
 	memcpy(eh->e_ident, ELFMAG, SELFMAG);
 	eh->e_ident[EI_CLASS] = (uint8_t)cls;
@@ -140,11 +140,7 @@ static int mini_write(char *path, size_t path_len, int cls)
 	eh->e_shoff = off;
 	put(buf, &off, sh, sizeof(sh));
 
-	snprintf(path, path_len, "%s/kpl-test-elf-XXXXXX", tmp ? tmp : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, buf, off), (ssize_t)off);
-	return fd;
+	return blob_write_tmp(path, path_len, buf, off);
 }
 
 static void test_elf_find__global_wins_over_local(void **state)
@@ -209,19 +205,6 @@ static void test_elf_find__ifunc_tls_undefined_skipped(void **state)
 	unlink(path);
 }
 
-/* Write @n bytes to a new temporary file; return its fd. */
-static int tmp_write(char *path, size_t path_len, const void *p, size_t n)
-{
-	const char *tmp = getenv("TMPDIR");
-	int fd;
-
-	snprintf(path, path_len, "%s/kpl-test-elf-XXXXXX", tmp ? tmp : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, p, n), (ssize_t)n);
-	return fd;
-}
-
 static void expect_refused(const char *path, int err, const char *msg)
 {
 	struct kpl_elf *e = (struct kpl_elf *)&e;
@@ -240,14 +223,14 @@ static void test_elf_open__non_elf_refused(void **state)
 	int fd;
 
 	(void)state;
-	fd = tmp_write(path, sizeof(path), text, sizeof(text) - 1);
+	fd = blob_write_tmp(path, sizeof(path), text, sizeof(text) - 1);
 	expect_refused(path, -KPL_E_FORMAT, "is not an ELF file");
 	/* The quick reader finds no build-id in it. */
 	assert_int_equal(kpl_elf_build_id(path, (uint8_t[20]){ 0 }, 20), 0);
 	close(fd);
 	unlink(path);
 
-	fd = tmp_write(path, sizeof(path), "", 0);
+	fd = blob_write_tmp(path, sizeof(path), "", 0);
 	expect_refused(path, -KPL_E_FORMAT, "is not an ELF file");
 	close(fd);
 	unlink(path);
