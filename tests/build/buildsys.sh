@@ -24,6 +24,7 @@
 set -u
 : "${KB:?}" "${KPL:?}" "${CC:?}" "${KPL_KEYS:?}" "${OUT:?}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 1
+TAP_NAME=check-buildsys
 . tests/build/live.sh
 
 # kb_build NAME ARGS...: kpl-build build into $w/NAME.{kpl,err}
@@ -139,5 +140,4 @@ for case in "$@"; do
 	live
 	[ -n "$(expect single-cflags)" ] && negatives
 done
-echo "check-buildsys: $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -1,25 +1,19 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2154 # case, name, w: set by the sourcing script
 # SPDX-License-Identifier: GPL-2.0
-# Shared by the builder tests (run.sh, buildsys.sh): TAP-style results,
-# the case's expect file, and live(): apply $w/patch.kpl to a running
-# $w/host (host.c linking the library as shipped, or the case's own
-# program when $program is set), probe kb_probe() before, after and after
-# revert; apply_refused(): a patch the process must refuse.  Sourced from
-# the repository root with $case (the case directory), $name, $w (its
-# scratch directory), $KPL and $KPL_KEYS set.
-n=0
-failed=0
+# Shared by the builder tests (run.sh, buildsys.sh): TAP-style results
+# (tests/tap.sh), the case's expect file, and live(): apply $w/patch.kpl
+# to a running $w/host (host.c linking the library as shipped, or the
+# case's own program when $program is set), probe kb_probe() before,
+# after and after revert; apply_refused(): a patch the process must
+# refuse.  Sourced from the repository root with TAP_NAME, $case (the
+# case directory), $name, $w (its scratch directory), $KPL and $KPL_KEYS
+# set.
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 HOSTS=""
 trap 'for p in $HOSTS; do kill "$p" 2>/dev/null; done' EXIT INT TERM
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
 expect() { sed -n "s/^$1 //p" "$case/expect"; }
 
 # probe: one answer of kb_probe() from the running host

@@ -40,6 +40,7 @@ set -u
 : "${KB:?}" "${KPL:?}" "${CC:?}" "${CXX:?}" "${KB_CFLAGS:?}" "${KB_CXXFLAGS:?}"
 : "${KPL_KEYS:?}" "${OUT:?}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 1
+TAP_NAME=check-build
 . tests/build/live.sh
 
 # The case's language: C (*.c) or C++ (*.cc); what it builds: a library
@@ -159,5 +160,4 @@ for case in "$@"; do
 	fi
 	live
 done
-echo "check-build: $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

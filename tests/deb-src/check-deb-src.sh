@@ -8,7 +8,8 @@
 #  1. kpl-build deb --package zlib builds ZLIB-HDR-1 from
 #     zlib-header-room.patch for the installed, stripped libz.so.1.2.13:
 #     the rebuild is proven to be it and the patch names its build-id;
-#  2. a second patch of the same package is built from the cache;
+#  2. a second patch of the same package is built from the cache, with
+#     --replace, which deb passes on to build;
 #  3. Debian's python3 (tests/deb-src/zlib_consumer.py), mapping libz as
 #     apt installed it, is patched live: inflateGetHeader() answers
 #     Z_STREAM_ERROR to a header buffer without room, zlib still works,
@@ -30,23 +31,12 @@ cache=$OUT/cache
 w=$OUT/run
 lib=/lib/x86_64-linux-gnu/libz.so.1.2.13
 PY=/usr/bin/python3
-n=0
-failed=0
 hp=""
 trap '[ -n "$hp" ] && kill "$hp" 2>/dev/null' EXIT INT TERM
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-finish() {
-	echo "check-deb-src: $((n - failed)) passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit
-}
+TAP_NAME=check-deb-src
+# shellcheck source=tests/tap.sh
+. "$here/../tap.sh"
 secs() { date +%s; }
 
 if [ "$(id -u)" != 0 ]; then
@@ -79,13 +69,16 @@ want=$(readelf -n "$lib" | sed -n 's/.*Build ID: //p')
 "$KPL" info "$w/ZLIB-HDR-1.kpl" >"$w/info.out" 2>&1
 check "the patch names the installed file's build-id ($want)" \
 	grep -q "build-id: *$want\$" "$w/info.out"
+check "deb passes --description on to build" \
+	grep -q "^description: *refuse gzip header buffers without room$" \
+	"$w/info.out"
 check "the installed file is stripped (no .symtab)" \
 	sh -c "! readelf -S '$lib' | grep -q '\\.symtab'"
 
 # 2. A second patch of the same version: from the cache.
 t0=$(secs)
 "$KB" deb --package zlib --fix "$here/zlib-header-room.patch" \
-	--id ZLIB-HDR-2 --version 2 --key "$KPL_KEYS/test.key" \
+	--id ZLIB-HDR-2 --version 2 --key "$KPL_KEYS/test.key" --replace \
 	--cache "$cache" -o "$w/ZLIB-HDR-2.kpl" >"$w/deb2.out" 2>&1
 rc=$?
 t1=$(secs)
@@ -95,6 +88,9 @@ check "the source is not fetched again" \
 	grep -q "in the cache $cache" "$w/deb2.out"
 check "the original tree is not built again" \
 	grep -q "the original tree: built before" "$w/deb2.out"
+"$KPL" info "$w/ZLIB-HDR-2.kpl" >"$w/info2.out" 2>&1
+check "deb passes --replace on to build: the patch says so" \
+	grep -q "^flags: *replace$" "$w/info2.out"
 
 # 3. Live, in a process nobody here wrote.
 live() {

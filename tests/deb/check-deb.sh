@@ -28,24 +28,13 @@ set -u
 PKGS="kpatch-lite libkpl0 libkpl-dev kpatch-lite-dkms"
 top=$(pwd)
 w=$(mktemp -d /tmp/kpl-deb.XXXXXX)
-n=0
-fail=0
 installed=0
 mok=0
 [ -e /var/lib/dkms/mok.key ] || mok=1
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-finish() {
-	echo "check-deb: $((n - fail)) passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
+TAP_NAME=check-deb
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 purge() {
 	# shellcheck disable=SC2086
 	dpkg --purge $PKGS >"$w/purge.log" 2>&1
@@ -112,7 +101,7 @@ for p in kpatch-lite libkpl0 libkpl-dev; do
 	check "$p $VER built" [ -f "$(deb $p)" ]
 done
 check "kpatch-lite-dkms $VER built" [ -f "$(deb kpatch-lite-dkms all)" ]
-[ "$fail" -eq 0 ] || finish
+[ "$failed" -eq 0 ] || finish
 check "debian/changelog and kpl.pc carry one version" \
 	[ "$(sed -n 's/^KPL_VERSION ?= //p' packaging/install.mk)" = "$VER" ]
 check "debian/libkpl0.symbols lists every exported symbol" \
@@ -165,7 +154,7 @@ nm -D --defined-only "$w/x/usr/lib/$MA/libkpl.so.0" | awk '{ print $3 }' \
 check "libkpl.so.0 exports kpl_ symbols" grep -q '^kpl_target__apply$' "$w/exports"
 check "libkpl.so.0 exports only kpl_ symbols" \
 	sh -c "! grep -v '^kpl_' '$w/exports'"
-[ "$fail" -eq 0 ] || finish
+[ "$failed" -eq 0 ] || finish
 
 # --- 2. install, use, purge ----------------------------------------------
 installed_phase() {

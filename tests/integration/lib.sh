@@ -99,6 +99,27 @@ file_maps() { awk '$6 ~ /^\// {print $1, $2, $6}' "/proc/$1/maps"; }
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
+# reader PID: the thread of PID blocked in read(0, ...), if any
+reader() {
+	for s in /proc/"$1"/task/*/syscall; do
+		case "$(cat "$s" 2>/dev/null)" in
+		"0 0x0 "*) basename "$(dirname "$s")"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# wait_reader PID: until a thread of PID blocks in read(0, ...) (10 s at
+# most; then fails)
+wait_reader() {
+	_w=0
+	while ! reader "$1" >/dev/null; do
+		_w=$((_w + 1))
+		[ $_w -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
 # expect_rc WANT DESCRIPTION COMMAND...: command exits with WANT
 expect_rc() {
 	want=$1

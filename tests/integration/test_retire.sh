@@ -8,16 +8,6 @@
 # has left it.
 . "$(dirname "$0")/lib.sh"
 
-# reader PID: the thread of PID blocked in read(0, ...), if any
-reader() {
-	for s in /proc/"$1"/task/*/syscall; do
-		case "$(cat "$s" 2>/dev/null)" in
-		"0 0x0 "*) basename "$(dirname "$s")"; return 0 ;;
-		esac
-	done
-	return 1
-}
-
 mkfifo "$T/in"
 # Opened read-write, so neither end blocks and no EOF comes early.
 exec 3<>"$T/in"
@@ -31,12 +21,7 @@ maps "$P" >"$T/maps.0"
 expect_rc 0 "apply SPIN-READ with --force" \
 	"$KPL" apply --keys "$TRUSTED" --force -p "$P" "$IT_DIR/spin_read.kpl"
 kill -USR2 "$P"
-_w=0
-while ! reader "$P" >/dev/null; do
-	_w=$((_w + 1))
-	[ $_w -gt 200 ] && break
-	sleep 0.05
-done
+wait_reader "$P"
 TID=$(reader "$P")
 check "a thread is blocked in read() from the new spin_hold" [ -n "$TID" ]
 

@@ -9,16 +9,6 @@
 # table reaches (without it, the unwind stops in the patch's frames).
 . "$(dirname "$0")/lib.sh"
 
-# reader PID: the thread of PID blocked in read(0, ...), if any
-reader() {
-	for s in /proc/"$1"/task/*/syscall; do
-		case "$(cat "$s" 2>/dev/null)" in
-		"0 0x0 "*) basename "$(dirname "$s")"; return 0 ;;
-		esac
-	done
-	return 1
-}
-
 mkfifo "$T/in"
 # Opened read-write, so neither end blocks and no EOF comes early.
 exec 3<>"$T/in"
@@ -32,12 +22,7 @@ check "the patch file carries .eh_frame" sh -c \
 expect_rc 0 "apply SPIN-UNW" \
 	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
 kill -USR1 "$P"
-_w=0
-while ! reader "$P" >/dev/null; do
-	_w=$((_w + 1))
-	[ $_w -gt 200 ] && break
-	sleep 0.05
-done
+wait_reader "$P"
 check "the main thread waits in read() inside patch code" \
 	[ -n "$(reader "$P")" ]
 

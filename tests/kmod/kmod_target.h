@@ -30,6 +30,8 @@
 #include <unistd.h>
 #include <linux/futex.h>
 
+#include "kmod_util.h"
+
 #define KT_SPINNERS_MAX 4
 
 struct kt_shared {
@@ -244,6 +246,31 @@ static void kt_stop(pid_t pid, struct kt_shared *sh)
 	}
 	if (sh)
 		munmap(sh, sizeof(*sh));
+}
+
+/* The spinners' counts, summed. */
+static inline unsigned long kt_spins(struct kt_shared *sh)
+{
+	unsigned long s = 0;
+	int i;
+
+	for (i = 0; i < KT_SPINNERS_MAX; i++)
+		s += atomic_load(&sh->spins[i]);
+	return s;
+}
+
+/* Check that the target's spinners are frozen (or run) over 50 ms. */
+static inline void kt_check_frozen(struct kt_shared *sh, bool want_frozen)
+{
+	unsigned long a = kt_spins(sh), b;
+
+	ku_sleep_ms(50);
+	b = kt_spins(sh);
+	if (want_frozen)
+		ku_check(a == b, "spinners frozen while stopped (%lu -> %lu)",
+			 a, b);
+	else
+		ku_check(b > a, "spinners run (%lu -> %lu)", a, b);
 }
 
 #endif

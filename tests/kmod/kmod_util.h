@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <uapi/linux/kpatch_lite.h>
 
@@ -186,6 +188,64 @@ static inline void ku_sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/*
+ * Drop CAP_SYS_ADMIN from the effective set (in a forked child: the
+ * module's requests must then say EPERM).  Return 0 or -errno.
+ */
+static inline int ku_drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
+		~CAP_TO_MASK(CAP_SYS_ADMIN);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* Until @cond holds, for @ms at most (polled every 5 ms); then @cond. */
+#define WAIT_FOR(cond, ms)                                   \
+	({                                                   \
+		int w_;                                      \
+		for (w_ = 0; !(cond) && w_ < (ms) / 5; w_++) \
+			usleep(5000);                        \
+		(bool)(cond);                                \
+	})
+
+/* One test of a helper, run by name: "HELPER NAME". */
+struct ku_test {
+	const char *name;
+	int (*fn)(void);
+};
+
+/*
+ * Run the one of @tests that argv[1] names, with stdout line-buffered.
+ * Return the exit status: 1 if it or any check failed, else 0; 2, with
+ * a usage line listing the names, when argv names none.
+ */
+static inline int ku_run(int argc, char **argv, const struct ku_test *tests,
+			 size_t n)
+{
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; argc == 2 && i < n; i++) {
+		if (strcmp(argv[1], tests[i].name))
+			continue;
+		if (tests[i].fn())
+			ku_fails++;
+		return ku_fails ? 1 : 0;
+	}
+	fprintf(stderr, "usage: %s ", argv[0]);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? "|" : "", tests[i].name);
+	fprintf(stderr, "\n");
+	return 2;
 }
 
 #endif

@@ -19,28 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/capability.h>
 
 #include <uapi/linux/kpatch_lite.h>
 
-/* Clear CAP_SYS_ADMIN from the effective set only: glibc has no wrapper. */
-static int drop_cap_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &=
-		~CAP_TO_MASK(CAP_SYS_ADMIN);
-	if (syscall(SYS_capset, &hdr, data))
-		return -errno;
-	return 0;
-}
+#include "kmod_util.h"
 
 static int expect_errno(int fd, unsigned long cmd, int want, const char *what)
 {
@@ -108,7 +91,7 @@ int main(int argc, char **argv)
 	}
 
 	if (!strcmp(mode, "--no-cap")) {
-		err = drop_cap_sys_admin();
+		err = ku_drop_cap_sys_admin();
 		if (err) {
 			fprintf(stderr, "failed to drop CAP_SYS_ADMIN: %s\n",
 				strerror(-err));

@@ -420,24 +420,11 @@ static int test_refuse(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} tests[] = {
+	static const struct ku_test tests[] = {
 		{ "write", test_write },
 		{ "map", test_map },
 		{ "refuse", test_refuse },
 	};
-	size_t i;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (strcmp(argv[1], tests[i].name))
-			continue;
-		if (tests[i].fn())
-			ku_fails++;
-		return ku_fails ? 1 : 0;
-	}
-	fprintf(stderr, "usage: %s write|map|refuse\n", argv[0]);
-	return 2;
+	return ku_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

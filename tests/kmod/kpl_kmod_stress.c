@@ -37,14 +37,6 @@ static uint64_t rnd(void)
 	return rng * 0x2545f4914f6cdd1dull;
 }
 
-#define WAIT_FOR(cond, ms)                                   \
-	({                                                   \
-		int w_;                                      \
-		for (w_ = 0; !(cond) && w_ < (ms) / 5; w_++) \
-			usleep(5000);                        \
-		(bool)(cond);                                \
-	})
-
 /* kpl VERB on @pid in a child; return its pid (the status is its exit). */
 static pid_t kpl_bg(const char *verb, pid_t pid, const char *arg)
 {
@@ -395,30 +387,17 @@ static int test_parallel(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} tests[] = {
+	static const struct ku_test tests[] = {
 		{ "exit", test_exit },
 		{ "churn", test_churn },
 		{ "parallel", test_parallel },
 	};
-	size_t i;
 
 	if (argc >= 2 && !strcmp(argv[1], "target"))
 		return ks_target_main(argc, argv);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	patch_path = getenv("KPL_SPIN_PATCH");
 	if (!patch_path)
 		patch_path = "/root/spin10.kpl";
 	rng ^= ku_now_ns();
-	for (i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (strcmp(argv[1], tests[i].name))
-			continue;
-		if (tests[i].fn())
-			ku_fails++;
-		return ku_fails ? 1 : 0;
-	}
-	fprintf(stderr, "usage: %s exit|churn|parallel\n", argv[0]);
-	return 2;
+	return ku_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

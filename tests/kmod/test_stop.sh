@@ -6,9 +6,10 @@
 # TAP-like output, then "kmod-stop: N passed, M failed"; exit status 1 if
 # anything failed.
 #
-# Needs: KPL_VM_MODULE (set by vm-run); kpl_kmod_test, kpl_kmod_batch,
-# kpl_kmod_fuzz, kpl and kpl-spin on PATH; /root/spin10.kpl and its trusted key in
-# /root/keys.  KPL_FUZZ_ITERS overrides the fuzz loop's length.
+# Needs: KPL_VM_MODULE (set by vm-run); kpl_kmod_test, kpl_kmod_refuse,
+# kpl_kmod_batch, kpl_kmod_fuzz, kpl and kpl-spin on PATH;
+# /root/spin10.kpl and its trusted key in /root/keys.  KPL_FUZZ_ITERS
+# overrides the fuzz loop's length.
 
 MOD=${KPL_VM_MODULE:?KPL_VM_MODULE is not set: run me through tools/vm/vm-run}
 NAME=kpatch_lite
@@ -26,7 +27,10 @@ check "insmod $(basename "$MOD")" insmod "$MOD"
 # --- the requests, from C ---------------------------------------------------
 
 for t in stop sleepers clone refuse timeout sigstop hold kill; do
-	check "kpl_kmod_test $t" kpl_kmod_test $t
+	# The refusals are kpl_kmod_refuse's.
+	bin=kpl_kmod_test
+	case $t in refuse | timeout) bin=kpl_kmod_refuse ;; esac
+	check "$bin $t" $bin $t
 done
 check "what a stop costs" kpl_kmod_test bench
 # ABI 2.2: the batched verify-and-write, maps with their protections

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A whole ELF file read with stdio, for unit tests that check libelf's
- * (and libkpl's) answers against plain <elf.h>.  Include after
- * <cmocka.h>.  Every header access is bounds-checked by an assertion.
+ * (and libkpl's) answers against plain <elf.h>, and the files those
+ * tests make written out.  Include after <cmocka.h>.  Every header
+ * access is bounds-checked by an assertion.
  */
 #ifndef KPL_TEST_ELF_BLOB_H
 #define KPL_TEST_ELF_BLOB_H
@@ -10,6 +11,7 @@
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct blob {
 	uint8_t *p;
@@ -54,6 +56,20 @@ static inline const Elf64_Shdr *blob_sh(const struct blob *b, size_t i)
 
 	assert_true(eh->e_shoff + (i + 1) * sizeof(Elf64_Shdr) <= b->n);
 	return (const Elf64_Shdr *)(b->p + eh->e_shoff) + i;
+}
+
+/* Write @n bytes to a new temporary file, named in @path; return its fd. */
+static inline int blob_write_tmp(char *path, size_t path_len, const void *p,
+				 size_t n)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, path_len, "%s/kpl-test-elf-XXXXXX", tmp ? tmp : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	return fd;
 }
 
 #endif

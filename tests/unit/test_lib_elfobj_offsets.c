@@ -145,19 +145,6 @@ static void test_elf_init_offset__dt_init(void **state)
 	free(b.p);
 }
 
-/* Write @n bytes to a new temporary file. */
-static void tmp_write(char *path, size_t path_len, const void *p, size_t n)
-{
-	const char *tmp = getenv("TMPDIR");
-	int fd;
-
-	snprintf(path, path_len, "%s/kpl-test-off-XXXXXX", tmp ? tmp : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, p, n), (ssize_t)n);
-	close(fd);
-}
-
 static void test_elf_init_offset__refusals(void **state)
 {
 	static const char text[] = "#!/bin/sh\necho not an ELF file\n";
@@ -169,7 +156,7 @@ static void test_elf_init_offset__refusals(void **state)
 	assert_int_equal(kpl_elf_init_offset(env_path("KPL_TEST_SPIN_LOCAL"),
 					     &off),
 			 -ENODATA);
-	tmp_write(path, sizeof(path), text, sizeof(text) - 1);
+	close(blob_write_tmp(path, sizeof(path), text, sizeof(text) - 1));
 	assert_int_equal(kpl_elf_init_offset(path, &off), -KPL_E_FORMAT);
 	assert_int_equal(kpl_elf_file_offset(path, 0, &off), -KPL_E_FORMAT);
 	unlink(path);

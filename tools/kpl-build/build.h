@@ -166,6 +166,30 @@ struct kb_build {
 /* build_args.c: 0, 2 (usage) or -1 (--help printed). */
 int kb_build__args(struct kb_build *b, int argc, char **argv);
 
+/*
+ * The options kpl-build deb shares with kpl-build build, one list for
+ * both so that their names, letters and arguments cannot drift apart:
+ * each command's struct option table ends with KB_SHARED_OPTS and its
+ * short options with KB_SHARED_SHORTOPTS (include <getopt.h>).  deb
+ * reads some of them and passes the others on to build.
+ */
+/* clang-format off */
+#define KB_SHARED_OPTS                                   \
+	{ "strip", required_argument, NULL, 'p' },       \
+	{ "target", required_argument, NULL, 'T' },      \
+	{ "id", required_argument, NULL, 'i' },          \
+	{ "version", required_argument, NULL, 'V' },     \
+	{ "description", required_argument, NULL, 'D' }, \
+	{ "replace", no_argument, NULL, 'R' },           \
+	{ "key", required_argument, NULL, 'k' },         \
+	{ "output", required_argument, NULL, 'o' },      \
+	{ "workdir", required_argument, NULL, 'w' },     \
+	{ "jobs", required_argument, NULL, 'j' },        \
+	{ "quiet", no_argument, NULL, 'q' },             \
+	{ "help", no_argument, NULL, 'h' }
+/* clang-format on */
+#define KB_SHARED_SHORTOPTS "p:T:i:V:D:k:o:w:j:qh"
+
 /* build_tree.c */
 /* Work directory, copies of the tree (original and patched), patch(1). */
 int kb_tree__setup(struct kb_build *b);

@@ -167,30 +167,19 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lib", required_argument, NULL, 'l' },
-		{ "target", required_argument, NULL, 'T' },
 		{ "orig-built", required_argument, NULL, 'O' },
 		{ "diff", required_argument, NULL, 'd' },
 		{ "tree", required_argument, NULL, 't' },
-		{ "strip", required_argument, NULL, 'p' },
 		{ "sources", required_argument, NULL, 's' },
 		{ "cflags", required_argument, NULL, 'c' },
 		{ "cc", required_argument, NULL, 'C' },
 		{ "cxx", required_argument, NULL, 'X' },
 		{ "build-cmd", required_argument, NULL, 'b' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "version", required_argument, NULL, 'V' },
-		{ "description", required_argument, NULL, 'D' },
-		{ "replace", no_argument, NULL, 'R' },
 		{ "cve", required_argument, NULL, 'E' },
 		{ "advisory", required_argument, NULL, 'A' },
 		{ "advisory-url", required_argument, NULL, 'U' },
 		{ "advisory-text", required_argument, NULL, 'Y' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		KB_SHARED_OPTS,
 		{ 0 },
 	};
 	const char *p;
@@ -201,7 +190,7 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	b->meta.vuln = &b->vuln;
-	while ((c = getopt_long(argc, argv, "l:T:d:t:p:s:c:b:i:V:D:k:o:w:j:qh",
+	while ((c = getopt_long(argc, argv, "l:d:t:s:c:b:" KB_SHARED_SHORTOPTS,
 				opts, &idx)) != -1) {
 		switch (c) {
 		case 'E':

@@ -94,18 +94,26 @@ struct deb {
 	char *found_target;
 };
 
-static int pass(struct deb *d, const char *opt, const char *val)
+/* Pass option @c of @opts on to build: --NAME=VAL, or --NAME. */
+static int pass(struct deb *d, const struct option *opts, int c,
+		const char *val)
 {
-	char **n = realloc(d->pass, (d->nr_pass + 3) * sizeof(*n));
+	char **n = realloc(d->pass, (d->nr_pass + 2) * sizeof(*n));
+	int len;
 
-	if (!n) {
+	if (n)
+		d->pass = n;
+	while (opts->name && opts->val != c)
+		opts++;
+	len = !n ? -1 :
+	      opts->has_arg ?
+		   asprintf(&n[d->nr_pass], "--%s=%s", opts->name, val) :
+		   asprintf(&n[d->nr_pass], "--%s", opts->name);
+	if (len < 0) {
 		kb_err("out of memory");
 		return 1;
 	}
-	d->pass = n;
-	n[d->nr_pass++] = (char *)opt;
-	if (val)
-		n[d->nr_pass++] = (char *)val;
+	d->nr_pass++;
 	return 0;
 }
 
@@ -114,19 +122,8 @@ static int parse_args(struct deb *d, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "package", required_argument, NULL, 'P' },
 		{ "fix", required_argument, NULL, 'f' },
-		{ "strip", required_argument, NULL, 'p' },
-		{ "target", required_argument, NULL, 'T' },
 		{ "cache", required_argument, NULL, 'C' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "version", required_argument, NULL, 'V' },
-		{ "description", required_argument, NULL, 'D' },
-		{ "replace", no_argument, NULL, 'R' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		KB_SHARED_OPTS,
 		{ 0 },
 	};
 	int c, err = 0;
@@ -134,7 +131,7 @@ static int parse_args(struct deb *d, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while (!err &&
-	       (c = getopt_long(argc, argv, "P:f:p:T:C:i:V:D:k:o:w:j:qh", opts,
+	       (c = getopt_long(argc, argv, "P:f:C:" KB_SHARED_SHORTOPTS, opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'P':
@@ -161,24 +158,15 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		case 'o':
 			d->out = optarg;
 			break;
-		case 'D':
-			err = pass(d, "--description", optarg);
-			break;
-		case 'R':
-			err = pass(d, "--replace", NULL);
-			break;
-		case 'k':
-			err = pass(d, "--key", optarg);
-			break;
-		case 'w':
-			err = pass(d, "--workdir", optarg);
-			break;
-		case 'j':
-			err = pass(d, "--jobs", optarg);
-			break;
 		case 'q':
 			kb_quiet = true;
-			err = pass(d, "--quiet", NULL);
+			/* fall through */
+		case 'D':
+		case 'R':
+		case 'k':
+		case 'w':
+		case 'j':
+			err = pass(d, opts, c, optarg);
 			break;
 		case 'h':
 			fputs(deb_usage, stdout);
@@ -375,9 +363,8 @@ int cmd_deb(int argc, char **argv)
 
 	err = parse_args(&d, argc, argv);
 	if (err) {
-		free(d.version);
-		free(d.pass);
-		return err < 0 ? 0 : err;
+		err = err < 0 ? 0 : err;
+		goto out;
 	}
 	if (access(d.fix, R_OK)) {
 		kb_err("--fix %s: %s", d.fix, strerror(errno));
@@ -393,6 +380,8 @@ int cmd_deb(int argc, char **argv)
 		err = run_build(&d); /* 0..3, as build's */
 out:
 	free(d.version);
+	while (d.nr_pass)
+		free(d.pass[--d.nr_pass]);
 	free(d.pass);
 	free(d.dir);
 	free(d.found_target);

@@ -32,7 +32,8 @@ KMOD_BUILD := $(if $(filter kpatch-lite/kpatch_lite.ko,$(KPL_KO)),module)
 KMOD_BIN   := $(BUILD)/kmod
 
 KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version $(KMOD_BIN)/kpl_kmod_test \
-	$(KMOD_BIN)/kpl_kmod_batch $(KMOD_BIN)/kpl_kmod_fuzz
+	$(KMOD_BIN)/kpl_kmod_refuse $(KMOD_BIN)/kpl_kmod_batch \
+	$(KMOD_BIN)/kpl_kmod_fuzz
 # What test_stop.sh drives with the CLI: the release kpl and the
 # integration fixtures; the test key's public half goes along when the
 # build signs patches (tests/build/keys.mk makes it with spin10.kpl).
@@ -69,6 +70,8 @@ $(KMOD_SPIN_HELPERS): $(KMOD_BIN)/%: tests/kmod/%.c tests/kmod/kmod_spin.h \
 	@mkdir -p $(@D)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(KMOD_LIBSPIN) -Wl,-rpath,'$$ORIGIN/../it' \
 		-lpthread
+
+$(KMOD_BIN)/kpl_kmod_guard: tests/kmod/kmod_guard.h
 
 $(KMOD_BIN)/spin_guard_fix.o: tests/kmod/spin_guard_fix.c
 	@mkdir -p $(@D)
