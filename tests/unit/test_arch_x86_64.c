@@ -644,6 +644,54 @@ static void test_regs__accessors_and_dwarf_order(void **state)
 	assert_int_equal(kpl_arch_regs_fp(&r), 7);
 }
 
+/* The stub a call into the target returns through (arch.h). */
+static void test_mark_stub__bytes(void **state)
+{
+	static const uint8_t want[] = {
+		0xc6, 0x03, 0x01,	/* movb $1, (%rbx) */
+		0xc3,			/* ret */
+	};
+	uint8_t buf[KPL_ARCH_MARK_STUB_LEN + 1];
+
+	(void)state;
+	memset(buf, 0xcc, sizeof(buf));
+	kpl_arch_mark_stub(buf);
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_int_equal(buf[KPL_ARCH_MARK_STUB_LEN], 0xcc);
+}
+
+static void test_call_regs__abi_and_mark(void **state)
+{
+	const uint64_t a[6] = { 11, 12, 13, 14, 15, 16 };
+	struct user_regs_struct r, o;
+
+	(void)state;
+	memset(&r, 0x5a, sizeof(r));
+	r.eflags = 0x746;	/* TF, DF, IF, ZF, PF */
+	r.orig_rax = 7;
+	/* At a call's entry the return address is 8 past a 16-byte line. */
+	assert_int_equal(kpl_arch_call_regs(&r, &o, 0x1000, 0x7ff0, a, 0x99),
+			 -EINVAL);
+	assert_int_equal(kpl_arch_call_regs(&r, &o, 0x1000, 0x7ff8, a, 0x99),
+			 0);
+	assert_int_equal(o.rip, 0x1000);
+	assert_int_equal(o.rsp, 0x7ff8);
+	assert_int_equal(o.rdi, 11);
+	assert_int_equal(o.rsi, 12);
+	assert_int_equal(o.rdx, 13);
+	assert_int_equal(o.rcx, 14);
+	assert_int_equal(o.r8, 15);
+	assert_int_equal(o.r9, 16);
+	assert_int_equal(o.rbx, 0x99);
+	assert_int_equal(o.rax, 0);
+	assert_int_equal(o.orig_rax, (uint64_t)-1);
+	assert_int_equal(o.eflags, 0x246);
+	/* The rest is the thread's own. */
+	assert_int_equal(o.r12, r.r12);
+	assert_int_equal(o.rbp, r.rbp);
+	assert_int_equal(o.fs_base, r.fs_base);
+}
+
 static void test_reloc_kind__unsupported_refused(void **state)
 {
 	static const uint32_t types[] = {
@@ -728,6 +776,8 @@ int main(void)
 		cmocka_unit_test(test_reloc_kind__unsupported_refused),
 		cmocka_unit_test(test_dynrel__imports_and_tls),
 		cmocka_unit_test(test_regs__accessors_and_dwarf_order),
+		cmocka_unit_test(test_mark_stub__bytes),
+		cmocka_unit_test(test_call_regs__abi_and_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
