@@ -133,8 +133,7 @@ int kpl_pt_call(struct kpl_proc *p, struct kpl_call *c)
 		goto out_end;
 	}
 	ij.masked = true;
-	err = follow(&ij, kpl_now_ns() +
-				  (uint64_t)c->timeout_ms * 1000000ull);
+	err = follow(&ij, kpl_now_ns() + (uint64_t)c->timeout_ms * 1000000ull);
 	if (err == -KPL_E_TIMEOUT)
 		pr_warn("ptrace: pid %d: the call in thread %d did not return "
 			"within %d ms; it is left to finish on its own\n",
