@@ -90,6 +90,16 @@ $(IT_DIR)/kpl-lookup: $(IT_FIX)/lookup.c $(IT_DIR)/liblookup.so.1 \
 		$(IT_DIR)/liblookup.so.1 -Wl,--export-dynamic-symbol=lk_hook \
 		-Wl,-rpath,'$$ORIGIN'
 
+# Exceptions through patch code (test_eh.sh): a C library whose
+# callback throws, and its C++ host.
+$(IT_DIR)/libthru.so.1: $(IT_FIX)/thru.c
+	@mkdir -p $(@D)
+	$(CC) $(IT_LIBFLAGS) -shared -Wl,--build-id -Wl,-soname,libthru.so.1 \
+		-o $@ $<
+$(IT_DIR)/kpl-thru: $(IT_FIX)/thru_host.cc $(IT_DIR)/libthru.so.1
+	$(CXX) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libthru.so.1 \
+		-Wl,-rpath,'$$ORIGIN' -lpthread
+
 $(IT_DIR)/%.o: $(IT_FIX)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(IT_FIXFLAGS) -c -o $@ $<
@@ -97,7 +107,7 @@ $(IT_DIR)/%.o: $(IT_FIX)/%.c
 KPLBUILD := $(BUILD)/release/kpl-build
 
 # Patches that carry their unwind tables (test_unwind.sh).
-$(IT_DIR)/spin_unw_fix.o $(IT_DIR)/spin_scaled_fix.o: \
+$(IT_DIR)/spin_unw_fix.o $(IT_DIR)/spin_scaled_fix.o $(IT_DIR)/thru_fix.o: \
 	IT_FIXFLAGS += -fasynchronous-unwind-tables
 
 # Every patch is signed with the test key (tests/build/keys.mk).
@@ -120,6 +130,7 @@ $(eval $(call it_patch,spin_unw,spin_unw_fix,spin_unw,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_scaled,spin_scaled_fix,spin_scaled,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
+$(eval $(call it_patch,thru,thru_fix,thru,$(IT_DIR)/libthru.so.1))
 $(eval $(call it_patch,lookup,lookup_fix,lookup,$(IT_DIR)/liblookup.so.1))
 $(eval $(call it_patch,lookup_old,lookup_fix_old,lookup_old,$(IT_DIR)/liblookup.so.1))
 $(eval $(call it_patch,lookup_plug,lookup_plug_fix,lookup_plug,$(IT_DIR)/liblkplug.so))
@@ -130,12 +141,14 @@ $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_cve.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
 	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl \
-	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl)
+	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl \
+	thru.kpl)
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-evil \
 	$(IT_DIR)/kpl-forker $(IT_DIR)/kpl-lookup $(IT_DIR)/kpl-mdwe \
+	$(IT_DIR)/kpl-thru \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

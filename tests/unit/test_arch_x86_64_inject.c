@@ -277,6 +277,57 @@ static void test_find_gadgets__both_forms(void **state)
 	assert_int_equal(kpl_arch_find_gadgets(NULL, 0, 0, &g), -EINVAL);
 }
 
+/* The stub a call into the target returns through (arch.h). */
+static void test_mark_stub__bytes(void **state)
+{
+	static const uint8_t want[] = {
+		0xc6, 0x03, 0x01,	/* movb $1, (%rbx) */
+		0xc3,			/* ret */
+	};
+	uint8_t buf[KPL_ARCH_MARK_STUB_LEN + 1];
+
+	(void)state;
+	memset(buf, 0xcc, sizeof(buf));
+	kpl_arch_mark_stub(buf);
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_int_equal(buf[KPL_ARCH_MARK_STUB_LEN], 0xcc);
+}
+
+static void test_call_regs__abi_and_mark(void **state)
+{
+	const uint64_t a[6] = { 11, 12, 13, 14, 15, 16 };
+	struct user_regs_struct u, o;
+	struct kpl_arch_regs r, out;
+
+	(void)state;
+	memset(&u, 0x5a, sizeof(u));
+	u.eflags = 0x746;	/* TF, DF, IF, ZF, PF */
+	u.orig_rax = 7;
+	r = regs_of(&u);
+	/* At a call's entry the return address is 8 past a 16-byte line. */
+	assert_int_equal(kpl_arch_call_regs(&r, &out, 0x1000, 0x7ff0, a, 0x99),
+			 -EINVAL);
+	assert_int_equal(kpl_arch_call_regs(&r, &out, 0x1000, 0x7ff8, a, 0x99),
+			 0);
+	memcpy(&o, &out, sizeof(o));
+	assert_int_equal(o.rip, 0x1000);
+	assert_int_equal(o.rsp, 0x7ff8);
+	assert_int_equal(o.rdi, 11);
+	assert_int_equal(o.rsi, 12);
+	assert_int_equal(o.rdx, 13);
+	assert_int_equal(o.rcx, 14);
+	assert_int_equal(o.r8, 15);
+	assert_int_equal(o.r9, 16);
+	assert_int_equal(o.rbx, 0x99);
+	assert_int_equal(o.rax, 0);
+	assert_int_equal(o.orig_rax, (uint64_t)-1);
+	assert_int_equal(o.eflags, 0x246);
+	/* The rest is the thread's own. */
+	assert_int_equal(o.r12, u.r12);
+	assert_int_equal(o.rbp, u.rbp);
+	assert_int_equal(o.fs_base, u.fs_base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +337,8 @@ int main(void)
 		cmocka_unit_test(test_build_frame__bad_input_refused),
 		cmocka_unit_test(test_build_step_frame__regs_exactly),
 		cmocka_unit_test(test_find_gadgets__both_forms),
+		cmocka_unit_test(test_mark_stub__bytes),
+		cmocka_unit_test(test_call_regs__abi_and_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

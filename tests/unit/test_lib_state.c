@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "arch.h"
 #include "kpl/errors.h"
 #include "maps.h"
 #include "state.h"
@@ -326,6 +327,54 @@ static void test_state__unwind_trailer(void **state)
 	expect_unwind_bad(LIB, 0x100, "outside");
 }
 
+/* The registration area and mark stub a trailer names (eh_reg.c). */
+static void expect_eh_bad(uint64_t area, uint64_t stub, const char *what)
+{
+	struct kpl_state_unwind u = { .eh_frame = BASE + 0x2000,
+				      .eh_frame_size = 0x100,
+				      .eh_area = area, .eh_stub = stub };
+	char why[128] = "";
+	size_t len;
+	struct kpl_state *st = good(&len);
+
+	memcpy(u.magic, KPL_STATE_UNWIND_MAGIC, sizeof(u.magic));
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)),
+			 -KPL_E_STATE);
+	if (!strstr(why, what))
+		fail_msg("reason \"%s\" does not mention \"%s\"", why, what);
+	free(st);
+}
+
+static void test_state__unwind_registration(void **state)
+{
+	struct kpl_state_unwind u = { .eh_frame = BASE + 0x2000,
+				      .eh_frame_size = 0x100,
+				      .eh_area = BASE + 0x2800,
+				      .eh_stub = BASE + 0x17f0 };
+	char why[128] = "";
+	size_t len;
+	struct kpl_state *st = good(&len);
+
+	(void)state;
+	memcpy(u.magic, KPL_STATE_UNWIND_MAGIC, sizeof(u.magic));
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)), 0);
+	/* The area's last byte is the mapping's; the stub's, the code's. */
+	u.eh_area = BASE + 0x3000 - sizeof(struct kpl_eh_area);
+	u.eh_stub = BASE + 0x1800 - KPL_ARCH_MARK_STUB_LEN;
+	assert_int_equal(kpl_state__check_unwind(st, &u, why, sizeof(why)), 0);
+	free(st);
+	expect_eh_bad(BASE + 0x3000 - sizeof(struct kpl_eh_area) + 1,
+		      BASE + 0x1100, "registration");
+	expect_eh_bad(BASE + 0x1400, BASE + 0x1100, "registration");
+	expect_eh_bad(BASE + 0x100, BASE + 0x1100, "registration");
+	expect_eh_bad(UINT64_MAX - 8, BASE + 0x1100, "registration");
+	expect_eh_bad(BASE + 0x2800, BASE + 0x1800 - 3, "registration");
+	expect_eh_bad(BASE + 0x2800, BASE + 0x2000, "registration");
+	expect_eh_bad(BASE + 0x2800, 0, "registration");
+	expect_eh_bad(0, BASE + 0x1100, "registration");
+	expect_eh_bad(BASE + 0x2800, LIB, "registration");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_state__accepts_description_not_utf8),
 		cmocka_unit_test(test_state__refuses_addresses_elsewhere),
 		cmocka_unit_test(test_state__unwind_trailer),
+		cmocka_unit_test(test_state__unwind_registration),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

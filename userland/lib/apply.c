@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "arch.h"
+#include "eh_reg.h"
 #include "kpl/escape.h"
 #include "internal.h"
 #include "loader.h"
@@ -242,9 +243,13 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	st->size = pl->ld->size;
 	st->text_lo = st->base + pl->ld->ranges[1].off;
 	st->text_hi = st->text_lo + pl->ld->ranges[1].len;
-	kpl_state__set_unwind(st, pl->ld->eh_frame_size ?
-					  st->base + pl->ld->eh_frame : 0,
-			      pl->ld->eh_frame_size);
+	if (pl->ld->eh_frame_size)
+		kpl_state__set_unwind(st, st->base + pl->ld->eh_frame,
+				      pl->ld->eh_frame_size,
+				      st->base + pl->ld->eh_area,
+				      st->base + pl->ld->eh_stub);
+	else
+		kpl_state__set_unwind(st, 0, 0, 0, 0);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &st->funcs[i];
 
@@ -382,6 +387,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	struct plan pl = { 0 };
 	struct kpl_found self = { 0 };
 	unsigned int repaired;
+	bool in_flight = false;
 	size_t i;
 	int err;
 
@@ -412,6 +418,11 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		goto out;
 	}
 	err = plan_map(t, patch, &pl);
+	if (!err)
+		err = kpl_eh__register(t, pl.st, kpl_state__unwind(pl.st), &in_flight,
+				       "apply");
+	if (err && in_flight)
+		pl.mapped = false;	/* the call may still run: kept */
 	if (err)
 		goto out;
 	self.base = pl.ld->base;
@@ -452,7 +463,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		struct kpl_found *f = x.marks[i].f;
 
 		if (f != &self)
-			kpl_proc__unmap(t->proc, f->base, f->size);
+			kpl_eh__unmap_found(t, f->st, "apply");
 	}
 	pl.mapped = false;
 	stats.total_ns = kpl_now_ns() - t0;
@@ -460,7 +471,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		*opts->stats = stats;
 out:
 	if (pl.mapped)
-		kpl_proc__unmap(t->proc, pl.ld->base, pl.ld->size);
+		kpl_eh__unmap(t, pl.st, kpl_state__unwind(pl.st), "apply");
 	t->proc->log = NULL;
 	kpl_txn__free(&x);
 	kpl_load__free(pl.ld);
@@ -584,7 +595,7 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 			"until a later kpl finds no stack holding it\n",
 			t->pid, id);
 	else if (!err)
-		err = kpl_proc__unmap(t->proc, f->base, f->size);
+		err = kpl_eh__unmap_found(t, f->st, "revert");
 	kpl_txn__free(&x);
 out:
 	t->proc->log = NULL;

@@ -294,6 +294,32 @@ void kpl_arch_syscall_regs(const struct kpl_arch_regs *regs,
 			   struct kpl_arch_regs *out, uint64_t pc, uint64_t sp,
 			   long nr, const uint64_t args[6]);
 
+/*
+ * A function called in a borrowed thread (the patch's unwind table
+ * registered with the target's libgcc) returns into a mark stub that
+ * the loader puts in the patch's own text: it sets the byte whose
+ * address the call left in a callee-saved register, then returns into
+ * the insurance frame.  So the byte says the call returned, whoever
+ * watches (kpl, or a later kpl after this one died), and while the call
+ * runs its thread's stack holds a return address into the patch's text,
+ * which keeps the mapping from being unmapped.
+ */
+#define KPL_ARCH_MARK_STUB_LEN 4
+/* The stub's bytes into @buf (KPL_ARCH_MARK_STUB_LEN of them). */
+void kpl_arch_mark_stub(uint8_t *buf);
+
+/*
+ * kpl_arch_call_regs() - @regs changed to call @fn(@args[0..5]) with
+ * stack pointer @sp (where the return address is: 8 bytes past a 16-byte
+ * boundary, as the ABI wants at a call's entry), @mark in the register
+ * the mark stub writes through, no trap flag, the direction flag clear
+ * and no syscall restart, into @out.  Return: 0, or -EINVAL when @sp is
+ * not aligned so.
+ */
+int kpl_arch_call_regs(const struct kpl_arch_regs *regs,
+		       struct kpl_arch_regs *out, uint64_t fn, uint64_t sp,
+		       const uint64_t args[6], uint64_t mark);
+
 /* Bytes of the syscall instruction (the pc after it, at syscall stops). */
 uint64_t kpl_arch_syscall_len(void);
 

@@ -274,6 +274,14 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 		ld->ldm = off[PART_CONST];
 		off[PART_CONST] += 16;
 	}
+	/* With a table, what registering it in the target needs. */
+	if (ld->eh_frame_sec != SIZE_MAX) {
+		ld->eh_stub = off[PART_TEXT];
+		off[PART_TEXT] += 16;
+		off[PART_DATA] = ALIGN_UP(off[PART_DATA], 64);
+		ld->eh_area = off[PART_DATA];
+		off[PART_DATA] += KPL_LOAD_EH_AREA;
+	}
 	/* Second pass: place the parts after the state area. */
 	ld->state_size = state_size;
 	cur = ALIGN_UP(state_size, PAGE);
@@ -310,6 +318,10 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 	}
 	if (ld->need_ldm)
 		ld->ldm += start[PART_CONST];
+	if (ld->eh_frame_sec != SIZE_MAX) {
+		ld->eh_stub += start[PART_TEXT];
+		ld->eh_area += start[PART_DATA];
+	}
 	if (ld->eh_frame_sec != SIZE_MAX &&
 	    ld->sec_off[ld->eh_frame_sec] != UINT64_MAX) {
 		ld->eh_frame = ld->sec_off[ld->eh_frame_sec];
@@ -325,6 +337,8 @@ int kpl_load__layout(const struct kpl_patch *patch, size_t state_size,
 	if (off[PART_TEXT])
 		memset(ld->image + start[PART_TEXT], KPL_ARCH_TRAP_FILL,
 		       ALIGN_UP(off[PART_TEXT], PAGE));
+	if (ld->eh_frame_sec != SIZE_MAX)
+		kpl_arch_mark_stub(ld->image + ld->eh_stub);
 	for (i = 0; i < patch->nr_sections; i++) {
 		const struct kpl_patch_section *s = &patch->sections[i];
 

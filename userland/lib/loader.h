@@ -6,10 +6,12 @@
  *
  * Region layout (each part page aligned, protections final):
  *   [state  R ] the engine's record (see state.h)
- *   [text   RX] executable sections, then call stubs
+ *   [text   RX] executable sections, then call stubs and (with an
+ *               .eh_frame) the mark stub
  *   [const  R ] read-only sections (.eh_frame among them), GOT slots,
  *               stub slots
- *   [data   RW] writable sections and .bss
+ *   [data   RW] writable sections and .bss, then (with an .eh_frame)
+ *               the area registering the table in the target uses
  */
 #ifndef KPL_LIB_LOADER_H
 #define KPL_LIB_LOADER_H
@@ -64,7 +66,13 @@ struct kpl_load {
 	 * region and size (0 = none); 4 zero bytes follow it. */
 	size_t eh_frame_sec;	/* SIZE_MAX = none */
 	uint64_t eh_frame, eh_frame_size;
+	/* With a table: the mark stub a call registering it returns
+	 * through (text, arch.h), and KPL_LOAD_EH_AREA zeroed bytes for
+	 * libgcc's object and the marks (data, state.h's kpl_eh_area). */
+	uint64_t eh_stub, eh_area;
 };
+
+#define KPL_LOAD_EH_AREA 256
 
 /*
  * kpl_load__layout() - size the region for @patch, leaving @state_size

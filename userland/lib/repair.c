@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "eh_reg.h"
 #include "internal.h"
 #include "txn.h"
 
@@ -35,11 +36,16 @@ static int repair_one(struct kpl_target *t, struct kpl_found *f)
 	struct kpl_txn x = { 0 };
 	uint32_t phase = f->st->phase;
 	bool forward = phase == KPL_PHASE_REVERTING, kept;
+	struct kpl_state_unwind u;
 	size_t i;
 	int err = 0;
 
+	kpl_eh__trailer(t, f->st, &u);
+	/* A prepared patch may have a registration call running: a thread
+	 * in it returns into the patch's mark stub, so unwind first too. */
 	if (phase == KPL_PHASE_APPLYING || forward ||
-	    phase == KPL_PHASE_RETIRED) {
+	    phase == KPL_PHASE_RETIRED ||
+	    (phase == KPL_PHASE_PREPARED && u.eh_area)) {
 		/* Jumps may have led there: before unmapping, unwind. */
 		err = kpl_txn__add_keepout(&x, f->st->text_lo, f->st->text_hi,
 					   f->st->id);
@@ -89,7 +95,7 @@ static int repair_one(struct kpl_target *t, struct kpl_found *f)
 			"interrupted kpl; %s\n", t->pid, f->st->id,
 			kpl_phase_name(phase),
 			forward ? "revert finished" : "rolled back");
-	return kpl_proc__unmap(t->proc, f->base, f->size);
+	return kpl_eh__unmap(t, f->st, &u, "repair");
 }
 
 /* Put back the top APPLIED jump where an entry holds the bottom bytes. */

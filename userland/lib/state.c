@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "arch.h"
 #include "ehframe.h"
 #include "internal.h"
 #include "maps.h"
@@ -163,7 +164,8 @@ int kpl_state__check_unwind(const struct kpl_state *st,
 	if (memcmp(u->magic, KPL_STATE_UNWIND_MAGIC, sizeof(u->magic)))
 		return bad(why, why_len, "no unwind trailer");
 	if (!u->eh_frame && !u->eh_frame_size)
-		return 0;
+		return u->eh_area || u->eh_stub ?
+			bad(why, why_len, "unwind registration without a table") : 0;
 	/* The read-only part follows the code (loader.h). */
 	if (!u->eh_frame_size || u->eh_frame_size > KPL_EH_FRAME_MAX ||
 	    u->eh_frame < st->text_hi || u->eh_frame >= end ||
@@ -173,11 +175,22 @@ int kpl_state__check_unwind(const struct kpl_state *st,
 			   "read-only data",
 			   (unsigned long long)u->eh_frame,
 			   (unsigned long long)u->eh_frame_size);
+	if (!u->eh_area && !u->eh_stub)
+		return 0;
+	if (u->eh_area < st->text_hi || u->eh_area >= end ||
+	    sizeof(struct kpl_eh_area) > end - u->eh_area ||
+	    u->eh_stub < st->text_lo || u->eh_stub >= st->text_hi ||
+	    KPL_ARCH_MARK_STUB_LEN > st->text_hi - u->eh_stub)
+		return bad(why, why_len,
+			   "unwind registration area 0x%llx or stub 0x%llx "
+			   "outside the patch's data or code",
+			   (unsigned long long)u->eh_area,
+			   (unsigned long long)u->eh_stub);
 	return 0;
 }
 
 void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
-			   uint64_t size)
+			   uint64_t size, uint64_t eh_area, uint64_t eh_stub)
 {
 	struct kpl_state_unwind *u = (void *)((uint8_t *)st +
 					      KPL_STATE_SIZE(st->nr_funcs));
@@ -186,4 +199,6 @@ void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
 	memcpy(u->magic, KPL_STATE_UNWIND_MAGIC, sizeof(u->magic));
 	u->eh_frame = eh_frame;
 	u->eh_frame_size = size;
+	u->eh_area = eh_area;
+	u->eh_stub = eh_stub;
 }

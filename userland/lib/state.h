@@ -89,12 +89,41 @@ struct kpl_state_unwind {
 	char magic[8];
 	uint64_t eh_frame;	/* .eh_frame in the read-only part, or 0 */
 	uint64_t eh_frame_size;	/* without the 4-byte terminator after it */
-	uint64_t reserved[2];
+	/* Registering the table with the target's libgcc (eh_reg.c): the
+	 * struct kpl_eh_area in the writable part and the mark stub in
+	 * the text, or both 0 (a record written before they existed said
+	 * 0 here too: such a table was never registered). */
+	uint64_t eh_area;
+	uint64_t eh_stub;
 };
+
+/*
+ * Zeroed by the fill.  libgcc's struct object is 6 words in libgcc 12
+ * and 13 (7 with DWARF2_OBJECT_END_PTR_EXTENSION): room for 28.  Each
+ * mark is set to 1 by the patch's mark stub (arch.h) in the target's
+ * own thread when __register_frame_info, or __deregister_frame_info,
+ * has returned, so a later kpl knows what a killed one left behind.
+ */
+struct kpl_eh_area {
+	uint8_t object[224];
+	uint8_t registered;
+	uint8_t deregistered;
+	uint8_t reserved[30];
+};
+
+_Static_assert(sizeof(struct kpl_eh_area) == 256, "KPL_LOAD_EH_AREA");
 
 /* Record and trailer: what apply reserves at the mapping's start. */
 #define KPL_STATE_SIZE_UNWIND(n) \
 	(KPL_STATE_SIZE(n) + sizeof(struct kpl_state_unwind))
+
+/* The trailer after the funcs[] of a record in kpl's own memory. */
+static inline const struct kpl_state_unwind *
+kpl_state__unwind(const struct kpl_state *st)
+{
+	return (const void *)((const uint8_t *)st +
+			      KPL_STATE_SIZE((size_t)st->nr_funcs));
+}
 
 /* The most functions one record lists; apply refuses larger patches. */
 #define KPL_STATE_MAX_FUNCS 4096
@@ -123,16 +152,19 @@ int kpl_state__check(const struct kpl_state *st, size_t len,
 /*
  * kpl_state__set_unwind() - write the trailer after @st's funcs[], which
  * must have room for it (KPL_STATE_SIZE_UNWIND): the table at @eh_frame
- * of @size bytes, or none when both are 0.
+ * of @size bytes, or none when both are 0, and its registration area and
+ * mark stub (0 when none).
  */
 void kpl_state__set_unwind(struct kpl_state *st, uint64_t eh_frame,
-			   uint64_t size);
+			   uint64_t size, uint64_t eh_area, uint64_t eh_stub);
 
 /*
  * kpl_state__check_unwind() - validate the trailer @u read after the
  * validated record @st: its magic, and a table that lies, terminator
  * included, inside the mapping, after the record and outside the code,
- * and is no larger than KPL_EH_FRAME_MAX.
+ * and is no larger than KPL_EH_FRAME_MAX; a registration area inside the
+ * mapping after the code and a stub inside the code, both or neither,
+ * and only with a table.
  * Return: 0, or -KPL_E_STATE with the problem in @why.
  */
 int kpl_state__check_unwind(const struct kpl_state *st,

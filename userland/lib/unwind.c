@@ -25,6 +25,7 @@ struct kpl_unwind {
 	size_t cache_len;
 	uint8_t *cache;
 	size_t cache_cap;
+	const struct kpl_thread *one;	/* kpl_unwind__thread()'s */
 };
 
 struct walk {
@@ -71,6 +72,10 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 	size_t i;
 
 	(void)dwfl;
+	if (u->one && u->one->tid == tid) {
+		*thread_argp = (void *)u->one;
+		return true;
+	}
 	for (i = 0; i < u->p->nr_threads; i++) {
 		if (u->p->threads[i].tid == tid) {
 			*thread_argp = &u->p->threads[i];
@@ -323,4 +328,31 @@ int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 	err = busy(u, ranges, nr, hit, tid);
 	kpl_patch_elfs__leave();
 	return err;
+}
+
+int kpl_unwind__thread(struct kpl_unwind *u, const struct kpl_thread *th,
+		       const struct kpl_range *ranges, size_t nr,
+		       const struct kpl_range **hit)
+{
+	struct walk w = { .ranges = ranges, .nr = nr };
+	int r;
+
+	*hit = NULL;
+	if (stack_read(u, th->sp) && !stack_may_hit(u, th, ranges, nr))
+		return 0;
+	u->one = th;
+	kpl_patch_elfs__enter(&u->pe);
+	r = dwfl_getthread_frames(u->dwfl, th->tid, frame_cb, &w);
+	kpl_patch_elfs__leave();
+	u->one = NULL;
+	if (w.hit) {
+		*hit = w.hit;
+		return -KPL_E_BUSY;
+	}
+	if (r != 0) {
+		pr_info("unwind: thread %d: stack unreadable after %u frames: "
+			"%s\n", th->tid, w.frames, dwfl_errmsg(-1));
+		return -KPL_E_BUSY;
+	}
+	return 0;
 }

@@ -32,4 +32,15 @@ void kpl_unwind__free(struct kpl_unwind *u);
 int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 		     size_t nr, const struct kpl_range **hit, int *tid);
 
+/*
+ * kpl_unwind__thread() - the same for one stopped thread @th, which need
+ * not be one of a stopped process's (a borrowed thread).
+ * Return: 0, or -KPL_E_BUSY with *@hit the range a frame is in, or NULL
+ * when the stack could not be unwound to its end.
+ */
+struct kpl_thread;
+int kpl_unwind__thread(struct kpl_unwind *u, const struct kpl_thread *th,
+		       const struct kpl_range *ranges, size_t nr,
+		       const struct kpl_range **hit);
+
 #endif

@@ -300,3 +300,37 @@ uint64_t kpl_arch_syscall_len(void)
 {
 	return 2;
 }
+
+void kpl_arch_mark_stub(uint8_t *buf)
+{
+	/* movb $1, (%rbx); ret */
+	static const uint8_t stub[KPL_ARCH_MARK_STUB_LEN] = { 0xc6, 0x03, 0x01,
+							      0xc3 };
+
+	memcpy(buf, stub, sizeof(stub));
+}
+
+int kpl_arch_call_regs(const struct kpl_arch_regs *regs,
+		       struct kpl_arch_regs *out, uint64_t fn, uint64_t sp,
+		       const uint64_t args[6], uint64_t mark)
+{
+	struct user_regs_struct u = x86_regs(regs);
+	struct user_regs_struct *o = &u;
+
+	if ((sp & 15) != 8)
+		return -EINVAL;
+	o->rip = fn;
+	o->rsp = sp;
+	o->rbx = mark;		/* callee-saved: the stub finds it intact */
+	o->rax = 0;		/* no vector registers for varargs */
+	o->orig_rax = (uint64_t)-1;
+	o->rdi = args[0];
+	o->rsi = args[1];
+	o->rdx = args[2];
+	o->rcx = args[3];
+	o->r8 = args[4];
+	o->r9 = args[5];
+	o->eflags &= ~0x500ull;	/* neither the trap nor the direction flag */
+	x86_regs_put(out, o);
+	return 0;
+}

@@ -38,6 +38,26 @@ struct kpl_batch_write {
 	size_t len;
 };
 
+/*
+ * A function called in one borrowed thread of the target: @fn(@args),
+ * returning through the mark stub at @stub (arch.h), which sets the byte
+ * at @mark.  @check, if set, sees the thread before anything changes
+ * and may refuse it (its error is returned, the thread given back as it
+ * was).  Outputs: @tid, the thread borrowed; @started, true once the
+ * thread was set on its way (from then on the call runs to its end even
+ * if kpl dies; an error after it means it may still be running).
+ */
+struct kpl_call {
+	uint64_t fn;
+	uint64_t args[6];
+	uint64_t stub, mark;
+	int (*check)(void *ctx, const struct kpl_thread *th);
+	void *ctx;
+	int timeout_ms;
+	pid_t tid;
+	bool started;
+};
+
 struct kpl_backend {
 	const char *name;
 	/* NULL or: can this backend work here (e.g. the device exists)? */
@@ -78,6 +98,9 @@ struct kpl_backend {
 	 */
 	int (*write_batch)(struct kpl_proc *p, const struct kpl_batch_write *w,
 			   size_t nr, size_t *failed);
+	/* NULL (the backend cannot run code in the target), or make the
+	 * call @c, with the process not stopped: time-bounded. */
+	int (*call)(struct kpl_proc *p, struct kpl_call *c);
 };
 
 struct kpl_proc {
@@ -143,5 +166,8 @@ bool kpl_proc__has_write_batch(const struct kpl_proc *p);
 int kpl_proc__write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
 			  size_t nr, size_t *failed);
 const char *kpl_proc__backend_name(const struct kpl_proc *p);
+/* -EOPNOTSUPP when the backend cannot call into the target. */
+bool kpl_proc__can_call(const struct kpl_proc *p);
+int kpl_proc__call(struct kpl_proc *p, struct kpl_call *c);
 
 #endif

@@ -220,6 +220,19 @@ int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	return p->be->unmap(p, addr, len);
 }
 
+bool kpl_proc__can_call(const struct kpl_proc *p)
+{
+	return p->be->call != NULL;
+}
+
+int kpl_proc__call(struct kpl_proc *p, struct kpl_call *c)
+{
+	if (!p->be->call)
+		return -EOPNOTSUPP;
+	p->changes++;
+	return p->be->call(p, c);
+}
+
 bool kpl_proc__has_write_batch(const struct kpl_proc *p)
 {
 	return p->be->write_batch != NULL;

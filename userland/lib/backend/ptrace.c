@@ -404,4 +404,5 @@ const struct kpl_backend kpl_backend_ptrace = {
 	.resume = pt_resume,
 	.map = kpl_pt_map,
 	.unmap = kpl_pt_unmap,
+	.call = kpl_pt_call,
 };

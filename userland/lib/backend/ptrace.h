@@ -7,6 +7,7 @@
 #define KPL_LIB_PTRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -55,10 +56,49 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 /* Detach every thread of @pp (each resumes as it was). */
 void kpl_pt_release(struct kpl_pt *pp);
 
-/* The backend's map and unmap (ptrace_inject.c). */
+/* The backend's map and unmap (ptrace_inject.c), and call
+ * (ptrace_call.c). */
 struct kpl_map_range;
 int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	       const char *name, const struct kpl_map_range *r, size_t nr);
 int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len);
+struct kpl_call;
+int kpl_pt_call(struct kpl_proc *p, struct kpl_call *c);
+
+/*
+ * An injection session on one borrowed thread (ptrace_inject.c): the
+ * insurance frame, the thread's own registers and mask, and where kpl
+ * left it.
+ */
+struct kpl_pt_inj {
+	struct kpl_proc *p;
+	struct kpl_pt *pp;
+	struct kpl_pt_thread *t;
+	struct kpl_arch_regs orig;
+	uint64_t frame;		/* the insurance frame */
+	uint64_t sp;		/* injected sp: the frame, or a step above */
+	uint64_t scratch;	/* SCRATCH bytes above it */
+	uint64_t mask;		/* the thread's own blocked signals */
+	bool armed;		/* registers changed since the frame went in */
+	bool masked;		/* every signal blocked while we work */
+	bool running;		/* resumed, not seen stopped since */
+	bool at_exit;		/* stopped at our syscall's exit stop */
+};
+
+/* Find the syscall and sigreturn gadgets, once per process. */
+int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp);
+/* Borrow a thread (the world's first if stopped, else one stopped for
+ * the occasion into @one), and give it back (the stop is logged). */
+int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *one,
+		  struct kpl_pt_thread **t);
+void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one);
+/* Arm a session on stopped thread @t: the insurance frame goes in, with
+ * @scratch_len bytes of @scratch above it. */
+int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
+		     struct kpl_pt *pp, struct kpl_pt_thread *t,
+		     const void *scratch, size_t scratch_len);
+/* Give the thread its registers back; <0 when they could not be here
+ * (the insurance frame then restores them as the thread runs on). */
+int kpl_pt_inj_end(struct kpl_pt_inj *ij);
 
 #endif

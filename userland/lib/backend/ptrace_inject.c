@@ -43,20 +43,6 @@
 #define SCRATCH 256		/* bytes for strings, above the frame */
 #define INJECT_TIMEOUT_NS 5000000000ull
 
-struct inj {
-	struct kpl_proc *p;
-	struct kpl_pt *pp;
-	struct kpl_pt_thread *t;
-	struct kpl_arch_regs orig;
-	uint64_t frame;		/* the insurance frame */
-	uint64_t sp;		/* injected sp: the frame, or a step above */
-	uint64_t scratch;	/* SCRATCH bytes above it */
-	uint64_t mask;		/* the thread's own blocked signals */
-	bool armed;		/* registers changed since the frame went in */
-	bool masked;		/* every signal blocked while we work */
-	bool running;		/* resumed, not seen stopped since */
-	bool at_exit;		/* stopped at our syscall's exit stop */
-};
 
 /*
  * Find the gadgets in the target's executable mappings, libc first.
@@ -67,7 +53,7 @@ struct inj {
  * more; a gadget that is gone when used makes the injected syscall fail,
  * and the insurance frame restores the thread.
  */
-static int find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
+int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
 {
 	size_t ov = kpl_arch_gadget_overlap(), i, pass;
 	struct kpl_maps *m;
@@ -152,7 +138,7 @@ static int get_fpstate(pid_t tid, uint8_t *buf, size_t *len)
 }
 
 /* Arm a session on stopped thread @t: the insurance frame goes in. */
-static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
+int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 		     struct kpl_pt_thread *t, const void *scratch,
 		     size_t scratch_len)
 {
@@ -173,7 +159,7 @@ static int inj_begin(struct inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
 	 * A thread in a group-stop (SIGSTOP; kpld's BPF hold stops new
 	 * processes so) may be borrowed: it runs only kpl's syscalls, and
 	 * detaching puts it back into the group-stop.  The gadgets were
-	 * found before the stop (find_gadgets()).
+	 * found before the stop (kpl_pt_find_gadgets()).
 	 */
 	if (!pp->g.syscall_ret || !pp->g.sigreturn)
 		return -KPL_E_BACKEND;
@@ -218,7 +204,7 @@ out:
 }
 
 /* Is @t at a syscall stop of the syscall this session injected? */
-static bool inj_ours(struct inj *ij, const struct __ptrace_syscall_info *si)
+static bool inj_ours(struct kpl_pt_inj *ij, const struct __ptrace_syscall_info *si)
 {
 	return si->instruction_pointer ==
 		       ij->pp->g.syscall_ret + kpl_arch_syscall_len() &&
@@ -226,7 +212,7 @@ static bool inj_ours(struct inj *ij, const struct __ptrace_syscall_info *si)
 }
 
 /* Run syscall @nr(@args) in the session's thread; *@ret its result. */
-static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
+static int inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 		       long *ret)
 {
 	uint64_t deadline = kpl_now_ns() + INJECT_TIMEOUT_NS;
@@ -299,7 +285,7 @@ static int inj_syscall(struct inj *ij, long nr, const uint64_t args[6],
  * descriptor it returned: only a kpl killed between the two leaves the
  * descriptor behind (close-on-exec).
  */
-static int inj_close_on_death(struct inj *ij, long fd)
+static int inj_close_on_death(struct kpl_pt_inj *ij, long fd)
 {
 	uint64_t a[6] = { (uint64_t)fd }, at, all = ~0ull;
 	size_t sz = kpl_arch_step_frame_size();
@@ -324,7 +310,7 @@ static int inj_close_on_death(struct inj *ij, long fd)
 
 /* After an error: is the thread stopped where its registers may be
  * replaced (not at a syscall-entry stop, still on our frame)? */
-static bool inj_replaceable(struct inj *ij)
+static bool inj_replaceable(struct kpl_pt_inj *ij)
 {
 	struct __ptrace_syscall_info si;
 	struct kpl_arch_regs cur;
@@ -343,7 +329,7 @@ static bool inj_replaceable(struct inj *ij)
  * not be restored here: the insurance frame then restores them as soon
  * as the thread runs on.
  */
-static int inj_end(struct inj *ij)
+int kpl_pt_inj_end(struct kpl_pt_inj *ij)
 {
 	struct kpl_pt_thread *t = ij->t;
 	int w;
@@ -390,7 +376,7 @@ static int inj_end(struct inj *ij)
  * Borrow a thread: the world's first if it is stopped, else one thread
  * stopped for the occasion (one stop of one thread, logged).
  */
-static int borrow(struct kpl_proc *p, struct kpl_pt *one,
+int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *one,
 		  struct kpl_pt_thread **t)
 {
 	struct kpl_pt *pp = p->priv;
@@ -410,7 +396,7 @@ static int borrow(struct kpl_proc *p, struct kpl_pt *one,
 	return 0;
 }
 
-static void give_back(struct kpl_proc *p, struct kpl_pt *one)
+void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
 {
 	if (p->stopped)
 		return;
@@ -442,17 +428,17 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	uint64_t a[6] = { 0 };
 	size_t nlen = strlen(name) + 1, i, mapped = 0;
 	long fd = -1, r;
-	struct inj ij;
+	struct kpl_pt_inj ij;
 	int err, e2;
 
 	if (nlen > SCRATCH)
 		return -ENAMETOOLONG;
-	err = find_gadgets(p, pp);
+	err = kpl_pt_find_gadgets(p, pp);
 	if (!err)
-		err = borrow(p, &one, &t);
+		err = kpl_pt_borrow(p, &one, &t);
 	if (err)
 		return err;
-	err = inj_begin(&ij, p, pp, t, name, nlen);
+	err = kpl_pt_inj_begin(&ij, p, pp, t, name, nlen);
 	if (err)
 		goto out;
 	a[0] = ij.scratch;
@@ -511,11 +497,11 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	if (!inj_syscall(&ij, SYS_close, a, &r) && !err)
 		err = sys_check("close", r);
 out_end:
-	e2 = inj_end(&ij);
+	e2 = kpl_pt_inj_end(&ij);
 	if (!err)
 		err = e2;
 out:
-	give_back(p, &one);
+	kpl_pt_give_back(p, &one);
 	return err;
 }
 
@@ -524,24 +510,24 @@ int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	struct kpl_pt *pp = p->priv, one;
 	struct kpl_pt_thread *t;
 	uint64_t a[6] = { addr, len };
-	struct inj ij;
+	struct kpl_pt_inj ij;
 	long r;
 	int err, e2;
 
-	err = find_gadgets(p, pp);
+	err = kpl_pt_find_gadgets(p, pp);
 	if (!err)
-		err = borrow(p, &one, &t);
+		err = kpl_pt_borrow(p, &one, &t);
 	if (err)
 		return err;
-	err = inj_begin(&ij, p, pp, t, NULL, 0);
+	err = kpl_pt_inj_begin(&ij, p, pp, t, NULL, 0);
 	if (!err) {
 		err = inj_syscall(&ij, SYS_munmap, a, &r);
 		if (!err)
 			err = sys_check("munmap", r);
-		e2 = inj_end(&ij);
+		e2 = kpl_pt_inj_end(&ij);
 		if (!err)
 			err = e2;
 	}
-	give_back(p, &one);
+	kpl_pt_give_back(p, &one);
 	return err;
 }
