@@ -128,6 +128,8 @@ struct kb_build {
 	const char *lib; /* --lib */
 	const char *target; /* --target: the shipped file, or NULL */
 	const char *orig_built; /* --orig-built: a cached original build */
+	const char *soname; /* --soname: no --lib, no --target */
+	const char *lib_out; /* --lib-out: a copy of the library patched */
 	char *lib_built; /* no --lib: the original build's library */
 	char *target_soname; /* no --lib: --target's soname */
 	const char *out; /* -o */
