@@ -171,6 +171,11 @@ int kb_build__args(struct kb_build *b, int argc, char **argv);
 /* build_tree.c */
 /* Work directory, copies of the tree (original and patched), patch(1). */
 int kb_tree__setup(struct kb_build *b);
+/*
+ * The member names of the static archive @path (ar.c), malloc'ed, in
+ * order; 0, or 1 after saying what is wrong.
+ */
+int kb_ar__members(const char *path, char ***names, size_t *nr);
 int kb_mkdir_p(const char *path);
 /*
  * kb_copy_file() - copy @src to @dst: with @st (the source's stat), a new
