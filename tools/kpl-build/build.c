@@ -443,7 +443,9 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	report(&b);
-	err = make_patch(&b, &sel) || lib_out(&b);
+	err = make_patch(&b, &sel); /* 3: nothing to patch */
+	if (!err)
+		err = lib_out(&b);
 	if (!err)
 		summary(&b, &sel);
 out:
