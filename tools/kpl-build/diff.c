@@ -130,11 +130,13 @@ static bool same_bytes(const struct kb_sym *a, const struct kb_sym *b)
 }
 
 /*
- * Static locals the users did not tell apart: constant ones with the
- * same bytes are interchangeable (GCC numbers __PRETTY_FUNCTION__.N per
- * file, so one assert() more renumbers every other; its bytes are its
- * function's name).  Among several with the same bytes, the one with
- * the same users, then the one of the same name (an unchanged file).
+ * Static locals of one name: constant ones with the same bytes are
+ * interchangeable, and their bytes pair them before their users do (GCC
+ * numbers __PRETTY_FUNCTION__.N per file, so one assert() more
+ * renumbers every other, and a function that inlines two asserting
+ * callees uses two).  Among several with the same bytes, the one with
+ * the same users, then the one of the same name (an unchanged file),
+ * else any.
  */
 static struct kb_sym *pair_const(struct kb_obj *o, const struct kb_sym *s,
 				 size_t n)
@@ -165,7 +167,8 @@ static struct kb_sym *pair_const(struct kb_obj *o, const struct kb_sym *s,
 		return same;
 	if (nr_users == 1)
 		return users;
-	return name;
+	/* the same bytes, all of them: any will do */
+	return name ? name : same;
 }
 
 /* Pair the static local @s of the patched build with the original's. */
@@ -187,11 +190,14 @@ static void pair_static(struct kb_obj *o, struct kb_sym *s)
 			hit = c;
 		}
 	}
-	if (cands == 1 && (hits == 1 || !s->users || !only->users))
+	/* Constants: their bytes first (users may overlap, through
+	 * inlining, and a renumbered one meets the wrong one). */
+	s->twin = cands > 1 ? pair_const(o, s, n) : NULL;
+	if (!s->twin && cands == 1 && (hits == 1 || !s->users || !only->users))
 		s->twin = only;
-	else if (hits == 1)
+	else if (!s->twin && hits == 1)
 		s->twin = hit;
-	else if (cands && !(s->twin = pair_const(o, s, n))) {
+	else if (!s->twin && cands) {
 		/* A constant no function of the original uses, and with
 		 * bytes of its own: new (the patch carries a copy). */
 		if (!hits && has_bytes(s) && !(s->sec->sh.sh_flags & SHF_WRITE))
