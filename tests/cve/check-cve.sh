@@ -47,11 +47,16 @@ check() { # check DESCRIPTION COMMAND...
 say() { [ "${CVE_DEMO:-}" = 1 ] && printf '\n== %s\n' "$*"; return 0; }
 show() { [ "${CVE_DEMO:-}" = 1 ] && sed 's/^/   | /' "$1"; return 0; }
 ms() { date +%s%3N; }
-matches() { # matches TEXT PATTERN
-	case $1 in
-	$2) return 0 ;;
-	esac
-	return 1
+matches() { # matches TEXT PATTERN: shell patterns, "A || B" for either
+	pats=$2
+	while :; do
+		p=${pats%% || *}
+		case $1 in
+		$p) return 0 ;;
+		esac
+		[ "$p" = "$pats" ] && return 1
+		pats=${pats#* || }
+	done
 }
 not_matches() { ! matches "$1" "$2"; }
 no_failures() { # no_failures SERVED FAILED SERVED_BEFORE_REVERT
@@ -162,6 +167,18 @@ run_case() {
 		check "$name: the rebuild is proven to be the installed $lib" \
 			grep -q "loads the same bytes at the same addresses as $lib" "$w/build1.out"
 	esac
+	set -- $(field refused-for)
+	if [ $# = 2 ]; then
+		# The same fix for the installed, stripped file: refused,
+		# naming what it cannot find there.
+		"$KB" deb --package "$pkg" --fix "$fix" --id "$id" \
+			--cache "$cache" $(for p in $(field leave-out); do echo --leave-out "$p"; done) \
+			--target "$1" -o "$w/refused.kpl" >"$w/refused.out" 2>&1
+		rc=$?
+		check "$name: for the installed $1 the fix is refused (exit $rc)" [ "$rc" = 1 ]
+		check "$name: the refusal names $2, which $1 does not export" \
+			grep -q "uses '$2', which $1 does not export" "$w/refused.out"
+	fi
 	funcs=$(sed -n 's/^ *\([0-9]*\) functions\{0,1\} replaced, \([0-9]*\) new.*/\1+\2/p' "$w/build1.out")
 	size=$(stat -c %s "$w/$id.kpl")
 	"$KPL" info "$w/$id.kpl" >"$w/info.out" 2>&1
@@ -204,7 +221,8 @@ live() {
 		i=$((i + 1))
 		sleep 0.01
 	done
-	check "$name: python3 (pid $srv) maps $lib" grep -q " $lib\$" "/proc/$srv/maps"
+	real=$(realpath "$lib")
+	check "$name: python3 (pid $srv) maps $real" grep -q " $real\$" "/proc/$srv/maps"
 	a=$(ask work)
 	check "$name: ordinary work is right ($a)" [ "$a" = ok ]
 	say "the trigger: $(field trigger)"
