@@ -86,6 +86,9 @@ help:
 	@echo "                  packages, DKMS module in QEMU (root; not in check)"
 	@echo "  make check-deb-src  kpl-build deb on Debian's zlib, patched live"
 	@echo "                  in python3 (root, downloads; not in check)"
+	@echo "  make check-cve  the CVE corpus: real fixes patched live into"
+	@echo "                  python3 under load (root, downloads; not in check)"
+	@echo "  make demo-cve   one CVE of the corpus end to end, explained"
 	@echo "  make clean      remove build output"
 
 deps:

@@ -10,6 +10,10 @@ libssl-dev clang llvm bpftool linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static wrk curl patch python3 binutils
 util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake strace
 ninja-build debhelper dkms lintian fakeroot dpkg-dev"
+# The CVE corpus (make check-cve): its source packages' build
+# dependencies (expat: docbook-to-man, docbook2x; zlib: debhelper,
+# dpkg-dev), so that kpl-build deb need not install them as it goes.
+PKGS="$PKGS docbook-to-man docbook2x"
 
 # kpl-build deb fetches source packages: add a deb-src entry beside
 # every Debian deb entry (same URIs, suites, components and key), once.

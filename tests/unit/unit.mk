@@ -31,6 +31,12 @@ $(BUILD)/asan/tests/unit/test_kplbuild_identity: \
 		$(filter %.c,$^) $(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
+$(BUILD)/asan/tests/unit/test_kplbuild_ar: tests/unit/test_kplbuild_ar.c \
+		tools/kpl-build/ar.c
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itools/kpl-build -MMD -MP -o $@ \
+		$(filter %.c,$^) $(ASAN_LDFLAGS) $(CMOCKA_LIBS)
+
 $(BUILD)/asan/tests/unit/test_kplbuild_deb_pkg: \
 		tests/unit/test_kplbuild_deb_pkg.c tools/kpl-build/deb_pkg.c \
 		tools/kpl-build/run.c $(BUILD)/asan/libkpl.a

@@ -225,12 +225,20 @@ static int check_lib(const struct kb_build *b, struct kpl_elf **lib)
 	return 0;
 }
 
-/* No --lib: the build's library is the one with --target's soname. */
+/*
+ * No --lib: the build's library is the one with --target's soname, or
+ * with --soname.
+ */
 static int target_soname(struct kb_build *b)
 {
 	struct kpl_elf *t = NULL;
-	int err = kpl_elf__open(b->target, &t);
+	int err;
 
+	if (!b->target) {
+		b->lib_soname = b->soname;
+		return 0;
+	}
+	err = kpl_elf__open(b->target, &t);
 	if (err) {
 		kb_err("cannot read %s: %s", b->target, kpl_strerror(err));
 		return 1;
@@ -303,6 +311,21 @@ static int make_patch(struct kb_build *b, struct kb_selection *sel)
 	free(obj);
 	free(man);
 	return err;
+}
+
+/* --lib-out: the library the patch is for, as built, for a test to load. */
+static int lib_out(const struct kb_build *b)
+{
+	char *argv[] = { "cp", "--", (char *)b->lib, (char *)b->lib_out, NULL };
+
+	if (!b->lib_out)
+		return 0;
+	if (kb_run(argv, NULL)) {
+		kb_err("cannot copy %s to --lib-out %s", b->lib, b->lib_out);
+		return 1;
+	}
+	kb_info("the library as built: copied to %s", b->lib_out);
+	return 0;
 }
 
 static void summary(const struct kb_build *b, const struct kb_selection *sel)
@@ -420,7 +443,9 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	report(&b);
-	err = make_patch(&b, &sel);
+	err = make_patch(&b, &sel); /* 3: nothing to patch */
+	if (!err)
+		err = lib_out(&b);
 	if (!err)
 		summary(&b, &sel);
 out:

@@ -128,6 +128,8 @@ struct kb_build {
 	const char *lib; /* --lib */
 	const char *target; /* --target: the shipped file, or NULL */
 	const char *orig_built; /* --orig-built: a cached original build */
+	const char *soname; /* --soname: no --lib, no --target */
+	const char *lib_out; /* --lib-out: a copy of the library patched */
 	char *lib_built; /* no --lib: the original build's library */
 	char *target_soname; /* no --lib: --target's soname */
 	const char *out; /* -o */
@@ -193,6 +195,11 @@ int kb_build__args(struct kb_build *b, int argc, char **argv);
 /* build_tree.c */
 /* Work directory, copies of the tree (original and patched), patch(1). */
 int kb_tree__setup(struct kb_build *b);
+/*
+ * The member names of the static archive @path (ar.c), malloc'ed, in
+ * order; 0, or 1 after saying what is wrong.
+ */
+int kb_ar__members(const char *path, char ***names, size_t *nr);
 int kb_mkdir_p(const char *path);
 /*
  * kb_copy_file() - copy @src to @dst: with @st (the source's stat), a new

@@ -66,6 +66,11 @@ static const char build_usage[] =
 	"                          --build-cmd, --lib may be left out: it is\n"
 	"                          then the library with FILE's soname that\n"
 	"                          the original build linked\n"
+	"      --soname NAME       with --build-cmd, without --lib and --target:\n"
+	"                          the patch is for the library with this\n"
+	"                          soname that the original build links,\n"
+	"                          as built (a rebuild left vulnerable on\n"
+	"                          purpose; kpl-build deb --leave-out)\n"
 	"  -d, --diff FIX.diff     the fix, a unified diff (diff -u, git diff)\n"
 	"  -t, --tree DIR          the source tree LIB was built from and the\n"
 	"                          diff applies to (default: .)\n"
@@ -105,6 +110,9 @@ static const char build_usage[] =
 	"                          kpl-build keygen); without it the patch is\n"
 	"                          unsigned and kpl apply refuses it\n"
 	"  -o, --output OUT.kpl    the patch (replaced atomically)\n"
+	"      --lib-out FILE      copy the library the patch is for, as the\n"
+	"                          original build made it, to FILE (to load\n"
+	"                          it in a test process)\n"
 	"\n"
 	"Other:\n"
 	"  -w, --workdir DIR       keep the copies, objects, logs, patch.o\n"
@@ -168,6 +176,8 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "lib", required_argument, NULL, 'l' },
 		{ "orig-built", required_argument, NULL, 'O' },
+		{ "soname", required_argument, NULL, 'S' },
+		{ "lib-out", required_argument, NULL, 'L' },
 		{ "diff", required_argument, NULL, 'd' },
 		{ "tree", required_argument, NULL, 't' },
 		{ "sources", required_argument, NULL, 's' },
@@ -211,6 +221,12 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 			break;
 		case 'O':
 			b->orig_built = optarg;
+			break;
+		case 'S':
+			b->soname = optarg;
+			break;
+		case 'L':
+			b->lib_out = optarg;
 			break;
 		case 'd':
 			b->diff = optarg;
@@ -285,16 +301,20 @@ int kb_build__args(struct kb_build *b, int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((!b->lib && !(b->target && b->build_cmd)) || !b->diff ||
-	    (!b->nr_globs && !b->build_cmd) || !b->meta.id ||
+	if ((!b->lib && !((b->target || b->soname) && b->build_cmd)) ||
+	    !b->diff || (!b->nr_globs && !b->build_cmd) || !b->meta.id ||
 	    !b->have_version || !b->out || optind != argc) {
-		kb_err("build needs --lib (or --target with --build-cmd), --diff, --build-cmd or --sources, --id, --version and -o (see kpl-build build --help)");
+		kb_err("build needs --lib (or --target or --soname with --build-cmd), --diff, --build-cmd or --sources, --id, --version and -o (see kpl-build build --help)");
 		return 2;
 	}
 	if (b->build_cmd && (b->nr_cflags || !*b->build_cmd)) {
 		kb_err(*b->build_cmd ?
 			       "build: --cflags cannot go with --build-cmd: each source's own flags are recorded from the build" :
 			       "build: --build-cmd is empty");
+		return 2;
+	}
+	if (b->soname && (b->lib || b->target)) {
+		kb_err("build: --soname goes without --lib and --target: the library is then the original build's own");
 		return 2;
 	}
 	if (b->orig_built && !b->build_cmd) {

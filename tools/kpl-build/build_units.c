@@ -192,6 +192,46 @@ static bool is_lib(const struct kb_build *b, const char *out)
 }
 
 /*
+ * An archive of the build's own objects in the link (libtool's
+ * convenience libraries: expat's .libs/libexpatinternal.a): each member
+ * is the object of that name beside the archive.  Return: the members
+ * no compile wrote.
+ */
+static size_t take_archive(const struct side_log *l, const char *ar, bool *take)
+{
+	const char *slash = strrchr(ar, '/');
+	size_t nr = 0, i, unseen = 0;
+	char **names = NULL, *obj;
+	const struct cu *c;
+
+	if (!slash || kb_ar__members(ar, &names, &nr)) {
+		kb_err("warning: the library links the archive %s: the objects in it are not compared",
+		       ar);
+		return 1;
+	}
+	for (i = 0; i < nr; i++) {
+		c = NULL;
+		if (asprintf(&obj, "%.*s/%s", (int)(slash - ar), ar, names[i]) >
+		    0) {
+			c = writer(l, obj);
+			if (!c)
+				c = moved(l, obj);
+			free(obj);
+		}
+		if (c) {
+			take[c - l->cus] = true;
+		} else {
+			unseen++;
+			kb_err("warning: the library links %s of the archive %s, which kpl-build did not see compiled from C or C++: its code is not compared",
+			       names[i], ar);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return unseen;
+}
+
+/*
  * Mark, in @take (per compile), the objects of the library's link; its
  * output in *@lib.
  */
@@ -236,6 +276,8 @@ static int follow_link(const struct kb_build *b, const struct side_log *l,
 				a, c->obj);
 		if (c) {
 			take[c - l->cus] = true;
+		} else if (in && len > 2 && !strcmp(a + len - 2, ".a")) {
+			unseen += take_archive(l, in, take);
 		} else {
 			unseen++;
 			kb_err(strcmp(a + len - 2, ".a") ?

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,25 @@ static const char deb_usage[] =
 	"  -o, --output OUT.kpl    the patch (default: ID.kpl)\n"
 	"  -h, --help              show this help\n"
 	"\n"
+	"The vulnerable build (a CVE's fix left out, to test its patch):\n"
+	"      --leave-out NAME    leave the Debian patch NAME (of\n"
+	"                          debian/patches/series) out of both builds;\n"
+	"                          may repeat\n"
+	"      --reverse DIFF      reverse DIFF (an upstream fix the version\n"
+	"                          has, -p as --strip) in both builds; may\n"
+	"                          repeat\n"
+	"      --soname NAME       without --target: the patch is for the\n"
+	"                          vulnerable build's own library with this\n"
+	"                          soname (default: the installed library's)\n"
+	"      --lib-out FILE      copy that library, as built, to FILE (to\n"
+	"                          load it: LD_LIBRARY_PATH)\n"
+	"  With --target, the vulnerable build must be the installed file\n"
+	"  (proven as above): the way to patch a file apt installed from an\n"
+	"  older version than the archive's source has.  The vulnerable tree\n"
+	"  and its build are cached beside the version's.\n"
+	"      --cve CVE-ID, --advisory ID, --advisory-url URL\n"
+	"                          as for kpl-build build\n"
+	"\n"
 	"Example:\n"
 	"  kpl-build deb --package zlib --fix fix.patch --id ZLIB-1 \\\n"
 	"      --key vendor.key -o ZLIB-1.kpl\n"
@@ -90,9 +110,36 @@ struct deb {
 	const char *strip;
 	char **pass; /* options passed on to build */
 	size_t nr_pass;
-	char *dir; /* cache/NAME_VERSION */
+	char *dir; /* cache/NAME_VERSION, or its ~vuln- variant */
 	char *found_target;
+	struct kb_deb_vuln vuln; /* --leave-out, --reverse */
+	const char *soname; /* --soname */
+	char *found_soname;
 };
+
+/* --leave-out NAME, --reverse DIFF: one more, checked. */
+static int add_vuln(struct deb *d, int c, const char *arg)
+{
+	const char **list = c == 'L' ? d->vuln.leave_out : d->vuln.reverse;
+	size_t *nr = c == 'L' ? &d->vuln.nr_leave_out : &d->vuln.nr_reverse;
+
+	if (*nr == KB_DEB_VULN_MAX) {
+		kb_err("deb: at most %d --%s", KB_DEB_VULN_MAX,
+		       c == 'L' ? "leave-out" : "reverse");
+		return 2;
+	}
+	if (c == 'L' && !kb_deb__valid_patch_name(arg)) {
+		kb_err("deb: --leave-out '%.64s' is not a Debian patch name",
+		       arg);
+		return 2;
+	}
+	if (c == 'r' && access(arg, R_OK)) {
+		kb_err("deb: --reverse %s: %s", arg, strerror(errno));
+		return 2;
+	}
+	list[(*nr)++] = arg;
+	return 0;
+}
 
 /* Pass option @c of @opts on to build: --NAME=VAL, or --NAME. */
 static int pass(struct deb *d, const struct option *opts, int c,
@@ -123,6 +170,13 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		{ "package", required_argument, NULL, 'P' },
 		{ "fix", required_argument, NULL, 'f' },
 		{ "cache", required_argument, NULL, 'C' },
+		{ "leave-out", required_argument, NULL, 'L' },
+		{ "reverse", required_argument, NULL, 'r' },
+		{ "soname", required_argument, NULL, 'S' },
+		{ "lib-out", required_argument, NULL, 'O' },
+		{ "cve", required_argument, NULL, 'E' },
+		{ "advisory", required_argument, NULL, 'A' },
+		{ "advisory-url", required_argument, NULL, 'U' },
 		KB_SHARED_OPTS,
 		{ 0 },
 	};
@@ -168,6 +222,26 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		case 'j':
 			err = pass(d, opts, c, optarg);
 			break;
+		case 'L':
+		case 'r':
+			if (add_vuln(d, c, optarg))
+				return 2;
+			break;
+		case 'S':
+			d->soname = optarg;
+			break;
+		case 'O':
+			err = pass(d, opts, c, optarg);
+			break;
+		case 'E':
+			err = pass(d, opts, c, optarg);
+			break;
+		case 'A':
+			err = pass(d, opts, c, optarg);
+			break;
+		case 'U':
+			err = pass(d, opts, c, optarg);
+			break;
 		case 'h':
 			fputs(deb_usage, stdout);
 			return -1;
@@ -181,6 +255,10 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		return 1;
 	if (!d->package || !d->fix || !d->id || optind != argc) {
 		kb_err("deb needs --package, --fix and --id (see kpl-build deb --help)");
+		return 2;
+	}
+	if (d->soname && d->target) {
+		kb_err("deb: --soname goes without --target (see kpl-build deb --help)");
 		return 2;
 	}
 	return kb_deb__split(d->package, &d->package, &d->version);
@@ -207,6 +285,17 @@ static int cache_path(struct deb *d)
 	char *cache = cache_dir(d), *v = NULL;
 	int err = 1;
 
+	/* Absolute: the build records its compiles in the cache, from
+	 * inside the tree (a relative --cache broke that). */
+	if (cache && cache[0] != '/') {
+		char cwd[PATH_MAX], *abs = NULL;
+
+		if (getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&abs, "%s/%s", cwd, cache) < 0)
+			abs = NULL;
+		free(cache);
+		cache = abs;
+	}
 	if (!cache || !(v = kb_deb__dir_name(d->package, d->version)) ||
 	    asprintf(&d->dir, "%s/%s", cache, v) < 0) {
 		d->dir = NULL;
@@ -302,6 +391,42 @@ static int build_deps(struct deb *d)
 	return err;
 }
 
+static bool vulnerable(const struct deb *d)
+{
+	return d->vuln.nr_leave_out || d->vuln.nr_reverse;
+}
+
+/*
+ * The vulnerable build: its own source and cache directory beside the
+ * version's, and (without --target) the soname of its library.
+ */
+static int use_vulnerable(struct deb *d)
+{
+	char *vdir = NULL, *what = NULL;
+	int err;
+
+	if (!vulnerable(d))
+		return 0;
+	d->vuln.strip = d->strip ? d->strip : "1";
+	if (asprintf(&what, "%s %s", d->package, d->version) < 0) {
+		kb_err("out of memory");
+		return 1;
+	}
+	err = kb_deb__vuln_dir(&d->vuln, d->dir, &vdir) ||
+	      kb_deb__vulnerable(&d->vuln, d->dir, vdir, what);
+	free(what);
+	if (err) {
+		free(vdir);
+		return 1;
+	}
+	free(d->dir);
+	d->dir = vdir;
+	if (d->target || d->soname)
+		return 0;
+	return kb_deb__find_target(d->package, &d->found_target) ||
+	       kb_deb__soname(d->found_target, &d->found_soname);
+}
+
 static int run_build(struct deb *d)
 {
 	char src[PATH_MAX], orig[PATH_MAX], *out = NULL, **argv;
@@ -319,7 +444,7 @@ static int run_build(struct deb *d)
 	snprintf(orig, sizeof(orig), "%s/orig", d->dir);
 	if (!d->out && asprintf(&out, "%s.kpl", d->id) < 0)
 		out = NULL;
-	argv = calloc(d->nr_pass + 24, sizeof(*argv));
+	argv = calloc(d->nr_pass + 26, sizeof(*argv));
 	if (!argv || (!d->out && !out)) {
 		kb_err("out of memory");
 		free(argv);
@@ -333,8 +458,13 @@ static int run_build(struct deb *d)
 	argv[n++] = orig;
 	argv[n++] = "--build-cmd";
 	argv[n++] = "dpkg-buildpackage -T build-arch -uc -us";
-	argv[n++] = "--target";
-	argv[n++] = (char *)(d->target ? d->target : d->found_target);
+	if (d->target || !vulnerable(d)) {
+		argv[n++] = "--target";
+		argv[n++] = (char *)(d->target ? d->target : d->found_target);
+	} else {
+		argv[n++] = "--soname";
+		argv[n++] = (char *)(d->soname ? d->soname : d->found_soname);
+	}
 	argv[n++] = "--diff";
 	argv[n++] = (char *)d->fix;
 	argv[n++] = "--id";
@@ -374,8 +504,10 @@ int cmd_deb(int argc, char **argv)
 	err = kb_deb__build_env() ||
 	      (!d.version &&
 	       kb_deb__installed_version(d.package, &d.version)) ||
-	      cache_path(&d) || fetch(&d) || build_deps(&d) ||
-	      (!d.target && kb_deb__find_target(d.package, &d.found_target));
+	      cache_path(&d) || fetch(&d) || use_vulnerable(&d) ||
+	      build_deps(&d) ||
+	      (!d.target && !vulnerable(&d) &&
+	       kb_deb__find_target(d.package, &d.found_target));
 	if (!err)
 		err = run_build(&d); /* 0..3, as build's */
 out:
@@ -385,5 +517,6 @@ out:
 	free(d.pass);
 	free(d.dir);
 	free(d.found_target);
+	free(d.found_soname);
 	return err;
 }

@@ -41,4 +41,30 @@ int kb_deb__run(char *const argv[], const char *cwd, const char *log,
 /* DEB_BUILD_OPTIONS gains nocheck, DEB_BUILD_PROFILES nobiarch. */
 int kb_deb__build_env(void);
 
+/*
+ * The fixes --leave-out and --reverse take out of the source package
+ * (deb_vuln.c), so that its build is the vulnerable library.
+ */
+#define KB_DEB_VULN_MAX 16
+struct kb_deb_vuln {
+	const char *leave_out[KB_DEB_VULN_MAX]; /* Debian patch names */
+	size_t nr_leave_out;
+	const char *reverse[KB_DEB_VULN_MAX]; /* diffs to patch -R */
+	size_t nr_reverse;
+	const char *strip; /* -p for the diffs, "1" */
+};
+
+/* A name debian/patches/series may hold, safe for a command line. */
+int kb_deb__valid_patch_name(const char *name);
+/* The vulnerable build's cache directory beside @dir (malloc'ed). */
+int kb_deb__vuln_dir(const struct kb_deb_vuln *v, const char *dir, char **out);
+/*
+ * @vdir/src: the fetched source in @base/ with @v's fixes taken out, once
+ * (kept in the cache).  @what ("expat 2.5.0-1") is for the messages.
+ */
+int kb_deb__vulnerable(const struct kb_deb_vuln *v, const char *base,
+		       const char *vdir, const char *what);
+/* The DT_SONAME of the library @path (malloc'ed). */
+int kb_deb__soname(const char *path, char **soname);
+
 #endif

@@ -392,8 +392,18 @@ static int env_add(const char *var, const char *word)
 
 int kb_deb__build_env(void)
 {
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char par[32];
+
 	/* Tests are skipped; only the native library is built (zlib would
-	 * build 32-bit and x32 copies too, which need gcc-multilib). */
+	 * build 32-bit and x32 copies too, which need gcc-multilib); make
+	 * runs a job per CPU, as debhelper does with parallel=N (the
+	 * objects are the same: only the build's wall time changes),
+	 * unless DEB_BUILD_OPTIONS says otherwise. */
+	snprintf(par, sizeof(par), "parallel=%ld",
+		 ncpu > 0 && ncpu < 256 ? ncpu : 1);
 	return env_add("DEB_BUILD_OPTIONS", "nocheck") ||
+	       (!strstr(getenv("DEB_BUILD_OPTIONS"), "parallel=") &&
+		env_add("DEB_BUILD_OPTIONS", par)) ||
 	       env_add("DEB_BUILD_PROFILES", "nobiarch");
 }

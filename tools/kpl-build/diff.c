@@ -111,6 +111,66 @@ static bool users_meet(const char *a, const char *b)
 	return meet;
 }
 
+/* Does @s have its bytes in its section (not NOBITS, not past the end)? */
+static bool has_bytes(const struct kb_sym *s)
+{
+	return s->sec && s->sec->data &&
+	       s->sym.st_value <= s->sec->sh.sh_size &&
+	       s->sym.st_size <= s->sec->sh.sh_size - s->sym.st_value;
+}
+
+static bool same_bytes(const struct kb_sym *a, const struct kb_sym *b)
+{
+	uint64_t size = a->sym.st_size;
+
+	if (size != b->sym.st_size || !has_bytes(a) || !has_bytes(b))
+		return false;
+	return !memcmp(a->sec->data + a->sym.st_value,
+		       b->sec->data + b->sym.st_value, size);
+}
+
+/*
+ * Static locals of one name: constant ones with the same bytes are
+ * interchangeable, and their bytes pair them before their users do (GCC
+ * numbers __PRETTY_FUNCTION__.N per file, so one assert() more
+ * renumbers every other, and a function that inlines two asserting
+ * callees uses two).  Among several with the same bytes, the one with
+ * the same users, then the one of the same name (an unchanged file),
+ * else any.
+ */
+static struct kb_sym *pair_const(struct kb_obj *o, const struct kb_sym *s,
+				 size_t n)
+{
+	struct kb_sym *same = NULL, *users = NULL, *name = NULL;
+	size_t i, nr_same = 0, nr_users = 0;
+
+	if (!has_bytes(s) || (s->sec->sh.sh_flags & SHF_WRITE))
+		return NULL;
+	for (i = 1; i < o->nr_syms; i++) {
+		struct kb_sym *c = &o->syms[i];
+
+		if (!is_static_local(c) || kb_static_base(c->name) != n ||
+		    strncmp(c->name, s->name, n) || c->twin ||
+		    (c->sec->sh.sh_flags & SHF_WRITE) || !same_bytes(c, s))
+			continue;
+		nr_same++;
+		same = c;
+		if (!c->users == !s->users &&
+		    (!c->users || !strcmp(c->users, s->users))) {
+			nr_users++;
+			users = c;
+		}
+		if (!strcmp(c->name, s->name))
+			name = c;
+	}
+	if (nr_same == 1)
+		return same;
+	if (nr_users == 1)
+		return users;
+	/* the same bytes, all of them: any will do */
+	return name ? name : same;
+}
+
 /* Pair the static local @s of the patched build with the original's. */
 static void pair_static(struct kb_obj *o, struct kb_sym *s)
 {
@@ -130,11 +190,18 @@ static void pair_static(struct kb_obj *o, struct kb_sym *s)
 			hit = c;
 		}
 	}
-	if (cands == 1 && (hits == 1 || !s->users || !only->users))
+	/* Constants: their bytes first (users may overlap, through
+	 * inlining, and a renumbered one meets the wrong one). */
+	s->twin = cands > 1 ? pair_const(o, s, n) : NULL;
+	if (!s->twin && cands == 1 && (hits == 1 || !s->users || !only->users))
 		s->twin = only;
-	else if (hits == 1)
+	else if (!s->twin && hits == 1)
 		s->twin = hit;
-	else if (cands) {
+	else if (!s->twin && cands) {
+		/* A constant no function of the original uses, and with
+		 * bytes of its own: new (the patch carries a copy). */
+		if (!hits && has_bytes(s) && !(s->sec->sh.sh_flags & SHF_WRITE))
+			return;
 		s->status = KB_CHANGED;
 		s->why =
 			"cannot be told apart from the original build's static locals of the same name";
