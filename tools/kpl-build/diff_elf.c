@@ -391,6 +391,15 @@ void kb_target(const struct kb_obj *obj, const struct kb_rela *r,
 	if (s->sec->sh.sh_flags & SHF_MERGE) {
 		uint64_t e = s->sec->sh.sh_entsize ? s->sec->sh.sh_entsize : 1;
 
+		/*
+		 * GCC may address a string from outside it, before its first
+		 * byte (lea .LC0-0x5(%rip): .LC0 - 1, for a loop that indexes
+		 * from 1).  The string meant is the one the label names, and
+		 * the delta says where the pointer is from it.
+		 */
+		if ((s->sec->sh.sh_flags & SHF_STRINGS) &&
+		    off >= s->sec->sh.sh_size)
+			off = s->sym.st_value;
 		if (!(s->sec->sh.sh_flags & SHF_STRINGS))
 			off -= off % e;
 		t->kind = KB_T_MERGE;
