@@ -85,6 +85,8 @@ help:
 	@echo "                  packages, DKMS module in QEMU (root; not in check)"
 	@echo "  make check-deb-src  kpl-build deb on Debian's zlib, patched live"
 	@echo "                  in python3 (root, downloads; not in check)"
+	@echo "  make check-ansible  the Ansible collection's wave on 3 hosts"
+	@echo "                  made of namespaces (root; not in check)"
 	@echo "  make clean      remove build output"
 
 deps:

@@ -8,6 +8,7 @@ include tests/build/build.mk
 include tests/deb/deb.mk
 include tests/fuzz/fuzz.mk
 include tests/deb-src/deb-src.mk
+include tests/ansible/ansible.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches
