@@ -2,7 +2,7 @@
 # make check-ansible: the kpatch_lite.fleet Ansible collection (ansible/)
 # with Debian's ansible-core against 3 hosts that the test makes of
 # namespaces on this machine, each with its own kpld and sshd on
-# 127.0.0.1N (tests/ansible/check-ansible.sh), as root.  About a minute,
+# 127.0.0.1N (tests/ansible/check-ansible.sh), as root.  About 10 minutes,
 # so .ci/run runs it after make check.  KPL_LOCK=FILE holds FILE (flock)
 # while live processes are patched.
 
