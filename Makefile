@@ -89,6 +89,8 @@ help:
 	@echo "  make check-cve  the CVE corpus: real fixes patched live into"
 	@echo "                  python3 under load (root, downloads; not in check)"
 	@echo "  make demo-cve   one CVE of the corpus end to end, explained"
+	@echo "  make check-ansible  the Ansible collection's wave on 3 hosts"
+	@echo "                  made of namespaces (root; not in check)"
 	@echo "  make clean      remove build output"
 
 deps:

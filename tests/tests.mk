@@ -9,6 +9,7 @@ include tests/deb/deb.mk
 include tests/fuzz/fuzz.mk
 include tests/deb-src/deb-src.mk
 include tests/cve/cve.mk
+include tests/ansible/ansible.mk
 
 .PHONY: demo-miniweb
 demo-miniweb: $(BUILD)/targets/miniweb-server $(BUILD)/release/kpl mw-patches

@@ -9,7 +9,8 @@ libelf-dev libdw-dev elfutils libcapstone-dev libbpf-dev libcmocka-dev
 libssl-dev clang llvm bpftool linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static wrk curl patch python3 binutils
 util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake strace
-ninja-build debhelper dkms lintian fakeroot dpkg-dev"
+ninja-build debhelper dkms lintian fakeroot dpkg-dev
+ansible-core openssh-server openssh-client sshpass"
 # The CVE corpus (make check-cve): its source packages' build
 # dependencies (expat: docbook-to-man, docbook2x; zlib: debhelper,
 # dpkg-dev), so that kpl-build deb need not install them as it goes.

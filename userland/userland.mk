@@ -69,7 +69,7 @@ $(BPF_DIR)/vmlinux.h:
 	mv $@.tmp $@
 
 $(KPLD_BPFS): $(BPF_DIR)/%.bpf.o: userland/daemon/%.bpf.c userland/daemon/watch.h \
-		$(BPF_DIR)/vmlinux.h
+		userland/daemon/pidns.bpf.h $(BPF_DIR)/vmlinux.h
 	clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall $(WERROR) \
 		-I$(BPF_DIR) -Iuserland/daemon -c $< -o $@
 

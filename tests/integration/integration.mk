@@ -129,6 +129,7 @@ $(eval $(call it_patch,spin_read,spin_read_fix,spin_read,$(IT_DIR)/libspin.so.1)
 $(eval $(call it_patch,spin_unw,spin_unw_fix,spin_unw,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_scaled,spin_scaled_fix,spin_scaled,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_crash,spin_crash,spin_crash,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
 $(eval $(call it_patch,thru,thru_fix,thru,$(IT_DIR)/libthru.so.1))
 $(eval $(call it_patch,lookup,lookup_fix,lookup,$(IT_DIR)/liblookup.so.1))
@@ -142,7 +143,7 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_cve.kpl spin_fix2
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
 	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl \
 	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl \
-	thru.kpl)
+	thru.kpl spin_crash.kpl)
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/libbpf.h>
 
@@ -124,6 +125,15 @@ void kpld_bpf_why(int err, char *buf, size_t len)
 	else
 		snprintf(buf, len, "BPF: %s", strerror(-err));
 	refused[0] = '\0';
+}
+
+unsigned int kpld_bpf_pidns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st))
+		return 0;
+	return (unsigned int)st.st_ino;
 }
 
 int kpld_bpf_ring(struct bpf_map *map,

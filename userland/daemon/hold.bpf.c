@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "pidns.bpf.h"
 #include "watch.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -26,19 +27,23 @@ SEC("uprobe")
 int kpld_hold(struct pt_regs *ctx)
 {
 	struct kpld_crash *e;
-	__u64 id;
+	int pid, tid;
 
 	if (kpld_fault)
 		return *(volatile int *)(long)kpld_fault;
-	/* Stop only a process kpld will hear about, or it stays stopped. */
+	/*
+	 * Stop only a process kpld will hear about and can name, or it
+	 * stays stopped: one outside kpld's pid namespace is let run.
+	 */
+	if (!kpld_current_pids(&pid, &tid))
+		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return 0;
 	bpf_send_signal(19);	/* SIGSTOP */
-	id = bpf_get_current_pid_tgid();
 	e->kind = KPLD_EV_HOLD;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
+	e->pid = pid;
+	e->tid = tid;
 	e->sig = 19;
 	e->code = 0;
 	e->addr = 0;

@@ -92,6 +92,7 @@ int kpld_hold_open(struct kpld *d)
 		goto fail;
 	}
 	skel->rodata->kpld_fault = kpld_bpf_prepare("hold");
+	skel->rodata->kpld_pidns_ino = kpld_bpf_pidns();
 	err = hold_bpf__load(skel);
 	if (err)
 		goto fail;

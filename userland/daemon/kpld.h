@@ -227,6 +227,12 @@ void kpld_bpf_init(void);
 bool kpld_bpf_prepare(const char *feature);
 void kpld_bpf_why(int err, char *buf, size_t len);
 /*
+ * kpld_bpf_pidns() - the inode of kpld's own pid namespace, which the BPF
+ * programs number processes in (pidns.bpf.h).  Return: it, or 0 when
+ * /proc/self/ns/pid cannot be read (the programs then see no process).
+ */
+unsigned int kpld_bpf_pidns(void);
+/*
  * kpld_bpf_ring() - a ring buffer on @map whose records go to @fn(@ctx),
  * in *@out.  Return: its epoll descriptor, or -errno.
  */

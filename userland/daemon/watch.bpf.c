@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "pidns.bpf.h"
 #include "watch.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -49,20 +50,22 @@ int BPF_PROG(kpld_signal_deliver, int sig, struct kernel_siginfo *info,
 {
 	struct pt_regs *regs;
 	struct kpld_crash *e;
-	__u64 id;
+	int pid, tid;
 
 	if (kpld_fault)
 		return *(volatile int *)(long)kpld_fault;
 	if (!fatal(sig) || bad_ptr(ka) ||
 	    BPF_CORE_READ(ka, sa.sa_handler) != (void *)0)
 		return 0;
+	/* A process outside kpld's pid namespace is not kpld's. */
+	if (!kpld_current_pids(&pid, &tid))
+		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return 0;
-	id = bpf_get_current_pid_tgid();
 	e->kind = KPLD_EV_CRASH;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
+	e->pid = pid;
+	e->tid = tid;
 	e->sig = sig;
 	e->code = 0;
 	e->addr = 0;

@@ -182,6 +182,7 @@ int kpld_watch_open(struct kpld *d)
 		goto fail;
 	}
 	skel->rodata->kpld_fault = kpld_bpf_prepare("watchdog");
+	skel->rodata->kpld_pidns_ino = kpld_bpf_pidns();
 	err = watch_bpf__load(skel);
 	if (!err)
 		err = watch_bpf__attach(skel);
