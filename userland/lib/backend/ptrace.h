@@ -100,5 +100,9 @@ int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
 /* Give the thread its registers back; <0 when they could not be here
  * (the insurance frame then restores them as the thread runs on). */
 int kpl_pt_inj_end(struct kpl_pt_inj *ij);
+/* Run the session's thread to its next syscall stop, read into @si. */
+struct __ptrace_syscall_info;
+int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
+			    struct __ptrace_syscall_info *si);
 
 #endif

@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "backend.h"
 #include "internal.h"
@@ -55,25 +54,15 @@ static void to_thread(const struct kpl_pt_thread *t, struct kpl_thread *th)
 /* Run the armed thread until the insurance frame's rt_sigreturn left. */
 static int follow(struct kpl_pt_inj *ij, uint64_t deadline)
 {
-	struct kpl_pt_thread *t = ij->t;
 	bool returning = false;
 	int w;
 
 	for (;;) {
 		struct __ptrace_syscall_info si;
 
-		if (kpl_pt_req(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
-			return -errno;
-		ij->running = true;
-		w = kpl_pt_wait(t, deadline, PTRACE_SYSCALL);
-		if (w <= 0)
-			return w ? w : -ESRCH;
-		ij->running = false;
-		if (WSTOPSIG(t->status) != (SIGTRAP | 0x80))
-			continue;	/* a group-stop: go on */
-		if (kpl_pt_req(PTRACE_GET_SYSCALL_INFO, t->tid,
-			       (void *)sizeof(si), &si) < 0)
-			return -errno;
+		w = kpl_pt_inj_next_syscall(ij, deadline, &si);
+		if (w)
+			return w;
 		if (si.op == PTRACE_SYSCALL_INFO_ENTRY &&
 		    si.entry.nr == SYS_rt_sigreturn &&
 		    si.stack_pointer == ij->frame + 8) {

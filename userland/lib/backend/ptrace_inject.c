@@ -211,6 +211,34 @@ static bool inj_ours(struct kpl_pt_inj *ij, const struct __ptrace_syscall_info *
 	       si->stack_pointer == ij->sp;
 }
 
+/*
+ * Let the session's thread run to its next syscall stop (a group-stop on
+ * the way is passed over), and read that stop into @si.  Return: 0, or
+ * <0 (the wait's error, -ESRCH when the thread is gone).
+ */
+int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
+			    struct __ptrace_syscall_info *si)
+{
+	struct kpl_pt_thread *t = ij->t;
+	int w;
+
+	for (;;) {
+		if (kpl_pt_req(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+			return -errno;
+		ij->running = true;
+		w = kpl_pt_wait(t, deadline, PTRACE_SYSCALL);
+		if (w <= 0)
+			return w ? w : -ESRCH;
+		ij->running = false;
+		if (WSTOPSIG(t->status) == (SIGTRAP | 0x80))
+			break;	/* else a group-stop: go on */
+	}
+	if (kpl_pt_req(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(*si),
+		       si) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Run syscall @nr(@args) in the session's thread; *@ret its result. */
 static int inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 		       long *ret)
@@ -248,18 +276,9 @@ static int inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 	for (;;) {
 		struct __ptrace_syscall_info si;
 
-		if (kpl_pt_req(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
-			return -errno;
-		ij->running = true;
-		w = kpl_pt_wait(t, deadline, PTRACE_SYSCALL);
-		if (w <= 0)
-			return w ? w : -ESRCH;
-		ij->running = false;
-		if (WSTOPSIG(t->status) != (SIGTRAP | 0x80))
-			continue;	/* a group-stop: go on */
-		if (kpl_pt_req(PTRACE_GET_SYSCALL_INFO, t->tid,
-			       (void *)sizeof(si), &si) < 0)
-			return -errno;
+		w = kpl_pt_inj_next_syscall(ij, deadline, &si);
+		if (w)
+			return w;
 		if (!inj_ours(ij, &si))
 			continue;	/* a signal handler's own syscall */
 		if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
