@@ -28,15 +28,8 @@ KPLD=$(readlink -f "$KPLD")
 top=$(cd "$here/../.." && pwd)
 PORT=${KPL_ANSIBLE_PORT:-2222}
 NHOSTS=3
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
+TAP_NAME=check-ansible
+. "$here/../tap.sh"
 for tool in ansible-playbook ansible ssh-keygen unshare nsenter; do
 	command -v $tool >/dev/null || {
 		echo "check-ansible: $tool is missing (make deps)" >&2
@@ -291,11 +284,10 @@ for i in 2 3; do
 	check "host $i: nor in any process" patched_none $i SPIN-CRASH
 done
 
-if [ $fail != 0 ]; then
+if [ "$failed" != 0 ]; then
 	for f in "$T"/*.out; do
 		echo "# --- ${f#$T/} (last 40 lines)"
 		tail -40 "$f" | sed 's/^/# /'
 	done
 fi
-echo "check-ansible: $n checks, $fail failed"
-[ $fail = 0 ]
+finish

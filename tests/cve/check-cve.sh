@@ -21,8 +21,8 @@ mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 cache=$OUT/cache
 PY=/usr/bin/python3
-n=0
-failed=0
+TAP_NAME=check-cve
+. "$here/../tap.sh"
 srv=""
 load=""
 cg=""
@@ -36,13 +36,6 @@ cleanup() {
 	load=""
 	srv=""
 	cg=""
-}
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
 }
 say() { [ "${CVE_DEMO:-}" = 1 ] && printf '\n== %s\n' "$*"; return 0; }
 show() { [ "${CVE_DEMO:-}" = 1 ] && sed 's/^/   | /' "$1"; return 0; }
@@ -347,5 +340,4 @@ echo "# The corpus (kpl-build time first/cached; pause apply/revert as kpl repor
 	cat "$OUT/table.md" 2>/dev/null
 } | sed 's/^/# /'
 echo "1..$n"
-echo "check-cve: $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+finish
