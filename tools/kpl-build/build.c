@@ -8,7 +8,10 @@
  *     record every compile (build_cmd.c, build_units.c, cc_wrap.c);
  *  2. compile every source of both with the library's flags (with
  *     --build-cmd: each with its own recorded flags) plus
- *     -ffunction-sections -fdata-sections;
+ *     -ffunction-sections -fdata-sections; with --build-cmd, a patched
+ *     unit that would compile exactly as the original is not compiled
+ *     again (build_same.c), and --orig-built keeps the original's objects
+ *     for the next patch;
  *  3. compare the objects symbol by symbol (diff.c);
  *  4. recompile the files that differ with __LINE__ pinned to 0 and
  *     compare again: what is equal then differed only by line numbers
@@ -372,6 +375,7 @@ static void build_free(struct kb_build *b)
 	free(b->cflags);
 	free(b->srcs);
 	free(b->in_orig);
+	free(b->same);
 	free(b->orig);
 	free(b->patched);
 	free(b->lib_built);
@@ -425,6 +429,7 @@ int cmd_build(int argc, char **argv)
 	sel.nr_objs = b.nr_srcs;
 	err = !b.orig || !b.patched ||
 	      kb_tree__compile(&b, "orig", false, NULL) ||
+	      (b.build_cmd && kb_units__unchanged(&b)) ||
 	      kb_tree__compile(&b, "patched", false, NULL) ||
 	      open_objs(&b, "orig", false, NULL, b.orig) ||
 	      open_objs(&b, "patched", false, NULL, b.patched);

@@ -161,6 +161,10 @@ struct kb_build {
 	 * [1] (NULL where it was not), and those copies' real paths */
 	struct kb_unit **units[2];
 	char *root[2];
+	/* --build-cmd: source i compiles in the patched tree exactly as in
+	 * the original (same flags, same bytes in every file it includes):
+	 * its original object stands for both (build_units.c) */
+	bool *same;
 	char **diff_files; /* the files the diff touches */
 	size_t nr_diff_files;
 };
@@ -224,6 +228,14 @@ char **kb_unit__argv(const struct kb_build *b, const struct kb_unit *u,
 		     int side, bool neutral, const char *src, const char *obj);
 void kb_unit__free(struct kb_unit *u);
 void kb_argv__free(char **argv);
+/*
+ * kb_units__unchanged() - fill b->same: after the original tree's
+ * objects are compiled (with their dependency files), the sources whose
+ * patched unit has the same flags and reads the same bytes, so that
+ * only the others are compiled again on the patched side.
+ * Return: 0, or 1 after saying what failed.
+ */
+int kb_units__unchanged(struct kb_build *b);
 /* build_cc.c */
 /*
  * Compile the sources i with @want[i] (NULL: all) of @side ("orig" or
@@ -232,7 +244,12 @@ void kb_argv__free(char **argv);
  */
 int kb_tree__compile(struct kb_build *b, const char *side, bool neutral,
 		     const bool *want);
-/* Path of an object: malloc'ed, NULL when out of memory. */
+/*
+ * Path of an object: malloc'ed, NULL when out of memory.  With
+ * --orig-built, the original's objects (not line-neutral) are kept
+ * there, in obj/, with the command that compiled each (.cmd) and what it
+ * included (.d): the next patch of the same build reuses them.
+ */
 char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
 		   size_t i);
 /* build_tree.c: remove the work directory unless it was --workdir. */

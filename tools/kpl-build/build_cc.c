@@ -16,11 +16,27 @@
 
 #include "build.h"
 
+/* The original's object of source @i is kept in --orig-built's obj/. */
+static bool kept(const struct kb_build *b, const char *side, bool neutral,
+		 size_t i)
+{
+	return b->orig_built && b->build_cmd && !neutral && b->in_orig[i] &&
+	       (!strcmp(side, "orig") || (b->same && b->same[i]));
+}
+
 char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
 		   size_t i)
 {
 	char *p;
 
+	if (kept(b, side, neutral, i)) {
+		if (asprintf(&p, "%s/obj/%s.o", b->orig_built, b->srcs[i]) < 0)
+			return NULL;
+		return p;
+	}
+	/* The same unit: the original's object stands for the patched. */
+	if (b->same && b->same[i] && !neutral)
+		side = "orig";
 	if (asprintf(&p, "%s/obj/%s%s/%s.o", b->work, side,
 		     neutral ? "-line" : "", b->srcs[i]) < 0)
 		return NULL;
@@ -130,21 +146,94 @@ static void free_argv(char **argv)
 }
 
 struct job {
-	pid_t pid;
+	pid_t pid; /* 0: nothing to wait for (the object was kept) */
 	char *log;
+	char *cmd; /* a kept object: the command line, for its .cmd */
 	size_t src;
 };
 
+/* The command line of @argv, one argument per line (a .cmd file). */
+static char *joined(char **argv)
+{
+	size_t len = 1, k;
+	char *s, *p;
+
+	for (k = 0; argv[k]; k++)
+		len += strlen(argv[k]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	for (p = s, k = 0; argv[k]; k++)
+		p += sprintf(p, "%s\n", argv[k]);
+	*p = '\0';
+	return s;
+}
+
+/*
+ * Is the object of a kept compile there, made by exactly @cmd?  Its .cmd
+ * is written only once the compiler succeeded, so a compile that was
+ * interrupted is never taken for a finished one.
+ */
+static bool up_to_date(const char *obj, const char *cmd)
+{
+	char *path = NULL, *old = NULL;
+	size_t len = strlen(cmd), n = 0;
+	bool same = false;
+	FILE *f;
+
+	if (asprintf(&path, "%s.cmd", obj) < 0)
+		return false;
+	f = fopen(path, "re");
+	if (f) {
+		old = malloc(len + 2);
+		if (old)
+			n = fread(old, 1, len + 1, f);
+		fclose(f);
+		same = old && n == len && !memcmp(old, cmd, len) &&
+		       !access(obj, R_OK);
+	}
+	if (!same)
+		unlink(path);
+	free(old);
+	free(path);
+	return same;
+}
+
+static int write_cmd(const char *log, const char *cmd)
+{
+	char *path = NULL;
+	size_t len = strlen(log);
+	int err = 1;
+	FILE *f;
+
+	/* log is OBJ.log */
+	if (asprintf(&path, "%.*s.cmd", (int)(len - 4), log) < 0)
+		return 1;
+	f = fopen(path, "we");
+	if (f) {
+		fputs(cmd, f);
+		err = fclose(f) != 0;
+	}
+	if (err)
+		kb_err("cannot write %s: %s", path, strerror(errno));
+	free(path);
+	return err;
+}
+
 static int finish(const struct kb_build *b, struct job *j, const char *side)
 {
-	int err = kb_wait(j->pid, "the compiler");
+	int err = j->pid ? kb_wait(j->pid, "the compiler") : 0;
 
 	if (err) {
 		kb_err("compiling %s (%s) failed:", b->srcs[j->src], side);
 		kb_print_file(j->log);
+	} else if (j->pid && j->cmd) {
+		err = write_cmd(j->log, j->cmd);
 	}
 	free(j->log);
+	free(j->cmd);
 	j->log = NULL;
+	j->cmd = NULL;
 	return err;
 }
 
@@ -189,6 +278,19 @@ static int start(const struct kb_build *b, const char *side, bool neutral,
 		argv = compile_argv(b, i, neutral, missing ? empty : b->srcs[i],
 				    obj);
 	}
+	j->src = i;
+	j->pid = 0;
+	if (argv && kept(b, side, neutral, i)) {
+		j->cmd = joined(argv);
+		if (!j->cmd) {
+			kb_err("out of memory");
+			goto out;
+		}
+		if (up_to_date(obj, j->cmd)) {
+			err = 0;
+			goto out;
+		}
+	}
 	fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (!argv || fd < 0) {
 		kb_err("cannot start the compiler: %s",
@@ -200,7 +302,6 @@ static int start(const struct kb_build *b, const char *side, bool neutral,
 	for (k = 0; argv[k]; k++)
 		dprintf(fd, " %s", argv[k]);
 	dprintf(fd, "\n");
-	j->src = i;
 	err = kb_spawn(argv, cwd, fd, &j->pid);
 out:
 	if (fd >= 0)
@@ -226,6 +327,9 @@ int kb_tree__compile(struct kb_build *b, const char *side, bool neutral,
 	for (i = 0; i < b->nr_srcs && !err; i++) {
 		if (want && !want[i])
 			continue;
+		/* An unchanged unit: its original object is the patched. */
+		if (!neutral && b->same && b->same[i])
+			continue;
 		if (tail - head == (size_t)b->jobs)
 			err = finish(b, &jobs[head++], side);
 		if (!err)
@@ -235,8 +339,10 @@ int kb_tree__compile(struct kb_build *b, const char *side, bool neutral,
 	}
 	while (head < tail)
 		err |= finish(b, &jobs[head++], side);
-	for (i = 0; i < tail; i++)
+	for (i = 0; i < tail; i++) {
 		free(jobs[i].log);
+		free(jobs[i].cmd);
+	}
 	free(jobs);
 	return err;
 }

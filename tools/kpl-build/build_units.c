@@ -487,21 +487,29 @@ static int dep_flag(const char *a)
 char **kb_unit__argv(const struct kb_build *b, const struct kb_unit *u,
 		     int side, bool neutral, const char *src, const char *obj)
 {
-	const char *extra[] = {
-		"-ffunction-sections", "-fdata-sections", "-g", NULL, "-w",
-		"-Wno-error",	       "-D__LINE__=0"
-	};
-	char **argv, *map = NULL;
-	size_t n = 0, k, e, nr_extra = neutral ? 7 : 4;
+	/* Line-neutral: __LINE__ pinned; else -MD, what the unit includes
+	 * (kb_units__unchanged). */
+	const char *extra[7] = { "-ffunction-sections", "-fdata-sections",
+				 "-g" };
+	char **argv, *map = NULL, *dep = NULL;
+	size_t n = 0, k, e, nr_extra = 7;
 	int skip;
 
-	argv = calloc(u->argc + nr_extra + 3, sizeof(*argv));
-	if (!argv || asprintf(&map, "-ffile-prefix-map=%s=%s", b->root[side],
-			      b->tree_abs) < 0) {
+	argv = calloc(u->argc + 10 + 3, sizeof(*argv));
+	if (argv && asprintf(&map, "-ffile-prefix-map=%s=%s", b->root[side],
+			     b->tree_abs) < 0)
+		map = NULL;
+	if (map && asprintf(&dep, "%.*s.d", (int)strlen(obj) - 2, obj) < 0)
+		dep = NULL;
+	if (!dep) {
 		free(argv);
+		free(map);
 		return NULL;
 	}
 	extra[3] = map;
+	extra[4] = neutral ? "-w" : "-MD";
+	extra[5] = neutral ? "-Wno-error" : "-MF";
+	extra[6] = neutral ? "-D__LINE__=0" : dep;
 	for (k = 0; k < u->argc; k++) {
 		const char *a = u->argv[k];
 
@@ -523,9 +531,11 @@ char **kb_unit__argv(const struct kb_build *b, const struct kb_unit *u,
 	if (!(argv[n++] = strdup("-o")) || !(argv[n++] = strdup(obj)))
 		goto oom;
 	free(map);
+	free(dep);
 	return argv;
 oom:
 	free(map);
+	free(dep);
 	kb_argv__free(argv);
 	return NULL;
 }
