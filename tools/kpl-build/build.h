@@ -165,6 +165,10 @@ struct kb_build {
 	 * the original (same flags, same bytes in every file it includes):
 	 * its original object stands for both (build_units.c) */
 	bool *same;
+	/* --orig-built, built incrementally (build_incr.c): the patched
+	 * tree, bound over root[0] (which root[1] then equals) in a mount
+	 * namespace while it builds and compiles; NULL otherwise */
+	char *overlay;
 	char **diff_files; /* the files the diff touches */
 	size_t nr_diff_files;
 };
@@ -218,6 +222,32 @@ int kb_tree__apply_diff(struct kb_build *b);
 /* build_cmd.c: the same with --build-cmd: copy, build, record. */
 int kb_buildcmd__setup(struct kb_build *b);
 void kb_buildcmd__free(struct kb_build *b);
+/* build_cmd.c: copy a tree (times kept), not descending into @skip. */
+int kb_buildcmd__copy(const char *src, const char *dst, const char *skip);
+/* Run the build command in @side's tree, recording into @log. */
+int kb_buildcmd__build(const struct kb_build *b, int side, const char *bin,
+		       const char *log, const char *out);
+/* build_incr.c */
+/*
+ * kb_incr__build() - with --orig-built: the patched tree as a copy of the
+ * original build with the diff applied, built again at the original's
+ * path (b->overlay); *@copies and *@nr_copies: the files the original
+ * build copied from the diff's (per diff file), changed too.
+ * Return: 0, 1 (error printed) or 2 (said why it must be built in full).
+ */
+int kb_incr__build(struct kb_build *b, const char *bin, const char *log,
+		   const char *orig_log, char ***copies, size_t **nr_copies);
+/*
+ * kb_incr__check() - after both builds' units are known: 0 when the
+ * incremental build gives what a full one would, 2 after saying why
+ * not, 1 on error.
+ */
+int kb_incr__check(const struct kb_build *b, const char *orig_log,
+		   struct kb_unit **u[2], char **rel[2], size_t nr[2],
+		   char **copies, const size_t *nr_copies);
+/* @argv run in @cwd with b->overlay bound over the original tree. */
+char **kb_incr__wrap(const struct kb_build *b, char *const argv[],
+		     const char *cwd);
 /* build_units.c */
 /* Pick the units of @side's compiler log that make up the library. */
 int kb_units__select(struct kb_build *b, int side, const char *log,

@@ -302,6 +302,17 @@ static int start(const struct kb_build *b, const char *side, bool neutral,
 	for (k = 0; argv[k]; k++)
 		dprintf(fd, " %s", argv[k]);
 	dprintf(fd, "\n");
+	/* Built incrementally: the patched tree is seen where it built. */
+	if (b->overlay && !strcmp(side, "patched")) {
+		char **w = kb_incr__wrap(b, argv, cwd);
+
+		free_argv(argv);
+		argv = w;
+		if (!argv) {
+			kb_err("out of memory");
+			goto out;
+		}
+	}
 	err = kb_spawn(argv, cwd, fd, &j->pid);
 out:
 	if (fd >= 0)

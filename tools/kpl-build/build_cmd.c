@@ -202,24 +202,36 @@ oom:
 	return NULL;
 }
 
+int kb_buildcmd__copy(const char *src, const char *dst, const char *skip)
+{
+	return copy_tree(src, dst, skip, 0);
+}
+
 /* Run the build command in the copy @side; its output to the log @out. */
 static int run_build(const struct kb_build *b, int side, const char *bin,
 		     const char *log, const char *out)
 {
-	char *argv[] = { "/bin/sh", "-c", (char *)b->build_cmd, NULL };
-	char what[64], **env;
+	char *sh[] = { "/bin/sh", "-c", (char *)b->build_cmd, NULL };
+	char *const *argv = sh;
+	char what[64], **env, **wrapped = NULL;
 	pid_t pid;
 	int fd, err;
 
 	snprintf(what, sizeof(what), "the build command (%s tree)",
 		 side ? "patched" : "original");
 	env = build_env(b, bin, log);
-	if (!env)
+	if (side && b->overlay)
+		argv = wrapped = kb_incr__wrap(b, sh, b->root[side]);
+	if (!env || !argv) {
+		kb_argv__free(env);
+		kb_err("out of memory");
 		return 1;
+	}
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		kb_err("cannot create %s: %s", out, strerror(errno));
 		kb_argv__free(env);
+		kb_argv__free(wrapped);
 		return 1;
 	}
 	kb_info("building the %s tree: %s", side ? "patched" : "original",
@@ -228,11 +240,18 @@ static int run_build(const struct kb_build *b, int side, const char *bin,
 	      kb_wait(pid, what);
 	close(fd);
 	kb_argv__free(env);
+	kb_argv__free(wrapped);
 	if (err) {
 		kb_err("the end of its output (all of it in %s):", out);
 		kb_print_tail(out, 25);
 	}
 	return err;
+}
+
+int kb_buildcmd__build(const struct kb_build *b, int side, const char *bin,
+		       const char *log, const char *out)
+{
+	return run_build(b, side, bin, log, out);
 }
 
 static bool is_source(const char *path)
@@ -364,52 +383,119 @@ static int orig_built(struct kb_build *b, const char *bin, char *log,
 	return 0;
 }
 
+/* A fresh copy of the tree as @side's, the diff applied to patched/. */
+static int copy_side(struct kb_build *b, int side)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", b->work, sides[side]);
+	if (copy_tree(b->tree_abs, path, b->work, 0))
+		return 1;
+	if (!realpath(path, real) || !(b->root[side] = strdup(real))) {
+		kb_err("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	return side ? kb_tree__apply_diff(b) : 0;
+}
+
+static void free_units(struct kb_unit ***u, char ***rel, size_t *nr)
+{
+	size_t i;
+
+	for (i = 0; i < *nr; i++) {
+		kb_unit__free((*u)[i]);
+		free((*rel)[i]);
+	}
+	free(*u);
+	free(*rel);
+	*u = NULL;
+	*rel = NULL;
+	*nr = 0;
+}
+
+/*
+ * The patched side: with --orig-built, built incrementally from a copy
+ * of the original build (build_incr.c) when that gives what a full build
+ * would; else, or when it does not, in full from a copy of the tree.
+ */
+static int patched_side(struct kb_build *b, const char *bin,
+			const char *orig_log, struct kb_unit **u[2],
+			char **rel[2], size_t nr[2], int *unseen)
+{
+	char log[PATH_MAX], out[PATH_MAX], **copies = NULL, *argv[5];
+	size_t *nr_copies = NULL, i;
+	int r = 2;
+
+	snprintf(log, sizeof(log), "%s/patched.cc-log", b->work);
+	snprintf(out, sizeof(out), "%s/patched-build.log", b->work);
+	if (b->orig_built)
+		r = kb_incr__build(b, bin, log, orig_log, &copies, &nr_copies);
+	if (!r) {
+		r = kb_units__select(b, 1, log, &u[1], &rel[1], &nr[1]);
+		if (r <= 0) {
+			*unseen |= r;
+			r = kb_incr__check(b, orig_log, u, rel, nr, copies,
+					   nr_copies);
+		}
+	}
+	for (i = 0; copies && copies[i]; i++)
+		free(copies[i]);
+	free(copies);
+	free(nr_copies);
+	if (r != 2)
+		return r;
+	/* In full: what the incremental build left goes. */
+	free_units(&u[1], &rel[1], &nr[1]);
+	free(b->root[1]);
+	b->root[1] = NULL;
+	if (b->overlay) {
+		argv[0] = "rm";
+		argv[1] = "-rf";
+		argv[2] = "--";
+		argv[3] = b->overlay;
+		argv[4] = NULL;
+		r = kb_run(argv, NULL);
+		free(b->overlay);
+		b->overlay = NULL;
+		if (r)
+			return 1;
+	}
+	if (copy_side(b, 1) || run_build(b, 1, bin, log, out))
+		return 1;
+	r = kb_units__select(b, 1, log, &u[1], &rel[1], &nr[1]);
+	if (r > 0)
+		return 1;
+	*unseen |= r;
+	return 0;
+}
+
 int kb_buildcmd__setup(struct kb_build *b)
 {
 	struct kb_unit **u[2] = { NULL, NULL };
 	char **rel[2] = { NULL, NULL };
-	char bin[PATH_MAX], path[PATH_MAX], log[PATH_MAX], out[PATH_MAX];
-	size_t nr[2] = { 0, 0 }, i;
+	char bin[PATH_MAX], log[PATH_MAX], out[PATH_MAX];
+	size_t nr[2] = { 0, 0 };
 	int side, err = 1, unseen = 0, r;
 	bool reuse = false;
 
-	if (kb_tree__diff_files(b))
+	if (kb_tree__diff_files(b) || (!b->orig_built && copy_side(b, 0)) ||
+	    make_wrappers(b, bin))
 		return 1;
-	for (side = !!b->orig_built; side < 2; side++) {
-		snprintf(path, sizeof(path), "%s/%s", b->work, sides[side]);
-		if (copy_tree(b->tree_abs, path, b->work, 0))
-			return 1;
-		if (!realpath(path, bin) || !(b->root[side] = strdup(bin))) {
-			kb_err("%s: %s", path, strerror(errno));
-			return 1;
-		}
-	}
-	if (kb_tree__apply_diff(b) || make_wrappers(b, bin))
-		return 1;
-	for (side = 0; side < 2; side++) {
-		snprintf(log, sizeof(log), "%s/%s.cc-log", b->work,
-			 sides[side]);
-		snprintf(out, sizeof(out), "%s/%s-build.log", b->work,
-			 sides[side]);
-		if (!side && b->orig_built ? orig_built(b, bin, log, &reuse) :
-					     run_build(b, side, bin, log, out))
-			goto out;
-		r = kb_units__select(b, side, log, &u[side], &rel[side],
-				     &nr[side]);
-		if (r > 0)
-			goto out;
-		unseen |= r;
-	}
+	snprintf(log, sizeof(log), "%s/orig.cc-log", b->work);
+	snprintf(out, sizeof(out), "%s/orig-build.log", b->work);
+	if (b->orig_built ? orig_built(b, bin, log, &reuse) :
+			    run_build(b, 0, bin, log, out))
+		goto out;
+	r = kb_units__select(b, 0, log, &u[0], &rel[0], &nr[0]);
+	if (r > 0)
+		goto out;
+	unseen |= r;
+	if (patched_side(b, bin, log, u, rel, nr, &unseen))
+		goto out;
 	err = pair(b, u, rel, nr) || check_diff(b, unseen);
 out:
-	for (side = 0; side < 2; side++) {
-		for (i = 0; i < nr[side]; i++) {
-			kb_unit__free(u[side][i]);
-			free(rel[side][i]);
-		}
-		free(u[side]);
-		free(rel[side]);
-	}
+	for (side = 0; side < 2; side++)
+		free_units(&u[side], &rel[side], &nr[side]);
 	return err;
 }
 
@@ -424,6 +510,7 @@ void kb_buildcmd__free(struct kb_build *b)
 		free(b->units[side]);
 		free(b->root[side]);
 	}
+	free(b->overlay);
 	for (i = 0; i < b->nr_diff_files; i++)
 		free(b->diff_files[i]);
 	free(b->diff_files);

@@ -128,9 +128,12 @@ static bool same_dep(const struct kb_build *b, const char *cwd, const char *dep)
 		return false;
 	if (strncmp(path, b->root[0], rl) || path[rl] != '/')
 		return !strstr(path, "/../") && access(path, R_OK) == 0;
+	/* Built incrementally, both trees have one path: the patched one
+	 * is b->overlay here. */
 	if (strstr(path, "/../") ||
-	    snprintf(other, sizeof(other), "%s%s", b->root[1], path + rl) >=
-		    (int)sizeof(other))
+	    snprintf(other, sizeof(other), "%s%s",
+		     b->overlay ? b->overlay : b->root[1],
+		     path + rl) >= (int)sizeof(other))
 		return false;
 	return same_file(path, other);
 }
