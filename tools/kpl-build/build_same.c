@@ -11,8 +11,8 @@
  *    the tree's own path (each tree names itself);
  *  - every file the original compile read (the source and each header,
  *    from its -MD dependency file) under the tree has the same bytes in
- *    the patched tree; files outside the tree (the system's headers)
- *    are the same files for both;
+ *    the patched tree; files outside the tree (the system's headers),
+ *    once "../" and symlinks are resolved, are the same files for both;
  *  - no file the diff adds has the name of one it read: a new header may
  *    be found first in the search path.
  *
@@ -113,10 +113,14 @@ static bool shadowed(const struct kb_build *b, const char *path)
 	return false;
 }
 
-/* One dependency of a unit compiled in @cwd: read the same in both? */
+/*
+ * One dependency of a unit compiled in @cwd: read the same in both?  A
+ * file outside the tree (once resolved: "../" and symlinks) is the
+ * same file for both.
+ */
 static bool same_dep(const struct kb_build *b, const char *cwd, const char *dep)
 {
-	char path[PATH_MAX], other[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX], other[PATH_MAX];
 	size_t rl = strlen(b->root[0]);
 
 	if (dep[0] == '/')
@@ -124,18 +128,17 @@ static bool same_dep(const struct kb_build *b, const char *cwd, const char *dep)
 	else if (snprintf(path, sizeof(path), "%s/%s", cwd, dep) >=
 		 (int)sizeof(path))
 		return false;
-	if (shadowed(b, path))
+	if (shadowed(b, path) || !realpath(path, real))
 		return false;
-	if (strncmp(path, b->root[0], rl) || path[rl] != '/')
-		return !strstr(path, "/../") && access(path, R_OK) == 0;
+	if (strncmp(real, b->root[0], rl) || real[rl] != '/')
+		return true;
 	/* Built incrementally, both trees have one path: the patched one
 	 * is b->overlay here. */
-	if (strstr(path, "/../") ||
-	    snprintf(other, sizeof(other), "%s%s",
+	if (snprintf(other, sizeof(other), "%s%s",
 		     b->overlay ? b->overlay : b->root[1],
-		     path + rl) >= (int)sizeof(other))
+		     real + rl) >= (int)sizeof(other))
 		return false;
-	return same_file(path, other);
+	return same_file(real, other);
 }
 
 /*
