@@ -67,6 +67,49 @@ flags_used() {
 	done
 }
 
+# replaced NAME: the functions kb_build NAME's patch replaces, sorted
+replaced() {
+	"$KPL" info "$w/$1.kpl" 2>/dev/null |
+		sed -n 's/^  \([^ ]*\).* -> .*/\1/p' | sort | tr '\n' ' '
+}
+
+# kb_incr NAME DIFF: kpl-build build with the original build kept in
+# $w/orig-built (--orig-built, as kpl-build deb does)
+kb_incr() {
+	"$KB" build --tree "$w/src" --diff "$2" --lib "$lib" \
+		--build-cmd "$cmd" --orig-built "$w/orig-built" \
+		--id "KB-$name" --version 1 \
+		--key "$KPL_KEYS/test.key" -o "$w/$1.kpl" >"$w/$1.out" 2>"$w/$1.err"
+}
+
+# With --orig-built the patched tree is a copy of the original build,
+# built again incrementally where the original was (a mount namespace):
+# the same patch, cold and from the cache; a diff that adds a build
+# file makes kpl-build build the patched tree in full, saying why.
+incremental() {
+	exp=$(expect replaces | tr ' ' '\n' | sort | tr '\n' ' ')
+	kb_incr incr "$case/fix.diff"
+	rc=$?
+	check "$name: incr: --orig-built, first build (exit $rc)" [ "$rc" = 0 ]
+	says incr "a copy of the original build, the diff applied, built again where the original was"
+	check "$name: incr: replaces $exp" [ "$(replaced incr)" = "$exp" ]
+	kb_incr incr2 "$case/fix.diff"
+	rc=$?
+	check "$name: incr2: --orig-built, from the cache (exit $rc)" [ "$rc" = 0 ]
+	says incr2 "the original tree: built before"
+	says incr2 "built again where the original was"
+	check "$name: incr2: replaces $exp" [ "$(replaced incr2)" = "$exp" ]
+	{
+		cat "$case/fix.diff"
+		printf -- '--- /dev/null\n+++ b/extra.mk\n@@ -0,0 +1 @@\n+# unused\n'
+	} >"$w/build-file.diff"
+	kb_incr full "$w/build-file.diff"
+	rc=$?
+	check "$name: full: a diff adding a build file (exit $rc)" [ "$rc" = 0 ]
+	says full "the patched tree is built in full: the diff adds extra.mk, which may be read by the build"
+	check "$name: full: replaces $exp" [ "$(replaced full)" = "$exp" ]
+}
+
 negatives() {
 	f=$(expect single-cflags)
 	kb_build single --sources '*.c' --cflags "$f"
@@ -138,6 +181,7 @@ for case in "$@"; do
 	exp=$(expect replaces | tr ' ' '\n' | sort | tr '\n' ' ')
 	check "$name: replaces $exp" [ "$got" = "$exp" ]
 	live
+	incremental
 	[ -n "$(expect single-cflags)" ] && negatives
 done
 finish
