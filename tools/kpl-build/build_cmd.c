@@ -119,13 +119,21 @@ static int find_prog(const char *name, char *out)
 	}
 }
 
-/* work/bin: a symlink to us under each of the wrapper's names. */
+/*
+ * work/bin: a symlink to us under each of the wrapper's names.  With
+ * --orig-built, DIR-bin beside it instead, made again each time: a
+ * configured tree keeps the path of the compiler it was configured
+ * with, and the patched tree's incremental build runs that one.
+ */
 static int make_wrappers(const struct kb_build *b, char *bin)
 {
 	char self[PATH_MAX], link[PATH_MAX];
 	size_t i;
 
-	snprintf(bin, PATH_MAX, "%s/bin", b->work);
+	if (b->orig_built)
+		snprintf(bin, PATH_MAX, "%s-bin", b->orig_built);
+	else
+		snprintf(bin, PATH_MAX, "%s/bin", b->work);
 	if (!realpath("/proc/self/exe", self) ||
 	    (mkdir(bin, 0755) < 0 && errno != EEXIST)) {
 		kb_err("cannot make the compiler wrappers in %s: %s", bin,
@@ -136,7 +144,8 @@ static int make_wrappers(const struct kb_build *b, char *bin)
 		if (snprintf(link, sizeof(link), "%s/%s", bin,
 			     kb_cc_names[i]) >= (int)sizeof(link))
 			errno = ENAMETOOLONG;
-		else if (!symlink(self, link))
+		else if ((!unlink(link) || errno == ENOENT) &&
+			 !symlink(self, link))
 			continue;
 		{
 			kb_err("cannot create %s: %s", link, strerror(errno));

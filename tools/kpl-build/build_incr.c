@@ -335,7 +335,13 @@ int kb_incr__build(struct kb_build *b, const char *bin, const char *log,
 	}
 	b->root[1] = err ? NULL : strdup(b->root[0]);
 	snprintf(out, sizeof(out), "%s/patched-build.log", b->work);
-	return err || !b->root[1] || kb_buildcmd__build(b, 1, bin, log, out);
+	if (err || !b->root[1])
+		return 1;
+	if (kb_buildcmd__build(b, 1, bin, log, out)) {
+		kb_info("the patched tree is built in full: its incremental build failed");
+		return 2;
+	}
+	return 0;
 }
 
 /* Is @rel (relative to the tree) the source of a compile in @l? */
