@@ -59,7 +59,9 @@ struct kb_sec {
 	struct kb_rela *relas; /* from the SHT_RELA whose sh_info is us */
 	size_t nr_relas;
 	/* The FUNC/OBJECT/TLS symbol defined here when there is exactly one
-	 * (-ffunction-sections, -fdata-sections); NULL when anonymous. */
+	 * (-ffunction-sections, -fdata-sections), or several names of the
+	 * same bytes (f and f.localalias: the global one); NULL when
+	 * anonymous. */
 	struct kb_sym *owner;
 	size_t nr_named;
 	/* patch_select.c / patch_write.c */

@@ -338,6 +338,9 @@ static int close_over(struct kb_selection *sel)
 			if (!kb_sym__is_func(s) || s->status != KB_CHANGED ||
 			    s->parent || !s->sec || comdat_taken(wl, n, s->sec))
 				continue;
+			/* f.localalias: the jump at f's entry serves both. */
+			if (s->sec->owner && s->sec->owner != s)
+				continue;
 			err = push(&sel->replaced, &sel->nr_replaced, &s,
 				   sizeof(s)) ||
 			      include(&wl, &n, p, s->sec);
