@@ -147,6 +147,49 @@ static int read_sections(struct kb_obj *obj)
 	return 0;
 }
 
+/*
+ * The symbol a section holds (-ffunction-sections, -fdata-sections).
+ * Several names of the same bytes count as one: under -fPIC GCC gives a
+ * global function that calls itself a local alias (f.localalias) for
+ * those calls, and the global name owns the section.  Without an owner,
+ * a jump table's entries, whose addends run past the function's end by
+ * their place in the table (.text.f + 0xf0 at entry 6 of a function of
+ * 0xf3 bytes), would name no symbol: see covering().
+ */
+static int find_owners(struct kb_obj *obj)
+{
+	bool *mixed = calloc(obj->nr_secs, sizeof(*mixed));
+	size_t i;
+
+	if (!mixed) {
+		kb_err("out of memory");
+		return 1;
+	}
+	for (i = 0; i < obj->nr_syms; i++) {
+		struct kb_sym *s = &obj->syms[i];
+		struct kb_sec *sec = s->sec;
+		const struct kb_sym *o;
+
+		if (!sec || !kb_sym__named(s))
+			continue;
+		o = sec->owner;
+		if (!o) {
+			sec->owner = s;
+		} else if (o->sym.st_value != s->sym.st_value ||
+			   o->sym.st_size != s->sym.st_size ||
+			   o->type != s->type) {
+			mixed[sec->index] = true;
+		} else if (o->bind == STB_LOCAL && s->bind != STB_LOCAL) {
+			sec->owner = s;
+		}
+	}
+	for (i = 1; i < obj->nr_secs; i++)
+		if (mixed[i])
+			obj->secs[i].owner = NULL;
+	free(mixed);
+	return 0;
+}
+
 static int read_symbols(struct kb_obj *obj)
 {
 	struct kb_sec *symtab = NULL;
@@ -193,15 +236,10 @@ static int read_symbols(struct kb_obj *obj)
 		if (s->sym.st_shndx != SHN_UNDEF &&
 		    s->sym.st_shndx < obj->nr_secs)
 			s->sec = &obj->secs[s->sym.st_shndx];
-		if (s->sec && kb_sym__named(s)) {
+		if (s->sec && kb_sym__named(s))
 			s->sec->nr_named++;
-			s->sec->owner = s;
-		}
 	}
-	for (i = 1; i < obj->nr_secs; i++)
-		if (obj->secs[i].nr_named != 1)
-			obj->secs[i].owner = NULL;
-	return 0;
+	return find_owners(obj);
 }
 
 static int read_relas(struct kb_obj *obj)
