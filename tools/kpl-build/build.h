@@ -57,7 +57,8 @@ struct kb_sec {
 	struct kb_rela *relas; /* from the SHT_RELA whose sh_info is us */
 	size_t nr_relas;
 	/* The FUNC/OBJECT/TLS symbol defined here when there is exactly one
-	 * (-ffunction-sections, -fdata-sections); NULL when anonymous. */
+	 * (-ffunction-sections, -fdata-sections), or one with aliases (the
+	 * exported name); NULL when anonymous. */
 	struct kb_sym *owner;
 	size_t nr_named;
 	/* patch_select.c / patch_write.c */
@@ -75,6 +76,8 @@ struct kb_sym {
 	struct kb_obj *obj;
 	struct kb_sym *twin; /* the same symbol in the other build */
 	struct kb_sym *parent; /* f for f.cold: the function it is part of */
+	struct kb_sym *alias; /* another name of this one, its section's
+			       * owner: its status is the owner's */
 	enum kb_status status;
 	const char *why; /* KB_CHANGED data: what differs (static) */
 	char *users; /* functions referring to it, "a,b" (diff.c) */

@@ -9,6 +9,8 @@
  * is its contents.  So a change that only moves code, adds a function
  * or renumbers labels is not a change, and a caller into which the
  * compiler inlined a changed callee is one, because its own bytes differ.
+ * A function with aliases is compared once, and its other names follow
+ * (diff_elf.c, find_aliases()).
  *
  * Static locals (x.0, x.1 ... in GCC's naming) are paired by base name:
  * the number may change when another static local is added before them.
@@ -399,7 +401,7 @@ int kb_diff(struct kb_obj *o, struct kb_obj *p)
 		struct kb_sym *s = &p->syms[i];
 
 		if (!s->sec || !kb_sym__named(s) || s->why ||
-		    kb_sym__copyable(s))
+		    kb_sym__copyable(s) || s->alias)
 			continue;
 		if (s->twin)
 			compare(s);
@@ -414,6 +416,15 @@ int kb_diff(struct kb_obj *o, struct kb_obj *p)
 		    s->parent->status == KB_SAME) {
 			s->parent->status = KB_CHANGED;
 			s->parent->why = "its .cold part changed";
+		}
+	}
+	/* Another name of a function is what the function is. */
+	for (i = 1; i < p->nr_syms; i++) {
+		struct kb_sym *s = &p->syms[i];
+
+		if (s->alias && !s->why) {
+			s->status = s->alias->status;
+			s->why = s->alias->why;
 		}
 	}
 	return 0;
