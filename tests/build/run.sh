@@ -12,6 +12,12 @@
 #   probe-after TEXT            ... and after the patch is applied
 #   probe-reverted TEXT         ... and after it is reverted (default:
 #                               probe-before; state may have moved on)
+#   library-without FLAG...     the library as shipped is built without
+#                               these of the flags kpl-build is given
+#                               (-ffunction-sections: one .text per file,
+#                               whose assembler shortens jumps between
+#                               functions)
+#   library-with FLAG...        ... and with these added
 #   program pie|no-pie          the case is a program, not a library: its
 #                               sources (with main()) are built as a PIE
 #                               or a non-PIE executable that answers the
@@ -60,12 +66,18 @@ lang() {
 }
 
 # build_lib: the library as shipped, compiled as kpl-build compiles it
+# unless the case says otherwise (library-without, library-with)
 build_lib() {
+	libflags=" $flags "
+	for f in $(expect library-without); do
+		libflags=$(echo "$libflags" | sed "s/ $f / /g")
+	done
+	libflags="$libflags $(expect library-with)"
 	mkdir -p "$w/obj"
 	for c in "$case"/*."$ext"; do
 		b=$(basename "$c" ".$ext")
 		# shellcheck disable=SC2086 # a flag list
-		(cd "$case" && $cc $flags -c "$b.$ext" -o "$w/obj/$b.o") ||
+		(cd "$case" && $cc $libflags -c "$b.$ext" -o "$w/obj/$b.o") ||
 			return 1
 	done
 	if [ -n "$program" ]; then

@@ -15,6 +15,8 @@
  *   diff.c          correlate two builds of a file, compare every symbol
  *   diff_layout.c   compare struct layouts in the debug info (libdw)
  *   patch_select.c  what goes into the patch, what is referenced, refusals
+ *   patch_same.c    whether the original build is the library, function
+ *                   by function (shortened jumps allowed)
  *   patch_write.c   the patch object and its manifest
  *   patch_ehframe.c its .eh_frame: the included functions' entries
  *
@@ -330,6 +332,18 @@ struct kb_selection {
  * patch).
  */
 int kb_select(struct kb_selection *sel);
+
+/*
+ * patch_same.c: is the original build the library?  kb_same_as_lib():
+ * is function @s of the original build the library's @ls, the same
+ * code even where their sizes differ?  0 yes, 1 no (@why says where),
+ * -1 out of memory (said).  kb_check_reproduced(): every symbol of the
+ * original build the library has, refused when one differs.
+ */
+struct kpl_elf_sym;
+int kb_same_as_lib(const struct kb_selection *sel, const struct kb_sym *s,
+		   const struct kpl_elf_sym *ls, char *why, size_t len);
+void kb_check_reproduced(struct kb_selection *sel);
 
 /* patch_write.c: the patch object and the manifest for kb_pack(). */
 int kb_write(const struct kb_selection *sel, const char *obj_path);

@@ -377,14 +377,15 @@ static void check_refs(struct kb_selection *sel)
 	}
 }
 
-/* A changed function: in the library, same size, and takes a jump. */
+/* A changed function: in the library, the same code, and takes a jump. */
 static void check_replaced(struct kb_selection *sel, struct kb_sym *s)
 {
 	const struct kb_sym *o = s->twin;
 	const char *file = o->bind == STB_LOCAL ? o->obj->file : NULL;
 	const struct kpl_elf_sym *ls;
 	struct kpl_arch_prologue pro;
-	const char *why = NULL;
+	char why[2 * KPL_ARCH_INSN_TEXT + 128];
+	const char *reason = NULL;
 	uint8_t *code;
 	int err;
 
@@ -395,12 +396,30 @@ static void check_replaced(struct kb_selection *sel, struct kb_sym *s)
 		       sel->lib_path);
 		return;
 	}
-	if (ls->type != STT_FUNC || ls->size != o->sym.st_size) {
-		refuse(sel,
-		       "%s is %llu bytes in the original build but %llu in %s: the library was not built from this tree with these flags",
-		       kb_sym__desc(o), (unsigned long long)o->sym.st_size,
-		       (unsigned long long)ls->size, sel->lib_path);
+	if (ls->type != STT_FUNC) {
+		refuse(sel, "%s is not a function in %s", kb_sym__desc(o),
+		       sel->lib_path);
 		return;
+	}
+	/*
+	 * Its size may differ where the library's assembler shortened
+	 * jumps (patch_same.c): the code must be the same.  From here on
+	 * the old function is the library's, ls->size bytes.
+	 */
+	if (ls->size != o->sym.st_size) {
+		err = kb_same_as_lib(sel, o, ls, why, sizeof(why));
+		if (err) {
+			if (err > 0)
+				refuse(sel,
+				       "%s is %llu bytes in the original build but %llu in %s, and %s: the library was not built from this tree with these flags",
+				       kb_sym__desc(o),
+				       (unsigned long long)o->sym.st_size,
+				       (unsigned long long)ls->size,
+				       sel->lib_path, why);
+			else
+				sel->refused++;
+			return;
+		}
 	}
 	code = malloc(ls->size ? ls->size : 1);
 	if (!code || kpl_elf__read(sel->lib, ls->value, code, ls->size)) {
@@ -409,51 +428,13 @@ static void check_replaced(struct kb_selection *sel, struct kb_sym *s)
 		free(code);
 		return;
 	}
-	err = kpl_arch_analyse(code, ls->size, ls->value, &pro, &why);
+	err = kpl_arch_analyse(code, ls->size, ls->value, &pro, &reason);
 	free(code);
 	if (err)
 		refuse(sel,
 		       "%s cannot be patched: %s (its entry in %s at 0x%llx)",
-		       kb_sym__desc(o), why ? why : kpl_strerror(err),
+		       kb_sym__desc(o), reason ? reason : kpl_strerror(err),
 		       sel->lib_path, (unsigned long long)ls->value);
-}
-
-/*
- * The original build must be the library: every function and variable
- * both have, the same size.  Otherwise the references by name and the
- * old functions' sizes cannot be trusted.
- */
-static void check_reproduced(struct kb_selection *sel)
-{
-	unsigned int bad = 0;
-	size_t i, j;
-
-	for (i = 0; i < sel->nr_objs; i++) {
-		const struct kb_obj *o = sel->objs[i]->twin;
-
-		for (j = 1; j < o->nr_syms; j++) {
-			const struct kb_sym *s = &o->syms[j];
-			const struct kpl_elf_sym *ls;
-
-			if (!s->sec || !kb_sym__named(s) || s->parent ||
-			    kb_sym__copyable(s) ||
-			    kpl_elf__find(sel->lib, s->name,
-					  s->bind == STB_LOCAL ? o->file : NULL,
-					  &ls) ||
-			    ls->size == s->sym.st_size)
-				continue;
-			if (bad++ < 5)
-				kb_err("%s: %llu bytes in the original build, %llu in %s",
-				       kb_sym__desc(s),
-				       (unsigned long long)s->sym.st_size,
-				       (unsigned long long)ls->size,
-				       sel->lib_path);
-		}
-	}
-	if (bad)
-		refuse(sel,
-		       "the original build does not reproduce %s (%u symbol%s differ): are --cc and --cflags the ones it was built with, and the tree its source?",
-		       sel->lib_path, bad, bad == 1 ? "" : "s");
 }
 
 static bool name_taken(const struct kb_selection *sel, const char *name)
@@ -555,7 +536,7 @@ some:
 	check_refs(sel);
 	for (i = 0; i < sel->nr_replaced; i++)
 		check_replaced(sel, sel->replaced[i]);
-	check_reproduced(sel);
+	kb_check_reproduced(sel);
 	if (sel->refused)
 		return 1;
 	return name_defs(sel);

@@ -158,6 +158,94 @@ int kpl_arch_calls(const uint8_t *code, size_t size,
 		   void *arg);
 
 /*
+ * Comparing one function twice: as the linker placed it in a library
+ * ("linked") and as the compiler put it in an object file ("object",
+ * its relocations not yet applied).  kpl-build uses it to prove that
+ * its recompile of a library (every function in a section of its own)
+ * is the library, where the assembler that built the library shortened
+ * jumps between functions of one section and so changed their sizes.
+ */
+
+/* A relocated field of the object's code. */
+struct kpl_arch_field {
+	uint64_t off;		/* of the field, from the code's first byte */
+	uint32_t type;		/* its relocation type */
+};
+
+/*
+ * What a relocated field's instruction reaches in the linked code, for
+ * the caller to check against the relocation's symbol S and addend A:
+ * the object's instruction reaches S + A + @adj, the linked one @where.
+ */
+struct kpl_arch_reach {
+	size_t field;		/* index into kpl_arch_same_in.fields */
+	uint64_t where;		/* a branch's target, an operand's address */
+	int64_t adj;
+	enum kpl_arch_reloc_kind kind;	/* as linked (the linker may have
+					 * turned a GOT load into a direct
+					 * address: then KPL_RELOC_DIRECT) */
+	bool branch;		/* a jump or call: @where may be a PLT
+				 * entry (kpl_arch_plt_slot()) */
+};
+
+struct kpl_arch_same_in {
+	const uint8_t *linked;	/* the function as linked */
+	size_t linked_size;
+	uint64_t linked_addr;	/* where @linked[0] is in the library */
+	const uint8_t *obj;	/* the same function in the object */
+	size_t obj_size;
+	const struct kpl_arch_field *fields;	/* sorted by off */
+	size_t nr_fields;
+	/* true when @r reaches what the field's relocation names */
+	bool (*reaches)(void *arg, const struct kpl_arch_reach *r);
+	void *arg;
+};
+
+/* Room for one instruction in a message: its text and its bytes. */
+#define KPL_ARCH_INSN_TEXT 160
+
+/* Where two codes differ first: offsets from each one's start. */
+struct kpl_arch_mismatch {
+	uint64_t linked_off, obj_off;
+	char linked[KPL_ARCH_INSN_TEXT];	/* "jmp 0x10 (eb e4)", or
+						 * "the end", or why */
+	char obj[KPL_ARCH_INSN_TEXT];
+};
+
+/*
+ * kpl_arch_same_code() - whether the two do the same, instruction by
+ * instruction.  No-operation instructions are left out on both sides
+ * (alignment padding changes with the code before it).  Every other
+ * pair must be the same instruction with the same bytes, except:
+ *  - a branch (jump, conditional jump, call) may take a shorter or
+ *    longer form of itself, as long as its target is the same: inside
+ *    the function, the instruction that pairs with the object's target;
+ *    outside, through a relocated field, where in->reaches() agrees;
+ *  - a field the object leaves for a relocation may hold anything
+ *    linked, as long as in->reaches() agrees for it, and a load from
+ *    the GOT may have become the address it loaded (the linker's
+ *    relaxation of a symbol it binds locally);
+ *  - an operand addressed relative to the program counter, inside the
+ *    function, reaches the instruction that pairs.
+ * Relocations of thread-local storage are not followed (the fields are
+ * still left out of the byte comparison).
+ * Return: 0 when the same, 1 when they differ (*@m says where, first
+ * on the object's side: an instruction, "the end"), -EINVAL, -ENOMEM or
+ * -ENOTSUP (no disassembler).  @m is written only when 1 is returned.
+ */
+int kpl_arch_same_code(const struct kpl_arch_same_in *in,
+		       struct kpl_arch_mismatch *m);
+
+/*
+ * kpl_arch_plt_slot() - whether the @size bytes at @addr are an entry
+ * of a procedure linkage table: one indirect jump through a slot of the
+ * GOT (with the landing pad and prefix that branch tracking adds).
+ * Return: true and *@slot (the slot's address), or false.
+ */
+bool kpl_arch_plt_slot(const uint8_t *code, size_t size, uint64_t addr,
+		       uint64_t *slot);
+
+/*
  * A stopped thread's user registers, opaque outside arch/: exactly the
  * bytes of the ptrace regset KPL_ARCH_NT_REGS (PTRACE_GETREGSET and
  * PTRACE_SETREGSET take and give it whole), which is also what the
