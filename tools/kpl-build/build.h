@@ -83,6 +83,7 @@ struct kb_sym {
 	enum kb_status status;
 	const char *why; /* KB_CHANGED data: what differs (static) */
 	char *users; /* functions referring to it, "a,b" (diff.c) */
+	bool guessed; /* a static local paired by name alone (diff.c) */
 	/* patch_select.c / patch_write.c */
 	bool line_only; /* differs only by __LINE__ */
 	bool ref; /* referenced by name from the patch */
