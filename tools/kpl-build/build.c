@@ -194,6 +194,8 @@ static void report(const struct kb_build *b)
 		for (j = 1; j < p->nr_syms; j++) {
 			const struct kb_sym *s = &p->syms[j];
 
+			if (s->alias)
+				continue; /* its owner is reported */
 			if (s->status == KB_CHANGED && kb_sym__is_func(s))
 				kb_info("changed: %s%s%s", kb_sym__desc(s),
 					s->parent ? ", part of " : "",

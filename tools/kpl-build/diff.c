@@ -9,6 +9,8 @@
  * is its contents.  So a change that only moves code, adds a function
  * or renumbers labels is not a change, and a caller into which the
  * compiler inlined a changed callee is one, because its own bytes differ.
+ * A function with aliases is compared once, and its other names follow
+ * (diff_elf.c, find_aliases()).
  *
  * Static locals (x.0, x.1 ... in GCC's naming) are paired by base name:
  * the number may change when another static local is added before them.
@@ -171,11 +173,14 @@ static struct kb_sym *pair_const(struct kb_obj *o, const struct kb_sym *s,
 	return name ? name : same;
 }
 
+#define WHY_AMBIGUOUS \
+	"cannot be told apart from the original build's static locals of the same name"
+
 /* Pair the static local @s of the patched build with the original's. */
 static void pair_static(struct kb_obj *o, struct kb_sym *s)
 {
 	size_t n = kb_static_base(s->name), i, cands = 0, hits = 0;
-	struct kb_sym *only = NULL, *hit = NULL;
+	struct kb_sym *only = NULL, *hit = NULL, *named = NULL;
 
 	for (i = 1; i < o->nr_syms; i++) {
 		struct kb_sym *c = &o->syms[i];
@@ -189,6 +194,9 @@ static void pair_static(struct kb_obj *o, struct kb_sym *s)
 			hits++;
 			hit = c;
 		}
+		if (!strcmp(c->name, s->name) && !c->twin && s->users &&
+		    c->users && !strcmp(c->users, s->users))
+			named = c;
 	}
 	/* Constants: their bytes first (users may overlap, through
 	 * inlining, and a renumbered one meets the wrong one). */
@@ -202,10 +210,14 @@ static void pair_static(struct kb_obj *o, struct kb_sym *s)
 		 * bytes of its own: new (the patch carries a copy). */
 		if (!hits && has_bytes(s) && !(s->sec->sh.sh_flags & SHF_WRITE))
 			return;
-		s->status = KB_CHANGED;
-		s->why =
-			"cannot be told apart from the original build's static locals of the same name";
-		return;
+		/* Used by the same functions as others: see guessed(). */
+		if (!named) {
+			s->status = KB_CHANGED;
+			s->why = WHY_AMBIGUOUS;
+			return;
+		}
+		s->twin = named;
+		s->guessed = true;
 	}
 	if (s->twin)
 		s->twin->twin = s;
@@ -386,6 +398,32 @@ static void compare(struct kb_sym *s)
 	}
 }
 
+/*
+ * Static locals of one name used by the same functions (GCC inlined the
+ * functions that declare them into those: c14n.c's three ns_default in
+ * xmlC14NProcessNode) cannot be told apart by their users, and writable
+ * ones not by their bytes either.  They are paired by name, a guess,
+ * and the guess is kept only where it cannot matter: when every function
+ * that uses them is the same in both builds with that pairing, no code
+ * of the patch refers to them.  When one of those functions changed, the
+ * patch would, and they are refused as before.
+ */
+static bool users_same(const struct kb_obj *p, const struct kb_sym *s)
+{
+	char *copy = strdup(s->users), *tok, *save = NULL;
+	bool same = copy != NULL;
+	size_t i;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && same;
+	     tok = strtok_r(NULL, ",", &save))
+		for (i = 1; i < p->nr_syms; i++)
+			if (kb_sym__is_func(&p->syms[i]) && p->syms[i].sec &&
+			    !strcmp(p->syms[i].name, tok))
+				same = same && p->syms[i].status == KB_SAME;
+	free(copy);
+	return same;
+}
+
 int kb_diff(struct kb_obj *o, struct kb_obj *p)
 {
 	size_t i;
@@ -399,7 +437,7 @@ int kb_diff(struct kb_obj *o, struct kb_obj *p)
 		struct kb_sym *s = &p->syms[i];
 
 		if (!s->sec || !kb_sym__named(s) || s->why ||
-		    kb_sym__copyable(s))
+		    kb_sym__copyable(s) || s->alias)
 			continue;
 		if (s->twin)
 			compare(s);
@@ -414,6 +452,25 @@ int kb_diff(struct kb_obj *o, struct kb_obj *p)
 		    s->parent->status == KB_SAME) {
 			s->parent->status = KB_CHANGED;
 			s->parent->why = "its .cold part changed";
+		}
+	}
+	for (i = 1; i < p->nr_syms; i++) {
+		struct kb_sym *s = &p->syms[i];
+
+		if (!s->guessed || users_same(p, s))
+			continue;
+		s->status = KB_CHANGED;
+		s->why = WHY_AMBIGUOUS;
+		s->twin->twin = NULL;
+		s->twin = NULL;
+	}
+	/* Another name of a function is what the function is. */
+	for (i = 1; i < p->nr_syms; i++) {
+		struct kb_sym *s = &p->syms[i];
+
+		if (s->alias && !s->why) {
+			s->status = s->alias->status;
+			s->why = s->alias->why;
 		}
 	}
 	return 0;

@@ -147,47 +147,57 @@ static int read_sections(struct kb_obj *obj)
 	return 0;
 }
 
-/*
- * The symbol a section holds (-ffunction-sections, -fdata-sections).
- * Several names of the same bytes count as one: under -fPIC GCC gives a
- * global function that calls itself a local alias (f.localalias) for
- * those calls, and the global name owns the section.  Without an owner,
- * a jump table's entries, whose addends run past the function's end by
- * their place in the table (.text.f + 0xf0 at entry 6 of a function of
- * 0xf3 bytes), would name no symbol: see covering().
- */
-static int find_owners(struct kb_obj *obj)
+static bool same_place(const struct kb_sym *a, const struct kb_sym *b)
 {
-	bool *mixed = calloc(obj->nr_secs, sizeof(*mixed));
+	return a->sym.st_value == b->sym.st_value &&
+	       a->sym.st_size == b->sym.st_size &&
+	       kb_sym__is_func(a) == kb_sym__is_func(b);
+}
+
+/* The name an alias set is known by: a global one callers outside see. */
+static bool better_owner(const struct kb_sym *s, const struct kb_sym *o)
+{
+	bool exported = s->bind != STB_LOCAL &&
+			GELF_ST_VISIBILITY(s->sym.st_other) == STV_DEFAULT;
+
+	return exported && (o->bind == STB_LOCAL ||
+			    GELF_ST_VISIBILITY(o->sym.st_other) != STV_DEFAULT);
+}
+
+/*
+ * A section is owned by the one function or object defined in it
+ * (-ffunction-sections, -fdata-sections).  Several names at the same
+ * place with the same size are still one function: aliases (the alias
+ * attribute; libxml2 defines every exported function as a hidden
+ * foo__internal_alias and an exported alias foo of it).  The owner is
+ * the exported name when there is one, and the others point to it: they
+ * are what the owner is, changed or not, and are never patched apart.
+ * Any other section with several names (a section of its own, not
+ * split) has no owner.
+ */
+static void find_aliases(struct kb_obj *obj)
+{
 	size_t i;
 
-	if (!mixed) {
-		kb_err("out of memory");
-		return 1;
-	}
-	for (i = 0; i < obj->nr_syms; i++) {
+	for (i = 1; i < obj->nr_syms; i++) {
 		struct kb_sym *s = &obj->syms[i];
 		struct kb_sec *sec = s->sec;
-		const struct kb_sym *o;
 
-		if (!sec || !kb_sym__named(s))
+		if (!sec || !kb_sym__named(s) || sec->nr_named < 2 ||
+		    !sec->owner || s == sec->owner)
 			continue;
-		o = sec->owner;
-		if (!o) {
+		if (!same_place(s, sec->owner))
+			sec->owner = NULL;
+		else if (better_owner(s, sec->owner))
 			sec->owner = s;
-		} else if (o->sym.st_value != s->sym.st_value ||
-			   o->sym.st_size != s->sym.st_size ||
-			   o->type != s->type) {
-			mixed[sec->index] = true;
-		} else if (o->bind == STB_LOCAL && s->bind != STB_LOCAL) {
-			sec->owner = s;
-		}
 	}
-	for (i = 1; i < obj->nr_secs; i++)
-		if (mixed[i])
-			obj->secs[i].owner = NULL;
-	free(mixed);
-	return 0;
+	for (i = 1; i < obj->nr_syms; i++) {
+		struct kb_sym *s = &obj->syms[i];
+
+		if (s->sec && kb_sym__named(s) && s->sec->owner &&
+		    s != s->sec->owner)
+			s->alias = s->sec->owner;
+	}
 }
 
 static int read_symbols(struct kb_obj *obj)
@@ -236,10 +246,11 @@ static int read_symbols(struct kb_obj *obj)
 		if (s->sym.st_shndx != SHN_UNDEF &&
 		    s->sym.st_shndx < obj->nr_secs)
 			s->sec = &obj->secs[s->sym.st_shndx];
-		if (s->sec && kb_sym__named(s))
-			s->sec->nr_named++;
+		if (s->sec && kb_sym__named(s) && !s->sec->nr_named++)
+			s->sec->owner = s;
 	}
-	return find_owners(obj);
+	find_aliases(obj);
+	return 0;
 }
 
 static int read_relas(struct kb_obj *obj)
@@ -311,7 +322,7 @@ static void link_parts(struct kb_obj *obj)
 
 			if (p != s && kb_sym__is_func(p) && p->sec &&
 			    !strncmp(p->name, s->name, n) && !p->name[n]) {
-				s->parent = p;
+				s->parent = p->alias ? p->alias : p;
 				break;
 			}
 		}

@@ -46,7 +46,9 @@ static bool lib_addr(const struct same_ctx *c, const struct kb_sym *s,
 {
 	const struct kpl_elf_sym *l;
 
-	if (!kb_sym__named(s) ||
+	/* Undefined: another file's function (NOTYPE here), which the
+	 * library binds directly when it is hidden (a local there). */
+	if (!*s->name || (s->sec && !kb_sym__named(s)) ||
 	    kpl_elf__find(c->sel->lib, s->name,
 			  s->sec && s->bind == STB_LOCAL ? c->obj->file : NULL,
 			  &l))

@@ -336,10 +336,8 @@ static int close_over(struct kb_selection *sel)
 			struct kb_sym *s = &p->syms[j];
 
 			if (!kb_sym__is_func(s) || s->status != KB_CHANGED ||
-			    s->parent || !s->sec || comdat_taken(wl, n, s->sec))
-				continue;
-			/* f.localalias: the jump at f's entry serves both. */
-			if (s->sec->owner && s->sec->owner != s)
+			    s->parent || s->alias || !s->sec ||
+			    comdat_taken(wl, n, s->sec))
 				continue;
 			err = push(&sel->replaced, &sel->nr_replaced, &s,
 				   sizeof(s)) ||
