@@ -30,6 +30,28 @@ int kpl_eh__register(struct kpl_target *t, const struct kpl_state *st,
 		     const char *who);
 
 /*
+ * kpl_eh__can_register() - for a patch @id whose code may throw or be
+ * unwound through (kpl_patch__scan_unwind()): can its table be
+ * registered in @t?  Not with a backend that cannot run code in the
+ * target (kmod), nor in a process that maps no libgcc_s.  Nothing is
+ * touched.
+ * Return: 0, or -KPL_E_UNWIND saying why in the log.
+ */
+int kpl_eh__can_register(struct kpl_target *t, const char *id, const char *who);
+
+/*
+ * kpl_eh__attach() - the apply's step after the patch record @st is
+ * mapped and filled: register its table (kpl_eh__register(), the
+ * engine's copy of the trailer).  @needed: the patch's code may throw
+ * (kpl_patch__scan_unwind()), and a table that is not registered fails
+ * the step.  On a failure whose call may still run in the target,
+ * *@mapped is cleared: the mapping stays for a later repair.
+ * Return: 0 or <0 (logged).
+ */
+int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
+		   bool *mapped, const char *who);
+
+/*
  * kpl_eh__trailer() - read and validate the trailer of the valid record
  * @st mapped at @st->base.  *@u is zeroed when there is none (an older
  * record) or it fails the checks (logged).
