@@ -26,9 +26,10 @@
  *     objects from wherever the target binds them, the library's own
  *     typeinfo objects checked in its symbol table.
  *
- * Refused, by name: a handler for a type the patch adds but does not
- * carry (its typeinfo is in no included section), and a relocation these
- * tables hold that is none of the above.  An FDE that still names
+ * A typeinfo object (and its name) that only the patched build has, for
+ * a handler of a type the patch adds, is carried with the patch.
+ * Refused, by name: a typeinfo object that changed, and a relocation
+ * these tables hold that is none of the above.  An FDE that still names
  * something not included is left out (patch_ehframe.c), and
  * kpl_patch__check_unwind() then refuses a function that needs it.
  */
@@ -151,8 +152,11 @@ static void bind(struct lsda *l, struct kb_obj *o, const struct kb_sec *from,
 		add_ref(l, s, "an exception table's");
 	} else if (s->sec && kb_sym__named(s) && s->status == KB_SAME) {
 		add_ref(l, s, "a type an exception table names");
+	} else if (s->sec && kb_sym__named(s) && s->status == KB_NEW) {
+		/* A type only the patch knows: its typeinfo and name. */
+		take(l, o, s->sec);
 	} else if (s->sec && kb_sym__named(s)) {
-		kb_err("refusing: %s (%s): an exception handler names '%s', which the patch adds but does not carry",
+		kb_err("refusing: %s (%s): an exception table names '%s', which the patch changes: the process holds the old one",
 		       from->name, o->file, s->name);
 		l->refused++;
 	} else {
