@@ -16,13 +16,6 @@ MW_SRC=tests/targets
 . "$(dirname "$0")/mw.sh"
 PATCH=$IT_DIR/css_exc.kpl
 
-# css BODY: "CODE|first line of the answer" for a sheet posted to /css
-css() {
-	curl -s -o "$T/css.$$" -w '%{http_code}' --data-binary "$1" \
-		"$MW_URL/css" >"$T/code.$$"
-	echo "$(cat "$T/code.$$")|$(head -1 "$T/css.$$")"
-}
-
 LONG="a { content: \"$(printf '%0120d' 0)\" }"
 UNTERM='a { color: "x'
 BADVAL='a { color: @ }'
@@ -62,9 +55,9 @@ mw_start 8 || exit 1
 P=$MW_PID
 file_maps "$P" >"$T/maps.0"
 check "before: an unterminated string is a 400 from the library's handler" \
-	[ "$(css "$UNTERM")" = "400|error: unterminated string" ]
+	[ "$(mw_css "$UNTERM")" = "400|error: unterminated string" ]
 check "before: a long string is accepted" \
-	[ "$(css "$LONG" | cut -d'|' -f1)" = 200 ]
+	[ "$(mw_css "$LONG" | cut -d'|' -f1)" = 200 ]
 
 wrk_start 10
 bad_load 1 &
@@ -76,20 +69,20 @@ sleep 1
 expect_rc 0 "CSS-EXC applied under load" \
 	"$KPL" apply --keys "$TRUSTED" -p "$P" "$PATCH"
 check "thrown by unpatched code, through the patched parse(), caught by the patched handler" \
-	[ "$(css "$BADVAL")" = "400|error: css: unexpected character in a value" ]
+	[ "$(mw_css "$BADVAL")" = "400|error: css: unexpected character in a value" ]
 check "thrown in patch code, through patch and library frames, caught by the patched handler" \
-	[ "$(css "$UNTERM")" = "400|error: css: unterminated string" ]
+	[ "$(mw_css "$UNTERM")" = "400|error: css: unterminated string" ]
 check "the new error, thrown in patch code after a std::string grew, is caught" \
-	[ "$(css "$LONG")" = "400|error: css: string too long" ]
-check "a good sheet still renders" [ "$(css "$GOOD" | cut -d'|' -f1)" = 200 ]
+	[ "$(mw_css "$LONG")" = "400|error: css: string too long" ]
+check "a good sheet still renders" [ "$(mw_css "$GOOD" | cut -d'|' -f1)" = 200 ]
 
 # A hundred more rejected sheets of each kind with the patch in, under load.
 fails=0
 i=0
 while [ $i -lt 100 ]; do
-	[ "$(css "$LONG")" = "400|error: css: string too long" ] ||
+	[ "$(mw_css "$LONG")" = "400|error: css: string too long" ] ||
 		fails=$((fails + 1))
-	[ "$(css "$UNTERM")" = "400|error: css: unterminated string" ] ||
+	[ "$(mw_css "$UNTERM")" = "400|error: css: unterminated string" ] ||
 		fails=$((fails + 1))
 	i=$((i + 1))
 done
@@ -99,9 +92,9 @@ check "no std::terminate: server alive" alive "$P"
 
 expect_rc 0 "CSS-EXC reverted under load" "$KPL" revert -p "$P" CSS-EXC
 check "after the revert, the library's handler answers again" \
-	[ "$(css "$UNTERM")" = "400|error: unterminated string" ]
+	[ "$(mw_css "$UNTERM")" = "400|error: unterminated string" ]
 check "and a long string is accepted again" \
-	[ "$(css "$LONG" | cut -d'|' -f1)" = 200 ]
+	[ "$(mw_css "$LONG" | cut -d'|' -f1)" = 200 ]
 
 # Again, ten times, while the loops keep throwing.
 fails=0
