@@ -9,10 +9,12 @@
  * pc_begin (at +8) names an included section, and every other
  * relocation in it (an LSDA pointer into .gcc_except_table) does too;
  * its CIE is kept once per object when the CIE's own relocations (a
- * personality routine) also name included sections.  Anything else is
- * left out: a function without its FDE is still unwound by nobody,
- * exactly as before, and one with handlers or cleanups is refused by
- * kpl_patch__check_unwind() anyway.  The kept entries are copied byte
+ * personality routine's DW.ref word) also name included sections, or a
+ * word another object's copy stands for.  patch_lsda.c has included
+ * what the FDEs of included functions point to, so what is left out is
+ * an FDE that names something else: its function is unwound by nobody,
+ * and kpl_patch__check_unwind() refuses it if it may throw or be
+ * unwound through.  The kept entries are copied byte
  * for byte, the FDE's CIE pointer rewritten for the new offsets, and
  * their relocations returned for patch_write.c to rewrite as it does
  * any other section's.
