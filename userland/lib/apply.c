@@ -243,13 +243,7 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	st->size = pl->ld->size;
 	st->text_lo = st->base + pl->ld->ranges[1].off;
 	st->text_hi = st->text_lo + pl->ld->ranges[1].len;
-	if (pl->ld->eh_frame_size)
-		kpl_state__set_unwind(st, st->base + pl->ld->eh_frame,
-				      pl->ld->eh_frame_size,
-				      st->base + pl->ld->eh_area,
-				      st->base + pl->ld->eh_stub);
-	else
-		kpl_state__set_unwind(st, 0, 0, 0, 0);
+	kpl_eh__place(st, pl->ld);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &st->funcs[i];
 

@@ -53,6 +53,8 @@
 #include "arch.h"
 #include "eh_reg.h"
 #include "internal.h"
+#include "loader.h"
+#include "state.h"
 #include "target.h"
 #include "unwind.h"
 
@@ -249,6 +251,16 @@ int kpl_eh__register(struct kpl_target *t, const struct kpl_state *st,
 		pr_debug("%s: pid %d: patch %s's unwind table registered with "
 			 "libgcc\n", who, t->pid, st->id);
 	return err;
+}
+
+void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld)
+{
+	if (ld->eh_frame_size)
+		kpl_state__set_unwind(st, st->base + ld->eh_frame,
+				      ld->eh_frame_size, st->base + ld->eh_area,
+				      st->base + ld->eh_stub);
+	else
+		kpl_state__set_unwind(st, 0, 0, 0, 0);
 }
 
 int kpl_eh__can_register(struct kpl_target *t, const char *id,

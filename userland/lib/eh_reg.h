@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct kpl_load;
 struct kpl_target;
 struct kpl_state;
 struct kpl_state_unwind;
@@ -28,6 +29,13 @@ struct kpl_state_unwind;
 int kpl_eh__register(struct kpl_target *t, const struct kpl_state *st,
 		     const struct kpl_state_unwind *u, bool *in_flight,
 		     const char *who);
+
+/*
+ * kpl_eh__place() - fill the unwind trailer of the record @st, whose
+ * base is set, from the layout @ld: where the patch's table, libgcc's
+ * object and the mark stub lie in the target (zeros without a table).
+ */
+void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld);
 
 /*
  * kpl_eh__can_register() - for a patch @id whose code may throw or be
