@@ -355,11 +355,11 @@ struct kb_sec *kb_eh_frame__of(const struct kb_obj *o);
  * frame is sound: the FDE's bytes [@lo, @hi), its CIE's [@cie, @cie_hi).
  * Return: 0, or the first non-zero value @fn returned.
  */
-typedef int (*kb_eh_fn)(const struct kb_obj *o, const struct kb_sec *eh,
+typedef int (*kb_eh_fn)(struct kb_obj *o, const struct kb_sec *eh,
 			size_t lo, size_t hi, size_t cie, size_t cie_hi,
 			void *arg);
-int kb_eh_frame__each(const struct kb_obj *o, const struct kb_sec *eh,
-		      kb_eh_fn fn, void *arg);
+int kb_eh_frame__each(struct kb_obj *o, const struct kb_sec *eh, kb_eh_fn fn,
+		      void *arg);
 
 /*
  * patch_lsda.c: kb_lsda__select() - what the FDEs of the included

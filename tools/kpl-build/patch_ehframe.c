@@ -146,8 +146,8 @@ static int copy_cie(struct kb_eh_frame *out, struct cie_map *m,
 	return push_bytes(out, eh->data + cie, 4 + (size_t)cn);
 }
 
-int kb_eh_frame__each(const struct kb_obj *o, const struct kb_sec *eh,
-		      kb_eh_fn fn, void *arg)
+int kb_eh_frame__each(struct kb_obj *o, const struct kb_sec *eh, kb_eh_fn fn,
+		      void *arg)
 {
 	const uint8_t *p = eh->data;
 	size_t len = eh->sh.sh_size, off = 0;
@@ -179,9 +179,8 @@ struct copy {
 };
 
 /* Keep the FDE at [@lo, @hi) and its CIE at [@cie, @cie_hi)? */
-static int copy_entry(const struct kb_obj *o, const struct kb_sec *eh,
-		      size_t lo, size_t hi, size_t cie, size_t cie_hi,
-		      void *arg)
+static int copy_entry(struct kb_obj *o, const struct kb_sec *eh, size_t lo,
+		      size_t hi, size_t cie, size_t cie_hi, void *arg)
 {
 	struct copy *c = arg;
 	struct kb_eh_frame *out = c->out;
@@ -207,7 +206,7 @@ static int copy_entry(const struct kb_obj *o, const struct kb_sec *eh,
 }
 
 /* The kept entries of one object's table. */
-static int one_object(struct kb_eh_frame *out, const struct kb_obj *o,
+static int one_object(struct kb_eh_frame *out, struct kb_obj *o,
 		      const struct kb_sec *eh)
 {
 	struct copy c = { .out = out };

@@ -194,11 +194,10 @@ static bool pc_included(const struct kb_obj *o, const struct kb_sec *eh,
 	return false;
 }
 
-static int one_entry(const struct kb_obj *co, const struct kb_sec *eh,
-		     size_t lo, size_t hi, size_t cie, size_t cie_hi, void *arg)
+static int one_entry(struct kb_obj *o, const struct kb_sec *eh, size_t lo,
+		     size_t hi, size_t cie, size_t cie_hi, void *arg)
 {
 	struct lsda *l = arg;
-	struct kb_obj *o = (struct kb_obj *)co;
 	size_t i;
 
 	if (!pc_included(o, eh, lo + 8))
