@@ -17,6 +17,7 @@
 #                               or a non-PIE executable that answers the
 #                               probe lines itself, and is patched with
 #                               --all, found by its build-id
+#   ldflags FLAGS               more flags for linking the program
 #   probe-threads yes           probe in three threads (host.c "t"): the
 #                               main one, one older than the patch, and
 #                               a new one each time
@@ -77,7 +78,9 @@ build_lib() {
 			return 1
 	done
 	if [ -n "$program" ]; then
-		$cc "-$program" -Wl,--build-id -o "$w/host" "$w"/obj/*.o
+		# shellcheck disable=SC2046 # a flag list
+		$cc "-$program" $(expect ldflags) -Wl,--build-id -o "$w/host" \
+			"$w"/obj/*.o
 		return
 	fi
 	$cc -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
