@@ -23,6 +23,7 @@
 #                               or a non-PIE executable that answers the
 #                               probe lines itself, and is patched with
 #                               --all, found by its build-id
+#   ldflags FLAGS               more flags for linking the program
 #   probe-threads yes           probe in three threads (host.c "t"): the
 #                               main one, one older than the patch, and
 #                               a new one each time
@@ -30,6 +31,14 @@
 #                               builds only: KB_FAULT_NO_UNWIND_CHECK) is
 #                               refused by kpl apply too, saying TEXT, and
 #                               the live process is left as it was
+#   lsda N                      the patch's .eh_frame points N times into
+#                               .gcc_except_table sections it carries, and
+#                               its CIE to the patch's own DW.ref word for
+#                               the personality, bound to
+#                               __gxx_personality_v0
+#   typeinfo NAME...            the exception tables' DW.ref words for
+#                               these typeinfo objects are carried, each
+#                               bound to NAME or to the patch's own copy
 #   apply-refuses TEXT          with "result ok": kpl apply refuses the
 #                               patch this process needs, saying TEXT, and
 #                               leaves the process as it was
@@ -81,7 +90,9 @@ build_lib() {
 			return 1
 	done
 	if [ -n "$program" ]; then
-		$cc "-$program" -Wl,--build-id -o "$w/host" "$w"/obj/*.o
+		# shellcheck disable=SC2046 # a flag list
+		$cc "-$program" $(expect ldflags) -Wl,--build-id -o "$w/host" \
+			"$w"/obj/*.o
 		return
 	fi
 	$cc -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
@@ -103,6 +114,32 @@ kpl_refuses() {
 		return
 	}
 	apply_refused "$1" "$w/forced.kpl"
+}
+
+# word_binds FILE NAME: the patch's DW.ref word for NAME holds NAME, or
+# the patch's own copy of it (.data.rel.ro.NAME)
+word_binds() {
+	readelf -rW "$1" | awk -v s=".rela.data.rel.local.DW.ref.$2" \
+		'/^Relocation section/ { on = index($0, "\047" s "\047") > 0; next }
+		on && NF >= 5 { print $5 }' | grep -qx -e "$2" -e ".data.rel.ro.$2"
+}
+
+# lsda_checks PATCH: the expect file's lsda and typeinfo lines
+lsda_checks() {
+	lsda_n=$(expect lsda)
+	if [ -n "$lsda_n" ]; then
+		got=$(readelf -rW "$1" | awk '/^Relocation section/ { on = /\.rela\.eh_frame\047/; next }
+			on && $5 ~ /^\.gcc_except_table/' | wc -l)
+		check "$name: its FDEs point $got times into carried .gcc_except_table sections" \
+			[ "$got" = "$lsda_n" ]
+		check "$name: its CIE's personality is its own DW.ref word, bound to __gxx_personality_v0" \
+			sh -c "readelf -rW '$1' | grep -q ' \.data\.rel\.local\.DW\.ref\.__gxx_personality_v0 + 0' &&
+				readelf -rW '$1' | grep -q ' __gxx_personality_v0 + 0'"
+	fi
+	for ti in $(expect typeinfo); do
+		check "$name: the handler's typeinfo word for $ti is carried" \
+			word_binds "$1" "$ti"
+	done
 }
 
 for case in "$@"; do
@@ -165,6 +202,7 @@ for case in "$@"; do
 	fdes=$(readelf -wf "$w/patch.kpl" 2>/dev/null | grep -c ' FDE cie=')
 	check "$name: carries $fdes FDEs in .eh_frame" \
 		[ "$fdes" -ge "$(echo $exp | wc -w)" ]
+	lsda_checks "$w/patch.kpl"
 	refuses=$(expect apply-refuses)
 	if [ -n "$refuses" ]; then
 		apply_refused "$refuses" "$w/patch.kpl"

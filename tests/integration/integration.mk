@@ -139,11 +139,23 @@ $(eval $(call it_patch,lookup_plug,lookup_plug_fix,lookup_plug,$(IT_DIR)/liblkpl
 # touch a test's SPIN-10 in any other process on the machine.
 $(eval $(call it_patch,fleet10,spin_fix,fleet10,$(IT_DIR)/libspin.so.1))
 
+# A change to libmwcss whose functions throw, catch and clean up
+# (test_cxx_exc.sh), built by `kpl-build build` from its diff as the CSS
+# fixes are (tests/targets/patches/patches.mk).
+$(IT_DIR)/css_exc.kpl: $(IT_FIX)/css_exc.diff $(MWCSS_SRCS) $(MWCSS_HDRS) \
+		$(MW_OUT)/libmwcss.so $(KPLBUILD) $(KPL_TEST_KEY)
+	@mkdir -p $(@D)
+	$(KPLBUILD) build -q --lib $(MW_OUT)/libmwcss.so \
+		--sources '$(MW_DIR)/libmwcss/*.cc' --cflags '$(MWCSS_CXXFLAGS)' \
+		--cc $(CXX) --diff $< --id CSS-EXC --version 1 \
+		--description "libmwcss: errors that throw, catch and clean up in patch code" \
+		--key $(KPL_TEST_KEY) -o $@
+
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_cve.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
 	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl \
 	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl \
-	thru.kpl spin_crash.kpl)
+	thru.kpl spin_crash.kpl css_exc.kpl)
 
 .PHONY: it-fixtures check-integration
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \

@@ -166,3 +166,81 @@ end_victim() {
 victim_field() {
 	echo "$VICTIM_REPORT" | sed -n "s/.*[ ^]$1=\([0-9]*\).*/\1/p; s/^$1=\([0-9]*\).*/\1/p" | head -1
 }
+
+# kill_loop OP MAX: kpl is SIGKILLed before each of its fault points of
+# OP (apply or revert) in turn (KPL_FAULT_KILL_AT=N, the ASan build's
+# ptrace requests and writes), at most MAX; after each kill the next
+# apply and revert must finish the job and the target must be unharmed.
+# The caller defines:
+#   kl_start        start this round's target, set KL_PID (non-zero: stop)
+#   kl_apply [N]    apply the patch to $KL_PID, killed at point N if given
+#   kl_revert [N]   revert it the same way
+#   kl_applied WHERE, kl_reverted WHERE
+#                   after the next apply, after the revert: is the target
+#                   working as it should? (non-zero: a failure, said)
+#   kl_done         the command ran to its end: finish the round
+#   kl_after WHERE  the round's last checks: 0 fine, 2 a known window of
+#                   the kernel's (said), else a failure (said)
+# Leaves KL_KILLED, KL_FAILS, KL_WINDOWS and KL_IN_CALL (kills while a
+# call into the target was in flight) for the caller's check.
+kill_loop() {
+	_op=$1
+	_k=1
+	KL_KILLED=0 KL_FAILS=0 KL_WINDOWS=0 KL_IN_CALL=0
+	while [ $_k -le "$2" ]; do
+		kl_start || break
+		if [ "$_op" = revert ]; then
+			kl_apply >/dev/null 2>&1 ||
+				{ echo "# setup apply failed"; KL_FAILS=$((KL_FAILS + 1)); }
+		fi
+		"kl_$_op" $_k >"$T/kpl.log" 2>&1
+		_rc=$?
+		if [ $_rc -ne 137 ]; then
+			# Ran to the end: every point was tried.
+			[ $_rc -eq 0 ] || { echo "# $_op: exit $_rc"; cat "$T/kpl.log"; KL_FAILS=$((KL_FAILS + 1)); }
+			kl_done || KL_FAILS=$((KL_FAILS + 1))
+			break
+		fi
+		KL_KILLED=$((KL_KILLED + 1))
+		_where=$(grep -o 'killed at point.*' "$T/kpl.log")
+		echo "$_where" | grep -q 'call in flight' && KL_IN_CALL=$((KL_IN_CALL + 1))
+		if ! alive "$KL_PID"; then
+			echo "# $_op: target died after kpl was $_where"
+			KL_FAILS=$((KL_FAILS + 1))
+			break
+		fi
+		# The next commands finish the job: apply (or find it
+		# applied), then revert.
+		kl_apply >"$T/next.log" 2>&1
+		_rc=$?
+		[ $_rc -eq 0 ] || [ $_rc -eq 6 ] ||
+			{ echo "# $_op, $_where: next apply exit $_rc"; cat "$T/next.log"; KL_FAILS=$((KL_FAILS + 1)); }
+		kl_applied "$_op, $_where" || KL_FAILS=$((KL_FAILS + 1))
+		kl_revert >"$T/next.log" 2>&1 ||
+			{ echo "# $_op, $_where: revert after it failed"; cat "$T/next.log"; KL_FAILS=$((KL_FAILS + 1)); }
+		kl_reverted "$_op, $_where" || KL_FAILS=$((KL_FAILS + 1))
+		_left=$(grep -c '/memfd:kpl:' "/proc/$KL_PID/maps")
+		[ "$_left" -eq 0 ] ||
+			{ echo "# $_op, $_where: $_left patch mappings left"; KL_FAILS=$((KL_FAILS + 1)); }
+		kl_after "$_op, $_where"
+		case $? in
+		0) ;;
+		2) KL_WINDOWS=$((KL_WINDOWS + 1)) ;;
+		*) KL_FAILS=$((KL_FAILS + 1)) ;;
+		esac
+		_k=$((_k + 1))
+	done
+}
+
+# kpl_at N ARGS...: run kpl with ARGS, killed at fault point N if N is
+# not empty
+kpl_at() {
+	if [ -n "$1" ]; then
+		_at=$1
+		shift
+		KPL_FAULT_KILL_AT=$_at "$KPL" "$@"
+	else
+		shift
+		"$KPL" "$@"
+	fi
+}

@@ -114,3 +114,10 @@ check_live_fix() {
 	check "$1: the diff's body ran (fixed $_f0 -> $_f1), the old one did not ($_o0 = $_o1)" \
 		[ -n "$_f1" ] && [ "$_f1" -gt "$_f0" ] && [ "$_o0" = "$_o1" ]
 }
+
+# mw_css BODY: "CODE|first line of the answer" for a sheet posted to /css
+mw_css() {
+	curl -s -o "$T/css.out" -w '%{http_code}' --data-binary "$1" \
+		"$MW_URL/css" >"$T/css.code"
+	echo "$(cat "$T/css.code")|$(head -1 "$T/css.out")"
+}

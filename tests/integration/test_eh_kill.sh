@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Do no harm when killed, with an unwind table to register: kpl is
 # SIGKILLed before each of its ptrace requests and writes in turn
-# (KPL_FAULT_KILL_AT=N) during an apply and a revert of THRU-1 to
-# kpl-thru, whose threads throw C++ exceptions through thru_call() all
-# the while.  The points include every step of the injected calls to
+# (KPL_FAULT_KILL_AT=N, kill_loop in lib.sh) during an apply and a revert
+# of THRU-1 to kpl-thru, whose threads throw C++ exceptions through
+# thru_call() all the while; then of CSS-EXC, a C++ patch whose code
+# throws, catches and cleans up (test_cxx_exc.sh), to miniweb-server
+# while a loop posts sheets its parser rejects.  The points include every step of the injected calls to
 # __register_frame_info and __deregister_frame_info ("call in flight").
 # After each kill the target must live and keep catching its exceptions;
 # the next apply and revert must finish the job (registering,
@@ -12,13 +14,15 @@
 # patch mapping: a registered table left behind after its unmap would
 # make the next throw read freed memory.
 . "$(dirname "$0")/lib.sh"
+MW_BIN=${MW_BIN:?}
+MW_SRC=tests/targets
+. "$(dirname "$0")/mw.sh"
 
 if ! KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
 	notok "kpl has no fault points (not the ASan build?)"
 	exit 1
 fi
 
-kpl_maps() { grep -c '/memfd:kpl:' "/proc/$1/maps"; }
 thru() { report "$1" "$2" thru; }
 # throws_caught NAME PID: the caught count grows by 10 or more
 throws_caught() {
@@ -39,54 +43,64 @@ P=$!
 PIDS="$PIDS $P"
 wait_ready "$T/t.out" kpl-thru || exit 1
 
+# THRU-1 on kpl-thru: one process for every round.
+kl_start() { KL_PID=$P; alive "$P"; }
+kl_apply() { kpl_at "${1:-}" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/thru.kpl"; }
+kl_revert() { kpl_at "${1:-}" revert -p "$P" THRU-1; }
+kl_applied() {
+	throws_caught t "$P" || { echo "# $1: throws not caught once applied"; return 1; }
+}
+kl_reverted() {
+	throws_caught t "$P" || { echo "# $1: throws not caught after the revert"; return 1; }
+}
+kl_done() { kl_revert >/dev/null 2>&1; :; }
+kl_after() { alive "$P" || { echo "# $1: target died"; return 1; }; }
+
 for op in apply revert; do
-	N=1
-	killed=0
-	fails=0
-	in_call=0
-	while [ $N -le 400 ]; do
-		if [ $op = revert ]; then
-			"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/thru.kpl" \
-				>/dev/null 2>&1 ||
-				{ echo "# setup apply failed"; fails=$((fails + 1)); }
-			cmd="revert -p $P THRU-1"
-		else
-			cmd="apply --keys $TRUSTED -p $P $IT_DIR/thru.kpl"
-		fi
-		# shellcheck disable=SC2086
-		KPL_FAULT_KILL_AT=$N "$KPL" $cmd >"$T/kpl.log" 2>&1
-		rc=$?
-		if [ $rc -ne 137 ]; then
-			[ $rc -eq 0 ] || { echo "# $op: exit $rc"; cat "$T/kpl.log"; fails=$((fails + 1)); }
-			"$KPL" revert -p "$P" THRU-1 >/dev/null 2>&1
-			break
-		fi
-		killed=$((killed + 1))
-		where=$(grep -o 'killed at point.*' "$T/kpl.log")
-		echo "$where" | grep -q 'call in flight' && in_call=$((in_call + 1))
-		if ! alive "$P"; then
-			echo "# $op: target died after kpl was $where"
-			fails=$((fails + 1))
-			break
-		fi
-		"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/thru.kpl" \
-			>"$T/next.log" 2>&1
-		rc=$?
-		[ $rc -eq 0 ] || [ $rc -eq 6 ] ||
-			{ echo "# $op, $where: next apply exit $rc"; cat "$T/next.log"; fails=$((fails + 1)); }
-		throws_caught t "$P" ||
-			{ echo "# $op, $where: throws not caught once applied"; fails=$((fails + 1)); }
-		"$KPL" revert -p "$P" THRU-1 >"$T/next.log" 2>&1 ||
-			{ echo "# $op, $where: revert after it failed"; cat "$T/next.log"; fails=$((fails + 1)); }
-		left=$(kpl_maps "$P")
-		[ "$left" -eq 0 ] ||
-			{ echo "# $op, $where: $left patch mappings left"; fails=$((fails + 1)); }
-		throws_caught t "$P" ||
-			{ echo "# $op, $where: throws not caught after the revert"; fails=$((fails + 1)); }
-		alive "$P" || { echo "# $op, $where: target died"; fails=$((fails + 1)); break; }
-		N=$((N + 1))
-	done
-	check "$op: killed at each of its $killed fault points in turn ($in_call during the call into libgcc), target alive and catching ($fails failures)" \
-		[ "$killed" -gt 5 -a "$in_call" -gt 0 -a "$fails" -eq 0 ]
+	kill_loop $op 400
+	check "$op: killed at each of its $KL_KILLED fault points in turn ($KL_IN_CALL during the call into libgcc), target alive and catching ($KL_FAILS failures)" \
+		[ "$KL_KILLED" -gt 5 -a "$KL_IN_CALL" -gt 0 -a "$KL_FAILS" -eq 0 ]
 done
 check "target alive at the end" alive "$P"
+
+# CSS-EXC on miniweb-server: its code throws, catches and cleans up.
+UNTERM='a { color: "x'
+mw_start 4 || exit 1
+M=$MW_PID
+: >"$T/bad"
+(
+	while [ ! -e "$T/stop" ]; do
+		r=$(curl -s -w '|%{http_code}' --data-binary "$UNTERM" "$MW_URL/css")
+		case $r in
+		"error: unterminated string"*"|400" | \
+			"error: css: unterminated string"*"|400") ;;
+		*) echo "$r" >>"$T/bad" ;;
+		esac
+	done
+) &
+PIDS="$PIDS $!"
+kl_start() { KL_PID=$M; alive "$M"; }
+kl_apply() { kpl_at "${1:-}" apply --keys "$TRUSTED" -p "$M" "$IT_DIR/css_exc.kpl"; }
+kl_revert() { kpl_at "${1:-}" revert -p "$M" CSS-EXC; }
+kl_applied() {
+	_r=$(mw_css "$UNTERM")
+	[ "$_r" = "400|error: css: unterminated string" ] ||
+		{ echo "# $1: applied, the patch's handler did not answer: $_r"; return 1; }
+}
+kl_reverted() {
+	_r=$(mw_css "$UNTERM")
+	[ "$_r" = "400|error: unterminated string" ] ||
+		{ echo "# $1: reverted, the library's handler did not answer: $_r"; return 1; }
+}
+kl_after() { alive "$M" || { echo "# $1: server died"; return 1; }; }
+
+for op in apply revert; do
+	kill_loop $op 600
+	check "CSS-EXC $op: killed at each of its $KL_KILLED fault points in turn ($KL_IN_CALL during the call into libgcc), exceptions caught by the right handler ($KL_FAILS failures)" \
+		[ "$KL_KILLED" -gt 5 -a "$KL_IN_CALL" -gt 0 -a "$KL_FAILS" -eq 0 ]
+done
+touch "$T/stop"
+head -5 "$T/bad" | sed 's/^/# /'
+check "every sheet rejected meanwhile got its 400" [ ! -s "$T/bad" ]
+check "server alive, never terminated" \
+	sh -c "kill -0 $M && ! grep -q 'terminate called' '$T/mw.log'"

@@ -2,7 +2,8 @@
 /*
  * Unit tests for userland/lib/ehframe.c: kpl_eh_frame__check() on the
  * table GCC writes for one function, and on that table broken one field
- * at a time, as a hostile patch file or target could.
+ * at a time, as a hostile patch file or target could; and
+ * kpl_eh_frame__each_fde() placing each FDE's fields from its CIE.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,6 +42,107 @@ static const uint8_t table[] = {
 	/* terminator at 0x2c */
 	0x00, 0x00, 0x00, 0x00,
 };
+
+/* The same for a C++ function with a handler, as g++ -fPIC writes it. */
+static const uint8_t table_plr[] = {
+	/* CIE at 0x00 */
+	0x1c, 0x00, 0x00, 0x00,		/* length 28 */
+	0x00, 0x00, 0x00, 0x00,		/* id 0: a CIE */
+	0x01,				/* version 1 */
+	'z', 'P', 'L', 'R', 0x00,	/* augmentation "zPLR" */
+	0x01,				/* code alignment 1 */
+	0x78,				/* data alignment -8 */
+	0x10,				/* return address: r16 (rip) */
+	0x07,				/* augmentation data: 7 bytes */
+	0x9b,				/* personality: indirect|pcrel|sdata4 */
+	0x00, 0x00, 0x00, 0x00,		/* at 0x13 */
+	0x1b,				/* LSDA: pcrel|sdata4 */
+	0x1b,				/* FDE pointers: pcrel|sdata4 */
+	0x0c, 0x07, 0x08,		/* DW_CFA_def_cfa: rsp+8 */
+	0x90, 0x01,			/* DW_CFA_offset: rip at cfa-8 */
+	0x00, 0x00,			/* DW_CFA_nop x2 */
+	/* FDE at 0x20 */
+	0x18, 0x00, 0x00, 0x00,		/* length 24 */
+	0x24, 0x00, 0x00, 0x00,		/* CIE pointer: 0x24 back, to 0x00 */
+	0x00, 0x00, 0x00, 0x00,		/* pc_begin at 0x28 */
+	0x07, 0x00, 0x00, 0x00,		/* pc_range 7 */
+	0x04,				/* augmentation data: 4 bytes */
+	0x00, 0x00, 0x00, 0x00,		/* LSDA at 0x31 */
+	0x00, 0x00, 0x00,		/* DW_CFA_nop x3 */
+	/* terminator at 0x38 */
+	0x00, 0x00, 0x00, 0x00,
+};
+
+struct fdes {
+	struct kpl_eh_fde f[4];
+	size_t nr, len;
+};
+
+static int collect(const struct kpl_eh_fde *f, void *arg)
+{
+	struct fdes *v = arg;
+
+	/* Every field it places lies inside the table. */
+	if (f->pc_at != SIZE_MAX)
+		assert_true(f->pc_at + 8 <= v->len);
+	if (f->lsda_at != SIZE_MAX)
+		assert_true(f->lsda_at + 4 <= v->len);
+	if (f->pers_at != SIZE_MAX)
+		assert_true(f->pers_at + 4 <= v->len);
+	if (v->nr < 4)
+		v->f[v->nr] = *f;
+	v->nr++;
+	return 0;
+}
+
+static void test_eh_frame__fde_fields_from_the_cie(void **state)
+{
+	struct fdes v = { .len = sizeof(table) };
+	uint8_t t[sizeof(table_plr)];
+
+	(void)state;
+	/* "zR": pc_begin and pc_range, nothing else. */
+	assert_int_equal(kpl_eh_frame__each_fde(table, sizeof(table), collect,
+						&v),
+			 0);
+	assert_int_equal(v.nr, 1);
+	assert_int_equal(v.f[0].off, 0x18);
+	assert_int_equal(v.f[0].pc_at, 0x20);
+	assert_int_equal(v.f[0].range, 0x20);
+	assert_true(v.f[0].lsda_at == SIZE_MAX && v.f[0].pers_at == SIZE_MAX);
+	/* "zPLR": the LSDA after the augmentation length, the personality
+	 * in the CIE. */
+	v = (struct fdes){ .len = sizeof(table_plr) };
+	assert_int_equal(kpl_eh_frame__each_fde(table_plr, sizeof(table_plr),
+						collect, &v),
+			 0);
+	assert_int_equal(v.nr, 1);
+	assert_int_equal(v.f[0].pc_at, 0x28);
+	assert_int_equal(v.f[0].range, 7);
+	assert_int_equal(v.f[0].lsda_at, 0x31);
+	assert_int_equal(v.f[0].pers_at, 0x13);
+	/* An augmentation it does not know: nothing is said of the code. */
+	memcpy(t, table_plr, sizeof(t));
+	t[0x0c] = 'X';
+	v = (struct fdes){ .len = sizeof(t) };
+	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
+	assert_int_equal(v.nr, 1);
+	assert_true(v.f[0].pc_at == SIZE_MAX);
+	/* A personality encoding it does not know: the same. */
+	memcpy(t, table_plr, sizeof(t));
+	t[0x12] = 0x9f;
+	v = (struct fdes){ .len = sizeof(t) };
+	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
+	assert_true(v.f[0].pc_at == SIZE_MAX);
+	/* An augmentation length past the FDE: no LSDA read there. */
+	memcpy(t, table_plr, sizeof(t));
+	t[0x31 - 1] = 0x80; /* a ULEB128 that runs on */
+	t[0x31] = t[0x32] = t[0x33] = t[0x34] = t[0x35] = t[0x36] = 0x80;
+	t[0x37] = 0x80;
+	v = (struct fdes){ .len = sizeof(t) };
+	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
+	assert_true(v.f[0].pc_at == SIZE_MAX);
+}
 
 static int check(const uint8_t *p, size_t len, char *why)
 {
@@ -132,23 +234,33 @@ static void test_eh_frame__refuses_data_after_terminator(void **state)
  */
 static void test_eh_frame__survives_random_damage(void **state)
 {
-	uint8_t t[sizeof(table)];
+	uint8_t t[sizeof(table_plr)];
 	unsigned int seed = 13, i, k;
 	char why[128];
 
 	(void)state;
 	for (i = 0; i < 20000; i++) {
+		const uint8_t *from = i & 1 ? table_plr : table;
+		size_t size = i & 1 ? sizeof(table_plr) : sizeof(table);
+		struct fdes v = { 0 };
 		uint8_t *heap;
-		size_t len = (size_t)rand_r(&seed) % (sizeof(t) + 1);
+		size_t len = (size_t)rand_r(&seed) % (size + 1);
 
-		memcpy(t, table, sizeof(t));
+		memcpy(t, from, size);
 		for (k = 0; k < 1 + (unsigned int)rand_r(&seed) % 4; k++)
-			t[rand_r(&seed) % sizeof(t)] = (uint8_t)rand_r(&seed);
+			t[rand_r(&seed) % size] = (uint8_t)rand_r(&seed);
 		/* Exactly len bytes on the heap: ASan sees any overrun. */
 		heap = malloc(len ? len : 1);
 		assert_non_null(heap);
 		memcpy(heap, t, len);
-		if (check(heap, len, why) == 0 && len >= 0x1c &&
+		v.len = len;
+		/* What the check accepts, the FDE walker reads in bounds. */
+		if (check(heap, len, why) == 0)
+			assert_int_equal(kpl_eh_frame__each_fde(heap, len,
+								collect, &v),
+					 0);
+		if (from == table && check(heap, len, why) == 0 &&
+		    len >= 0x1c &&
 		    heap[0] == 0x14 && !heap[1] && !heap[2] && !heap[3] &&
 		    heap[0x18] && !heap[0x19] && !heap[0x1a] && !heap[0x1b] &&
 		    heap[0x1c] && !heap[0x1d] && !heap[0x1e] && !heap[0x1f])
@@ -166,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_eh_frame__refuses_fde_without_cie),
 		cmocka_unit_test(test_eh_frame__refuses_bad_cie),
 		cmocka_unit_test(test_eh_frame__refuses_data_after_terminator),
+		cmocka_unit_test(test_eh_frame__fde_fields_from_the_cie),
 		cmocka_unit_test(test_eh_frame__survives_random_damage),
 	};
 

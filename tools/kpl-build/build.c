@@ -18,7 +18,8 @@
  *     (a comment added above a WARN()-style macro), and is not patched;
  *  5. refuse struct layout changes seen in the debug info (diff_layout.c);
  *  6. select what the patch holds, refuse what cannot be patched
- *     (patch_select.c), write the object and manifest (patch_write.c);
+ *     (patch_select.c) and the exception tables its code needs
+ *     (patch_lsda.c), write the object and manifest (patch_write.c);
  *  7. kb_pack(): the same path as `kpl-build pack`, signing included.
  */
 #include <errno.h>
@@ -287,6 +288,8 @@ static int make_patch(struct kb_build *b, struct kb_selection *sel)
 	int err;
 
 	err = kb_select(sel);
+	if (!err)
+		err = kb_lsda__select(sel);
 	if (err)
 		return err;
 	if (b->target && kb_identity__check_refs(sel, b->target))

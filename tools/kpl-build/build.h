@@ -19,6 +19,7 @@
  *                   by function (shortened jumps allowed)
  *   patch_write.c   the patch object and its manifest
  *   patch_ehframe.c its .eh_frame: the included functions' entries
+ *   patch_lsda.c    their exception tables and personality words
  *
  * The patch object is handed to kb_pack(), exactly as `pack` would get it
  * from a vendor, so the same checks and the same emit code (and signing)
@@ -365,6 +366,28 @@ struct kb_eh_frame {
 /* Return: 0 (@out filled, maybe empty) or 1 (out of memory, printed). */
 int kb_eh_frame(const struct kb_selection *sel, struct kb_eh_frame *out);
 void kb_eh_frame__free(struct kb_eh_frame *f);
+/* @o's .eh_frame, or NULL. */
+struct kb_sec *kb_eh_frame__of(const struct kb_obj *o);
+/*
+ * kb_eh_frame__each() - call @fn for each FDE of @o's table @eh whose
+ * frame is sound: the FDE's bytes [@lo, @hi), its CIE's [@cie, @cie_hi).
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+typedef int (*kb_eh_fn)(struct kb_obj *o, const struct kb_sec *eh,
+			size_t lo, size_t hi, size_t cie, size_t cie_hi,
+			void *arg);
+int kb_eh_frame__each(struct kb_obj *o, const struct kb_sec *eh, kb_eh_fn fn,
+		      void *arg);
+
+/*
+ * patch_lsda.c: kb_lsda__select() - what the FDEs of the included
+ * functions need besides code: each one's LSDA (its .gcc_except_table
+ * section) and the DW.ref words its CIE's personality and the LSDA's
+ * type table point through, included, and the names those words hold
+ * (__gxx_personality_v0, typeinfo objects) referenced like any other.
+ * Return: 0, or 1 after saying what is refused or failed.
+ */
+int kb_lsda__select(struct kb_selection *sel);
 int kb_write_manifest(const struct kb_selection *sel,
 		      const struct kb_meta *meta, const char *path);
 

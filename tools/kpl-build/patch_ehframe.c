@@ -9,10 +9,12 @@
  * pc_begin (at +8) names an included section, and every other
  * relocation in it (an LSDA pointer into .gcc_except_table) does too;
  * its CIE is kept once per object when the CIE's own relocations (a
- * personality routine) also name included sections.  Anything else is
- * left out: a function without its FDE is still unwound by nobody,
- * exactly as before, and one with handlers or cleanups is refused by
- * kpl_patch__check_unwind() anyway.  The kept entries are copied byte
+ * personality routine's DW.ref word) also name included sections, or a
+ * word another object's copy stands for.  patch_lsda.c has included
+ * what the FDEs of included functions point to, so what is left out is
+ * an FDE that names something else: its function is unwound by nobody,
+ * and kpl_patch__check_unwind() refuses it if it may throw or be
+ * unwound through.  The kept entries are copied byte
  * for byte, the FDE's CIE pointer rewritten for the new offsets, and
  * their relocations returned for patch_write.c to rewrite as it does
  * any other section's.
@@ -30,7 +32,7 @@ static uint32_t rd32(const uint8_t *p)
 	return v;
 }
 
-static struct kb_sec *eh_frame_of(const struct kb_obj *o)
+struct kb_sec *kb_eh_frame__of(const struct kb_obj *o)
 {
 	size_t i;
 
@@ -56,7 +58,9 @@ static bool entry_kept(const struct kb_obj *o, const struct kb_sec *eh,
 		if (r->sym >= o->nr_syms)
 			return false;
 		s = &o->syms[r->sym];
-		if (!s->sec || !s->sec->include)
+		/* s->def: a COMDAT word another object's copy stands for
+		 * (patch_lsda.c). */
+		if (!s->def && (!s->sec || !s->sec->include))
 			return false;
 		has_pc |= r->offset == pc;
 	}
@@ -142,19 +146,16 @@ static int copy_cie(struct kb_eh_frame *out, struct cie_map *m,
 	return push_bytes(out, eh->data + cie, 4 + (size_t)cn);
 }
 
-/* The kept entries of one object's table. */
-static int one_object(struct kb_eh_frame *out, const struct kb_obj *o,
-		      const struct kb_sec *eh)
+int kb_eh_frame__each(struct kb_obj *o, const struct kb_sec *eh, kb_eh_fn fn,
+		      void *arg)
 {
 	const uint8_t *p = eh->data;
 	size_t len = eh->sh.sh_size, off = 0;
-	struct cie_map m = { 0 };
 	int err = 0;
 
 	while (!err && len - off >= 8) {
 		uint32_t n = rd32(p + off), id, cn;
 		size_t cie;
-		uint64_t to, at;
 
 		if (n < 4 || n == 0xffffffffu || n > len - off - 4)
 			break;
@@ -166,23 +167,52 @@ static int one_object(struct kb_eh_frame *out, const struct kb_obj *o,
 		cn = rd32(p + cie);
 		if (cn < 4 || cn > len - cie - 4 || rd32(p + cie + 4))
 			continue; /* not a CIE */
-		/* pc_begin relocated against an included section, as is
-		 * everything else in the FDE and in its CIE. */
-		if (!entry_kept(o, eh, off - n - 4, off, off - n + 4) ||
-		    !entry_kept(o, eh, cie, cie + 4 + cn, UINT64_MAX))
-			continue;
-		err = copy_cie(out, &m, o, eh, cie, cn, &to);
-		at = out->size;
-		err = err ||
-		      push_relas(out, o, eh, off - n - 4, off,
-				 at - (off - n - 4)) ||
-		      push_bytes(out, p + off - n - 4, 4 + (size_t)n);
-		if (!err) {
-			id = (uint32_t)(at + 4 - to);
-			memcpy(out->data + at + 4, &id, sizeof(id));
-		}
+		err = fn(o, eh, off - n - 4, off, cie, cie + 4 + (size_t)cn,
+			 arg);
 	}
-	free(m.v);
+	return err;
+}
+
+struct copy {
+	struct kb_eh_frame *out;
+	struct cie_map m;
+};
+
+/* Keep the FDE at [@lo, @hi) and its CIE at [@cie, @cie_hi)? */
+static int copy_entry(struct kb_obj *o, const struct kb_sec *eh, size_t lo,
+		      size_t hi, size_t cie, size_t cie_hi, void *arg)
+{
+	struct copy *c = arg;
+	struct kb_eh_frame *out = c->out;
+	uint64_t to, at;
+	uint32_t id;
+	int err;
+
+	/* pc_begin relocated against an included section, as is
+	 * everything else in the FDE and in its CIE. */
+	if (!entry_kept(o, eh, lo, hi, lo + 8) ||
+	    !entry_kept(o, eh, cie, cie_hi, UINT64_MAX))
+		return 0;
+	err = copy_cie(out, &c->m, o, eh, cie, (uint32_t)(cie_hi - cie - 4),
+		       &to);
+	at = out->size;
+	err = err || push_relas(out, o, eh, lo, hi, at - lo) ||
+	      push_bytes(out, eh->data + lo, hi - lo);
+	if (!err) {
+		id = (uint32_t)(at + 4 - to);
+		memcpy(out->data + at + 4, &id, sizeof(id));
+	}
+	return err;
+}
+
+/* The kept entries of one object's table. */
+static int one_object(struct kb_eh_frame *out, struct kb_obj *o,
+		      const struct kb_sec *eh)
+{
+	struct copy c = { .out = out };
+	int err = kb_eh_frame__each(o, eh, copy_entry, &c);
+
+	free(c.m.v);
 	return err;
 }
 
@@ -192,7 +222,7 @@ int kb_eh_frame(const struct kb_selection *sel, struct kb_eh_frame *out)
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < sel->nr_objs; i++) {
-		const struct kb_sec *eh = eh_frame_of(sel->objs[i]);
+		const struct kb_sec *eh = kb_eh_frame__of(sel->objs[i]);
 
 		if (eh && one_object(out, sel->objs[i], eh)) {
 			kb_err("out of memory");

@@ -243,13 +243,7 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	st->size = pl->ld->size;
 	st->text_lo = st->base + pl->ld->ranges[1].off;
 	st->text_hi = st->text_lo + pl->ld->ranges[1].len;
-	if (pl->ld->eh_frame_size)
-		kpl_state__set_unwind(st, st->base + pl->ld->eh_frame,
-				      pl->ld->eh_frame_size,
-				      st->base + pl->ld->eh_area,
-				      st->base + pl->ld->eh_stub);
-	else
-		kpl_state__set_unwind(st, 0, 0, 0, 0);
+	kpl_eh__place(st, pl->ld);
 	for (i = 0; i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &st->funcs[i];
 
@@ -387,13 +381,13 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	struct plan pl = { 0 };
 	struct kpl_found self = { 0 };
 	unsigned int repaired;
-	bool in_flight = false;
+	bool unwinds = false;
 	size_t i;
 	int err;
 
 	t->proc->log = &stats;
 	/* Refused before the target is touched, repairs included. */
-	err = kpl_patch__check_unwind(patch);
+	err = kpl_patch__scan_unwind(patch, &unwinds);
 	if (err)
 		goto out;
 	/* A dry run writes nothing, repairs included. */
@@ -401,6 +395,8 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 			    : kpl_target__repair(t, &repaired);
 	if (!err)
 		err = check_target(t, patch, &pl.lib);
+	if (!err && unwinds)
+		err = kpl_eh__can_register(t, patch->id, "apply");
 	if (!err)
 		err = kpl_load__layout(patch,
 				       KPL_STATE_SIZE_UNWIND(patch->nr_funcs),
@@ -419,10 +415,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	}
 	err = plan_map(t, patch, &pl);
 	if (!err)
-		err = kpl_eh__register(t, pl.st, kpl_state__unwind(pl.st), &in_flight,
-				       "apply");
-	if (err && in_flight)
-		pl.mapped = false;	/* the call may still run: kept */
+		err = kpl_eh__attach(t, pl.st, unwinds, &pl.mapped, "apply");
 	if (err)
 		goto out;
 	self.base = pl.ld->base;

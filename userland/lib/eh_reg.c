@@ -40,6 +40,9 @@
  * thread is first cancelled: nothing is registered, and a later
  * cancellation unwinds as through any code without a table.  The kmod
  * backend cannot run code in the target: nothing is registered there.
+ * A patch whose code may throw or be unwound through (it carries the
+ * FDEs, LSDAs and personality that takes, patch_unwind.c) is refused in
+ * both cases, never applied with a table nobody reads.
  */
 #include <elf.h>
 #include <errno.h>
@@ -50,6 +53,8 @@
 #include "arch.h"
 #include "eh_reg.h"
 #include "internal.h"
+#include "loader.h"
+#include "state.h"
 #include "target.h"
 #include "unwind.h"
 
@@ -245,6 +250,53 @@ int kpl_eh__register(struct kpl_target *t, const struct kpl_state *st,
 	if (!err)
 		pr_debug("%s: pid %d: patch %s's unwind table registered with "
 			 "libgcc\n", who, t->pid, st->id);
+	return err;
+}
+
+void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld)
+{
+	if (ld->eh_frame_size)
+		kpl_state__set_unwind(st, st->base + ld->eh_frame,
+				      ld->eh_frame_size, st->base + ld->eh_area,
+				      st->base + ld->eh_stub);
+	else
+		kpl_state__set_unwind(st, 0, 0, 0, 0);
+}
+
+int kpl_eh__can_register(struct kpl_target *t, const char *id,
+			 const char *who)
+{
+	struct eh_ctx c;
+	const char *why;
+
+	if (!kpl_proc__can_call(t->proc))
+		why = "this backend cannot run code in the target to register its unwind table with libgcc";
+	else if (eh_find(t, &c))
+		why = "the process maps no libgcc_s.so.1 to register its unwind table with";
+	else
+		return 0;
+	pr_warn("%s: pid %d: patch %s has code that may throw or be unwound through, but %s: an exception there would end the process\n",
+		who, t->pid, id, why);
+	return -KPL_E_UNWIND;
+}
+
+int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
+		   bool *mapped, const char *who)
+{
+	const struct kpl_state_unwind *u = kpl_state__unwind(st);
+	bool in_flight = false;
+	int err;
+
+	if (needed && (!u->eh_frame || !u->eh_area)) {
+		pr_warn("%s: pid %d: patch %s has code that may throw or be unwound through, but no unwind table to register\n",
+			who, t->pid, st->id);
+		return -KPL_E_UNWIND;
+	}
+	if (needed && kpl_eh__can_register(t, st->id, who))
+		return -KPL_E_UNWIND;
+	err = kpl_eh__register(t, st, u, &in_flight, who);
+	if (err && in_flight)
+		*mapped = false; /* the call may still run: kept */
 	return err;
 }
 

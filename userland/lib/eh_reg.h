@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct kpl_load;
 struct kpl_target;
 struct kpl_state;
 struct kpl_state_unwind;
@@ -28,6 +29,35 @@ struct kpl_state_unwind;
 int kpl_eh__register(struct kpl_target *t, const struct kpl_state *st,
 		     const struct kpl_state_unwind *u, bool *in_flight,
 		     const char *who);
+
+/*
+ * kpl_eh__place() - fill the unwind trailer of the record @st, whose
+ * base is set, from the layout @ld: where the patch's table, libgcc's
+ * object and the mark stub lie in the target (zeros without a table).
+ */
+void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld);
+
+/*
+ * kpl_eh__can_register() - for a patch @id whose code may throw or be
+ * unwound through (kpl_patch__scan_unwind()): can its table be
+ * registered in @t?  Not with a backend that cannot run code in the
+ * target (kmod), nor in a process that maps no libgcc_s.  Nothing is
+ * touched.
+ * Return: 0, or -KPL_E_UNWIND saying why in the log.
+ */
+int kpl_eh__can_register(struct kpl_target *t, const char *id, const char *who);
+
+/*
+ * kpl_eh__attach() - the apply's step after the patch record @st is
+ * mapped and filled: register its table (kpl_eh__register(), the
+ * engine's copy of the trailer).  @needed: the patch's code may throw
+ * (kpl_patch__scan_unwind()), and a table that is not registered fails
+ * the step.  On a failure whose call may still run in the target,
+ * *@mapped is cleared: the mapping stays for a later repair.
+ * Return: 0 or <0 (logged).
+ */
+int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
+		   bool *mapped, const char *who);
 
 /*
  * kpl_eh__trailer() - read and validate the trailer of the valid record

@@ -101,3 +101,146 @@ int kpl_eh_frame__check(const uint8_t *p, size_t len, char *why, size_t why_len)
 	free(cies);
 	return err;
 }
+
+/* Bytes of a pointer of encoding @enc (DW_EH_PE_*), 0 if unknown. */
+static size_t enc_size(uint8_t enc)
+{
+	switch (enc & 0x0f) {
+	case 0x00: /* absptr */
+	case 0x04: /* udata8 */
+	case 0x0c: /* sdata8 */
+		return 8;
+	case 0x02: /* udata2 */
+	case 0x0a: /* sdata2 */
+		return 2;
+	case 0x03: /* udata4 */
+	case 0x0b: /* sdata4 */
+		return 4;
+	}
+	return 0;
+}
+
+/* A ULEB128 at *@pos, below @end; false when it runs past. */
+static bool uleb(const uint8_t *p, size_t *pos, size_t end, uint64_t *v)
+{
+	unsigned int shift = 0;
+
+	*v = 0;
+	while (*pos < end && shift < 64) {
+		uint8_t b = p[(*pos)++];
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+		shift += 7;
+	}
+	return false;
+}
+
+struct cie {
+	uint8_t fde_enc, lsda_enc;
+	bool z;
+	size_t pers_at;
+};
+
+/* The CIE at @off (@n bytes after its length): false if unreadable. */
+static bool read_cie(const uint8_t *p, size_t off, uint32_t n, struct cie *c)
+{
+	size_t end = off + 4 + n, pos = off + 9;
+	const char *aug = (const char *)p + pos;
+	uint64_t v;
+	size_t i;
+
+	*c = (struct cie){ .fde_enc = 0,
+			   .lsda_enc = 0xff,
+			   .pers_at = SIZE_MAX };
+	pos += strlen(aug) + 1; /* terminated inside: checked */
+	if (!uleb(p, &pos, end, &v) || !uleb(p, &pos, end, &v))
+		return false; /* code and data alignment (an sleb's frame) */
+	if (p[off + 8] == 1)
+		pos++;
+	else if (!uleb(p, &pos, end, &v))
+		return false;
+	if (aug[0] != 'z')
+		return !aug[0] && pos <= end;
+	c->z = true;
+	if (!uleb(p, &pos, end, &v))
+		return false;
+	for (i = 1; aug[i]; i++) {
+		size_t sz;
+
+		switch (aug[i]) {
+		case 'P':
+			if (pos >= end || !(sz = enc_size(p[pos])))
+				return false;
+			c->pers_at = ++pos;
+			pos += sz;
+			break;
+		case 'L':
+		case 'R':
+			if (pos >= end)
+				return false;
+			*(aug[i] == 'L' ? &c->lsda_enc : &c->fde_enc) =
+				p[pos++];
+			break;
+		case 'S':
+		case 'B':
+			break;
+		default:
+			return false;
+		}
+	}
+	return pos <= end && enc_size(c->fde_enc) &&
+	       (c->lsda_enc == 0xff || enc_size(c->lsda_enc));
+}
+
+static void read_fde(const uint8_t *p, size_t off, uint32_t n,
+		     const struct cie *c, struct kpl_eh_fde *f)
+{
+	size_t end = off + 4 + n, sz = enc_size(c->fde_enc), pos;
+	uint64_t v = 0, alen;
+
+	f->pc_at = SIZE_MAX;
+	pos = off + 8 + 2 * sz;
+	if (pos > end)
+		return;
+	memcpy(&v, p + off + 8 + sz, sz); /* little-endian */
+	if (c->z && c->lsda_enc != 0xff) {
+		if (!uleb(p, &pos, end, &alen) ||
+		    pos + enc_size(c->lsda_enc) > end)
+			return;
+		f->lsda_at = pos;
+	}
+	f->range = v;
+	f->pc_at = off + 8;
+}
+
+int kpl_eh_frame__each_fde(const uint8_t *p, size_t len, kpl_eh_fde_fn fn,
+			   void *arg)
+{
+	size_t off = 0;
+	int err = 0;
+
+	while (!err && len - off >= 8) {
+		uint32_t n = rd32(p + off), id = rd32(p + off + 4);
+		struct kpl_eh_fde f = { .off = off,
+					.lsda_at = SIZE_MAX,
+					.pers_at = SIZE_MAX };
+		struct cie c;
+		size_t cie;
+
+		if (!n)
+			break;
+		if (id) {
+			cie = off + 4 - id;
+			f.pc_at = SIZE_MAX;
+			if (read_cie(p, cie, rd32(p + cie), &c)) {
+				f.pers_at = c.pers_at;
+				read_fde(p, off, n, &c, &f);
+			}
+			err = fn(&f, arg);
+		}
+		off += 4 + (size_t)n;
+	}
+	return err;
+}

@@ -25,4 +25,26 @@
 int kpl_eh_frame__check(const uint8_t *p, size_t len, char *why,
 			size_t why_len);
 
+/* What an FDE says about the code it covers, as offsets in the table. */
+struct kpl_eh_fde {
+	size_t off; /* the entry */
+	size_t pc_at; /* its pc_begin field */
+	uint64_t range; /* pc_range, the bytes it covers */
+	size_t lsda_at; /* its LSDA pointer, SIZE_MAX: none */
+	size_t pers_at; /* its CIE's personality, SIZE_MAX: none */
+};
+
+typedef int (*kpl_eh_fde_fn)(const struct kpl_eh_fde *f, void *arg);
+
+/*
+ * kpl_eh_frame__each_fde() - call @fn for each FDE of the @len bytes of
+ * an .eh_frame that kpl_eh_frame__check() accepted, with the fields its
+ * CIE's augmentation ("zPLR" and kin) places.  An FDE whose CIE cannot
+ * be read (an unknown augmentation or encoding, fields past the entry)
+ * is passed with pc_at SIZE_MAX: nothing can be said about its code.
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int kpl_eh_frame__each_fde(const uint8_t *p, size_t len, kpl_eh_fde_fn fn,
+			   void *arg);
+
 #endif

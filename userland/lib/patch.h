@@ -138,6 +138,13 @@ struct kpl_patch_secs {
 const char *kpl_patch__str(const struct kpl_patch_secs *ks, uint32_t off,
 			   const char *what);
 
+/*
+ * patch_unwind.c: kpl_patch__check_unwind(), and *@unwinds set when some
+ * function of @p may throw or be unwound through (and has what it needs
+ * for that): its table must then be registered in the target.
+ */
+int kpl_patch__scan_unwind(const struct kpl_patch *p, bool *unwinds);
+
 /* patch_map.c: check .kpl.funcs and .kpl.refs, fill funcs and refs. */
 int kpl_patch_map__parse(struct kpl_patch *patch,
 			 const struct kpl_patch_secs *ks, uint32_t nr_funcs,

@@ -3,24 +3,31 @@
  * Patch code that an exception may leave or pass through.
  *
  * Patch code runs from an anonymous mapping that the target's unwinder
- * does not know: the loader maps the patch's .eh_frame (loader.c), and
- * kpl's own activeness check reads it (unwind_patch.c), but libgcc's
- * _Unwind_Find_FDE searches only loaded objects and registered tables,
- * so it finds no FDE for a return address in patch code.  A C++
- * exception that meets such a frame ends in std::terminate(): the
- * process dies where, before the patch, the exception was caught.  So
- * until the table is registered in the target, no function in a patch
- * may
+ * does not know: libgcc's _Unwind_Find_FDE searches only loaded objects
+ * and registered tables.  So the loader maps the patch's .eh_frame
+ * (loader.c) and, with the ptrace backend, eh_reg.c registers it in the
+ * target's libgcc before any entry jumps to the patch.  A C++ exception
+ * that meets a frame of patch code with no FDE, or an FDE without the
+ * LSDA and personality its handlers need, ends in std::terminate(): the
+ * process dies where, before the patch, the exception was caught.  So a
+ * function of a patch that may
  *   - throw: call __cxa_throw, std::__throw_*, _Unwind_RaiseException...;
- *   - catch or clean up: call _Unwind_Resume, __cxa_begin_catch..., or
- *     come with .gcc_except_table;
+ *   - catch or clean up: call _Unwind_Resume, __cxa_begin_catch...;
  *   - in C++, call anything that may throw: a mangled function other than
- *     operator delete, or through a pointer (a virtual call, a std::function).
+ *     operator delete, or through a pointer (a virtual call, a std::function)
+ * must be covered by an FDE of the patch's .eh_frame at that call, and
+ * one that catches or cleans up by an FDE with an LSDA whose CIE names a
+ * personality routine (kpl-build carries .gcc_except_table and the
+ * DW.ref word, patch_lsda.c there); else the patch is refused.  A patch
+ * with such a function "unwinds": apply refuses it where its table
+ * cannot be registered (eh_reg.c), rather than apply it.
+ *
  * A patch is C++ when any name in it is mangled.  C code calls through
  * pointers freely: a C function is unwound through only when a callback
  * throws a C++ exception across the C library, which C libraries do not
- * support anyway; pthread_cancel() unwinding stops at the patch frame and
- * then runs the thread's cleanups as for any frame without unwind data.
+ * support anyway; pthread_cancel() unwinding stops at a patch frame
+ * without an FDE and then runs the thread's cleanups as for any frame
+ * without unwind data.
  *
  * kpl-build runs this check on every patch it writes, and apply (and so
  * check and kpld) runs it before touching the target.
@@ -32,6 +39,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "ehframe.h"
 #include "internal.h"
 #include "patch.h"
 
@@ -55,12 +63,23 @@ struct rel {
 	uint32_t sym;
 };
 
+/* What the patch's .eh_frame covers: one FDE. */
+struct cover {
+	size_t sec;		/* the section of its code */
+	uint64_t lo, hi;
+	bool lsda, pers;	/* its LSDA and its CIE's personality bound */
+};
+
 struct scan {
 	const struct kpl_patch *p;
 	size_t sec;
 	struct rel *rels;	/* of section sec, sorted by offset */
 	size_t nr_rels;
 	bool cxx;
+	struct cover *cov;
+	size_t nr_cov;
+	size_t eh;		/* the .eh_frame section, 0: none */
+	bool unwinds;		/* some function needs its FDE */
 };
 
 static bool in_list(const char *name, const char *const *list, size_t n)
@@ -130,18 +149,46 @@ static const char *callee_why(const char *name)
 	return NULL;
 }
 
-static int refuse(const struct scan *sc, uint64_t off, const char *why,
-		  const char *what)
+static const struct cover *covered(const struct scan *sc, uint64_t off)
 {
-	pr_warn("patch: %s %s (%s at +0x%llx): patch code has no unwind information, so an exception there would end the process\n",
-		owner(sc->p, sc->sec, off), why, what,
-		(unsigned long long)off);
+	size_t i;
+
+	for (i = 0; i < sc->nr_cov; i++)
+		if (sc->cov[i].sec == sc->sec && off >= sc->cov[i].lo &&
+		    off < sc->cov[i].hi)
+			return &sc->cov[i];
+	return NULL;
+}
+
+/*
+ * A call at @off that @why (to @what): fine when an FDE covers it (with
+ * an LSDA and a personality if @handler); else refused, saying which.
+ */
+static int need_fde(struct scan *sc, uint64_t off, const char *why,
+		    const char *what, bool handler)
+{
+	const struct cover *c = covered(sc, off);
+	const char *missing;
+
+	if (c && (!handler || (c->lsda && c->pers))) {
+		sc->unwinds = true;
+		return 0;
+	}
+	if (!c)
+		missing = "the patch carries no unwind entry (FDE) for it";
+	else if (!c->lsda)
+		missing = "its unwind entry carries no exception table (LSDA)";
+	else
+		missing = "its unwind entry names no personality routine";
+	pr_warn("patch: %s %s (%s at +0x%llx) but %s, so an exception there would end the process\n",
+		owner(sc->p, sc->sec, off), why, what, (unsigned long long)off,
+		missing);
 	return -KPL_E_UNWIND;
 }
 
 static int on_call(const struct kpl_arch_call *c, void *arg)
 {
-	const struct scan *sc = arg;
+	struct scan *sc = arg;
 	const struct kpl_patch_symbol *s;
 	const char *why;
 	size_t lo = 0, hi = sc->nr_rels;
@@ -161,11 +208,14 @@ static int on_call(const struct kpl_arch_call *c, void *arg)
 		if (s->shndx != SHN_UNDEF)
 			return 0;
 		why = callee_why(s->name);
-		return why ? refuse(sc, c->off, why, s->name) : 0;
+		return why ? need_fde(sc, c->off, why, s->name,
+				      in_list(s->name, catchers,
+					      KPL_ARRAY_SIZE(catchers))) :
+			     0;
 	}
 	if (c->indirect && sc->cxx)
-		return refuse(sc, c->off, "calls C++ code that may throw",
-			      "an indirect call");
+		return need_fde(sc, c->off, "calls C++ code that may throw",
+				"an indirect call", false);
 	return 0;
 }
 
@@ -194,30 +244,104 @@ static int scan_section(struct scan *sc)
 	return kpl_arch_calls(s->data, s->size, on_call, sc);
 }
 
-KPL_API int kpl_patch__check_unwind(const struct kpl_patch *p)
+/* The relocation of the .eh_frame field at @at: its symbol, or NULL. */
+static const struct kpl_patch_symbol *eh_rel(const struct scan *sc, size_t at,
+					     int64_t *addend)
+{
+	size_t i;
+
+	if (at == SIZE_MAX)
+		return NULL;
+	for (i = 0; i < sc->p->nr_relocs; i++) {
+		const struct kpl_patch_reloc *r = &sc->p->relocs[i];
+
+		if (r->section == sc->eh && r->offset == at) {
+			*addend = r->addend;
+			return &sc->p->symbols[r->sym];
+		}
+	}
+	return NULL;
+}
+
+static bool defined_in(const struct kpl_patch *p,
+		       const struct kpl_patch_symbol *s, bool code)
+{
+	return s && s->shndx != SHN_UNDEF && s->shndx < p->nr_sections &&
+	       !(p->sections[s->shndx].flags & SHF_EXECINSTR) == !code;
+}
+
+static int on_fde(const struct kpl_eh_fde *f, void *arg)
+{
+	struct scan *sc = arg;
+	const struct kpl_patch_symbol *pc, *s;
+	struct cover *c;
+	int64_t a = 0, b = 0;
+
+	pc = eh_rel(sc, f->pc_at, &a);
+	if (!defined_in(sc->p, pc, true))
+		return 0; /* covers nothing the patch holds */
+	c = &sc->cov[sc->nr_cov++];
+	c->sec = pc->shndx;
+	c->lo = pc->value + (uint64_t)a;
+	c->hi = c->lo + f->range;
+	c->lsda = defined_in(sc->p, eh_rel(sc, f->lsda_at, &b), false);
+	s = eh_rel(sc, f->pers_at, &b);
+	/* The patch's own DW.ref word, or the routine's name. */
+	c->pers = s && (defined_in(sc->p, s, false) || s->name[0]);
+	return 0;
+}
+
+/* What the patch's .eh_frame covers (a table that fails its check
+ * covers nothing: the loader refuses it anyway). */
+static int read_cover(struct scan *sc)
+{
+	const struct kpl_patch_section *s;
+	char why[128];
+	size_t i;
+
+	for (i = 1; i < sc->p->nr_sections && !sc->eh; i++)
+		if (!strcmp(sc->p->sections[i].name, ".eh_frame") &&
+		    sc->p->sections[i].data)
+			sc->eh = i;
+	if (!sc->eh)
+		return 0;
+	s = &sc->p->sections[sc->eh];
+	if (kpl_eh_frame__check(s->data, s->size, why, sizeof(why)))
+		return 0;
+	/* An FDE is 8 bytes at least. */
+	sc->cov = calloc(s->size / 8 + 1, sizeof(*sc->cov));
+	if (!sc->cov)
+		return -ENOMEM;
+	return kpl_eh_frame__each_fde(s->data, s->size, on_fde, sc);
+}
+
+int kpl_patch__scan_unwind(const struct kpl_patch *p, bool *unwinds)
 {
 	struct scan sc = { .p = p };
 	size_t i;
-	int err = 0;
+	int err;
 
 	if (!p)
 		return -EINVAL;
 	sc.cxx = is_cxx(p);
 	sc.rels = malloc((p->nr_relocs ? p->nr_relocs : 1) * sizeof(*sc.rels));
-	if (!sc.rels)
-		return -ENOMEM;
+	err = sc.rels ? read_cover(&sc) : -ENOMEM;
 	for (i = 1; !err && i < p->nr_sections; i++) {
 		const struct kpl_patch_section *s = &p->sections[i];
 
-		if (!strncmp(s->name, ".gcc_except_table", 17)) {
-			pr_warn("patch: has C++ exception tables (%s): its code catches or cleans up after exceptions, and patch code has no unwind information\n",
-				s->name);
-			err = -KPL_E_UNWIND;
-		} else if ((s->flags & SHF_EXECINSTR) && s->data) {
+		if ((s->flags & SHF_EXECINSTR) && s->data) {
 			sc.sec = i;
 			err = scan_section(&sc);
 		}
 	}
 	free(sc.rels);
+	free(sc.cov);
+	if (!err && unwinds)
+		*unwinds = sc.unwinds;
 	return err;
+}
+
+KPL_API int kpl_patch__check_unwind(const struct kpl_patch *p)
+{
+	return kpl_patch__scan_unwind(p, NULL);
 }

@@ -119,11 +119,12 @@ int kpl_patch__key_id(const struct kpl_patch *patch,
 
 /*
  * kpl_patch__check_unwind() - refuse patch code that a C++ exception may
- * leave or pass through.  Patch code carries no unwind information yet,
- * so such an exception would std::terminate() the target.  Refused: a
- * function that throws, catches or cleans up, and in a patch with mangled
- * (C++) names, any call to C++ code or through a pointer.  Apply and
- * kpl-build run it; the reason is logged.
+ * leave or pass through without the unwind information that needs: a
+ * function that throws, or in a patch with mangled (C++) names calls C++
+ * code or through a pointer, must be covered by an FDE of the patch's
+ * .eh_frame, and one that catches or cleans up by an FDE with an LSDA and
+ * a personality routine.  Else the exception would std::terminate() the
+ * target.  Apply and kpl-build run it; the reason is logged.
  * Return: 0, -KPL_E_UNWIND naming the function in the log, -ENOMEM.
  */
 int kpl_patch__check_unwind(const struct kpl_patch *patch);

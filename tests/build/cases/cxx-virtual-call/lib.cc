@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// kpl-build fixture cxx-virtual-call-FAIL: a function that calls virtual methods
+// kpl-build fixture cxx-virtual-call: a function that calls virtual methods
 #include "shape.h"
 
 int Square::area() const

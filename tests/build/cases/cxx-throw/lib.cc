@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// kpl-build fixture cxx-throw-FAIL: a virtual method that throws on bad input
+// kpl-build fixture cxx-throw: a virtual method that throws on bad input
 #include <stdexcept>
 #include <string>
 

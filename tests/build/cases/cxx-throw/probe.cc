@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpl-build fixture cxx-throw-FAIL: kb_probe() parses three strings and
+ * kpl-build fixture cxx-throw: kb_probe() parses three strings and
  * catches what parse() throws.  In a file of its own, so no change to the
  * library changes it.
  */
