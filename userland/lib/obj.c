@@ -15,7 +15,7 @@
 /* The command's parse of the file (share.h), if a fleet command holds one. */
 static struct kpl_elf *shared_elf(struct kpl_target *t, struct kpl_obj *o)
 {
-	struct kpl_share_file f = { t->pid,	    o->map_start, o->map_end,
+	struct kpl_share_file f = { t->pid, o->map_start, o->map_end,
 				    o->dev_major, o->dev_minor, o->inode,
 				    o->path };
 
