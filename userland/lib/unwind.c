@@ -303,6 +303,39 @@ static int attach(struct kpl_unwind *u)
 	return 0;
 }
 
+/*
+ * Patch mappings are read and checked now, while the process runs, as
+ * before the unwinder became lazy: their records and tables come from
+ * the process (a forgery is refused and said so before any stop), and
+ * only a process that already carries patches has any.
+ */
+static int load_patches(struct kpl_unwind *u)
+{
+	size_t plen = strlen(KPL_STATE_PREFIX), i;
+	Dwarf_Addr bias;
+	int err = 0;
+
+	for (i = 0; i < u->nr_mods && !err; i++) {
+		struct module *m = &u->mods[i];
+
+		if (strncmp(u->maps->v[m->map].path, KPL_STATE_PREFIX, plen))
+			continue;
+		kpl_share__lock();
+		cur = u;
+		kpl_patch_elfs__enter(&u->pe);
+		err = attach(u);
+		if (!err)
+			err = report(u, m);
+		if (!err)
+			dwfl_module_eh_cfi(dwfl_addrmodule(u->dwfl, m->lo),
+					   &bias);
+		kpl_patch_elfs__leave();
+		cur = NULL;
+		kpl_share__unlock();
+	}
+	return err;
+}
+
 int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 {
 	struct kpl_unwind *u;
@@ -318,6 +351,8 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 		err = list_modules(u);
 	u->pe.p = p;
 	u->pe.maps = u->maps;
+	if (!err)
+		err = load_patches(u);
 	if (err) {
 		kpl_unwind__free(u);
 		return err;
