@@ -26,6 +26,22 @@ $(IT_DIR)/kpl-spin: $(IT_FIX)/spin.c $(IT_FIX)/spin_shm.h $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
 		-Wl,-rpath,'$$ORIGIN' -lpthread
 
+# libcfiwait twice, with different CFI at the same address, and a program
+# that loads one of them from cfiwait/ (test_unwind_share.sh).
+$(IT_DIR)/cfiwait%/libcfiwait.so.1: $(IT_FIX)/cfiwait.S
+	@mkdir -p $(@D)
+	$(CC) -DFRAME=$* -shared -Wl,--build-id -Wl,-soname,libcfiwait.so.1 \
+		-o $@ $<
+
+$(IT_DIR)/kpl-cfiwait: $(IT_FIX)/cfiwait.c $(IT_DIR)/libspin.so.1 \
+		$(IT_DIR)/cfiwait8/libcfiwait.so.1 \
+		$(IT_DIR)/cfiwait24/libcfiwait.so.1
+	@mkdir -p $(IT_DIR)/cfiwait
+	cp $(IT_DIR)/cfiwait8/libcfiwait.so.1 $(IT_DIR)/cfiwait/
+	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
+		$(IT_DIR)/cfiwait/libcfiwait.so.1 \
+		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/cfiwait'
+
 # A single-threaded target that checks its own registers and signals.
 $(IT_DIR)/kpl-victim: $(IT_FIX)/victim.c $(IT_DIR)/libspin.so.1
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -o $@ $< $(IT_DIR)/libspin.so.1 \
@@ -161,7 +177,7 @@ IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_cve.kpl spin_fix2
 it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(IT_DIR)/kpl-victim $(IT_DIR)/kpl-sigstorm $(IT_DIR)/kpl-evil \
 	$(IT_DIR)/kpl-forker $(IT_DIR)/kpl-lookup $(IT_DIR)/kpl-mdwe \
-	$(IT_DIR)/kpl-thru \
+	$(IT_DIR)/kpl-thru $(IT_DIR)/kpl-cfiwait \
 	$(BUILD)/asan/kpl
 
 check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \

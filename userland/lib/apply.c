@@ -19,6 +19,7 @@
 #include "loader.h"
 #include "opts.h"
 #include "patch.h"
+#include "share.h"
 #include "txn.h"
 
 struct plan {
@@ -144,8 +145,8 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 		return -ENOMEM;
 	err = kpl_elf__read(elf, s->value, code, s->size);
 	if (!err)
-		err = kpl_arch_analyse(code, s->size, pl->lib->bias + s->value,
-				       &pro, &why);
+		err = kpl_share__analyse(code, s->size,
+					 pl->lib->bias + s->value, &pro, &why);
 	if (err) {
 		pr_warn("apply: cannot patch '%s': %s\n", name,
 			why ? why : kpl_strerror(err));

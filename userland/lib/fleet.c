@@ -24,6 +24,7 @@
 #include "kpl/fleet.h"
 #include "opts.h"
 #include "patch.h"
+#include "share.h"
 #include "state.h"
 #include "target.h"
 
@@ -477,7 +478,10 @@ KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
 	if (!res)
 		return -ENOMEM;
 	pl.res = res;
+	/* Every process reads the same files and functions: once. */
+	kpl_share__get();
 	err = run_pool(&pl);
+	kpl_share__put();
 	if (!err)
 		err = first_error(res, nr);
 	if (err && o.atomic) {
@@ -525,7 +529,9 @@ KPL_API int kpl_fleet__revert(const char *id, const pid_t *pids, size_t nr,
 	if (!res)
 		return -ENOMEM;
 	pl.res = res;
+	kpl_share__get();
 	err = run_pool(&pl);
+	kpl_share__put();
 	if (!err)
 		err = first_error(res, nr);
 	*out = res;

@@ -46,8 +46,9 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 		mp = &m->v[m->nr];
 		memset(mp, 0, sizeof(*mp));
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
-			   " %*x:%*x %" SCNu64 " %n", &mp->start, &mp->end,
-			   perms, &mp->offset, &mp->inode, &name_at) < 5)
+			   " %x:%x %" SCNu64 " %n", &mp->start, &mp->end,
+			   perms, &mp->offset, &mp->dev_major, &mp->dev_minor,
+			   &mp->inode, &name_at) < 7)
 			continue;
 		mp->prot = (perms[0] == 'r' ? PROT_READ : 0) |
 			   (perms[1] == 'w' ? PROT_WRITE : 0) |

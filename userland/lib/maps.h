@@ -10,6 +10,7 @@
 
 struct kpl_map {
 	uint64_t start, end, offset, inode;
+	unsigned int dev_major, dev_minor;	/* the file's device */
 	int prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
 	char path[512];		/* "" for anonymous; longer paths are cut */
 	bool cut;		/* path was cut: it names no file */

@@ -9,7 +9,18 @@
 #include <stdio.h>
 
 #include "elfobj.h"
+#include "share.h"
 #include "target.h"
+
+/* The command's parse of the file (share.h), if a fleet command holds one. */
+static struct kpl_elf *shared_elf(struct kpl_target *t, struct kpl_obj *o)
+{
+	struct kpl_share_file f = { t->pid, o->map_start, o->map_end,
+				    o->dev_major, o->dev_minor, o->inode,
+				    o->path };
+
+	return o->map_start ? kpl_share__kelf(&f) : NULL;
+}
 
 struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o)
 {
@@ -17,12 +28,14 @@ struct kpl_elf *kpl_obj__elf(struct kpl_target *t, struct kpl_obj *o)
 
 	if (o->elf || o->elf_failed)
 		return o->elf;
+	o->elf = shared_elf(t, o);
+	o->elf_shared = o->elf != NULL;
 	/* map_files names the very inode mapped, even if the path was
 	 * replaced on disk since. */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", t->pid,
 		 (unsigned long long)o->map_start,
 		 (unsigned long long)o->map_end);
-	if (!o->map_start || kpl_elf__open(path, &o->elf)) {
+	if (!o->elf && (!o->map_start || kpl_elf__open(path, &o->elf))) {
 		if (kpl_elf__open(o->path, &o->elf)) {
 			o->elf_failed = true;
 			return NULL;

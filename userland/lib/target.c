@@ -22,7 +22,8 @@ static void free_objs(struct kpl_target *t)
 	kpl_scope__free(t->scope);
 	t->scope = NULL;
 	for (i = 0; i < t->nr_objs; i++)
-		kpl_elf__close(t->objs[i].elf);
+		if (!t->objs[i].elf_shared)
+			kpl_elf__close(t->objs[i].elf);
 	free(t->objs);
 	t->objs = NULL;
 	t->nr_objs = 0;
@@ -110,6 +111,8 @@ static int scan_objs(struct kpl_target *t)
 		if (m->offset == 0 && !o->map_start) {
 			o->map_start = m->start;
 			o->map_end = m->end;
+			o->dev_major = m->dev_major;
+			o->dev_minor = m->dev_minor;
 		}
 	}
 	for (i = j = 0; i < t->nr_objs; i++)

@@ -16,8 +16,10 @@ struct kpl_obj {
 	uint64_t bias;		/* load address - link address */
 	uint64_t map_start, map_end;	/* its offset-0 mapping */
 	uint64_t inode;
+	unsigned int dev_major, dev_minor;
 	struct kpl_elf *elf;	/* opened on demand */
 	bool elf_failed;
+	bool elf_shared;	/* the command's (share.h): not ours to close */
 	bool exec;		/* has executable text mapped */
 };
 

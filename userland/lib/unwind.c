@@ -1,6 +1,29 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The activeness check's unwinder: libdwfl over the backend's memory
+ * reads, costing only what it uses.
+ *
+ * - Most stacks are answered without it: a frame inside a range needs a
+ *   word of the live stack pointing there (stack_may_hit()).
+ * - The Dwfl is made on the first stack that needs it.
+ * - Modules are reported lazily, one as a frame's pc first falls in it,
+ *   never the whole process (dwfl_linux_proc_report() opened and mapped
+ *   every file the process maps, and dwfl_end() unmapped them all).  The
+ *   modules are the ones dwfl_linux_proc_report() would have reported
+ *   (same grouping of maps lines, same names and ranges), and every
+ *   module a frame's unwinding looks up (at its pc, or pc - 1 for a
+ *   return address) is reported before libdwfl steps that frame, so each
+ *   step sees exactly what it saw with all of them: the check is as
+ *   strict as before.  A walk that meets a new module stops, reports it
+ *   and starts the thread again.
+ * - A file's ELF comes from the command's cache (share.c): opened once
+ *   per command through map_files and read with pread, its CFI sections
+ *   read once, whatever the number of processes and worker threads.
+ */
+#include <elf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,16 +31,29 @@
 #include "backend/backend.h"
 #include "internal.h"
 #include "maps.h"
+#include "share.h"
+#include "state.h"
 #include "unwind.h"
 #include "unwind_patch.h"
 
 /* Stacks deeper than this are not scanned, only unwound. */
 #define STACK_SCAN_MAX (1u << 20)
 
+/* A module as dwfl_linux_proc_report() would report it. */
+struct module {
+	uint64_t lo, hi;
+	size_t map;		/* its first maps line */
+	bool reported;
+};
+
 struct kpl_unwind {
 	struct kpl_proc *p;
-	Dwfl *dwfl;
-	struct kpl_maps *maps;	/* to find each stack's top */
+	Dwfl *dwfl;		/* made on first need */
+	Elf *arch_elf;		/* the header dwfl_attach_state() needs */
+	Elf64_Ehdr ehdr;
+	struct kpl_maps *maps;	/* to find each stack's top, and modules */
+	struct module *mods;
+	size_t nr_mods;
 	struct kpl_patch_elfs pe;	/* patch code's unwind tables */
 	/* The live part of the stack being checked, [sp, top of its
 	 * mapping): scanned, and the unwinder's loads served from it. */
@@ -28,11 +64,16 @@ struct kpl_unwind {
 	const struct kpl_thread *one;	/* kpl_unwind__thread()'s */
 };
 
+/* The unwinder whose modules the calling thread is loading. */
+static __thread struct kpl_unwind *cur;
+
 struct walk {
+	struct kpl_unwind *u;
 	const struct kpl_range *ranges;
 	size_t nr;
 	const struct kpl_range *hit;
 	unsigned int frames;
+	struct module *want;	/* not reported yet: report, walk again */
 };
 
 /* Only .eh_frame from the mapped files is needed: no debuginfo search. */
@@ -47,8 +88,48 @@ static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
 	return -1;
 }
 
+static struct module *module_at(struct kpl_unwind *u, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < u->nr_mods; i++)
+		if (addr >= u->mods[i].lo && addr < u->mods[i].hi)
+			return &u->mods[i];
+	return NULL;
+}
+
+/*
+ * A file's ELF from the command's cache; patch mappings get their image
+ * (unwind_patch.c); anything else (the vDSO, a file the cache cannot
+ * take) is libdwfl's own way, as before.
+ */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name,
+		    Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	struct kpl_unwind *u = cur;
+	struct module *m;
+
+	if (!strncmp(name, KPL_STATE_PREFIX, strlen(KPL_STATE_PREFIX)))
+		return kpl_patch_elfs__find_elf(mod, userdata, name, base,
+						file_name, elfp);
+	m = u ? module_at(u, base) : NULL;
+	if (m && m->lo == base && u->maps->v[m->map].path[0] == '/' &&
+	    !u->maps->v[m->map].cut) {
+		const struct kpl_map *v = &u->maps->v[m->map];
+		struct kpl_share_file f = { u->p->pid, v->start, v->end,
+					    v->dev_major, v->dev_minor,
+					    v->inode, v->path };
+
+		*elfp = kpl_share__elf(&f);
+		if (*elfp)
+			return -1;
+	}
+	return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name,
+					elfp);
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = kpl_patch_elfs__find_elf,
+	.find_elf = find_elf,
 	.find_debuginfo = no_debuginfo,
 };
 
@@ -125,14 +206,134 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
-static int warm_module(Dwfl_Module *mod, void **userdata, const char *name,
-		       Dwarf_Addr start, void *arg)
+/*
+ * The modules dwfl_linux_proc_report() reports: each run of maps lines
+ * of one file (same device, inode and name; anonymous lines between them
+ * do not end it), from its first line to its last, and the vDSO.
+ */
+static int list_modules(struct kpl_unwind *u)
 {
-	Dwarf_Addr bias;
+	const struct kpl_maps *m = u->maps;
+	struct module *cur_mod = NULL;
+	size_t i;
 
-	(void)userdata, (void)name, (void)start, (void)arg;
-	dwfl_module_eh_cfi(mod, &bias);
-	return DWARF_CB_OK;
+	u->mods = calloc(m->nr ? m->nr : 1, sizeof(*u->mods));
+	if (!u->mods)
+		return -ENOMEM;
+	for (i = 0; i < m->nr; i++) {
+		const struct kpl_map *v = &m->v[i];
+		const struct kpl_map *first;
+
+		if (!strcmp(v->path, "[vdso]")) {
+			u->mods[u->nr_mods++] = (struct module){ v->start,
+								 v->end, i };
+			cur_mod = NULL;
+			continue;
+		}
+		if (v->path[0] != '/' && (!v->inode || v->dev_major ||
+					  v->dev_minor))
+			continue;	/* not a file mapping */
+		first = cur_mod ? &m->v[cur_mod->map] : NULL;
+		if (first && first->inode == v->inode &&
+		    first->dev_major == v->dev_major &&
+		    first->dev_minor == v->dev_minor) {
+			if (strcmp(first->path, v->path)) {
+				/* dwfl_linux_proc_report() fails here */
+				pr_warn("unwind: failed to list modules of "
+					"pid %d\n", u->p->pid);
+				return -ESRCH;
+			}
+			cur_mod->hi = v->end;
+			continue;
+		}
+		cur_mod = &u->mods[u->nr_mods++];
+		*cur_mod = (struct module){ v->start, v->end, i };
+	}
+	return 0;
+}
+
+/* Report @m to libdwfl, named as dwfl_linux_proc_report() names it. */
+static int report(struct kpl_unwind *u, struct module *m)
+{
+	const char *path = u->maps->v[m->map].path;
+	char vdso[32];
+	Dwfl_Module *mod;
+
+	if (!strcmp(path, "[vdso]")) {
+		snprintf(vdso, sizeof(vdso), "[vdso: %d]", (int)u->p->pid);
+		path = vdso;
+	}
+	m->reported = true;
+	dwfl_report_begin_add(u->dwfl);
+	mod = dwfl_report_module(u->dwfl, path, m->lo, m->hi);
+	if (dwfl_report_end(u->dwfl, NULL, NULL) || !mod) {
+		pr_warn("unwind: cannot report a module of pid %d: %s\n",
+			u->p->pid, dwfl_errmsg(-1));
+		return -KPL_E_BACKEND;
+	}
+	return 0;
+}
+
+/* The Dwfl, made on the first stack that needs it.  dw lock held. */
+static int attach(struct kpl_unwind *u)
+{
+	if (u->dwfl)
+		return 0;
+	u->dwfl = dwfl_begin(&proc_callbacks);
+	if (!u->dwfl)
+		return -ENOMEM;
+	/* No module yet to take the machine from: an ELF header says it. */
+	memcpy(u->ehdr.e_ident, ELFMAG, SELFMAG);
+	u->ehdr.e_ident[EI_CLASS] = ELFCLASS64;
+	u->ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+	u->ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+	u->ehdr.e_type = ET_DYN;
+	u->ehdr.e_machine = KPL_ARCH_ELF_MACHINE;
+	u->ehdr.e_version = EV_CURRENT;
+	u->ehdr.e_ehsize = sizeof(u->ehdr);
+	elf_version(EV_CURRENT);
+	u->arch_elf = elf_memory((char *)&u->ehdr, sizeof(u->ehdr));
+	if (!u->arch_elf ||
+	    !dwfl_attach_state(u->dwfl, u->arch_elf, u->p->pid,
+			       &thread_callbacks, u)) {
+		pr_warn("unwind: cannot attach to pid %d: %s\n", u->p->pid,
+			dwfl_errmsg(-1));
+		return -KPL_E_BACKEND;
+	}
+	return 0;
+}
+
+/*
+ * Patch mappings are read and checked now, while the process runs, as
+ * before the unwinder became lazy: their records and tables come from
+ * the process (a forgery is refused and said so before any stop), and
+ * only a process that already carries patches has any.
+ */
+static int load_patches(struct kpl_unwind *u)
+{
+	size_t plen = strlen(KPL_STATE_PREFIX), i;
+	Dwarf_Addr bias;
+	int err = 0;
+
+	for (i = 0; i < u->nr_mods && !err; i++) {
+		struct module *m = &u->mods[i];
+
+		if (strncmp(u->maps->v[m->map].path, KPL_STATE_PREFIX, plen))
+			continue;
+		kpl_share__lock();
+		cur = u;
+		kpl_patch_elfs__enter(&u->pe);
+		err = attach(u);
+		if (!err)
+			err = report(u, m);
+		if (!err)
+			dwfl_module_eh_cfi(dwfl_addrmodule(u->dwfl, m->lo),
+					   &bias);
+		kpl_patch_elfs__leave();
+		cur = NULL;
+		kpl_share__unlock();
+	}
+	return err;
 }
 
 int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
@@ -143,38 +344,15 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
+	kpl_share__get();
 	u->p = p;
 	err = kpl_maps__read(p->pid, &u->maps);
-	if (err)
-		goto out;
+	if (!err)
+		err = list_modules(u);
 	u->pe.p = p;
 	u->pe.maps = u->maps;
-	u->dwfl = dwfl_begin(&proc_callbacks);
-	if (!u->dwfl) {
-		err = -ENOMEM;
-		goto out;
-	}
-	dwfl_report_begin(u->dwfl);
-	if (dwfl_linux_proc_report(u->dwfl, p->pid)) {
-		pr_warn("unwind: failed to list modules of pid %d\n", p->pid);
-		err = -ESRCH;
-		goto out;
-	}
-	if (dwfl_report_end(u->dwfl, NULL, NULL)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* Load every module's CFI now, while the process runs, rather than
-	 * on the first unwind inside the stop. */
-	kpl_patch_elfs__enter(&u->pe);
-	dwfl_getmodules(u->dwfl, warm_module, NULL, 0);
-	kpl_patch_elfs__leave();
-	if (!dwfl_attach_state(u->dwfl, NULL, p->pid, &thread_callbacks, u)) {
-		pr_warn("unwind: cannot attach to pid %d: %s\n", p->pid,
-			dwfl_errmsg(-1));
-		err = -KPL_E_BACKEND;
-	}
-out:
+	if (!err)
+		err = load_patches(u);
 	if (err) {
 		kpl_unwind__free(u);
 		return err;
@@ -187,12 +365,31 @@ void kpl_unwind__free(struct kpl_unwind *u)
 {
 	if (!u)
 		return;
+	/* dwfl_end() elf_end()s the command's shared Elfs. */
+	kpl_share__lock();
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
+	if (u->arch_elf)
+		elf_end(u->arch_elf);
+	kpl_share__unlock();
 	kpl_patch_elfs__free(&u->pe);
 	kpl_maps__free(u->maps);
+	free(u->mods);
 	free(u->cache);
 	free(u);
+	kpl_share__put();
+}
+
+/* Is the module of @pc not reported yet?  Then it is the walk's want. */
+static bool wants(struct walk *w, uint64_t pc)
+{
+	struct module *m = module_at(w->u, pc);
+
+	if (m && !m->reported) {
+		w->want = m;
+		return true;
+	}
+	return false;
 }
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
@@ -202,6 +399,13 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	bool activation;
 	size_t i;
 
+	/* libdwfl steps this frame from the module at pc, or at pc - 1
+	 * for a return address (asking for activation makes it step): both
+	 * must be reported first, as if every module had been. */
+	if (!dwfl_frame_pc(state, &pc, NULL))
+		return DWARF_CB_ABORT;
+	if (wants(w, pc) || (pc && wants(w, pc - 1)))
+		return DWARF_CB_ABORT;
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
 	/* A return address points after the call: look at the call. */
@@ -284,34 +488,67 @@ static bool stack_may_hit(struct kpl_unwind *u, const struct kpl_thread *th,
 	return false;
 }
 
+/*
+ * Unwind @th's stack, reporting modules as its frames reach them.
+ * Return: 0 and *@r dwfl_getthread_frames()'s, with w->hit set on a
+ * hit; or a negative error when the unwinder itself cannot run.
+ */
+static int walk(struct kpl_unwind *u, const struct kpl_thread *th,
+		struct walk *w, int *r)
+{
+	int err;
+
+	kpl_share__lock();
+	cur = u;
+	/* A patch mapping's module finds its image too. */
+	kpl_patch_elfs__enter(&u->pe);
+	err = attach(u);
+	for (;;) {
+		if (err)
+			break;
+		w->hit = NULL;
+		w->want = NULL;
+		w->frames = 0;
+		*r = dwfl_getthread_frames(u->dwfl, th->tid, frame_cb, w);
+		/* Each round reports one more module: at most nr_mods. */
+		if (!w->want || w->hit)
+			break;
+		err = report(u, w->want);
+	}
+	kpl_patch_elfs__leave();
+	cur = NULL;
+	kpl_share__unlock();
+	return err;
+}
+
 static int busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 		size_t nr, const struct kpl_range **hit, int *tid)
 {
 	size_t i;
 
 	for (i = 0; i < u->p->nr_threads; i++) {
-		struct walk w = { .ranges = ranges, .nr = nr };
-		int r;
+		const struct kpl_thread *th = &u->p->threads[i];
+		struct walk w = { .u = u, .ranges = ranges, .nr = nr };
+		int r = 0, err;
 
-		if (stack_read(u, u->p->threads[i].sp) &&
-		    !stack_may_hit(u, &u->p->threads[i], ranges, nr))
+		if (stack_read(u, th->sp) && !stack_may_hit(u, th, ranges, nr))
 			continue;
-		r = dwfl_getthread_frames(u->dwfl, u->p->threads[i].tid,
-					  frame_cb, &w);
-
+		err = walk(u, th, &w, &r);
+		if (err)
+			return err;
 		if (w.hit) {
 			*hit = w.hit;
-			*tid = u->p->threads[i].tid;
+			*tid = th->tid;
 			return -KPL_E_BUSY;
 		}
 		if (r != 0) {
 			/* What the unwinder could not see may hold a
 			 * patched function: busy, and retried later. */
 			pr_info("unwind: thread %d: stack unreadable after %u "
-				"frames: %s\n", u->p->threads[i].tid,
-				w.frames, dwfl_errmsg(-1));
+				"frames: %s\n", th->tid, w.frames,
+				dwfl_errmsg(-1));
 			*hit = NULL;
-			*tid = u->p->threads[i].tid;
+			*tid = th->tid;
 			return -KPL_E_BUSY;
 		}
 	}
@@ -321,30 +558,24 @@ static int busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 int kpl_unwind__busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 		     size_t nr, const struct kpl_range **hit, int *tid)
 {
-	int err;
-
-	/* A module libdwfl loads only now finds its patch image too. */
-	kpl_patch_elfs__enter(&u->pe);
-	err = busy(u, ranges, nr, hit, tid);
-	kpl_patch_elfs__leave();
-	return err;
+	return busy(u, ranges, nr, hit, tid);
 }
 
 int kpl_unwind__thread(struct kpl_unwind *u, const struct kpl_thread *th,
 		       const struct kpl_range *ranges, size_t nr,
 		       const struct kpl_range **hit)
 {
-	struct walk w = { .ranges = ranges, .nr = nr };
-	int r;
+	struct walk w = { .u = u, .ranges = ranges, .nr = nr };
+	int r = 0, err;
 
 	*hit = NULL;
 	if (stack_read(u, th->sp) && !stack_may_hit(u, th, ranges, nr))
 		return 0;
 	u->one = th;
-	kpl_patch_elfs__enter(&u->pe);
-	r = dwfl_getthread_frames(u->dwfl, th->tid, frame_cb, &w);
-	kpl_patch_elfs__leave();
+	err = walk(u, th, &w, &r);
 	u->one = NULL;
+	if (err)
+		return err;
 	if (w.hit) {
 		*hit = w.hit;
 		return -KPL_E_BUSY;

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The per-command cache (share.h).  Two locks: dw_lock serialises libdw
+ * and libelf (and guards the file list, whose Elfs libdwfl uses), lock
+ * guards the holder count and the analyses.  Order: dw_lock, then lock.
+ *
+ * Sharing one Elf between several Dwfls relies on libelf's reference
+ * count: elf_begin(fd, ELF_C_READ, elf) of a plain file returns @elf
+ * with its count raised, and each elf_end() lowers it, the last one
+ * freeing it.  The count is not atomic in a libelf built without thread
+ * safety, hence dw_lock around libdwfl's elf_end() (dwfl_end()) too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "elfobj.h"
+#include "internal.h"
+#include "share.h"
+
+/* Bounds, whatever a fleet of hostile processes maps. */
+#define MAX_FILES 128		/* open descriptors held */
+#define MAX_ANALYSES 4096
+#define MAX_ANALYSED_BYTES (16u << 20)
+
+struct file_ent {
+	unsigned int dev_major, dev_minor;
+	uint64_t inode;
+	char *path;
+	int fd;
+	Elf *elf;		/* NULL: tried, cannot be shared */
+};
+
+/* A parsed object (elfobj.h), by the same key; NULL: cannot be shared. */
+struct kelf_ent {
+	unsigned int dev_major, dev_minor;
+	uint64_t inode;
+	char *path;
+	struct kpl_elf *ke;
+};
+
+struct analysis {
+	uint8_t *code;
+	size_t size;
+	int err;
+	struct kpl_arch_prologue pro;
+	const char *why;
+};
+
+static pthread_mutex_t dw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int holders;
+static struct file_ent *files;	/* dw_lock */
+static size_t nr_files;
+static struct kelf_ent *kelfs;	/* lock */
+static size_t nr_kelfs;
+static struct analysis *analyses;	/* lock */
+static size_t nr_analyses, analysed_bytes;
+
+void kpl_share__lock(void)
+{
+	pthread_mutex_lock(&dw_lock);
+}
+
+void kpl_share__unlock(void)
+{
+	pthread_mutex_unlock(&dw_lock);
+}
+
+void kpl_share__get(void)
+{
+	pthread_mutex_lock(&lock);
+	holders++;
+	pthread_mutex_unlock(&lock);
+}
+
+void kpl_share__put(void)
+{
+	struct analysis *a = NULL;
+	struct file_ent *f = NULL;
+	struct kelf_ent *k = NULL;
+	size_t i, nf = 0, na = 0, nk = 0;
+
+	pthread_mutex_lock(&dw_lock);
+	pthread_mutex_lock(&lock);
+	if (holders && !--holders) {
+		f = files;
+		nf = nr_files;
+		files = NULL;
+		nr_files = 0;
+		k = kelfs;
+		nk = nr_kelfs;
+		kelfs = NULL;
+		nr_kelfs = 0;
+		a = analyses;
+		na = nr_analyses;
+		analyses = NULL;
+		nr_analyses = analysed_bytes = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	for (i = 0; i < nf; i++) {
+		if (f[i].elf)
+			elf_end(f[i].elf);
+		if (f[i].fd >= 0)
+			close(f[i].fd);
+		free(f[i].path);
+	}
+	pthread_mutex_unlock(&dw_lock);
+	free(f);
+	for (i = 0; i < nk; i++) {
+		kpl_elf__close(k[i].ke);
+		free(k[i].path);
+	}
+	free(k);
+	for (i = 0; i < na; i++)
+		free(a[i].code);
+	free(a);
+}
+
+static bool held(void)
+{
+	bool h;
+
+	pthread_mutex_lock(&lock);
+	h = holders > 0;
+	pthread_mutex_unlock(&lock);
+	return h;
+}
+
+static bool same(const struct kpl_share_file *f, unsigned int maj,
+		 unsigned int min, uint64_t inode, const char *path)
+{
+	return inode == f->inode && maj == f->dev_major &&
+	       min == f->dev_minor && !strcmp(path, f->path);
+}
+
+/* Open @f's inode as the maps name it, or -1. */
+static int open_file(const struct kpl_share_file *f)
+{
+	struct stat st;
+	char path[96];
+	int fd;
+
+	/* map_files names have no leading zeros, unlike maps lines. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 f->pid, f->start, f->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The file the maps line names, and nothing else (a FIFO or a
+	 * device would block or lie). */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_ino != f->inode ||
+	    major(st.st_dev) != f->dev_major ||
+	    minor(st.st_dev) != f->dev_minor) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+Elf *kpl_share__elf(const struct kpl_share_file *f)
+{
+	struct file_ent *e = NULL;
+	size_t i;
+
+	if (!held() || !f->inode)
+		return NULL;
+	for (i = 0; i < nr_files; i++) {
+		if (same(f, files[i].dev_major, files[i].dev_minor,
+			 files[i].inode, files[i].path)) {
+			e = &files[i];
+			break;
+		}
+	}
+	if (!e) {
+		struct file_ent *v;
+
+		if (nr_files >= MAX_FILES)
+			return NULL;
+		v = realloc(files, (nr_files + 1) * sizeof(*v));
+		if (!v)
+			return NULL;
+		files = v;
+		e = &files[nr_files];
+		*e = (struct file_ent){ f->dev_major, f->dev_minor, f->inode,
+					strdup(f->path), -1, NULL };
+		if (!e->path)
+			return NULL;
+		nr_files++;
+		e->fd = open_file(f);
+		if (e->fd >= 0) {
+			elf_version(EV_CURRENT);
+			/* pread what libdw asks for: .eh_frame_hdr and
+			 * .eh_frame, not the whole file. */
+			e->elf = elf_begin(e->fd, ELF_C_READ, NULL);
+			if (e->elf && elf_kind(e->elf) != ELF_K_ELF) {
+				elf_end(e->elf);
+				e->elf = NULL;
+			}
+		}
+	}
+	if (!e->elf)
+		return NULL;
+	/* Another reference to the same Elf, for libdwfl to end. */
+	return elf_begin(e->fd, ELF_C_READ, e->elf);
+}
+
+struct kpl_elf *kpl_share__kelf(const struct kpl_share_file *f)
+{
+	struct kelf_ent *e = NULL, *v;
+	struct kpl_elf *ke = NULL;
+	char path[64];
+	size_t i;
+	int fd;
+
+	if (!f->inode)
+		return NULL;
+	pthread_mutex_lock(&lock);
+	if (!holders)
+		goto out;
+	for (i = 0; i < nr_kelfs; i++) {
+		if (same(f, kelfs[i].dev_major, kelfs[i].dev_minor,
+			 kelfs[i].inode, kelfs[i].path)) {
+			ke = kelfs[i].ke;
+			goto out;
+		}
+	}
+	if (nr_kelfs >= MAX_FILES)
+		goto out;
+	v = realloc(kelfs, (nr_kelfs + 1) * sizeof(*v));
+	if (!v)
+		goto out;
+	kelfs = v;
+	e = &kelfs[nr_kelfs];
+	*e = (struct kelf_ent){ f->dev_major, f->dev_minor, f->inode,
+				strdup(f->path), NULL };
+	if (!e->path)
+		goto out;
+	nr_kelfs++;
+	/* Parsed under the lock: the other workers want the same file,
+	 * and wait for it rather than parse it again. */
+	fd = open_file(f);
+	if (fd >= 0) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (kpl_elf__open(path, &e->ke))
+			e->ke = NULL;
+		close(fd);
+	}
+	ke = e->ke;
+out:
+	pthread_mutex_unlock(&lock);
+	return ke;
+}
+
+static struct analysis *find_analysis(const uint8_t *code, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < nr_analyses; i++)
+		if (analyses[i].size == size &&
+		    !memcmp(analyses[i].code, code, size))
+			return &analyses[i];
+	return NULL;
+}
+
+int kpl_share__analyse(const uint8_t *code, size_t size, uint64_t addr,
+		       struct kpl_arch_prologue *out, const char **why)
+{
+	struct kpl_arch_prologue pro;
+	const char *reason = NULL;
+	struct analysis *a, *v;
+	int err;
+
+	if (!code || !out || !held())
+		return kpl_arch_analyse(code, size, addr, out, why);
+	pthread_mutex_lock(&lock);
+	a = find_analysis(code, size);
+	if (a) {
+		err = a->err;
+		pro = a->pro;
+		reason = a->why;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!a) {
+		/* Outside the lock: workers analyse different functions
+		 * at once, and one analysed twice is only time. */
+		err = kpl_arch_analyse(code, size, addr, &pro, &reason);
+		pthread_mutex_lock(&lock);
+		/* Only the verdicts: a failure to start capstone is not
+		 * the function's. */
+		if ((!err || err == -KPL_E_PROLOGUE) && holders &&
+		    !find_analysis(code, size) &&
+		    nr_analyses < MAX_ANALYSES &&
+		    analysed_bytes + size <= MAX_ANALYSED_BYTES &&
+		    (v = realloc(analyses, (nr_analyses + 1) * sizeof(*v)))) {
+			analyses = v;
+			v = &analyses[nr_analyses];
+			v->code = malloc(size ? size : 1);
+			if (v->code) {
+				memcpy(v->code, code, size);
+				*v = (struct analysis){ v->code, size, err,
+							pro, reason };
+				nr_analyses++;
+				analysed_bytes += size;
+			}
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	if (err) {
+		if (why)
+			*why = reason;
+		return err;
+	}
+	*out = pro;
+	return 0;
+}

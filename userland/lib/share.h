@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * What one command learns once and every process of it reuses: the ELF
+ * files the unwinder reads CFI from, the parsed symbols of the objects a
+ * patch links against, and the entry analysis of each patched function.  A fleet apply patches a thousand processes that map
+ * the same libc and the same library; without this, each process opened,
+ * mapped and parsed every file again.
+ *
+ * The cache lives while someone holds it (kpl_share__get(), e.g. a fleet
+ * command for its whole pool, or one unwinder for its process) and is
+ * emptied when the last holder lets go, so a long-running kpld keeps no
+ * file open between commands.  It is shared by the pool's worker threads.
+ */
+#ifndef KPL_LIB_SHARE_H
+#define KPL_LIB_SHARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libelf.h>
+
+struct kpl_arch_prologue;
+
+void kpl_share__get(void);
+void kpl_share__put(void);
+
+/*
+ * libdw and libelf are not thread-safe (Debian builds them without
+ * --enable-thread-safety), and the cache hands one Elf to every
+ * process's Dwfl: every call into libdwfl, and every elf_begin/elf_end
+ * of a shared Elf, happens with this lock held.
+ */
+void kpl_share__lock(void);
+void kpl_share__unlock(void);
+
+/* A file a process maps, as /proc/PID/maps names it. */
+struct kpl_share_file {
+	pid_t pid;
+	uint64_t start, end;	/* one of its mappings, for map_files */
+	unsigned int dev_major, dev_minor;
+	uint64_t inode;
+	const char *path;
+};
+
+/*
+ * kpl_share__elf() - an Elf of @f for libdwfl, which elf_end()s it.  The
+ * file is opened once per command through /proc/PID/map_files (so the
+ * very inode mapped, even deleted or in another mount namespace) and read
+ * with pread as libdw asks, never mapped whole.  Two processes share it
+ * only if their maps name the same device, inode and path: a library
+ * replaced at the same path, or another build, is another file.  Call
+ * with kpl_share__lock() held.
+ * Return: the Elf, or NULL (not held by anyone, or the file cannot be
+ * opened as that inode): the caller then reads the file its own way.
+ */
+Elf *kpl_share__elf(const struct kpl_share_file *f);
+
+/*
+ * kpl_share__kelf() - the parsed ELF (symbols, segments: elfobj.h) of
+ * @f, opened and parsed once per command, with the same rules for what
+ * is the same file as kpl_share__elf().  The cache owns it: the caller
+ * uses it until it lets go of the cache and never closes it.
+ * Return: it, or NULL (not held, or it cannot be opened so): the caller
+ * opens the file its own way.
+ */
+struct kpl_elf;
+struct kpl_elf *kpl_share__kelf(const struct kpl_share_file *f);
+
+/*
+ * kpl_share__analyse() - kpl_arch_analyse(), remembered for the command
+ * by the function's bytes: the analysis depends on nothing else (branch
+ * targets are compared relative to @addr, so the same bytes at another
+ * load address give the same answer).  Keyed by the bytes themselves,
+ * not by build-id, which a hostile process can forge.  @why, when set,
+ * is a static string.
+ */
+int kpl_share__analyse(const uint8_t *code, size_t size, uint64_t addr,
+		       struct kpl_arch_prologue *out, const char **why);
+
+#endif
