@@ -168,6 +168,14 @@ struct kb_build {
 	 * [1] (NULL where it was not), and those copies' real paths */
 	struct kb_unit **units[2];
 	char *root[2];
+	/* --build-cmd: source i compiles in the patched tree exactly as in
+	 * the original (same flags, same bytes in every file it includes):
+	 * its original object stands for both (build_units.c) */
+	bool *same;
+	/* --orig-built, built incrementally (build_incr.c): the patched
+	 * tree, bound over root[0] (which root[1] then equals) in a mount
+	 * namespace while it builds and compiles; NULL otherwise */
+	char *overlay;
 	char **diff_files; /* the files the diff touches */
 	size_t nr_diff_files;
 };
@@ -221,6 +229,32 @@ int kb_tree__apply_diff(struct kb_build *b);
 /* build_cmd.c: the same with --build-cmd: copy, build, record. */
 int kb_buildcmd__setup(struct kb_build *b);
 void kb_buildcmd__free(struct kb_build *b);
+/* build_cmd.c: copy a tree (times kept), not descending into @skip. */
+int kb_buildcmd__copy(const char *src, const char *dst, const char *skip);
+/* Run the build command in @side's tree, recording into @log. */
+int kb_buildcmd__build(const struct kb_build *b, int side, const char *bin,
+		       const char *log, const char *out);
+/* build_incr.c */
+/*
+ * kb_incr__build() - with --orig-built: the patched tree as a copy of the
+ * original build with the diff applied, built again at the original's
+ * path (b->overlay); *@copies and *@nr_copies: the files the original
+ * build copied from the diff's (per diff file), changed too.
+ * Return: 0, 1 (error printed) or 2 (said why it must be built in full).
+ */
+int kb_incr__build(struct kb_build *b, const char *bin, const char *log,
+		   const char *orig_log, char ***copies, size_t **nr_copies);
+/*
+ * kb_incr__check() - after both builds' units are known: 0 when the
+ * incremental build gives what a full one would, 2 after saying why
+ * not, 1 on error.
+ */
+int kb_incr__check(const struct kb_build *b, const char *orig_log,
+		   struct kb_unit **u[2], char **rel[2], size_t nr[2],
+		   char **copies, const size_t *nr_copies);
+/* @argv run in @cwd with b->overlay bound over the original tree. */
+char **kb_incr__wrap(const struct kb_build *b, char *const argv[],
+		     const char *cwd);
 /* build_units.c */
 /* Pick the units of @side's compiler log that make up the library. */
 int kb_units__select(struct kb_build *b, int side, const char *log,
@@ -231,6 +265,14 @@ char **kb_unit__argv(const struct kb_build *b, const struct kb_unit *u,
 		     int side, bool neutral, const char *src, const char *obj);
 void kb_unit__free(struct kb_unit *u);
 void kb_argv__free(char **argv);
+/*
+ * kb_units__unchanged() - fill b->same: after the original tree's
+ * objects are compiled (with their dependency files), the sources whose
+ * patched unit has the same flags and reads the same bytes, so that
+ * only the others are compiled again on the patched side.
+ * Return: 0, or 1 after saying what failed.
+ */
+int kb_units__unchanged(struct kb_build *b);
 /* build_cc.c */
 /*
  * Compile the sources i with @want[i] (NULL: all) of @side ("orig" or
@@ -239,7 +281,12 @@ void kb_argv__free(char **argv);
  */
 int kb_tree__compile(struct kb_build *b, const char *side, bool neutral,
 		     const bool *want);
-/* Path of an object: malloc'ed, NULL when out of memory. */
+/*
+ * Path of an object: malloc'ed, NULL when out of memory.  With
+ * --orig-built, the original's objects (not line-neutral) are kept
+ * there, in obj/, with the command that compiled each (.cmd) and what it
+ * included (.d): the next patch of the same build reuses them.
+ */
 char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
 		   size_t i);
 /* build_tree.c: remove the work directory unless it was --workdir. */
