@@ -113,7 +113,7 @@ struct kb_meta {
 	const char *description;
 	uint32_t version;
 	uint32_t flags;
-	const struct kb_vuln *vuln;	/* --cve, --advisory*: manifest lines */
+	const struct kb_vuln *vuln; /* --cve, --advisory*: manifest lines */
 };
 
 /*
@@ -153,7 +153,7 @@ struct kb_build {
 	int strip; /* -p N for patch(1), 1 */
 	int jobs; /* compilers at a time */
 	struct kb_meta meta;
-	struct kb_vuln vuln;	/* meta.vuln points here */
+	struct kb_vuln vuln; /* meta.vuln points here */
 	bool have_version;
 	/* state */
 	char *tree_abs;
@@ -229,11 +229,13 @@ int kb_tree__apply_diff(struct kb_build *b);
 /* build_cmd.c: the same with --build-cmd: copy, build, record. */
 int kb_buildcmd__setup(struct kb_build *b);
 void kb_buildcmd__free(struct kb_build *b);
-/* build_cmd.c: copy a tree (times kept), not descending into @skip. */
+/* build_run.c: copy a tree (times kept), not descending into @skip. */
 int kb_buildcmd__copy(const char *src, const char *dst, const char *skip);
 /* Run the build command in @side's tree, recording into @log. */
 int kb_buildcmd__build(const struct kb_build *b, int side, const char *bin,
 		       const char *log, const char *out);
+/* Make the compiler wrappers in the new directory @bin (PATH_MAX). */
+int kb_buildcmd__wrappers(const struct kb_build *b, char *bin);
 /* build_incr.c */
 /*
  * kb_incr__build() - with --orig-built: the patched tree as a copy of the
@@ -252,9 +254,9 @@ int kb_incr__build(struct kb_build *b, const char *bin, const char *log,
 int kb_incr__check(const struct kb_build *b, const char *orig_log,
 		   struct kb_unit **u[2], char **rel[2], size_t nr[2],
 		   char **copies, const size_t *nr_copies);
-/* @argv run in @cwd with b->overlay bound over the original tree. */
-char **kb_incr__wrap(const struct kb_build *b, char *const argv[],
-		     const char *cwd);
+/* build_run.c: @argv run in @cwd with b->overlay bound over the original tree. */
+char **kb_buildcmd__wrap(const struct kb_build *b, char *const argv[],
+			 const char *cwd);
 /* build_units.c */
 /* Pick the units of @side's compiler log that make up the library. */
 int kb_units__select(struct kb_build *b, int side, const char *log,
@@ -420,9 +422,8 @@ struct kb_sec *kb_eh_frame__of(const struct kb_obj *o);
  * frame is sound: the FDE's bytes [@lo, @hi), its CIE's [@cie, @cie_hi).
  * Return: 0, or the first non-zero value @fn returned.
  */
-typedef int (*kb_eh_fn)(struct kb_obj *o, const struct kb_sec *eh,
-			size_t lo, size_t hi, size_t cie, size_t cie_hi,
-			void *arg);
+typedef int (*kb_eh_fn)(struct kb_obj *o, const struct kb_sec *eh, size_t lo,
+			size_t hi, size_t cie, size_t cie_hi, void *arg);
 int kb_eh_frame__each(struct kb_obj *o, const struct kb_sec *eh, kb_eh_fn fn,
 		      void *arg);
 

@@ -304,7 +304,7 @@ static int start(const struct kb_build *b, const char *side, bool neutral,
 	dprintf(fd, "\n");
 	/* Built incrementally: the patched tree is seen where it built. */
 	if (b->overlay && !strcmp(side, "patched")) {
-		char **w = kb_incr__wrap(b, argv, cwd);
+		char **w = kb_buildcmd__wrap(b, argv, cwd);
 
 		free_argv(argv);
 		argv = w;

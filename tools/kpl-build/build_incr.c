@@ -99,38 +99,6 @@ static bool is_build_file(const char *path)
 	return false;
 }
 
-char **kb_incr__wrap(const struct kb_build *b, char *const argv[],
-		     const char *cwd)
-{
-	static const char script[] =
-		"mount --bind \"$0\" \"$1\" && cd \"$2\" && shift 2 && exec \"$@\"";
-	const char *head[] = { "unshare", "--mount", "--propagation",
-			       "private", NULL,	     NULL };
-	size_t n = 0, k, argc = 0;
-	char **out;
-
-	while (argv[argc])
-		argc++;
-	if (geteuid())
-		head[4] = "--map-root-user";
-	out = calloc(argc + 12, sizeof(*out));
-	for (k = 0; out && head[k]; k++)
-		if (!(out[n++] = strdup(head[k])))
-			goto oom;
-	if (!out || !(out[n++] = strdup("/bin/sh")) ||
-	    !(out[n++] = strdup("-c")) || !(out[n++] = strdup(script)) ||
-	    !(out[n++] = strdup(b->overlay)) ||
-	    !(out[n++] = strdup(b->root[0])) || !(out[n++] = strdup(cwd)))
-		goto oom;
-	for (k = 0; k < argc; k++)
-		if (!(out[n++] = strdup(argv[k])))
-			goto oom;
-	return out;
-oom:
-	kb_argv__free(out);
-	return NULL;
-}
-
 /* Can we bind a directory over another here?  (Root, or a user ns.) */
 static bool can_bind(const struct kb_build *b)
 {
@@ -139,7 +107,7 @@ static bool can_bind(const struct kb_build *b)
 	int fd, err = 1;
 
 	snprintf(log, sizeof(log), "%s/unshare.log", b->work);
-	w = kb_incr__wrap(b, argv, b->root[0]);
+	w = kb_buildcmd__wrap(b, argv, b->root[0]);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w && fd >= 0 && !kb_spawn(w, NULL, fd, &pid))
 		err = kb_wait(pid, "unshare");
