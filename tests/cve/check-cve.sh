@@ -10,7 +10,8 @@
 #
 # Environment: KB (kpl-build), KPL (kpl), KPL_KEYS (test.key and
 # trusted/), OUT (scratch; the cache is OUT/cache), KPL_LOCK (a file to
-# flock while a live process is patched; optional), CVE_CASES (case
+# flock while a live process is patched; optional), CVE_LONG=1 (run the
+# cases marked long: too), CVE_CASES (case
 # directory names; default: all), CVE_DEMO=1 (say what happens, in
 # words, as it happens).
 set -u
@@ -95,6 +96,18 @@ json_num() { # json_num FILE KEY: the first "KEY":number
 run_case() {
 	dir=$here/$1
 	name=$1
+	blocked=$(field blocked)
+	if [ -n "$blocked" ]; then
+		n=$((n + 1))
+		echo "ok $n - $name # SKIP blocked: $blocked"
+		return
+	fi
+	long=$(field long)
+	if [ -n "$long" ] && [ "${CVE_LONG:-}" != 1 ]; then
+		n=$((n + 1))
+		echo "ok $n - $name # SKIP long: $long (make check-cve-long runs it)"
+		return
+	fi
 	w=$OUT/run/$name
 	rm -rf "$w"
 	mkdir -p "$w"
@@ -109,12 +122,6 @@ run_case() {
 	# build profiles the case's package builds with (DEB_BUILD_PROFILES;
 	# kpl-build deb adds its own)
 	profiles=$(field profiles)
-	blocked=$(field blocked)
-	if [ -n "$blocked" ]; then
-		n=$((n + 1))
-		echo "ok $n - $name # SKIP blocked: $blocked"
-		return
-	fi
 	set -- $(field installed)
 	if [ $# = 2 ]; then
 		have=$(dpkg-query -W -f '${Version}' "$1" 2>/dev/null)

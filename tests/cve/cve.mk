@@ -13,9 +13,13 @@ CVE_DEMO_CASE ?= zlib-CVE-2022-37434
 CVE_ENV = KB=$(BUILD)/asan/kpl-build KPL=$(BUILD)/asan/kpl KPL_KEYS=$(KPL_KEYS) \
 	OUT=$(BUILD)/cve KPL_LOCK=$(KPL_LOCK)
 
-.PHONY: check-cve demo-cve
+.PHONY: check-cve check-cve-long demo-cve
 check-cve: $(BUILD)/asan/kpl-build $(BUILD)/asan/kpl $(KPL_TEST_KEY)
 	@$(CVE_ENV) CVE_CASES='$(CVE_CASES)' sh tests/cve/check-cve.sh
+
+# Every case, the long ones (libxml2's cold build) too.
+check-cve-long: $(BUILD)/asan/kpl-build $(BUILD)/asan/kpl $(KPL_TEST_KEY)
+	@$(CVE_ENV) CVE_CASES='$(CVE_CASES)' CVE_LONG=1 sh tests/cve/check-cve.sh
 
 demo-cve: $(BUILD)/asan/kpl-build $(BUILD)/asan/kpl $(KPL_TEST_KEY)
 	@$(CVE_ENV) CVE_CASES='$(CVE_DEMO_CASE)' CVE_DEMO=1 \
