@@ -236,6 +236,8 @@ int kb_buildcmd__build(const struct kb_build *b, int side, const char *bin,
 		       const char *log, const char *out);
 /* Make the compiler wrappers in the new directory @bin (PATH_MAX). */
 int kb_buildcmd__wrappers(const struct kb_build *b, char *bin);
+/* build_same.c: two regular files with the same bytes. */
+bool kb_same_file(const char *x, const char *y);
 /* build_incr.c */
 /*
  * kb_incr__build() - with --orig-built: the patched tree as a copy of the

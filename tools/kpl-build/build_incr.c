@@ -126,29 +126,6 @@ struct copies {
 	size_t nr;
 };
 
-static bool same_bytes(const char *x, const char *y)
-{
-	char bx[65536], by[65536];
-	bool same = false;
-	int fx, fy;
-	ssize_t n;
-
-	fx = open(x, O_RDONLY | O_CLOEXEC);
-	fy = open(y, O_RDONLY | O_CLOEXEC);
-	if (fx < 0 || fy < 0)
-		goto out;
-	while ((n = read(fx, bx, sizeof(bx))) > 0)
-		if (read(fy, by, (size_t)n) != n || memcmp(bx, by, (size_t)n))
-			goto out;
-	same = n == 0 && read(fy, by, 1) == 0;
-out:
-	if (fx >= 0)
-		close(fx);
-	if (fy >= 0)
-		close(fy);
-	return same;
-}
-
 /* Each regular file under @dir with @c->want's bytes: @c->with's now. */
 static int propagate(struct copies *c, const char *root, const char *dir,
 		     int depth)
@@ -174,7 +151,7 @@ static int propagate(struct copies *c, const char *root, const char *dir,
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) || st.st_size != c->size ||
-		    !strcmp(path, c->skip) || !same_bytes(path, c->want))
+		    !strcmp(path, c->skip) || !kb_same_file(path, c->want))
 			continue;
 		v = realloc(c->found, (c->nr + 1) * sizeof(*v));
 		if (!v || !(v[c->nr] = strdup(path + strlen(root) + 1))) {

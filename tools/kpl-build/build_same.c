@@ -64,8 +64,7 @@ static bool same_unit(const struct kb_build *b, const struct kb_unit *o,
 	return true;
 }
 
-/* The two files have the same bytes. */
-static bool same_file(const char *x, const char *y)
+bool kb_same_file(const char *x, const char *y)
 {
 	char bx[65536], by[65536];
 	struct stat sx, sy;
@@ -138,7 +137,7 @@ static bool same_dep(const struct kb_build *b, const char *cwd, const char *dep)
 		     b->overlay ? b->overlay : b->root[1],
 		     real + rl) >= (int)sizeof(other))
 		return false;
-	return same_file(real, other);
+	return kb_same_file(real, other);
 }
 
 /*
