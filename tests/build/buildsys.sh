@@ -108,6 +108,12 @@ incremental() {
 	check "$name: full: a diff adding a build file (exit $rc)" [ "$rc" = 0 ]
 	says full "the patched tree is built in full: the diff adds extra.mk, which may be read by the build"
 	check "$name: full: replaces $exp" [ "$(replaced full)" = "$exp" ]
+	# a cache an older kpl-build kept (an empty DIR/built) is refused,
+	# never misread
+	: >"$w/orig-built/built"
+	kb_incr old "$case/fix.diff"
+	rc=$?
+	refused old 1 "was built by an older kpl-build, whose cache this one cannot read: remove it and build again"
 }
 
 negatives() {

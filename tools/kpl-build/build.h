@@ -229,6 +229,8 @@ int kb_tree__apply_diff(struct kb_build *b);
 /* build_cmd.c: the same with --build-cmd: copy, build, record. */
 int kb_buildcmd__setup(struct kb_build *b);
 void kb_buildcmd__free(struct kb_build *b);
+/* @path (DIR/built of --orig-built) is this kpl-build's cache format. */
+bool kb_buildcmd__stamped(const char *path);
 /* build_run.c: copy a tree (times kept), not descending into @skip. */
 int kb_buildcmd__copy(const char *src, const char *dst, const char *skip);
 /* Run the build command in @side's tree, recording into @log. */

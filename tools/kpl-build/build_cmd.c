@@ -105,10 +105,33 @@ static int pair(struct kb_build *b, struct kb_unit **u[2], char **rel[2],
 }
 
 /*
+ * What DIR/built holds: the cache's format.  A cache an older kpl-build
+ * wrote (an empty DIR/built: no objects kept, wrappers elsewhere) is
+ * refused by name rather than misread.
+ */
+static const char orig_stamp[] = "kpl-build orig-built 2\n";
+
+bool kb_buildcmd__stamped(const char *path)
+{
+	char buf[sizeof(orig_stamp)] = { 0 };
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)sizeof(orig_stamp) - 1 &&
+	       !memcmp(buf, orig_stamp, (size_t)n);
+}
+
+/*
  * --orig-built DIR: the original tree built once and kept, so that the
  * next patch of the same library builds only its patched tree.  DIR/tree
  * is the built copy, DIR/cc-log what the wrapper recorded, DIR/build.log
- * the build's output, and DIR/built says all of it is complete.  The
+ * the build's output, and DIR/built (the stamp above) says all of it is
+ * complete.  The
  * recorded compiles name DIR/tree: it must stay where it is.
  */
 static int orig_built(struct kb_build *b, const char *bin, char *log,
@@ -124,6 +147,11 @@ static int orig_built(struct kb_build *b, const char *bin, char *log,
 		return 1;
 	}
 	*reuse = !stat(path, &st);
+	if (*reuse && !kb_buildcmd__stamped(path)) {
+		kb_err("--orig-built %s was built by an older kpl-build, whose cache this one cannot read: remove it and build again",
+		       b->orig_built);
+		return 1;
+	}
 	if (!*reuse && mkdir(b->orig_built, 0755) < 0) {
 		if (errno == EEXIST)
 			kb_err("--orig-built %s exists but holds no complete build: remove it",
@@ -150,8 +178,11 @@ static int orig_built(struct kb_build *b, const char *bin, char *log,
 		return 1;
 	snprintf(path, sizeof(path), "%s/built", b->orig_built);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		kb_err("cannot create %s: %s", path, strerror(errno));
+	if (fd < 0 || write(fd, orig_stamp, sizeof(orig_stamp) - 1) !=
+			      (ssize_t)sizeof(orig_stamp) - 1) {
+		kb_err("cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	close(fd);

@@ -435,8 +435,12 @@ static int run_build(struct deb *d)
 
 	snprintf(src, sizeof(src), "%s/src", d->dir);
 	snprintf(orig, sizeof(orig), "%s/orig/built", d->dir);
-	/* An original build that did not finish is started afresh. */
-	if (access(orig, F_OK)) {
+	/* An original build that did not finish, or that an older kpl-build
+	 * kept in another format, is started afresh. */
+	if (access(orig, F_OK) || !kb_buildcmd__stamped(orig)) {
+		if (!access(orig, F_OK))
+			kb_info("the original build in %s/orig was kept by an older kpl-build: building it again",
+				d->dir);
 		snprintf(orig, sizeof(orig), "%s/orig", d->dir);
 		if (kb_deb__rm_rf(orig))
 			return 1;
