@@ -283,14 +283,7 @@ static int attach(struct kpl_unwind *u)
 	if (!u->dwfl)
 		return -ENOMEM;
 	/* No module yet to take the machine from: an ELF header says it. */
-	memcpy(u->ehdr.e_ident, ELFMAG, SELFMAG);
-	u->ehdr.e_ident[EI_CLASS] = ELFCLASS64;
-	u->ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
-	u->ehdr.e_ident[EI_VERSION] = EV_CURRENT;
-	u->ehdr.e_type = ET_DYN;
-	u->ehdr.e_machine = KPL_ARCH_ELF_MACHINE;
-	u->ehdr.e_version = EV_CURRENT;
-	u->ehdr.e_ehsize = sizeof(u->ehdr);
+	kpl_patch_elfs__ehdr(&u->ehdr);
 	elf_version(EV_CURRENT);
 	u->arch_elf = elf_memory((char *)&u->ehdr, sizeof(u->ehdr));
 	if (!u->arch_elf ||

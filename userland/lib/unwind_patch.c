@@ -131,6 +131,18 @@ struct image {
 static const char shstr[] = "\0.eh_frame\0.shstrtab";
 
 /* The ELF image for the table @tab of @len bytes at @addr in @st. */
+void kpl_patch_elfs__ehdr(Elf64_Ehdr *eh)
+{
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_DYN;
+	eh->e_machine = KPL_ARCH_ELF_MACHINE;
+	eh->e_version = EV_CURRENT;
+	eh->e_ehsize = sizeof(*eh);
+}
+
 static void *make_image(const struct kpl_state *st, uint64_t addr,
 			const uint8_t *tab, size_t len, size_t *size)
 {
@@ -140,16 +152,9 @@ static void *make_image(const struct kpl_state *st, uint64_t addr,
 	im = calloc(1, *size);
 	if (!im)
 		return NULL;
-	memcpy(im->eh.e_ident, ELFMAG, SELFMAG);
-	im->eh.e_ident[EI_CLASS] = ELFCLASS64;
-	im->eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	im->eh.e_ident[EI_VERSION] = EV_CURRENT;
-	im->eh.e_type = ET_DYN;
-	im->eh.e_machine = KPL_ARCH_ELF_MACHINE;
-	im->eh.e_version = EV_CURRENT;
+	kpl_patch_elfs__ehdr(&im->eh);
 	im->eh.e_phoff = offsetof(struct image, ph);
 	im->eh.e_shoff = offsetof(struct image, sh);
-	im->eh.e_ehsize = sizeof(im->eh);
 	im->eh.e_phentsize = sizeof(im->ph);
 	im->eh.e_phnum = 1;
 	im->eh.e_shentsize = sizeof(im->sh[0]);

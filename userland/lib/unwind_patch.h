@@ -9,6 +9,7 @@
 #ifndef KPL_LIB_UNWIND_PATCH_H
 #define KPL_LIB_UNWIND_PATCH_H
 
+#include <elf.h>
 #include <elfutils/libdwfl.h>
 
 struct kpl_proc;
@@ -21,6 +22,9 @@ struct kpl_patch_elfs {
 	void **bufs;
 	size_t nr;
 };
+
+/* A 64-bit ELF header of a shared object for this machine, no more. */
+void kpl_patch_elfs__ehdr(Elf64_Ehdr *eh);
 
 /*
  * The Dwfl find_elf callback: a "/memfd:kpl:" module whose record and
