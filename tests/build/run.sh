@@ -42,6 +42,7 @@
 #   apply-refuses TEXT          with "result ok": kpl apply refuses the
 #                               patch this process needs, saying TEXT, and
 #                               leaves the process as it was
+#   apply-exit N                ... with exit status N (default 3)
 #
 # For "ok" the patch is applied to a running process (host.c) linking the
 # library as shipped, kb_probe() must change as expected, and reverting

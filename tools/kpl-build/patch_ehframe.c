@@ -9,8 +9,10 @@
  * pc_begin (at +8) names an included section, and every other
  * relocation in it (an LSDA pointer into .gcc_except_table) does too;
  * its CIE is kept once per object when the CIE's own relocations (a
- * personality routine's DW.ref word) also name included sections, or a
- * word another object's copy stands for.  patch_lsda.c has included
+ * personality routine's DW.ref word) also name included sections, a
+ * word another object's copy stands for, or a name the loader binds
+ * (non-PIC code's CIE names __gxx_personality_v0 itself, udata4,
+ * relocated R_X86_64_32).  patch_lsda.c has included
  * what the FDEs of included functions point to, so what is left out is
  * an FDE that names something else: its function is unwound by nobody,
  * and kpl_patch__check_unwind() refuses it if it may throw or be
@@ -42,7 +44,8 @@ struct kb_sec *kb_eh_frame__of(const struct kb_obj *o)
 	return NULL;
 }
 
-/* Every relocation in [@lo, @hi) names an included section; one at @pc. */
+/* Every relocation in [@lo, @hi) names what the patch holds or binds;
+ * one at @pc, an included section. */
 static bool entry_kept(const struct kb_obj *o, const struct kb_sec *eh,
 		       uint64_t lo, uint64_t hi, uint64_t pc)
 {
@@ -58,11 +61,15 @@ static bool entry_kept(const struct kb_obj *o, const struct kb_sec *eh,
 		if (r->sym >= o->nr_syms)
 			return false;
 		s = &o->syms[r->sym];
-		/* s->def: a COMDAT word another object's copy stands for
-		 * (patch_lsda.c). */
-		if (!s->def && (!s->sec || !s->sec->include))
-			return false;
 		has_pc |= r->offset == pc;
+		if (s->sec && s->sec->include)
+			continue;
+		/* s->def: a COMDAT word another object's copy stands for;
+		 * s->ref: a name the loader binds (patch_lsda.c), as non-PIC
+		 * code's CIE names __gxx_personality_v0 itself.  Never the
+		 * code an FDE covers. */
+		if (r->offset == pc || (!s->def && !s->ref))
+			return false;
 	}
 	return has_pc;
 }

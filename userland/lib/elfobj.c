@@ -190,6 +190,9 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 		s->type = GELF_ST_TYPE(gs.st_info);
 		s->dynamic = dynamic;
 		s->defined = gs.st_shndx != SHN_UNDEF;
+		/* What glibc's do_lookup_x() takes for a non-PLT reference. */
+		s->canonical = dynamic && !s->defined && gs.st_value &&
+			       s->type == STT_FUNC;
 		s->vis = GELF_ST_VISIBILITY(gs.st_other);
 		/*
 		 * An old ABI kept for binaries linked against it (glibc's
@@ -447,7 +450,8 @@ const struct kpl_elf_sym *kpl_elf__find_version(const struct kpl_elf *ke,
 	for (i = 0; i < ke->nr_syms; i++) {
 		const struct kpl_elf_sym *s = &ke->syms[i];
 
-		if (!s->dynamic || !s->defined || s->type == STT_TLS ||
+		if (!s->dynamic || !(s->defined || s->canonical) ||
+		    s->type == STT_TLS ||
 		    s->bind == STB_LOCAL || s->vis == STV_HIDDEN ||
 		    s->vis == STV_INTERNAL || strcmp(s->name, name))
 			continue;

@@ -23,6 +23,13 @@ struct kpl_elf_sym {
 	uint8_t bind;		/* STB_* */
 	bool dynamic;		/* from .dynsym (exported) */
 	bool defined;
+	/*
+	 * Undefined, but with an address: a non-PIE executable's PLT entry
+	 * for a function its absolute relocations take the address of.
+	 * The dynamic linker binds every reference but a call's (JUMP_SLOT)
+	 * to it, so that the function has one address in the process.
+	 */
+	bool canonical;
 	uint8_t vis;		/* STV_* */
 	/*
 	 * .dynsym only: the version a definition provides or a reference
@@ -105,8 +112,10 @@ const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *elf,
  * reference of version @version binds to, as the dynamic linker matches
  * them: @version NULL takes the default (or an unversioned) definition;
  * a version takes the definition of that version, hidden or not, or an
- * unversioned one.  Weak counts as defined; locals, hidden or internal
- * visibility and TLS do not.  IFUNCs are returned.  Return: it or NULL.
+ * unversioned one.  Weak counts as defined, and so does an executable's
+ * canonical PLT entry (the address all but calls bind to, and one that
+ * calls may use); locals, hidden or internal visibility and TLS do not.
+ * IFUNCs are returned.  Return: it or NULL.
  */
 const struct kpl_elf_sym *kpl_elf__find_version(const struct kpl_elf *elf,
 						const char *name,
