@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "eh_frame_plr.h"
 #include "ehframe.h"
 #include "kpl/errors.h"
 
@@ -43,36 +44,6 @@ static const uint8_t table[] = {
 	0x00, 0x00, 0x00, 0x00,
 };
 
-/* The same for a C++ function with a handler, as g++ -fPIC writes it. */
-static const uint8_t table_plr[] = {
-	/* CIE at 0x00 */
-	0x1c, 0x00, 0x00, 0x00,		/* length 28 */
-	0x00, 0x00, 0x00, 0x00,		/* id 0: a CIE */
-	0x01,				/* version 1 */
-	'z', 'P', 'L', 'R', 0x00,	/* augmentation "zPLR" */
-	0x01,				/* code alignment 1 */
-	0x78,				/* data alignment -8 */
-	0x10,				/* return address: r16 (rip) */
-	0x07,				/* augmentation data: 7 bytes */
-	0x9b,				/* personality: indirect|pcrel|sdata4 */
-	0x00, 0x00, 0x00, 0x00,		/* at 0x13 */
-	0x1b,				/* LSDA: pcrel|sdata4 */
-	0x1b,				/* FDE pointers: pcrel|sdata4 */
-	0x0c, 0x07, 0x08,		/* DW_CFA_def_cfa: rsp+8 */
-	0x90, 0x01,			/* DW_CFA_offset: rip at cfa-8 */
-	0x00, 0x00,			/* DW_CFA_nop x2 */
-	/* FDE at 0x20 */
-	0x18, 0x00, 0x00, 0x00,		/* length 24 */
-	0x24, 0x00, 0x00, 0x00,		/* CIE pointer: 0x24 back, to 0x00 */
-	0x00, 0x00, 0x00, 0x00,		/* pc_begin at 0x28 */
-	0x07, 0x00, 0x00, 0x00,		/* pc_range 7 */
-	0x04,				/* augmentation data: 4 bytes */
-	0x00, 0x00, 0x00, 0x00,		/* LSDA at 0x31 */
-	0x00, 0x00, 0x00,		/* DW_CFA_nop x3 */
-	/* terminator at 0x38 */
-	0x00, 0x00, 0x00, 0x00,
-};
-
 struct fdes {
 	struct kpl_eh_fde f[4];
 	size_t nr, len;
@@ -98,7 +69,7 @@ static int collect(const struct kpl_eh_fde *f, void *arg)
 static void test_eh_frame__fde_fields_from_the_cie(void **state)
 {
 	struct fdes v = { .len = sizeof(table) };
-	uint8_t t[sizeof(table_plr)];
+	uint8_t t[sizeof(eh_frame_plr)];
 
 	(void)state;
 	/* "zR": pc_begin and pc_range, nothing else. */
@@ -112,31 +83,31 @@ static void test_eh_frame__fde_fields_from_the_cie(void **state)
 	assert_true(v.f[0].lsda_at == SIZE_MAX && v.f[0].pers_at == SIZE_MAX);
 	/* "zPLR": the LSDA after the augmentation length, the personality
 	 * in the CIE. */
-	v = (struct fdes){ .len = sizeof(table_plr) };
-	assert_int_equal(kpl_eh_frame__each_fde(table_plr, sizeof(table_plr),
+	v = (struct fdes){ .len = sizeof(eh_frame_plr) };
+	assert_int_equal(kpl_eh_frame__each_fde(eh_frame_plr, sizeof(eh_frame_plr),
 						collect, &v),
 			 0);
 	assert_int_equal(v.nr, 1);
-	assert_int_equal(v.f[0].pc_at, 0x28);
+	assert_int_equal(v.f[0].pc_at, EH_PLR_PC_AT);
 	assert_int_equal(v.f[0].range, 7);
-	assert_int_equal(v.f[0].lsda_at, 0x31);
-	assert_int_equal(v.f[0].pers_at, 0x13);
+	assert_int_equal(v.f[0].lsda_at, EH_PLR_LSDA_AT);
+	assert_int_equal(v.f[0].pers_at, EH_PLR_PERS_AT);
 	/* An augmentation it does not know: nothing is said of the code. */
-	memcpy(t, table_plr, sizeof(t));
+	memcpy(t, eh_frame_plr, sizeof(t));
 	t[0x0c] = 'X';
 	v = (struct fdes){ .len = sizeof(t) };
 	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
 	assert_int_equal(v.nr, 1);
 	assert_true(v.f[0].pc_at == SIZE_MAX);
 	/* A personality encoding it does not know: the same. */
-	memcpy(t, table_plr, sizeof(t));
+	memcpy(t, eh_frame_plr, sizeof(t));
 	t[0x12] = 0x9f;
 	v = (struct fdes){ .len = sizeof(t) };
 	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
 	assert_true(v.f[0].pc_at == SIZE_MAX);
 	/* An augmentation length past the FDE: no LSDA read there. */
-	memcpy(t, table_plr, sizeof(t));
-	t[0x31 - 1] = 0x80; /* a ULEB128 that runs on */
+	memcpy(t, eh_frame_plr, sizeof(t));
+	t[EH_PLR_LSDA_AT - 1] = 0x80; /* a ULEB128 that runs on */
 	t[0x31] = t[0x32] = t[0x33] = t[0x34] = t[0x35] = t[0x36] = 0x80;
 	t[0x37] = 0x80;
 	v = (struct fdes){ .len = sizeof(t) };
@@ -234,14 +205,14 @@ static void test_eh_frame__refuses_data_after_terminator(void **state)
  */
 static void test_eh_frame__survives_random_damage(void **state)
 {
-	uint8_t t[sizeof(table_plr)];
+	uint8_t t[sizeof(eh_frame_plr)];
 	unsigned int seed = 13, i, k;
 	char why[128];
 
 	(void)state;
 	for (i = 0; i < 20000; i++) {
-		const uint8_t *from = i & 1 ? table_plr : table;
-		size_t size = i & 1 ? sizeof(table_plr) : sizeof(table);
+		const uint8_t *from = i & 1 ? eh_frame_plr : table;
+		size_t size = i & 1 ? sizeof(eh_frame_plr) : sizeof(table);
 		struct fdes v = { 0 };
 		uint8_t *heap;
 		size_t len = (size_t)rand_r(&seed) % (size + 1);

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "eh_frame_plr.h"
 #include "kpl/errors.h"
 #include "patch.h"
 
@@ -29,36 +30,6 @@ static const uint8_t code_indirect[] = {
 	0x90,		/* nop */
 	0xff, 0xd0,	/* call *%rax */
 	0xc3,		/* ret */
-};
-
-/* A CIE "zPLR" and one FDE with an LSDA pointer, as g++ -fPIC writes. */
-static const uint8_t eh_frame[] = {
-	/* CIE at 0x00 */
-	0x1c, 0x00, 0x00, 0x00,		/* length 28 */
-	0x00, 0x00, 0x00, 0x00,		/* id 0: a CIE */
-	0x01,				/* version 1 */
-	'z', 'P', 'L', 'R', 0x00,	/* augmentation "zPLR" */
-	0x01,				/* code alignment 1 */
-	0x78,				/* data alignment -8 */
-	0x10,				/* return address: r16 (rip) */
-	0x07,				/* augmentation data: 7 bytes */
-	0x9b,				/* personality: indirect|pcrel|sdata4 */
-	0x00, 0x00, 0x00, 0x00,		/* at 0x13 (relocated) */
-	0x1b,				/* LSDA: pcrel|sdata4 */
-	0x1b,				/* FDE pointers: pcrel|sdata4 */
-	0x0c, 0x07, 0x08,		/* DW_CFA_def_cfa: rsp+8 */
-	0x90, 0x01,			/* DW_CFA_offset: rip at cfa-8 */
-	0x00, 0x00,			/* DW_CFA_nop x2 */
-	/* FDE at 0x20 */
-	0x18, 0x00, 0x00, 0x00,		/* length 24 */
-	0x24, 0x00, 0x00, 0x00,		/* CIE pointer: 0x24 back, to 0x00 */
-	0x00, 0x00, 0x00, 0x00,		/* pc_begin at 0x28 (relocated) */
-	0x07, 0x00, 0x00, 0x00,		/* pc_range 7 */
-	0x04,				/* augmentation data: 4 bytes */
-	0x00, 0x00, 0x00, 0x00,		/* LSDA at 0x31 (relocated) */
-	0x00, 0x00, 0x00,		/* DW_CFA_nop x3 */
-	/* terminator at 0x38 */
-	0x00, 0x00, 0x00, 0x00,
 };
 
 enum { SEC_TEXT = 1, SEC_EH, SEC_LSDA, NR_SECS };
@@ -91,8 +62,8 @@ static void make(struct fixture *f, const char *fname, const char *callee,
 	};
 	f->secs[SEC_EH] = (struct kpl_patch_section){
 		.name = fde ? ".eh_frame" : ".rodata", .type = SHT_PROGBITS,
-		.flags = SHF_ALLOC, .align = 8, .data = eh_frame,
-		.size = sizeof(eh_frame),
+		.flags = SHF_ALLOC, .align = 8, .data = eh_frame_plr,
+		.size = sizeof(eh_frame_plr),
 	};
 	f->secs[SEC_LSDA] = (struct kpl_patch_section){
 		.name = ".gcc_except_table.f", .type = SHT_PROGBITS,
@@ -124,15 +95,18 @@ static void make(struct fixture *f, const char *fname, const char *callee,
 						 .addend = -4 };
 	*r++ = (struct kpl_patch_reloc){ .section = SEC_EH,
 					 .type = R_X86_64_PC32,
-					 .sym = SYM_TEXT, .offset = 0x28 };
+					 .sym = SYM_TEXT,
+					 .offset = EH_PLR_PC_AT };
 	if (lsda)
 		*r++ = (struct kpl_patch_reloc){ .section = SEC_EH,
 						 .type = R_X86_64_PC32,
-						 .sym = SYM_LSDA, .offset = 0x31 };
+						 .sym = SYM_LSDA,
+						 .offset = EH_PLR_LSDA_AT };
 	if (pers)
 		*r++ = (struct kpl_patch_reloc){ .section = SEC_EH,
 						 .type = R_X86_64_PC32,
-						 .sym = SYM_PERS, .offset = 0x13 };
+						 .sym = SYM_PERS,
+						 .offset = EH_PLR_PERS_AT };
 	f->p.sections = f->secs;
 	f->p.nr_sections = NR_SECS;
 	f->p.symbols = f->syms;
@@ -144,10 +118,10 @@ static void make(struct fixture *f, const char *fname, const char *callee,
 /* scan() with the FDE covering @range bytes: a copy of the table. */
 static int scan(struct fixture *f, uint32_t range, bool *unwinds)
 {
-	static uint8_t t[sizeof(eh_frame)];
+	static uint8_t t[sizeof(eh_frame_plr)];
 
-	memcpy(t, eh_frame, sizeof(t));
-	memcpy(t + 0x2c, &range, sizeof(range));
+	memcpy(t, eh_frame_plr, sizeof(t));
+	memcpy(t + EH_PLR_RANGE_AT, &range, sizeof(range));
 	f->secs[SEC_EH].data = t;
 	*unwinds = false;
 	return kpl_patch__scan_unwind(&f->p, unwinds);
