@@ -17,24 +17,7 @@
 
 #include "cc_log.h"
 #include "kpl-build.h"
-
-/* kpl-build's error printer (main.c): the last message, to check it. */
-static char last_err[512];
-bool kb_quiet;
-
-void kb_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(last_err, sizeof(last_err), fmt, ap);
-	va_end(ap);
-}
-
-void kb_info(const char *fmt, ...)
-{
-	(void)fmt;
-}
+#include "kb_log_fake.h"
 
 static char path[] = "/tmp/kpl-cc-log-XXXXXX";
 

@@ -16,23 +16,7 @@
 
 #include "deb.h"
 #include "kpl-build.h"
-
-static char last_err[512];
-bool kb_quiet;
-
-void kb_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(last_err, sizeof(last_err), fmt, ap);
-	va_end(ap);
-}
-
-void kb_info(const char *fmt, ...)
-{
-	(void)fmt;
-}
+#include "kb_log_fake.h"
 
 static void test_split__name_and_version(void **state)
 {
