@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for userland/lib/elfobj.c on real ELF files: libspin.so.1
+ * Unit tests for userland/lib/elfobj.c (and the lookups of elfsym.c) on
+ * real ELF files: libspin.so.1
  * (built by tests/integration/integration.mk; make passes its path in
  * KPL_TEST_LIBSPIN) and the libc this test runs with.  Every expected
  * value is found another way: the build-id and the code bytes by reading

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for userland/lib/elfobj.c's view of the dynamic symbols on
+ * Unit tests for userland/lib/elfobj.c's view of the dynamic symbols
+ * (read there, found by elfsym.c) on
  * real ELF files: what libspin.so.1 (make passes its path in
  * KPL_TEST_LIBSPIN) and the libc this test runs with export, under which
  * version, and the GOT slots of libspin's imports.  Every expected value

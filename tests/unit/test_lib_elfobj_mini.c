@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for userland/lib/elfobj.c on small files written here: a
+ * Unit tests for userland/lib/elfobj.c (and the lookups of elfsym.c) on
+ * small files written here: a
  * symbol table made to put globals, locals, IFUNC, TLS and undefined
  * symbols of one name side by side, and files that are not 64-bit ELF
  * at all, which must be refused with a clear message.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for symbol versions (userland/lib/elfver.c and the version
- * lookups of elfobj.c) on the real libraries test_lookup.sh patches,
+ * lookups of elfsym.c) on the real libraries test_lookup.sh patches,
  * built by tests/integration/integration.mk (make passes their directory
  * in KPL_TEST_IT_DIR): liblkdep.so.1 defines dep_ver@DEP_1 (returns 1)
  * and dep_ver@@DEP_2 (returns 2), liblookup.so.1 imports dep_ver@DEP_2

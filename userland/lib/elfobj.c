@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Reading one ELF object with libelf: its build-id, segments, dynamic
+ * section, symbols (with their versions), imports and the GOT slots of
+ * its own thread-local storage, kept in a struct kpl_elf; elfsym.c
+ * answers which of those symbols a name finds.  Then the questions about
+ * a file's bytes by link-time address, some of them public (kpl/elf.h).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -360,134 +367,6 @@ void kpl_elf__close(struct kpl_elf *ke)
 	free(ke->soname);
 	free(ke->path);
 	free(ke);
-}
-
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
-/* A definition with an address (@tls false) or a TLS variable (true). */
-static bool sym_usable(const struct kpl_elf_sym *s, bool tls)
-{
-	if (tls)
-		return s->defined && !s->ver_hidden && s->type == STT_TLS;
-	return s->defined && !s->ver_hidden && s->type != STT_TLS &&
-	       s->type != STT_GNU_IFUNC;
-}
-
-static int find_sym(const struct kpl_elf *ke, const char *name,
-		    const char *file, bool tls, const struct kpl_elf_sym **out)
-{
-	const struct kpl_elf_sym *global = NULL, *local = NULL;
-	size_t i, nr_local = 0;
-
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
-
-		if (!sym_usable(s, tls) || strcmp(s->name, name))
-			continue;
-		if (s->bind == STB_LOCAL) {
-			if (file && *file &&
-			    strcmp(base_name(s->file), base_name(file)))
-				continue;
-			/* The same local seen twice (it is one symbol). */
-			if (local && local->value == s->value)
-				continue;
-			local = s;
-			nr_local++;
-		} else if (!global && (!file || !*file)) {
-			global = s;
-		}
-	}
-	if (global) {
-		*out = global;
-		return 0;
-	}
-	if (nr_local == 1) {
-		*out = local;
-		return 0;
-	}
-	return nr_local > 1 ? -ENOTUNIQ : -KPL_E_SYMBOL;
-}
-
-int kpl_elf__find(const struct kpl_elf *ke, const char *name,
-		  const char *file, const struct kpl_elf_sym **out)
-{
-	return find_sym(ke, name, file, false, out);
-}
-
-int kpl_elf__find_tls(const struct kpl_elf *ke, const char *name,
-		      const char *file, const struct kpl_elf_sym **out)
-{
-	return find_sym(ke, name, file, true, out);
-}
-
-const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *ke,
-						const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
-
-		if (s->dynamic && s->defined && !s->ver_hidden &&
-		    s->type != STT_TLS && s->bind != STB_LOCAL &&
-		    !strcmp(s->name, name))
-			return s;
-	}
-	return NULL;
-}
-
-const struct kpl_elf_sym *kpl_elf__find_version(const struct kpl_elf *ke,
-						const char *name,
-						const char *version)
-{
-	size_t i;
-
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
-
-		if (!s->dynamic || !(s->defined || s->canonical) ||
-		    s->type == STT_TLS ||
-		    s->bind == STB_LOCAL || s->vis == STV_HIDDEN ||
-		    s->vis == STV_INTERNAL || strcmp(s->name, name))
-			continue;
-		/* What glibc's check_match() accepts (elf/dl-lookup.c). */
-		if (!version ? !s->ver_hidden
-			     : (s->version ? !strcmp(s->version, version)
-					   : !s->ver_hidden))
-			return s;
-	}
-	return NULL;
-}
-
-const char *kpl_elf__import_version(const struct kpl_elf *ke,
-				    const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
-
-		if (s->dynamic && !s->defined && s->version &&
-		    !strcmp(s->name, name))
-			return s->version;
-	}
-	return NULL;
-}
-
-const struct kpl_elf_import *kpl_elf__import(const struct kpl_elf *ke,
-					     const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ke->nr_imports; i++)
-		if (!strcmp(ke->imports[i].name, name))
-			return &ke->imports[i];
-	return NULL;
 }
 
 /*

@@ -84,6 +84,8 @@ struct kpl_elf {
 int kpl_elf__open(const char *path, struct kpl_elf **out);
 void kpl_elf__close(struct kpl_elf *elf);
 
+/* Lookups among the symbols read (elfsym.c). */
+
 /*
  * kpl_elf__find() - find a defined symbol.
  * @file: NULL or "" for any; else only locals after that STT_FILE (the
