@@ -50,11 +50,13 @@ KMOD_KEY := $(BUILD)/keys/test.key
 
 # The integration tests check-kmod-it runs with the kmod backend: the
 # spin-based ones that need nothing the guest lacks (test_cycles' 200
-# rounds would take minutes under TCG; kpl_kmod_stress cycles instead).
-KMOD_IT_TESTS ?= apply_revert stacking refusals safety journal api
-KMOD_IT_FIX := $(addprefix $(BUILD)/it/,kpl-spin kpl-harness spin10.kpl \
+# rounds would take minutes under TCG; kpl_kmod_stress cycles instead),
+# and eh_kmod, a C++ process (kpl-thru) given a patch that may throw.
+KMOD_IT_TESTS ?= apply_revert stacking refusals safety journal api eh_kmod
+KMOD_IT_BINS := kpl-spin kpl-harness kpl-thru
+KMOD_IT_FIX := $(addprefix $(BUILD)/it/,$(KMOD_IT_BINS) spin10.kpl \
 	spin1.kpl spin_fix2.kpl spin_replace.kpl spin_local.kpl spin_hold.kpl \
-	spin_missing.kpl spin_wrongbuild.kpl)
+	spin_missing.kpl spin_wrongbuild.kpl libthru.so.1 thru.kpl)
 
 .PHONY: check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
 	check-kmod-stress check-kmod-it check-kmod-kpld vm-shell
@@ -143,7 +145,7 @@ check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
 		--bin $(BUILD)/release/kpl --bin /usr/bin/setpriv \
 		--bin /bin/dash:/bin/sh \
 		--file $(BUILD)/it:$(abspath $(BUILD)/it) \
-		$(foreach f,kpl-spin kpl-harness,--file $(BUILD)/it/$(f):$(abspath $(BUILD)/it/$(f))) \
+		$(foreach f,$(KMOD_IT_BINS),--file $(BUILD)/it/$(f):$(abspath $(BUILD)/it/$(f))) \
 		--file $(BUILD)/keys:$(abspath $(BUILD)/keys) \
 		--file tests/integration:/root/tests/integration \
 		--env KPL=/bin/kpl --env IT_DIR=$(abspath $(BUILD)/it) \

@@ -396,8 +396,8 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 			    : kpl_target__repair(t, &repaired);
 	if (!err)
 		err = check_target(t, patch, &pl.lib);
-	if (!err && unwinds)
-		err = kpl_eh__can_register(t, patch->id, "apply");
+	if (!err)
+		err = kpl_eh__can_register(t, patch, unwinds, "apply");
 	if (!err)
 		err = kpl_load__layout(patch,
 				       KPL_STATE_SIZE_UNWIND(patch->nr_funcs),

@@ -47,6 +47,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -54,6 +55,7 @@
 #include "eh_reg.h"
 #include "internal.h"
 #include "loader.h"
+#include "patch.h"
 #include "state.h"
 #include "target.h"
 #include "unwind.h"
@@ -263,21 +265,68 @@ void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld)
 		kpl_state__set_unwind(st, 0, 0, 0, 0);
 }
 
-int kpl_eh__can_register(struct kpl_target *t, const char *id,
-			 const char *who)
+/* The patch carries unwind entries for its code. */
+static bool has_table(const struct kpl_patch *patch)
 {
-	struct eh_ctx c;
-	const char *why;
+	size_t i;
 
-	if (!kpl_proc__can_call(t->proc))
-		why = "this backend cannot run code in the target to register its unwind table with libgcc";
-	else if (eh_find(t, &c))
-		why = "the process maps no libgcc_s.so.1 to register its unwind table with";
-	else
+	for (i = 1; i < patch->nr_sections; i++)
+		if (!strcmp(patch->sections[i].name, ".eh_frame") &&
+		    patch->sections[i].size)
+			return true;
+	return false;
+}
+
+static bool maps_libgcc(const struct kpl_target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_objs; i++)
+		if (t->objs[i].exec && is_libgcc(t->objs[i].path))
+			return true;
+	return false;
+}
+
+static const char throws[] = "has code that may throw or be unwound through";
+
+/* Patch @id, which @what, cannot have its table registered in @t? */
+static int unregistrable(struct kpl_target *t, const char *id,
+			 const char *what, const char *who)
+{
+	const char *fix = "";
+	struct eh_ctx c;
+	char why[160];
+
+	if (!kpl_proc__can_call(t->proc)) {
+		snprintf(why, sizeof(why),
+			 "the %s backend cannot run code in the target to register its unwind table with libgcc",
+			 kpl_proc__backend_name(t->proc));
+		/* ptrace can: say so. */
+		fix = "; apply it with --backend ptrace, which registers it";
+	} else if (eh_find(t, &c)) {
+		snprintf(why, sizeof(why),
+			 "the process maps no libgcc_s.so.1 to register its unwind table with");
+	} else {
 		return 0;
-	pr_warn("%s: pid %d: patch %s has code that may throw or be unwound through, but %s: an exception there would end the process\n",
-		who, t->pid, id, why);
+	}
+	pr_warn("%s: pid %d: patch %s %s, but %s: an exception there would end the process%s\n",
+		who, t->pid, id, what, why, fix);
 	return -KPL_E_UNWIND;
+}
+
+int kpl_eh__can_register(struct kpl_target *t, const struct kpl_patch *patch,
+			 bool unwinds, const char *who)
+{
+	if (unwinds)
+		return unregistrable(t, patch->id, throws, who);
+	/* C code with a table: unwound through only where libgcc_s runs
+	 * (a C++ callback's exception, a thread's cancellation), and it
+	 * is registered wherever the backend can. */
+	if (kpl_proc__can_call(t->proc) || !has_table(patch) || !maps_libgcc(t))
+		return 0;
+	return unregistrable(t, patch->id,
+			     "carries unwind entries and the process maps libgcc_s.so.1, so a callback's exception or a thread's cancellation may pass through its code",
+			     who);
 }
 
 int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
@@ -288,11 +337,11 @@ int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
 	int err;
 
 	if (needed && (!u->eh_frame || !u->eh_area)) {
-		pr_warn("%s: pid %d: patch %s has code that may throw or be unwound through, but no unwind table to register\n",
-			who, t->pid, st->id);
+		pr_warn("%s: pid %d: patch %s %s, but no unwind table to register\n",
+			who, t->pid, st->id, throws);
 		return -KPL_E_UNWIND;
 	}
-	if (needed && kpl_eh__can_register(t, st->id, who))
+	if (needed && unregistrable(t, st->id, throws, who))
 		return -KPL_E_UNWIND;
 	err = kpl_eh__register(t, st, u, &in_flight, who);
 	if (err && in_flight)
