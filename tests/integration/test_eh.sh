@@ -9,23 +9,9 @@
 # has no table for and the process dies in std::terminate().
 . "$(dirname "$0")/lib.sh"
 
-# thru NAME PID: kpl-thru's report line
-thru() { report "$1" "$2" thru; }
+# shellcheck source=tests/integration/thru.sh
+. "$(dirname "$0")/thru.sh"
 kpl_maps() { grep -c '/memfd:kpl:' "/proc/$1/maps"; }
-
-# caught_grows NAME PID: exceptions are still thrown through thru_call()
-# and caught by its caller (the count grows by 50 or more)
-caught_grows() {
-	_c0=$(field "$(thru "$1" "$2")" caught)
-	_w=0
-	while :; do
-		_c=$(field "$(thru "$1" "$2")" caught)
-		[ -n "$_c" ] && [ "$_c" -ge $((_c0 + 50)) ] && return 0
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# caught stuck at $_c"; return 1; }
-		sleep 0.05
-	done
-}
 
 "$IT_DIR/kpl-thru" --threads 3 >"$T/t.out" 2>&1 &
 P=$!

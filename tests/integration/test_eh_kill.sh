@@ -23,20 +23,8 @@ if ! KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
 	exit 1
 fi
 
-thru() { report "$1" "$2" thru; }
-# throws_caught NAME PID: the caught count grows by 10 or more
-throws_caught() {
-	_c0=$(field "$(thru "$1" "$2")" caught)
-	_w=0
-	while :; do
-		_c=$(field "$(thru "$1" "$2")" caught)
-		[ -n "$_c" ] && [ -n "$_c0" ] && [ "$_c" -ge $((_c0 + 10)) ] &&
-			return 0
-		_w=$((_w + 1))
-		[ $_w -gt 60 ] && return 1
-		sleep 0.02
-	done
-}
+# shellcheck source=tests/integration/thru.sh
+. "$(dirname "$0")/thru.sh"
 
 "$IT_DIR/kpl-thru" --threads 2 >"$T/t.out" 2>&1 &
 P=$!
@@ -48,10 +36,10 @@ kl_start() { KL_PID=$P; alive "$P"; }
 kl_apply() { kpl_at "${1:-}" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/thru.kpl"; }
 kl_revert() { kpl_at "${1:-}" revert -p "$P" THRU-1; }
 kl_applied() {
-	throws_caught t "$P" || { echo "# $1: throws not caught once applied"; return 1; }
+	caught_grows t "$P" 10 || { echo "# $1: throws not caught once applied"; return 1; }
 }
 kl_reverted() {
-	throws_caught t "$P" || { echo "# $1: throws not caught after the revert"; return 1; }
+	caught_grows t "$P" 10 || { echo "# $1: throws not caught after the revert"; return 1; }
 }
 kl_done() { kl_revert >/dev/null 2>&1; :; }
 kl_after() { alive "$P" || { echo "# $1: target died"; return 1; }; }

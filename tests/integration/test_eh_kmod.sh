@@ -18,22 +18,8 @@ if [ "${KPL_BACKEND:-}" != kmod ]; then
 	exit 0
 fi
 
-# thru PID: kpl-thru's report line
-thru() { report t "$1" thru; }
-
-# caught_grows PID: exceptions are still thrown through thru_call() and
-# caught by its caller (the count grows by 50 or more)
-caught_grows() {
-	_c0=$(field "$(thru "$1")" caught)
-	_w=0
-	while :; do
-		_c=$(field "$(thru "$1")" caught)
-		[ -n "$_c" ] && [ "$_c" -ge $((_c0 + 50)) ] && return 0
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# caught stuck at $_c"; return 1; }
-		sleep 0.05
-	done
-}
+# shellcheck source=tests/integration/thru.sh
+. "$(dirname "$0")/thru.sh"
 
 "$IT_DIR/kpl-thru" --threads 2 >"$T/t.out" 2>&1 &
 P=$!
@@ -56,18 +42,18 @@ file_maps "$P" >"$T/maps.1"
 check "nothing changed: no patch mapping, the same file mappings" \
 	sh -c "[ \$(grep -c memfd:kpl: /proc/$P/maps) -eq 0 ] &&
 		cmp -s '$T/maps.0' '$T/maps.1'"
-r=$(thru "$P")
+r=$(thru t "$P")
 check "the library's thru_call still runs (adds 1)" \
 	[ "$(field "$r" delta)" = 1 ]
-check "throws are still caught" caught_grows "$P"
+check "throws are still caught" caught_grows t "$P"
 
 # As it says: the ptrace backend registers the table and applies it.
 expect_rc 0 "with --backend ptrace the same patch applies" \
 	"$_kpl_real" apply --backend ptrace --keys "$TRUSTED" -p "$P" \
 	"$IT_DIR/thru.kpl"
 check "exceptions thrown through the patched thru_call are caught" \
-	caught_grows "$P"
-r=$(thru "$P")
+	caught_grows t "$P"
+r=$(thru t "$P")
 check "the patch runs (adds 2), no wrong result" \
 	[ "$(field "$r" delta)" = 2 -a "$(field "$r" bad)" = 0 ]
 expect_rc 0 "revert with --backend ptrace" \
