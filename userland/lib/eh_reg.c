@@ -42,7 +42,10 @@
  * backend cannot run code in the target: nothing is registered there.
  * A patch whose code may throw or be unwound through (it carries the
  * FDEs, LSDAs and personality that takes, patch_unwind.c) is refused in
- * both cases, never applied with a table nobody reads.
+ * both cases, never applied with a table nobody reads.  With kmod, so is
+ * any patch with a table in a process that maps libgcc_s: patch_unwind.c
+ * does not look for C code that a C++ callback's exception (or a
+ * cancellation) passes through, and where libgcc_s runs, some may.
  */
 #include <elf.h>
 #include <errno.h>
