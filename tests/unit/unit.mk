@@ -59,6 +59,12 @@ $(filter-out %-shipped.so,$(IDENT_LIBS)): tests/unit/fixtures/libident.c
 	$(CC) -O2 -g -fPIC -shared -Wl,--build-id -Wl,-soname,libident.so.1 \
 		$(IDENT_DEFS.$(IDENT_VARIANT)) -o $@ $<
 
+# A non-PIE program with a canonical PLT entry (test_lib_elfsym.c).
+CANON := $(BUILD)/unit/canon
+$(CANON): tests/unit/fixtures/canon.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -fno-pic -no-pie -o $@ $<
+
 -include $(UNIT_BINS:=.d)
 
 # Real ELF files some tests read, made by tests/integration/integration.mk
@@ -67,13 +73,15 @@ $(filter-out %-shipped.so,$(IDENT_LIBS)): tests/unit/fixtures/libident.c
 # reach the tests through the environment.
 UNIT_FIXTURES := $(BUILD)/it/libspin.so.1 $(BUILD)/it/spin_local.kpl \
 	$(BUILD)/it/spin_unw.kpl \
-	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so $(IDENT_LIBS)
+	$(BUILD)/it/liblookup.so.1 $(BUILD)/it/libkpl-shim.so $(IDENT_LIBS) \
+	$(CANON)
 
 .PHONY: unit
 unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@KPL_TEST_LIBSPIN=$(BUILD)/it/libspin.so.1 \
 		KPL_TEST_SPIN_LOCAL=$(BUILD)/it/spin_local.kpl \
 		KPL_TEST_IT_DIR=$(BUILD)/it KPL_TEST_IDENT_DIR=$(IDENT_DIR) \
+		KPL_TEST_CANON=$(CANON) \
 		sh tests/unit/run.sh $(UNIT_BINS)
 
 CHECK_TARGETS += unit
