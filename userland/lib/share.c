@@ -2,8 +2,8 @@
 /*
  * The per-command cache (share.h).  Two locks: dw_lock serialises libdw
  * and libelf (and guards the file list, whose Elfs libdwfl uses), lock
- * guards the holder count, the parsed objects, the analyses,
- * and the gadgets.  Order: dw_lock, then lock.
+ * guards the holder count, the parsed objects, the analyses, the gadgets
+ * and the unwind verdicts.  Order: dw_lock, then lock.
  *
  * Sharing one Elf between several Dwfls relies on libelf's reference
  * count: elf_begin(fd, ELF_C_READ, elf) of a plain file returns @elf
@@ -32,6 +32,7 @@
 #define MAX_FILES 128		/* open descriptors held */
 #define MAX_ANALYSES 4096
 #define MAX_ANALYSED_BYTES (16u << 20)
+#define MAX_VERDICTS 16		/* patches of fleet commands at once */
 
 struct file_ent {
 	unsigned int dev_major, dev_minor;
@@ -65,6 +66,13 @@ struct gadget_ent {
 	struct kpl_arch_gadgets off;
 };
 
+/* A patch's unwind verdict (kpl_share__keep_unwind()). */
+struct verdict {
+	const struct kpl_patch *patch;
+	int err;
+	bool unwinds;
+};
+
 static pthread_mutex_t dw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int holders;
@@ -76,6 +84,7 @@ static struct analysis *analyses;	/* lock */
 static size_t nr_analyses, analysed_bytes;
 static struct gadget_ent *gadgets;	/* lock */
 static size_t nr_gadgets;
+static struct verdict verdicts[MAX_VERDICTS];	/* lock */
 
 void kpl_share__lock(void)
 {
@@ -391,4 +400,52 @@ void kpl_share__keep_gadgets(const struct kpl_share_file *f,
 			nr_gadgets++;
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+void kpl_share__keep_unwind(const struct kpl_patch *patch, int err,
+			    bool unwinds)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_VERDICTS; i++) {
+		if (!verdicts[i].patch) {
+			verdicts[i] = (struct verdict){ patch, err, unwinds };
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void kpl_share__drop_unwind(const struct kpl_patch *patch)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	/* One entry: another command may have kept the same patch. */
+	for (i = 0; i < MAX_VERDICTS; i++) {
+		if (verdicts[i].patch == patch) {
+			verdicts[i].patch = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+bool kpl_share__unwind(const struct kpl_patch *patch, int *err,
+		       bool *unwinds)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_VERDICTS && !found; i++) {
+		if (verdicts[i].patch == patch) {
+			*err = verdicts[i].err;
+			*unwinds = verdicts[i].unwinds;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
 }

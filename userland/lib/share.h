@@ -3,7 +3,8 @@
  * What one command learns once and every process of it reuses: the ELF
  * files the unwinder reads CFI from, the parsed symbols of the objects a
  * patch links against, the entry analysis of each patched function,
- * and where the ptrace backend's gadgets are in each file.  A fleet apply patches a thousand processes that map
+ * where the ptrace backend's gadgets are in each file, and the patch's
+ * unwind verdict.  A fleet apply patches a thousand processes that map
  * the same libc and the same library; without this, each process opened,
  * mapped and parsed every file again.
  *
@@ -94,5 +95,20 @@ bool kpl_share__gadgets(const struct kpl_share_file *f,
 /* Remember @off (file offsets) for @f, if the cache is held. */
 void kpl_share__keep_gadgets(const struct kpl_share_file *f,
 			     const struct kpl_arch_gadgets *off);
+
+/*
+ * The verdict of kpl_patch__scan_unwind() on @patch, computed once by a
+ * fleet command before its pool starts (kpl_share__keep_unwind()) and
+ * dropped before it lets go (kpl_share__drop_unwind()), while the patch
+ * is certainly alive: keyed by the patch's address, an entry never
+ * outlives it.  kpl_share__unwind() returns true and the verdict when
+ * one is kept for @patch.
+ */
+struct kpl_patch;
+void kpl_share__keep_unwind(const struct kpl_patch *patch, int err,
+			    bool unwinds);
+void kpl_share__drop_unwind(const struct kpl_patch *patch);
+bool kpl_share__unwind(const struct kpl_patch *patch, int *err,
+		       bool *unwinds);
 
 #endif
