@@ -387,8 +387,9 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	int err;
 
 	t->proc->log = &stats;
-	/* Refused before the target is touched, repairs included. */
-	err = kpl_patch__scan_unwind(patch, &unwinds);
+	/* Refused before the target is touched; a fleet scanned it once. */
+	if (!kpl_share__unwind(patch, &err, &unwinds))
+		err = kpl_patch__scan_unwind(patch, &unwinds);
 	if (err)
 		goto out;
 	/* A dry run writes nothing, repairs included. */

@@ -467,7 +467,8 @@ KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
 	struct pool pl = { .patch = patch, .pids = pids, .nr = nr };
 	struct kpl_fleet_result *res;
 	struct kpl_fleet_opts o;
-	int err;
+	bool unwinds = false;
+	int err, uerr;
 	size_t i;
 
 	err = kpl_fleet_opts_get(opts, &o);
@@ -478,9 +479,13 @@ KPL_API int kpl_fleet__apply(const struct kpl_patch *patch,
 	if (!res)
 		return -ENOMEM;
 	pl.res = res;
-	/* Every process reads the same files and functions: once. */
+	/* Every process reads the same files and functions: once.  The
+	 * patch's own unwind check depends on nothing else: once too. */
 	kpl_share__get();
+	uerr = kpl_patch__scan_unwind(patch, &unwinds);
+	kpl_share__keep_unwind(patch, uerr, unwinds);
 	err = run_pool(&pl);
+	kpl_share__drop_unwind(patch);
 	kpl_share__put();
 	if (!err)
 		err = first_error(res, nr);

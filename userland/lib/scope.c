@@ -52,6 +52,7 @@ struct lm_disk {
 };
 
 #define DYN_MAX 1024
+#define DYN_READ 32	/* entries a read */
 
 static const char *base_name(const char *p)
 {
@@ -125,23 +126,36 @@ static struct kpl_obj *exe_obj(struct kpl_target *t)
 	return NULL;
 }
 
-/* The address of r_debug, from the executable's DT_DEBUG in memory. */
+/*
+ * The address of r_debug, from the executable's DT_DEBUG in memory: the
+ * entries read many at a time (one read, for most executables), or one
+ * at a time where a run of them cannot be read.
+ */
 static int find_rdebug(struct kpl_target *t, struct kpl_obj *exe, uint64_t *out)
 {
-	uint64_t at = exe->bias + exe->elf->dyn_vaddr;
-	size_t i;
+	uint64_t at = exe->bias + exe->elf->dyn_vaddr, d[DYN_READ][2];
+	size_t i = 0, j, n;
 
-	for (i = 0; i < DYN_MAX; i++, at += 16) {
-		uint64_t d[2];
-
-		if (at < exe->lo || at + 16 > exe->hi ||
-		    kpl_proc__read(t->proc, at, d, sizeof(d)))
+	while (i < DYN_MAX) {
+		if (at < exe->lo || at + 16 > exe->hi)
 			return -EFAULT;
-		if (d[0] == DT_NULL)
-			return -ENOENT;
-		if (d[0] == DT_DEBUG) {
-			*out = d[1];
-			return d[1] ? 0 : -ENOENT;
+		n = (size_t)((exe->hi - at) / 16);
+		if (n > DYN_READ)
+			n = DYN_READ;
+		if (n > DYN_MAX - i)
+			n = DYN_MAX - i;
+		if (kpl_proc__read(t->proc, at, d, n * 16)) {
+			n = 1;
+			if (kpl_proc__read(t->proc, at, d, 16))
+				return -EFAULT;
+		}
+		for (j = 0; j < n; j++, i++, at += 16) {
+			if (d[j][0] == DT_NULL)
+				return -ENOENT;
+			if (d[j][0] == DT_DEBUG) {
+				*out = d[j][1];
+				return d[j][1] ? 0 : -ENOENT;
+			}
 		}
 	}
 	return -ENOENT;

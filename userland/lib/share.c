@@ -2,7 +2,8 @@
 /*
  * The per-command cache (share.h).  Two locks: dw_lock serialises libdw
  * and libelf (and guards the file list, whose Elfs libdwfl uses), lock
- * guards the holder count and the analyses.  Order: dw_lock, then lock.
+ * guards the holder count, the parsed objects, the analyses, the gadgets
+ * and the unwind verdicts.  Order: dw_lock, then lock.
  *
  * Sharing one Elf between several Dwfls relies on libelf's reference
  * count: elf_begin(fd, ELF_C_READ, elf) of a plain file returns @elf
@@ -31,6 +32,7 @@
 #define MAX_FILES 128		/* open descriptors held */
 #define MAX_ANALYSES 4096
 #define MAX_ANALYSED_BYTES (16u << 20)
+#define MAX_VERDICTS 16		/* patches of fleet commands at once */
 
 struct file_ent {
 	unsigned int dev_major, dev_minor;
@@ -56,6 +58,21 @@ struct analysis {
 	const char *why;
 };
 
+/* Where the gadgets are in a file, as offsets in it; same key. */
+struct gadget_ent {
+	unsigned int dev_major, dev_minor;
+	uint64_t inode;
+	char *path;
+	struct kpl_arch_gadgets off;
+};
+
+/* A patch's unwind verdict (kpl_share__keep_unwind()). */
+struct verdict {
+	const struct kpl_patch *patch;
+	int err;
+	bool unwinds;
+};
+
 static pthread_mutex_t dw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int holders;
@@ -65,6 +82,9 @@ static struct kelf_ent *kelfs;	/* lock */
 static size_t nr_kelfs;
 static struct analysis *analyses;	/* lock */
 static size_t nr_analyses, analysed_bytes;
+static struct gadget_ent *gadgets;	/* lock */
+static size_t nr_gadgets;
+static struct verdict verdicts[MAX_VERDICTS];	/* lock */
 
 void kpl_share__lock(void)
 {
@@ -88,7 +108,8 @@ void kpl_share__put(void)
 	struct analysis *a = NULL;
 	struct file_ent *f = NULL;
 	struct kelf_ent *k = NULL;
-	size_t i, nf = 0, na = 0, nk = 0;
+	struct gadget_ent *g = NULL;
+	size_t i, nf = 0, na = 0, nk = 0, ng = 0;
 
 	pthread_mutex_lock(&dw_lock);
 	pthread_mutex_lock(&lock);
@@ -105,6 +126,10 @@ void kpl_share__put(void)
 		na = nr_analyses;
 		analyses = NULL;
 		nr_analyses = analysed_bytes = 0;
+		g = gadgets;
+		ng = nr_gadgets;
+		gadgets = NULL;
+		nr_gadgets = 0;
 	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < nf; i++) {
@@ -124,6 +149,9 @@ void kpl_share__put(void)
 	for (i = 0; i < na; i++)
 		free(a[i].code);
 	free(a);
+	for (i = 0; i < ng; i++)
+		free(g[i].path);
+	free(g);
 }
 
 static bool held(void)
@@ -323,4 +351,101 @@ int kpl_share__analyse(const uint8_t *code, size_t size, uint64_t addr,
 	}
 	*out = pro;
 	return 0;
+}
+
+static struct gadget_ent *find_gadgets(const struct kpl_share_file *f)
+{
+	size_t i;
+
+	for (i = 0; i < nr_gadgets; i++)
+		if (same(f, gadgets[i].dev_major, gadgets[i].dev_minor,
+			 gadgets[i].inode, gadgets[i].path))
+			return &gadgets[i];
+	return NULL;
+}
+
+bool kpl_share__gadgets(const struct kpl_share_file *f,
+			struct kpl_arch_gadgets *off)
+{
+	struct gadget_ent *e;
+
+	if (!f->inode)
+		return false;
+	pthread_mutex_lock(&lock);
+	e = holders ? find_gadgets(f) : NULL;
+	if (e)
+		*off = e->off;
+	pthread_mutex_unlock(&lock);
+	return e != NULL;
+}
+
+void kpl_share__keep_gadgets(const struct kpl_share_file *f,
+			     const struct kpl_arch_gadgets *off)
+{
+	struct gadget_ent *e, *v;
+
+	if (!f->inode)
+		return;
+	pthread_mutex_lock(&lock);
+	e = holders ? find_gadgets(f) : NULL;
+	if (e) {
+		e->off = *off;	/* the latest process's: checked anyway */
+	} else if (holders && nr_gadgets < MAX_FILES &&
+		   (v = realloc(gadgets, (nr_gadgets + 1) * sizeof(*v)))) {
+		gadgets = v;
+		e = &gadgets[nr_gadgets];
+		*e = (struct gadget_ent){ f->dev_major, f->dev_minor,
+					  f->inode, strdup(f->path), *off };
+		if (e->path)
+			nr_gadgets++;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void kpl_share__keep_unwind(const struct kpl_patch *patch, int err,
+			    bool unwinds)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_VERDICTS; i++) {
+		if (!verdicts[i].patch) {
+			verdicts[i] = (struct verdict){ patch, err, unwinds };
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void kpl_share__drop_unwind(const struct kpl_patch *patch)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	/* One entry: another command may have kept the same patch. */
+	for (i = 0; i < MAX_VERDICTS; i++) {
+		if (verdicts[i].patch == patch) {
+			verdicts[i].patch = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+bool kpl_share__unwind(const struct kpl_patch *patch, int *err,
+		       bool *unwinds)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_VERDICTS && !found; i++) {
+		if (verdicts[i].patch == patch) {
+			*err = verdicts[i].err;
+			*unwinds = verdicts[i].unwinds;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
 }

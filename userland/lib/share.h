@@ -2,7 +2,9 @@
 /*
  * What one command learns once and every process of it reuses: the ELF
  * files the unwinder reads CFI from, the parsed symbols of the objects a
- * patch links against, and the entry analysis of each patched function.  A fleet apply patches a thousand processes that map
+ * patch links against, the entry analysis of each patched function,
+ * where the ptrace backend's gadgets are in each file, and the patch's
+ * unwind verdict.  A fleet apply patches a thousand processes that map
  * the same libc and the same library; without this, each process opened,
  * mapped and parsed every file again.
  *
@@ -14,6 +16,7 @@
 #ifndef KPL_LIB_SHARE_H
 #define KPL_LIB_SHARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -77,5 +80,35 @@ struct kpl_elf *kpl_share__kelf(const struct kpl_share_file *f);
  */
 int kpl_share__analyse(const uint8_t *code, size_t size, uint64_t addr,
 		       struct kpl_arch_prologue *out, const char **why);
+
+/*
+ * kpl_share__gadgets() - where the syscall and sigreturn gadgets were
+ * found in @f, as offsets in the file (not addresses: each process maps
+ * it at its own base), into @off.  A hint only: the process may have
+ * changed its copy of the text, so the caller checks the bytes at the
+ * rebased addresses before it uses them.
+ * Return: true when known for this command.
+ */
+struct kpl_arch_gadgets;
+bool kpl_share__gadgets(const struct kpl_share_file *f,
+			struct kpl_arch_gadgets *off);
+/* Remember @off (file offsets) for @f, if the cache is held. */
+void kpl_share__keep_gadgets(const struct kpl_share_file *f,
+			     const struct kpl_arch_gadgets *off);
+
+/*
+ * The verdict of kpl_patch__scan_unwind() on @patch, computed once by a
+ * fleet command before its pool starts (kpl_share__keep_unwind()) and
+ * dropped before it lets go (kpl_share__drop_unwind()), while the patch
+ * is certainly alive: keyed by the patch's address, an entry never
+ * outlives it.  kpl_share__unwind() returns true and the verdict when
+ * one is kept for @patch.
+ */
+struct kpl_patch;
+void kpl_share__keep_unwind(const struct kpl_patch *patch, int err,
+			    bool unwinds);
+void kpl_share__drop_unwind(const struct kpl_patch *patch);
+bool kpl_share__unwind(const struct kpl_patch *patch, int *err,
+		       bool *unwinds);
 
 #endif

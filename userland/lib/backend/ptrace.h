@@ -85,7 +85,9 @@ struct kpl_pt_inj {
 	bool at_exit;		/* stopped at our syscall's exit stop */
 };
 
-/* Find the syscall and sigreturn gadgets, once per process. */
+/* Find the syscall and sigreturn gadgets, once per process, where the
+ * command found them in another process if they are there too
+ * (ptrace_gadget.c). */
 int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp);
 /* Borrow a thread (the world's first if stopped, else one stopped for
  * the occasion into @one), and give it back (the stop is logged). */

@@ -37,70 +37,11 @@
 
 #include "backend.h"
 #include "internal.h"
-#include "maps.h"
 #include "ptrace.h"
 
 #define SCRATCH 256		/* bytes for strings, above the frame */
 #define INJECT_TIMEOUT_NS 5000000000ull
 
-
-/*
- * Find the gadgets in the target's executable mappings, libc first.
- * Read through /proc/PID/mem while the process runs, once per process:
- * a borrowed stop must not wait for a map read and a scan of libc's text
- * (half a millisecond).  Any of its threads may change its text at any
- * time, stopped or not, so finding them in a stop would prove nothing
- * more; a gadget that is gone when used makes the injected syscall fail,
- * and the insurance frame restores the thread.
- */
-int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
-{
-	size_t ov = kpl_arch_gadget_overlap(), i, pass;
-	struct kpl_maps *m;
-	uint8_t *buf;
-	int err;
-
-	if (pp->g.syscall_ret && pp->g.sigreturn)
-		return 0;
-	err = kpl_maps__read(p->pid, &m);
-	if (err)
-		return err;
-	buf = malloc(65536);
-	if (!buf) {
-		kpl_maps__free(m);
-		return -ENOMEM;
-	}
-	err = -ENOENT;
-	for (pass = 0; pass < 2 && err; pass++) {
-		for (i = 0; i < m->nr && err; i++) {
-			const struct kpl_map *mp = &m->v[i];
-			bool libc = strstr(mp->path, "/libc.so") ||
-				    strstr(mp->path, "/libc-") ||
-				    strstr(mp->path, "ld-musl");
-			uint64_t a;
-
-			if (!(mp->prot & PROT_EXEC) || (pass == 0) != libc ||
-			    !strcmp(mp->path, "[vsyscall]"))
-				continue;
-			for (a = mp->start; a < mp->end && err;
-			     a += 65536 - ov) {
-				size_t n = mp->end - a < 65536 ? mp->end - a
-							       : 65536;
-
-				if (kpl_proc__read(p, a, buf, n))
-					break;
-				err = kpl_arch_find_gadgets(buf, n, a, &pp->g);
-			}
-		}
-	}
-	free(buf);
-	kpl_maps__free(m);
-	if (err)
-		pr_warn("ptrace: pid %d has no %s in its text: cannot run a "
-			"syscall in it safely\n", p->pid,
-			kpl_arch_gadget_missing(&pp->g));
-	return err ? -KPL_E_BACKEND : 0;
-}
 
 /* The most bytes any of the arch's FPU regsets holds. */
 static size_t fpstate_max(void)
