@@ -49,6 +49,8 @@ static const char pack_usage[] =
 	"  func OLD [NEW] [file=SOURCE.c]     NEW defaults to OLD; file= picks\n"
 	"                                     a local among same-named ones\n"
 	"  ref NAME file=SOURCE.c             undefined NAME means that local\n"
+	"  ref NAME                           (build or deb --target, stripped)\n"
+	"                                     the library's own NAME, by address\n"
 	"  cve CVE-2022-37434 [CVE-...]       CVEs it fixes (optional)\n"
 	"  advisory DSA-5218-1                advisory-url URL, advisory-text\n"
 	"                                     TEXT: the advisory (optional)\n"
