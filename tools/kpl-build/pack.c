@@ -192,8 +192,10 @@ static int in_target(struct pack *pk, const char *what, unsigned int line,
 			    s->bind == STB_LOCAL ? s->file : NULL, &t);
 	if (!err && t->value == s->value && t->type == s->type)
 		return 0;
+	/* A local of a file is told from a global of the same name. */
 	if (err == -KPL_E_SYMBOL && s->size && s->type != STT_TLS &&
-	    kpl_elf__find(pk->target, s->name, NULL, &t)) {
+	    ((s->bind == STB_LOCAL && *s->file) ||
+	     kpl_elf__find(pk->target, s->name, NULL, &t))) {
 		*a = (struct kpl_addr_disk){ s->value, s->size };
 		pk->any_addr = true;
 		return 0;

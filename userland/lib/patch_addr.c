@@ -133,8 +133,8 @@ static int segment_flags(const struct kpl_elf *elf, uint64_t vaddr,
 }
 
 /*
- * Where @elf names @name (of @file) at all, it must name it at the
- * address and size the patch gives: a patch for another file, or one
+ * Where @elf names @name (a local of @file, when @file is not empty) at
+ * all, it must name it at the address and size the patch gives: a patch for another file, or one
  * whose addresses are wrong, is refused rather than trusted.
  */
 static bool names_agree(const struct kpl_elf *elf, const char *name,
@@ -150,7 +150,10 @@ static bool names_agree(const struct kpl_elf *elf, const char *name,
 
 		if (!s->defined || strcmp(s->name, name))
 			continue;
-		if (*file && s->bind == STB_LOCAL) {
+		/* A file names a local of that file, as kpl_elf__find(). */
+		if (*file) {
+			if (s->bind != STB_LOCAL)
+				continue;
 			sb = strrchr(s->file, '/') ? strrchr(s->file, '/') + 1 :
 						     s->file;
 			if (strcmp(sb, fb))
