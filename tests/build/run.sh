@@ -39,6 +39,11 @@
 #   typeinfo NAME...            the exception tables' DW.ref words for
 #                               these typeinfo objects are carried, each
 #                               bound to NAME or to the patch's own copy
+#   target stripped             the library as shipped is stripped (only
+#                               .dynsym): kpl-build gets it as --target and
+#                               the unstripped link as --lib, the rebuild it
+#                               proves to be it; kpl info must show what
+#                               the patch locates by address
 #   apply-refuses TEXT          with "result ok": kpl apply refuses the
 #                               patch this process needs, saying TEXT, and
 #                               leaves the process as it was
@@ -99,7 +104,21 @@ build_lib() {
 	$cc -shared -Wl,--build-id -Wl,-soname,libkbfix.so -o "$w/libkbfix.so" \
 		"$w"/obj/*.o &&
 		$CC -pthread -o "$w/host" tests/build/host.c "$w/libkbfix.so" \
-			-Wl,-rpath,"$w"
+			-Wl,-rpath,"$w" || return 1
+	# A stripped library as shipped; the unstripped link is the rebuild.
+	if [ "$(expect target)" = stripped ]; then
+		mv "$w/libkbfix.so" "$w/libkbfix-rebuilt.so" &&
+			strip -o "$w/libkbfix.so" "$w/libkbfix-rebuilt.so"
+	fi
+}
+
+# The library kpl-build reads symbols from, and the file as shipped.
+lib_args() {
+	if [ "$(expect target)" = stripped ]; then
+		echo "--lib $w/libkbfix-rebuilt.so --target $lib"
+	else
+		echo "--lib $lib"
+	fi
 }
 
 # kpl_refuses TEXT: kpl apply refuses the forced-out patch, saying TEXT,
@@ -155,8 +174,9 @@ for case in "$@"; do
 		sed 's/^/#   /' "$w/lib.log"
 		continue
 	fi
+	# shellcheck disable=SC2046 # the paths have no blanks
 	"$KB" build --tree "$case" --sources "*.$ext" --cflags "$flags" \
-		--cc "$cc" --diff "$case/fix.diff" --lib "$lib" \
+		--cc "$cc" --diff "$case/fix.diff" $(lib_args) \
 		--id "KB-$name" --version 1 --key "$KPL_KEYS/test.key" \
 		-o "$w/patch.kpl" >"$w/build.out" 2>"$w/build.err"
 	rc=$?
@@ -199,6 +219,11 @@ for case in "$@"; do
 		sed -n 's/^  \([^ ]*\).* -> .*/\1/p' | sort | tr '\n' ' ')
 	exp=$(expect replaces | tr ' ' '\n' | sort | tr '\n' ' ')
 	check "$name: replaces $exp" [ "$got" = "$exp" ]
+	if [ "$(expect target)" = stripped ]; then
+		"$KPL" info "$w/patch.kpl" >"$w/info.out" 2>&1
+		check "$name: kpl info shows what is located by address in the stripped file" \
+			grep -q "located by address" "$w/info.out"
+	fi
 	# Its unwind table: an FDE at least per replaced function.
 	fdes=$(readelf -wf "$w/patch.kpl" 2>/dev/null | grep -c ' FDE cie=')
 	check "$name: carries $fdes FDEs in .eh_frame" \

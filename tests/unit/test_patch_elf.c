@@ -103,7 +103,7 @@ static void test_elf__bad_shnum_or_shstrndx(void **state)
 	im.eh->e_shnum = TI_NR;
 	im.eh->e_shstrndx = TI_NR;
 	ti_expect(&im, -KPL_E_FORMAT,
-		  "section name table index 13 out of range");
+		  "section name table index 14 out of range");
 	im.eh->e_shstrndx = SHN_XINDEX;
 	ti_expect(&im, -KPL_E_FORMAT, "out of range");
 	im.eh->e_shstrndx = TI_TEXT;
@@ -216,7 +216,7 @@ static void test_elf__symbol_shndx(void **state)
 	ti_build_default(&im);
 	ti_sym(&im, TI_SYM_HELPER)->st_shndx = TI_NR;
 	ti_expect(&im, -KPL_E_FORMAT,
-		  "symbol 3 (helper): section index 13 out of range");
+		  "symbol 3 (helper): section index 14 out of range");
 	ti_sym(&im, TI_SYM_HELPER)->st_shndx = SHN_COMMON;
 	ti_expect(&im, -KPL_E_FORMAT, "common symbols are not supported");
 	ti_sym(&im, TI_SYM_HELPER)->st_shndx = SHN_XINDEX;
@@ -300,7 +300,7 @@ static void test_elf__rela_links(void **state)
 	ti_expect(&im, -KPL_E_FORMAT, "not the symbol table");
 	im.sh[TI_RELA].sh_link = TI_SYMTAB;
 	im.sh[TI_RELA].sh_info = TI_NR;
-	ti_expect(&im, -KPL_E_FORMAT, "target section 13 out of range");
+	ti_expect(&im, -KPL_E_FORMAT, "target section 14 out of range");
 	im.sh[TI_RELA].sh_info = 0;
 	ti_expect(&im, -KPL_E_FORMAT, "target section 0 out of range");
 	im.sh[TI_RELA].sh_info = TI_TEXT;

@@ -360,6 +360,8 @@ struct kb_libref {
 	bool check; /* look it up in the library (not libc's) */
 	bool weak; /* an undefined weak reference: may stay 0 */
 	bool tls; /* a thread-local variable */
+	bool by_addr; /* the library's own, a stripped target does not
+		       * name it: pack locates it by address (.kpl.addr) */
 };
 
 struct kb_selection {

@@ -254,7 +254,7 @@ out:
 	return err;
 }
 
-int kb_identity__check_refs(const struct kb_selection *sel, const char *target)
+int kb_identity__check_refs(struct kb_selection *sel, const char *target)
 {
 	char esc[KPL_ESCAPE_MAX(64)];
 	const struct kpl_elf_sym *s, *t;
@@ -272,22 +272,34 @@ int kb_identity__check_refs(const struct kb_selection *sel, const char *target)
 	 * Refs with a file are locals: kb_pack_for() checks those.  Any
 	 * other name the rebuild defines is the library's own, hidden ones
 	 * too (inflate_fast(): global in inffast.o, local once linked), and
-	 * kpl apply looks for it in the file the process maps.  What the
-	 * rebuild does not define (memcpy) comes from other objects.
+	 * kpl apply looks for it in the file the process maps: by name
+	 * when that file exports it, else at the rebuild's address, which
+	 * kb_identity__prove() showed to hold the same bytes there.  What
+	 * the rebuild does not define (memcpy) comes from other objects.
 	 */
 	for (i = 0; i < sel->nr_refs; i++) {
-		const struct kb_libref *r = &sel->refs[i];
+		struct kb_libref *r = &sel->refs[i];
 
 		if (r->file || r->weak ||
 		    kpl_elf__find(sel->lib, r->name, NULL, &s))
 			continue;
-		if (!kpl_elf__find(te, r->name, NULL, &t) &&
-		    t->value == s->value)
+		err = kpl_elf__find(te, r->name, NULL, &t);
+		if (!err && t->value == s->value)
 			continue;
+		if (err == -KPL_E_SYMBOL && s->size && !r->tls &&
+		    s->type != STT_TLS) {
+			r->by_addr = true;
+			continue;
+		}
 		if (bad++ < KB_IDENT_MAX_SYMS)
 			kb_err("the patch uses '%s', which %s does not export%s: kpl apply could not find it there",
 			       kpl_escape_str(esc, sizeof(esc), r->name),
-			       target, te->has_symtab ? "" : " (stripped)");
+			       target,
+			       err != -KPL_E_SYMBOL ?
+				       " at the rebuild's address" :
+			       s->size ?
+				       " (a thread-local variable goes by name only)" :
+				       " (it has no size, so it cannot go by address)");
 	}
 	kpl_elf__close(te);
 	if (bad)

@@ -20,11 +20,14 @@ int kb_identity__prove(const char *rebuilt, const char *shipped);
 struct kb_selection;
 /*
  * kb_identity__check_refs() - every global name the patch @sel leaves
- * to the library must be exported by @target at the address the
- * rebuild gives it: kpl apply looks for it in the file the process
- * maps, which, stripped, has nothing else.
- * Return: 0, or 1 after naming each one that is not.
+ * to the library must be found by kpl apply in @target, the file the
+ * process maps: exported at the address the rebuild gives it, or, when
+ * the stripped @target does not name it at all, located by the
+ * rebuild's address (its ref is marked by_addr, and pack writes it to
+ * .kpl.addr).  A thread-local variable or a symbol without a size can
+ * only go by name.
+ * Return: 0, or 1 after naming each one that cannot be found.
  */
-int kb_identity__check_refs(const struct kb_selection *sel, const char *target);
+int kb_identity__check_refs(struct kb_selection *sel, const char *target);
 
 #endif

@@ -249,8 +249,9 @@ static int do_ref(struct parse_ctx *c)
 
 	if (args(c, pos, 1, &n, &file))
 		return 1;
-	if (n != 1 || !file) {
-		merr(c, "usage: ref <symbol> file=<source file>");
+	/* Without file=, pack locates it by address in a stripped target. */
+	if (n != 1) {
+		merr(c, "usage: ref <symbol> [file=<source file>]");
 		return 1;
 	}
 	for (i = 0; i < m->nr_refs; i++) {
@@ -267,9 +268,9 @@ static int do_ref(struct parse_ctx *c)
 	r = &m->refs[m->nr_refs];
 	r->line = c->line;
 	r->name = strdup(pos[0]);
-	r->file = strdup(file);
+	r->file = file ? strdup(file) : NULL;
 	m->nr_refs++;
-	if (!r->name || !r->file)
+	if (!r->name || (file && !r->file))
 		goto oom;
 	return 0;
 oom:

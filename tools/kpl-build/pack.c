@@ -49,6 +49,8 @@ static const char pack_usage[] =
 	"  func OLD [NEW] [file=SOURCE.c]     NEW defaults to OLD; file= picks\n"
 	"                                     a local among same-named ones\n"
 	"  ref NAME file=SOURCE.c             undefined NAME means that local\n"
+	"  ref NAME                           (build or deb --target, stripped)\n"
+	"                                     the library's own NAME, by address\n"
 	"  cve CVE-2022-37434 [CVE-...]       CVEs it fixes (optional)\n"
 	"  advisory DSA-5218-1                advisory-url URL, advisory-text\n"
 	"                                     TEXT: the advisory (optional)\n"
@@ -103,6 +105,9 @@ struct pack {
 	struct kpl_info_disk info;
 	struct kpl_func_disk *funcs;
 	struct kpl_ref_disk *refs;
+	/* .kpl.addr: funcs then refs, when some symbol has an address */
+	struct kpl_addr_disk *addrs;
+	bool any_addr;
 	/* .kpl.vuln: header then nr_cves offsets, when there is one */
 	uint8_t *vuln_sec;
 	size_t vuln_size;
@@ -167,32 +172,46 @@ static int lookup(struct pack *pk, const char *what, unsigned int line,
 
 /*
  * With a target (the library as shipped, stripped) the symbols come from
- * a rebuild proven to be it (identity.c), but kpl apply looks names up
- * in the file the process maps: @s must be found there too, at the same
- * address.  Stripped, a file has only its exported symbols.
+ * a rebuild proven to be it (identity.c): kpl apply finds @s by name in
+ * the file the process maps when that file names it at the same
+ * address; when the file does not name it at all (stripped: only the
+ * exported symbols are there), the rebuild's address and size go into
+ * *@a (.kpl.addr) and apply finds it there.  A name the target gives to
+ * something else is refused.
  */
 static int in_target(struct pack *pk, const char *what, unsigned int line,
-		     const struct kpl_elf_sym *s)
+		     const struct kpl_elf_sym *s, struct kpl_addr_disk *a)
 {
 	const struct kpl_elf_sym *t;
+	const char *why;
+	int err;
 
 	if (!pk->target)
 		return 0;
-	if (kpl_elf__find(pk->target, s->name,
-			  s->bind == STB_LOCAL ? s->file : NULL, &t) ||
-	    t->value != s->value || t->type != s->type) {
-		kb_err("%s:%u: %s '%s' of %s is not %s in %s%s: kpl apply could not find it there",
-		       pk->m->path, line, what, s->name, pk->lib_path,
-		       kpl_elf__find(pk->target, s->name, NULL, &t) ?
-			       "visible" :
-			       "the same",
-		       pk->target_path,
-		       pk->target->has_symtab ?
-			       "" :
-			       " (stripped: only exported symbols are there)");
-		return 1;
+	err = kpl_elf__find(pk->target, s->name,
+			    s->bind == STB_LOCAL ? s->file : NULL, &t);
+	if (!err && t->value == s->value && t->type == s->type)
+		return 0;
+	/* A local of a file is told from a global of the same name. */
+	if (err == -KPL_E_SYMBOL && s->size && s->type != STT_TLS &&
+	    ((s->bind == STB_LOCAL && *s->file) ||
+	     kpl_elf__find(pk->target, s->name, NULL, &t))) {
+		*a = (struct kpl_addr_disk){ s->value, s->size };
+		pk->any_addr = true;
+		return 0;
 	}
-	return 0;
+	if (err != -KPL_E_SYMBOL)
+		why = "";
+	else if (s->type == STT_TLS)
+		why = " (a thread-local variable is found by name only)";
+	else if (!s->size)
+		why = " (it has no size, so it cannot go by address)";
+	else
+		why = " (the target gives that name to another symbol)";
+	kb_err("%s:%u: %s '%s' of %s is not the same in %s%s: kpl apply could not find it there",
+	       pk->m->path, line, what, s->name, pk->lib_path, pk->target_path,
+	       why);
+	return 1;
 }
 
 static int resolve_func(struct pack *pk, size_t i)
@@ -215,7 +234,7 @@ static int resolve_func(struct pack *pk, size_t i)
 			       pk->m->path, f->line, f->old_name, files);
 	}
 	if (kb_object__check_func(pk->obj, f->new_name) ||
-	    in_target(pk, "function", f->line, s))
+	    in_target(pk, "function", f->line, s, &pk->addrs[i]))
 		return 1;
 	pk->funcs[i] = (struct kpl_func_disk){
 		.old_name = str(pk, f->old_name),
@@ -229,7 +248,9 @@ static int resolve_func(struct pack *pk, size_t i)
 static int resolve_ref(struct pack *pk, size_t i)
 {
 	const struct kb_ref *r = &pk->m->refs[i];
+	struct kpl_addr_disk *a = &pk->addrs[pk->m->nr_funcs + i];
 	const struct kpl_elf_sym *s;
+	const char *file;
 
 	if (kb_object__check_undef(pk->obj, r->name))
 		return 1;
@@ -239,11 +260,20 @@ static int resolve_ref(struct pack *pk, size_t i)
 	if (kpl_elf__find_tls(pk->lib, r->name, r->file, &s) &&
 	    lookup(pk, "ref", r->line, r->name, r->file, &s))
 		return 1;
-	if (in_target(pk, "ref", r->line, s))
+	if (in_target(pk, "ref", r->line, s, a))
 		return 1;
+	/* A ref names its local's file, or has an address (.kpl.addr). */
+	file = s->bind == STB_LOCAL ? s->file : "";
+	if (!*file && !a->value) {
+		kb_err("%s:%u: ref '%s' of %s has no file to name it by, and %s: add file=, or name it only where a stripped target needs it",
+		       pk->m->path, r->line, r->name, pk->lib_path,
+		       pk->target ? "the target names it" :
+				    "there is no target");
+		return 1;
+	}
 	pk->refs[i] = (struct kpl_ref_disk){
 		.name = str(pk, r->name),
-		.file = str(pk, s->file),
+		.file = str(pk, file),
 	};
 	return 0;
 }
@@ -349,7 +379,8 @@ static int build(struct pack *pk)
 
 	pk->funcs = calloc(m->nr_funcs, sizeof(*pk->funcs));
 	pk->refs = calloc(m->nr_refs + 1, sizeof(*pk->refs));
-	if (!pk->funcs || !pk->refs || str(pk, "") != 0)
+	pk->addrs = calloc(m->nr_funcs + m->nr_refs, sizeof(*pk->addrs));
+	if (!pk->funcs || !pk->refs || !pk->addrs || str(pk, "") != 0)
 		goto oom;
 	if (open_lib(pk) || kb_object__open(pk->object, &pk->obj))
 		return 1;
@@ -376,17 +407,25 @@ oom:
 
 static int emit(struct pack *pk)
 {
-	const struct kb_section secs[] = {
+	struct kb_section secs[6] = {
 		{ KPL_SEC_INFO, &pk->info, sizeof(pk->info) },
 		{ KPL_SEC_FUNCS, pk->funcs,
 		  pk->m->nr_funcs * sizeof(*pk->funcs) },
 		{ KPL_SEC_REFS, pk->refs, pk->m->nr_refs * sizeof(*pk->refs) },
 		{ KPL_SEC_STRTAB, pk->strtab.buf, pk->strtab.len },
-		{ KPL_SEC_VULN, pk->vuln_sec, pk->vuln_size },
 	};
+	size_t n = 4;
 
-	return kb_emit(pk->object, pk->out, secs, pk->vuln_sec ? 5 : 4,
-		       pk->key);
+	if (pk->vuln_sec)
+		secs[n++] = (struct kb_section){ KPL_SEC_VULN, pk->vuln_sec,
+						 pk->vuln_size };
+	/* Only what a stripped target does not name goes by address. */
+	if (pk->any_addr)
+		secs[n++] = (struct kb_section){
+			KPL_SEC_ADDR, pk->addrs,
+			(pk->m->nr_funcs + pk->m->nr_refs) * sizeof(*pk->addrs)
+		};
+	return kb_emit(pk->object, pk->out, secs, n, pk->key);
 }
 
 static int parse_args(struct pack *pk, int argc, char **argv)
@@ -458,6 +497,7 @@ static void pack_free(struct pack *pk)
 	free(pk->vuln_sec);
 	free(pk->funcs);
 	free(pk->refs);
+	free(pk->addrs);
 }
 
 int kb_pack(const struct kb_manifest *m, const char *lib, const char *object,

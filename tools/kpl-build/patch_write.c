@@ -409,6 +409,8 @@ int kb_write_manifest(const struct kb_selection *sel,
 		if (sel->refs[i].file)
 			fprintf(f, "ref %s file=%s\n", sel->refs[i].name,
 				sel->refs[i].file);
+		else if (sel->refs[i].by_addr)
+			fprintf(f, "ref %s\n", sel->refs[i].name);
 	if (fclose(f)) {
 		kb_err("cannot write %s: %s", path, strerror(errno));
 		return 1;

@@ -52,6 +52,42 @@ static void print_sig(int sig, const uint8_t *kid, int verified,
 	printf("\n");
 }
 
+/*
+ * An entry .kpl.addr locates, not found by name in the target: @size
+ * is read after @addr's call has set it.
+ */
+static void print_addr(uint64_t addr, const uint64_t *size)
+{
+	if (addr)
+		printf(" (at 0x%llx, %llu bytes, located by address)",
+		       (unsigned long long)addr, (unsigned long long)*size);
+	printf("\n");
+}
+
+static void json_addr(uint64_t addr, const uint64_t *size)
+{
+	if (addr)
+		printf(",\"addr\":%llu,\"size\":%llu",
+		       (unsigned long long)addr, (unsigned long long)*size);
+}
+
+/* The library's locals the patch code uses, and how each is found. */
+static void print_refs(const struct kpl_patch *p)
+{
+	size_t i, n = kpl_patch__nr_refs(p);
+	uint64_t size;
+
+	if (n)
+		printf("refs:        %zu\n", n);
+	for (i = 0; i < n; i++) {
+		const char *file = kpl_patch__ref_file(p, i);
+
+		printf("  %s%s%s", cli_esc(kpl_patch__ref_name(p, i)),
+		       *file ? " @" : "", cli_esc(file));
+		print_addr(kpl_patch__ref_addr(p, i, &size), &size);
+	}
+}
+
 /* What it fixes: nothing is printed for a patch that names nothing. */
 static void print_vuln(const struct kpl_patch *p)
 {
@@ -87,6 +123,7 @@ int cmd_info(int argc, char **argv)
 	struct kpl_patch *p = NULL;
 	bool json = false;
 	size_t i, n, blen;
+	uint64_t asize;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -144,6 +181,16 @@ int cmd_info(int argc, char **argv)
 			cli_json_str(stdout, kpl_patch__func_file(p, i));
 			printf(",\"new\":");
 			cli_json_str(stdout, kpl_patch__func_new(p, i));
+			json_addr(kpl_patch__func_addr(p, i, &asize), &asize);
+			printf("}");
+		}
+		printf("],\"refs\":[");
+		for (i = 0; i < kpl_patch__nr_refs(p); i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			cli_json_str(stdout, kpl_patch__ref_name(p, i));
+			printf(",\"file\":");
+			cli_json_str(stdout, kpl_patch__ref_file(p, i));
+			json_addr(kpl_patch__ref_addr(p, i, &asize), &asize);
 			printf("}");
 		}
 		printf("],");
@@ -169,11 +216,13 @@ int cmd_info(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			const char *file = kpl_patch__func_file(p, i);
 
-			printf("  %s%s%s -> %s\n",
+			printf("  %s%s%s -> %s",
 			       cli_esc(kpl_patch__func_old(p, i)),
 			       *file ? " @" : "", cli_esc(file),
 			       cli_esc(kpl_patch__func_new(p, i)));
+			print_addr(kpl_patch__func_addr(p, i, &asize), &asize);
 		}
+		print_refs(p);
 		print_vuln(p);
 		print_sig(sig, kid, verified, cli_esc(vo.keys_dir));
 	}

@@ -113,27 +113,21 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 	const struct kpl_patch_func *pf = &patch->funcs[i];
 	struct kpl_state_func *sf = &pl->st->funcs[i];
 	struct kpl_elf *elf = pl->lib->elf;
-	const struct kpl_elf_sym *s;
+	struct kpl_elf_sym sym, *s = &sym;
 	struct kpl_arch_prologue pro;
 	uint8_t cur[KPL_STATE_BYTES], *code;
 	char path[KPL_ESCAPE_MAX(sizeof(pl->lib->path))];
-	char name[KPL_ESCAPE_MAX(sizeof(sf->name))], file[KPL_ESCAPE_MAX(64)];
+	char name[KPL_ESCAPE_MAX(sizeof(sf->name))];
 	const char *why = NULL;
 	int err;
 
 	/* Names come from the patch, the path from the process's maps. */
 	kpl_escape_str(path, sizeof(path), pl->lib->path);
 	kpl_escape_str(name, sizeof(name), pf->old_name);
-	kpl_escape_str(file, sizeof(file), pf->old_file);
-	err = kpl_elf__find(elf, pf->old_name, pf->old_file, &s);
-	if (err) {
-		pr_warn("apply: function '%s'%s%s %s in %s\n", name,
-			*pf->old_file ? " of " : "", file,
-			err == -ENOTUNIQ ? "is ambiguous (name its file)"
-					 : "not found",
-			path);
-		return -KPL_E_SYMBOL;
-	}
+	/* By name, or at the address .kpl.addr gives (patch_addr.c). */
+	err = kpl_patch__find_func(patch, i, elf, pl->lib->path, &sym);
+	if (err)
+		return err;
 	if (s->type != STT_FUNC || (pf->old_size && s->size != pf->old_size)) {
 		pr_warn("apply: '%s' in %s is %s\n", name, path,
 			s->type != STT_FUNC ? "not a function"
@@ -216,7 +210,7 @@ static int fill_state(struct kpl_target *t, const struct kpl_patch *patch,
 static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 		      struct plan *pl, uint64_t avoid)
 {
-	struct kpl_resolve_ctx rc = { t, pl->lib };
+	struct kpl_resolve_ctx rc = { t, pl->lib, patch };
 	char path[KPL_ESCAPE_MAX(sizeof(pl->lib->path))];
 	struct kpl_state *st = pl->st;
 	uint64_t base;

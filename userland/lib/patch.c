@@ -68,6 +68,8 @@ static int kpl_sections(const struct kpl_patch *p, struct kpl_patch_secs *ks)
 		err = find_kpl_section(p, KPL_SEC_SIG, false, &ks->sig);
 	if (!err)
 		err = find_kpl_section(p, KPL_SEC_VULN, false, &ks->vuln);
+	if (!err)
+		err = find_kpl_section(p, KPL_SEC_ADDR, false, &ks->addr);
 	if (err)
 		return err;
 	if (ks->strtab->size == 0 || ks->strtab->data[0] != '\0' ||
@@ -179,6 +181,8 @@ static int parse_image(struct kpl_patch *p)
 		err = kpl_patch_map__parse(p, &ks, info.nr_funcs, info.nr_refs);
 	if (!err)
 		err = kpl_patch_vuln__parse(p, &ks);
+	if (!err)
+		err = kpl_patch_addr__parse(p, &ks);
 	if (err)
 		return err;
 	if (ks.sig) {

@@ -54,11 +54,16 @@ struct kpl_patch_func {
 	uint64_t old_size;	/* 0 = unchecked */
 	const char *new_name;
 	uint32_t new_sym;	/* index into symbols: defined STT_FUNC */
+	uint64_t addr;		/* .kpl.addr: st_value in the target, 0 =
+				 * by name; addr_size its st_size */
+	uint64_t addr_size;
 };
 
 struct kpl_patch_ref {
 	const char *name;	/* an undefined symbol of .symtab */
 	const char *file;	/* non-empty */
+	uint64_t addr;		/* as in struct kpl_patch_func */
+	uint64_t addr_size;
 };
 
 struct kpl_patch {
@@ -127,7 +132,7 @@ int kpl_patch_elf__find(const struct kpl_patch *patch, const char *name);
 /* The .kpl.* sections of a patch being parsed; refs, sig, vuln may be NULL. */
 struct kpl_patch_secs {
 	const struct kpl_patch_section *info, *funcs, *refs, *strtab, *sig;
-	const struct kpl_patch_section *vuln;
+	const struct kpl_patch_section *vuln, *addr;
 };
 
 /*
@@ -156,6 +161,32 @@ int kpl_patch_map__parse(struct kpl_patch *patch,
  */
 int kpl_patch_vuln__parse(struct kpl_patch *patch,
 			  const struct kpl_patch_secs *ks);
+/*
+ * patch_addr.c: check .kpl.addr (when present) and fill the funcs' and
+ * refs' addr and addr_size; without it every entry goes by name.
+ */
+int kpl_patch_addr__parse(struct kpl_patch *patch,
+			  const struct kpl_patch_secs *ks);
+
+struct kpl_elf;
+struct kpl_elf_sym;
+/*
+ * kpl_patch__find_func() / kpl_patch__find_ref() - old function @i or
+ * ref @i of @patch in the target file @elf: by address when the patch
+ * gives one (checked against @elf's segments, and against its .symtab
+ * when that names the symbol), else by name as kpl_elf__find() finds it.
+ * *@out is filled (its strings are the patch's or @elf's).  Logs why
+ * it fails, naming the file @path (NULL: @elf's own path).
+ * Return: 0, -KPL_E_SYMBOL (not found, ambiguous, or an address @elf
+ * does not hold).
+ */
+int kpl_patch__find_func(const struct kpl_patch *patch, size_t i,
+			 const struct kpl_elf *elf, const char *path,
+			 struct kpl_elf_sym *out);
+int kpl_patch__find_ref(const struct kpl_patch *patch, size_t i,
+			const struct kpl_elf *elf, const char *path,
+			struct kpl_elf_sym *out);
+
 /* An advisory id, URL and text as .kpl.vuln may hold them ("" is fine). */
 bool kpl_vuln__advisory_ok(const char *id);
 bool kpl_vuln__url_ok(const char *url);

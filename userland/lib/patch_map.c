@@ -201,8 +201,9 @@ static int parse_ref(struct kpl_patch *p, const struct kpl_patch_secs *ks,
 	r->file = kpl_patch__str(ks, d.file, "ref file");
 	if (!r->name || !r->file)
 		return -KPL_E_FORMAT;
-	if (!*r->name || !*r->file) {
-		pr_warn("patch: ref %zu: empty name or file\n", i);
+	/* An empty file is for a ref .kpl.addr locates (patch_addr.c). */
+	if (!*r->name) {
+		pr_warn("patch: ref %zu: empty name\n", i);
 		return -KPL_E_FORMAT;
 	}
 	if (!lookup(keys, nr_keys, r->name, &dup)) {

@@ -13,6 +13,7 @@
 #include "kpl/escape.h"
 #include "internal.h"
 #include "opts.h"
+#include "patch.h"
 #include "target.h"
 
 static void free_objs(struct kpl_target *t)
@@ -378,6 +379,31 @@ static int resolve_ifunc(struct kpl_target *t, struct kpl_obj *lib,
 	return -KPL_E_SYMBOL;
 }
 
+/*
+ * A ref that .kpl.addr locates is the library's own symbol at that
+ * address (patch_addr.c checks it against the file).  -ENOENT: @name
+ * is not such a ref.
+ */
+static int resolve_at(struct kpl_resolve_ctx *rc, const char *name,
+		      uint64_t *addr)
+{
+	const struct kpl_patch *p = rc->patch;
+	struct kpl_elf_sym at;
+	size_t i;
+	int err;
+
+	for (i = 0; p && i < p->nr_refs; i++) {
+		if (!p->refs[i].addr || strcmp(p->refs[i].name, name))
+			continue;
+		err = kpl_patch__find_ref(p, i, rc->lib->elf, rc->lib->path,
+					  &at);
+		if (!err)
+			*addr = rc->lib->bias + at.value;
+		return err;
+	}
+	return -ENOENT;
+}
+
 /* The library's own definition of a symbol it does not export. */
 static int resolve_own(struct kpl_resolve_ctx *rc, const char *name,
 		       const char *file, uint64_t *addr)
@@ -429,6 +455,9 @@ int kpl_target__resolve(void *ctx, const char *name, const char *file,
 	char *base = NULL;
 	int err;
 
+	err = resolve_at(rc, name, addr);
+	if (err != -ENOENT)
+		return err;
 	if (file && *file)
 		return resolve_own(rc, name, file, addr);
 	if (!at && !kpl_elf__find_version(le, name, NULL)) {

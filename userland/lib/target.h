@@ -89,6 +89,7 @@ struct kpl_obj *kpl_target__find_lib(struct kpl_target *t, const char *soname);
 struct kpl_resolve_ctx {
 	struct kpl_target *t;
 	struct kpl_obj *lib;
+	const struct kpl_patch *patch;	/* its refs' .kpl.addr, or NULL */
 };
 int kpl_target__resolve(void *ctx, const char *name, const char *file,
 			uint64_t *addr);

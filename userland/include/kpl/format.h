@@ -14,6 +14,8 @@
  *   .kpl.sig     one struct kpl_sig_disk; absent in unsigned patches
  *   .kpl.vuln    one struct kpl_vuln_disk then nr_cves u32 string
  *                offsets: the CVEs and advisory the patch fixes; optional
+ *   .kpl.addr    (nr_funcs + nr_refs) x struct kpl_addr_disk: where the
+ *                old functions and refs are in the target; optional
  *
  * All integers are little-endian.  Every string field is an offset into
  * .kpl.strtab.
@@ -34,6 +36,7 @@
 #define KPL_SEC_STRTAB ".kpl.strtab"
 #define KPL_SEC_SIG ".kpl.sig"
 #define KPL_SEC_VULN ".kpl.vuln"
+#define KPL_SEC_ADDR ".kpl.addr"
 
 /* Patch flags (kpl_info_disk.flags). */
 #define KPL_PATCH_F_REPLACE (1u << 0)	/* replaces all earlier patches */
@@ -85,6 +88,22 @@ struct kpl_vuln_disk {
 	uint32_t url;		/* strtab: the advisory's URL, or "" */
 	uint32_t text;		/* strtab: one line about it, or "" */
 	uint32_t nr_cves;	/* 0..KPL_CVE_MAX offsets follow */
+};
+
+/*
+ * Where the old functions and the refs are in the target (.kpl.addr,
+ * optional): one entry per .kpl.funcs entry, then one per .kpl.refs
+ * entry, in their order.  An entry with @value 0 (and @size 0) is found
+ * by name; any other is the symbol's st_value and st_size in the target
+ * file, for a symbol a stripped target no longer names.  Safe for an
+ * older reader to ignore: it finds by name, which in a stripped file
+ * finds nothing and refuses (docs/patch-format.md).
+ */
+#define KPL_ADDR_SIZE_MAX (16u << 20)	/* bytes of one located symbol */
+
+struct kpl_addr_disk {
+	uint64_t value;		/* st_value in the target file; 0: by name */
+	uint64_t size;		/* st_size, 1..KPL_ADDR_SIZE_MAX; 0 by name */
 };
 
 /*

@@ -48,6 +48,17 @@ const char *kpl_patch__ref_name(const struct kpl_patch *patch, size_t i);
 const char *kpl_patch__ref_file(const struct kpl_patch *patch, size_t i);
 
 /*
+ * Where the patch locates old function @i or ref @i in the target
+ * (.kpl.addr): the symbol's st_value in the target file, and its size
+ * in *@size when @size is not NULL; 0 when it is found by name (or @i
+ * is out of range).
+ */
+uint64_t kpl_patch__func_addr(const struct kpl_patch *patch, size_t i,
+			      uint64_t *size);
+uint64_t kpl_patch__ref_addr(const struct kpl_patch *patch, size_t i,
+			     uint64_t *size);
+
+/*
  * What the patch fixes (.kpl.vuln): the CVE ids it names, in file order,
  * each "CVE-YYYY-NNNN..." (checked by the parser), NULL when @i is out of
  * range; and the advisory's id, URL and one-line text, "" when the patch

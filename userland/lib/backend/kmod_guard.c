@@ -115,13 +115,24 @@ static int entries(const struct kpl_patch *patch, const char *path,
 	int err;
 
 	err = kpl_elf__open(path, &elf);
+	/* An address (.kpl.addr) means something in one file only. */
+	for (i = 0; !err && i < patch->nr_funcs; i++)
+		if (patch->funcs[i].addr &&
+		    (elf->build_id_len != patch->build_id_len ||
+		     memcmp(elf->build_id, patch->build_id,
+			    patch->build_id_len))) {
+			pr_warn("guards: %s is not the file the patch was built for (build-id differs)\n",
+				kpl_escape_str(file, sizeof(file), path));
+			err = -KPL_E_BUILD_ID;
+		}
 	for (i = 0; !err && i < patch->nr_funcs; i++) {
 		const struct kpl_patch_func *f = &patch->funcs[i];
-		const struct kpl_elf_sym *sym;
+		struct kpl_elf_sym sym;
 
-		err = kpl_elf__find(elf, f->old_name, f->old_file, &sym);
+		/* As apply finds it: by name, or where .kpl.addr says. */
+		err = kpl_patch__find_func(patch, i, elf, path, &sym);
 		if (!err)
-			err = kpl_elf__offset(elf, sym->value, 1, &off[i]);
+			err = kpl_elf__offset(elf, sym.value, 1, &off[i]);
 		if (err)
 			pr_warn("guards: failed to place %s in %s: %s\n",
 				kpl_escape_str(name, sizeof(name), f->old_name),
