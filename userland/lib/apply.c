@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "loader.h"
 #include "opts.h"
+#include "perfmap.h"
 #include "patch.h"
 #include "share.h"
 #include "txn.h"
@@ -270,7 +271,7 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
  * no page is ever W+X and nothing needs an mprotect afterwards.
  */
 static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
-		    struct plan *pl)
+		    struct plan *pl, bool perf_map)
 {
 	struct kpl_map_range r[KPL_ARRAY_SIZE(pl->ld->ranges)];
 	char name[KPL_ID_MAX + 8];
@@ -283,7 +284,13 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		r[i].off = pl->ld->ranges[i].off;
 		r[i].len = pl->ld->ranges[i].len;
 		r[i].prot = pl->ld->ranges[i].prot;
+		/* Text between two memfd parts, so the maps still show
+		 * one region (kpl_maps__read()). */
+		r[i].anon = perf_map && (r[i].prot & PROT_EXEC) &&
+			    i + 1 < pl->ld->nr_ranges;
 	}
+	if (perf_map)
+		kpl_perfmap__warn_unnamed(t, patch->id, r, pl->ld->nr_ranges);
 	for (tries = 0; tries < 4; tries++) {
 		err = plan_place(t, patch, pl, avoid);
 		if (err)
@@ -414,7 +421,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		err = plan_place(t, patch, &pl, 0);
 		goto out;
 	}
-	err = plan_map(t, patch, &pl);
+	err = plan_map(t, patch, &pl, opts->perf_map);
 	if (!err)
 		err = kpl_eh__attach(t, pl.st, unwinds, &pl.mapped, "apply");
 	if (err)
@@ -460,6 +467,8 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 			kpl_eh__unmap_found(t, f->st, "apply");
 	}
 	pl.mapped = false;
+	if (opts->perf_map)
+		kpl_perfmap__apply(t, patch, pl.ld);
 	stats.total_ns = kpl_now_ns() - t0;
 	if (opts->stats)
 		*opts->stats = stats;

@@ -54,6 +54,7 @@
 #include "eh_reg.h"
 #include "internal.h"
 #include "loader.h"
+#include "perfmap.h"
 #include "state.h"
 #include "target.h"
 #include "unwind.h"
@@ -352,7 +353,10 @@ int kpl_eh__unmap(struct kpl_target *t, const struct kpl_state *st,
 			kpl_strerror(err));
 		return err;
 	}
-	return kpl_proc__unmap(t->proc, st->base, st->size);
+	err = kpl_proc__unmap(t->proc, st->base, st->size);
+	if (!err)
+		kpl_perfmap__unmapped(t->pid, st->id);
+	return err;
 }
 
 int kpl_eh__unmap_found(struct kpl_target *t, const struct kpl_state *st,

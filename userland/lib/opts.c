@@ -34,7 +34,7 @@ bool kpl_opts_valid(const void *opts, size_t sz, size_t known, const char *type)
 int kpl_apply_opts_get(const struct kpl_apply_opts *in,
 		       struct kpl_apply_opts *out)
 {
-	if (!KPL_OPTS_VALID(in, kpl_apply_opts, stats))
+	if (!KPL_OPTS_VALID(in, kpl_apply_opts, perf_map))
 		return -EINVAL;
 	*out = (struct kpl_apply_opts){
 		.sz = sizeof(*out),
@@ -42,6 +42,7 @@ int kpl_apply_opts_get(const struct kpl_apply_opts *in,
 		.dry_run = KPL_OPTS_GET(in, dry_run, false),
 		.timeout_ms = KPL_OPTS_GET(in, timeout_ms, 0),
 		.stats = KPL_OPTS_GET(in, stats, NULL),
+		.perf_map = KPL_OPTS_GET(in, perf_map, false),
 	};
 	return 0;
 }
@@ -56,7 +57,7 @@ int kpl_fleet_opts_get(const struct kpl_fleet_opts *in,
 		return -EINVAL;
 	a = KPL_OPTS_GET(in, apply, NULL);
 	t = KPL_OPTS_GET(in, target, NULL);
-	if (!KPL_OPTS_VALID(a, kpl_apply_opts, stats) ||
+	if (!KPL_OPTS_VALID(a, kpl_apply_opts, perf_map) ||
 	    !KPL_OPTS_VALID(t, kpl_target_opts, backend))
 		return -EINVAL;
 	*out = (struct kpl_fleet_opts){
@@ -77,7 +78,7 @@ int kpl_fleet_opts_get(const struct kpl_fleet_opts *in,
 				       kpl_offsetofend(struct type, last) < \
 			       sizeof(void *),                              \
 		       "a field after " #last " in struct " #type)
-KPL_OPTS_LAST(kpl_apply_opts, stats);
+KPL_OPTS_LAST(kpl_apply_opts, perf_map);
 KPL_OPTS_LAST(kpl_fleet_opts, ctx);
 KPL_OPTS_LAST(kpl_target_opts, backend);
 KPL_OPTS_LAST(kpl_verify_opts, allow_unsigned);
