@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kpl/guard.h"
 #include "kpl/patch.h"
@@ -36,14 +37,15 @@ int kpl_apply_opts_get(const struct kpl_apply_opts *in,
 {
 	if (!KPL_OPTS_VALID(in, kpl_apply_opts, perf_map))
 		return -EINVAL;
-	*out = (struct kpl_apply_opts){
-		.sz = sizeof(*out),
-		.force = KPL_OPTS_GET(in, force, false),
-		.dry_run = KPL_OPTS_GET(in, dry_run, false),
-		.timeout_ms = KPL_OPTS_GET(in, timeout_ms, 0),
-		.stats = KPL_OPTS_GET(in, stats, NULL),
-		.perf_map = KPL_OPTS_GET(in, perf_map, false),
-	};
+	/* Field by field on zeroed bytes: *out is handed on as options
+	 * (fleet.c), and its padding after perf_map must read as zero. */
+	memset(out, 0, sizeof(*out));
+	out->sz = sizeof(*out);
+	out->force = KPL_OPTS_GET(in, force, false);
+	out->dry_run = KPL_OPTS_GET(in, dry_run, false);
+	out->timeout_ms = KPL_OPTS_GET(in, timeout_ms, 0);
+	out->stats = KPL_OPTS_GET(in, stats, NULL);
+	out->perf_map = KPL_OPTS_GET(in, perf_map, false);
 	return 0;
 }
 
