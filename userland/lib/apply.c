@@ -284,13 +284,10 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		r[i].off = pl->ld->ranges[i].off;
 		r[i].len = pl->ld->ranges[i].len;
 		r[i].prot = pl->ld->ranges[i].prot;
-		/* Text between two memfd parts, so the maps still show
-		 * one region (kpl_maps__read()). */
-		r[i].anon = perf_map && (r[i].prot & PROT_EXEC) &&
-			    i + 1 < pl->ld->nr_ranges;
+		r[i].anon = false;
 	}
 	if (perf_map)
-		kpl_perfmap__warn_unnamed(t, patch->id, r, pl->ld->nr_ranges);
+		kpl_perfmap__anon_text(t, patch->id, r, pl->ld->nr_ranges);
 	for (tries = 0; tries < 4; tries++) {
 		err = plan_place(t, patch, pl, avoid);
 		if (err)

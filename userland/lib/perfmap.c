@@ -284,14 +284,17 @@ int kpl_perfmap__unmapped(pid_t pid, const char *id)
 	return err ? err : kpl_perfmap__remove(&w, id);
 }
 
-void kpl_perfmap__warn_unnamed(const struct kpl_target *t, const char *id,
-			       const struct kpl_map_range *r, size_t nr)
+void kpl_perfmap__anon_text(const struct kpl_target *t, const char *id,
+			    struct kpl_map_range *r, size_t nr)
 {
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
 		if (!(r[i].prot & PROT_EXEC))
 			continue;
+		/* Between two memfd parts, so the maps still show one
+		 * region (kpl_maps__read()). */
+		r[i].anon = i + 1 < nr;
 		if (!r[i].anon)
 			pr_warn("perf map: pid %d: the code of %s is the last "
 				"part of its mapping, which stays the memfd's: "

@@ -58,9 +58,12 @@ int kpl_perfmap__apply(const struct kpl_target *t,
 		       const struct kpl_patch *patch,
 		       const struct kpl_load *ld);
 
-/* Warn when perf will not name @id's code, mapped as @r says. */
-void kpl_perfmap__warn_unnamed(const struct kpl_target *t, const char *id,
-			       const struct kpl_map_range *r, size_t nr);
+/*
+ * kpl_perfmap__anon_text() - mark @id's code among @r anonymous where
+ * it can be (a memfd part after it), and warn where perf will not name it.
+ */
+void kpl_perfmap__anon_text(const struct kpl_target *t, const char *id,
+			    struct kpl_map_range *r, size_t nr);
 
 /* kpl_perfmap__unmapped() - patch @id is unmapped from @pid: its lines go. */
 int kpl_perfmap__unmapped(pid_t pid, const char *id);
