@@ -123,8 +123,9 @@ $(IT_DIR)/%.o: $(IT_FIX)/%.c
 KPLBUILD := $(BUILD)/release/kpl-build
 
 # Patches that carry their unwind tables (test_unwind.sh).
-$(IT_DIR)/spin_unw_fix.o $(IT_DIR)/spin_scaled_fix.o $(IT_DIR)/thru_fix.o: \
-	IT_FIXFLAGS += -fasynchronous-unwind-tables
+$(IT_DIR)/spin_unw_fix.o $(IT_DIR)/spin_scaled_fix.o $(IT_DIR)/thru_fix.o \
+	$(IT_DIR)/spin_perf_fix.o: IT_FIXFLAGS += -fasynchronous-unwind-tables
+$(IT_DIR)/spin_perf_fix.o: $(IT_FIX)/spin_fix.c
 
 # Every patch is signed with the test key (tests/build/keys.mk).
 define it_patch
@@ -144,6 +145,7 @@ $(eval $(call it_patch,spin_fork,spin_fix,spin_fork,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_read,spin_read_fix,spin_read,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_unw,spin_unw_fix,spin_unw,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_scaled,spin_scaled_fix,spin_scaled,$(IT_DIR)/libspin.so.1))
+$(eval $(call it_patch,spin_perf,spin_perf_fix,spin_perf,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_missing,spin_missing,spin_missing,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_crash,spin_crash,spin_crash,$(IT_DIR)/libspin.so.1))
 $(eval $(call it_patch,spin_wrongbuild,spin_fix,spin1,$(IT_DIR)/other/libspin.so.1))
@@ -169,7 +171,7 @@ $(IT_DIR)/css_exc.kpl: $(IT_FIX)/css_exc.diff $(MWCSS_SRCS) $(MWCSS_HDRS) \
 
 IT_PATCHES := $(addprefix $(IT_DIR)/,spin10.kpl spin1.kpl spin_cve.kpl spin_fix2.kpl \
 	spin_replace.kpl spin_local.kpl spin_hold.kpl spin_missing.kpl \
-	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl \
+	spin_read.kpl spin_fork.kpl spin_unw.kpl spin_scaled.kpl spin_perf.kpl \
 	spin_wrongbuild.kpl lookup.kpl lookup_old.kpl lookup_plug.kpl \
 	thru.kpl spin_crash.kpl css_exc.kpl)
 

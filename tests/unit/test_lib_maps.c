@@ -377,6 +377,66 @@ static void test_maps_read__path_with_spaces(void **state)
 	unlink(path);
 }
 
+/*
+ * Lay out memfd @name as a patch with --perf-map is: page 0 from offset
+ * 0, page 1 anonymous, page 2 from offset @off2; return the middle
+ * page's line as kpl_maps__read() gives it.
+ */
+static struct kpl_map middle_of(const char *name, off_t off2)
+{
+	struct kpl_maps *m = NULL;
+	struct kpl_map got = { 0 };
+	uint8_t *p;
+	size_t i;
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 * PAGE), 0);
+	p = mmap(NULL, 3 * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_true(mmap(p + PAGE, PAGE, PROT_READ | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+			 0) == p + PAGE);
+	assert_true(mmap(p + 2 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_FIXED, fd, off2) == p + 2 * PAGE);
+	close(fd);
+	assert_int_equal(kpl_maps__read(getpid(), &m), 0);
+	for (i = 0; i < m->nr; i++)
+		if (m->v[i].start == (uint64_t)(uintptr_t)(p + PAGE))
+			got = m->v[i];
+	kpl_maps__free(m);
+	munmap(p, 3 * PAGE);
+	assert_int_equal(got.start, (uint64_t)(uintptr_t)(p + PAGE));
+	return got;
+}
+
+/* A patch's anonymous text reads as its memfd's, at the offset between. */
+static void test_maps_read__anonymous_text_of_a_patch(void **state)
+{
+	struct kpl_map v;
+
+	(void)state;
+	v = middle_of("kpl:UNIT-1", 2 * PAGE);
+	assert_string_equal(v.path, "/memfd:kpl:UNIT-1 (deleted)");
+	assert_true(v.inode != 0);
+	assert_int_equal(v.offset, PAGE);
+	assert_int_equal(v.prot, PROT_READ | PROT_EXEC);
+}
+
+/* Not another memfd's, nor one whose offsets do not follow on. */
+static void test_maps_read__other_anonymous_memory_stays(void **state)
+{
+	struct kpl_map v;
+
+	(void)state;
+	v = middle_of("jit:UNIT-1", 2 * PAGE);
+	assert_string_equal(v.path, "");
+	assert_int_equal(v.inode, 0);
+	v = middle_of("kpl:UNIT-1", 3 * PAGE);
+	assert_string_equal(v.path, "");
+	assert_int_equal(v.inode, 0);
+}
+
 static void test_maps_read__no_such_process(void **state)
 {
 	struct kpl_maps *m = (struct kpl_maps *)&m;
@@ -413,6 +473,8 @@ int main(void)
 		cmocka_unit_test(test_maps_gap__not_above_user_space),
 		cmocka_unit_test(test_maps_read__self),
 		cmocka_unit_test(test_maps_read__path_with_spaces),
+		cmocka_unit_test(test_maps_read__anonymous_text_of_a_patch),
+		cmocka_unit_test(test_maps_read__other_anonymous_memory_stays),
 		cmocka_unit_test(test_maps_read__no_such_process),
 		cmocka_unit_test(test_maps_free__null),
 	};

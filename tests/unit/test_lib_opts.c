@@ -106,14 +106,31 @@ static void test_opts__larger_struct_with_garbage_is_refused(void **state)
 {
 	struct apply_opts_next n;
 	struct kpl_apply_opts o;
+	char want[96];
 
 	(void)state;
 	memset(&n, 0, sizeof(n));
 	n.cur.sz = sizeof(n);
 	n.later = 1ull << 56; /* only the last byte is set */
 	assert_int_equal(kpl_apply_opts_get(&n.cur, &o), -EINVAL);
-	assert_non_null(strstr(logged, "struct kpl_apply_opts has sz 32, and "
-				       "byte 31 is not zero"));
+	snprintf(want, sizeof(want), "struct kpl_apply_opts has sz %zu, and "
+		 "byte %zu is not zero", sizeof(n), sizeof(n) - 1);
+	assert_non_null(strstr(logged, want));
+}
+
+/* What kpl_apply_opts_get() gives is options again (fleet.c passes it
+ * on): its padding after perf_map reads as zero. */
+static void test_opts__its_own_output_is_valid(void **state)
+{
+	struct kpl_apply_opts in = { .sz = sizeof(in) }, o, o2;
+
+	(void)state;
+	in.perf_map = true;
+	memset(&o, 0xa5, sizeof(o));
+	assert_int_equal(kpl_apply_opts_get(&in, &o), 0);
+	assert_true(o.perf_map);
+	assert_int_equal(kpl_apply_opts_get(&o, &o2), 0);
+	assert_true(o2.perf_map);
 }
 
 static void test_opts__sz_smaller_than_sz_is_refused(void **state)
@@ -175,6 +192,8 @@ static void test_opts__fleet_refuses_garbage_in_nested_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_opts__its_own_output_is_valid,
+				       setup),
 		cmocka_unit_test_setup(test_opts__null_gives_the_defaults,
 				       setup),
 		cmocka_unit_test_setup(

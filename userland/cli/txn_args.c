@@ -63,6 +63,7 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 		{ "atomic", no_argument, NULL, 'a' },
 		{ "keys", required_argument, NULL, 'k' },
 		{ "insecure-allow-unsigned", no_argument, NULL, 'U' },
+		{ "perf-map", no_argument, NULL, 'P' },
 		/* --all filters: the value is the key's index + 1000 */
 		{ "unit", required_argument, NULL, 1000 + KPL_FLEET_UNIT },
 		{ "cgroup", required_argument, NULL, 1000 + KPL_FLEET_CGROUP },
@@ -83,7 +84,7 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 	a->fo.sz = sizeof(a->fo);
 	a->vo.sz = sizeof(a->vo);
 	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
-		if (!apply_only && strchr("akU", c)) {
+		if (!apply_only && strchr("akUP", c)) {
 			usage(stderr, argv[0]);
 			return KPL_EXIT_USAGE;
 		}
@@ -135,6 +136,9 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 			break;
 		case 'U':
 			a->vo.allow_unsigned = true;
+			break;
+		case 'P':
+			a->ao.perf_map = true;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

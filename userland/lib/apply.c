@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "loader.h"
 #include "opts.h"
+#include "perfmap.h"
 #include "patch.h"
 #include "share.h"
 #include "txn.h"
@@ -264,7 +265,7 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
  * no page is ever W+X and nothing needs an mprotect afterwards.
  */
 static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
-		    struct plan *pl)
+		    struct plan *pl, bool perf_map)
 {
 	struct kpl_map_range r[KPL_ARRAY_SIZE(pl->ld->ranges)];
 	char name[KPL_ID_MAX + 8];
@@ -277,7 +278,10 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		r[i].off = pl->ld->ranges[i].off;
 		r[i].len = pl->ld->ranges[i].len;
 		r[i].prot = pl->ld->ranges[i].prot;
+		r[i].anon = false;
 	}
+	if (perf_map)
+		kpl_perfmap__anon_text(t, patch->id, r, pl->ld->nr_ranges);
 	for (tries = 0; tries < 4; tries++) {
 		err = plan_place(t, patch, pl, avoid);
 		if (err)
@@ -409,7 +413,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 		err = plan_place(t, patch, &pl, 0);
 		goto out;
 	}
-	err = plan_map(t, patch, &pl);
+	err = plan_map(t, patch, &pl, opts->perf_map);
 	if (!err)
 		err = kpl_eh__attach(t, pl.st, unwinds, &pl.mapped, "apply");
 	if (err)
@@ -455,6 +459,8 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 			kpl_eh__unmap_found(t, f->st, "apply");
 	}
 	pl.mapped = false;
+	if (opts->perf_map)
+		kpl_perfmap__apply(t, patch, pl.ld);
 	stats.total_ns = kpl_now_ns() - t0;
 	if (opts->stats)
 		*opts->stats = stats;

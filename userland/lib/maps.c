@@ -10,6 +10,38 @@
 #include "internal.h"
 #include "maps.h"
 
+/*
+ * A patch whose text was mapped anonymously (kpl_apply_opts.perf_map)
+ * shows as a nameless line between two of its memfd's: give it the
+ * memfd's name, inode and the file offset it would have, so that every
+ * reader sees the region as one run of one file, as when the text was
+ * the memfd's too.  Only exactly that: contiguous, the same memfd on
+ * both sides, the offsets following on.  A process could forge it, as
+ * it can forge the memfd: the records found there are checked as ever.
+ */
+static void name_anon_text(struct kpl_maps *m)
+{
+	size_t i;
+
+	for (i = 1; i + 1 < m->nr; i++) {
+		struct kpl_map *a = &m->v[i - 1], *v = &m->v[i];
+		const struct kpl_map *b = &m->v[i + 1];
+		uint64_t off = a->offset + (a->end - a->start);
+
+		if (v->inode || v->path[0] || !a->inode || a->cut ||
+		    strncmp(a->path, "/memfd:kpl:", 11) ||
+		    a->inode != b->inode || strcmp(a->path, b->path) ||
+		    a->end != v->start || v->end != b->start ||
+		    b->offset != off + (v->end - v->start))
+			continue;
+		memcpy(v->path, a->path, sizeof(v->path));
+		v->inode = a->inode;
+		v->dev_major = a->dev_major;
+		v->dev_minor = a->dev_minor;
+		v->offset = off;
+	}
+}
+
 int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 {
 	struct kpl_maps *m = NULL, *nm;
@@ -70,6 +102,7 @@ int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 		free(m);
 		return err;
 	}
+	name_anon_text(m);
 	*out = m;
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kpl/guard.h"
 #include "kpl/patch.h"
@@ -34,15 +35,17 @@ bool kpl_opts_valid(const void *opts, size_t sz, size_t known, const char *type)
 int kpl_apply_opts_get(const struct kpl_apply_opts *in,
 		       struct kpl_apply_opts *out)
 {
-	if (!KPL_OPTS_VALID(in, kpl_apply_opts, stats))
+	if (!KPL_OPTS_VALID(in, kpl_apply_opts, perf_map))
 		return -EINVAL;
-	*out = (struct kpl_apply_opts){
-		.sz = sizeof(*out),
-		.force = KPL_OPTS_GET(in, force, false),
-		.dry_run = KPL_OPTS_GET(in, dry_run, false),
-		.timeout_ms = KPL_OPTS_GET(in, timeout_ms, 0),
-		.stats = KPL_OPTS_GET(in, stats, NULL),
-	};
+	/* Field by field on zeroed bytes: *out is handed on as options
+	 * (fleet.c), and its padding after perf_map must read as zero. */
+	memset(out, 0, sizeof(*out));
+	out->sz = sizeof(*out);
+	out->force = KPL_OPTS_GET(in, force, false);
+	out->dry_run = KPL_OPTS_GET(in, dry_run, false);
+	out->timeout_ms = KPL_OPTS_GET(in, timeout_ms, 0);
+	out->stats = KPL_OPTS_GET(in, stats, NULL);
+	out->perf_map = KPL_OPTS_GET(in, perf_map, false);
 	return 0;
 }
 
@@ -56,7 +59,7 @@ int kpl_fleet_opts_get(const struct kpl_fleet_opts *in,
 		return -EINVAL;
 	a = KPL_OPTS_GET(in, apply, NULL);
 	t = KPL_OPTS_GET(in, target, NULL);
-	if (!KPL_OPTS_VALID(a, kpl_apply_opts, stats) ||
+	if (!KPL_OPTS_VALID(a, kpl_apply_opts, perf_map) ||
 	    !KPL_OPTS_VALID(t, kpl_target_opts, backend))
 		return -EINVAL;
 	*out = (struct kpl_fleet_opts){
@@ -77,7 +80,7 @@ int kpl_fleet_opts_get(const struct kpl_fleet_opts *in,
 				       kpl_offsetofend(struct type, last) < \
 			       sizeof(void *),                              \
 		       "a field after " #last " in struct " #type)
-KPL_OPTS_LAST(kpl_apply_opts, stats);
+KPL_OPTS_LAST(kpl_apply_opts, perf_map);
 KPL_OPTS_LAST(kpl_fleet_opts, ctx);
 KPL_OPTS_LAST(kpl_target_opts, backend);
 KPL_OPTS_LAST(kpl_verify_opts, allow_unsigned);

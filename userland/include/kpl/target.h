@@ -65,6 +65,9 @@ struct kpl_apply_opts {
 	bool dry_run;		/* resolve and check everything, write nothing */
 	int timeout_ms;		/* retry budget while busy; 0 = 3000 */
 	struct kpl_stats *stats;	/* filled on success if non-NULL */
+	/* Name patch code for perf: /tmp/perf-PID.map lines, its text
+	 * mapped anonymously (ptrace backend); see kpl(8) --perf-map. */
+	bool perf_map;
 };
 
 /*

@@ -28,6 +28,9 @@ struct kpl_proc;
 struct kpl_map_range {
 	uint64_t off, len;
 	int prot;
+	/* Anonymous memory, not the memfd (perf names only anonymous
+	 * code from perf-PID.map): a backend that cannot maps the memfd. */
+	bool anon;
 };
 
 /* One entry of a batch write: @len new bytes at @addr, if @expect is. */

@@ -429,6 +429,14 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		a[3] = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
 		a[4] = (uint64_t)fd;
 		a[5] = rg[i].off;
+		if (rg[i].anon) {
+			/* Filled through FOLL_FORCE like the rest; the maps
+			 * line has no name, which kpl_maps__read() gives
+			 * back from the memfd around it. */
+			a[3] |= MAP_ANONYMOUS;
+			a[4] = (uint64_t)-1;
+			a[5] = 0;
+		}
 		err = inj_syscall(&ij, SYS_mmap, a, &r);
 		if (!err && r == -EEXIST)
 			err = -EEXIST;
