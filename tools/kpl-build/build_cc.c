@@ -26,8 +26,7 @@ static bool kept(const struct kb_build *b, const char *side, bool neutral,
 		 size_t i)
 {
 	return b->orig_built && b->build_cmd && b->in_orig[i] &&
-	       (!strcmp(side, "orig") ||
-		(!neutral && b->same && b->same[i]));
+	       (!strcmp(side, "orig") || (!neutral && b->same && b->same[i]));
 }
 
 char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
