@@ -17,6 +17,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 KB=$(realpath "$KB")
+# the compiler wrapper of the Debian builds (a plain kpl-build: cve.mk)
+if [ -n "${KPL_BUILD_WRAPPER:-}" ]; then
+	KPL_BUILD_WRAPPER=$(realpath "$KPL_BUILD_WRAPPER")
+	export KPL_BUILD_WRAPPER
+fi
 KPL=$(realpath "$KPL")
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
@@ -333,6 +338,13 @@ refusals() {
 		--id X -o "$w/x.kpl" >"$w/bad.out" 2>&1
 	rc=$?
 	check "a --leave-out that is no patch name is bad usage (exit $rc)" [ "$rc" = 2 ]
+	KPL_BUILD_WRAPPER=$w/no-such-kpl-build "$KB" deb \
+		--package zlib=1:1.2.13.dfsg-1 --fix "$z/fix.patch" --id X \
+		--cache "$cache" -o "$w/x.kpl" >"$w/wrap.out" 2>&1
+	rc=$?
+	check "refused: a KPL_BUILD_WRAPPER that is not there (exit $rc)" [ "$rc" = 1 ]
+	check "the refusal names it" \
+		grep -q "KPL_BUILD_WRAPPER=$w/no-such-kpl-build: No such file" "$w/wrap.out"
 	check "no patch written by any refusal" [ ! -e "$w/x.kpl" ]
 }
 case "${CVE_DEMO:-}: ${CVE_CASES:-} " in

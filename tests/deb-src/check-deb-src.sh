@@ -74,6 +74,12 @@ check "deb passes --description on to build" \
 	"$w/info.out"
 check "the installed file is stripped (no .symtab)" \
 	sh -c "! readelf -S '$lib' | grep -q '\\.symtab'"
+# dpkg-buildflags maps the build path (-ffile-prefix-map=PATH=., as on
+# Debian's buildds) only when it holds none of %, = or spaces: the
+# epoch's ':' of the cache directory's name must not become one.
+orig=$cache/zlib_1_1.2.13.dfsg-1/orig
+check "the original build's compiles map its path, as Debian's do" \
+	grep -aq -e "-ffile-prefix-map=$orig/tree=\." "$orig/cc-log"
 
 # 2. A second patch of the same version: from the cache.
 t0=$(secs)
@@ -171,7 +177,18 @@ check "a version apt does not have is refused (exit $rc)" [ "$rc" = 1 ]
 check "the refusal names the versions there are" \
 	grep -q "no version 1:0.0-0 of the source package zlib, only 1:1.2.13" \
 	"$w/badver.out"
-check "nothing is left in the cache for it" [ ! -e "$cache/zlib_1%3a0.0-0" ]
+check "nothing is left in the cache for it" [ ! -e "$cache/zlib_1_0.0-0" ]
+
+"$KB" deb --package zlib --fix "$here/zlib-header-room.patch" \
+	--id ZLIB-X --cache "$w/a%3acache" -o "$w/x.kpl" >"$w/badcache.out" 2>&1
+rc=$?
+check "a cache path dpkg-buildflags would not map is refused (exit $rc)" \
+	[ "$rc" = 1 ]
+check "the refusal says why" \
+	grep -q "cache directory $w/a%3acache holds characters dpkg-buildflags does not map" \
+	"$w/badcache.out"
+check "nothing is made for it" \
+	sh -c "[ ! -e '$w/a%3acache' ] && [ ! -e '$w/x.kpl' ]"
 
 "$KB" deb --package '../zlib' --fix "$here/zlib-header-room.patch" \
 	--id ZLIB-X --cache "$cache" >"$w/badname.out" 2>&1

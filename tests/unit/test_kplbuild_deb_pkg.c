@@ -79,16 +79,33 @@ static void test_split__bad_versions_are_usage_errors(void **state)
 	}
 }
 
+/* No ':' (PATH, make), and nothing dpkg-buildflags would not map. */
 static void test_dir_name__epoch_colon_is_escaped(void **state)
 {
 	char *d = kb_deb__dir_name("zlib", "1:1.2.13.dfsg-1");
 
 	(void)state;
-	assert_string_equal(d, "zlib_1%3a1.2.13.dfsg-1");
+	assert_string_equal(d, "zlib_1_1.2.13.dfsg-1");
+	assert_true(kb_deb__mapped_path(d));
 	free(d);
 	d = kb_deb__dir_name("expat", "2.5.0-1");
 	assert_string_equal(d, "expat_2.5.0-1");
 	free(d);
+	d = kb_deb__dir_name("libxml2", "2.9.14+dfsg-1.3~deb12u6");
+	assert_string_equal(d, "libxml2_2.9.14+dfsg-1.3~deb12u6");
+	assert_true(kb_deb__mapped_path(d));
+	free(d);
+}
+
+/* Dpkg::Vendor::Debian's set: [-+:.0-9a-zA-Z~/_]. */
+static void test_mapped_path__dpkg_buildflags_set(void **state)
+{
+	(void)state;
+	assert_true(kb_deb__mapped_path("/var/cache/kpl-build/a_1:2+b~c.d"));
+	assert_false(kb_deb__mapped_path("/cache/zlib_1%3a1.2.13.dfsg-1"));
+	assert_false(kb_deb__mapped_path("/my cache/zlib"));
+	assert_false(kb_deb__mapped_path("/cache/a=b"));
+	assert_false(kb_deb__mapped_path("/cache/caf\xc3\xa9"));
 }
 
 int main(void)
@@ -98,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_split__bad_names_are_usage_errors),
 		cmocka_unit_test(test_split__bad_versions_are_usage_errors),
 		cmocka_unit_test(test_dir_name__epoch_colon_is_escaped),
+		cmocka_unit_test(test_mapped_path__dpkg_buildflags_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

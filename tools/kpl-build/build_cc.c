@@ -16,12 +16,17 @@
 
 #include "build.h"
 
-/* The original's object of source @i is kept in --orig-built's obj/. */
+/*
+ * The original's object of source @i is kept in --orig-built's obj/, and
+ * its line-neutral one (__LINE__ pinned) in obj-line/: the original tree
+ * does not change, so the next patch that shifts the same file's lines
+ * compiles only its own side again.
+ */
 static bool kept(const struct kb_build *b, const char *side, bool neutral,
 		 size_t i)
 {
-	return b->orig_built && b->build_cmd && !neutral && b->in_orig[i] &&
-	       (!strcmp(side, "orig") || (b->same && b->same[i]));
+	return b->orig_built && b->build_cmd && b->in_orig[i] &&
+	       (!strcmp(side, "orig") || (!neutral && b->same && b->same[i]));
 }
 
 char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
@@ -30,7 +35,8 @@ char *kb_tree__obj(const struct kb_build *b, const char *side, bool neutral,
 	char *p;
 
 	if (kept(b, side, neutral, i)) {
-		if (asprintf(&p, "%s/obj/%s.o", b->orig_built, b->srcs[i]) < 0)
+		if (asprintf(&p, "%s/obj%s/%s.o", b->orig_built,
+			     neutral ? "-line" : "", b->srcs[i]) < 0)
 			return NULL;
 		return p;
 	}

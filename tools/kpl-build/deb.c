@@ -302,6 +302,11 @@ static int cache_path(struct deb *d)
 		kb_err("out of memory");
 		goto out;
 	}
+	if (!kb_deb__mapped_path(d->dir)) {
+		kb_err("the cache directory %s holds characters dpkg-buildflags does not map (-ffile-prefix-map only for letters, digits and -+:.~/_ in the build path): the build would differ from Debian's; use another --cache",
+		       cache);
+		goto out;
+	}
 	err = 0;
 out:
 	free(cache);

@@ -7,6 +7,8 @@
 #ifndef KPL_BUILD_DEB_H
 #define KPL_BUILD_DEB_H
 
+#include <stdbool.h>
+
 int cmd_deb(int argc, char **argv);
 
 /*
@@ -18,8 +20,10 @@ int cmd_deb(int argc, char **argv);
 int kb_deb__split(const char *spec, const char **name, char **version);
 /* Debian's version syntax: [epoch:]upstream[-revision]. */
 int kb_deb__valid_version(const char *v);
-/* "zlib_1%3a1.2.13.dfsg-1": a file name for a package version. */
+/* "zlib_1_1.2.13.dfsg-1": a file name for a package version. */
 char *kb_deb__dir_name(const char *name, const char *version);
+/* Does dpkg-buildflags map a build at @path (-ffile-prefix-map)? */
+bool kb_deb__mapped_path(const char *path);
 /* The version of source package @name the installed packages came from. */
 int kb_deb__installed_version(const char *name, char **version);
 /* Is @version of source package @name in the apt sources?  (Says which

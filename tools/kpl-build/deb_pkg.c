@@ -65,17 +65,42 @@ int kb_deb__split(const char *spec, const char **name, char **version)
 	return 0;
 }
 
+/*
+ * The epoch's ':' becomes '_', which no Debian version holds: a ':' in
+ * a path breaks PATH (the compiler wrappers' directory is in the cache)
+ * and make, and an escape such as apt's "%3a" is outside the characters
+ * dpkg-buildflags maps (kb_deb__mapped_path()).
+ */
 char *kb_deb__dir_name(const char *name, const char *version)
 {
-	char *out = malloc(strlen(name) + 3 * strlen(version) + 2), *p;
+	char *out = malloc(strlen(name) + strlen(version) + 2), *p;
 
 	if (!out)
 		return NULL;
 	p = out + sprintf(out, "%s_", name);
 	for (; *version; version++)
-		p += *version == ':' ? sprintf(p, "%%3a") :
-				       sprintf(p, "%c", *version);
+		*p++ = *version == ':' ? '_' : *version;
+	*p = '\0';
 	return out;
+}
+
+/*
+ * dpkg-buildflags gives -ffile-prefix-map=BUILDPATH=. (reproducible's
+ * fixfilepath, on by default) only when the build path holds nothing but
+ * these characters (Dpkg::Vendor::Debian); elsewhere it silently leaves
+ * the map out, and the build differs from Debian's in __FILE__ and its
+ * debug info.
+ */
+bool kb_deb__mapped_path(const char *path)
+{
+	static const char ok[] = "-+:.~/_";
+
+	for (; *path; path++)
+		if (!((*path >= '0' && *path <= '9') ||
+		      (*path >= 'a' && *path <= 'z') ||
+		      (*path >= 'A' && *path <= 'Z') || strchr(ok, *path)))
+			return false;
+	return true;
 }
 
 int kb_deb__run(char *const argv[], const char *cwd, const char *log,
