@@ -87,6 +87,14 @@ void kpl_elf__close(struct kpl_elf *elf);
 /* Lookups among the symbols read (elfsym.c). */
 
 /*
+ * kpl_elf__of_file() - whether @s may be the symbol a patch names with
+ * @file: any symbol when @file is NULL or "", else only a local that
+ * follows an STT_FILE of that name (the basename of either side is
+ * compared).
+ */
+bool kpl_elf__of_file(const struct kpl_elf_sym *s, const char *file);
+
+/*
  * kpl_elf__find() - find a defined symbol.
  * @file: NULL or "" for any; else only locals after that STT_FILE (the
  *        basename of either side is compared)

@@ -21,6 +21,14 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+bool kpl_elf__of_file(const struct kpl_elf_sym *s, const char *file)
+{
+	if (!file || !*file)
+		return true;
+	return s->bind == STB_LOCAL &&
+	       !strcmp(base_name(s->file), base_name(file));
+}
+
 /* A definition with an address (@tls false) or a TLS variable (true). */
 static bool sym_usable(const struct kpl_elf_sym *s, bool tls)
 {
@@ -39,18 +47,16 @@ static int find_sym(const struct kpl_elf *ke, const char *name,
 	for (i = 0; i < ke->nr_syms; i++) {
 		const struct kpl_elf_sym *s = &ke->syms[i];
 
-		if (!sym_usable(s, tls) || strcmp(s->name, name))
+		if (!sym_usable(s, tls) || strcmp(s->name, name) ||
+		    !kpl_elf__of_file(s, file))
 			continue;
 		if (s->bind == STB_LOCAL) {
-			if (file && *file &&
-			    strcmp(base_name(s->file), base_name(file)))
-				continue;
 			/* The same local seen twice (it is one symbol). */
 			if (local && local->value == s->value)
 				continue;
 			local = s;
 			nr_local++;
-		} else if (!global && (!file || !*file)) {
+		} else if (!global) {
 			global = s;
 		}
 	}

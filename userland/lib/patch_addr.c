@@ -134,31 +134,22 @@ static int segment_flags(const struct kpl_elf *elf, uint64_t vaddr,
 
 /*
  * Where @elf names @name (a local of @file, when @file is not empty) at
- * all, it must name it at the address and size the patch gives: a patch for another file, or one
- * whose addresses are wrong, is refused rather than trusted.
+ * all, it must name it at the address and size the patch gives: a patch
+ * for another file, or one whose addresses are wrong, is refused rather
+ * than trusted.
  */
 static bool names_agree(const struct kpl_elf *elf, const char *name,
 			const char *file, uint64_t value, uint64_t size)
 {
-	const char *fb = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	bool named = false;
 	size_t i;
 
 	for (i = 0; i < elf->nr_syms; i++) {
 		const struct kpl_elf_sym *s = &elf->syms[i];
-		const char *sb;
 
-		if (!s->defined || strcmp(s->name, name))
+		if (!s->defined || strcmp(s->name, name) ||
+		    !kpl_elf__of_file(s, file))
 			continue;
-		/* A file names a local of that file, as kpl_elf__find(). */
-		if (*file) {
-			if (s->bind != STB_LOCAL)
-				continue;
-			sb = strrchr(s->file, '/') ? strrchr(s->file, '/') + 1 :
-						     s->file;
-			if (strcmp(sb, fb))
-				continue;
-		}
 		if (s->value == value && s->size == size)
 			return true;
 		named = true;
