@@ -267,7 +267,7 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		    struct plan *pl, bool perf_map)
 {
-	struct kpl_map_range r[KPL_ARRAY_SIZE(pl->ld->ranges)];
+	struct kpl_map_range r[KPL_ARRAY_SIZE(pl->ld->ranges)] = { 0 };
 	char name[KPL_ID_MAX + 8];
 	uint64_t avoid = 0;
 	size_t i;
@@ -278,7 +278,6 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 		r[i].off = pl->ld->ranges[i].off;
 		r[i].len = pl->ld->ranges[i].len;
 		r[i].prot = pl->ld->ranges[i].prot;
-		r[i].anon = false;
 	}
 	if (perf_map)
 		kpl_perfmap__anon_text(t, patch->id, r, pl->ld->nr_ranges);
