@@ -13,10 +13,7 @@
 . "$(dirname "$0")/thru.sh"
 kpl_maps() { grep -c '/memfd:kpl:' "/proc/$1/maps"; }
 
-"$IT_DIR/kpl-thru" --threads 3 >"$T/t.out" 2>&1 &
-P=$!
-PIDS="$PIDS $P"
-wait_ready "$T/t.out" kpl-thru || exit 1
+start_thru --threads 3 || exit 1
 r=$(thru t "$P")
 check "before the patch thru_call adds 1" [ "$(field "$r" delta)" = 1 ]
 

@@ -26,10 +26,7 @@ fi
 # shellcheck source=tests/integration/thru.sh
 . "$(dirname "$0")/thru.sh"
 
-"$IT_DIR/kpl-thru" --threads 2 >"$T/t.out" 2>&1 &
-P=$!
-PIDS="$PIDS $P"
-wait_ready "$T/t.out" kpl-thru || exit 1
+start_thru --threads 2 || exit 1
 
 # THRU-1 on kpl-thru: one process for every round.
 kl_start() { KL_PID=$P; alive "$P"; }

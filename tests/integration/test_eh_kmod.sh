@@ -21,10 +21,7 @@ fi
 # shellcheck source=tests/integration/thru.sh
 . "$(dirname "$0")/thru.sh"
 
-"$IT_DIR/kpl-thru" --threads 2 >"$T/t.out" 2>&1 &
-P=$!
-PIDS="$PIDS $P"
-wait_ready "$T/t.out" kpl-thru || exit 1
+start_thru --threads 2 || exit 1
 file_maps "$P" >"$T/maps.0"
 
 expect_rc 3 "kmod: a patch whose code may throw is refused" \

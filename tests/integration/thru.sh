@@ -5,6 +5,15 @@
 # threads call libthru's thru_call() with a callback that throws for odd
 # arguments, and catch it.
 
+# start_thru ARGS...: a kpl-thru run with ARGS, its output in $T/t.out;
+# its pid in P, killed at the end; fails when it never gets ready
+start_thru() {
+	"$IT_DIR/kpl-thru" "$@" >"$T/t.out" 2>&1 &
+	P=$!
+	PIDS="$PIDS $P"
+	wait_ready "$T/t.out" kpl-thru
+}
+
 # thru NAME PID: kpl-thru's report line (its output in $T/NAME.out)
 thru() { report "$1" "$2" thru; }
 
