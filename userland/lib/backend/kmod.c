@@ -28,6 +28,7 @@
 #include "arch.h"
 #include "backend.h"
 #include "internal.h"
+#include "ptrace.h"
 #include "state.h"
 
 /* The module reports each thread's registers as the arch's regset. */
@@ -70,6 +71,7 @@ struct km_priv {
 	uint32_t features; /* KPL_VERSION_F_* of the running module */
 	struct kpl_thread_regs *regs;
 	size_t cap;
+	struct kpl_pt pt;	/* km_call's borrowed thread, gadgets */
 };
 
 static bool km_available(void)
@@ -141,6 +143,8 @@ static void km_close(struct kpl_proc *p)
 	/* Closing the session resumes the process if still stopped. */
 	close(kp->fd);
 	free(kp->regs);
+	kpl_pt_release(&kp->pt);
+	free(kp->pt.t);
 	free(kp);
 	p->priv = NULL;
 }
@@ -531,6 +535,24 @@ static int km_write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
 	return err;
 }
 
+/*
+ * A function run in the target: the module never runs code there, so
+ * this one call borrows a thread through ptrace, as the ptrace backend
+ * does (ptrace_call.c), with the process not stopped by the module.
+ * Only a patch's unwind table needs it (eh_reg.c: libgcc's
+ * __register_frame_info and __deregister_frame_info, in a process that
+ * maps libgcc_s), so every other apply and revert stays one stop with
+ * no injected code (docs/kmod.md, "Calls").
+ */
+static int km_call(struct kpl_proc *p, struct kpl_call *c)
+{
+	struct km_priv *kp = p->priv;
+
+	if (p->stopped)
+		return -EBUSY;
+	return kpl_pt_call_with(p, &kp->pt, c);
+}
+
 const struct kpl_backend kpl_backend_kmod = {
 	.name = "kmod",
 	.available = km_available,
@@ -543,4 +565,5 @@ const struct kpl_backend kpl_backend_kmod = {
 	.read = km_read,
 	.write = km_write,
 	.write_batch = km_write_batch,
+	.call = km_call,
 };

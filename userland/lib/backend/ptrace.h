@@ -64,6 +64,13 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len);
 struct kpl_call;
 int kpl_pt_call(struct kpl_proc *p, struct kpl_call *c);
+/*
+ * The same call with the ptrace state @pp, which need not be p->priv:
+ * the kmod backend makes its calls this way (kmod.c), the process not
+ * being stopped by either backend meanwhile.
+ */
+int kpl_pt_call_with(struct kpl_proc *p, struct kpl_pt *pp,
+		     struct kpl_call *c);
 
 /*
  * An injection session on one borrowed thread (ptrace_inject.c): the

@@ -75,9 +75,10 @@ static int follow(struct kpl_pt_inj *ij, uint64_t deadline)
 	}
 }
 
-int kpl_pt_call(struct kpl_proc *p, struct kpl_call *c)
+int kpl_pt_call_with(struct kpl_proc *p, struct kpl_pt *pp,
+		     struct kpl_call *c)
 {
-	struct kpl_pt *pp = p->priv, one;
+	struct kpl_pt one;
 	struct kpl_arch_regs r;
 	struct kpl_pt_thread *t;
 	struct kpl_pt_inj ij;
@@ -134,4 +135,9 @@ out_end:
 out:
 	kpl_pt_give_back(p, &one);
 	return err;
+}
+
+int kpl_pt_call(struct kpl_proc *p, struct kpl_call *c)
+{
+	return kpl_pt_call_with(p, p->priv, c);
 }
