@@ -43,7 +43,7 @@
 #                               .dynsym): kpl-build gets it as --target and
 #                               the unstripped link as --lib, the rebuild it
 #                               proves to be it; kpl info must show what
-#                               the patch locates by address
+#                               the patch locates by address (or offset)
 #   apply-refuses TEXT          with "result ok": kpl apply refuses the
 #                               patch this process needs, saying TEXT, and
 #                               leaves the process as it was
@@ -221,8 +221,8 @@ for case in "$@"; do
 	check "$name: replaces $exp" [ "$got" = "$exp" ]
 	if [ "$(expect target)" = stripped ]; then
 		"$KPL" info "$w/patch.kpl" >"$w/info.out" 2>&1
-		check "$name: kpl info shows what is located by address in the stripped file" \
-			grep -q "located by address" "$w/info.out"
+		check "$name: kpl info shows what is located by address (or offset) in the stripped file" \
+			grep -q "located by \(address\|offset\)" "$w/info.out"
 	fi
 	# Its unwind table: an FDE at least per replaced function.
 	fdes=$(readelf -wf "$w/patch.kpl" 2>/dev/null | grep -c ' FDE cie=')

@@ -7,6 +7,7 @@
  * its stripped copy (tests/unit/fixtures/libident.c, made by unit.mk),
  * where ident_hidden() has no name at all.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -128,6 +129,14 @@ static void test_addr__bad_fields_refused(void **state)
 	ti_expect_spec(
 		&s, -KPL_E_FORMAT,
 		"entry 2 (ref 0 'skip_ws'): address 0x0 size 8: has a size but no address");
+	/* A thread-local offset: refs only, inside 4 GiB. */
+	spec_addr(&s, KPL_ADDR_TLS | 0x10, 40);
+	ti_expect_spec(&s, -KPL_E_FORMAT,
+		       "a function cannot be a thread-local offset");
+	spec_addr(&s, 0, 0);
+	s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | 0xfffffff8, 16 };
+	ti_expect_spec(&s, -KPL_E_FORMAT,
+		       "thread-local offset + size past 4 GiB");
 	/* old_size, when set, is the symbol's size. */
 	spec_addr(&s, 0x1120, 40);
 	s.funcs[0].old_size = 64;
@@ -260,6 +269,93 @@ static void test_addr__name_and_address_must_agree(void **state)
 	expect_log("is not where the file's symbol table puts that name");
 }
 
+/*
+ * A stripped library's hidden __thread variable goes by its offset in
+ * the TLS block: found where the file's PT_TLS holds it, refused past
+ * the block, where the symbol table says otherwise, or used as an
+ * address.
+ */
+static void test_addr__tls_by_offset(void **state)
+{
+	const struct kpl_elf_sym *ts;
+	struct kpl_patch *p = NULL;
+	struct kpl_elf *e = NULL;
+	struct kpl_elf_sym got;
+	struct ti_image im;
+	struct ti_spec s;
+	uint64_t off = 0, v, size;
+	const char *files[] = { "libident-shipped.so", "libident.so" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kpl_elf__open(ident("libident.so"), &e), 0);
+	assert_int_equal(kpl_elf__find_tls(e, "ident_tls", NULL, &ts), 0);
+	v = ts->value;
+	size = ts->size;
+	kpl_elf__close(e);
+	assert_int_equal(kpl_elf__open(ident("libident-shipped.so"), &e), 0);
+	assert_int_equal(kpl_elf__find_tls(e, "ident_tls", NULL, &ts),
+			 -KPL_E_SYMBOL);
+	kpl_elf__close(e);
+
+	spec_addr(&s, 0, 0);
+	s.refs[0].name = "ident_tls";
+	s.refs[0].file = "";
+	s.syms[TI_SYM_SKIP_WS].name = "ident_tls";
+	for (i = 0; i < 2; i++) {
+		s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | v, size };
+		ti_build(&s, &im);
+		assert_int_equal(ti_parse(&im, &p), 0);
+		assert_int_equal(kpl_patch__ref_addr(p, 0, NULL),
+				 KPL_ADDR_TLS | v);
+		assert_int_equal(kpl_elf__open(ident(files[i]), &e), 0);
+		assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls", e,
+							 "LIB", &off),
+				 0);
+		assert_int_equal(off, v);
+		/* Another name is not located by offset. */
+		assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls_get", e,
+							 "LIB", &off),
+				 -ENOENT);
+		ti_log[0] = '\0';
+		assert_int_equal(kpl_patch__find_ref(p, 0, e, "LIB", &got),
+				 -KPL_E_SYMBOL);
+		expect_log("is a thread-local variable's offset, used as an address");
+		kpl_elf__close(e);
+		kpl_patch__free(p);
+		ti_free(&im);
+		p = NULL;
+	}
+
+	/* Past the TLS block, in the stripped file. */
+	s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | (v + 0x1000), size };
+	ti_build(&s, &im);
+	assert_int_equal(ti_parse(&im, &p), 0);
+	assert_int_equal(kpl_elf__open(ident("libident-shipped.so"), &e), 0);
+	ti_log[0] = '\0';
+	assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls", e, "LIB",
+						 &off),
+			 -KPL_E_SYMBOL);
+	expect_log("is not inside the file's TLS block of LIB");
+	kpl_elf__close(e);
+	kpl_patch__free(p);
+	ti_free(&im);
+
+	/* The unstripped file names it elsewhere: they must agree. */
+	s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | (v + 4), size - 4 };
+	ti_build(&s, &im);
+	assert_int_equal(ti_parse(&im, &p), 0);
+	assert_int_equal(kpl_elf__open(ident("libident.so"), &e), 0);
+	ti_log[0] = '\0';
+	assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls", e, "LIB",
+						 &off),
+			 -KPL_E_SYMBOL);
+	expect_log("is not where the file's symbol table puts that name");
+	kpl_elf__close(e);
+	kpl_patch__free(p);
+	ti_free(&im);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +373,7 @@ int main(void)
 				       ti_setup),
 		cmocka_unit_test_setup(test_addr__function_in_data_refused,
 				       ti_setup),
+		cmocka_unit_test_setup(test_addr__tls_by_offset, ti_setup),
 		cmocka_unit_test_setup(test_addr__name_and_address_must_agree,
 				       ti_setup),
 	};

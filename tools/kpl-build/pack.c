@@ -192,18 +192,28 @@ static int in_target(struct pack *pk, const char *what, unsigned int line,
 			    s->bind == STB_LOCAL ? s->file : NULL, &t);
 	if (!err && t->value == s->value && t->type == s->type)
 		return 0;
-	/* A local of a file is told from a global of the same name. */
-	if (err == -KPL_E_SYMBOL && s->size && s->type != STT_TLS &&
+	if (err == -KPL_E_SYMBOL && s->type == STT_TLS)
+		err = kpl_elf__find_tls(pk->target, s->name,
+					s->bind == STB_LOCAL ? s->file : NULL,
+					&t);
+	if (!err && t->value == s->value && t->type == s->type)
+		return 0;
+	/* A local of a file is told from a global of the same name.  A
+	 * thread-local variable goes by its offset in the TLS block. */
+	if (err == -KPL_E_SYMBOL && s->size &&
 	    ((s->bind == STB_LOCAL && *s->file) ||
-	     kpl_elf__find(pk->target, s->name, NULL, &t))) {
-		*a = (struct kpl_addr_disk){ s->value, s->size };
+	     (s->type == STT_TLS ?
+		      kpl_elf__find_tls(pk->target, s->name, NULL, &t) :
+		      kpl_elf__find(pk->target, s->name, NULL, &t)))) {
+		*a = (struct kpl_addr_disk){
+			s->type == STT_TLS ? s->value | KPL_ADDR_TLS : s->value,
+			s->size,
+		};
 		pk->any_addr = true;
 		return 0;
 	}
 	if (err != -KPL_E_SYMBOL)
 		why = "";
-	else if (s->type == STT_TLS)
-		why = " (a thread-local variable is found by name only)";
 	else if (!s->size)
 		why = " (it has no size, so it cannot go by address)";
 	else

@@ -58,7 +58,11 @@ static void print_sig(int sig, const uint8_t *kid, int verified,
  */
 static void print_addr(uint64_t addr, const uint64_t *size)
 {
-	if (addr)
+	if (addr & KPL_ADDR_TLS)
+		printf(" (thread-local, at offset 0x%llx, %llu bytes, located by offset)",
+		       (unsigned long long)(addr & ~KPL_ADDR_TLS),
+		       (unsigned long long)*size);
+	else if (addr)
 		printf(" (at 0x%llx, %llu bytes, located by address)",
 		       (unsigned long long)addr, (unsigned long long)*size);
 	printf("\n");
@@ -66,7 +70,11 @@ static void print_addr(uint64_t addr, const uint64_t *size)
 
 static void json_addr(uint64_t addr, const uint64_t *size)
 {
-	if (addr)
+	if (addr & KPL_ADDR_TLS)
+		printf(",\"tls_offset\":%llu,\"size\":%llu",
+		       (unsigned long long)(addr & ~KPL_ADDR_TLS),
+		       (unsigned long long)*size);
+	else if (addr)
 		printf(",\"addr\":%llu,\"size\":%llu",
 		       (unsigned long long)addr, (unsigned long long)*size);
 }

@@ -186,6 +186,17 @@ int kpl_patch__find_func(const struct kpl_patch *patch, size_t i,
 int kpl_patch__find_ref(const struct kpl_patch *patch, size_t i,
 			const struct kpl_elf *elf, const char *path,
 			struct kpl_elf_sym *out);
+/*
+ * kpl_patch__find_tls_ref() - the offset in @elf's TLS block of the
+ * thread-local ref @name of @patch that .kpl.addr locates (a stripped
+ * library's static __thread), checked against @elf's PT_TLS and, when
+ * its .symtab names the variable, against that.  Logs why it fails.
+ * Return: 0 and *@off, -ENOENT (no such ref by offset: find it by name),
+ * -KPL_E_SYMBOL.
+ */
+int kpl_patch__find_tls_ref(const struct kpl_patch *patch, const char *name,
+			    const struct kpl_elf *elf, const char *path,
+			    uint64_t *off);
 
 /* An advisory id, URL and text as .kpl.vuln may hold them ("" is fine). */
 bool kpl_vuln__advisory_ok(const char *id);

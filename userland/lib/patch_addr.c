@@ -82,6 +82,11 @@ int kpl_patch_addr__parse(struct kpl_patch *p, const struct kpl_patch_secs *ks)
 			bad = "size not in 1..16777216";
 		else if (a.value > UINT64_MAX - a.size)
 			bad = "address + size overflows";
+		else if ((a.value & KPL_ADDR_TLS) && i < p->nr_funcs)
+			bad = "a function cannot be a thread-local offset";
+		else if ((a.value & KPL_ADDR_TLS) &&
+			 (a.value & ~KPL_ADDR_TLS) + a.size > KPL_ADDR_TLS_MAX)
+			bad = "thread-local offset + size past 4 GiB";
 		else if (a.value && i < p->nr_funcs && p->funcs[i].old_size &&
 			 p->funcs[i].old_size != a.size)
 			bad = "size is not the function's old_size";
@@ -169,7 +174,9 @@ static int find_at(const struct kpl_patch *p, size_t i,
 	const char *bad = NULL;
 	uint32_t flags = 0;
 
-	if (segment_flags(elf, value, size, fn, &flags))
+	if (value & KPL_ADDR_TLS)
+		bad = "is a thread-local variable's offset, used as an address";
+	else if (segment_flags(elf, value, size, fn, &flags))
 		bad = fn ? "is not inside one loaded segment's file bytes" :
 			   "is not inside one loaded segment";
 	else if (fn && !(flags & PF_X))
@@ -241,6 +248,58 @@ int kpl_patch__find_ref(const struct kpl_patch *p, size_t i,
 		return find_at(p, p->nr_funcs + i, elf, path, r->addr,
 			       r->addr_size, out);
 	return find_named(elf, path, "symbol", r->name, r->file, out);
+}
+
+/* The memory size of @elf's PT_TLS: its TLS block; 0 if it has none. */
+static uint64_t tls_memsz(const struct kpl_elf *elf)
+{
+	size_t n, i;
+
+	if (elf_getphdrnum(elf->elf, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf->elf, i, &ph) && ph.p_type == PT_TLS)
+			return ph.p_memsz;
+	}
+	return 0;
+}
+
+int kpl_patch__find_tls_ref(const struct kpl_patch *p, const char *name,
+			    const struct kpl_elf *elf, const char *path,
+			    uint64_t *off)
+{
+	char what[KPL_ESCAPE_MAX(64) + 32], where[KPL_ESCAPE_MAX(256)];
+	const struct kpl_elf_sym *s;
+	const char *bad = NULL;
+	uint64_t o, size;
+	size_t i;
+
+	for (i = 0; p && i < p->nr_refs; i++)
+		if ((p->refs[i].addr & KPL_ADDR_TLS) &&
+		    !strcmp(p->refs[i].name, name))
+			break;
+	if (!p || i == p->nr_refs)
+		return -ENOENT;
+	o = p->refs[i].addr & ~KPL_ADDR_TLS;
+	size = p->refs[i].addr_size;
+	if (o + size > tls_memsz(elf))
+		bad = "is not inside the file's TLS block";
+	else if (!kpl_elf__find_tls(elf, name, p->refs[i].file, &s) &&
+		 (s->value != o || s->size != size))
+		bad = "is not where the file's symbol table puts that name";
+	if (bad) {
+		pr_warn("apply: %s entry %zu (%s): thread-local offset 0x%llx size %llu %s of %s\n",
+			KPL_SEC_ADDR, p->nr_funcs + i,
+			entry_name(p, p->nr_funcs + i, what, sizeof(what)),
+			(unsigned long long)o, (unsigned long long)size, bad,
+			kpl_escape_str(where, sizeof(where),
+				       path ? path : elf->path));
+		return -KPL_E_SYMBOL;
+	}
+	*off = o;
+	return 0;
 }
 
 KPL_API uint64_t kpl_patch__func_addr(const struct kpl_patch *patch, size_t i,

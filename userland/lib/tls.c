@@ -23,6 +23,7 @@
 #include "escape.h"
 #include "internal.h"
 #include "loader.h"
+#include "patch.h"
 #include "target.h"
 
 /* Far above any module count or TLS block a process has. */
@@ -37,6 +38,11 @@ int kpl_target__tls_offset(void *ctx, const char *name, const char *file,
 	const struct kpl_elf_sym *s;
 	int err;
 
+	/* A stripped library's static __thread: by offset (.kpl.addr). */
+	err = kpl_patch__find_tls_ref(rc->patch, name, rc->lib->elf,
+				      rc->lib->path, off);
+	if (err != -ENOENT)
+		return err;
 	err = kpl_elf__find_tls(rc->lib->elf, name, file, &s);
 	if (!err && s->value >= TLS_SPAN_MAX)
 		err = -KPL_E_SYMBOL;

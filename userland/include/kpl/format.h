@@ -98,8 +98,14 @@ struct kpl_vuln_disk {
  * file, for a symbol a stripped target no longer names.  Safe for an
  * older reader to ignore: it finds by name, which in a stripped file
  * finds nothing and refuses (docs/patch-format.md).
+ *
+ * A ref to a thread-local variable has no address: its st_value is an
+ * offset in the library's TLS block, which may be 0.  Its entry holds
+ * that offset with KPL_ADDR_TLS set (no user address has bit 63 set).
  */
 #define KPL_ADDR_SIZE_MAX (16u << 20)	/* bytes of one located symbol */
+#define KPL_ADDR_TLS (1ull << 63)	/* value: KPL_ADDR_TLS | TLS offset */
+#define KPL_ADDR_TLS_MAX (1ull << 32)	/* offsets in a TLS block, below */
 
 struct kpl_addr_disk {
 	uint64_t value;		/* st_value in the target file; 0: by name */

@@ -51,7 +51,8 @@ const char *kpl_patch__ref_file(const struct kpl_patch *patch, size_t i);
  * Where the patch locates old function @i or ref @i in the target
  * (.kpl.addr): the symbol's st_value in the target file, and its size
  * in *@size when @size is not NULL; 0 when it is found by name (or @i
- * is out of range).
+ * is out of range).  A thread-local ref's is KPL_ADDR_TLS | its offset
+ * in the library's TLS block.
  */
 uint64_t kpl_patch__func_addr(const struct kpl_patch *patch, size_t i,
 			      uint64_t *size);
