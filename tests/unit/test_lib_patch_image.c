@@ -161,12 +161,42 @@ static void test_patch_image__without_table_or_symbols(void **state)
 	free(buf);
 }
 
+/* A name from the target reaches a debugger as printable ASCII only. */
+static void test_patch_image__names_printable_only(void **state)
+{
+	struct kpl_patch_image_sym y = { 0x7f0000001000, 0x20,
+					 "ev\x1b]0;owned\x07 il\xff" };
+	struct kpl_patch_image im = in;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf_Data *d;
+	size_t size;
+	void *buf;
+	Elf *e;
+
+	(void)state;
+	im.syms = &y;
+	im.nr_syms = 1;
+	buf = kpl_patch_image__make(&im, &size);
+	assert_non_null(buf);
+	e = elf_memory(buf, size);
+	assert_non_null(e);
+	d = elf_getdata(section(e, ".symtab", &sh), NULL);
+	assert_non_null(d);
+	assert_non_null(gelf_getsym(d, 1, &sym));
+	assert_string_equal(elf_strptr(e, sh.sh_link, sym.st_name),
+			    "ev?]0;owned??il?");
+	elf_end(e);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_patch_image__at_the_targets_addresses),
 		cmocka_unit_test(test_patch_image__moved_to_zero_for_libdwfl),
 		cmocka_unit_test(test_patch_image__without_table_or_symbols),
+		cmocka_unit_test(test_patch_image__names_printable_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,15 @@ static void sec(Elf64_Shdr *sh, int i, uint32_t type, uint64_t flags,
 	sh[i].sh_addralign = align;
 }
 
+/* What a debugger may print of a name: printable ASCII, the rest '?'. */
+static void put_name(char *to, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] = (s[i] > ' ' && s[i] < 0x7f) ? s[i] : '?';
+}
+
 void *kpl_patch_image__make(const struct kpl_patch_image *in, size_t *size)
 {
 	uint64_t move = in->vaddr - in->base;
@@ -145,7 +154,7 @@ void *kpl_patch_image__make(const struct kpl_patch_image *in, size_t *size)
 		sym[i + 1].st_shndx = SEC_TEXT;
 		sym[i + 1].st_value = s->addr + move;
 		sym[i + 1].st_size = s->size;
-		memcpy(im + l.str + at, s->name, n);
+		put_name((char *)im + l.str + at, s->name, n);
 		at += n + 1;
 	}
 	if (in->tab)
@@ -206,27 +215,22 @@ static int read_record(struct kpl_proc *p, const struct kpl_maps *maps,
 		/* Read once: what is checked is what is used. */
 		memcpy(u, (uint8_t *)st + KPL_STATE_SIZE(st->nr_funcs),
 		       sizeof(*u));
-		err = kpl_state__check_unwind(st, u, why, sizeof(why));
-	}
-	if (err == -KPL_E_STATE)
+		/* A trailer that fails (or a record older than trailers):
+		 * a patch without a table, its names still good. */
+		if (kpl_state__check_unwind(st, u, why, sizeof(why))) {
+			pr_debug("patch image: patch %s: %s\n", st->id, why);
+			memset(u, 0, sizeof(*u));
+		}
+	} else if (err == -KPL_E_STATE) {
 		pr_debug("patch image: mapping at 0x%llx: %s\n",
 			 (unsigned long long)base, why);
+	}
 	if (err) {
 		free(st);
 		return err;
 	}
 	*stp = st;
 	return 0;
-}
-
-/* What a debugger may print of @s: printable ASCII, the rest '?'. */
-static void put_name(char *to, size_t len, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len && i < n && s[i]; i++)
-		to[i] = (s[i] > ' ' && s[i] < 0x7f) ? s[i] : '?';
-	to[i] = '\0';
 }
 
 struct syms {
@@ -309,7 +313,8 @@ static int make_syms(struct syms *s)
 		if (!y)
 			return -ENOMEM;
 		y->addr = f->new_addr;
-		put_name(y->name, sizeof(y->name), f->name, sizeof(f->name));
+		/* Terminated: kpl_state__check(). */
+		snprintf(y->name, sizeof(y->name), "%s", f->name);
 	}
 	return s->tab ? kpl_eh_frame__each_fde(s->tab, s->tab_len, on_fde, s) :
 			0;

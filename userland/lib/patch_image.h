@@ -23,7 +23,7 @@ struct kpl_proc;
 
 struct kpl_patch_image_sym {
 	uint64_t addr, size;	/* in the target */
-	char name[KPL_PATCH_IMAGE_NAME_MAX];	/* printable ASCII only */
+	char name[KPL_PATCH_IMAGE_NAME_MAX];	/* terminated */
 };
 
 /* What an image is made of. */
@@ -42,7 +42,9 @@ struct kpl_patch_image {
  * kpl_patch_image__make() - an ET_DYN image of @in: one PT_LOAD at
  * @in->vaddr spanning the mapping; sections .text (SHT_NOBITS, over the
  * code), .eh_frame (the table, at its address), .symtab with one
- * STT_FUNC per symbol, .strtab and .shstrtab.  Addresses in the image
+ * STT_FUNC per symbol (each byte of its name that is not printable
+ * ASCII, and the space, made '?': debuggers print names as they are),
+ * .strtab and .shstrtab.  Addresses in the image
  * are the target's moved by @in->vaddr - @in->base: 0 for libdwfl,
  * which adds the mapping's start as bias; the target's own for a
  * debugger's add-symbol-file.
@@ -65,12 +67,13 @@ enum {
  * kpl_patch_image__read() - the image of the patch mapping at @base of
  * @p, whose mappings are @maps: the record and its trailer are read and
  * checked (kpl_state__check(), kpl_state__check_unwind()), then the
- * table (kpl_eh_frame__check()).  A table that fails its check is left
- * out (logged).  Symbols: each patched function's name at its new
+ * table (kpl_eh_frame__check()).  A trailer or table that fails its
+ * check, like a record older than trailers, leaves the image without a
+ * table (logged).  Symbols: each patched function's name at its new
  * code, sized by the FDE that starts there; code an FDE covers that no
  * record names is "kpl:ID+0xOFFSET" (its offset in the code).
  * Return: 0 and *@out (free()) of *@size bytes; -KPL_E_STATE for a bad
- * record or trailer, -ENOENT with KPL_PATCH_IMAGE_NEED_TABLE and no
+ * record, -ENOENT with KPL_PATCH_IMAGE_NEED_TABLE and no
  * table, -EFAULT or -errno when the target could not be read.
  */
 int kpl_patch_image__read(struct kpl_proc *p, const struct kpl_maps *maps,
