@@ -102,5 +102,11 @@ check "read() returned through the patch's frames: scaled=908" \
 expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
 expect_rc 6 "no symfile once reverted" \
 	"$KPL" symfile -p "$P" -o "$T/gone.elf" SPIN-UNW
+# No patch left: the extension does not even run kpl (a kpl that does
+# not exist would say so).
+bt "$T/none.txt" -iex "source $EXT" -iex "set kpl-program $T/no-kpl"
+check "with no patch mapped, the extension runs no kpl" \
+	sh -c "! grep -q '^kpl: ' '$T/none.txt'"
+check "and gdb still shows main" grep -q '^#[0-9]* .* main (' "$T/none.txt"
 check "target alive" alive "$P"
 exec 3>&-

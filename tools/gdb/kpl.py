@@ -171,6 +171,8 @@ def _on_stop(_event):
     if _seen.get(pid) == maps:
         return
     _seen[pid] = maps
+    if not maps and not any(_loaded.values()):
+        return  # no patch, nothing loaded: kpl need not run
     try:
         refresh(pid)
     except (gdb.error, OSError) as e:
