@@ -17,6 +17,9 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # (kpl-patch-deb(1)); not multiarch: the patches name their library.
 PKGLIBDIR ?= $(PREFIX)/lib/kpatch-lite
 CONFDIR ?= /etc/kpatch-lite
+# gdb reads every *.py here at start-up (Debian's gdb is built
+# --with-system-gdbinit-dir=/etc/gdb/gdbinit.d): tools/gdb/kpl.py.
+GDBINITDIR ?= /etc/gdb/gdbinit.d
 PCDIR   ?= $(LIBDIR)/pkgconfig
 # The version kpl.pc announces; debian/changelog carries the same one.
 KPL_VERSION ?= 0.1.0
@@ -33,7 +36,8 @@ install: $(INSTALL_BINS)
 		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)/keys \
-		$(DESTDIR)$(PKGLIBDIR)/patches
+		$(DESTDIR)$(PKGLIBDIR)/patches $(DESTDIR)$(GDBINITDIR)
+	install -m 0644 tools/gdb/kpl.py $(DESTDIR)$(GDBINITDIR)/kpatch-lite.py
 	install -m 0755 $(BUILD)/release/kpl $(BUILD)/release/kpl-build \
 		packaging/kpl-patch-deb $(DESTDIR)$(BINDIR)/
 	install -m 0755 packaging/kpl-patch-sync $(DESTDIR)$(PKGLIBDIR)/
@@ -63,7 +67,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libkpl.so $(DESTDIR)$(LIBDIR)/libkpl.a \
 		$(DESTDIR)$(MANDIR)/man1/kpl-build.1 \
 		$(DESTDIR)$(MANDIR)/man8/kpl.8 $(DESTDIR)$(MANDIR)/man8/kpld.8 \
-		$(DESTDIR)$(UNITDIR)/kpld.service $(DESTDIR)$(PCDIR)/kpl.pc
+		$(DESTDIR)$(UNITDIR)/kpld.service $(DESTDIR)$(PCDIR)/kpl.pc \
+		$(DESTDIR)$(GDBINITDIR)/kpatch-lite.py
 	rm -rf $(DESTDIR)$(INCDIR)
 	-rmdir $(DESTDIR)$(PKGLIBDIR)/patches $(DESTDIR)$(PKGLIBDIR)
 
@@ -93,6 +98,9 @@ check-install:
 	$$d/pc-static && \
 	grep -q '^ExecStart=/usr/sbin/kpld ' $$d/lib/systemd/system/kpld.service && \
 	$$d/usr/sbin/kpld -c $$d/etc/kpatch-lite/kpld.conf --help >/dev/null && \
+	{ ! command -v gdb >/dev/null || gdb -nx -batch \
+		-iex "source $$d/etc/gdb/gdbinit.d/kpatch-lite.py" \
+		-ex 'help kpl-symbols' 2>&1 | grep -q 'live patches'; } && \
 	for m in $$d/usr/share/man/man*/*; do \
 		man -l $$m >/dev/null 2>&1 || { echo "check-install: $$m does not render"; exit 1; }; done && \
 	echo "check-install: 1 passed, 0 failed"

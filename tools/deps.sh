@@ -9,6 +9,7 @@ libelf-dev libdw-dev elfutils libcapstone-dev libbpf-dev libcmocka-dev
 libssl-dev clang llvm bpftool linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static wrk curl patch python3 binutils
 util-linux bc man-db gnuplot-nox time autoconf automake libtool cmake strace
+gdb
 ninja-build debhelper dkms lintian fakeroot dpkg-dev
 ansible-core openssh-server openssh-client sshpass"
 # The CVE corpus (make check-cve): its source packages' build

@@ -129,6 +129,20 @@ for mode in unwind unwind-out unwind-table; do
 		"$T/cmd.err" ;;
 	esac
 	check "  no sanitizer report" sh -c "! grep -q Sanitizer '$T/cmd.err'"
+	# kpl symfile (for gdb) reads the same: the record's names always,
+	# the table only when it passed.
+	expect_rc 0 "  kpl symfile of the forged patch" \
+		"$KPL" symfile -p "$U" -o "$T/evil.elf" EVIL
+	check "  no sanitizer report" sh -c "! grep -q Sanitizer '$T/cmd.err'"
+	check "  names its function" \
+		sh -c "readelf -sW '$T/evil.elf' | grep -q ' spin_f5$'"
+	ehsize=$(readelf -SW "$T/evil.elf" | sed -n \
+		's/.* \.eh_frame  *PROGBITS  *[0-9a-f]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
+	case $mode in
+	unwind) want=000044 ;; # 64 bytes and the terminator
+	*) want=000000 ;;
+	esac
+	check "  with the table only if it passed ($ehsize)" [ "$ehsize" = $want ]
 	expect_rc 0 "  and reverted" "$KPL" revert -p "$U" SPIN-1
 	check "  target alive" alive "$U"
 	kill "$U"

@@ -115,6 +115,38 @@ static void test_eh_frame__fde_fields_from_the_cie(void **state)
 	assert_true(v.f[0].pc_at == SIZE_MAX);
 }
 
+/* pc_begin, pc-relative from its own field, and absolute. */
+static void test_eh_frame__fde_pc_from_its_encoding(void **state)
+{
+	struct fdes v = { .len = sizeof(table) };
+	uint8_t t[sizeof(table)];
+	uint64_t pc = 0;
+
+	(void)state;
+	memcpy(t, table, sizeof(t));
+	/* pc_begin at 0x20 = -0x1020: pcrel|sdata4, so table + 0x20 - 0x1020. */
+	t[0x20] = 0xe0, t[0x21] = 0xef, t[0x22] = 0xff, t[0x23] = 0xff;
+	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
+	assert_int_equal(v.f[0].pc_enc, 0x1b);
+	assert_true(kpl_eh_fde__pc(t, &v.f[0], 0x7f0000002000, &pc));
+	assert_true(pc == 0x7f0000001000);
+	/* udata4 (0x03), absolute: the field itself. */
+	t[0x10] = 0x03;
+	t[0x23] = 0x00;
+	v = (struct fdes){ .len = sizeof(t) };
+	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
+	assert_true(kpl_eh_fde__pc(t, &v.f[0], 0x7f0000002000, &pc));
+	assert_true(pc == 0xffefe0);
+	/* datarel (0x3b): nothing is said. */
+	t[0x10] = 0x3b;
+	v = (struct fdes){ .len = sizeof(t) };
+	assert_int_equal(kpl_eh_frame__each_fde(t, sizeof(t), collect, &v), 0);
+	assert_false(kpl_eh_fde__pc(t, &v.f[0], 0x7f0000002000, &pc));
+	/* An FDE whose CIE cannot be read: nothing either. */
+	v.f[0].pc_at = SIZE_MAX;
+	assert_false(kpl_eh_fde__pc(t, &v.f[0], 0x7f0000002000, &pc));
+}
+
 static int check(const uint8_t *p, size_t len, char *why)
 {
 	return kpl_eh_frame__check(p, len, why, 128);
@@ -250,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_eh_frame__refuses_bad_cie),
 		cmocka_unit_test(test_eh_frame__refuses_data_after_terminator),
 		cmocka_unit_test(test_eh_frame__fde_fields_from_the_cie),
+		cmocka_unit_test(test_eh_frame__fde_pc_from_its_encoding),
 		cmocka_unit_test(test_eh_frame__survives_random_damage),
 	};
 

@@ -32,6 +32,7 @@ int cmd_check(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_symfile(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);	/* install ... store, vex */
 
 /* kpld's socket path, and one request/reply exchange with it. */

@@ -12,6 +12,7 @@ static const struct kpl_cmd commands[] = {
 	{ "status", cmd_status, "list patched processes and their patches" },
 	{ "info", cmd_info, "describe a patch file" },
 	{ "check", cmd_check, "dry run: check a patch against a process" },
+	{ "symfile", cmd_symfile, "a patch's symbols for gdb (add-symbol-file)" },
 	{ "install", cmd_daemon, "kpld: apply a store patch fleet-wide" },
 	{ "uninstall", cmd_daemon, "kpld: revert a store patch everywhere" },
 	{ "release", cmd_daemon, "kpld: lift a patch's quarantine" },

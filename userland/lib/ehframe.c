@@ -212,7 +212,30 @@ static void read_fde(const uint8_t *p, size_t off, uint32_t n,
 		f->lsda_at = pos;
 	}
 	f->range = v;
+	f->pc_enc = c->fde_enc;
 	f->pc_at = off + 8;
+}
+
+bool kpl_eh_fde__pc(const uint8_t *p, const struct kpl_eh_fde *f,
+		    uint64_t addr, uint64_t *pc)
+{
+	size_t sz = enc_size(f->pc_enc);
+	uint64_t v = 0;
+
+	if (f->pc_at == SIZE_MAX || !sz || (f->pc_enc & 0x80))
+		return false;
+	memcpy(&v, p + f->pc_at, sz); /* little-endian */
+	if ((f->pc_enc & 0x08) && sz < 8 && (v >> (8 * sz - 1)))
+		v |= ~0ull << (8 * sz); /* signed: extend */
+	switch (f->pc_enc & 0x70) {
+	case 0x00: /* absolute */
+		*pc = v;
+		return true;
+	case 0x10: /* pc-relative: from the field itself */
+		*pc = addr + f->pc_at + v;
+		return true;
+	}
+	return false;
 }
 
 int kpl_eh_frame__each_fde(const uint8_t *p, size_t len, kpl_eh_fde_fn fn,

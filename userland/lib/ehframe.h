@@ -7,6 +7,7 @@
 #ifndef KPL_LIB_EHFRAME_H
 #define KPL_LIB_EHFRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,16 @@ struct kpl_eh_fde {
 	uint64_t range; /* pc_range, the bytes it covers */
 	size_t lsda_at; /* its LSDA pointer, SIZE_MAX: none */
 	size_t pers_at; /* its CIE's personality, SIZE_MAX: none */
+	uint8_t pc_enc; /* pc_begin's encoding (DW_EH_PE_*), with pc_at */
 };
+
+/*
+ * kpl_eh_fde__pc() - the address @f's pc_begin names, for a table at
+ * @addr: absolute and pc-relative encodings only (what compilers write).
+ * Return: true and *@pc, or false when it cannot be said.
+ */
+bool kpl_eh_fde__pc(const uint8_t *p, const struct kpl_eh_fde *f,
+		    uint64_t addr, uint64_t *pc);
 
 typedef int (*kpl_eh_fde_fn)(const struct kpl_eh_fde *f, void *arg);
 

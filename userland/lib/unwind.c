@@ -31,6 +31,7 @@
 #include "backend/backend.h"
 #include "internal.h"
 #include "maps.h"
+#include "patch_image.h"
 #include "share.h"
 #include "state.h"
 #include "unwind.h"
@@ -283,7 +284,7 @@ static int attach(struct kpl_unwind *u)
 	if (!u->dwfl)
 		return -ENOMEM;
 	/* No module yet to take the machine from: an ELF header says it. */
-	kpl_patch_elfs__ehdr(&u->ehdr);
+	kpl_patch_image__ehdr(&u->ehdr);
 	elf_version(EV_CURRENT);
 	u->arch_elf = elf_memory((char *)&u->ehdr, sizeof(u->ehdr));
 	if (!u->arch_elf ||

@@ -23,9 +23,6 @@ struct kpl_patch_elfs {
 	size_t nr;
 };
 
-/* A 64-bit ELF header of a shared object for this machine, no more. */
-void kpl_patch_elfs__ehdr(Elf64_Ehdr *eh);
-
 /*
  * The Dwfl find_elf callback: a "/memfd:kpl:" module whose record and
  * table pass validation gets its image in *@elfp; any other module is

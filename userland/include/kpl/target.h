@@ -117,6 +117,22 @@ int kpl_target__status(struct kpl_target *t, struct kpl_applied **list,
 		       size_t *nr);
 
 /*
+ * kpl_target__symfile() - an ELF file describing the code of patch @id
+ * in the process, for a debugger (gdb's add-symbol-file): an ET_DYN
+ * whose sections lie at the addresses the patch has in the process, with
+ * a function symbol named after each function the patch replaced, at
+ * its new code, one "kpl:ID+0xOFFSET" for other code an unwind entry
+ * covers, and the patch's .eh_frame, if it carries one.  Made from the
+ * patch's record and unwind table, read from the process and validated;
+ * it only reads, and needs no patch file.
+ * Return: 0 and *@buf (malloc'ed, free()) of *@len bytes;
+ * -KPL_E_NOT_APPLIED when no patch @id is mapped there, -KPL_E_STATE
+ * when its record is not valid.
+ */
+int kpl_target__symfile(struct kpl_target *t, const char *id, void **buf,
+			size_t *len);
+
+/*
  * kpl_target__repair() - finish or roll back what an interrupted kpl
  * left in the process: a transaction killed half way (its record's phase
  * says which way), a retired patch whose code no stack holds any more,
