@@ -117,7 +117,7 @@ sed 's/^/# dpkg -i (library 2): /' "$T/dpkg.log"
 check "the library's package upgrades (exit $rc)" [ $rc -eq 0 ]
 # rescan_ms is a minute: only the trigger's `kpl rescan` can do this.
 check "its trigger made kpld mark the patch superseded" \
-	wait_store "\"id\":\"$ID\",\"version\":[0-9]*,\"state\":\"superseded\"" 50
+	wait_store "\"id\":\"$ID\",\"version\":[0-9]*,\"state\":\"superseded\"" 400
 check "the process already running keeps the patch" has_patch "$P" "$ID"
 
 dpkg -r "$PATCHPKG" >"$T/dpkg.log" 2>&1
