@@ -463,6 +463,43 @@ static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 }
 
 /*
+ * Size the target's memfd @fd from here, with a duplicate of its very
+ * file description (pidfd_getfd(): what the target's own fd holds, with
+ * its access mode, not a new open with kpl's credentials), saving the
+ * borrowed thread a syscall.  The other threads run meanwhile and could
+ * put another file at @fd: only a memfd named as ours is sized, and a
+ * process that forged one has sized its own memory.  Return 0, or <0 (no
+ * pidfd_getfd, not our memfd...): the caller then runs ftruncate in the
+ * thread as before.
+ */
+static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
+{
+	char want[SCRATCH + 32], link[sizeof(want)], path[48];
+	int pfd, mfd = -1, err = -ENOENT;
+	ssize_t n;
+
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	mfd = (int)syscall(SYS_pidfd_getfd, pfd, (int)fd, 0);
+	if (mfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || (size_t)n != strlen(want) || memcmp(link, want, (size_t)n))
+		goto out;
+	err = ftruncate(mfd, (off_t)len) ? -errno : 0;
+out:
+	if (mfd >= 0)
+		close(mfd);
+	close(pfd);
+	return err;
+}
+
+/*
  * memfd_create + ftruncate + the mmaps + close, in one borrowed stop.
  * The mapping shows as "/memfd:NAME (deleted)" in /proc/PID/maps, which
  * is how later invocations find the patch.
@@ -506,10 +543,11 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
 	a[1] = len;
-	if (!err)
+	if (!err && own_ftruncate(p->pid, fd, name, len)) {
 		err = inj_syscall(&ij, SYS_ftruncate, a, &r);
-	if (!err)
-		err = sys_check("ftruncate", r);
+		if (!err)
+			err = sys_check("ftruncate", r);
+	}
 	if (!err)
 		err = inj_map_ranges(&ij, addr, len, fd, rg, nr, &mapped);
 	if (err && mapped) {
