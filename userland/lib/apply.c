@@ -291,11 +291,11 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 			break;
 		/* Someone mapped there meanwhile: look again, further. */
 		avoid += pl->ld->size + (1 << 20);
-		kpl_maps__free(t->maps);
-		t->maps = NULL;
+		kpl_target__set_maps(t, NULL);
 		err = kpl_maps__read(t->pid, &t->maps);
 		if (err)
 			return err;
+		kpl_target__set_maps(t, t->maps);
 	}
 	if (err)
 		return err;

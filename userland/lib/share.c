@@ -85,6 +85,7 @@ static size_t nr_analyses, analysed_bytes;
 static struct gadget_ent *gadgets;	/* lock */
 static size_t nr_gadgets;
 static struct verdict verdicts[MAX_VERDICTS];	/* lock */
+static char lock_dir[64];	/* lock; "" unknown */
 
 void kpl_share__lock(void)
 {
@@ -130,6 +131,7 @@ void kpl_share__put(void)
 		ng = nr_gadgets;
 		gadgets = NULL;
 		nr_gadgets = 0;
+		lock_dir[0] = '\0';
 	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < nf; i++) {
@@ -152,6 +154,26 @@ void kpl_share__put(void)
 	for (i = 0; i < ng; i++)
 		free(g[i].path);
 	free(g);
+}
+
+bool kpl_share__lock_dir(char *dir, size_t len)
+{
+	bool known;
+
+	pthread_mutex_lock(&lock);
+	known = holders && lock_dir[0] && strlen(lock_dir) < len;
+	if (known)
+		memcpy(dir, lock_dir, strlen(lock_dir) + 1);
+	pthread_mutex_unlock(&lock);
+	return known;
+}
+
+void kpl_share__keep_lock_dir(const char *dir)
+{
+	pthread_mutex_lock(&lock);
+	if (holders && strlen(dir) < sizeof(lock_dir))
+		memcpy(lock_dir, dir, strlen(dir) + 1);
+	pthread_mutex_unlock(&lock);
 }
 
 static bool held(void)

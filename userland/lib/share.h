@@ -111,4 +111,12 @@ void kpl_share__drop_unwind(const struct kpl_patch *patch);
 bool kpl_share__unwind(const struct kpl_patch *patch, int *err,
 		       bool *unwinds);
 
+/*
+ * The directory lock.c keeps its lock files in, once checked (made,
+ * owned and moded as it must be), for the rest of the command: true and
+ * it in @dir when kept.
+ */
+bool kpl_share__lock_dir(char *dir, size_t len);
+void kpl_share__keep_lock_dir(const char *dir);
+
 #endif
