@@ -138,7 +138,7 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 	code = malloc(s->size ? s->size : 1);
 	if (!code)
 		return -ENOMEM;
-	err = kpl_elf__read(elf, s->value, code, s->size);
+	err = kpl_share__elf_read(elf, s->value, code, s->size);
 	if (!err)
 		err = kpl_share__analyse(code, s->size,
 					 pl->lib->bias + s->value, &pro, &why);
