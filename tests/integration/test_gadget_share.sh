@@ -58,7 +58,7 @@ PY
 # LeakSanitizer cannot run under a tracer: an ASan kpl would fail at exit.
 expect_rc 0 "apply --all, one worker" \
 	env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	strace -f -s 64 -o "$T/st" -e trace=openat,pread64 \
+	strace -f -y -s 64 -o "$T/st" -e trace=openat,pread64 \
 	"$KPL" apply --all --jobs 1 --exe "$D/kpl-spin" --keys "$TRUSTED" \
 	"$IT_DIR/spin1.kpl"
 # windows PID: the 64 KiB reads of text (the search's windows) made
@@ -76,6 +76,12 @@ check "B, whose copy differs at the kept offset, was searched" \
 	[ "$(windows $PB)" -gt 0 ]
 check "C reused the kept offsets: no window read" [ -z "$(windows $PC)" ]
 check "D, another libc file, was searched" [ "$(windows $PD)" -gt 0 ]
+# The patched function's bytes come from the library file (share.c): one
+# read for the command, not one per process (all four map the same
+# libspin.so.1).
+lib_reads=$(grep -c 'pread64([0-9]*<[^>]*/libspin\.so\.1>' "$T/st")
+echo "# reads of libspin.so.1: $lib_reads"
+check "the library file is read once for 4 processes" [ "$lib_reads" = 1 ]
 for p in $PA $PB $PC $PD; do
 	check "pid $p has SPIN-1" grep -q 'kpl:SPIN-1' "/proc/$p/maps"
 done

@@ -38,6 +38,18 @@ stops() {
 	}' "$1"
 }
 
+# injected FILE: "R I" for each borrowed stop: its PTRACE_SYSCALL
+# resumes (two per injected syscall: to its entry and to its exit) and
+# its PTRACE_GET_SYSCALL_INFO reads (only the exit is read).
+injected() {
+	awk '
+	/PTRACE_INTERRUPT/ { if (!held) { b = 0; r = 0; i = 0 } held++; next }
+	held && /PTRACE_SETREGSET/ { b = 1 }
+	held && /ptrace\(PTRACE_SYSCALL,/ { r++ }
+	held && /PTRACE_GET_SYSCALL_INFO/ { i++ }
+	held && /PTRACE_DETACH/ { if (--held == 0 && b) print r, i }' "$1"
+}
+
 start_spin a --threads 1 || exit 1
 P=$SPIN_PID
 # LeakSanitizer cannot run under a tracer: an ASan kpl would fail at exit.
@@ -65,6 +77,16 @@ check "apply's borrowed stop reads nothing (no maps, no libc scan)" \
 	[ "$(grep '^borrowed' "$T/apply.stops")" = borrowed ]
 check "revert's borrowed stop reads nothing (no maps, no libc scan)" \
 	[ "$(grep '^borrowed' "$T/revert.stops")" = borrowed ]
+# memfd_create, one mmap of the whole region read-only, one of the text
+# over it, close (kpl sizes the memfd itself): each a syscall entry and
+# exit, only the exit read.  The revert's borrowed stop is one munmap.
+inj=$(injected "$T/apply.st")
+echo "#   apply's injected syscalls: $inj (resumes, reads)"
+check "apply's borrowed stop: 4 injected syscalls, each exit read once" \
+	[ "$inj" = "8 4" ]
+inj=$(injected "$T/revert.st")
+check "revert's borrowed stop: 1 injected syscall, its exit read once" \
+	[ "$inj" = "2 1" ]
 # The last all-thread stop is the one that wrote: nothing on a stack.
 # (A stop that finds a frame in the patch asks again to tell busy from
 # keep-out, and reads that thread's stack twice; that one retries.)

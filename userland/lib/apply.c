@@ -138,7 +138,7 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 	code = malloc(s->size ? s->size : 1);
 	if (!code)
 		return -ENOMEM;
-	err = kpl_elf__read(elf, s->value, code, s->size);
+	err = kpl_share__elf_read(elf, s->value, code, s->size);
 	if (!err)
 		err = kpl_share__analyse(code, s->size,
 					 pl->lib->bias + s->value, &pro, &why);
@@ -291,11 +291,11 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 			break;
 		/* Someone mapped there meanwhile: look again, further. */
 		avoid += pl->ld->size + (1 << 20);
-		kpl_maps__free(t->maps);
-		t->maps = NULL;
+		kpl_target__set_maps(t, NULL);
 		err = kpl_maps__read(t->pid, &t->maps);
 		if (err)
 			return err;
+		kpl_target__set_maps(t, t->maps);
 	}
 	if (err)
 		return err;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "share.h"
 #include "target.h"
 
 #define LOCK_ROOT "/run/kpatch-lite"
@@ -92,7 +93,7 @@ static uid_t owner_of_pid(pid_t pid)
  * Open the lock file, replacing one that is not to be trusted.  Read-only
  * is enough for flock(), and lets a user wait on a file root made.
  */
-static int open_lock(const char *path, uid_t owner)
+static int open_lock(const char *path, pid_t pid)
 {
 	struct stat st;
 	int fd, tries;
@@ -105,9 +106,10 @@ static int open_lock(const char *path, uid_t owner)
 		if (fd < 0 && errno != ELOOP && errno != EACCES &&
 		    errno != ENXIO)
 			return -errno;
+		/* The process's owner asked last: it costs a stat. */
 		if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
 		    (st.st_uid == 0 || st.st_uid == geteuid() ||
-		     st.st_uid == owner))
+		     st.st_uid == owner_of_pid(pid)))
 			return fd;
 		if (fd >= 0)
 			close(fd);
@@ -127,7 +129,7 @@ static int take_one(const char *path, pid_t pid, int *fdp)
 		struct timespec ts = { 0, 10000000 };
 
 		if (fd < 0) {
-			fd = open_lock(path, owner_of_pid(pid));
+			fd = open_lock(path, pid);
 			if (fd < 0)
 				return fd;
 		}
@@ -159,12 +161,17 @@ int kpl_lock__take(pid_t pid, struct kpl_lock **out)
 {
 	struct kpl_lock *l;
 	char dir[64];
-	int i, err;
+	int i, err = 0;
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	err = lock_dir(dir, sizeof(dir));
+	/* Checked once per command: a fleet locks a thousand pids. */
+	if (!kpl_share__lock_dir(dir, sizeof(dir))) {
+		err = lock_dir(dir, sizeof(dir));
+		if (!err)
+			kpl_share__keep_lock_dir(dir);
+	}
 	if (err)
 		goto out;
 	if (!geteuid())

@@ -112,6 +112,18 @@ void kpl_maps__free(struct kpl_maps *m)
 	free(m);
 }
 
+int kpl_maps__dup(const struct kpl_maps *m, struct kpl_maps **out)
+{
+	size_t size = sizeof(*m) + m->nr * sizeof(m->v[0]);
+	struct kpl_maps *c = malloc(size);
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, m, size);
+	*out = c;
+	return 0;
+}
+
 #define REACH KPL_ARCH_REACH
 #define PAGE 4096ull
 #define TOP KPL_ARCH_USER_TOP

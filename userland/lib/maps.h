@@ -23,6 +23,8 @@ struct kpl_maps {
 
 int kpl_maps__read(pid_t pid, struct kpl_maps **out);
 void kpl_maps__free(struct kpl_maps *m);
+/* A copy of @m into *@out.  Return: 0 or -ENOMEM. */
+int kpl_maps__dup(const struct kpl_maps *m, struct kpl_maps **out);
 
 /*
  * kpl_maps__gap() - find a free, page-aligned range of @len bytes whose

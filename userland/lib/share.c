@@ -2,8 +2,8 @@
 /*
  * The per-command cache (share.h).  Two locks: dw_lock serialises libdw
  * and libelf (and guards the file list, whose Elfs libdwfl uses), lock
- * guards the holder count, the parsed objects, the analyses, the gadgets
- * and the unwind verdicts.  Order: dw_lock, then lock.
+ * guards the holder count, the parsed objects, the bytes read from them,
+ * the analyses, the gadgets, the unwind verdicts and the lock directory.  Order: dw_lock, then lock.
  *
  * Sharing one Elf between several Dwfls relies on libelf's reference
  * count: elf_begin(fd, ELF_C_READ, elf) of a plain file returns @elf
@@ -66,6 +66,14 @@ struct gadget_ent {
 	struct kpl_arch_gadgets off;
 };
 
+/* Bytes read from a kept object's file (kpl_share__elf_read()). */
+struct read_ent {
+	const struct kpl_elf *ke;
+	uint64_t vaddr;
+	size_t len;
+	uint8_t *bytes;
+};
+
 /* A patch's unwind verdict (kpl_share__keep_unwind()). */
 struct verdict {
 	const struct kpl_patch *patch;
@@ -85,6 +93,9 @@ static size_t nr_analyses, analysed_bytes;
 static struct gadget_ent *gadgets;	/* lock */
 static size_t nr_gadgets;
 static struct verdict verdicts[MAX_VERDICTS];	/* lock */
+static char lock_dir[64];	/* lock; "" unknown */
+static struct read_ent *reads;	/* lock */
+static size_t nr_reads, read_bytes;
 
 void kpl_share__lock(void)
 {
@@ -109,7 +120,8 @@ void kpl_share__put(void)
 	struct file_ent *f = NULL;
 	struct kelf_ent *k = NULL;
 	struct gadget_ent *g = NULL;
-	size_t i, nf = 0, na = 0, nk = 0, ng = 0;
+	struct read_ent *r = NULL;
+	size_t i, nf = 0, na = 0, nk = 0, ng = 0, nr = 0;
 
 	pthread_mutex_lock(&dw_lock);
 	pthread_mutex_lock(&lock);
@@ -130,6 +142,11 @@ void kpl_share__put(void)
 		ng = nr_gadgets;
 		gadgets = NULL;
 		nr_gadgets = 0;
+		lock_dir[0] = '\0';
+		r = reads;
+		nr = nr_reads;
+		reads = NULL;
+		nr_reads = read_bytes = 0;
 	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < nf; i++) {
@@ -152,6 +169,80 @@ void kpl_share__put(void)
 	for (i = 0; i < ng; i++)
 		free(g[i].path);
 	free(g);
+	for (i = 0; i < nr; i++)
+		free(r[i].bytes);
+	free(r);
+}
+
+/* Is @ke one the cache parsed (alive until the last holder lets go)? */
+static bool kept_kelf(const struct kpl_elf *ke)
+{
+	size_t i;
+
+	for (i = 0; holders && i < nr_kelfs; i++)
+		if (kelfs[i].ke == ke)
+			return true;
+	return false;
+}
+
+int kpl_share__elf_read(const struct kpl_elf *ke, uint64_t vaddr, void *buf,
+			size_t len)
+{
+	struct read_ent *v;
+	uint8_t *copy;
+	size_t i;
+	int err;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; kept_kelf(ke) && i < nr_reads; i++) {
+		if (reads[i].ke == ke && reads[i].vaddr == vaddr &&
+		    reads[i].len == len) {
+			memcpy(buf, reads[i].bytes, len);
+			pthread_mutex_unlock(&lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	err = kpl_elf__read(ke, vaddr, buf, len);
+	if (err)
+		return err;
+	pthread_mutex_lock(&lock);
+	if (kept_kelf(ke) && nr_reads < MAX_ANALYSES &&
+	    len <= MAX_ANALYSED_BYTES - read_bytes) {
+		copy = malloc(len ? len : 1);
+		v = copy ? realloc(reads, (nr_reads + 1) * sizeof(*v)) : NULL;
+		if (v) {
+			memcpy(copy, buf, len);
+			reads = v;
+			reads[nr_reads++] = (struct read_ent){ ke, vaddr, len,
+							       copy };
+			read_bytes += len;
+		} else {
+			free(copy);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+bool kpl_share__lock_dir(char *dir, size_t len)
+{
+	bool known;
+
+	pthread_mutex_lock(&lock);
+	known = holders && lock_dir[0] && strlen(lock_dir) < len;
+	if (known)
+		memcpy(dir, lock_dir, strlen(lock_dir) + 1);
+	pthread_mutex_unlock(&lock);
+	return known;
+}
+
+void kpl_share__keep_lock_dir(const char *dir)
+{
+	pthread_mutex_lock(&lock);
+	if (holders && strlen(dir) < sizeof(lock_dir))
+		memcpy(lock_dir, dir, strlen(dir) + 1);
+	pthread_mutex_unlock(&lock);
 }
 
 static bool held(void)

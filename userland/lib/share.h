@@ -111,4 +111,22 @@ void kpl_share__drop_unwind(const struct kpl_patch *patch);
 bool kpl_share__unwind(const struct kpl_patch *patch, int *err,
 		       bool *unwinds);
 
+/*
+ * kpl_share__elf_read() - kpl_elf__read(), remembered for the command
+ * when @ke is one kpl_share__kelf() gave (a file is the same file for
+ * the whole command: same device, inode and path): the old functions'
+ * bytes are read from the library once, not once per process.
+ * Return: as kpl_elf__read().
+ */
+int kpl_share__elf_read(const struct kpl_elf *ke, uint64_t vaddr, void *buf,
+			size_t len);
+
+/*
+ * The directory lock.c keeps its lock files in, once checked (made,
+ * owned and moded as it must be), for the rest of the command: true and
+ * it in @dir when kept.
+ */
+bool kpl_share__lock_dir(char *dir, size_t len);
+void kpl_share__keep_lock_dir(const char *dir);
+
 #endif

@@ -201,19 +201,28 @@ static int cmp_seq(const void *a, const void *b)
 	return x->st->seq < y->st->seq ? -1 : x->st->seq > y->st->seq;
 }
 
+void kpl_target__set_maps(struct kpl_target *t, struct kpl_maps *m)
+{
+	if (t->maps != m)
+		kpl_maps__free(t->maps);
+	t->maps = m;
+	t->proc->maps = m;
+	t->proc->maps_at = t->proc->remaps;
+}
+
 int kpl_target__refresh(struct kpl_target *t)
 {
 	size_t i, plen = strlen(KPL_STATE_PREFIX);
 	int err;
 
-	kpl_maps__free(t->maps);
-	t->maps = NULL;
+	kpl_target__set_maps(t, NULL);
 	free_objs(t);
 	free_found(t);
 	t->read_at = UINT64_MAX;
 	err = kpl_maps__read(t->pid, &t->maps);
 	if (err)
 		return err;
+	kpl_target__set_maps(t, t->maps);
 	err = scan_objs(t);
 	for (i = 0; !err && i < t->maps->nr; i++) {
 		const struct kpl_map *m = &t->maps->v[i];

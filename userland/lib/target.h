@@ -72,6 +72,8 @@ bool kpl_pid_is_kpl(pid_t pid);
 
 /* Re-read maps, objects and patch records. */
 int kpl_target__refresh(struct kpl_target *t);
+/* Replace t->maps with @m (NULL: none), lending it to the backend. */
+void kpl_target__set_maps(struct kpl_target *t, struct kpl_maps *m);
 /*
  * The same, only when kpl changed the process since the last read: an
  * open target is locked (kpl_lock__take()), so no other kpl changes it,

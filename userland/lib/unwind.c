@@ -340,7 +340,12 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 		return -ENOMEM;
 	kpl_share__get();
 	u->p = p;
-	err = kpl_maps__read(p->pid, &u->maps);
+	/* The target's maps, when kpl mapped nothing since they were read
+	 * (a copy: the target may read them again meanwhile). */
+	if (p->maps && p->maps_at == p->remaps)
+		err = kpl_maps__dup(p->maps, &u->maps);
+	else
+		err = kpl_maps__read(p->pid, &u->maps);
 	if (!err)
 		err = list_modules(u);
 	u->pe.p = p;

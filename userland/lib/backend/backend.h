@@ -119,6 +119,14 @@ struct kpl_proc {
 	/* Writes, maps and unmaps made through the kpl_proc__ calls: what
 	 * the engine knows of the process is stale once this moves. */
 	uint64_t changes;
+	/* Maps, unmaps and calls made (a call may map memory too): the
+	 * process's mappings as kpl knows them are stale once this moves. */
+	uint64_t remaps;
+	/* The target's /proc/PID/maps (target.c), read when remaps was
+	 * maps_at; borrowed, NULL when there are none.  One read serves the
+	 * gadget search and the unwinder, not one each. */
+	const struct kpl_maps *maps;
+	uint64_t maps_at;
 };
 
 extern const struct kpl_backend kpl_backend_ptrace;

@@ -211,12 +211,14 @@ int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
 		  const char *name, const struct kpl_map_range *r, size_t nr)
 {
 	p->changes++;
+	p->remaps++;
 	return p->be->map(p, addr, len, name, r, nr);
 }
 
 int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 {
 	p->changes++;
+	p->remaps++;
 	return p->be->unmap(p, addr, len);
 }
 
@@ -230,6 +232,7 @@ int kpl_proc__call(struct kpl_proc *p, struct kpl_call *c)
 	if (!p->be->call)
 		return -EOPNOTSUPP;
 	p->changes++;
+	p->remaps++;
 	return p->be->call(p, c);
 }
 

@@ -169,23 +169,31 @@ static int scan(struct kpl_proc *p, const struct kpl_maps *m,
 	return err;
 }
 
-/* Find the gadgets, once per process. */
+/*
+ * Find the gadgets, once per process, in the target's maps when it lent
+ * them (even if kpl mapped something since: a gadget is used only where
+ * its bytes were just read, so an old map costs at most a failed search).
+ */
 int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
 {
-	struct kpl_maps *m;
+	struct kpl_maps *own = NULL;
+	const struct kpl_maps *m = p->maps;
 	int err;
 
 	if (pp->g.syscall_ret && pp->g.sigreturn)
 		return 0;
-	err = kpl_maps__read(p->pid, &m);
-	if (err)
-		return err;
+	if (!m) {
+		err = kpl_maps__read(p->pid, &own);
+		if (err)
+			return err;
+		m = own;
+	}
 	err = from_cache(p, m, &pp->g);
 	if (err) {
 		pp->g = (struct kpl_arch_gadgets){ 0 };
 		err = scan(p, m, &pp->g);
 	}
-	kpl_maps__free(m);
+	kpl_maps__free(own);
 	if (err == -ENOMEM)
 		return err;
 	if (err)

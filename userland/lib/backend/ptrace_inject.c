@@ -154,11 +154,10 @@ static bool inj_ours(struct kpl_pt_inj *ij, const struct __ptrace_syscall_info *
 
 /*
  * Let the session's thread run to its next syscall stop (a group-stop on
- * the way is passed over), and read that stop into @si.  Return: 0, or
- * <0 (the wait's error, -ESRCH when the thread is gone).
+ * the way is passed over).  Return: 0, or <0 (the wait's error, -ESRCH
+ * when the thread is gone).
  */
-int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
-			    struct __ptrace_syscall_info *si)
+static int inj_run(struct kpl_pt_inj *ij, uint64_t deadline)
 {
 	struct kpl_pt_thread *t = ij->t;
 	int w;
@@ -172,12 +171,25 @@ int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
 			return w ? w : -ESRCH;
 		ij->running = false;
 		if (WSTOPSIG(t->status) == (SIGTRAP | 0x80))
-			break;	/* else a group-stop: go on */
+			return 0;	/* else a group-stop: go on */
 	}
-	if (kpl_pt_req(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(*si),
-		       si) < 0)
+}
+
+static int inj_info(struct kpl_pt_inj *ij, struct __ptrace_syscall_info *si)
+{
+	if (kpl_pt_req(PTRACE_GET_SYSCALL_INFO, ij->t->tid,
+		       (void *)sizeof(*si), si) < 0)
 		return -errno;
 	return 0;
+}
+
+/* inj_run(), and that stop read into @si. */
+int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
+			    struct __ptrace_syscall_info *si)
+{
+	int w = inj_run(ij, deadline);
+
+	return w ? w : inj_info(ij, si);
 }
 
 /* Run syscall @nr(@args) in the session's thread; *@ret its result. */
@@ -214,26 +226,38 @@ static int inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 			return -errno;
 		ij->masked = true;
 	}
+	/*
+	 * Syscall stops come entry, exit, entry...: the thread is resumed
+	 * from a stop outside any syscall (an event stop, or the exit stop
+	 * of the one before), so its next syscall stop is an entry, and
+	 * only the stop after it needs reading.  That exit is ours when
+	 * its IP and stack are; anything else (an entry where an exit was
+	 * due, an exit that is not ours) puts us back in step.
+	 */
 	for (;;) {
 		struct __ptrace_syscall_info si;
 
-		w = kpl_pt_inj_next_syscall(ij, deadline, &si);
+		w = inj_run(ij, deadline);
 		if (w)
 			return w;
-		if (!inj_ours(ij, &si))
-			continue;	/* a signal handler's own syscall */
-		if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+		if (!entered) {
 			entered = true;
-		} else if (si.op == PTRACE_SYSCALL_INFO_EXIT && entered) {
-			/* -ERESTART*: the kernel runs it again. */
-			if (si.exit.rval <= -512 && si.exit.rval >= -516) {
-				entered = false;
-				continue;
-			}
-			ij->at_exit = true;
-			*ret = (long)si.exit.rval;
-			return 0;
+			continue;
 		}
+		w = inj_info(ij, &si);
+		if (w)
+			return w;
+		if (si.op == PTRACE_SYSCALL_INFO_ENTRY)
+			continue;	/* out of step: this was the entry */
+		entered = false;
+		if (si.op != PTRACE_SYSCALL_INFO_EXIT || !inj_ours(ij, &si))
+			continue;	/* not our syscall */
+		/* -ERESTART*: the kernel runs it again. */
+		if (si.exit.rval <= -512 && si.exit.rval >= -516)
+			continue;
+		ij->at_exit = true;
+		*ret = (long)si.exit.rval;
+		return 0;
 	}
 }
 
@@ -376,9 +400,109 @@ static int sys_check(const char *what, long ret)
 }
 
 /*
- * memfd_create + ftruncate + one mmap per range + close, in one borrowed
- * stop.  The mapping shows as "/memfd:NAME (deleted)" in
- * /proc/PID/maps, which is how later invocations find the patch.
+ * mmap in the borrowed thread; its result in *@r.  Return 0, or <0 (its
+ * error, -EEXIST when something is mapped there).
+ */
+static int inj_mmap(struct kpl_pt_inj *ij, uint64_t addr, uint64_t len,
+		    int prot, int flags, long fd, uint64_t off, long *r)
+{
+	uint64_t a[6] = { addr, len, (uint64_t)prot, (uint64_t)flags,
+			  (uint64_t)fd, off };
+	int err = inj_syscall(ij, SYS_mmap, a, r);
+
+	if (!err && *r == -EEXIST)
+		return -EEXIST;
+	if (!err)
+		err = sys_check("mmap", *r);
+	if (!err && (uint64_t)*r != addr) {
+		/* A kernel without MAP_FIXED_NOREPLACE put it elsewhere:
+		 * undo that one. */
+		uint64_t u[6] = { (uint64_t)*r, len };
+
+		inj_syscall(ij, SYS_munmap, u, r);
+		err = -EEXIST;
+	}
+	return err;
+}
+
+/*
+ * The region's mappings: the whole of it read-only from the memfd in one
+ * mmap (MAP_FIXED_NOREPLACE, so it takes the whole range or nothing),
+ * then each range that is not plain read-only memfd mapped over its own
+ * part of it (MAP_FIXED) with its final protection.  A patch's state and
+ * read-only data are read-only: a typical patch is two mmaps, the whole
+ * and its text.  Each mmap creates its mapping with the protection it
+ * keeps, so nothing gains PROT_EXEC later: MDWE allows it.
+ */
+static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
+			  long fd, const struct kpl_map_range *rg, size_t nr,
+			  bool *mapped)
+{
+	size_t i;
+	long r;
+	int err;
+
+	err = inj_mmap(ij, addr, len, PROT_READ,
+		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0, &r);
+	if (err)
+		return err;
+	*mapped = true;
+	for (i = 0; !err && i < nr; i++) {
+		if (rg[i].prot == PROT_READ && !rg[i].anon)
+			continue;
+		/* Filled through FOLL_FORCE like the rest; an anonymous
+		 * maps line has no name, which kpl_maps__read() gives
+		 * back from the memfd around it. */
+		err = inj_mmap(ij, addr + rg[i].off, rg[i].len, rg[i].prot,
+			       MAP_PRIVATE | MAP_FIXED |
+				       (rg[i].anon ? MAP_ANONYMOUS : 0),
+			       rg[i].anon ? -1 : fd, rg[i].anon ? 0 : rg[i].off,
+			       &r);
+	}
+	return err;
+}
+
+/*
+ * Size the target's memfd @fd from here, with a duplicate of its very
+ * file description (pidfd_getfd(): what the target's own fd holds, with
+ * its access mode, not a new open with kpl's credentials), saving the
+ * borrowed thread a syscall.  The other threads run meanwhile and could
+ * put another file at @fd: only a memfd named as ours is sized, and a
+ * process that forged one has sized its own memory.  Return 0, or <0 (no
+ * pidfd_getfd, not our memfd...): the caller then runs ftruncate in the
+ * thread as before.
+ */
+static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
+{
+	char want[SCRATCH + 32], link[sizeof(want)], path[48];
+	int pfd, mfd = -1, err = -ENOENT;
+	ssize_t n;
+
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	mfd = (int)syscall(SYS_pidfd_getfd, pfd, (int)fd, 0);
+	if (mfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || (size_t)n != strlen(want) || memcmp(link, want, (size_t)n))
+		goto out;
+	err = ftruncate(mfd, (off_t)len) ? -errno : 0;
+out:
+	if (mfd >= 0)
+		close(mfd);
+	close(pfd);
+	return err;
+}
+
+/*
+ * memfd_create + ftruncate + the mmaps + close, in one borrowed stop.
+ * The mapping shows as "/memfd:NAME (deleted)" in /proc/PID/maps, which
+ * is how later invocations find the patch.
  */
 int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	       const char *name, const struct kpl_map_range *rg, size_t nr)
@@ -386,7 +510,8 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	struct kpl_pt *pp = p->priv, one;
 	struct kpl_pt_thread *t;
 	uint64_t a[6] = { 0 };
-	size_t nlen = strlen(name) + 1, i, mapped = 0;
+	size_t nlen = strlen(name) + 1;
+	bool mapped = false;
 	long fd = -1, r;
 	struct kpl_pt_inj ij;
 	int err, e2;
@@ -418,44 +543,16 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
 	a[1] = len;
-	if (!err)
+	if (!err && own_ftruncate(p->pid, fd, name, len)) {
 		err = inj_syscall(&ij, SYS_ftruncate, a, &r);
-	if (!err)
-		err = sys_check("ftruncate", r);
-	for (i = 0; !err && i < nr; i++) {
-		a[0] = addr + rg[i].off;
-		a[1] = rg[i].len;
-		a[2] = (uint64_t)rg[i].prot;
-		a[3] = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
-		a[4] = (uint64_t)fd;
-		a[5] = rg[i].off;
-		if (rg[i].anon) {
-			/* Filled through FOLL_FORCE like the rest; the maps
-			 * line has no name, which kpl_maps__read() gives
-			 * back from the memfd around it. */
-			a[3] |= MAP_ANONYMOUS;
-			a[4] = (uint64_t)-1;
-			a[5] = 0;
-		}
-		err = inj_syscall(&ij, SYS_mmap, a, &r);
-		if (!err && r == -EEXIST)
-			err = -EEXIST;
-		else if (!err)
-			err = sys_check("mmap", r);
-		if (!err && (uint64_t)r != a[0]) {
-			/* A kernel without MAP_FIXED_NOREPLACE put it
-			 * elsewhere: undo that one. */
-			uint64_t u[6] = { (uint64_t)r, rg[i].len };
-
-			inj_syscall(&ij, SYS_munmap, u, &r);
-			err = -EEXIST;
-		}
 		if (!err)
-			mapped = (size_t)(rg[i].off + rg[i].len);
+			err = sys_check("ftruncate", r);
 	}
+	if (!err)
+		err = inj_map_ranges(&ij, addr, len, fd, rg, nr, &mapped);
 	if (err && mapped) {
 		/* Only what this call mapped, which is ours. */
-		uint64_t u[6] = { addr, mapped };
+		uint64_t u[6] = { addr, len };
 
 		inj_syscall(&ij, SYS_munmap, u, &r);
 	}
