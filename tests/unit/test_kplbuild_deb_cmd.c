@@ -127,6 +127,9 @@ static void test_cmd_add__bad_words_are_usage_errors(void **state)
 		{ "rules-target", "build arch",
 		  "is not a debian/rules target" },
 		{ "rules-target", "a;b", "is not a debian/rules target name" },
+		{ "rules-target", "/etc/x",
+		  "is not a debian/rules target name" },
+		{ "rules-target", "a/../../x", "is not a debian/rules target" },
 		{ "make-dir", "/etc", "is not a directory inside the source" },
 		{ "make-dir", "../x", "is not a directory inside the source" },
 		{ "make-dir", "a/../../x", "is not a directory inside" },
@@ -154,6 +157,8 @@ static void test_cmd_add__bad_words_are_usage_errors(void **state)
 	assert_int_equal(c.nr_make, 0);
 	/* what is fine: dots inside names, a directory named a..b */
 	assert_int_equal(kb_deb__cmd_add(&c, "make-dir", "a..b/c.d"), 0);
+	assert_int_equal(
+		kb_deb__cmd_add(&c, "rules-target", "build/config.status"), 0);
 	assert_int_equal(
 		kb_deb__cmd_add(&c, "rules-target", "doconfigure-main"), 0);
 }

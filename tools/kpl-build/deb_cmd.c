@@ -27,15 +27,15 @@
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" \
 	"._+-"
 
+/* Relative, inside the tree: no "..", no leading '/' or '-'. */
+static bool valid_dir(const char *d);
+
+/* A file target may have a directory (expat's build/config.status). */
 static bool valid_target(const char *t)
 {
-	size_t len = strlen(t);
-
-	return len && len <= 64 && strspn(t, TARGET_CHARS) == len &&
-	       strchr(TARGET_CHARS, t[0]) && t[0] != '-' && t[0] != '.';
+	return strlen(t) <= 64 && valid_dir(t) && t[0] != '.';
 }
 
-/* Relative, inside the tree: no "..", no leading '/' or '-'. */
 static bool valid_dir(const char *d)
 {
 	size_t len = strlen(d);
@@ -69,7 +69,7 @@ int kb_deb__cmd_add(struct kb_deb_cmd *c, const char *opt, const char *arg)
 {
 	if (!strcmp(opt, "rules-target")) {
 		if (!valid_target(arg)) {
-			kb_err("deb: --rules-target '%.64s' is not a debian/rules target name (letters, digits and ._+-)",
+			kb_err("deb: --rules-target '%.64s' is not a debian/rules target name (letters, digits and ._+-/, inside the tree)",
 			       arg);
 			return 2;
 		}
