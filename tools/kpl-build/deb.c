@@ -21,7 +21,8 @@
  *
  * The cache, per package and version: dl/ (what apt-get source fetched),
  * src/ (the unpacked tree, Debian's patches applied), orig/ (the
- * original build, see build_cmd.c) and the logs of each step.
+ * original build, see build_cmd.c; orig-HASH/ for a narrowed one) and
+ * the logs of each step.
  */
 #include <errno.h>
 #include <getopt.h>
