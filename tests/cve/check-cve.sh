@@ -142,6 +142,21 @@ run_case() {
 	for c in $cve; do set -- "$@" --cve "$c"; done
 	for p in $(field leave-out); do set -- "$@" --leave-out "$p"; done
 	for p in $(field reverse); do set -- "$@" --reverse "$dir/$p"; done
+	# a build narrowed to the library: each make: line one argument
+	t=$(field rules-target)
+	[ -n "$t" ] && set -- "$@" --rules-target "$t"
+	t=$(field make-dir)
+	[ -n "$t" ] && set -- "$@" --make-dir "$t"
+	nl='
+'
+	old_ifs=$IFS
+	IFS=$nl
+	set -f
+	for t in $(sed -n 's/^make:[[:space:]]*//p' "$dir/case"); do
+		set -- "$@" --make "$t"
+	done
+	set +f
+	IFS=$old_ifs
 	case $target in
 	installed\ *)
 		lib=${target#installed }
@@ -338,6 +353,20 @@ refusals() {
 		--id X -o "$w/x.kpl" >"$w/bad.out" 2>&1
 	rc=$?
 	check "a --leave-out that is no patch name is bad usage (exit $rc)" [ "$rc" = 2 ]
+	"$KB" deb --package zlib=1:1.2.13.dfsg-1 --fix "$z/fix.patch" \
+		--id X --cache "$cache" --rules-target configure \
+		--make -f/etc/passwd -o "$w/x.kpl" >"$w/make.out" 2>&1
+	rc=$?
+	check "a --make that is a make option is bad usage (exit $rc)" [ "$rc" = 2 ]
+	check "the error names it" \
+		grep -q "deb: --make '-f/etc/passwd' is not a make target or VAR=VALUE" "$w/make.out"
+	"$KB" deb --package zlib=1:1.2.13.dfsg-1 --fix "$z/fix.patch" \
+		--id X --cache "$cache" --make-dir ../.. --make all \
+		-o "$w/x.kpl" >"$w/dir.out" 2>&1
+	rc=$?
+	check "a --make-dir outside the tree is bad usage (exit $rc)" [ "$rc" = 2 ]
+	check "the error names it" \
+		grep -q "deb: --make-dir '../..' is not a directory inside the source tree" "$w/dir.out"
 	KPL_BUILD_WRAPPER=$w/no-such-kpl-build "$KB" deb \
 		--package zlib=1:1.2.13.dfsg-1 --fix "$z/fix.patch" --id X \
 		--cache "$cache" -o "$w/x.kpl" >"$w/wrap.out" 2>&1

@@ -45,6 +45,12 @@ $(BUILD)/asan/tests/unit/test_kplbuild_deb_pkg: \
 		$(filter %.c,$^) $(BUILD)/asan/libkpl.a $(ASAN_LDFLAGS) \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
+$(BUILD)/asan/tests/unit/test_kplbuild_deb_cmd: \
+		tests/unit/test_kplbuild_deb_cmd.c tools/kpl-build/deb_cmd.c
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Iuserland/lib -Itools/kpl-build -MMD -MP -o $@ \
+		$(filter %.c,$^) $(ASAN_LDFLAGS) $(CMOCKA_LIBS)
+
 IDENT_DIR := $(BUILD)/unit/ident
 IDENT_LIBS := $(addprefix $(IDENT_DIR)/libident,.so -shipped.so -code.so \
 	-data.so -layout.so)

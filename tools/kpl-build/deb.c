@@ -16,11 +16,13 @@
  *     so that only the native library is built), the original tree built
  *     once in the cache (--orig-built), the rebuild proven to be the
  *     shipped file (--target, identity.c) and the patch made for that
- *     file's build-id.
+ *     file's build-id.  --rules-target and --make narrow the build to
+ *     the library (deb_cmd.c).
  *
  * The cache, per package and version: dl/ (what apt-get source fetched),
  * src/ (the unpacked tree, Debian's patches applied), orig/ (the
- * original build, see build_cmd.c) and the logs of each step.
+ * original build, see build_cmd.c; orig-HASH/ for a narrowed one) and
+ * the logs of each step.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -91,6 +93,18 @@ static const char deb_usage[] =
 	"      --cve CVE-ID, --advisory ID, --advisory-url URL\n"
 	"                          as for kpl-build build\n"
 	"\n"
+	"A narrower build (where Debian's builds much more than the library;\n"
+	"the rebuild must still be proven to be --target, or be the library\n"
+	"the patch is for):\n"
+	"      --rules-target T    dpkg-buildpackage -T T instead of\n"
+	"                          build-arch: the debian/rules target that\n"
+	"                          configures the tree as Debian does\n"
+	"      --make ARG          then make -jN ARG in the tree, with\n"
+	"                          dpkg-architecture's environment: a target\n"
+	"                          (libfoo.la) or VAR=VALUE; may repeat\n"
+	"      --make-dir DIR      make -C DIR (relative to the tree)\n"
+	"  Its original build is cached apart from Debian's whole one.\n"
+	"\n"
 	"Example:\n"
 	"  kpl-build deb --package zlib --fix fix.patch --id ZLIB-1 \\\n"
 	"      --key vendor.key -o ZLIB-1.kpl\n"
@@ -115,6 +129,7 @@ struct deb {
 	struct kb_deb_vuln vuln; /* --leave-out, --reverse */
 	const char *soname; /* --soname */
 	char *found_soname;
+	struct kb_deb_cmd cmd; /* --rules-target, --make-dir, --make */
 };
 
 /* --leave-out NAME, --reverse DIFF: one more, checked. */
@@ -177,6 +192,9 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		{ "cve", required_argument, NULL, 'E' },
 		{ "advisory", required_argument, NULL, 'A' },
 		{ "advisory-url", required_argument, NULL, 'U' },
+		{ "rules-target", required_argument, NULL, 'G' },
+		{ "make-dir", required_argument, NULL, 'B' },
+		{ "make", required_argument, NULL, 'M' },
 		KB_SHARED_OPTS,
 		{ 0 },
 	};
@@ -229,6 +247,16 @@ static int parse_args(struct deb *d, int argc, char **argv)
 			break;
 		case 'S':
 			d->soname = optarg;
+			break;
+		case 'G':
+		case 'B':
+		case 'M':
+			if (kb_deb__cmd_add(&d->cmd,
+					    c == 'G' ? "rules-target" :
+					    c == 'B' ? "make-dir" :
+						       "make",
+					    optarg))
+				return 2;
 			break;
 		case 'O':
 			err = pass(d, opts, c, optarg);
@@ -434,31 +462,36 @@ static int use_vulnerable(struct deb *d)
 
 static int run_build(struct deb *d)
 {
-	char src[PATH_MAX], orig[PATH_MAX], *out = NULL, **argv;
+	char src[PATH_MAX], orig[PATH_MAX], *out = NULL, **argv = NULL;
+	char *cmd = NULL, *name = NULL;
 	size_t n = 0, i;
 	int err;
 
+	err = kb_deb__cmd(&d->cmd, &cmd, &name);
+	if (err)
+		return err;
 	snprintf(src, sizeof(src), "%s/src", d->dir);
-	snprintf(orig, sizeof(orig), "%s/orig/built", d->dir);
+	snprintf(orig, sizeof(orig), "%s/%s/built", d->dir, name);
 	/* An original build that did not finish, or that an older kpl-build
 	 * kept in another format, is started afresh. */
 	if (access(orig, F_OK) || !kb_buildcmd__stamped(orig)) {
 		if (!access(orig, F_OK))
-			kb_info("the original build in %s/orig was kept by an older kpl-build: building it again",
-				d->dir);
-		snprintf(orig, sizeof(orig), "%s/orig", d->dir);
-		if (kb_deb__rm_rf(orig))
-			return 1;
+			kb_info("the original build in %s/%s was kept by an older kpl-build: building it again",
+				d->dir, name);
+		snprintf(orig, sizeof(orig), "%s/%s", d->dir, name);
+		if (kb_deb__rm_rf(orig)) {
+			err = 1;
+			goto out;
+		}
 	}
-	snprintf(orig, sizeof(orig), "%s/orig", d->dir);
+	snprintf(orig, sizeof(orig), "%s/%s", d->dir, name);
 	if (!d->out && asprintf(&out, "%s.kpl", d->id) < 0)
 		out = NULL;
 	argv = calloc(d->nr_pass + 26, sizeof(*argv));
 	if (!argv || (!d->out && !out)) {
 		kb_err("out of memory");
-		free(argv);
-		free(out);
-		return 1;
+		err = 1;
+		goto out;
 	}
 	argv[n++] = "build";
 	argv[n++] = "--tree";
@@ -466,7 +499,7 @@ static int run_build(struct deb *d)
 	argv[n++] = "--orig-built";
 	argv[n++] = orig;
 	argv[n++] = "--build-cmd";
-	argv[n++] = "dpkg-buildpackage -T build-arch -uc -us";
+	argv[n++] = cmd;
 	if (d->target || !vulnerable(d)) {
 		argv[n++] = "--target";
 		argv[n++] = (char *)(d->target ? d->target : d->found_target);
@@ -490,8 +523,11 @@ static int run_build(struct deb *d)
 		argv[n++] = d->pass[i];
 	argv[n] = NULL;
 	err = cmd_build((int)n, argv);
+out:
 	free(argv);
 	free(out);
+	free(cmd);
+	free(name);
 	return err;
 }
 

@@ -8,6 +8,7 @@
 #define KPL_BUILD_DEB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 int cmd_deb(int argc, char **argv);
 
@@ -70,5 +71,31 @@ int kb_deb__vulnerable(const struct kb_deb_vuln *v, const char *base,
 		       const char *vdir, const char *what);
 /* The DT_SONAME of the library @path (malloc'ed). */
 int kb_deb__soname(const char *path, char **soname);
+
+/*
+ * The build command (deb_cmd.c): dpkg-buildpackage -T build-arch, or a
+ * narrower build (--rules-target, --make-dir, --make).
+ */
+#define KB_DEB_MAKE_MAX 16
+struct kb_deb_cmd {
+	const char *rules_target; /* NULL: build-arch */
+	const char *make_dir; /* make -C, relative to the tree */
+	const char *make[KB_DEB_MAKE_MAX]; /* targets and VAR=VALUE */
+	size_t nr_make;
+};
+
+/*
+ * kb_deb__cmd_add() - option @opt ("rules-target", "make-dir" or
+ * "make") with @arg, checked.  Return: 0, or 2 (bad usage) after saying
+ * what is wrong.
+ */
+int kb_deb__cmd_add(struct kb_deb_cmd *c, const char *opt, const char *arg);
+/*
+ * kb_deb__cmd() - the command for sh -c in the source tree (*@cmd) and
+ * the name of its original build's directory in the cache (*@orig:
+ * "orig" for Debian's whole build, "orig-HASH" for a narrower one), both
+ * malloc'ed.  Return: 0, 1 (out of memory) or 2 (too long).
+ */
+int kb_deb__cmd(const struct kb_deb_cmd *c, char **cmd, char **orig);
 
 #endif
