@@ -28,11 +28,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -467,15 +469,16 @@ static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
  * file description (pidfd_getfd(): what the target's own fd holds, with
  * its access mode, not a new open with kpl's credentials), saving the
  * borrowed thread a syscall.  The other threads run meanwhile and could
- * put another file at @fd: only a memfd named as ours is sized, and a
- * process that forged one has sized its own memory.  Return 0, or <0 (no
- * pidfd_getfd, not our memfd...): the caller then runs ftruncate in the
- * thread as before.
+ * put another file at @fd: only a tmpfs file (no FUSE file to hang kpl)
+ * named as our memfd is sized; a forged one is the process's own memory.
+ * Return 0, or <0 (no pidfd_getfd, not our memfd...): the caller then
+ * runs ftruncate in the thread as before.
  */
 static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
 {
 	char want[SCRATCH + 32], link[sizeof(want)], path[48];
 	int pfd, mfd = -1, err = -ENOENT;
+	struct statfs sf;
 	ssize_t n;
 
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -489,7 +492,9 @@ static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
 	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || (size_t)n != strlen(want) || memcmp(link, want, (size_t)n))
+	if (n < 0 || (size_t)n != strlen(want) ||
+	    memcmp(link, want, (size_t)n) || fstatfs(mfd, &sf) ||
+	    sf.f_type != TMPFS_MAGIC)
 		goto out;
 	err = ftruncate(mfd, (off_t)len) ? -errno : 0;
 out:
