@@ -270,6 +270,29 @@ static void test_addr__name_and_address_must_agree(void **state)
 }
 
 /*
+ * Parse @s and ask for the thread-local ref @name's offset in @file, as
+ * locate() does for an address.
+ */
+static int locate_tls(const struct ti_spec *s, const char *file,
+		      const char *name, uint64_t *off)
+{
+	struct kpl_patch *p = NULL;
+	struct kpl_elf *e = NULL;
+	struct ti_image im;
+	int err;
+
+	ti_build(s, &im);
+	assert_int_equal(ti_parse(&im, &p), 0);
+	assert_int_equal(kpl_elf__open(ident(file), &e), 0);
+	ti_log[0] = '\0';
+	err = kpl_patch__find_tls_ref(p, name, e, "LIB", off);
+	kpl_elf__close(e);
+	kpl_patch__free(p);
+	ti_free(&im);
+	return err;
+}
+
+/*
  * A stripped library's hidden __thread variable goes by its offset in
  * the TLS block: found where the file's PT_TLS holds it, refused past
  * the block, where the symbol table says otherwise, or used as an
@@ -277,6 +300,7 @@ static void test_addr__name_and_address_must_agree(void **state)
  */
 static void test_addr__tls_by_offset(void **state)
 {
+	const char *files[] = { "libident-shipped.so", "libident.so" };
 	const struct kpl_elf_sym *ts;
 	struct kpl_patch *p = NULL;
 	struct kpl_elf *e = NULL;
@@ -284,7 +308,6 @@ static void test_addr__tls_by_offset(void **state)
 	struct ti_image im;
 	struct ti_spec s;
 	uint64_t off = 0, v, size;
-	const char *files[] = { "libident-shipped.so", "libident.so" };
 	size_t i;
 
 	(void)state;
@@ -302,58 +325,37 @@ static void test_addr__tls_by_offset(void **state)
 	s.refs[0].name = "ident_tls";
 	s.refs[0].file = "";
 	s.syms[TI_SYM_SKIP_WS].name = "ident_tls";
+	s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | v, size };
+	ti_build(&s, &im);
+	assert_int_equal(ti_parse(&im, &p), 0);
+	assert_int_equal(kpl_patch__ref_addr(p, 0, NULL), KPL_ADDR_TLS | v);
+	kpl_patch__free(p);
+	ti_free(&im);
 	for (i = 0; i < 2; i++) {
-		s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | v, size };
-		ti_build(&s, &im);
-		assert_int_equal(ti_parse(&im, &p), 0);
-		assert_int_equal(kpl_patch__ref_addr(p, 0, NULL),
-				 KPL_ADDR_TLS | v);
-		assert_int_equal(kpl_elf__open(ident(files[i]), &e), 0);
-		assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls", e,
-							 "LIB", &off),
+		assert_int_equal(locate_tls(&s, files[i], "ident_tls", &off),
 				 0);
 		assert_int_equal(off, v);
 		/* Another name is not located by offset. */
-		assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls_get", e,
-							 "LIB", &off),
+		assert_int_equal(locate_tls(&s, files[i], "ident_tls_get",
+					    &off),
 				 -ENOENT);
-		ti_log[0] = '\0';
-		assert_int_equal(kpl_patch__find_ref(p, 0, e, "LIB", &got),
+		assert_int_equal(locate(&s, files[i], true, &got),
 				 -KPL_E_SYMBOL);
 		expect_log("is a thread-local variable's offset, used as an address");
-		kpl_elf__close(e);
-		kpl_patch__free(p);
-		ti_free(&im);
-		p = NULL;
 	}
 
 	/* Past the TLS block, in the stripped file. */
 	s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | (v + 0x1000), size };
-	ti_build(&s, &im);
-	assert_int_equal(ti_parse(&im, &p), 0);
-	assert_int_equal(kpl_elf__open(ident("libident-shipped.so"), &e), 0);
-	ti_log[0] = '\0';
-	assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls", e, "LIB",
-						 &off),
+	assert_int_equal(locate_tls(&s, "libident-shipped.so", "ident_tls",
+				    &off),
 			 -KPL_E_SYMBOL);
 	expect_log("is not inside the file's TLS block of LIB");
-	kpl_elf__close(e);
-	kpl_patch__free(p);
-	ti_free(&im);
 
 	/* The unstripped file names it elsewhere: they must agree. */
 	s.addrs[2] = (struct kpl_addr_disk){ KPL_ADDR_TLS | (v + 4), size - 4 };
-	ti_build(&s, &im);
-	assert_int_equal(ti_parse(&im, &p), 0);
-	assert_int_equal(kpl_elf__open(ident("libident.so"), &e), 0);
-	ti_log[0] = '\0';
-	assert_int_equal(kpl_patch__find_tls_ref(p, "ident_tls", e, "LIB",
-						 &off),
+	assert_int_equal(locate_tls(&s, "libident.so", "ident_tls", &off),
 			 -KPL_E_SYMBOL);
 	expect_log("is not where the file's symbol table puts that name");
-	kpl_elf__close(e);
-	kpl_patch__free(p);
-	ti_free(&im);
 }
 
 int main(void)
