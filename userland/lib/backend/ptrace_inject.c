@@ -465,14 +465,11 @@ static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 }
 
 /*
- * Size the target's memfd @fd from here, with a duplicate of its very
- * file description (pidfd_getfd(): what the target's own fd holds, with
- * its access mode, not a new open with kpl's credentials), saving the
- * borrowed thread a syscall.  The other threads run meanwhile and could
- * put another file at @fd: only a tmpfs file (no FUSE file to hang kpl)
- * named as our memfd is sized; a forged one is the process's own memory.
- * Return 0, or <0 (no pidfd_getfd, not our memfd...): the caller then
- * runs ftruncate in the thread as before.
+ * Size the target's memfd @fd from here through pidfd_getfd() (its own
+ * file description and access mode), saving the borrowed thread a
+ * syscall.  Other threads could put another file at @fd meanwhile: only
+ * a tmpfs file named as our memfd is sized (no FUSE file to hang kpl).
+ * Return 0, or <0: the caller then injects ftruncate as before.
  */
 static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
 {
