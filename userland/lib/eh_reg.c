@@ -234,8 +234,7 @@ int kpl_eh__register(struct kpl_target *t, const struct kpl_state *st,
 	int err;
 
 	*in_flight = false;
-	if (!u->eh_frame || !u->eh_area || !kpl_proc__can_call(t->proc) ||
-	    eh_find(t, &c))
+	if (!u->eh_frame || !u->eh_area || eh_find(t, &c))
 		return 0;
 	err = eh_call(&c, u, c.reg, u->eh_frame, u->eh_area,
 		      u->eh_area + offsetof(struct kpl_eh_area, registered),
@@ -269,68 +268,28 @@ void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld)
 		kpl_state__set_unwind(st, 0, 0, 0, 0);
 }
 
-/* The patch carries unwind entries for its code. */
-static bool has_table(const struct kpl_patch *patch)
-{
-	size_t i;
-
-	for (i = 1; i < patch->nr_sections; i++)
-		if (!strcmp(patch->sections[i].name, ".eh_frame") &&
-		    patch->sections[i].size)
-			return true;
-	return false;
-}
-
-static bool maps_libgcc(const struct kpl_target *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nr_objs; i++)
-		if (t->objs[i].exec && is_libgcc(t->objs[i].path))
-			return true;
-	return false;
-}
-
 static const char throws[] = "has code that may throw or be unwound through";
 
-/* Patch @id, which @what, cannot have its table registered in @t? */
+/* Patch @id has code that may throw: is there no libgcc_s to register
+ * its table with? */
 static int unregistrable(struct kpl_target *t, const char *id,
-			 const char *what, const char *who)
+			 const char *who)
 {
-	const char *fix = "";
 	struct eh_ctx c;
-	char why[160];
 
-	if (!kpl_proc__can_call(t->proc)) {
-		snprintf(why, sizeof(why),
-			 "the %s backend cannot run code in the target to register its unwind table with libgcc",
-			 kpl_proc__backend_name(t->proc));
-		/* ptrace can: say so. */
-		fix = "; apply it with --backend ptrace, which registers it";
-	} else if (eh_find(t, &c)) {
-		snprintf(why, sizeof(why),
-			 "the process maps no libgcc_s.so.1 to register its unwind table with");
-	} else {
+	if (!eh_find(t, &c))
 		return 0;
-	}
-	pr_warn("%s: pid %d: patch %s %s, but %s: an exception there would end the process%s\n",
-		who, t->pid, id, what, why, fix);
+	pr_warn("%s: pid %d: patch %s %s, but the process maps no libgcc_s.so.1 to register its unwind table with: an exception there would end the process\n",
+		who, t->pid, id, throws);
 	return -KPL_E_UNWIND;
 }
 
+/* C code with a table is registered wherever libgcc_s is mapped (both
+ * backends can call it), and needs nothing where it is not. */
 int kpl_eh__can_register(struct kpl_target *t, const struct kpl_patch *patch,
 			 bool unwinds, const char *who)
 {
-	if (unwinds)
-		return unregistrable(t, patch->id, throws, who);
-	/* C code with a table: unwound through only where libgcc_s runs
-	 * (a C++ callback's exception, a thread's cancellation), and it
-	 * is registered wherever the backend can. */
-	if (kpl_proc__can_call(t->proc) || !has_table(patch) || !maps_libgcc(t))
-		return 0;
-	return unregistrable(t, patch->id,
-			     "carries unwind entries and the process maps libgcc_s.so.1, so a callback's exception or a thread's cancellation may pass through its code",
-			     who);
+	return unwinds ? unregistrable(t, patch->id, who) : 0;
 }
 
 int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
@@ -345,7 +304,7 @@ int kpl_eh__attach(struct kpl_target *t, struct kpl_state *st, bool needed,
 			who, t->pid, st->id, throws);
 		return -KPL_E_UNWIND;
 	}
-	if (needed && unregistrable(t, st->id, throws, who))
+	if (needed && unregistrable(t, st->id, who))
 		return -KPL_E_UNWIND;
 	err = kpl_eh__register(t, st, u, &in_flight, who);
 	if (err && in_flight)
@@ -379,7 +338,7 @@ int kpl_eh__unmap(struct kpl_target *t, const struct kpl_state *st,
 	if (u && u->eh_area) {
 		err = read_marks(t, u, m);
 		if (!err && m[0] && !m[1]) {
-			if (!kpl_proc__can_call(t->proc) || eh_find(t, &c)) {
+			if (eh_find(t, &c)) {
 				pr_warn("%s: pid %d: patch %s's unwind table "
 					"is registered with a libgcc this "
 					"kpl cannot call\n", who, t->pid,

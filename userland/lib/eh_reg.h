@@ -42,12 +42,9 @@ void kpl_eh__place(struct kpl_state *st, const struct kpl_load *ld);
  * kpl_eh__can_register() - can @patch be applied to @t as far as its
  * unwind table goes?  When its code may throw or be unwound through
  * (@unwinds, from kpl_patch__scan_unwind()), its table must be
- * registered: not with a backend that cannot run code in the target
- * (kmod), nor in a process that maps no libgcc_s.  Other code that
- * carries a table (C) is unwound through only when a callback throws
- * or a thread is cancelled across it, which needs libgcc_s: in a process
- * that maps it, a backend that cannot register the table refuses that
- * patch too.  Nothing is touched.
+ * registered, which needs a libgcc_s in the process (both backends can
+ * call it).  Other code that carries a table (C) is unwound through only
+ * where libgcc_s runs, and registered there.  Nothing is touched.
  * Return: 0, or -KPL_E_UNWIND saying why in the log.
  */
 int kpl_eh__can_register(struct kpl_target *t, const struct kpl_patch *patch,

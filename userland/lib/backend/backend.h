@@ -101,8 +101,8 @@ struct kpl_backend {
 	 */
 	int (*write_batch)(struct kpl_proc *p, const struct kpl_batch_write *w,
 			   size_t nr, size_t *failed);
-	/* NULL (the backend cannot run code in the target), or make the
-	 * call @c, with the process not stopped: time-bounded. */
+	/* Make the call @c, with the process not stopped: time-bounded.
+	 * Every backend has one (kmod borrows a thread through ptrace). */
 	int (*call)(struct kpl_proc *p, struct kpl_call *c);
 };
 
@@ -177,8 +177,6 @@ bool kpl_proc__has_write_batch(const struct kpl_proc *p);
 int kpl_proc__write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
 			  size_t nr, size_t *failed);
 const char *kpl_proc__backend_name(const struct kpl_proc *p);
-/* -EOPNOTSUPP when the backend cannot call into the target. */
-bool kpl_proc__can_call(const struct kpl_proc *p);
 int kpl_proc__call(struct kpl_proc *p, struct kpl_call *c);
 
 #endif

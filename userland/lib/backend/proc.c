@@ -222,15 +222,8 @@ int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	return p->be->unmap(p, addr, len);
 }
 
-bool kpl_proc__can_call(const struct kpl_proc *p)
-{
-	return p->be->call != NULL;
-}
-
 int kpl_proc__call(struct kpl_proc *p, struct kpl_call *c)
 {
-	if (!p->be->call)
-		return -EOPNOTSUPP;
 	p->changes++;
 	p->remaps++;
 	return p->be->call(p, c);
