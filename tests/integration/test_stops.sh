@@ -95,3 +95,43 @@ check "revert's all-thread stop reads each stack once" \
 	[ -s "$T/reads" -a -z "$(sort "$T/reads" | uniq -d)" ]
 r=$(report a "$P")
 check "target alive, original code back: f0=0" [ "$(field "$r" f0)" = 0 ]
+
+# A 10-function patch's entries lie close together: apply and revert
+# read them in one read of their span (before the stop, and again in the
+# all-thread stop to verify), never one short read per entry.  Counted:
+# reads starting inside one of spin_f0..f9, shorter than it (an entry
+# alone) or longer (a span).
+base=$(awk '$6 ~ /libspin/ && $3 == "00000000" {
+	split($1, a, "-"); print a[1]; exit }' "/proc/$P/maps")
+readelf -Ws --dyn-syms "$IT_DIR/libspin.so.1" |
+	awk '$8 ~ /^spin_f[0-9]$/ { print $2, $3 }' | sort -u |
+	while read -r v sz; do echo $((0x$base + 0x$v)) "$sz"; done >"$T/funcs"
+entry_reads() {
+	awk -v funcs="$T/funcs" '
+	BEGIN {
+		while ((getline l < funcs) > 0) {
+			split(l, a, " "); lo[++nf] = a[1] + 0; sz[nf] = a[2] + 0
+		}
+	}
+	/pread64\(/ && match($0, /, [0-9]+, [0-9]+\) =/) {
+		s = substr($0, RSTART + 2, RLENGTH - 5)
+		split(s, a, ", "); len = a[1] + 0; off = a[2] + 0
+		for (i = 1; i <= nf; i++)
+			if (off >= lo[i] && off < lo[i] + sz[i]) {
+				if (len < sz[i]) alone++; else span++
+			}
+	}
+	END { print alone + 0, span + 0 }' "$1"
+}
+expect_rc 0 "apply 10 functions under strace" $ST -o "$T/apply10.st" \
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin10.kpl"
+expect_rc 0 "revert 10 functions under strace" $ST -o "$T/revert10.st" \
+	"$KPL" revert -p "$P" SPIN-10
+a=$(entry_reads "$T/apply10.st")
+r=$(entry_reads "$T/revert10.st")
+echo "#   entry reads alone, span reads: apply $a, revert $r"
+check "apply and revert read the 10 entries as spans, none alone" \
+	[ "$(wc -l <"$T/funcs")" = 10 -a "${a% *}" = 0 -a "${r% *}" = 0 \
+	  -a "${a#* }" -ge 2 -a "${r#* }" -ge 2 ]
+r=$(report a "$P")
+check "target alive after the 10-function cycle: f0=0" [ "$(field "$r" f0)" = 0 ]

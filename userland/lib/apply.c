@@ -107,16 +107,15 @@ static int check_target(struct kpl_target *t, const struct kpl_patch *patch,
 	return 0;
 }
 
-/* Find, analyse and read the entry of old function @i. */
-static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
-		     struct plan *pl, size_t i)
+/* Find and analyse old function @i; sf->orig gets the file's bytes. */
+static int plan_func(const struct kpl_patch *patch, struct plan *pl, size_t i)
 {
 	const struct kpl_patch_func *pf = &patch->funcs[i];
 	struct kpl_state_func *sf = &pl->st->funcs[i];
 	struct kpl_elf *elf = pl->lib->elf;
 	struct kpl_elf_sym sym, *s = &sym;
 	struct kpl_arch_prologue pro;
-	uint8_t cur[KPL_STATE_BYTES], *code;
+	uint8_t *code;
 	char path[KPL_ESCAPE_MAX(sizeof(pl->lib->path))];
 	char name[KPL_ESCAPE_MAX(sizeof(sf->name))];
 	const char *why = NULL;
@@ -153,25 +152,47 @@ static int plan_func(struct kpl_target *t, const struct kpl_patch *patch,
 	sf->size = s->size;
 	sf->len = (uint32_t)pro.patch_len;
 	snprintf(sf->name, sizeof(sf->name), "%s", pf->old_name);
-	err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
-	if (err) {
-		free(code);
-		return err;
-	}
-	/* The entry holds the file's bytes, or a known patch's jump. */
-	if (memcmp(cur, code + pro.skip, sf->len) &&
-	    !owner_of(t, sf->addr, cur, sf->len)) {
-		pr_warn("apply: entry of '%s' in pid %d holds bytes that are "
-			"neither the library's nor a known patch's\n",
-			name, t->pid);
-		free(code);
-		return -KPL_E_MISMATCH;
-	}
-	memcpy(sf->prev, cur, sf->len);
-	/* A replace patch restores the file's bytes on revert. */
-	memcpy(sf->orig, (patch->flags & KPL_PATCH_F_REPLACE) ?
-		code + pro.skip : cur, sf->len);
+	memcpy(sf->orig, code + pro.skip, sf->len);
 	free(code);
+	return 0;
+}
+
+/*
+ * Read every entry, in one read of the span they lie in, and check that
+ * each holds the file's bytes or a known patch's jump.  A replace patch
+ * restores the file's bytes on revert, any other what it found.
+ */
+static int plan_entries(struct kpl_target *t, const struct kpl_patch *patch,
+			struct plan *pl)
+{
+	char name[KPL_ESCAPE_MAX(sizeof(pl->st->funcs[0].name))];
+	struct kpl_span span;
+	size_t i;
+	int err;
+
+	kpl_span__init(&span);
+	for (i = 0; i < patch->nr_funcs; i++)
+		kpl_span__add(&span, pl->st->funcs[i].addr,
+			      pl->st->funcs[i].len);
+	kpl_proc__span_read(t->proc, &span);
+	for (i = 0; i < patch->nr_funcs; i++) {
+		struct kpl_state_func *sf = &pl->st->funcs[i];
+
+		err = kpl_proc__span_get(t->proc, &span, sf->addr, sf->prev,
+					 sf->len);
+		if (err)
+			return err;
+		if (memcmp(sf->prev, sf->orig, sf->len) &&
+		    !owner_of(t, sf->addr, sf->prev, sf->len)) {
+			pr_warn("apply: entry of '%s' in pid %d holds bytes "
+				"that are neither the library's nor a known "
+				"patch's\n", kpl_escape_str(name, sizeof(name),
+							    sf->name), t->pid);
+			return -KPL_E_MISMATCH;
+		}
+		if (!(patch->flags & KPL_PATCH_F_REPLACE))
+			memcpy(sf->orig, sf->prev, sf->len);
+	}
 	return 0;
 }
 
@@ -405,7 +426,9 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	pl.st = (struct kpl_state *)pl.ld->image;
 	fill_state(t, patch, &pl);
 	for (i = 0; !err && i < patch->nr_funcs; i++)
-		err = plan_func(t, patch, &pl, i);
+		err = plan_func(patch, &pl, i);
+	if (!err)
+		err = plan_entries(t, patch, &pl);
 	if (err)
 		goto out;
 	if (opts->dry_run) {
@@ -424,7 +447,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 				KPL_PHASE_APPLIED);
 	for (i = 0; !err && i < patch->nr_funcs; i++) {
 		struct kpl_state_func *sf = &pl.st->funcs[i];
-		const uint8_t *cur = sf->prev;	/* read by plan_func() */
+		const uint8_t *cur = sf->prev;	/* read by plan_entries() */
 		struct kpl_found *below;
 
 		err = kpl_txn__add_write(&x, sf->addr, sf->len, cur, sf->jump,
@@ -511,6 +534,7 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	struct kpl_stats stats = { 0 };
 	uint64_t t0 = kpl_now_ns();
 	struct kpl_txn x = { 0 };
+	struct kpl_span span;
 	struct kpl_found *f;
 	unsigned int repaired;
 	size_t i;
@@ -555,12 +579,18 @@ KPL_API int kpl_target__revert(struct kpl_target *t, const char *id,
 	if (!err)
 		err = kpl_txn__add_keepout(&x, f->st->text_lo, f->st->text_hi,
 					   f->st->id);
+	kpl_span__init(&span);
+	for (i = 0; i < f->st->nr_funcs; i++)
+		kpl_span__add(&span, f->st->funcs[i].addr, f->st->funcs[i].len);
+	if (!err)
+		kpl_proc__span_read(t->proc, &span);
 	for (i = 0; !err && i < f->st->nr_funcs; i++) {
 		struct kpl_state_func *sf = &f->st->funcs[i];
 		uint8_t cur[KPL_STATE_BYTES];
 		const char *other;
 
-		err = kpl_proc__read(t->proc, sf->addr, cur, sf->len);
+		err = kpl_proc__span_get(t->proc, &span, sf->addr, cur,
+					 sf->len);
 		if (err)
 			break;
 		if (memcmp(cur, sf->jump, sf->len)) {

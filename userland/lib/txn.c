@@ -113,48 +113,23 @@ static int torn_check(struct kpl_target *t, struct kpl_txn *x)
 	return 0;
 }
 
-/*
- * Read the span of bytes every entry lies in at once, when it is short
- * (a patch's functions sit close together in one library): one read in
- * the stop instead of one per entry.  Return: true when @buf holds it.
- */
-#define SPAN_MAX 4096
-
-static bool read_span(struct kpl_target *t, struct kpl_txn *x,
-		      uint8_t buf[SPAN_MAX], uint64_t *lo)
-{
-	uint64_t l = UINT64_MAX, h = 0;
-	size_t i;
-
-	for (i = 0; i < x->nr_w; i++) {
-		if (x->w[i].addr < l)
-			l = x->w[i].addr;
-		if (x->w[i].addr + x->w[i].len > h)
-			h = x->w[i].addr + x->w[i].len;
-	}
-	*lo = l;
-	/* A span crossing a gap cannot be read whole: entry by entry. */
-	return x->nr_w > 1 && h - l <= SPAN_MAX &&
-	       !kpl_proc__read(t->proc, l, buf, h - l);
-}
-
+/* The entries are read in one read of their span (one, not one each). */
 static int verify(struct kpl_target *t, struct kpl_txn *x)
 {
-	uint8_t span[SPAN_MAX], one[KPL_STATE_BYTES], *cur = one;
-	uint64_t lo = 0;
-	bool whole = read_span(t, x, span, &lo);
+	uint8_t cur[KPL_STATE_BYTES];
+	struct kpl_span span;
 	size_t i;
 	int err;
 
+	kpl_span__init(&span);
+	for (i = 0; i < x->nr_w; i++)
+		kpl_span__add(&span, x->w[i].addr, x->w[i].len);
+	kpl_proc__span_read(t->proc, &span);
 	for (i = 0; i < x->nr_w; i++) {
-		if (whole) {
-			cur = span + (x->w[i].addr - lo);
-		} else {
-			err = kpl_proc__read(t->proc, x->w[i].addr, one,
-					     x->w[i].len);
-			if (err)
-				return err;
-		}
+		err = kpl_proc__span_get(t->proc, &span, x->w[i].addr, cur,
+					 x->w[i].len);
+		if (err)
+			return err;
 		if (memcmp(cur, x->w[i].expect, x->w[i].len)) {
 			pr_warn("txn: bytes at %s (0x%llx) changed since they "
 				"were checked; nothing written\n", x->w[i].name,

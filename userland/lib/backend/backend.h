@@ -155,6 +155,27 @@ void kpl_proc__log_stop(struct kpl_proc *p, uint64_t start_ns,
 int kpl_proc__read(struct kpl_proc *p, uint64_t addr, void *buf, size_t len);
 int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
 		    size_t len);
+
+/*
+ * Short runs of target memory read at once (a patch's entries lie close
+ * together in one library): add each run, read the span they lie in
+ * with one read when it is at most KPL_SPAN_MAX bytes, then get each run
+ * from it; a run the span did not give (longer, or across a gap that
+ * cannot be read) is read alone.
+ */
+#define KPL_SPAN_MAX 4096
+
+struct kpl_span {
+	uint64_t lo, hi;
+	bool read;
+	uint8_t buf[KPL_SPAN_MAX];
+};
+
+void kpl_span__init(struct kpl_span *s);
+void kpl_span__add(struct kpl_span *s, uint64_t addr, size_t len);
+void kpl_proc__span_read(struct kpl_proc *p, struct kpl_span *s);
+int kpl_proc__span_get(struct kpl_proc *p, const struct kpl_span *s,
+		       uint64_t addr, void *buf, size_t len);
 /*
  * Write only if the @len bytes at @addr are @expect now; otherwise
  * -KPL_E_MISMATCH and nothing written.  Checked in the kernel, in one

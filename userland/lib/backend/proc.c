@@ -174,6 +174,38 @@ int kpl_proc__write(struct kpl_proc *p, uint64_t addr, const void *buf,
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+void kpl_span__init(struct kpl_span *s)
+{
+	s->lo = UINT64_MAX;
+	s->hi = 0;
+	s->read = false;
+}
+
+void kpl_span__add(struct kpl_span *s, uint64_t addr, size_t len)
+{
+	if (addr < s->lo)
+		s->lo = addr;
+	if (addr + len > s->hi)
+		s->hi = addr + len;
+}
+
+void kpl_proc__span_read(struct kpl_proc *p, struct kpl_span *s)
+{
+	s->read = s->hi > s->lo && s->hi - s->lo <= KPL_SPAN_MAX &&
+		  !kpl_proc__read(p, s->lo, s->buf, s->hi - s->lo);
+}
+
+int kpl_proc__span_get(struct kpl_proc *p, const struct kpl_span *s,
+		       uint64_t addr, void *buf, size_t len)
+{
+	if (s->read && addr >= s->lo && addr <= s->hi &&
+	    len <= s->hi - addr) {
+		memcpy(buf, s->buf + (addr - s->lo), len);
+		return 0;
+	}
+	return kpl_proc__read(p, addr, buf, len);
+}
+
 int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 			   const void *buf, const void *expect, size_t len)
 {
