@@ -70,6 +70,8 @@ help:
 	@echo "                  targets, integration, module in QEMU)"
 	@echo "  make bench      run the benchmarks (pause time, apply time)"
 	@echo "  make soak       10,000 apply/revert cycles under load and signals"
+	@echo "  make check-long the soak's 150 cycles, the 200-cycle tests and"
+	@echo "                  check-buildsys (not in check; .ci/run runs it)"
 	@echo "  make module     build kpatch-lite/kpatch_lite.ko against KDIR=$(KDIR)"
 	@echo "  make targets    build libminiweb.so, libmwcss.so and miniweb-server"
 	@echo "  make unit       run the CMocka unit tests (ASan+UBSan build)"

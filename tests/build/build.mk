@@ -58,4 +58,4 @@ check-buildsys: $(KB_BIN) $(BUILD)/asan/kpl test-keys
 		OUT=$(BUILD)/build-projects \
 		sh tests/build/buildsys.sh $(KB_PROJECTS)
 
-CHECK_TARGETS += check-buildsys
+# Not in CHECK_TARGETS: make check-long runs it (integration.mk).

@@ -182,21 +182,39 @@ it-fixtures: $(IT_DIR)/kpl-spin $(IT_DIR)/kpl-harness $(IT_PATCHES) \
 	$(IT_DIR)/kpl-thru $(IT_DIR)/kpl-cfiwait \
 	$(BUILD)/asan/kpl
 
-check-integration: it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
-		test-keys $(BUILD)/asan/kpl-build $(BUILD)/asan/kpld \
-		$(BUILD)/release/kpl-bench
-	@KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
-		KPL_BENCH=$(BUILD)/release/kpl-bench \
-		KPLD=$(BUILD)/asan/kpld \
-		MW_PATCHES=$(BUILD)/patches KPL_KEYS=$(KPL_KEYS) \
-		MW_BUILT=$(BUILD)/built \
-		KPLBUILD=$(BUILD)/asan/kpl-build \
-		sh tests/integration/run.sh tests/integration/test_*.sh
+# The long suites run in their own target, check-long, which .ci/run
+# runs right after make check (make check's target is 20 minutes on 2
+# cores): the 150-cycle soak and the 200 apply/revert cycles of spin and
+# of the C++ fixes under load (about 6 minutes), and check-buildsys
+# (tests/build/build.mk: real autotools and CMake builds, twice each,
+# with the ASan kpl-build; 5 to 15 minutes).
+IT_LONG := tests/integration/test_soak.sh tests/integration/test_cycles.sh
+IT_ALL := $(sort $(wildcard tests/integration/test_*.sh))
+IT_ENV = KPL=$(BUILD)/asan/kpl IT_DIR=$(IT_DIR) MW_BIN=$(BUILD)/targets \
+	KPL_BENCH=$(BUILD)/release/kpl-bench KPLD=$(BUILD)/asan/kpld \
+	MW_PATCHES=$(BUILD)/patches KPL_KEYS=$(KPL_KEYS) \
+	MW_BUILT=$(BUILD)/built KPLBUILD=$(BUILD)/asan/kpl-build
+IT_DEPS = it-fixtures mw-patches $(BUILD)/targets/miniweb-server \
+	test-keys $(BUILD)/asan/kpl-build $(BUILD)/asan/kpld \
+	$(BUILD)/release/kpl-bench
+
+.PHONY: check-long check-long-run
+check-integration: $(IT_DEPS)
+	@$(IT_ENV) sh tests/integration/run.sh $(filter-out $(IT_LONG),$(IT_ALL))
+
+check-long: deps
+	@$(MAKE) --no-print-directory check-long-run
+
+check-long-run: check-long-it check-buildsys
+
+.PHONY: check-long-it
+check-long-it: $(IT_DEPS)
+	@$(IT_ENV) sh tests/integration/run.sh $(IT_LONG)
 
 CHECK_TARGETS += check-integration
 
 # The soak: 10,000 cycles with the release kpl, as users run
-# it; make check runs the same script with 150 cycles and the ASan kpl.
+# it; make check-long runs the same script with 150 cycles and the ASan kpl.
 .PHONY: soak
 soak: deps
 	@$(MAKE) --no-print-directory soak-run

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Soak: KPL_SOAK_CYCLES (150 in make check, 10,000 in make soak) apply/
+# Soak: KPL_SOAK_CYCLES (150 in make check-long, 10,000 in make soak) apply/
 # revert cycles of the MW fixes and the C++ (libmwcss) ones, in turn, on
 # miniweb-server under wrk, each
 # followed by one on kpl-victim, a single-threaded target hit by a storm
