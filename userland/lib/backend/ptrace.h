@@ -59,7 +59,7 @@ void kpl_pt_release(struct kpl_pt *pp);
 /* The backend's map and unmap (ptrace_map.c), and call
  * (ptrace_call.c). */
 struct kpl_map_range;
-int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
+int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	       const char *name, const struct kpl_map_range *r, size_t nr);
 int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len);
 struct kpl_call;

@@ -59,12 +59,15 @@ static int inj_mmap(struct kpl_pt_inj *ij, uint64_t addr, uint64_t len,
  * then each range that is not plain read-only memfd mapped over its own
  * part of it (MAP_FIXED) with its final protection.  A patch's state and
  * read-only data are read-only: a typical patch is two mmaps, the whole
- * and its text.  Each mmap creates its mapping with the protection it
- * keeps, so nothing gains PROT_EXEC later: MDWE allows it.
+ * and its text, and a third for the image page below it, if any.  Each
+ * mmap creates its mapping with the protection it keeps, so nothing
+ * gains PROT_EXEC later: MDWE allows it.  Should kpl die between two of
+ * them, what is mapped is a region without a record yet, which
+ * `kpl repair` removes (and its page with it: eh_reg.c).
  */
 static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
-			  long fd, const struct kpl_map_range *rg, size_t nr,
-			  bool *mapped)
+			  size_t head, long fd, const struct kpl_map_range *rg,
+			  size_t nr, uint64_t *mapped)
 {
 	size_t i;
 	long r;
@@ -74,7 +77,16 @@ static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0, &r);
 	if (err)
 		return err;
-	*mapped = true;
+	*mapped = addr;
+	/* The image page, from past the region's end in the file: its
+	 * own mapping, so the record stays the first line at offset 0. */
+	if (head) {
+		err = inj_mmap(ij, addr - head, head, PROT_READ,
+			       MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, len, &r);
+		if (err)
+			return err;
+		*mapped = addr - head;
+	}
 	for (i = 0; !err && i < nr; i++) {
 		if (rg[i].prot == PROT_READ && !rg[i].anon)
 			continue;
@@ -130,16 +142,17 @@ out:
 /*
  * memfd_create + ftruncate + the mmaps + close, in one borrowed stop.
  * The mapping shows as "/memfd:NAME (deleted)" in /proc/PID/maps, which
- * is how later invocations find the patch.
+ * is how later invocations find the patch.  The file is @len + @head
+ * bytes: the region, then the image page.
  */
-int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
+int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	       const char *name, const struct kpl_map_range *rg, size_t nr)
 {
 	struct kpl_pt *pp = p->priv, one;
 	struct kpl_pt_thread *t;
 	uint64_t a[6] = { 0 };
 	size_t nlen = strlen(name) + 1;
-	bool mapped = false;
+	uint64_t mapped = 0;	/* the lowest address mapped, or 0 */
 	long fd = -1, r;
 	struct kpl_pt_inj ij;
 	int err, e2;
@@ -170,17 +183,18 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	kpl_fault_tag(NULL);
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
-	a[1] = len;
-	if (!err && own_ftruncate(p->pid, fd, name, len)) {
+	a[1] = len + head;
+	if (!err && own_ftruncate(p->pid, fd, name, len + head)) {
 		err = kpl_pt_inj_syscall(&ij, SYS_ftruncate, a, &r);
 		if (!err)
 			err = sys_check("ftruncate", r);
 	}
 	if (!err)
-		err = inj_map_ranges(&ij, addr, len, fd, rg, nr, &mapped);
+		err = inj_map_ranges(&ij, addr, len, head, fd, rg, nr,
+				     &mapped);
 	if (err && mapped) {
 		/* Only what this call mapped, which is ours. */
-		uint64_t u[6] = { addr, len };
+		uint64_t u[6] = { mapped, addr + len - mapped };
 
 		kpl_pt_inj_syscall(&ij, SYS_munmap, u, &r);
 	}
