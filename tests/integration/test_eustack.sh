@@ -10,7 +10,9 @@
 # helper, called from its new scale(), called from spin_scaled() in the
 # library, called from main(): eu-stack must name all of them, in that
 # order.  Without the page it stops at the first patch frame, so the
-# test can fail.  Reverted, nothing of the patch is left in the maps.
+# test can fail.  Reverted, nothing of the patch is left in the maps;
+# and a page the process maps itself where the image page was is not
+# the patch's, so a revert leaves it there.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v eu-stack >/dev/null; then
@@ -67,5 +69,26 @@ check "read() returned through the patch's frames: scaled=908" \
 expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
 check "reverted, no line of the patch is left, image page included" \
 	sh -c "! grep -q 'memfd:kpl' /proc/$P/maps"
+
+# A process forges what lies below its patch: memory of its own where
+# the image page was.  kpl takes the region back and leaves that alone.
+expect_rc 0 "apply SPIN-UNW again" \
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
+page=$(grep -m1 'memfd:kpl:SPIN-UNW' "/proc/$P/maps" | cut -d- -f1)
+if command -v gdb >/dev/null; then
+	# mmap(page, 4096, PROT_READ, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS)
+	timeout 120 gdb -nx -batch -p "$P" \
+		-ex "call (long)mmap(0x$page, 4096, 1, 0x32, -1, 0)" \
+		>"$T/forge.txt" 2>&1
+	check "the process maps its own page below the record (0x$page)" \
+		sh -c "grep -q '^$page-.* 00000000 00:00 0 *\$' /proc/$P/maps"
+	expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
+	check "the patch is gone" sh -c "! grep -q 'memfd:kpl' /proc/$P/maps"
+	check "and the process's own page below it is still there" \
+		sh -c "grep -q '^$page-' /proc/$P/maps"
+else
+	ok "a forged page below the record is left alone # SKIP no gdb"
+	expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
+fi
 check "target alive" alive "$P"
 exec 3>&-
