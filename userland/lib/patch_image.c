@@ -473,8 +473,9 @@ uint64_t kpl_patch_image__head(const struct kpl_maps *m, uint64_t base,
 		if (v->offset || strncmp(v->path, KPL_STATE_PREFIX, plen) ||
 		    v->cut || !v->inode || pg->end != base ||
 		    pg->inode != v->inode || pg->dev_major != v->dev_major ||
-		    pg->dev_minor != v->dev_minor || strcmp(pg->path, v->path) ||
-		    pg->offset != size || pg->prot != PROT_READ ||
+		    pg->dev_minor != v->dev_minor ||
+		    strcmp(pg->path, v->path) || pg->offset != size ||
+		    pg->prot != PROT_READ ||
 		    pg->end - pg->start > KPL_PATCH_IMAGE_HEAD_MAX)
 			return 0;
 		return pg->end - pg->start;

@@ -251,8 +251,8 @@ static int list_modules(struct kpl_unwind *u)
 		/* A patch's image page (patch_image.h), below its record:
 		 * libdwfl would start the module there, kpl at the record,
 		 * whose image it makes itself (unwind_patch.c). */
-		if (v->offset &&
-		    !strncmp(v->path, KPL_STATE_PREFIX, strlen(KPL_STATE_PREFIX))) {
+		if (v->offset && !strncmp(v->path, KPL_STATE_PREFIX,
+					  strlen(KPL_STATE_PREFIX))) {
 			cur_mod = NULL;
 			continue;
 		}

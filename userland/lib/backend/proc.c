@@ -207,9 +207,8 @@ void kpl_proc__resume(struct kpl_proc *p)
 	p->be->resume(p);
 }
 
-int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
-		  size_t head, const char *name, const struct kpl_map_range *r,
-		  size_t nr)
+int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
+		  const char *name, const struct kpl_map_range *r, size_t nr)
 {
 	p->changes++;
 	p->remaps++;

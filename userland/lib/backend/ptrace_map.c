@@ -190,8 +190,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 			err = sys_check("ftruncate", r);
 	}
 	if (!err)
-		err = inj_map_ranges(&ij, addr, len, head, fd, rg, nr,
-				     &mapped);
+		err = inj_map_ranges(&ij, addr, len, head, fd, rg, nr, &mapped);
 	if (err && mapped) {
 		/* Only what this call mapped, which is ours. */
 		uint64_t u[6] = { mapped, addr + len - mapped };
