@@ -10,11 +10,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
+#include "maps.h"
 #include "patch_image.h"
 
 /* A CIE "zR" and one FDE (test_lib_ehframe.c), and the terminator. */
@@ -190,6 +193,156 @@ static void test_patch_image__names_printable_only(void **state)
 	free(buf);
 }
 
+/*
+ * The image page, as libdwfl reads it from the process: from the page's
+ * start, the bytes of its one PT_LOAD (page and region), in which the
+ * section headers find the region's own table and the symbols lie at
+ * their offsets from the page.
+ */
+static void test_patch_image__in_place_page(void **state)
+{
+	struct kpl_patch_image im = in;
+	const uint64_t head = 4096;
+	GElf_Phdr ph;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf_Data *d;
+	uint8_t *mem;
+	size_t size;
+	void *buf;
+	Elf *e;
+
+	(void)state;
+	im.head = head;
+	im.vaddr = head;
+	buf = kpl_patch_image__make(&im, &size);
+	assert_non_null(buf);
+	assert_int_equal(size, head);
+	mem = calloc(1, head + in.size);
+	assert_non_null(mem);
+	memcpy(mem, buf, head);
+	memcpy(mem + head + (in.eh_frame - in.base), table, sizeof(table));
+	e = elf_memory((char *)mem, head + in.size);
+	assert_non_null(e);
+	assert_non_null(gelf_getphdr(e, 0, &ph));
+	assert_int_equal(ph.p_type, PT_LOAD);
+	assert_int_equal(ph.p_vaddr, 0);
+	assert_int_equal(ph.p_offset, 0);
+	assert_int_equal(ph.p_filesz, head + in.size);
+	assert_int_equal(ph.p_memsz, head + in.size);
+	d = elf_getdata(section(e, ".eh_frame", &sh), NULL);
+	assert_non_null(d);
+	assert_int_equal(sh.sh_addr, head + 0x2000);
+	assert_int_equal(sh.sh_offset, head + 0x2000);
+	assert_int_equal(d->d_size, sizeof(table));
+	assert_memory_equal(d->d_buf, table, sizeof(table));
+	d = elf_getdata(section(e, ".symtab", &sh), NULL);
+	assert_non_null(d);
+	assert_non_null(gelf_getsym(d, 1, &sym));
+	assert_string_equal(elf_strptr(e, sh.sh_link, sym.st_name), "scale");
+	assert_int_equal(sym.st_value, head + 0x1000);
+	elf_end(e);
+	free(mem);
+	free(buf);
+}
+
+/* An image larger than the head it must fit in is not made. */
+static void test_patch_image__in_place_does_not_fit(void **state)
+{
+	struct kpl_patch_image im = in;
+	size_t size;
+
+	(void)state;
+	im.head = 256;
+	im.vaddr = 256;
+	assert_null(kpl_patch_image__make(&im, &size));
+}
+
+#define B 0x7f0000010000ull
+#define INO 4242
+
+/* The maps of a region at B (3 pages) with its image page below it. */
+static struct kpl_maps *region_maps(void)
+{
+	static const struct kpl_map v[] = {
+		{ B - 0x3000, B - 0x2000, 0, 77, 8, 1, PROT_READ, "/lib/x.so" },
+		{ B - 0x1000, B, 0x3000, INO, 0, 1, PROT_READ,
+		  "/memfd:kpl:P (deleted)" },
+		{ B, B + 0x1000, 0, INO, 0, 1, PROT_READ,
+		  "/memfd:kpl:P (deleted)" },
+		{ B + 0x1000, B + 0x3000, 0x1000, INO, 0, 1,
+		  PROT_READ | PROT_EXEC, "/memfd:kpl:P (deleted)" },
+	};
+	struct kpl_maps *m = calloc(1, sizeof(*m) + sizeof(v));
+
+	assert_non_null(m);
+	m->nr = 4;
+	memcpy(m->v, v, sizeof(v));
+	return m;
+}
+
+static void test_patch_image__head_of_a_region(void **state)
+{
+	struct kpl_maps *m = region_maps();
+
+	(void)state;
+	assert_int_equal(kpl_patch_image__head(m, B, 0x3000), 0x1000);
+	/* The kmod backend's region, or an older kpl's: no page. */
+	m->v[1].start = B - 0x2000;
+	m->v[1].end = B - 0x1000;
+	assert_int_equal(kpl_patch_image__head(m, B, 0x3000), 0);
+	free(m);
+}
+
+/* A page the process forged below its patch is not the patch's: kpl
+ * takes only the patch's memfd, from where the loader maps the page. */
+static void test_patch_image__head_refuses_forgeries(void **state)
+{
+	struct kpl_maps *m;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		m = region_maps();
+		switch (i) {
+		case 0: /* another file */
+			m->v[1].inode = 99;
+			break;
+		case 1: /* the same number on another device */
+			m->v[1].dev_minor = 2;
+			break;
+		case 2: /* not from past the region's end */
+			m->v[1].offset = 0x1000;
+			break;
+		case 3: /* writable: memory the process uses */
+			m->v[1].prot = PROT_READ | PROT_WRITE;
+			break;
+		case 4: /* another name */
+			snprintf(m->v[1].path, sizeof(m->v[1].path),
+				 "/memfd:kpl:Q (deleted)");
+			break;
+		case 5: /* too large to be an image page */
+			m->v[1].start = B - 0x100000;
+			m->v[0].end = B - 0x100000;
+			m->v[0].start = B - 0x101000;
+			break;
+		case 6: /* no record at offset 0 where the region starts */
+			m->v[2].offset = 0x1000;
+			break;
+		case 7: /* not a patch's region at all */
+			snprintf(m->v[1].path, sizeof(m->v[1].path), "/tmp/x");
+			snprintf(m->v[2].path, sizeof(m->v[2].path), "/tmp/x");
+			break;
+		}
+		assert_int_equal(kpl_patch_image__head(m, B, 0x3000), 0);
+		free(m);
+	}
+	m = region_maps();
+	assert_int_equal(kpl_patch_image__head(m, B, 0x2000), 0);
+	assert_int_equal(kpl_patch_image__head(m, B + 0x1000, 0x2000), 0);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +350,10 @@ int main(void)
 		cmocka_unit_test(test_patch_image__moved_to_zero_for_libdwfl),
 		cmocka_unit_test(test_patch_image__without_table_or_symbols),
 		cmocka_unit_test(test_patch_image__names_printable_only),
+		cmocka_unit_test(test_patch_image__in_place_page),
+		cmocka_unit_test(test_patch_image__in_place_does_not_fit),
+		cmocka_unit_test(test_patch_image__head_of_a_region),
+		cmocka_unit_test(test_patch_image__head_refuses_forgeries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

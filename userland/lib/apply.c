@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "perfmap.h"
 #include "patch.h"
+#include "patch_image.h"
 #include "share.h"
 #include "txn.h"
 
@@ -228,9 +229,10 @@ static int fill_state(struct kpl_target *t, const struct kpl_patch *patch,
 	return 0;
 }
 
-/* Choose the region's address, link, and encode the jumps. */
+/* Choose the region's address (@head bytes free below it for its image
+ * page), link, and encode the jumps. */
 static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
-		      struct plan *pl, uint64_t avoid)
+		      struct plan *pl, uint64_t avoid, size_t head)
 {
 	struct kpl_resolve_ctx rc = { t, pl->lib, patch };
 	char path[KPL_ESCAPE_MAX(sizeof(pl->lib->path))];
@@ -240,14 +242,14 @@ static int plan_place(struct kpl_target *t, const struct kpl_patch *patch,
 	int err;
 
 	err = kpl_maps__gap(t->maps, pl->lib->lo, pl->lib->hi,
-			    pl->ld->size + avoid, &base);
+			    pl->ld->size + avoid + head, &base);
 	if (err) {
 		pr_warn("apply: no free address range within 2 GiB of %s in "
 			"pid %d\n", kpl_escape_str(path, sizeof(path),
 						    pl->lib->path), t->pid);
 		return -KPL_E_RANGE;
 	}
-	pl->ld->base = base + avoid;
+	pl->ld->base = base + avoid + head;
 	if (pl->ld->need_modid || pl->ld->need_tpoff) {
 		err = kpl_target__tls(t, pl->lib, &pl->ld->tls);
 		if (err)
@@ -291,7 +293,8 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 	struct kpl_map_range r[KPL_ARRAY_SIZE(pl->ld->ranges)] = { 0 };
 	char name[KPL_ID_MAX + 8];
 	uint64_t avoid = 0;
-	size_t i;
+	size_t i, head = 0;
+	void *page = NULL;
 	int err, tries;
 
 	snprintf(name, sizeof(name), "kpl:%s", patch->id);
@@ -302,27 +305,37 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 	}
 	if (perf_map)
 		kpl_perfmap__anon_text(t, patch->id, r, pl->ld->nr_ranges);
-	for (tries = 0; tries < 4; tries++) {
-		err = plan_place(t, patch, pl, avoid);
-		if (err)
-			return err;
-		err = kpl_proc__map(t->proc, pl->ld->base, pl->ld->size,
-				       name, r, pl->ld->nr_ranges);
-		if (err != -EEXIST)
+	/* The image page's bytes are relative to it: placed once, the
+	 * same wherever the region goes. */
+	err = plan_place(t, patch, pl, 0, 0);
+	if (!err && kpl_proc__maps_head(t->proc) &&
+	    kpl_patch_image__page(pl->st, pl->ld->image, &page, &head))
+		pr_info("apply: patch %s: no image page: eu-stack will not name its frames\n",
+			patch->id);
+	for (tries = 0; !err; tries++) {
+		err = plan_place(t, patch, pl, avoid, head);
+		if (!err)
+			err = kpl_proc__map(t->proc, pl->ld->base,
+					    pl->ld->size, head, name, r,
+					    pl->ld->nr_ranges);
+		if (err != -EEXIST || tries == 3)
 			break;
 		/* Someone mapped there meanwhile: look again, further. */
 		avoid += pl->ld->size + (1 << 20);
 		kpl_target__set_maps(t, NULL);
 		err = kpl_maps__read(t->pid, &t->maps);
-		if (err)
-			return err;
-		kpl_target__set_maps(t, t->maps);
+		if (!err)
+			kpl_target__set_maps(t, t->maps);
 	}
-	if (err)
-		return err;
-	pl->mapped = true;
-	return kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
-			       pl->ld->size);
+	if (!err) {
+		pl->mapped = true;
+		err = kpl_proc__write(t->proc, pl->ld->base, pl->ld->image,
+				      pl->ld->size);
+	}
+	if (!err && page)
+		err = kpl_proc__write(t->proc, pl->ld->base - head, page, head);
+	free(page);
+	return err;
 }
 
 /* Older patches of the same library that a replace patch takes out. */
@@ -432,7 +445,7 @@ static int apply_verified(struct kpl_target *t, const struct kpl_patch *patch,
 	if (err)
 		goto out;
 	if (opts->dry_run) {
-		err = plan_place(t, patch, &pl, 0);
+		err = plan_place(t, patch, &pl, 0, 0);
 		goto out;
 	}
 	err = plan_map(t, patch, &pl, opts->perf_map);

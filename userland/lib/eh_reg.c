@@ -59,6 +59,7 @@
 #include "internal.h"
 #include "loader.h"
 #include "patch.h"
+#include "patch_image.h"
 #include "perfmap.h"
 #include "state.h"
 #include "target.h"
@@ -364,7 +365,7 @@ int kpl_eh__unmap(struct kpl_target *t, const struct kpl_state *st,
 			kpl_strerror(err));
 		return err;
 	}
-	err = kpl_proc__unmap(t->proc, st->base, st->size);
+	err = kpl_patch_image__unmap(t->proc, st->base, st->size);
 	if (!err)
 		kpl_perfmap__unmapped(t->pid, st->id);
 	return err;

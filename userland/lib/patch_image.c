@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arch.h"
 #include "backend/backend.h"
@@ -75,7 +76,8 @@ static void lay_out(const struct kpl_patch_image *in, struct layout *l)
 				      sizeof(in->syms[i].name) - 1) +
 			      1;
 	l->tab = align8(l->str + l->str_len);
-	l->end = l->tab + (in->tab ? in->tab_len : 0);
+	/* In place, the table is the mapping's own, not a copy. */
+	l->end = l->tab + (in->tab && !in->head ? in->tab_len : 0);
 }
 
 static void sec(Elf64_Shdr *sh, int i, uint32_t type, uint64_t flags,
@@ -102,6 +104,8 @@ static void put_name(char *to, const char *s, size_t n)
 void *kpl_patch_image__make(const struct kpl_patch_image *in, size_t *size)
 {
 	uint64_t move = in->vaddr - in->base;
+	/* Where the table's bytes are in the image. */
+	size_t tab_at;
 	struct layout l;
 	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
@@ -111,7 +115,10 @@ void *kpl_patch_image__make(const struct kpl_patch_image *in, size_t *size)
 	size_t i, at = 1;
 
 	lay_out(in, &l);
-	im = calloc(1, l.end);
+	if (in->head && l.end > in->head)
+		return NULL;
+	tab_at = in->head ? in->head + (in->eh_frame - in->base) : l.tab;
+	im = calloc(1, in->head ? in->head : l.end);
 	if (!im)
 		return NULL;
 	eh = (Elf64_Ehdr *)im;
@@ -127,15 +134,17 @@ void *kpl_patch_image__make(const struct kpl_patch_image *in, size_t *size)
 	eh->e_shstrndx = SEC_SHSTRTAB;
 	ph->p_type = PT_LOAD;
 	ph->p_flags = PF_R | PF_X;
-	ph->p_vaddr = in->vaddr;
-	ph->p_paddr = in->vaddr;
-	ph->p_memsz = in->size;
+	ph->p_vaddr = in->vaddr - in->head;
+	ph->p_paddr = ph->p_vaddr;
+	ph->p_memsz = in->head + in->size;
+	/* In place, its bytes are the page's and the mapping's. */
+	ph->p_filesz = in->head ? ph->p_memsz : 0;
 	ph->p_align = 4096;
 	sec(sh, SEC_TEXT, SHT_NOBITS, SHF_ALLOC | SHF_EXECINSTR,
 	    in->text_lo + move, l.tab, in->text_hi - in->text_lo, 16);
 	sec(sh, SEC_EH, SHT_PROGBITS, SHF_ALLOC,
-	    in->tab ? in->eh_frame + move : 0, l.tab, in->tab ? in->tab_len : 0,
-	    8);
+	    in->tab ? in->eh_frame + move : 0, in->tab ? tab_at : l.tab,
+	    in->tab ? in->tab_len : 0, 8);
 	sec(sh, SEC_SYMTAB, SHT_SYMTAB, 0, 0, l.sym,
 	    (in->nr_syms + 1) * sizeof(*sym), 8);
 	sh[SEC_SYMTAB].sh_link = SEC_STRTAB;
@@ -157,9 +166,9 @@ void *kpl_patch_image__make(const struct kpl_patch_image *in, size_t *size)
 		put_name((char *)im + l.str + at, s->name, n);
 		at += n + 1;
 	}
-	if (in->tab)
+	if (in->tab && !in->head)
 		memcpy(im + l.tab, in->tab, in->tab_len);
-	*size = l.end;
+	*size = in->head ? in->head : l.end;
 	return im;
 }
 
@@ -398,4 +407,95 @@ out:
 	free((void *)s.tab);
 	free(st);
 	return err;
+}
+
+int kpl_patch_image__page(const struct kpl_state *st, const uint8_t *region,
+			  void **out, size_t *head)
+{
+	const struct kpl_state_unwind *u = kpl_state__unwind(st);
+	struct syms s = { .st = st };
+	struct kpl_patch_image in;
+	struct layout l;
+	void *im = NULL;
+	int err;
+
+	/* Our own record, as apply.c wrote it: the table, if any, lies
+	 * inside the region (kpl_eh__place()). */
+	if (u->eh_frame_size) {
+		s.tab = region + (u->eh_frame - st->base);
+		s.tab_len = u->eh_frame_size + 4;
+		s.eh_frame = u->eh_frame;
+	}
+	err = make_syms(&s);
+	if (err)
+		goto out;
+	in = (struct kpl_patch_image){
+		.base = st->base,
+		.size = st->size,
+		.text_lo = st->text_lo,
+		.text_hi = st->text_hi,
+		.eh_frame = s.eh_frame,
+		.tab = s.tab,
+		.tab_len = s.tab_len,
+		.syms = s.v,
+		.nr_syms = s.nr,
+	};
+	lay_out(&in, &l);
+	in.head = (l.end + KPL_PATCH_IMAGE_PAGE - 1) &
+		  ~(size_t)(KPL_PATCH_IMAGE_PAGE - 1);
+	if (in.head > KPL_PATCH_IMAGE_HEAD_MAX) {
+		err = -E2BIG;
+		goto out;
+	}
+	in.vaddr = in.head;
+	im = kpl_patch_image__make(&in, head);
+	err = im ? 0 : -ENOMEM;
+	if (!err)
+		*out = im;
+out:
+	free(s.v);
+	return err;
+}
+
+uint64_t kpl_patch_image__head(const struct kpl_maps *m, uint64_t base,
+			       uint64_t size)
+{
+	size_t plen = strlen(KPL_STATE_PREFIX), i;
+
+	for (i = 1; i < m->nr; i++) {
+		const struct kpl_map *v = &m->v[i], *pg = &m->v[i - 1];
+
+		if (v->start != base)
+			continue;
+		/* Only the patch's own file at exactly the place and offset
+		 * the loader maps it: a process forging a page below its
+		 * patch can have kpl unmap nothing but the patch's memfd. */
+		if (v->offset || strncmp(v->path, KPL_STATE_PREFIX, plen) ||
+		    v->cut || !v->inode || pg->end != base ||
+		    pg->inode != v->inode || pg->dev_major != v->dev_major ||
+		    pg->dev_minor != v->dev_minor ||
+		    strcmp(pg->path, v->path) || pg->offset != size ||
+		    pg->prot != PROT_READ ||
+		    pg->end - pg->start > KPL_PATCH_IMAGE_HEAD_MAX)
+			return 0;
+		return pg->end - pg->start;
+	}
+	return 0;
+}
+
+int kpl_patch_image__unmap(struct kpl_proc *p, uint64_t base, uint64_t size)
+{
+	struct kpl_maps *m;
+	uint64_t head;
+	int err;
+
+	/* Read now: what lies below the region is the process's to change
+	 * at any time, and only what is there now may be taken. */
+	err = kpl_maps__read(p->pid, &m);
+	if (err)
+		return err;
+	head = kpl_patch_image__head(m, base, size);
+	kpl_maps__free(m);
+	/* One munmap: a kpl dying here leaves both or neither. */
+	return kpl_proc__unmap(p, base - head, size + head);
 }

@@ -17,6 +17,11 @@
 
 struct kpl_maps;
 struct kpl_proc;
+struct kpl_state;
+
+/* The image page's granule, and the most a region's image may take. */
+#define KPL_PATCH_IMAGE_PAGE 4096u
+#define KPL_PATCH_IMAGE_HEAD_MAX (64u * 1024)
 
 /* The longest symbol name an image carries (a record's is shorter). */
 #define KPL_PATCH_IMAGE_NAME_MAX 96
@@ -29,6 +34,14 @@ struct kpl_patch_image_sym {
 /* What an image is made of. */
 struct kpl_patch_image {
 	uint64_t vaddr;		/* where the image puts the mapping's start */
+	/*
+	 * 0, or the image is made to be mapped in place, @head bytes just
+	 * below the mapping: its PT_LOAD spans both from file offset 0
+	 * (what elf_from_remote_memory() reads), the .eh_frame section is
+	 * the mapping's own table (@tab is not copied), and the image is
+	 * @head bytes long, or NULL when it does not fit.
+	 */
+	uint64_t head;
 	uint64_t base, size;	/* the mapping in the target */
 	uint64_t text_lo, text_hi;	/* the patch's code in it */
 	uint64_t eh_frame;	/* the table's address in the target */
@@ -79,5 +92,38 @@ enum {
 int kpl_patch_image__read(struct kpl_proc *p, const struct kpl_maps *maps,
 			  uint64_t base, unsigned int flags, void **out,
 			  size_t *size);
+
+/*
+ * kpl_patch_image__page() - the image page of a region being applied:
+ * @st is the record as apply.c made it (trailer included), @region the
+ * region's bytes, the table among them.  Mapped read-only just below
+ * the record, from the region's memfd past its end, it makes the region
+ * a module that libdwfl (eu-stack) reads from memory: it names patch
+ * frames from the .symtab and unwinds past them with the .eh_frame
+ * (docs/engine.md).  Return: 0 and *@out (free()) of *@head bytes, a
+ * multiple of KPL_PATCH_IMAGE_PAGE; -E2BIG past KPL_PATCH_IMAGE_HEAD_MAX,
+ * -ENOMEM.
+ */
+int kpl_patch_image__page(const struct kpl_state *st, const uint8_t *region,
+			  void **out, size_t *head);
+
+/*
+ * kpl_patch_image__head() - the bytes of the image page mapped just
+ * below the region at @base of @size bytes, per @m: a read-only mapping
+ * ending at @base of the same memfd as the region's first line (which
+ * must be a patch's, at offset 0), from file offset @size.  Anything
+ * else below the region is not the patch's.  Return: its length, or 0.
+ */
+uint64_t kpl_patch_image__head(const struct kpl_maps *m, uint64_t base,
+			       uint64_t size);
+
+/*
+ * kpl_patch_image__unmap() - unmap the region at @base of @size bytes
+ * of @p, and its image page, if /proc/PID/maps shows one now
+ * (kpl_patch_image__head()), in one munmap.  Every unmap of a patch
+ * region goes through here: with the kmod backend, or from a kpl older
+ * than image pages, there is none.  Return: 0 or -errno.
+ */
+int kpl_patch_image__unmap(struct kpl_proc *p, uint64_t base, uint64_t size);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "eh_reg.h"
 #include "internal.h"
+#include "patch_image.h"
 #include "txn.h"
 
 /*
@@ -149,7 +150,7 @@ static int remove_garbage(struct kpl_target *t, unsigned int *nr)
 	for (i = 0; i < t->nr_garbage; i++) {
 		const struct kpl_garbage *g = &t->garbage[i];
 
-		err = kpl_proc__unmap(t->proc, g->base, g->size);
+		err = kpl_patch_image__unmap(t->proc, g->base, g->size);
 		if (err) {
 			pr_warn("repair: pid %d: failed to remove %s at "
 				"0x%llx, which holds no valid patch record "

@@ -210,7 +210,8 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 /*
  * The modules dwfl_linux_proc_report() reports: each run of maps lines
  * of one file (same device, inode and name; anonymous lines between them
- * do not end it), from its first line to its last, and the vDSO.
+ * do not end it), from its first line to its last, and the vDSO; but a
+ * patch's module starts at its record, not at its image page.
  */
 static int list_modules(struct kpl_unwind *u)
 {
@@ -245,6 +246,14 @@ static int list_modules(struct kpl_unwind *u)
 				return -ESRCH;
 			}
 			cur_mod->hi = v->end;
+			continue;
+		}
+		/* A patch's image page (patch_image.h), below its record:
+		 * libdwfl would start the module there, kpl at the record,
+		 * whose image it makes itself (unwind_patch.c). */
+		if (v->offset && !strncmp(v->path, KPL_STATE_PREFIX,
+					  strlen(KPL_STATE_PREFIX))) {
+			cur_mod = NULL;
 			continue;
 		}
 		cur_mod = &u->mods[u->nr_mods++];

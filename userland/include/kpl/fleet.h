@@ -116,7 +116,9 @@ int kpl_fleet__filter(const struct kpl_fleet_filter *f, pid_t *pids,
 
 /*
  * One mapping of a patch in a process, as /proc/PID/maps lists it: a
- * patch's memory is "/memfd:kpl:<id>", one line per protection.
+ * patch's memory is "/memfd:kpl:<id>", one line per protection, and,
+ * when the ptrace backend mapped it, one more just below the record
+ * for the patch's ELF image page (a file offset past the region's end).
  */
 struct kpl_fleet_mapping {
 	pid_t pid;

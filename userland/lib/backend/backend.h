@@ -78,10 +78,17 @@ struct kpl_backend {
 	 * protection: nothing is mprotect'ed later, and the bytes are
 	 * written afterwards through FOLL_FORCE (/proc/PID/mem or the
 	 * module), so no page is ever writable and executable.
+	 * @head: 0, or @head more bytes of the same file, from file
+	 * offset @len, mapped read-only at @addr - @head (the region's
+	 * image page, patch_image.h), in the same step: only a backend
+	 * with maps_head is given one.
 	 */
 	int (*map)(struct kpl_proc *p, uint64_t addr, size_t len,
-		   const char *name, const struct kpl_map_range *r,
-		   size_t nr);
+		   size_t head, const char *name,
+		   const struct kpl_map_range *r, size_t nr);
+	/* Can map() map a head?  (The module's request has no file offset
+	 * per part: kmod cannot.) */
+	bool maps_head;
 	int (*unmap)(struct kpl_proc *p, uint64_t addr, size_t len);
 	/*
 	 * NULL, or memory access of the backend's own, which
@@ -192,7 +199,10 @@ int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 int kpl_proc__stop(struct kpl_proc *p, int timeout_ms);
 void kpl_proc__resume(struct kpl_proc *p);
 int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
-		  const char *name, const struct kpl_map_range *r, size_t nr);
+		  size_t head, const char *name, const struct kpl_map_range *r,
+		  size_t nr);
+/* Does kpl_proc__map() map the @head it is given (else it ignores it)? */
+bool kpl_proc__maps_head(const struct kpl_proc *p);
 int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len);
 bool kpl_proc__has_write_batch(const struct kpl_proc *p);
 int kpl_proc__write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,

@@ -335,7 +335,8 @@ static int km_map_v1(struct kpl_proc *p, struct kpl_map *m,
  * or borrowed.
  */
 static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
-		  const char *name, const struct kpl_map_range *r, size_t nr)
+		  size_t head, const char *name, const struct kpl_map_range *r,
+		  size_t nr)
 {
 	struct km_priv *kp = p->priv;
 	struct kpl_map_part parts[KPL_MAP_PARTS_MAX];
@@ -347,6 +348,7 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	size_t i;
 	int err;
 
+	(void)head;	/* never given one: !maps_head */
 	if (strlen(name) >= sizeof(m.name))
 		return -ENAMETOOLONG;
 	strcpy(m.name, name);

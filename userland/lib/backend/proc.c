@@ -239,12 +239,18 @@ void kpl_proc__resume(struct kpl_proc *p)
 	p->be->resume(p);
 }
 
-int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
+int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 		  const char *name, const struct kpl_map_range *r, size_t nr)
 {
 	p->changes++;
 	p->remaps++;
-	return p->be->map(p, addr, len, name, r, nr);
+	return p->be->map(p, addr, len, p->be->maps_head ? head : 0, name, r,
+			  nr);
+}
+
+bool kpl_proc__maps_head(const struct kpl_proc *p)
+{
+	return p->be->maps_head;
 }
 
 int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len)

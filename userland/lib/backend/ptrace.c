@@ -403,6 +403,7 @@ const struct kpl_backend kpl_backend_ptrace = {
 	.stop = pt_stop,
 	.resume = pt_resume,
 	.map = kpl_pt_map,
+	.maps_head = true,
 	.unmap = kpl_pt_unmap,
 	.call = kpl_pt_call,
 };

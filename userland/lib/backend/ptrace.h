@@ -56,10 +56,10 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 /* Detach every thread of @pp (each resumes as it was). */
 void kpl_pt_release(struct kpl_pt *pp);
 
-/* The backend's map and unmap (ptrace_inject.c), and call
+/* The backend's map and unmap (ptrace_map.c), and call
  * (ptrace_call.c). */
 struct kpl_map_range;
-int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
+int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	       const char *name, const struct kpl_map_range *r, size_t nr);
 int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len);
 struct kpl_call;
@@ -109,6 +109,14 @@ int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
 /* Give the thread its registers back; <0 when they could not be here
  * (the insurance frame then restores them as the thread runs on). */
 int kpl_pt_inj_end(struct kpl_pt_inj *ij);
+/* Bytes for strings a session may put above its frame. */
+#define KPL_PT_SCRATCH 256
+/* Run syscall @nr(@args) in the session's thread; *@ret its result. */
+int kpl_pt_inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
+		       long *ret);
+/* Should kpl die from now on, the thread closes @fd on its way back
+ * (-1: a close that fails harmlessly). */
+int kpl_pt_inj_close_on_death(struct kpl_pt_inj *ij, long fd);
 /* Run the session's thread to its next syscall stop, read into @si. */
 struct __ptrace_syscall_info;
 int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * System calls run by one borrowed thread of the target, for the ptrace
- * backend's map and unmap.
+ * backend's map and unmap (ptrace_map.c).
  *
  * A session holds one thread.  It first writes, below the part of the
  * thread's stack it may be using, an insurance frame (arch:
@@ -28,20 +28,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <linux/magic.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "internal.h"
 #include "ptrace.h"
 
-#define SCRATCH 256		/* bytes for strings, above the frame */
+#define SCRATCH KPL_PT_SCRATCH
 #define INJECT_TIMEOUT_NS 5000000000ull
 
 
@@ -195,7 +192,7 @@ int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
 }
 
 /* Run syscall @nr(@args) in the session's thread; *@ret its result. */
-static int inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
+int kpl_pt_inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 		       long *ret)
 {
 	uint64_t deadline = kpl_now_ns() + INJECT_TIMEOUT_NS;
@@ -271,7 +268,7 @@ static int inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
  * descriptor it returned: only a kpl killed between the two leaves the
  * descriptor behind (close-on-exec).
  */
-static int inj_close_on_death(struct kpl_pt_inj *ij, long fd)
+int kpl_pt_inj_close_on_death(struct kpl_pt_inj *ij, long fd)
 {
 	uint64_t a[6] = { (uint64_t)fd }, at, all = ~0ull;
 	size_t sz = kpl_arch_step_frame_size();
@@ -389,212 +386,4 @@ void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
 	kpl_pt_release(one);
 	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), 1, false);
 	free(one->t);
-}
-
-static int sys_check(const char *what, long ret)
-{
-	if (ret < 0 && ret > -4096) {
-		pr_warn("ptrace: remote %s failed: %s\n", what,
-			strerror((int)-ret));
-		return (int)ret;
-	}
-	return 0;
-}
-
-/*
- * mmap in the borrowed thread; its result in *@r.  Return 0, or <0 (its
- * error, -EEXIST when something is mapped there).
- */
-static int inj_mmap(struct kpl_pt_inj *ij, uint64_t addr, uint64_t len,
-		    int prot, int flags, long fd, uint64_t off, long *r)
-{
-	uint64_t a[6] = { addr, len, (uint64_t)prot, (uint64_t)flags,
-			  (uint64_t)fd, off };
-	int err = inj_syscall(ij, SYS_mmap, a, r);
-
-	if (!err && *r == -EEXIST)
-		return -EEXIST;
-	if (!err)
-		err = sys_check("mmap", *r);
-	if (!err && (uint64_t)*r != addr) {
-		/* A kernel without MAP_FIXED_NOREPLACE put it elsewhere:
-		 * undo that one. */
-		uint64_t u[6] = { (uint64_t)*r, len };
-
-		inj_syscall(ij, SYS_munmap, u, r);
-		err = -EEXIST;
-	}
-	return err;
-}
-
-/*
- * The region's mappings: the whole of it read-only from the memfd in one
- * mmap (MAP_FIXED_NOREPLACE, so it takes the whole range or nothing),
- * then each range that is not plain read-only memfd mapped over its own
- * part of it (MAP_FIXED) with its final protection.  A patch's state and
- * read-only data are read-only: a typical patch is two mmaps, the whole
- * and its text.  Each mmap creates its mapping with the protection it
- * keeps, so nothing gains PROT_EXEC later: MDWE allows it.
- */
-static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
-			  long fd, const struct kpl_map_range *rg, size_t nr,
-			  bool *mapped)
-{
-	size_t i;
-	long r;
-	int err;
-
-	err = inj_mmap(ij, addr, len, PROT_READ,
-		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0, &r);
-	if (err)
-		return err;
-	*mapped = true;
-	for (i = 0; !err && i < nr; i++) {
-		if (rg[i].prot == PROT_READ && !rg[i].anon)
-			continue;
-		/* Filled through FOLL_FORCE like the rest; an anonymous
-		 * maps line has no name, which kpl_maps__read() gives
-		 * back from the memfd around it. */
-		err = inj_mmap(ij, addr + rg[i].off, rg[i].len, rg[i].prot,
-			       MAP_PRIVATE | MAP_FIXED |
-				       (rg[i].anon ? MAP_ANONYMOUS : 0),
-			       rg[i].anon ? -1 : fd, rg[i].anon ? 0 : rg[i].off,
-			       &r);
-	}
-	return err;
-}
-
-/*
- * Size the target's memfd @fd from here through pidfd_getfd() (its own
- * file description and access mode), saving the borrowed thread a
- * syscall.  Other threads could put another file at @fd meanwhile: only
- * a tmpfs file named as our memfd is sized (no FUSE file to hang kpl).
- * Return 0, or <0: the caller then injects ftruncate as before.
- */
-static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
-{
-	char want[SCRATCH + 32], link[sizeof(want)], path[48];
-	int pfd, mfd = -1, err = -ENOENT;
-	struct statfs sf;
-	ssize_t n;
-
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0)
-		return -errno;
-	mfd = (int)syscall(SYS_pidfd_getfd, pfd, (int)fd, 0);
-	if (mfd < 0) {
-		err = -errno;
-		goto out;
-	}
-	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || (size_t)n != strlen(want) ||
-	    memcmp(link, want, (size_t)n) || fstatfs(mfd, &sf) ||
-	    sf.f_type != TMPFS_MAGIC)
-		goto out;
-	err = ftruncate(mfd, (off_t)len) ? -errno : 0;
-out:
-	if (mfd >= 0)
-		close(mfd);
-	close(pfd);
-	return err;
-}
-
-/*
- * memfd_create + ftruncate + the mmaps + close, in one borrowed stop.
- * The mapping shows as "/memfd:NAME (deleted)" in /proc/PID/maps, which
- * is how later invocations find the patch.
- */
-int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len,
-	       const char *name, const struct kpl_map_range *rg, size_t nr)
-{
-	struct kpl_pt *pp = p->priv, one;
-	struct kpl_pt_thread *t;
-	uint64_t a[6] = { 0 };
-	size_t nlen = strlen(name) + 1;
-	bool mapped = false;
-	long fd = -1, r;
-	struct kpl_pt_inj ij;
-	int err, e2;
-
-	if (nlen > SCRATCH)
-		return -ENAMETOOLONG;
-	err = kpl_pt_find_gadgets(p, pp);
-	if (!err)
-		err = kpl_pt_borrow(p, &one, &t);
-	if (err)
-		return err;
-	err = kpl_pt_inj_begin(&ij, p, pp, t, name, nlen);
-	if (err)
-		goto out;
-	a[0] = ij.scratch;
-	a[1] = MFD_CLOEXEC;
-	err = inj_close_on_death(&ij, -1);
-	kpl_fault_tag("memfd in flight");
-	if (!err)
-		err = inj_syscall(&ij, SYS_memfd_create, a, &fd);
-	if (!err)
-		err = sys_check("memfd_create", fd);
-	if (err) {
-		kpl_fault_tag(NULL);
-		goto out_end;
-	}
-	err = inj_close_on_death(&ij, fd);
-	kpl_fault_tag(NULL);
-	memset(a, 0, sizeof(a));
-	a[0] = (uint64_t)fd;
-	a[1] = len;
-	if (!err && own_ftruncate(p->pid, fd, name, len)) {
-		err = inj_syscall(&ij, SYS_ftruncate, a, &r);
-		if (!err)
-			err = sys_check("ftruncate", r);
-	}
-	if (!err)
-		err = inj_map_ranges(&ij, addr, len, fd, rg, nr, &mapped);
-	if (err && mapped) {
-		/* Only what this call mapped, which is ours. */
-		uint64_t u[6] = { addr, len };
-
-		inj_syscall(&ij, SYS_munmap, u, &r);
-	}
-	memset(a, 0, sizeof(a));
-	a[0] = (uint64_t)fd;
-	ij.sp = ij.frame;	/* closed next: no more closing on death */
-	if (!inj_syscall(&ij, SYS_close, a, &r) && !err)
-		err = sys_check("close", r);
-out_end:
-	e2 = kpl_pt_inj_end(&ij);
-	if (!err)
-		err = e2;
-out:
-	kpl_pt_give_back(p, &one);
-	return err;
-}
-
-int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
-{
-	struct kpl_pt *pp = p->priv, one;
-	struct kpl_pt_thread *t;
-	uint64_t a[6] = { addr, len };
-	struct kpl_pt_inj ij;
-	long r;
-	int err, e2;
-
-	err = kpl_pt_find_gadgets(p, pp);
-	if (!err)
-		err = kpl_pt_borrow(p, &one, &t);
-	if (err)
-		return err;
-	err = kpl_pt_inj_begin(&ij, p, pp, t, NULL, 0);
-	if (!err) {
-		err = inj_syscall(&ij, SYS_munmap, a, &r);
-		if (!err)
-			err = sys_check("munmap", r);
-		e2 = kpl_pt_inj_end(&ij);
-		if (!err)
-			err = e2;
-	}
-	kpl_pt_give_back(p, &one);
-	return err;
 }
