@@ -112,6 +112,11 @@ int kpl_target__tls_offset(void *ctx, const char *name, const char *file,
 int kpl_found__set_phase(struct kpl_target *t, struct kpl_found *f,
 			 enum kpl_phase phase);
 const char *kpl_phase_name(uint32_t phase);
+/* apply.c: the record of patch @id that is not retired, if any; the
+ * APPLIED record whose jump is what @cur holds at @addr, if any. */
+struct kpl_found *kpl_found__by_id(struct kpl_target *t, const char *id);
+struct kpl_found *kpl_found__owner(struct kpl_target *t, uint64_t addr,
+				   const uint8_t *cur, uint32_t len);
 /* kpl_target__repair() (repair.c) is public: <kpl/target.h>. */
 
 #endif
