@@ -143,6 +143,7 @@ run_case() {
 	for p in $(field leave-out); do set -- "$@" --leave-out "$p"; done
 	for p in $(field reverse); do set -- "$@" --reverse "$dir/$p"; done
 	# a build narrowed to the library: each make: line one argument
+	for t in $(field dh); do set -- "$@" --dh "$t"; done
 	t=$(field rules-target)
 	[ -n "$t" ] && set -- "$@" --rules-target "$t"
 	t=$(field make-dir)

@@ -23,7 +23,7 @@ CVE_DEPS = $(BUILD)/asan/kpl-build $(BUILD)/release/kpl-build \
 check-cve: $(CVE_DEPS)
 	@$(CVE_ENV) CVE_CASES='$(CVE_CASES)' sh tests/cve/check-cve.sh
 
-# Every case, the long ones (sqlite3's cold build) too.
+# Every case, the long ones (sqlite3's cold build, libpng's) too.
 check-cve-long: $(CVE_DEPS)
 	@$(CVE_ENV) CVE_CASES='$(CVE_CASES)' CVE_LONG=1 sh tests/cve/check-cve.sh
 

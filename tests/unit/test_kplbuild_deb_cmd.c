@@ -61,6 +61,52 @@ static void test_cmd__narrowed(void **state)
 	unsetenv("DEB_BUILD_OPTIONS");
 }
 
+/*
+ * libtiff's: dh's sequence runs dh_autoreconf before the override that
+ * configures, which no debian/rules target runs alone.  The orig
+ * directory is not the one of the same narrowing without it.
+ */
+static void test_cmd__dh_commands_run_first(void **state)
+{
+	struct kb_deb_cmd c = { 0 }, without = { 0 };
+	char *cmd, *orig, *cmd2, *orig2;
+
+	(void)state;
+	setenv("DEB_BUILD_OPTIONS", "nocheck parallel=2", 1);
+	assert_int_equal(kb_deb__cmd_add(&c, "dh", "dh_autoreconf"), 0);
+	assert_int_equal(kb_deb__cmd_add(&c, "rules-target",
+					 "override_dh_auto_configure"),
+			 0);
+	assert_int_equal(kb_deb__cmd_add(&c, "make-dir", "libtiff"), 0);
+	assert_int_equal(kb_deb__cmd_add(&c, "make", "libtiff.la"), 0);
+	assert_int_equal(kb_deb__cmd(&c, &cmd, &orig), 0);
+	assert_string_equal(
+		cmd,
+		"dpkg-architecture -c 'dh_autoreconf' && "
+		"dpkg-buildpackage -T override_dh_auto_configure -uc -us && "
+		"SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(dpkg-parsechangelog -STimestamp)} "
+		"dpkg-architecture -c make -j2 '-C' 'libtiff' 'libtiff.la'");
+	without = c;
+	without.nr_dh = 0;
+	assert_int_equal(kb_deb__cmd(&without, &cmd2, &orig2), 0);
+	assert_string_not_equal(orig, orig2);
+	assert_memory_equal(orig, "orig-", 5);
+	free(cmd);
+	free(orig);
+	free(cmd2);
+	free(orig2);
+	/* alone, it is still a build of its own, not Debian's whole one */
+	without = (struct kb_deb_cmd){ 0 };
+	assert_int_equal(kb_deb__cmd_add(&without, "dh", "dh_autoreconf"), 0);
+	assert_int_equal(kb_deb__cmd(&without, &cmd, &orig), 0);
+	assert_string_equal(cmd, "dpkg-architecture -c 'dh_autoreconf' && "
+				 "dpkg-buildpackage -T build-arch -uc -us");
+	assert_string_not_equal(orig, "orig");
+	free(cmd);
+	free(orig);
+	unsetenv("DEB_BUILD_OPTIONS");
+}
+
 /* Another narrowing, another cache directory; the same, the same one. */
 static void test_cmd__orig_dir_follows_the_command(void **state)
 {
@@ -141,6 +187,13 @@ static void test_cmd_add__bad_words_are_usage_errors(void **state)
 		  "is not a make target or VAR=VALUE" },
 		{ "make", "--eval=x", "is not a make target or VAR=VALUE" },
 		{ "make", "a\nb", "is not a make target or VAR=VALUE" },
+		{ "dh", "", "is not a debhelper command name" },
+		{ "dh", "autoreconf", "is not a debhelper command name" },
+		{ "dh", "dh_", "is not a debhelper command name" },
+		{ "dh", "dh_x;id", "is not a debhelper command name" },
+		{ "dh", "dh_x y", "is not a debhelper command name" },
+		{ "dh", "dh_X", "is not a debhelper command name" },
+		{ "dh", "dh_../x", "is not a debhelper command name" },
 	};
 	struct kb_deb_cmd c = { 0 };
 	size_t i;
@@ -155,12 +208,17 @@ static void test_cmd_add__bad_words_are_usage_errors(void **state)
 	assert_null(c.rules_target);
 	assert_null(c.make_dir);
 	assert_int_equal(c.nr_make, 0);
+	assert_int_equal(c.nr_dh, 0);
 	/* what is fine: dots inside names, a directory named a..b */
 	assert_int_equal(kb_deb__cmd_add(&c, "make-dir", "a..b/c.d"), 0);
 	assert_int_equal(
 		kb_deb__cmd_add(&c, "rules-target", "build/config.status"), 0);
 	assert_int_equal(
 		kb_deb__cmd_add(&c, "rules-target", "doconfigure-main"), 0);
+	assert_int_equal(kb_deb__cmd_add(&c, "rules-target",
+					 "override_dh_auto_configure"),
+			 0);
+	assert_int_equal(kb_deb__cmd_add(&c, "dh", "dh_autoreconf"), 0);
 }
 
 static void test_cmd_add__at_most_sixteen_make(void **state)
@@ -173,6 +231,10 @@ static void test_cmd_add__at_most_sixteen_make(void **state)
 		assert_int_equal(kb_deb__cmd_add(&c, "make", "x"), 0);
 	assert_int_equal(kb_deb__cmd_add(&c, "make", "x"), 2);
 	assert_non_null(strstr(last_err, "at most 16 --make"));
+	for (i = 0; i < KB_DEB_DH_MAX; i++)
+		assert_int_equal(kb_deb__cmd_add(&c, "dh", "dh_x"), 0);
+	assert_int_equal(kb_deb__cmd_add(&c, "dh", "dh_x"), 2);
+	assert_non_null(strstr(last_err, "at most 4 --dh"));
 }
 
 int main(void)
@@ -180,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd__default_is_debians_whole_build),
 		cmocka_unit_test(test_cmd__narrowed),
+		cmocka_unit_test(test_cmd__dh_commands_run_first),
 		cmocka_unit_test(test_cmd__orig_dir_follows_the_command),
 		cmocka_unit_test(test_cmd__words_reach_make_as_given),
 		cmocka_unit_test(test_cmd_add__bad_words_are_usage_errors),

@@ -99,6 +99,10 @@ static const char deb_usage[] =
 	"      --rules-target T    dpkg-buildpackage -T T instead of\n"
 	"                          build-arch: the debian/rules target that\n"
 	"                          configures the tree as Debian does\n"
+	"      --dh CMD            first the debhelper command CMD, as dh's\n"
+	"                          sequence runs it before that target\n"
+	"                          (dh_autoreconf, where the source has no\n"
+	"                          configure script); may repeat\n"
 	"      --make ARG          then make -jN ARG in the tree, with\n"
 	"                          dpkg-architecture's environment: a target\n"
 	"                          (libfoo.la) or VAR=VALUE; may repeat\n"
@@ -129,7 +133,7 @@ struct deb {
 	struct kb_deb_vuln vuln; /* --leave-out, --reverse */
 	const char *soname; /* --soname */
 	char *found_soname;
-	struct kb_deb_cmd cmd; /* --rules-target, --make-dir, --make */
+	struct kb_deb_cmd cmd; /* --dh, --rules-target, --make-dir, --make */
 };
 
 /* --leave-out NAME, --reverse DIFF: one more, checked. */
@@ -192,6 +196,7 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		{ "cve", required_argument, NULL, 'E' },
 		{ "advisory", required_argument, NULL, 'A' },
 		{ "advisory-url", required_argument, NULL, 'U' },
+		{ "dh", required_argument, NULL, 'H' },
 		{ "rules-target", required_argument, NULL, 'G' },
 		{ "make-dir", required_argument, NULL, 'B' },
 		{ "make", required_argument, NULL, 'M' },
@@ -248,10 +253,12 @@ static int parse_args(struct deb *d, int argc, char **argv)
 		case 'S':
 			d->soname = optarg;
 			break;
+		case 'H':
 		case 'G':
 		case 'B':
 		case 'M':
 			if (kb_deb__cmd_add(&d->cmd,
+					    c == 'H' ? "dh" :
 					    c == 'G' ? "rules-target" :
 					    c == 'B' ? "make-dir" :
 						       "make",

@@ -77,7 +77,10 @@ int kb_deb__soname(const char *path, char **soname);
  * narrower build (--rules-target, --make-dir, --make).
  */
 #define KB_DEB_MAKE_MAX 16
+#define KB_DEB_DH_MAX 4
 struct kb_deb_cmd {
+	const char *dh[KB_DEB_DH_MAX]; /* debhelper commands run first */
+	size_t nr_dh;
 	const char *rules_target; /* NULL: build-arch */
 	const char *make_dir; /* make -C, relative to the tree */
 	const char *make[KB_DEB_MAKE_MAX]; /* targets and VAR=VALUE */
@@ -85,7 +88,7 @@ struct kb_deb_cmd {
 };
 
 /*
- * kb_deb__cmd_add() - option @opt ("rules-target", "make-dir" or
+ * kb_deb__cmd_add() - option @opt ("dh", "rules-target", "make-dir" or
  * "make") with @arg, checked.  Return: 0, or 2 (bad usage) after saying
  * what is wrong.
  */

@@ -8,7 +8,10 @@
  * another target of debian/rules (the one that configures), then make
  * builds only what is named, in the tree Debian's own rules configured,
  * with the environment dpkg-buildpackage gives debian/rules
- * (dpkg-architecture's variables, SOURCE_DATE_EPOCH).
+ * (dpkg-architecture's variables, SOURCE_DATE_EPOCH).  Where dh's
+ * sequence runs a command before that target which no target of
+ * debian/rules runs alone (dh_autoreconf: libtiff's source has no
+ * configure script), --dh runs it first.
  *
  * The command reaches sh -c: every word that comes from the command line
  * is checked here and single-quoted.  A narrowed build keeps its
@@ -25,7 +28,8 @@
 
 #define TARGET_CHARS                                                     \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" \
-	"._+-"
+	"_.+-"
+#define DH_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
 /* Relative, inside the tree: no "..", no leading '/' or '-'. */
 static bool valid_dir(const char *d);
@@ -52,6 +56,15 @@ static bool valid_dir(const char *d)
 	return true;
 }
 
+/* A debhelper command's name: dh_autoreconf. */
+static bool valid_dh(const char *d)
+{
+	size_t len = strlen(d);
+
+	return len > 3 && len <= 64 && !strncmp(d, "dh_", 3) &&
+	       strspn(d, DH_CHARS) == len;
+}
+
 /* A make target or VAR=VALUE: no option, nothing unprintable. */
 static bool valid_make_arg(const char *a)
 {
@@ -69,11 +82,24 @@ int kb_deb__cmd_add(struct kb_deb_cmd *c, const char *opt, const char *arg)
 {
 	if (!strcmp(opt, "rules-target")) {
 		if (!valid_target(arg)) {
-			kb_err("deb: --rules-target '%.64s' is not a debian/rules target name (letters, digits and ._+-/, inside the tree)",
+			kb_err("deb: --rules-target '%.64s' is not a debian/rules target name (letters, digits and _.+-/, inside the tree)",
 			       arg);
 			return 2;
 		}
 		c->rules_target = arg;
+		return 0;
+	}
+	if (!strcmp(opt, "dh")) {
+		if (!valid_dh(arg)) {
+			kb_err("deb: --dh '%.64s' is not a debhelper command name (dh_, then a-z, 0-9, _ and -)",
+			       arg);
+			return 2;
+		}
+		if (c->nr_dh == KB_DEB_DH_MAX) {
+			kb_err("deb: at most %d --dh", KB_DEB_DH_MAX);
+			return 2;
+		}
+		c->dh[c->nr_dh++] = arg;
 		return 0;
 	}
 	if (!strcmp(opt, "make-dir")) {
@@ -127,6 +153,18 @@ static int quote(char *buf, size_t size, size_t *len, const char *s)
 	return 0;
 }
 
+/* Append @s to @buf (of @size, holding @*len) as it is. */
+static int append(char *buf, size_t size, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n >= size)
+		return 1;
+	memcpy(buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
 static uint64_t fnv(uint64_t h, const char *s)
 {
 	do {
@@ -160,9 +198,22 @@ int kb_deb__cmd(const struct kb_deb_cmd *c, char **cmd, char **orig)
 
 	*cmd = NULL;
 	*orig = NULL;
-	len = (size_t)snprintf(buf, sizeof(buf),
-			       "dpkg-buildpackage -T %s -uc -us", target);
-	if (!c->rules_target && !c->nr_make && !c->make_dir) {
+	/* debhelper commands that dh's sequence runs before the target,
+	 * in dpkg-architecture's environment */
+	len = 0;
+	for (i = 0; !err && i < c->nr_dh; i++) {
+		h = fnv(fnv(h, "D"), c->dh[i]);
+		err = append(buf, sizeof(buf), &len, "dpkg-architecture -c") ||
+		      quote(buf, sizeof(buf), &len, c->dh[i]) ||
+		      append(buf, sizeof(buf), &len, " && ");
+	}
+	if (err) {
+		kb_err("deb: the build command is too long");
+		return 2;
+	}
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"dpkg-buildpackage -T %s -uc -us", target);
+	if (!c->rules_target && !c->nr_make && !c->make_dir && !c->nr_dh) {
 		*cmd = strdup(buf);
 		*orig = strdup("orig");
 		goto out;
