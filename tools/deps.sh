@@ -14,8 +14,10 @@ ninja-build debhelper dkms lintian fakeroot dpkg-dev
 ansible-core openssh-server openssh-client sshpass"
 # The CVE corpus (make check-cve): its source packages' build
 # dependencies (expat: docbook-to-man, docbook2x; zlib: debhelper,
-# dpkg-dev), so that kpl-build deb need not install them as it goes.
-PKGS="$PKGS docbook-to-man docbook2x"
+# dpkg-dev), so that kpl-build deb need not install them as it goes;
+# and its consumers' Python modules: lxml (the libxml2 cases), Pillow
+# (libtiff's and libpng's: its _imaging and _imagingft load them).
+PKGS="$PKGS docbook-to-man docbook2x python3-lxml python3-pil"
 
 # kpl-build deb fetches source packages: add a deb-src entry beside
 # every Debian deb entry (same URIs, suites, components and key), once.
