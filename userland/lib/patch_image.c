@@ -361,6 +361,24 @@ static int read_table(struct kpl_proc *p, const struct kpl_state *st,
 	return 0;
 }
 
+/* What kpl_patch_image__make() takes, from a record and its names. */
+static void image_in(struct kpl_patch_image *in, const struct syms *s,
+		     uint64_t vaddr)
+{
+	*in = (struct kpl_patch_image){
+		.vaddr = vaddr,
+		.base = s->st->base,
+		.size = s->st->size,
+		.text_lo = s->st->text_lo,
+		.text_hi = s->st->text_hi,
+		.eh_frame = s->eh_frame,
+		.tab = s->tab,
+		.tab_len = s->tab_len,
+		.syms = s->v,
+		.nr_syms = s->nr,
+	};
+}
+
 int kpl_patch_image__read(struct kpl_proc *p, const struct kpl_maps *maps,
 			  uint64_t base, unsigned int flags, void **out,
 			  size_t *size)
@@ -384,18 +402,7 @@ int kpl_patch_image__read(struct kpl_proc *p, const struct kpl_maps *maps,
 	err = make_syms(&s);
 	if (err)
 		goto out;
-	in = (struct kpl_patch_image){
-		.vaddr = (flags & KPL_PATCH_IMAGE_ABSOLUTE) ? st->base : 0,
-		.base = st->base,
-		.size = st->size,
-		.text_lo = st->text_lo,
-		.text_hi = st->text_hi,
-		.eh_frame = u.eh_frame,
-		.tab = s.tab,
-		.tab_len = s.tab_len,
-		.syms = s.v,
-		.nr_syms = s.nr,
-	};
+	image_in(&in, &s, (flags & KPL_PATCH_IMAGE_ABSOLUTE) ? st->base : 0);
 	im = kpl_patch_image__make(&in, size);
 	if (!im) {
 		err = -ENOMEM;
@@ -429,17 +436,7 @@ int kpl_patch_image__page(const struct kpl_state *st, const uint8_t *region,
 	err = make_syms(&s);
 	if (err)
 		goto out;
-	in = (struct kpl_patch_image){
-		.base = st->base,
-		.size = st->size,
-		.text_lo = st->text_lo,
-		.text_hi = st->text_hi,
-		.eh_frame = s.eh_frame,
-		.tab = s.tab,
-		.tab_len = s.tab_len,
-		.syms = s.v,
-		.nr_syms = s.nr,
-	};
+	image_in(&in, &s, 0);
 	lay_out(&in, &l);
 	in.head = (l.end + KPL_PATCH_IMAGE_PAGE - 1) &
 		  ~(size_t)(KPL_PATCH_IMAGE_PAGE - 1);
