@@ -50,6 +50,24 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$d"; else notok "$d"; fi
 }
 
+# start_in_patch: a kpl-spin whose main thread waits in read() (of the
+# fifo $T/in, which fd 3 holds open) called from SPIN-UNW's helper,
+# called from its new scale(): P is its pid.  Close fd 3 to let it go.
+start_in_patch() {
+	mkfifo "$T/in"
+	exec 3<>"$T/in"
+	"$IT_DIR/kpl-spin" --threads 2 --idle <"$T/in" >"$T/g.out" 2>&1 &
+	P=$!
+	PIDS="$PIDS $P"
+	wait_ready "$T/g.out" kpl-spin || return 1
+	expect_rc 0 "apply SPIN-UNW" \
+		"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
+	kill -USR1 "$P"
+	wait_reader "$P"
+	check "the main thread waits in read() inside patch code" \
+		[ "$(reader "$P")" = "$P" ]
+}
+
 # wait_ready FILE WHAT: until the process writing FILE prints "ready"
 # (5 s at most; then says WHAT did not start and fails)
 wait_ready() {

@@ -20,18 +20,7 @@ if ! command -v eu-stack >/dev/null; then
 	exit 0
 fi
 
-mkfifo "$T/in"
-exec 3<>"$T/in"
-"$IT_DIR/kpl-spin" --threads 2 --idle <"$T/in" >"$T/g.out" 2>&1 &
-P=$!
-PIDS="$PIDS $P"
-wait_ready "$T/g.out" kpl-spin || exit 1
-expect_rc 0 "apply SPIN-UNW" \
-	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
-kill -USR1 "$P"
-wait_reader "$P"
-check "the main thread waits in read() inside patch code" \
-	[ "$(reader "$P")" = "$P" ]
+start_in_patch || exit 1
 
 grep 'memfd:kpl:SPIN-UNW' "/proc/$P/maps" >"$T/kpl.maps"
 sed 's/^/# /' "$T/kpl.maps"

@@ -19,18 +19,7 @@ fi
 EXT=$(pwd)/tools/gdb/kpl.py
 KPL_ABS=$(readlink -f "$KPL")
 
-mkfifo "$T/in"
-exec 3<>"$T/in"
-"$IT_DIR/kpl-spin" --threads 2 --idle <"$T/in" >"$T/g.out" 2>&1 &
-P=$!
-PIDS="$PIDS $P"
-wait_ready "$T/g.out" kpl-spin || exit 1
-expect_rc 0 "apply SPIN-UNW" \
-	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
-kill -USR1 "$P"
-wait_reader "$P"
-check "the main thread waits in read() inside patch code" \
-	[ "$(reader "$P")" = "$P" ]
+start_in_patch || exit 1
 maps "$P" >"$T/maps.0"
 
 # The file itself.
