@@ -162,7 +162,8 @@ static long kpl_ioctl_version(void __user *arg)
 {
 	struct kpl_version ver = {
 		.abi_version = KPL_ABI_VERSION,
-		.flags = KPL_VERSION_F_GUARD | KPL_VERSION_F_BATCH,
+		.flags = KPL_VERSION_F_GUARD | KPL_VERSION_F_BATCH |
+			 KPL_VERSION_F_MAP_HEAD,
 	};
 
 	if (copy_to_user(arg, &ver, sizeof(ver)))
@@ -350,7 +351,7 @@ static long kpl_ioctl_map(struct kpl_session *s, void __user *uarg)
 	struct kpl_map req;
 	int ret;
 
-	/* ABI 2.1 callers know no parts. */
+	/* ABI 2.1 callers know no parts, 2.2 callers no head. */
 	ret = kpl_copy_in_min(&req, sizeof(req), KPL_MAP_SIZE_V1, uarg);
 	if (!ret)
 		ret = kpl_session_ready(s);

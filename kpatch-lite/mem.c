@@ -304,15 +304,37 @@ struct kpl_map_call {
 };
 
 /*
+ * Map @len bytes of @file from @off at exactly @want, never over
+ * anything (MAP_FIXED_NOREPLACE): 0, -EEXIST, or what vm_mmap() says.
+ */
+static long kpl_map_one(struct file *file, unsigned long want,
+			unsigned long len, unsigned long prot,
+			unsigned long off)
+{
+	unsigned long addr = vm_mmap(file, want, len, prot,
+				     MAP_PRIVATE | MAP_FIXED_NOREPLACE, off);
+
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	if (addr != want) {
+		vm_munmap(addr, len);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/*
  * Map every part of the region in one go, from one shmem file, each at
  * its own offset in it: what KPL_IOC_PROTECT would leave after a MAP,
- * without a second request.  On error the parts mapped so far go.
+ * without a second request.  Then the head, if any: read-only, from
+ * the file past the region, just below it.  On error the parts mapped
+ * so far go.
  */
 static long kpl_map_fn(void *arg)
 {
 	struct kpl_map_call *c = arg;
 	unsigned long len = PAGE_ALIGN(c->req->len);
-	unsigned long addr;
+	unsigned long head = c->req->head;
 	struct file *file;
 	unsigned int i;
 	long ret = 0;
@@ -320,26 +342,21 @@ static long kpl_map_fn(void *arg)
 	/*
 	 * What memfd_create() makes, so /proc/PID/maps names it the same:
 	 * VM_NORESERVE too, as the private mapping accounts its own pages.
+	 * The head's bytes lie past the region's, so its file offset is
+	 * never 0: a head is never taken for the record (kpl_record_vma_id()).
 	 */
-	file = shmem_file_setup(c->name, len, VM_NORESERVE);
+	file = shmem_file_setup(c->name, len + head, VM_NORESERVE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	for (i = 0; i < c->nr; i++) {
-		const struct kpl_map_part *pt = &c->parts[i];
-		unsigned long want = c->req->addr + pt->off;
-
-		addr = vm_mmap(file, want, pt->len, pt->prot,
-			       MAP_PRIVATE | MAP_FIXED_NOREPLACE, pt->off);
-		if (IS_ERR_VALUE(addr)) {
-			ret = (long)addr;
-			break;
-		}
-		if (addr != want) {
-			vm_munmap(addr, pt->len);
-			ret = -EEXIST;
-			break;
-		}
-	}
+	for (i = 0; !ret && i < c->nr; i++)
+		ret = kpl_map_one(file, c->req->addr + c->parts[i].off,
+				  c->parts[i].len, c->parts[i].prot,
+				  c->parts[i].off);
+	if (ret)
+		i--;	/* the part that failed is not mapped */
+	if (!ret && head)
+		ret = kpl_map_one(file, c->req->addr - head, head, PROT_READ,
+				  len);
 	/* Only what this call mapped: MAP_FIXED_NOREPLACE kept the rest. */
 	while (ret && i--)
 		vm_munmap(c->req->addr + c->parts[i].off, c->parts[i].len);
@@ -399,18 +416,37 @@ static int kpl_map_parts(const struct kpl_map *req, struct kpl_map_part *parts)
 	return off == len ? (int)req->nr_parts : -EINVAL;
 }
 
+/*
+ * The head (ABI 2.3): 0, or whole pages, at most KPL_MAP_HEAD_MAX, all
+ * of it below @req->addr without wrapping, and not below the kernel's
+ * default mmap_min_addr: a kworker maps with the kernel's credentials,
+ * which vm_mmap()'s own check (CAP_SYS_RAWIO) would let map page 0, and
+ * the sysctl's current value is not exported to modules.
+ */
+static int kpl_map_head_check(const struct kpl_map *req)
+{
+	if (!req->head)
+		return 0;
+	if (!PAGE_ALIGNED(req->head) || req->head > KPL_MAP_HEAD_MAX ||
+	    req->head > req->addr ||
+	    req->addr - req->head < CONFIG_DEFAULT_MMAP_MIN_ADDR)
+		return -EINVAL;
+	return 0;
+}
+
 /**
  * kpl_mem_map() - KPL_IOC_MAP
  * @s:	 an attached session, its lock held
  * @req: the request, copied from userland
  *
- * The region and its parts are checked before anything is mapped, and
- * mapped in one call of kpl_in_target(): one kworker, or one parked
- * thread if the process is stopped.
+ * The region, its parts and its head are checked before anything is
+ * mapped, and mapped in one call of kpl_in_target(): one kworker, or one
+ * parked thread if the process is stopped.
  *
  * Return: 0, or -EINVAL (bad request), -EFAULT (bad @req->parts),
- * -EEXIST (something is mapped in the range), -ESRCH, -ENOMEM, or what
- * vm_mmap() says.  On error nothing stays mapped.
+ * -EEXIST (something is mapped in the range or where the head goes),
+ * -ESRCH, -ENOMEM, or what vm_mmap() says.  On error nothing stays
+ * mapped.
  */
 int kpl_mem_map(struct kpl_session *s, const struct kpl_map *req)
 {
@@ -428,6 +464,9 @@ int kpl_mem_map(struct kpl_session *s, const struct kpl_map *req)
 		return err;
 	if (!kpl_name_ok(req->name))
 		return -EINVAL;
+	err = kpl_map_head_check(req);
+	if (err)
+		return err;
 	err = kpl_map_parts(req, parts);
 	if (err < 0)
 		return err;

@@ -111,11 +111,13 @@ int main(int argc, char **argv)
 			ret = 1;
 		} else if (ver.abi_version != KPL_ABI_VERSION ||
 			   ver.flags != (KPL_VERSION_F_GUARD |
-					 KPL_VERSION_F_BATCH)) {
+					 KPL_VERSION_F_BATCH |
+					 KPL_VERSION_F_MAP_HEAD)) {
 			fprintf(stderr,
 				"version mismatch: module abi 0x%08x flags 0x%x, expected 0x%08x flags 0x%x\n",
 				ver.abi_version, ver.flags, KPL_ABI_VERSION,
-				KPL_VERSION_F_GUARD | KPL_VERSION_F_BATCH);
+				KPL_VERSION_F_GUARD | KPL_VERSION_F_BATCH |
+					KPL_VERSION_F_MAP_HEAD);
 			ret = 1;
 		} else {
 			printf("abi %u.%u\n", ver.abi_version >> 16,

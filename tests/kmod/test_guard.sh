@@ -31,7 +31,7 @@ status_files()
 			return 1
 		}
 	done
-	[ "$(cat $SYS/abi)" = 2.2 ] || return 1
+	[ "$(cat $SYS/abi)" = 2.3 ] || return 1
 	grep -q '^guards 0$' $SYS/stats
 }
 check "$SYS: abi, stats, sessions, guards, processes (root only)" \

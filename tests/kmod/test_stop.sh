@@ -33,8 +33,9 @@ for t in stop sleepers clone refuse timeout sigstop hold kill; do
 	check "$bin $t" $bin $t
 done
 check "what a stop costs" kpl_kmod_test bench
-# ABI 2.2: the batched verify-and-write, maps with their protections
-for t in write map refuse; do
+# ABI 2.2: the batched verify-and-write, maps with their protections;
+# ABI 2.3: maps with a head below the region
+for t in write map refuse head; do
 	check "kpl_kmod_batch $t" kpl_kmod_batch $t
 done
 

@@ -25,7 +25,8 @@
  *
  * ABI 2.2 adds KPL_IOC_WRITE_BATCH and the @parts of struct kpl_map;
  * both are announced by KPL_VERSION_F_BATCH, and every 2.1 request
- * works as before.
+ * works as before.  ABI 2.3 adds the @head of struct kpl_map, announced
+ * by KPL_VERSION_F_MAP_HEAD; 2.1 and 2.2 requests work as before.
  *
  * Guards (KPL_IOC_GUARD_ADD/DEL, ABI 2.1) are not bound to a session:
  * a guard lives until it is deleted, from any descriptor, and pins the
@@ -43,7 +44,7 @@
 
 /* Major in the high 16 bits, minor in the low 16 bits. */
 #define KPL_ABI_VERSION_MAJOR	2
-#define KPL_ABI_VERSION_MINOR	2
+#define KPL_ABI_VERSION_MINOR	3
 #define KPL_ABI_VERSION \
 	((__u32)((KPL_ABI_VERSION_MAJOR << 16) | KPL_ABI_VERSION_MINOR))
 
@@ -56,12 +57,14 @@
 #define KPL_HOLD_DEFAULT_MS	5000		/* STOP with hold_ms == 0 */
 #define KPL_NAME_MAX		64		/* MAP name, NUL included */
 #define KPL_MAP_PARTS_MAX	16		/* MAP parts */
+#define KPL_MAP_HEAD_MAX	(64u << 10)	/* MAP head bytes */
 #define KPL_BATCH_MAX		256		/* WRITE_BATCH entries */
 #define KPL_BATCH_BYTES		64		/* bytes per entry */
 
 /* Feature bits of struct kpl_version.flags. */
 #define KPL_VERSION_F_GUARD	(1u << 0)	/* guards and events (2.1) */
 #define KPL_VERSION_F_BATCH	(1u << 1)	/* WRITE_BATCH, MAP parts (2.2) */
+#define KPL_VERSION_F_MAP_HEAD	(1u << 2)	/* MAP head (2.3) */
 
 /**
  * struct kpl_version - answer to KPL_IOC_VERSION (frozen: no size field)
@@ -241,7 +244,8 @@ struct kpl_map_part {
 
 /**
  * struct kpl_map - KPL_IOC_MAP: new private memory in the target
- * @size:      sizeof(struct kpl_map): 96 (ABI 2.1) or 112 (with @parts)
+ * @size:      sizeof(struct kpl_map): 96 (ABI 2.1), 112 (with @parts,
+ *	       ABI 2.2) or 120 (with @head, ABI 2.3)
  * @flags:     none defined; 0
  * @addr:      page-aligned address; -EEXIST if anything is mapped there
  * @len:       bytes, 1..KPL_MAP_MAX, rounded up to pages
@@ -255,13 +259,23 @@ struct kpl_map_part {
  * @parts:     user pointer to struct kpl_map_part[@nr_parts]: in order,
  *	       each starting where the previous one ended, the first at 0,
  *	       together exactly the region (@len rounded up to pages)
+ * @head:      0, or a multiple of the page size up to KPL_MAP_HEAD_MAX:
+ *	       that many more bytes of the same file, from file offset
+ *	       @len (rounded up to pages), mapped read-only just below the
+ *	       region, at @addr - @head (ABI 2.3).  libkpl puts an ELF image
+ *	       there, so that libdwfl (eu-stack) names the region's code;
+ *	       the region itself (its record) stays at file offset 0.
  *
- * Zero-filled, backed by an unlinked shmem file, mapped MAP_PRIVATE,
- * each part with its own protection, all in one call: in a kworker
- * borrowing the address space while the process runs (no thread of it
- * is stopped or borrowed), or in one parked thread while it is stopped.
- * All or nothing: on error no part stays mapped.  Write the contents
- * afterwards with KPL_IOC_WRITE, which may write read-only pages.
+ * Zero-filled, backed by an unlinked shmem file (@len + @head bytes),
+ * mapped MAP_PRIVATE, each part with its own protection, the head
+ * read-only, all in one call: in a kworker borrowing the address space
+ * while the process runs (no thread of it is stopped or borrowed), or
+ * in one parked thread while it is stopped.  All or nothing: on error no
+ * part and no head stays mapped, and nothing that was mapped before is
+ * touched (-EEXIST if anything is mapped in the region or the head).
+ * Write the contents afterwards with KPL_IOC_WRITE, which may write
+ * read-only pages.  KPL_IOC_UNMAP of @addr - @head, @head + @len takes
+ * the head and the region in one request.
  */
 struct kpl_map {
 	__u32 size;
@@ -274,10 +288,13 @@ struct kpl_map {
 	__u32 nr_parts;
 	__u32 part_size;
 	__u64 parts;
+	__u64 head;
 };
 
 /* The size of struct kpl_map in ABI 2.1, before @nr_parts. */
 #define KPL_MAP_SIZE_V1		96
+/* The size of struct kpl_map in ABI 2.2, before @head. */
+#define KPL_MAP_SIZE_V2		112
 
 /**
  * struct kpl_range - KPL_IOC_PROTECT and KPL_IOC_UNMAP
