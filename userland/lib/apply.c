@@ -307,8 +307,13 @@ static int plan_map(struct kpl_target *t, const struct kpl_patch *patch,
 	/* The image page's bytes are relative to it: placed once, the
 	 * same wherever the region goes. */
 	err = plan_place(t, patch, pl, 0, 0);
-	if (!err && kpl_proc__maps_head(t->proc) &&
-	    kpl_patch_image__page(pl->st, pl->ld->image, &page, &head))
+	if (!err && !kpl_proc__maps_head(t->proc))
+		pr_info("apply: patch %s: backend %s maps no image page (the "
+			"kernel module does from ABI 2.3): eu-stack will not "
+			"name its frames\n",
+			patch->id, kpl_proc__backend_name(t->proc));
+	else if (!err &&
+		 kpl_patch_image__page(pl->st, pl->ld->image, &page, &head))
 		pr_info("apply: patch %s: no image page: eu-stack will not name its frames\n",
 			patch->id);
 	for (tries = 0; !err; tries++) {

@@ -81,14 +81,14 @@ struct kpl_backend {
 	 * @head: 0, or @head more bytes of the same file, from file
 	 * offset @len, mapped read-only at @addr - @head (the region's
 	 * image page, patch_image.h), in the same step: only a backend
-	 * with maps_head is given one.
+	 * whose maps_head() says so is given one.
 	 */
 	int (*map)(struct kpl_proc *p, uint64_t addr, size_t len,
 		   size_t head, const char *name,
 		   const struct kpl_map_range *r, size_t nr);
-	/* Can map() map a head?  (The module's request has no file offset
-	 * per part: kmod cannot.) */
-	bool maps_head;
+	/* Can map() map a head in @p?  NULL: never.  (kmod: only a module
+	 * of ABI 2.3 or later, KPL_VERSION_F_MAP_HEAD.) */
+	bool (*maps_head)(const struct kpl_proc *p);
 	int (*unmap)(struct kpl_proc *p, uint64_t addr, size_t len);
 	/*
 	 * NULL, or memory access of the backend's own, which

@@ -62,9 +62,12 @@ _Static_assert(sizeof(struct kpl_state_func) == KPL_REC_FUNC_SIZE &&
 		       KPL_PHASE_APPLIED == KPL_REC_PHASE_APPLIED,
 	       "state.h and the module's KPL_REC_* disagree");
 
-/* A 2.1 module copies a 96-byte map: the parts come after it. */
+/* A 2.1 module copies a 96-byte map: the parts come after it; a 2.2
+ * module 112 bytes: the head comes after them. */
 _Static_assert(offsetof(struct kpl_map, nr_parts) == KPL_MAP_SIZE_V1,
 	       "struct kpl_map: the ABI 2.1 part moved");
+_Static_assert(offsetof(struct kpl_map, head) == KPL_MAP_SIZE_V2,
+	       "struct kpl_map: the ABI 2.2 part moved");
 
 struct km_priv {
 	int fd;
@@ -329,10 +332,18 @@ static int km_map_v1(struct kpl_proc *p, struct kpl_map *m,
 	return err;
 }
 
+/* An ABI 2.3 module maps a patch's image page below it (KPL_MAP_HEAD). */
+static bool km_maps_head(const struct kpl_proc *p)
+{
+	const struct km_priv *kp = p->priv;
+
+	return kp && (kp->features & KPL_VERSION_F_MAP_HEAD);
+}
+
 /*
- * One request maps every range with its final protection: in a kworker
- * of the module while the process runs, so no thread of it is stopped
- * or borrowed.
+ * One request maps every range with its final protection, and the head
+ * below them: in a kworker of the module while the process runs, so no
+ * thread of it is stopped or borrowed.
  */
 static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		  size_t head, const char *name, const struct kpl_map_range *r,
@@ -348,7 +359,8 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 	size_t i;
 	int err;
 
-	(void)head;	/* never given one: !maps_head */
+	/* Given only when km_maps_head(): a 2.2 module would say E2BIG. */
+	m.head = head;
 	if (strlen(name) >= sizeof(m.name))
 		return -ENAMETOOLONG;
 	strcpy(m.name, name);
@@ -371,9 +383,9 @@ static int km_map(struct kpl_proc *p, uint64_t addr, size_t len,
 		err = km_ioctl(kp, KPL_IOC_MAP, &m);
 	}
 	if (err && err != -EEXIST)
-		pr_warn("kmod: failed to map %zu bytes at 0x%llx in pid %d: "
-			"%s\n",
-			len, (unsigned long long)addr, p->pid,
+		pr_warn("kmod: failed to map %zu bytes at 0x%llx (and %zu "
+			"below) in pid %d: %s\n",
+			len, (unsigned long long)addr, head, p->pid,
 			kpl_strerror(err));
 	return err;
 }
@@ -563,6 +575,7 @@ const struct kpl_backend kpl_backend_kmod = {
 	.stop = km_stop,
 	.resume = km_resume,
 	.map = km_map,
+	.maps_head = km_maps_head,
 	.unmap = km_unmap,
 	.read = km_read,
 	.write = km_write,

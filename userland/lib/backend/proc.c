@@ -244,13 +244,13 @@ int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 {
 	p->changes++;
 	p->remaps++;
-	return p->be->map(p, addr, len, p->be->maps_head ? head : 0, name, r,
-			  nr);
+	return p->be->map(p, addr, len, kpl_proc__maps_head(p) ? head : 0,
+			  name, r, nr);
 }
 
 bool kpl_proc__maps_head(const struct kpl_proc *p)
 {
-	return p->be->maps_head;
+	return p->be->maps_head && p->be->maps_head(p);
 }
 
 int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len)

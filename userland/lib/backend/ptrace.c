@@ -396,6 +396,13 @@ static void pt_resume(struct kpl_proc *p)
 	p->nr_threads = 0;
 }
 
+/* kpl_pt_map() maps the image page in the same borrowed stop. */
+static bool pt_maps_head(const struct kpl_proc *p)
+{
+	(void)p;
+	return true;
+}
+
 const struct kpl_backend kpl_backend_ptrace = {
 	.name = "ptrace",
 	.open = pt_open,
@@ -403,7 +410,7 @@ const struct kpl_backend kpl_backend_ptrace = {
 	.stop = pt_stop,
 	.resume = pt_resume,
 	.map = kpl_pt_map,
-	.maps_head = true,
+	.maps_head = pt_maps_head,
 	.unmap = kpl_pt_unmap,
 	.call = kpl_pt_call,
 };
