@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# eu-stack sees patch code (issue 13): the ptrace backend maps, just
+# eu-stack sees patch code (issue 13): the backend maps, just
 # below a patch's record, a page of the patch's memfd holding an ELF
 # header, one PT_LOAD over page and region, and the section headers of
 # a .symtab, its .strtab and the region's .eh_frame (patch_image.c).
@@ -13,6 +13,13 @@
 # test can fail.  Reverted, nothing of the patch is left in the maps;
 # and a page the process maps itself where the image page was is not
 # the patch's, so a revert leaves it there.
+# The same script runs with the kmod backend in the guest (make
+# check-kmod-it, KPL_BACKEND=kmod): there the module maps the page
+# (KPL_IOC_MAP's head, ABI 2.3), and its own view of the process
+# (/sys/kernel/kpatch_lite/processes) must find the record, not the
+# page.  The guest has no gdb: the forged page is mapped there by the
+# module on the test's behalf (kpl_kmod_batch forge): another memfd-like
+# file, read-only, ending at the record.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v eu-stack >/dev/null; then
@@ -32,6 +39,12 @@ check "and the record follows it at file offset 0" \
 	sh -c "echo '$rec' | grep -q '^[0-9a-f]*-[0-9a-f]* r--p 00000000 '"
 check "kpl status still finds the patch" \
 	sh -c "'$KPL' status -p $P | grep -q SPIN-UNW"
+if [ "${KPL_BACKEND:-}" = kmod ]; then
+	grep " patch " /sys/kernel/kpatch_lite/processes | sed 's/^/# /'
+	check "the module sees one record of SPIN-UNW, applied, not the page" \
+		[ "$(grep -c "^$P .* patch SPIN-UNW applied\$" \
+			/sys/kernel/kpatch_lite/processes)" = 1 ]
+fi
 
 # The main thread's frames, by name, as eu-stack prints them.
 timeout 120 eu-stack -p "$P" >"$T/eu.txt" 2>&1
@@ -59,12 +72,38 @@ expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
 check "reverted, no line of the patch is left, image page included" \
 	sh -c "! grep -q 'memfd:kpl' /proc/$P/maps"
 
+# Once more, and the process's file mappings are exactly what they
+# were before it: the page went with the region.
+file_maps "$P" >"$T/maps.0"
+expect_rc 0 "apply SPIN-UNW again" \
+	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
+check "with its image page below the record" \
+	sh -c "grep -m1 'memfd:kpl:SPIN-UNW' /proc/$P/maps |
+		grep -q '^[0-9a-f]*-[0-9a-f]* r--p [0-9a-f]*[1-9a-f][0-9a-f]* '"
+expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
+file_maps "$P" >"$T/maps.1"
+check "reverted: the file mappings are the ones before the apply" \
+	cmp -s "$T/maps.0" "$T/maps.1"
+
 # A process forges what lies below its patch: memory of its own where
 # the image page was.  kpl takes the region back and leaves that alone.
 expect_rc 0 "apply SPIN-UNW again" \
 	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
 page=$(grep -m1 'memfd:kpl:SPIN-UNW' "/proc/$P/maps" | cut -d- -f1)
-if command -v gdb >/dev/null; then
+if [ "${KPL_BACKEND:-}" = kmod ] && command -v kpl_kmod_batch >/dev/null; then
+	# What gdb's MAP_FIXED does below: the page replaced by another,
+	# here of a memfd-like file of its own, read-only, like the image.
+	# (Not named "kpl:...": kpl takes any such line with no record at
+	# file offset 0 for a dead apply's garbage.)
+	kpl_kmod_batch forge "$P" "0x$page" forged >"$T/forge.txt" 2>&1
+	sed 's/^/# /' "$T/forge.txt"
+	check "a page of another memfd replaces the image page (0x$page)" \
+		sh -c "grep -q '^$page-.* r--p 00000000 .*/memfd:forged' /proc/$P/maps"
+	expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
+	check "the patch is gone" sh -c "! grep -q 'memfd:kpl' /proc/$P/maps"
+	check "and the forged page below it is still there" \
+		sh -c "grep -q '^$page-.* r--p 00000000 .*/memfd:forged' /proc/$P/maps"
+elif command -v gdb >/dev/null; then
 	# mmap(page, 4096, PROT_READ, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS)
 	timeout 120 gdb -nx -batch -p "$P" \
 		-ex "call (long)mmap(0x$page, 4096, 1, 0x32, -1, 0)" \

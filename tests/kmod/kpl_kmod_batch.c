@@ -11,6 +11,12 @@
  *                           stopped; all or nothing on -EEXIST; an ABI
  *                           2.1 sized request still maps
  *   kpl_kmod_batch refuse   every refusal of the new fields and request
+ *   kpl_kmod_batch forge PID ADDR NAME
+ *                           not a test: replace the page at ADDR in PID
+ *                           by a read-only page of a new shmem file named
+ *                           NAME (what a process could map below its
+ *                           patch's record with mmap(MAP_FIXED);
+ *                           tests/integration/test_eustack.sh in the VM)
  *   kpl_kmod_batch head     KPL_IOC_MAP with a head (ABI 2.3): read-only,
  *                           just below the region, from the file past it,
  *                           running and stopped; all or nothing when the
@@ -631,6 +637,32 @@ static int test_head(void)
 	return 0;
 }
 
+/* forge PID ADDR NAME: see the top of the file. */
+static int forge(const char *pid_s, const char *addr_s, const char *name)
+{
+	char *end;
+	long pid = strtol(pid_s, &end, 10);
+	uint64_t addr;
+	int fd, err;
+
+	if (*end || pid <= 0)
+		return 2;
+	addr = strtoull(addr_s, &end, 0);
+	if (*end)
+		return 2;
+	fd = ku_open();
+	err = ku_attach(fd, (pid_t)pid, 0);
+	if (!err)
+		err = ku_range(fd, KPL_IOC_UNMAP, addr, PG, 0);
+	if (!err)
+		err = ku_map(fd, addr, PG, PROT_READ, name);
+	if (err)
+		printf("FAIL: forge a page at 0x%llx in pid %ld: %s\n",
+		       (unsigned long long)addr, pid, strerror(-err));
+	close(fd);
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ku_test tests[] = {
@@ -640,5 +672,7 @@ int main(int argc, char **argv)
 		{ "head", test_head },
 	};
 
+	if (argc == 5 && !strcmp(argv[1], "forge"))
+		return forge(argv[2], argv[3], argv[4]);
 	return ku_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

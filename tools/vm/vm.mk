@@ -51,12 +51,16 @@ KMOD_KEY := $(BUILD)/keys/test.key
 # The integration tests check-kmod-it runs with the kmod backend: the
 # spin-based ones that need nothing the guest lacks (test_cycles' 200
 # rounds would take minutes under TCG; kpl_kmod_stress cycles instead),
-# and eh_kmod, a C++ process (kpl-thru) given a patch that may throw.
-KMOD_IT_TESTS ?= apply_revert stacking refusals safety journal api eh_kmod
+# and eh_kmod, a C++ process (kpl-thru) given a patch that may throw,
+# and eustack, eu-stack naming the frames of a patch the module mapped
+# (with the image page below it: KPL_IOC_MAP's head, ABI 2.3).
+KMOD_IT_TESTS ?= apply_revert stacking refusals safety journal api eh_kmod \
+	eustack
 KMOD_IT_BINS := kpl-spin kpl-harness kpl-thru
 KMOD_IT_FIX := $(addprefix $(BUILD)/it/,$(KMOD_IT_BINS) spin10.kpl \
 	spin1.kpl spin_fix2.kpl spin_replace.kpl spin_local.kpl spin_hold.kpl \
-	spin_missing.kpl spin_wrongbuild.kpl libthru.so.1 thru.kpl)
+	spin_missing.kpl spin_wrongbuild.kpl libthru.so.1 thru.kpl \
+	spin_unw.kpl)
 
 .PHONY: check-kmod check-kmod-load check-kmod-stop check-kmod-guard \
 	check-kmod-stress check-kmod-it check-kmod-kpld vm-shell
@@ -138,11 +142,15 @@ check-kmod-kpld: $(KMOD_BUILD) $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
 # The fixtures and keys go to the paths they have here, so the scripts
 # run unchanged, and /bin/sh is dash, as on the host: busybox's sh runs
 # its own applets before anything on PATH, and test_refusals needs
-# util-linux's setpriv (--reuid), not busybox's.
-check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY)
+# util-linux's setpriv (--reuid), not busybox's.  test_eustack needs
+# eu-stack (elfutils, which make deps installs) and forges its page with
+# kpl_kmod_batch (the guest has no gdb).
+check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY) \
+		$(KMOD_BIN)/kpl_kmod_batch
 	$(VM_RUN) --name kmod-it --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		--bin $(BUILD)/release/kpl --bin /usr/bin/setpriv \
+		--bin /usr/bin/eu-stack --bin $(KMOD_BIN)/kpl_kmod_batch \
 		--bin /bin/dash:/bin/sh \
 		--file $(BUILD)/it:$(abspath $(BUILD)/it) \
 		$(foreach f,$(KMOD_IT_BINS),--file $(BUILD)/it/$(f):$(abspath $(BUILD)/it/$(f))) \
