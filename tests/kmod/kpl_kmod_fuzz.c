@@ -24,7 +24,8 @@
  *
  * Batched writes (ABI 2.2) carry arrays of entries, each aimed where a
  * write may land; maps carry arrays of parts, split along the region or
- * random.
+ * random, and a head below the region (ABI 2.3) of none, whole pages, or
+ * random bytes.
  *
  * Guard requests name a scratch file nobody maps (with endbr64 at every
  * 64th byte, so some land), or descriptors that are not files; the
@@ -326,6 +327,7 @@ static void rnd_request(unsigned long cmd, void *arg)
 	}
 	case 0x06: {
 		struct kpl_map *m = arg;
+		uint64_t head;
 
 		MEND(m->size, sizeof(*m));
 		MEND(m->flags, 0);
@@ -337,6 +339,9 @@ static void rnd_request(unsigned long cmd, void *arg)
 			snprintf(m->name, sizeof(m->name), "kpl:fuzz%u",
 				 (unsigned int)(rnd() % 4));
 		rnd_parts(m);
+		/* ABI 2.3's head: none, or pages up to past the limit. */
+		head = 4096ull * rnd_small(KPL_MAP_HEAD_MAX / 4096 + 2);
+		MEND(m->head, rnd() % 2 ? 0 : head);
 		break;
 	}
 	case 0x07:
