@@ -118,5 +118,30 @@ else
 	ok "a forged page below the record is left alone # SKIP no gdb"
 	expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
 fi
+
+# With --perf-map the text is anonymous memory (perf's convention for
+# code no file backs): the maps run image page, record, an anonymous
+# r-x line, the rest of the memfd.  libdwfl still takes the memfd's
+# lines as one module and the image's PT_LOAD covers the text, so the
+# frames are named the same.  (The kmod backend maps every part from
+# the memfd, and says so: there the frames are named as above.)
+expect_rc 0 "apply SPIN-UNW --perf-map" "$KPL" apply --perf-map \
+	--keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
+if [ "${KPL_BACKEND:-}" != kmod ]; then
+	check "its text is an anonymous r-x line between record and data" \
+		sh -c "grep -A1 '^[0-9a-f]*-[0-9a-f]* r--p 00000000 .*memfd:kpl:SPIN-UNW' \
+		/proc/$P/maps | grep -q '^[0-9a-f]*-[0-9a-f]* r-xp 00000000 00:00 0 *\$'"
+fi
+kill -USR1 "$P"
+wait_reader "$P"
+timeout 120 eu-stack -p "$P" >"$T/eu2.txt" 2>&1
+names=$(awk -v tid="$P" '/^TID /{ on = ($2 == tid ":"); next }
+	on && /^#/ { print $3 }' "$T/eu2.txt" | xargs)
+check "eu-stack on the --perf-map patch: read() <- $WANT ('$names')" \
+	sh -c "echo '$names' | grep -q 'read $WANT'"
+printf x >&3
+expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW
+check "reverted, no line of the patch is left" \
+	sh -c "! grep -q 'memfd:kpl' /proc/$P/maps"
 check "target alive" alive "$P"
 exec 3>&-
