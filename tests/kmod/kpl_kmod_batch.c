@@ -180,8 +180,9 @@ static bool maps_is(pid_t pid, uint64_t addr, const char *perms,
 	return true;
 }
 
-static int ku_map_parts(int fd, uint64_t addr, uint64_t len, const char *name,
-			const struct kpl_map_part *parts, uint32_t nr)
+static int ku_map_head(int fd, uint64_t addr, uint64_t len, uint64_t head,
+		       const char *name, const struct kpl_map_part *parts,
+		       uint32_t nr)
 {
 	struct kpl_map m = {
 		.size = sizeof(m),
@@ -190,10 +191,17 @@ static int ku_map_parts(int fd, uint64_t addr, uint64_t len, const char *name,
 		.nr_parts = nr,
 		.part_size = sizeof(*parts),
 		.parts = (uintptr_t)parts,
+		.head = head,
 	};
 
 	snprintf(m.name, sizeof(m.name), "%s", name);
 	return ku_ioctl(fd, KPL_IOC_MAP, &m);
+}
+
+static int ku_map_parts(int fd, uint64_t addr, uint64_t len, const char *name,
+			const struct kpl_map_part *parts, uint32_t nr)
+{
+	return ku_map_head(fd, addr, len, 0, name, parts, nr);
 }
 
 /* libkpl's layout: a read-only record, text, read-only data, data. */
@@ -429,23 +437,6 @@ static int test_refuse(void)
 	return 0;
 }
 
-static int ku_map_head(int fd, uint64_t addr, uint64_t len, uint64_t head,
-		       const char *name, const struct kpl_map_part *parts,
-		       uint32_t nr)
-{
-	struct kpl_map m = {
-		.size = sizeof(m),
-		.addr = addr,
-		.len = len,
-		.nr_parts = nr,
-		.part_size = sizeof(*parts),
-		.parts = (uintptr_t)parts,
-		.head = head,
-	};
-
-	snprintf(m.name, sizeof(m.name), "%s", name);
-	return ku_ioctl(fd, KPL_IOC_MAP, &m);
-}
 
 /* The file offset of @addr's line in /proc/PID/maps, or ~0. */
 static uint64_t maps_offset(pid_t pid, uint64_t addr)
