@@ -22,6 +22,7 @@
 #include "elfobj.h"
 #include "internal.h"
 #include "kpl/fleet.h"
+#include "maps.h"
 #include "opts.h"
 #include "patch.h"
 #include "share.h"
@@ -89,13 +90,12 @@ static int push_pid(pid_t **v, size_t *nr, pid_t pid)
 static int each_maps_line(pid_t pid, int (*fn)(const char *line, void *arg),
 			  void *arg)
 {
-	char path[64], *line = NULL;
+	char buf[KPL_MAPS_BUF], *line = NULL;
 	size_t cap = 0;
 	FILE *f;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
+	f = kpl_maps__fopen(pid, buf);
 	if (!f)
 		return 0;
 	while (!r && getline(&line, &cap, f) > 0)

@@ -42,17 +42,31 @@ static void name_anon_text(struct kpl_maps *m)
 	}
 }
 
+FILE *kpl_maps__fopen(pid_t pid, char *buf)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (f && setvbuf(f, buf, _IOFBF, KPL_MAPS_BUF)) {
+		fclose(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return f;
+}
+
 int kpl_maps__read(pid_t pid, struct kpl_maps **out)
 {
 	struct kpl_maps *m = NULL, *nm;
 	size_t cap = 0;
-	char path[64], *line = NULL;
+	char buf[KPL_MAPS_BUF], *line = NULL;
 	size_t line_cap = 0;
 	FILE *f;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
+	f = kpl_maps__fopen(pid, buf);
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	m = calloc(1, sizeof(*m));

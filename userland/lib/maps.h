@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct kpl_map {
@@ -22,6 +23,17 @@ struct kpl_maps {
 };
 
 int kpl_maps__read(pid_t pid, struct kpl_maps **out);
+
+/*
+ * kpl_maps__fopen() - /proc/@pid/maps opened for reading through @buf,
+ * the caller's, KPL_MAPS_BUF bytes, alive until fclose().  stdio's own
+ * buffer for a procfs file is 1 KiB (its st_blksize), found with an
+ * fstat(): four or five read()s for a small process's maps, and a fleet
+ * command reads every process's.  With @buf it is one read() and no
+ * fstat().  NULL and errno if it cannot be opened.
+ */
+#define KPL_MAPS_BUF 16384
+FILE *kpl_maps__fopen(pid_t pid, char *buf);
 void kpl_maps__free(struct kpl_maps *m);
 /* A copy of @m into *@out.  Return: 0 or -ENOMEM. */
 int kpl_maps__dup(const struct kpl_maps *m, struct kpl_maps **out);
