@@ -213,7 +213,9 @@ static int add_entry(struct kpl_scope *s, size_t obj, const char *name)
 	return 0;
 }
 
-static int walk(struct kpl_target *t, struct kpl_scope *s, uint64_t map)
+/* @exe: exe_obj(t), which the first entry must be. */
+static int walk(struct kpl_target *t, struct kpl_scope *s,
+		const struct kpl_obj *exe, uint64_t map)
 {
 	char name[PATH_MAX];
 	uint64_t prev = 0;
@@ -240,7 +242,7 @@ static int walk(struct kpl_target *t, struct kpl_scope *s, uint64_t map)
 			continue;
 		if (!o)
 			return bad(s, "no mapped file matches an entry", name);
-		if (s->nr ? !name_matches(t, name, o) : o != exe_obj(t))
+		if (s->nr ? !name_matches(t, name, o) : o != exe)
 			return bad(s, "an entry does not name the file at "
 				      "its address", name);
 		for (k = 0; k < s->nr; k++)
@@ -333,7 +335,7 @@ int kpl_scope__read(struct kpl_target *t, struct kpl_scope **out)
 	else if (rd.r_state != 0)
 		bad(s, "a dlopen or dlclose is changing it", NULL);
 	else
-		err = walk(t, s, rd.r_map);
+		err = walk(t, s, exe, rd.r_map);
 	if (err) {
 		kpl_scope__free(s);
 		return err;
