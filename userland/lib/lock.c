@@ -93,9 +93,8 @@ static uid_t owner_of_pid(pid_t pid)
  * Open the lock file, replacing one that is not to be trusted.  Read-only
  * is enough for flock(), and lets a user wait on a file root made.
  */
-static int open_lock(const char *path, pid_t pid)
+static int open_lock(const char *path, pid_t pid, struct stat *st)
 {
-	struct stat st;
 	int fd, tries;
 
 	for (tries = 0; tries < 4; tries++) {
@@ -107,9 +106,9 @@ static int open_lock(const char *path, pid_t pid)
 		    errno != ENXIO)
 			return -errno;
 		/* The process's owner asked last: it costs a stat. */
-		if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
-		    (st.st_uid == 0 || st.st_uid == geteuid() ||
-		     st.st_uid == owner_of_pid(pid)))
+		if (fd >= 0 && !fstat(fd, st) && S_ISREG(st->st_mode) &&
+		    (st->st_uid == 0 || st->st_uid == geteuid() ||
+		     st->st_uid == owner_of_pid(pid)))
 			return fd;
 		if (fd >= 0)
 			close(fd);
@@ -129,13 +128,15 @@ static int take_one(const char *path, pid_t pid, int *fdp)
 		struct timespec ts = { 0, 10000000 };
 
 		if (fd < 0) {
-			fd = open_lock(path, pid);
+			/* @a: the file's device and inode, which the
+			 * open file keeps. */
+			fd = open_lock(path, pid, &a);
 			if (fd < 0)
 				return fd;
 		}
 		if (!flock(fd, LOCK_EX | LOCK_NB)) {
 			/* Still the file the path names? */
-			if (!fstat(fd, &a) && !lstat(path, &b) &&
+			if (!lstat(path, &b) &&
 			    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 				*fdp = fd;
 				return 0;
