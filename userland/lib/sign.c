@@ -44,11 +44,23 @@ _Static_assert(sizeof(struct kpl_sig_disk) == 112, "kpl_sig_disk layout");
  * built-in default provider, and a signature check that a file or an
  * environment variable could change (by loading other providers) is not
  * one to trust.  It also saves every command that verifies a patch the
- * file's read and parse.  Idempotent and thread-safe.
+ * file's read and parse.
+ *
+ * Nor is OpenSSL's exit handler registered: OPENSSL_cleanup() only frees
+ * what the process is about to drop.  The verifier (@strings false) does
+ * not load libcrypto's error strings either: with the handler, they were
+ * about 15% of the instructions `kpl info --keys` ran.  Its messages say
+ * what failed in kpl's words; OpenSSL's own detail is then only a code
+ * (`openssl errstr CODE` names it).  The signer (kpl-build) loads them.
+ * The first call decides; idempotent and thread-safe.
  */
-static void crypto_init(void)
+static void crypto_init(bool strings)
 {
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
+			    OPENSSL_INIT_NO_ATEXIT |
+			    (strings ? OPENSSL_INIT_LOAD_CRYPTO_STRINGS :
+				       OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS),
+			    NULL);
 }
 
 static const char *ssl_err(char *buf, size_t len)
@@ -248,7 +260,7 @@ KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 	uint8_t *msg = NULL;
 	int err, ok;
 
-	crypto_init();
+	crypto_init(false);
 
 	if (!patch)
 		return -EINVAL;
@@ -359,7 +371,7 @@ int kpl_sign__keygen(const char *priv_path, const char *pub_path,
 	char e[256];
 	int err;
 
-	crypto_init();
+	crypto_init(true);
 
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey) {
@@ -421,7 +433,7 @@ int kpl_sign__image(uint8_t *image, size_t size, size_t sig_off,
 	char e[256];
 	int err;
 
-	crypto_init();
+	crypto_init(true);
 
 	if (sig_off > size || size - sig_off < sizeof(sig))
 		return -EINVAL;
