@@ -21,6 +21,9 @@ if ! command -v strace >/dev/null; then
 	exit 1
 fi
 D=$(cd "$IT_DIR" && pwd)
+# What an earlier command kept across commands (test_gadget_cache.sh)
+# would spare A its search.
+rm -f /run/kpatch-lite/gadgets
 
 start_spin a --threads 2 --idle || exit 1
 PA=$SPIN_PID

@@ -33,6 +33,26 @@ OPENSSL_CONF=$T/bad.cnf "$KPL" info --keys "$TRUSTED" "$IT_DIR/spin10.kpl" \
 	>"$T/info.conf" 2>&1
 check "  whatever OPENSSL_CONF names" grep -q ', verified with the keys' "$T/info.conf"
 
+# A trusted key is read by hand in the form openssl and kpl-build write
+# (sign.c); any other form goes to OpenSSL's PEM reader, as before.
+# Same key with CRLF line ends: the reader's way, still verified.
+mkdir -p "$T/crlf" && sed 's/$/\r/' "$TRUSTED"/*.pub >"$T/crlf/k.pub"
+expect_rc 0 "a trusted key with CRLF line ends still verifies" \
+	"$KPL" info --keys "$T/crlf" "$IT_DIR/spin10.kpl"
+check "  (it is the reader's form, not the plain one)" \
+	grep -q ', verified with the keys' "$T/cmd.out"
+# An X25519 key has the plain form, the same length, and another OID:
+# refused as not Ed25519 rather than taken as 32 bytes of a key.
+mkdir -p "$T/x25519"
+openssl genpkey -algorithm x25519 2>/dev/null |
+	openssl pkey -pubout -out "$T/x25519/x.pub" 2>/dev/null
+check "  (an X25519 key is as long as an Ed25519 one)" \
+	test "$(wc -c <"$T/x25519/x.pub")" = "$(cat "$TRUSTED"/*.pub | wc -c)"
+expect_rc 3 "a trusted directory with only an X25519 key verifies nothing" \
+	"$KPL" info --keys "$T/x25519" "$IT_DIR/spin10.kpl"
+check "  the key is skipped as not Ed25519" \
+	grep -q 'x.pub: not an Ed25519 key' "$T/cmd.err"
+
 # Unsigned: made by pack without --key.
 "$KPLBUILD" pack --lib "$IT_DIR/libspin.so.1" \
 	--manifest tests/integration/fixtures/spin10.manifest \

@@ -18,11 +18,26 @@
  * onto its own mapping of that file and reads only those few bytes.
  * They are a hint: a process whose copy of the text differs there (it
  * wrote to it, or the key matched another file) is scanned in full.
+ *
+ * A single-process command has no fleet to share with, and the scan
+ * (seven windows of glibc 2.36's text before its __restore_rt) was a
+ * fifth of the instructions `kpl apply` ran.  So where they were found
+ * in libc is also kept across commands, in kpl's root-owned run
+ * directory (GCACHE below), keyed by the file's device, inode, size and
+ * modification time as stat() of /proc/PID/map_files gives them.  The
+ * file is only a hint too, used exactly as the command's: an entry is
+ * believed only where the process's own bytes, read now, hold that kind
+ * of gadget, so a forged or stale entry costs the full scan, never a
+ * wrong gadget (tests/integration/test_gadget_cache.sh).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "internal.h"
@@ -32,6 +47,32 @@
 
 #define WINDOW 65536
 #define CHECK_LEN 16	/* more than the longest gadget */
+
+/*
+ * The cache across commands: one file, read whole, replaced whole
+ * (rename), written and believed only when kpl runs as root and the file
+ * and /run/kpatch-lite are root's and writable by nobody else.
+ */
+#define GCACHE_DIR "/run/kpatch-lite"
+#define GCACHE GCACHE_DIR "/gadgets"
+#define GCACHE_MAGIC "KPLGADG1"
+#define GCACHE_NR 8
+
+struct gcache_key {
+	uint64_t dev, inode, size;
+	int64_t mtime_sec, mtime_nsec;
+};
+
+struct gcache_ent {
+	struct gcache_key key;
+	uint64_t syscall_ret, sigreturn;	/* offsets in the file */
+};
+
+struct gcache_file {
+	char magic[8];
+	uint32_t nr, zero;
+	struct gcache_ent e[GCACHE_NR];
+};
 
 static bool is_libc(const struct kpl_map *mp)
 {
@@ -128,6 +169,132 @@ static void keep(pid_t pid, const struct kpl_maps *m,
 	kpl_share__keep_gadgets(&f, &off);
 }
 
+/* The key of the file @mp maps, from the process's own view of it. */
+static bool gcache_key(pid_t pid, const struct kpl_map *mp,
+		       struct gcache_key *k)
+{
+	char path[80];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)mp->start, (unsigned long long)mp->end);
+	if (stat(path, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_ino != mp->inode)
+		return false;
+	*k = (struct gcache_key){ st.st_dev, st.st_ino, st.st_size,
+				  st.st_mtim.tv_sec, st.st_mtim.tv_nsec };
+	return true;
+}
+
+/* Root's, and writable by root alone; @dir: a directory, else a file. */
+static bool root_only(const struct stat *st, bool dir)
+{
+	return (dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode)) &&
+	       st->st_uid == 0 && !(st->st_mode & 022);
+}
+
+/* The cache file into @c; false when there is none to believe. */
+static bool gcache_read(struct gcache_file *c)
+{
+	struct stat st;
+	bool ok;
+	int fd;
+
+	if (geteuid() || lstat(GCACHE_DIR, &st) || !root_only(&st, true))
+		return false;
+	fd = open(GCACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = !fstat(fd, &st) && root_only(&st, false) &&
+	     st.st_size == sizeof(*c) &&
+	     pread(fd, c, sizeof(*c), 0) == sizeof(*c) &&
+	     !memcmp(c->magic, GCACHE_MAGIC, sizeof(c->magic)) &&
+	     c->nr <= GCACHE_NR;
+	close(fd);
+	return ok;
+}
+
+/* Where the gadgets were in libc, from the cache, if its bytes agree. */
+static int from_disk(struct kpl_proc *p, const struct kpl_maps *m,
+		     struct kpl_arch_gadgets *g)
+{
+	struct gcache_file c;
+	struct gcache_key k;
+	struct kpl_arch_gadgets at;
+	const struct kpl_map *lib = NULL;
+	size_t i;
+
+	for (i = 0; i < m->nr && !lib; i++)
+		if (file_text(&m->v[i]) && is_libc(&m->v[i]))
+			lib = &m->v[i];
+	if (!lib || !gcache_read(&c) || !gcache_key(p->pid, lib, &k))
+		return -ENOENT;
+	for (i = 0; i < c.nr; i++) {
+		if (memcmp(&c.e[i].key, &k, sizeof(k)))
+			continue;
+		at.syscall_ret = check_at(p, m, lib, c.e[i].syscall_ret, false);
+		at.sigreturn = check_at(p, m, lib, c.e[i].sigreturn, true);
+		if (!at.syscall_ret || !at.sigreturn)
+			return -ENOENT;
+		*g = at;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Put @e first in the cache, with up to GCACHE_NR - 1 entries of other
+ * files it held.  Best effort: a cache that cannot be written is only
+ * a slower next command.
+ */
+static void gcache_write(const struct gcache_ent *e)
+{
+	struct gcache_file old, c = { .magic = GCACHE_MAGIC, .nr = 1 };
+	char tmp[64];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if (!gcache_read(&old)) {
+		struct stat st;
+
+		if (geteuid() || lstat(GCACHE_DIR, &st) ||
+		    !root_only(&st, true))
+			return;
+		old.nr = 0;
+	}
+	c.e[0] = *e;
+	for (i = 0; i < old.nr && c.nr < GCACHE_NR; i++)
+		if (memcmp(&old.e[i].key, &e->key, sizeof(e->key)))
+			c.e[c.nr++] = old.e[i];
+	snprintf(tmp, sizeof(tmp), GCACHE ".%d", (int)gettid());
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return;
+	/* open() honours the umask; the mode is checked on read. */
+	n = fchmod(fd, 0644) ? -1 : write(fd, &c, sizeof(c));
+	if (close(fd) || n != sizeof(c) || rename(tmp, GCACHE))
+		unlink(tmp);
+}
+
+/* Keep where @g is across commands, if both are in @m's libc. */
+static void keep_disk(pid_t pid, const struct kpl_maps *m,
+		      const struct kpl_arch_gadgets *g, size_t in_sys,
+		      size_t in_sig)
+{
+	const struct kpl_map *a = &m->v[in_sys], *b = &m->v[in_sig];
+	struct gcache_ent e;
+
+	if (!file_text(a) || !file_text(b) || !same_file(a, b) ||
+	    !is_libc(a) || !gcache_key(pid, a, &e.key))
+		return;
+	e.syscall_ret = g->syscall_ret - a->start + a->offset;
+	e.sigreturn = g->sigreturn - b->start + b->offset;
+	gcache_write(&e);
+}
+
 /* Scan the executable mappings, libc's first, in overlapping windows. */
 static int scan(struct kpl_proc *p, const struct kpl_maps *m,
 		struct kpl_arch_gadgets *g)
@@ -164,8 +331,10 @@ static int scan(struct kpl_proc *p, const struct kpl_maps *m,
 		}
 	}
 	free(buf);
-	if (!err)
+	if (!err) {
 		keep(p->pid, m, g, in_sys, in_sig);
+		keep_disk(p->pid, m, g, in_sys, in_sig);
+	}
 	return err;
 }
 
@@ -189,6 +358,8 @@ int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp)
 		m = own;
 	}
 	err = from_cache(p, m, &pp->g);
+	if (err)
+		err = from_disk(p, m, &pp->g);
 	if (err) {
 		pp->g = (struct kpl_arch_gadgets){ 0 };
 		err = scan(p, m, &pp->g);
