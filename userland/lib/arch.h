@@ -291,6 +291,19 @@ int kpl_arch_regs_at_caller(struct kpl_arch_regs *regs,
 /* True when @regs stopped in a syscall that the kernel will restart. */
 bool kpl_arch_regs_restarting(const struct kpl_arch_regs *regs);
 
+/* The system call @regs stopped in (its number), or -1: none. */
+long kpl_arch_regs_syscall(const struct kpl_arch_regs *regs);
+
+/*
+ * True when a thread asleep in system call @nr (the number
+ * /proc/PID/task/TID/syscall gives) goes back to sleep by itself after a
+ * ptrace stop, the kernel restarting the call (ERESTARTSYS, ERESTARTNOHAND
+ * with no handler, ERESTART_RESTARTBLOCK): waiting on a futex, sleeping,
+ * polling, reading, accepting, waiting for a child.  Not epoll_wait(),
+ * which returns EINTR to the program.
+ */
+bool kpl_arch_sleep_restarts(long nr);
+
 /*
  * kpl_arch_dwarf_regs() - @regs as the DWARF register file an unwinder
  * starts from (libdw's dwfl_thread_state_registers(), first register

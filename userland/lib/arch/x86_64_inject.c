@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <sys/syscall.h>
 
 #include "x86_64_regs.h"
 
@@ -146,6 +147,39 @@ bool kpl_arch_regs_restarting(const struct kpl_arch_regs *regs)
 
 	resume_regs(&u, &r, false);
 	return r.rip != u.rip;
+}
+
+long kpl_arch_regs_syscall(const struct kpl_arch_regs *regs)
+{
+	const struct user_regs_struct u = x86_regs(regs);
+
+	return (long)u.orig_rax < 0 ? -1 : (long)u.orig_rax;
+}
+
+bool kpl_arch_sleep_restarts(long nr)
+{
+	switch (nr) {
+	case SYS_futex:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_read:
+	case SYS_readv:
+	case SYS_pread64:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_pause:
+		return true;
+	default:
+		return false;
+	}
 }
 
 size_t kpl_arch_frame_size(size_t fpstate_len)

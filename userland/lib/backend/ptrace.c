@@ -18,6 +18,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,10 +279,64 @@ void kpl_pt_release(struct kpl_pt *pp)
 }
 
 /* Seize the threads listed in /proc/PID/task that are not seized yet. */
-static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one)
+/* Threads looked at for the one to borrow: the first listed. */
+#define BORROW_LOOK 8
+
+/*
+ * The thread to borrow for injected syscalls, of the first @nr listed:
+ * one asleep in a system call the kernel restarts by itself after the
+ * stop (kpl_arch_sleep_restarts()), so that no thread that is running
+ * loses the time, and none sees an EINTR it would not have seen; else
+ * the first (the main thread).  Its stop is then one the program does
+ * not notice, where a running thread would lose it.  @hint, the
+ * sleeper the last all-thread stop saw (struct kpl_pt), if it is
+ * listed; -1: the first, no looking; else one read of /proc/PID/task/TID/syscall per thread looked
+ * at, none for a process with one thread.  What the file says is the kernel's, and only a
+ * hint: a thread woken meanwhile is borrowed all the same.
+ */
+static pid_t pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
+			 pid_t hint)
 {
+	size_t i;
+
+	for (i = 0; hint > 0 && i < nr; i++)
+		if (tids[i] == hint)
+			return hint;
+	for (i = 0; hint >= 0 && nr > 1 && i < nr; i++) {
+		char path[64], buf[24];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid,
+			 tids[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "running", or the number of the call it is blocked in
+		 * ("-1": blocked, not in a system call), its arguments. */
+		if (buf[0] >= '0' && buf[0] <= '9' &&
+		    kpl_arch_sleep_restarts(strtol(buf, NULL, 10))) {
+			pr_debug("ptrace: pid %d: borrowing thread %d, asleep "
+				 "in system call %ld\n",
+				 pid, tids[i], strtol(buf, NULL, 10));
+			return tids[i];
+		}
+	}
+	return nr ? tids[0] : 0;
+}
+
+static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
+			pid_t hint)
+{
+	pid_t look[BORROW_LOOK];
 	char path[64];
 	struct dirent *de;
+	size_t nr = 0;
 	DIR *d;
 	int err = 0;
 
@@ -294,11 +349,17 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one)
 
 		if (tid <= 0 || pt_known(pp, tid))
 			continue;
-		if (only_one && pp->nr)
-			break;
+		if (only_one) {
+			if (pp->nr || nr == BORROW_LOOK)
+				break;
+			look[nr++] = tid;
+			continue;
+		}
 		err = pt_seize_one(pp, tid);
 	}
 	closedir(d);
+	if (!err && only_one && !pp->nr && nr)
+		err = pt_seize_one(pp, pick_borrow(pid, look, nr, hint));
 	return err;
 }
 
@@ -309,14 +370,14 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 	size_t stopped = 0, i;
 	int err;
 
-	err = pt_seize_new(p->pid, pp, only_one);
+	err = pt_seize_new(p->pid, pp, only_one, only_one ? pp->sleeper : 0);
 	p->stop_ns = kpl_now_ns();
 	while (!err && stopped < pp->nr) {
 		err = pt_interrupt_from(pp, stopped, deadline);
 		if (!err)
 			stopped = pp->nr;
 		if (!err && !only_one)
-			err = pt_seize_new(p->pid, pp, false);
+			err = pt_seize_new(p->pid, pp, false, 0);
 	}
 	if (!err && !pp->nr)
 		err = -ESRCH;
@@ -376,7 +437,13 @@ static int pt_stop(struct kpl_proc *p, int timeout_ms)
 	}
 	p->threads = th;
 	p->nr_threads = pp->nr;
+	pp->sleeper = 0;
 	for (i = 0; i < pp->nr; i++) {
+		const struct kpl_arch_regs *r = &pp->t[i].regs;
+
+		if (!pp->sleeper && kpl_arch_regs_restarting(r) &&
+		    kpl_arch_sleep_restarts(kpl_arch_regs_syscall(r)))
+			pp->sleeper = pp->t[i].tid;
 		memset(&th[i], 0, sizeof(th[i]));
 		th[i].tid = pp->t[i].tid;
 		th[i].ip = kpl_arch_regs_pc(&pp->t[i].regs);

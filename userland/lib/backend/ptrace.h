@@ -27,6 +27,13 @@ struct kpl_pt {
 	struct kpl_pt_thread *t;
 	size_t nr, cap;
 	struct kpl_arch_gadgets g;	/* found once per process */
+	/* A thread the last all-thread stop found asleep in a system call
+	 * the kernel restarts (kpl_arch_sleep_restarts()), or 0: the one
+	 * to borrow next (a revert's unmap follows its stop at once, when
+	 * the sleepers it woke are not back in their calls yet).  In the
+	 * struct kpl_pt_seize() fills for one thread: the one to prefer, 0
+	 * to look for a sleeper, -1 to take the first. */
+	pid_t sleeper;
 };
 
 /* ptrace(2), with a fault-injection point before it. */
@@ -48,7 +55,9 @@ int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs);
 int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume);
 
 /*
- * Seize and stop every thread of @p (or with @only_one, one) into @pp.
+ * Seize and stop every thread of @p (or with @only_one, one: @pp->sleeper
+ * if it is listed, else unless it is -1 one asleep in a system call the
+ * kernel restarts, else the first) into @pp.
  * p->stop_ns is when the stop began.  On failure nothing stays stopped.
  */
 int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
@@ -96,10 +105,19 @@ struct kpl_pt_inj {
  * command found them in another process if they are there too
  * (ptrace_gadget.c). */
 int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp);
-/* Borrow a thread (the world's first if stopped, else one stopped for
- * the occasion into @one), and give it back (the stop is logged). */
-int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *one,
-		  struct kpl_pt_thread **t);
+/*
+ * Borrow a thread (the world's first if stopped, else one stopped for
+ * the occasion into @one), and give it back (the stop is logged).  With
+ * @sleeper, for system calls only, a thread asleep in one the kernel
+ * restarts if there is one (the one @pp's last all-thread stop saw, if
+ * still there): no running thread then loses the stop.  A call of the
+ * target's own code (ptrace_call.c) takes the first thread, as it
+ * always has: a thread asleep in a futex may hold locks the call needs.
+ * @pp: the process's struct kpl_pt (the ptrace backend's p->priv; the
+ * kmod backend keeps one of its own for its calls).
+ */
+int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
+		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper);
 void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one);
 /* Arm a session on stopped thread @t: the insurance frame goes in, with
  * @scratch_len bytes of @scratch above it. */

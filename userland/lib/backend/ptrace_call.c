@@ -89,7 +89,7 @@ int kpl_pt_call_with(struct kpl_proc *p, struct kpl_pt *pp,
 	c->started = false;
 	err = kpl_pt_find_gadgets(p, pp);
 	if (!err)
-		err = kpl_pt_borrow(p, &one, &t);
+		err = kpl_pt_borrow(p, pp, &one, &t, false);
 	if (err)
 		return err;
 	c->tid = t->tid;

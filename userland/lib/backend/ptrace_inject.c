@@ -357,12 +357,11 @@ int kpl_pt_inj_end(struct kpl_pt_inj *ij)
 
 /*
  * Borrow a thread: the world's first if it is stopped, else one thread
- * stopped for the occasion (one stop of one thread, logged).
+ * stopped for the occasion (one stop of one thread, logged; ptrace.h).
  */
-int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *one,
-		  struct kpl_pt_thread **t)
+int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
+		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper)
 {
-	struct kpl_pt *pp = p->priv;
 	int err;
 
 	if (p->stopped) {
@@ -370,6 +369,7 @@ int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *one,
 		return 0;
 	}
 	memset(one, 0, sizeof(*one));
+	one->sleeper = sleeper ? pp->sleeper : -1;
 	err = kpl_pt_seize(p, one, 2000, true);
 	if (err) {
 		free(one->t);

@@ -161,7 +161,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 		return -ENAMETOOLONG;
 	err = kpl_pt_find_gadgets(p, pp);
 	if (!err)
-		err = kpl_pt_borrow(p, &one, &t);
+		err = kpl_pt_borrow(p, pp, &one, &t, true);
 	if (err)
 		return err;
 	err = kpl_pt_inj_begin(&ij, p, pp, t, name, nlen);
@@ -222,7 +222,7 @@ int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 
 	err = kpl_pt_find_gadgets(p, pp);
 	if (!err)
-		err = kpl_pt_borrow(p, &one, &t);
+		err = kpl_pt_borrow(p, pp, &one, &t, true);
 	if (err)
 		return err;
 	err = kpl_pt_inj_begin(&ij, p, pp, t, NULL, 0);
