@@ -73,6 +73,13 @@ check "apply: one borrowed stop and an all-thread stop" \
 check "revert: an all-thread stop and one borrowed stop" \
 	[ "$(grep -c '^borrowed' "$T/revert.stops")" = 1 -a \
 	  "$(grep -c '^all' "$T/revert.stops")" -ge 1 ]
+# Once its threads are stopped, the all-thread stop reads the thread
+# count in /proc/PID/stat (open since before the stop) rather than list
+# /proc/PID/task again: it opens nothing.
+check "apply's all-thread stops open nothing (no /proc/PID/task listing)" \
+	[ -z "$(grep '^all.* open' "$T/apply.stops")" ]
+check "revert's all-thread stops open nothing (no /proc/PID/task listing)" \
+	[ -z "$(grep '^all.* open' "$T/revert.stops")" ]
 check "apply's borrowed stop reads nothing (no maps, no libc scan)" \
 	[ "$(grep '^borrowed' "$T/apply.stops")" = borrowed ]
 check "revert's borrowed stop reads nothing (no maps, no libc scan)" \

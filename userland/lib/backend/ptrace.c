@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * The ptrace backend: PTRACE_SEIZE + PTRACE_INTERRUPT every thread,
- * re-listing /proc/PID/task until no new thread appears.  System calls
- * are run in one borrowed thread by ptrace_inject.c.
+ * then, once they are stopped, /proc/PID/stat's thread count says
+ * whether one was created meanwhile (only then is /proc/PID/task
+ * listed again).  System calls are run in one borrowed thread by
+ * ptrace_inject.c.
  *
  * What the target keeps whatever happens to kpl:
  * - Registers.  Nothing here changes a thread's registers; the borrowed
@@ -363,6 +365,69 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 	return err;
 }
 
+/*
+ * Open /proc/PID/stat for pt_all_known(), before the stop; kept open with
+ * @pp (its fd refers to this process, whatever reuses the PID later).
+ */
+static void pt_open_stat(pid_t pid, struct kpl_pt *pp)
+{
+	char path[64];
+	int fd;
+
+	if (pp->stat_fd)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		pp->stat_fd = fd + 1;
+}
+
+/*
+ * Are the threads of @pp, all stopped, every thread of the process?  Its
+ * thread count (num_threads, the 20th field of /proc/PID/stat, after the
+ * comm in parentheses, which the process names itself) equals ours: a
+ * stopped thread cannot exit, so equal counts are equal sets.  One pread
+ * in the stop, where listing /proc/PID/task again took five system calls.
+ * A thread created between the listing and its creator's stop (the
+ * kernel completes or restarts a clone the interrupt meets, so it is
+ * counted by now), or anything unreadable, says no: the caller lists.
+ */
+static bool pt_all_known(struct kpl_pt *pp)
+{
+	char buf[512], *s, *end;
+	long nr = -1;
+	ssize_t n;
+	int field;
+
+	if (!pp->stat_fd)
+		return false;
+	n = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	s = strrchr(buf, ')');
+	if (!s)
+		return false;
+	s++;
+	/* fields 3 (state) to 19 (nice) lie between ')' and num_threads */
+	for (field = 3; field <= 20; field++) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			return false;
+		if (field == 20) {
+			nr = strtol(s, &end, 10);
+			if (end == s || (*end != ' ' && *end != '\0'))
+				return false;
+			break;
+		}
+		s = strchr(s, ' ');
+		if (!s)
+			return false;
+	}
+	return nr > 0 && (size_t)nr == pp->nr;
+}
+
 int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 		 bool only_one)
 {
@@ -371,12 +436,14 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 	int err;
 
 	err = pt_seize_new(p->pid, pp, only_one, only_one ? pp->sleeper : 0);
+	if (!only_one)
+		pt_open_stat(p->pid, pp);
 	p->stop_ns = kpl_now_ns();
 	while (!err && stopped < pp->nr) {
 		err = pt_interrupt_from(pp, stopped, deadline);
 		if (!err)
 			stopped = pp->nr;
-		if (!err && !only_one)
+		if (!err && !only_one && !pt_all_known(pp))
 			err = pt_seize_new(p->pid, pp, false, 0);
 	}
 	if (!err && !pp->nr)
@@ -415,6 +482,8 @@ static void pt_close(struct kpl_proc *p)
 	if (!pp)
 		return;
 	kpl_pt_release(pp);
+	if (pp->stat_fd)
+		close(pp->stat_fd - 1);
 	free(pp->t);
 	free(pp);
 	p->priv = NULL;

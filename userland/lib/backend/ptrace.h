@@ -26,6 +26,7 @@ struct kpl_pt_thread {
 struct kpl_pt {
 	struct kpl_pt_thread *t;
 	size_t nr, cap;
+	int stat_fd;		/* /proc/PID/stat, + 1 (0: not open) */
 	struct kpl_arch_gadgets g;	/* found once per process */
 	/* A thread the last all-thread stop found asleep in a system call
 	 * the kernel restarts (kpl_arch_sleep_restarts()), or 0: the one
@@ -124,6 +125,11 @@ void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one);
 int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
 		     struct kpl_pt *pp, struct kpl_pt_thread *t,
 		     const void *scratch, size_t scratch_len);
+/* The same, and kpl_pt_inj_close_on_death(ij, -1) armed in the same
+ * write. */
+int kpl_pt_inj_begin_closing(struct kpl_pt_inj *ij, struct kpl_proc *p,
+			     struct kpl_pt *pp, struct kpl_pt_thread *t,
+			     const void *scratch, size_t scratch_len);
 /* Give the thread its registers back; <0 when they could not be here
  * (the insurance frame then restores them as the thread runs on). */
 int kpl_pt_inj_end(struct kpl_pt_inj *ij);
