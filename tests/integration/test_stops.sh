@@ -54,7 +54,7 @@ start_spin a --threads 1 || exit 1
 P=$SPIN_PID
 # LeakSanitizer cannot run under a tracer: an ASan kpl would fail at exit.
 ST="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-	strace -f -s 0 -e trace=ptrace,openat,pread64"
+	strace -f -s 0 -e trace=ptrace,openat,pread64,pwrite64,pidfd_open,close"
 
 expect_rc 0 "apply under strace" $ST -o "$T/apply.st" \
 	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin1.kpl"
@@ -93,6 +93,20 @@ inj=$(injected "$T/apply.st")
 echo "#   apply's injected syscalls: $inj (resumes, reads)"
 check "apply's borrowed stop: 5 injected syscalls, each exit read once" \
 	[ "$inj" = "10 5" ]
+# Before its first injected syscall the borrowed stop writes the
+# insurance frame and, below it, the close-on-death step frame in one
+# write; the target's pidfd (for sizing the memfd from here) is opened
+# before the stop and closed after it.
+prep=$(awk '
+	/PTRACE_INTERRUPT/ { if (!held) { w = 0; pfd = 0; inj = 0 } held++; next }
+	held && /PTRACE_SETREGSET/ { inj = 1 }
+	held && !inj && /pwrite64\(/ { w++ }
+	held && /pidfd_open\(/ { pfd++ }
+	held && /PTRACE_DETACH/ { if (--held == 0 && inj) print w, pfd }' \
+	"$T/apply.st")
+echo "#   apply's borrowed stop: writes before the first syscall, pidfd_opens: $prep"
+check "apply's borrowed stop: one write before its syscalls, no pidfd_open" \
+	[ "$prep" = "1 0" ]
 inj=$(injected "$T/revert.st")
 check "revert's borrowed stop: 1 injected syscall, its exit read once" \
 	[ "$inj" = "2 1" ]

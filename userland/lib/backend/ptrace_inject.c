@@ -77,16 +77,39 @@ static int get_fpstate(pid_t tid, uint8_t *buf, size_t *len)
 	return err;
 }
 
-/* Arm a session on stopped thread @t: the insurance frame goes in. */
-int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p, struct kpl_pt *pp,
-		     struct kpl_pt_thread *t, const void *scratch,
-		     size_t scratch_len)
+/*
+ * The step frame that makes the thread close(@fd) on its way back, should
+ * kpl die, into @buf (kpl_arch_step_frame_size() bytes): it lies right
+ * below the insurance frame, into which the close returns.  Its length,
+ * or <0.
+ */
+static int step_frame(struct kpl_pt_inj *ij, long fd, uint8_t *buf,
+		      size_t len)
+{
+	uint64_t a[6] = { (uint64_t)fd }, all = ~0ull;
+	struct kpl_arch_regs r;
+
+	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret, ij->frame,
+			      SYS_close, a);
+	return kpl_arch_build_step_frame(&r, all, ij->pp->g.sigreturn, buf,
+					 len);
+}
+
+/*
+ * Arm a session on stopped thread @t: the insurance frame goes in, and
+ * with @closing the step frame of kpl_pt_inj_close_on_death(ij, -1)
+ * right below it, in the same write.
+ */
+static int inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
+		     struct kpl_pt *pp, struct kpl_pt_thread *t,
+		     const void *scratch, size_t scratch_len, bool closing)
 {
 	struct kpl_arch_frame_in in = { 0 };
 	uint8_t *fs = NULL, *fb = NULL;
+	size_t step = closing ? kpl_arch_step_frame_size() : 0;
 	uint64_t mask = 0;
 	size_t flen = 0, need;
-	int n, err;
+	int n, sn = 0, err;
 
 	memset(ij, 0, sizeof(*ij));
 	ij->p = p;
@@ -113,7 +136,7 @@ int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p, struct kpl_pt *p
 	if (err)
 		goto out;
 	need = kpl_arch_frame_size(flen);
-	fb = calloc(1, need + SCRATCH);
+	fb = calloc(1, step + need + SCRATCH);
 	if (!fb) {
 		err = -ENOMEM;
 		goto out;
@@ -125,7 +148,7 @@ int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p, struct kpl_pt *p
 	in.fpstate_len = flen;
 	in.sigreturn = pp->g.sigreturn;
 	in.below = SCRATCH;
-	n = kpl_arch_build_frame(&in, fb, need, &ij->frame);
+	n = kpl_arch_build_frame(&in, fb + step, need, &ij->frame);
 	if (n < 0) {
 		err = n;
 		pr_warn("ptrace: cannot build a restore frame for thread %d: "
@@ -135,12 +158,37 @@ int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p, struct kpl_pt *p
 	ij->scratch = ij->frame + (uint64_t)n;
 	ij->sp = ij->frame;
 	if (scratch_len)
-		memcpy(fb + n, scratch, scratch_len);
-	err = kpl_proc__write(p, ij->frame, fb, (size_t)n + SCRATCH);
+		memcpy(fb + step + n, scratch, scratch_len);
+	if (closing) {
+		sn = step_frame(ij, -1, fb, step);
+		if (sn < 0) {
+			err = sn;
+			goto out;
+		}
+	}
+	/* The step frame ends where the frame begins: one write. */
+	err = kpl_proc__write(p, ij->frame - (uint64_t)sn, fb + step - sn,
+			      (size_t)sn + (size_t)n + SCRATCH);
+	if (!err)
+		ij->sp = ij->frame - (uint64_t)sn;
 out:
 	free(fb);
 	free(fs);
 	return err;
+}
+
+int kpl_pt_inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
+		     struct kpl_pt *pp, struct kpl_pt_thread *t,
+		     const void *scratch, size_t scratch_len)
+{
+	return inj_begin(ij, p, pp, t, scratch, scratch_len, false);
+}
+
+int kpl_pt_inj_begin_closing(struct kpl_pt_inj *ij, struct kpl_proc *p,
+			     struct kpl_pt *pp, struct kpl_pt_thread *t,
+			     const void *scratch, size_t scratch_len)
+{
+	return inj_begin(ij, p, pp, t, scratch, scratch_len, true);
 }
 
 /* Is @t at a syscall stop of the syscall this session injected? */
@@ -270,18 +318,14 @@ int kpl_pt_inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
  */
 int kpl_pt_inj_close_on_death(struct kpl_pt_inj *ij, long fd)
 {
-	uint64_t a[6] = { (uint64_t)fd }, at, all = ~0ull;
 	size_t sz = kpl_arch_step_frame_size();
-	struct kpl_arch_regs r;
 	uint8_t buf[512];
+	uint64_t at;
 	int n, err;
 
 	if (sz > sizeof(buf))
 		return -EINVAL;
-	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret, ij->frame,
-			      SYS_close, a);
-	n = kpl_arch_build_step_frame(&r, all, ij->pp->g.sigreturn, buf,
-				      sizeof(buf));
+	n = step_frame(ij, fd, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	at = ij->frame - (uint64_t)n;

@@ -103,27 +103,25 @@ static int inj_map_ranges(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 }
 
 /*
- * Size the target's memfd @fd from here through pidfd_getfd() (its own
- * file description and access mode), saving the borrowed thread a
- * syscall.  Other threads could put another file at @fd meanwhile: only
- * a tmpfs file named as our memfd is sized (no FUSE file to hang kpl).
- * Return 0, or <0: the caller then injects ftruncate as before.
+ * Size the target's memfd @fd from here through pidfd_getfd() on @pfd,
+ * the target's pidfd (its own file description and access mode), saving
+ * the borrowed thread a syscall.  Other threads could put another file at
+ * @fd meanwhile: only a tmpfs file named as our memfd is sized (no FUSE
+ * file to hang kpl).  Return 0, or <0: the caller then injects ftruncate
+ * as before.
  */
-static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
+static int own_ftruncate(int pfd, long fd, const char *name, size_t len)
 {
 	char want[KPL_PT_SCRATCH + 32], link[sizeof(want)], path[48];
-	int pfd, mfd = -1, err = -ENOENT;
+	int mfd = -1, err = -ENOENT;
 	struct statfs sf;
 	ssize_t n;
 
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0)
-		return -errno;
+		return -ENOSYS;
 	mfd = (int)syscall(SYS_pidfd_getfd, pfd, (int)fd, 0);
-	if (mfd < 0) {
-		err = -errno;
-		goto out;
-	}
+	if (mfd < 0)
+		return -errno;
 	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -133,9 +131,7 @@ static int own_ftruncate(pid_t pid, long fd, const char *name, size_t len)
 		goto out;
 	err = ftruncate(mfd, (off_t)len) ? -errno : 0;
 out:
-	if (mfd >= 0)
-		close(mfd);
-	close(pfd);
+	close(mfd);
 	return err;
 }
 
@@ -155,21 +151,24 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	uint64_t mapped = 0;	/* the lowest address mapped, or 0 */
 	long fd = -1, r;
 	struct kpl_pt_inj ij;
-	int err, e2;
+	int err, e2, pfd;
 
 	if (nlen > KPL_PT_SCRATCH)
 		return -ENAMETOOLONG;
 	err = kpl_pt_find_gadgets(p, pp);
-	if (!err)
-		err = kpl_pt_borrow(p, pp, &one, &t, true);
 	if (err)
 		return err;
-	err = kpl_pt_inj_begin(&ij, p, pp, t, name, nlen);
+	/* Opened (and closed) outside the stop; -1: the thread sizes it. */
+	pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	err = kpl_pt_borrow(p, pp, &one, &t, true);
+	if (err)
+		goto out_pfd;
+	/* The frame and the close-on-death step below it, one write. */
+	err = kpl_pt_inj_begin_closing(&ij, p, pp, t, name, nlen);
 	if (err)
 		goto out;
 	a[0] = ij.scratch;
 	a[1] = MFD_CLOEXEC;
-	err = kpl_pt_inj_close_on_death(&ij, -1);
 	kpl_fault_tag("memfd in flight");
 	if (!err)
 		err = kpl_pt_inj_syscall(&ij, SYS_memfd_create, a, &fd);
@@ -184,7 +183,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
 	a[1] = len + head;
-	if (!err && own_ftruncate(p->pid, fd, name, len + head)) {
+	if (!err && own_ftruncate(pfd, fd, name, len + head)) {
 		err = kpl_pt_inj_syscall(&ij, SYS_ftruncate, a, &r);
 		if (!err)
 			err = sys_check("ftruncate", r);
@@ -208,6 +207,9 @@ out_end:
 		err = e2;
 out:
 	kpl_pt_give_back(p, &one);
+out_pfd:
+	if (pfd >= 0)
+		close(pfd);
 	return err;
 }
 
