@@ -158,3 +158,25 @@ check "apply and revert read the 10 entries as spans, none alone" \
 	  -a "${a#* }" -ge 2 -a "${r#* }" -ge 2 ]
 r=$(report a "$P")
 check "target alive after the 10-function cycle: f0=0" [ "$(field "$r" f0)" = 0 ]
+
+# Threads that come and go during the stops: each all-thread stop must
+# hold them all (the thread count in /proc/PID/stat says when one
+# appeared after the listing, and /proc/PID/task is read again), and no
+# thread may stay traced or stopped afterwards.
+start_spin churn --threads 2 --churn 2 || exit 1
+C=$SPIN_PID
+rounds=0
+for i in $(seq 1 20); do
+	"$KPL" apply --keys "$TRUSTED" -p "$C" "$IT_DIR/spin1.kpl" \
+		>>"$T/churn.log" 2>&1 &&
+		"$KPL" revert -p "$C" SPIN-1 >>"$T/churn.log" 2>&1 &&
+		rounds=$((rounds + 1))
+done
+echo "#   churn: $(ls /proc/$C/task | wc -l) threads now, $rounds rounds passed"
+check "20 apply/revert rounds on a process churning threads" \
+	[ "$rounds" = 20 ]
+traced=$(grep -l '^TracerPid:[[:space:]]*[1-9]' /proc/$C/task/*/status \
+	2>/dev/null | wc -l)
+check "no thread of it left traced" [ "$traced" = 0 ]
+r=$(report churn "$C")
+check "churning target alive, original code: f0=0" [ "$(field "$r" f0)" = 0 ]
