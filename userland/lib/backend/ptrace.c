@@ -360,8 +360,16 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 		err = pt_seize_one(pp, tid);
 	}
 	closedir(d);
-	if (!err && only_one && !pp->nr && nr)
-		err = pt_seize_one(pp, pick_borrow(pid, look, nr, hint));
+	if (!err && only_one && !pp->nr && nr) {
+		pid_t tid = pick_borrow(pid, look, nr, hint);
+
+		err = pt_seize_one(pp, tid);
+		/* A thread exiting says EPERM (its exit_state), not ESRCH:
+		 * the sleeper chosen may be one.  The first then, whose
+		 * seize says what it says. */
+		if (err == -EPERM && tid != look[0])
+			err = pt_seize_one(pp, look[0]);
+	}
 	return err;
 }
 
@@ -432,10 +440,12 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 		 bool only_one)
 {
 	uint64_t deadline = kpl_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	pid_t hint = only_one ? pp->sleeper : 0;
 	size_t stopped = 0, i;
-	int err;
+	int err, tries = 0;
 
-	err = pt_seize_new(p->pid, pp, only_one, only_one ? pp->sleeper : 0);
+again:
+	err = pt_seize_new(p->pid, pp, only_one, hint);
 	if (!only_one)
 		pt_open_stat(p->pid, pp);
 	p->stop_ns = kpl_now_ns();
@@ -445,6 +455,17 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 			stopped = pp->nr;
 		if (!err && !only_one && !pt_all_known(pp))
 			err = pt_seize_new(p->pid, pp, false, 0);
+	}
+	/*
+	 * The one thread chosen exited before its stop (a sleeper is often
+	 * a thread about to): the process may live on.  Take the first
+	 * listed instead, a few times at most: a process whose threads all
+	 * exit that fast is going.
+	 */
+	if (!err && !pp->nr && only_one && tries++ < 3) {
+		hint = -1;
+		stopped = 0;
+		goto again;
 	}
 	if (!err && !pp->nr)
 		err = -ESRCH;
