@@ -332,6 +332,34 @@ static pid_t pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
 	return nr ? tids[0] : 0;
 }
 
+/*
+ * After PTRACE_SEIZE of thread @tid said EPERM: has it exited?  The
+ * kernel refuses to attach to a thread past its exit (its exit_state),
+ * which then runs no more code of the process, and soon leaves its
+ * listing: gone, or a zombie ('Z', 'X') in /proc/PID/task/TID/stat
+ * (its state follows the last ')', the comm being the process's own).
+ * The main thread is never asked: a zombie leader stays listed, and its
+ * process cannot be stopped.
+ */
+static bool pt_exited(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *s;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH;
+	buf[n] = '\0';
+	s = strrchr(buf, ')');
+	return s && s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
+}
+
 static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			pid_t hint)
 {
@@ -358,6 +386,8 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			continue;
 		}
 		err = pt_seize_one(pp, tid);
+		if (err == -EPERM && tid != pid && pt_exited(pid, tid))
+			err = 0;
 	}
 	closedir(d);
 	if (!err && only_one && !pp->nr && nr) {
