@@ -87,3 +87,22 @@ check "and kpl read no thread's syscall file" \
 expect_rc 0 "revert SPIN-1" "$KPL" revert -p "$V" SPIN-1
 check "kpl-victim ends well: its registers and signals its own" \
 	end_victim v "$V"
+
+# kpl-spin --brief 4: the threads asleep in nanosleep each exit 100 us
+# later.  The one chosen may exit before its stop: the process is still
+# there, so kpl borrows another thread, and no apply or revert fails
+# with "no such process".
+start_spin brief --threads 1 --idle --brief 4 || exit 1
+PB=$SPIN_PID
+fails=0
+i=0
+while [ $i -lt 100 ]; do
+	i=$((i + 1))
+	"$KPL" apply --keys "$TRUSTED" -p "$PB" "$IT_DIR/spin1.kpl" \
+		>"$T/b.out" 2>&1 || { fails=$((fails + 1)); sed 's/^/# /' "$T/b.out"; }
+	"$KPL" revert -p "$PB" SPIN-1 >"$T/b.out" 2>&1 ||
+		{ fails=$((fails + 1)); sed 's/^/# /' "$T/b.out"; }
+done
+check "100 applies and reverts on threads that exit as they are borrowed: none fails ($fails)" \
+	[ "$fails" = 0 ]
+check "target alive" alive "$PB"

@@ -332,6 +332,34 @@ static pid_t pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
 	return nr ? tids[0] : 0;
 }
 
+/*
+ * After PTRACE_SEIZE of thread @tid said EPERM: has it exited?  The
+ * kernel refuses to attach to a thread past its exit (its exit_state),
+ * which then runs no more code of the process, and soon leaves its
+ * listing: gone, or a zombie ('Z', 'X') in /proc/PID/task/TID/stat
+ * (its state follows the last ')', the comm being the process's own).
+ * The main thread is never asked: a zombie leader stays listed, and its
+ * process cannot be stopped.
+ */
+static bool pt_exited(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *s;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH;
+	buf[n] = '\0';
+	s = strrchr(buf, ')');
+	return s && s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
+}
+
 static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			pid_t hint)
 {
@@ -358,10 +386,20 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			continue;
 		}
 		err = pt_seize_one(pp, tid);
+		if (err == -EPERM && tid != pid && pt_exited(pid, tid))
+			err = 0;
 	}
 	closedir(d);
-	if (!err && only_one && !pp->nr && nr)
-		err = pt_seize_one(pp, pick_borrow(pid, look, nr, hint));
+	if (!err && only_one && !pp->nr && nr) {
+		pid_t tid = pick_borrow(pid, look, nr, hint);
+
+		err = pt_seize_one(pp, tid);
+		/* A thread exiting says EPERM (its exit_state), not ESRCH:
+		 * the sleeper chosen may be one.  The first then, whose
+		 * seize says what it says. */
+		if (err == -EPERM && tid != look[0])
+			err = pt_seize_one(pp, look[0]);
+	}
 	return err;
 }
 
@@ -432,10 +470,12 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 		 bool only_one)
 {
 	uint64_t deadline = kpl_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	pid_t hint = only_one ? pp->sleeper : 0;
 	size_t stopped = 0, i;
-	int err;
+	int err, tries = 0;
 
-	err = pt_seize_new(p->pid, pp, only_one, only_one ? pp->sleeper : 0);
+again:
+	err = pt_seize_new(p->pid, pp, only_one, hint);
 	if (!only_one)
 		pt_open_stat(p->pid, pp);
 	p->stop_ns = kpl_now_ns();
@@ -445,6 +485,17 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 			stopped = pp->nr;
 		if (!err && !only_one && !pt_all_known(pp))
 			err = pt_seize_new(p->pid, pp, false, 0);
+	}
+	/*
+	 * The one thread chosen exited before its stop (a sleeper is often
+	 * a thread about to): the process may live on.  Take the first
+	 * listed instead, a few times at most: a process whose threads all
+	 * exit that fast is going.
+	 */
+	if (!err && !pp->nr && only_one && tries++ < 3) {
+		hint = -1;
+		stopped = 0;
+		goto again;
 	}
 	if (!err && !pp->nr)
 		err = -ESRCH;

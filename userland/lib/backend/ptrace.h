@@ -58,7 +58,8 @@ int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume);
 /*
  * Seize and stop every thread of @p (or with @only_one, one: @pp->sleeper
  * if it is listed, else unless it is -1 one asleep in a system call the
- * kernel restarts, else the first) into @pp.
+ * kernel restarts, else the first; the first too if the one chosen
+ * exits before its stop) into @pp.
  * p->stop_ns is when the stop began.  On failure nothing stays stopped.
  */
 int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
