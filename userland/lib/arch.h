@@ -299,8 +299,9 @@ long kpl_arch_regs_syscall(const struct kpl_arch_regs *regs);
  * /proc/PID/task/TID/syscall gives) goes back to sleep by itself after a
  * ptrace stop, the kernel restarting the call (ERESTARTSYS, ERESTARTNOHAND
  * with no handler, ERESTART_RESTARTBLOCK): waiting on a futex, sleeping,
- * polling, reading, accepting, waiting for a child.  Not epoll_wait(),
- * which returns EINTR to the program.
+ * polling, waiting for a child.  Not epoll_wait(), which returns EINTR
+ * to the program, nor read(), recv*() or accept(), which do on a socket
+ * with a receive timeout.
  */
 bool kpl_arch_sleep_restarts(long nr);
 

@@ -162,17 +162,11 @@ bool kpl_arch_sleep_restarts(long nr)
 	case SYS_futex:
 	case SYS_nanosleep:
 	case SYS_clock_nanosleep:
+	case SYS_restart_syscall:	/* one of them, interrupted once */
 	case SYS_poll:
 	case SYS_ppoll:
 	case SYS_select:
 	case SYS_pselect6:
-	case SYS_read:
-	case SYS_readv:
-	case SYS_pread64:
-	case SYS_recvfrom:
-	case SYS_recvmsg:
-	case SYS_accept:
-	case SYS_accept4:
 	case SYS_wait4:
 	case SYS_waitid:
 	case SYS_pause:
