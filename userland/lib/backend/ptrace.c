@@ -281,89 +281,10 @@ void kpl_pt_release(struct kpl_pt *pp)
 }
 
 /* Seize the threads listed in /proc/PID/task that are not seized yet. */
-/* Threads looked at for the one to borrow: the first listed. */
-#define BORROW_LOOK 8
-
-/*
- * The thread to borrow for injected syscalls, of the first @nr listed:
- * one asleep in a system call the kernel restarts by itself after the
- * stop (kpl_arch_sleep_restarts()), so that no thread that is running
- * loses the time, and none sees an EINTR it would not have seen; else
- * the first (the main thread).  Its stop is then one the program does
- * not notice, where a running thread would lose it.  @hint, the
- * sleeper the last all-thread stop saw (struct kpl_pt), if it is
- * listed; -1: the first, no looking; else one read of /proc/PID/task/TID/syscall per thread looked
- * at, none for a process with one thread.  What the file says is the kernel's, and only a
- * hint: a thread woken meanwhile is borrowed all the same.
- */
-static pid_t pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
-			 pid_t hint)
-{
-	size_t i;
-
-	for (i = 0; hint > 0 && i < nr; i++)
-		if (tids[i] == hint)
-			return hint;
-	for (i = 0; hint >= 0 && nr > 1 && i < nr; i++) {
-		char path[64], buf[24];
-		ssize_t n;
-		int fd;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid,
-			 tids[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "running", or the number of the call it is blocked in
-		 * ("-1": blocked, not in a system call), its arguments. */
-		if (buf[0] >= '0' && buf[0] <= '9' &&
-		    kpl_arch_sleep_restarts(strtol(buf, NULL, 10))) {
-			pr_debug("ptrace: pid %d: borrowing thread %d, asleep "
-				 "in system call %ld\n",
-				 pid, tids[i], strtol(buf, NULL, 10));
-			return tids[i];
-		}
-	}
-	return nr ? tids[0] : 0;
-}
-
-/*
- * After PTRACE_SEIZE of thread @tid said EPERM: has it exited?  The
- * kernel refuses to attach to a thread past its exit (its exit_state),
- * which then runs no more code of the process, and soon leaves its
- * listing: gone, or a zombie ('Z', 'X') in /proc/PID/task/TID/stat
- * (its state follows the last ')', the comm being the process's own).
- * The main thread is never asked: a zombie leader stays listed, and its
- * process cannot be stopped.
- */
-static bool pt_exited(pid_t pid, pid_t tid)
-{
-	char path[64], buf[512], *s;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 && errno == ESRCH;
-	buf[n] = '\0';
-	s = strrchr(buf, ')');
-	return s && s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X');
-}
-
 static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			pid_t hint)
 {
-	pid_t look[BORROW_LOOK];
+	pid_t look[KPL_PT_BORROW_LOOK];
 	char path[64];
 	struct dirent *de;
 	size_t nr = 0;
@@ -380,18 +301,18 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 		if (tid <= 0 || pt_known(pp, tid))
 			continue;
 		if (only_one) {
-			if (pp->nr || nr == BORROW_LOOK)
+			if (pp->nr || nr == KPL_PT_BORROW_LOOK)
 				break;
 			look[nr++] = tid;
 			continue;
 		}
 		err = pt_seize_one(pp, tid);
-		if (err == -EPERM && tid != pid && pt_exited(pid, tid))
+		if (err == -EPERM && tid != pid && kpl_pt_exited(pid, tid))
 			err = 0;
 	}
 	closedir(d);
 	if (!err && only_one && !pp->nr && nr) {
-		pid_t tid = pick_borrow(pid, look, nr, hint);
+		pid_t tid = kpl_pt_pick_borrow(pid, look, nr, hint);
 
 		err = pt_seize_one(pp, tid);
 		/* A thread exiting says EPERM (its exit_state), not ESRCH:
@@ -401,69 +322,6 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			err = pt_seize_one(pp, look[0]);
 	}
 	return err;
-}
-
-/*
- * Open /proc/PID/stat for pt_all_known(), before the stop; kept open with
- * @pp (its fd refers to this process, whatever reuses the PID later).
- */
-static void pt_open_stat(pid_t pid, struct kpl_pt *pp)
-{
-	char path[64];
-	int fd;
-
-	if (pp->stat_fd)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		pp->stat_fd = fd + 1;
-}
-
-/*
- * Are the threads of @pp, all stopped, every thread of the process?  Its
- * thread count (num_threads, the 20th field of /proc/PID/stat, after the
- * comm in parentheses, which the process names itself) equals ours: a
- * stopped thread cannot exit, so equal counts are equal sets.  One pread
- * in the stop, where listing /proc/PID/task again took five system calls.
- * A thread created between the listing and its creator's stop (the
- * kernel completes or restarts a clone the interrupt meets, so it is
- * counted by now), or anything unreadable, says no: the caller lists.
- */
-static bool pt_all_known(struct kpl_pt *pp)
-{
-	char buf[512], *s, *end;
-	long nr = -1;
-	ssize_t n;
-	int field;
-
-	if (!pp->stat_fd)
-		return false;
-	n = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	s = strrchr(buf, ')');
-	if (!s)
-		return false;
-	s++;
-	/* fields 3 (state) to 19 (nice) lie between ')' and num_threads */
-	for (field = 3; field <= 20; field++) {
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			return false;
-		if (field == 20) {
-			nr = strtol(s, &end, 10);
-			if (end == s || (*end != ' ' && *end != '\0'))
-				return false;
-			break;
-		}
-		s = strchr(s, ' ');
-		if (!s)
-			return false;
-	}
-	return nr > 0 && (size_t)nr == pp->nr;
 }
 
 int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
@@ -477,13 +335,13 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 again:
 	err = pt_seize_new(p->pid, pp, only_one, hint);
 	if (!only_one)
-		pt_open_stat(p->pid, pp);
+		kpl_pt_open_stat(p->pid, pp);
 	p->stop_ns = kpl_now_ns();
 	while (!err && stopped < pp->nr) {
 		err = pt_interrupt_from(pp, stopped, deadline);
 		if (!err)
 			stopped = pp->nr;
-		if (!err && !only_one && !pt_all_known(pp))
+		if (!err && !only_one && !kpl_pt_all_known(pp))
 			err = pt_seize_new(p->pid, pp, false, 0);
 	}
 	/*

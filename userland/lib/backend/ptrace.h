@@ -64,6 +64,21 @@ int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume);
  */
 int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 		 bool only_one);
+/* What /proc says of the threads (ptrace_threads.c). */
+/* Threads looked at for the one to borrow: the first listed. */
+#define KPL_PT_BORROW_LOOK 8
+/* Of @nr threads listed, the one to borrow: @hint if listed (-1: the
+ * first, no looking), else one asleep where the kernel restarts it,
+ * else the first. */
+pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
+			 pid_t hint);
+/* Thread @tid, whose seize said EPERM, is gone or a zombie. */
+bool kpl_pt_exited(pid_t pid, pid_t tid);
+/* Open /proc/PID/stat into @pp for kpl_pt_all_known(), once. */
+void kpl_pt_open_stat(pid_t pid, struct kpl_pt *pp);
+/* Are @pp's threads, all stopped, every thread of the process? */
+bool kpl_pt_all_known(struct kpl_pt *pp);
+
 /* Detach every thread of @pp (each resumes as it was). */
 void kpl_pt_release(struct kpl_pt *pp);
 

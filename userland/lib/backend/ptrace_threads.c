@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * What /proc says about a traced process's threads, for the ptrace
+ * backend's stops (ptrace.c): which thread to borrow, whether one that
+ * could not be seized has exited, whether the threads stopped are all
+ * of them.  Every file read here is the kernel's; the process chooses
+ * only its comm, which the stat fields follow.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "internal.h"
+#include "ptrace.h"
+
+/*
+ * The small procfs file @path into @buf (@len bytes, NUL-terminated):
+ * the bytes read, or -errno.
+ */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/*
+ * Field @nr (3 or more, numbered as in proc(5)) of the stat line @buf:
+ * the fields follow the last ')', the comm before it being the
+ * process's own choice.  NULL if the line has not that many.
+ */
+static const char *stat_field(const char *buf, int nr)
+{
+	const char *s = strrchr(buf, ')');
+	int i;
+
+	if (!s || s[1] != ' ')
+		return NULL;
+	for (s += 2, i = 3; i < nr && s; i++) {
+		s = strchr(s, ' ');
+		if (s)
+			s++;
+	}
+	return s && *s ? s : NULL;
+}
+
+/*
+ * The thread to borrow for injected syscalls, of the first @nr listed:
+ * one asleep in a system call the kernel restarts by itself after the
+ * stop (kpl_arch_sleep_restarts()), so that no thread that is running
+ * loses the time, and none sees an EINTR it would not have seen; else
+ * the first (the main thread).  Its stop is then one the program does
+ * not notice, where a running thread would lose it.  @hint, the
+ * sleeper the last all-thread stop saw (struct kpl_pt), if it is
+ * listed; -1: the first, no looking; else one read of
+ * /proc/PID/task/TID/syscall per thread looked at, none for a process
+ * with one thread.  What the file says is the kernel's, and only a
+ * hint: a thread woken meanwhile is borrowed all the same.
+ */
+pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
+			  pid_t hint)
+{
+	size_t i;
+
+	for (i = 0; hint > 0 && i < nr; i++)
+		if (tids[i] == hint)
+			return hint;
+	for (i = 0; hint >= 0 && nr > 1 && i < nr; i++) {
+		char path[64], buf[24];
+		long sc;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid,
+			 tids[i]);
+		/* "running", or the number of the call it is blocked in
+		 * ("-1": blocked, not in a system call), its arguments. */
+		if (read_small(path, buf, sizeof(buf)) <= 0 ||
+		    buf[0] < '0' || buf[0] > '9')
+			continue;
+		sc = strtol(buf, NULL, 10);
+		if (kpl_arch_sleep_restarts(sc)) {
+			pr_debug("ptrace: pid %d: borrowing thread %d, asleep "
+				 "in system call %ld\n", pid, tids[i], sc);
+			return tids[i];
+		}
+	}
+	return nr ? tids[0] : 0;
+}
+
+/*
+ * After PTRACE_SEIZE of thread @tid said EPERM: has it exited?  The
+ * kernel refuses to attach to a thread past its exit (its exit_state),
+ * which then runs no more code of the process, and soon leaves its
+ * listing: gone, or a zombie ('Z', 'X') in /proc/PID/task/TID/stat.
+ * The main thread is never asked: a zombie leader stays listed, and its
+ * process cannot be stopped.
+ */
+bool kpl_pt_exited(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	const char *state;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT || n == -ESRCH;
+	state = stat_field(buf, 3);
+	return state && (*state == 'Z' || *state == 'X');
+}
+
+/*
+ * Open /proc/PID/stat for kpl_pt_all_known(), before the stop; kept open with
+ * @pp (its fd refers to this process, whatever reuses the PID later).
+ */
+void kpl_pt_open_stat(pid_t pid, struct kpl_pt *pp)
+{
+	char path[64];
+	int fd;
+
+	if (pp->stat_fd)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		pp->stat_fd = fd + 1;
+}
+
+/*
+ * Are the threads of @pp, all stopped, every thread of the process?  Its
+ * thread count (num_threads, the 20th field of /proc/PID/stat, after the
+ * comm in parentheses, which the process names itself) equals ours: a
+ * stopped thread cannot exit, so equal counts are equal sets.  One pread
+ * in the stop, where listing /proc/PID/task again took five system calls.
+ * A thread created between the listing and its creator's stop (the
+ * kernel completes or restarts a clone the interrupt meets, so it is
+ * counted by now), or anything unreadable, says no: the caller lists.
+ */
+bool kpl_pt_all_known(struct kpl_pt *pp)
+{
+	char buf[512], *end;
+	const char *s;
+	long nr;
+	ssize_t n;
+
+	if (!pp->stat_fd)
+		return false;
+	n = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	s = stat_field(buf, 20);
+	if (!s)
+		return false;
+	nr = strtol(s, &end, 10);
+	if (end == s || (*end != ' ' && *end != '\0'))
+		return false;
+	return nr > 0 && (size_t)nr == pp->nr;
+}
