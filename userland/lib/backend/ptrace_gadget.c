@@ -128,11 +128,27 @@ static uint64_t check_at(struct kpl_proc *p, const struct kpl_maps *m,
 	return 0;
 }
 
+/* Both gadgets at file offsets @off of @file into @g, if both are there. */
+static bool both_at(struct kpl_proc *p, const struct kpl_maps *m,
+		    const struct kpl_map *file,
+		    const struct kpl_arch_gadgets *off,
+		    struct kpl_arch_gadgets *g)
+{
+	struct kpl_arch_gadgets at;
+
+	at.syscall_ret = check_at(p, m, file, off->syscall_ret, false);
+	at.sigreturn = check_at(p, m, file, off->sigreturn, true);
+	if (!at.syscall_ret || !at.sigreturn)
+		return false;
+	*g = at;
+	return true;
+}
+
 /* Both gadgets where the command found them in a file @m maps. */
 static int from_cache(struct kpl_proc *p, const struct kpl_maps *m,
 		      struct kpl_arch_gadgets *g)
 {
-	struct kpl_arch_gadgets off, at;
+	struct kpl_arch_gadgets off;
 	struct kpl_share_file f;
 	size_t i;
 
@@ -140,33 +156,11 @@ static int from_cache(struct kpl_proc *p, const struct kpl_maps *m,
 		if (!file_text(&m->v[i]))
 			continue;
 		to_share(p->pid, &m->v[i], &f);
-		if (!kpl_share__gadgets(&f, &off))
-			continue;
-		at.syscall_ret = check_at(p, m, &m->v[i], off.syscall_ret,
-					  false);
-		at.sigreturn = check_at(p, m, &m->v[i], off.sigreturn, true);
-		if (at.syscall_ret && at.sigreturn) {
-			*g = at;
+		if (kpl_share__gadgets(&f, &off) &&
+		    both_at(p, m, &m->v[i], &off, g))
 			return 0;
-		}
 	}
 	return -ENOENT;
-}
-
-/* Keep where @g is as offsets in a file, if both are in one file. */
-static void keep(pid_t pid, const struct kpl_maps *m,
-		 const struct kpl_arch_gadgets *g, size_t in_sys, size_t in_sig)
-{
-	const struct kpl_map *a = &m->v[in_sys], *b = &m->v[in_sig];
-	struct kpl_arch_gadgets off;
-	struct kpl_share_file f;
-
-	if (!file_text(a) || !file_text(b) || !same_file(a, b))
-		return;
-	off.syscall_ret = g->syscall_ret - a->start + a->offset;
-	off.sigreturn = g->sigreturn - b->start + b->offset;
-	to_share(pid, a, &f);
-	kpl_share__keep_gadgets(&f, &off);
 }
 
 /* The key of the file @mp maps, from the process's own view of it. */
@@ -193,6 +187,15 @@ static bool root_only(const struct stat *st, bool dir)
 	       st->st_uid == 0 && !(st->st_mode & 022);
 }
 
+/* May the cache be believed or written at all: are we root, and is
+ * its directory root's alone? */
+static bool gcache_dir_ok(void)
+{
+	struct stat st;
+
+	return !geteuid() && !lstat(GCACHE_DIR, &st) && root_only(&st, true);
+}
+
 /* The cache file into @c; false when there is none to believe. */
 static bool gcache_read(struct gcache_file *c)
 {
@@ -200,7 +203,7 @@ static bool gcache_read(struct gcache_file *c)
 	bool ok;
 	int fd;
 
-	if (geteuid() || lstat(GCACHE_DIR, &st) || !root_only(&st, true))
+	if (!gcache_dir_ok())
 		return false;
 	fd = open(GCACHE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -220,7 +223,6 @@ static int from_disk(struct kpl_proc *p, const struct kpl_maps *m,
 {
 	struct gcache_file c;
 	struct gcache_key k;
-	struct kpl_arch_gadgets at;
 	const struct kpl_map *lib = NULL;
 	size_t i;
 
@@ -230,14 +232,11 @@ static int from_disk(struct kpl_proc *p, const struct kpl_maps *m,
 	if (!lib || !gcache_read(&c) || !gcache_key(p->pid, lib, &k))
 		return -ENOENT;
 	for (i = 0; i < c.nr; i++) {
-		if (memcmp(&c.e[i].key, &k, sizeof(k)))
-			continue;
-		at.syscall_ret = check_at(p, m, lib, c.e[i].syscall_ret, false);
-		at.sigreturn = check_at(p, m, lib, c.e[i].sigreturn, true);
-		if (!at.syscall_ret || !at.sigreturn)
-			return -ENOENT;
-		*g = at;
-		return 0;
+		struct kpl_arch_gadgets off = { c.e[i].syscall_ret,
+						c.e[i].sigreturn };
+
+		if (!memcmp(&c.e[i].key, &k, sizeof(k)))
+			return both_at(p, m, lib, &off, g) ? 0 : -ENOENT;
 	}
 	return -ENOENT;
 }
@@ -256,10 +255,7 @@ static void gcache_write(const struct gcache_ent *e)
 	int fd;
 
 	if (!gcache_read(&old)) {
-		struct stat st;
-
-		if (geteuid() || lstat(GCACHE_DIR, &st) ||
-		    !root_only(&st, true))
+		if (!gcache_dir_ok())
 			return;
 		old.nr = 0;
 	}
@@ -279,19 +275,28 @@ static void gcache_write(const struct gcache_ent *e)
 		unlink(tmp);
 }
 
-/* Keep where @g is across commands, if both are in @m's libc. */
-static void keep_disk(pid_t pid, const struct kpl_maps *m,
-		      const struct kpl_arch_gadgets *g, size_t in_sys,
-		      size_t in_sig)
+/*
+ * Keep where @g is as offsets in a file, if both are in one file: for
+ * this command, and if that file is libc for the next commands too.
+ */
+static void keep(pid_t pid, const struct kpl_maps *m,
+		 const struct kpl_arch_gadgets *g, size_t in_sys, size_t in_sig)
 {
 	const struct kpl_map *a = &m->v[in_sys], *b = &m->v[in_sig];
+	struct kpl_arch_gadgets off;
+	struct kpl_share_file f;
 	struct gcache_ent e;
 
-	if (!file_text(a) || !file_text(b) || !same_file(a, b) ||
-	    !is_libc(a) || !gcache_key(pid, a, &e.key))
+	if (!file_text(a) || !file_text(b) || !same_file(a, b))
 		return;
-	e.syscall_ret = g->syscall_ret - a->start + a->offset;
-	e.sigreturn = g->sigreturn - b->start + b->offset;
+	off.syscall_ret = g->syscall_ret - a->start + a->offset;
+	off.sigreturn = g->sigreturn - b->start + b->offset;
+	to_share(pid, a, &f);
+	kpl_share__keep_gadgets(&f, &off);
+	if (!is_libc(a) || !gcache_key(pid, a, &e.key))
+		return;
+	e.syscall_ret = off.syscall_ret;
+	e.sigreturn = off.sigreturn;
 	gcache_write(&e);
 }
 
@@ -331,10 +336,8 @@ static int scan(struct kpl_proc *p, const struct kpl_maps *m,
 		}
 	}
 	free(buf);
-	if (!err) {
+	if (!err)
 		keep(p->pid, m, g, in_sys, in_sig);
-		keep_disk(p->pid, m, g, in_sys, in_sig);
-	}
 	return err;
 }
 
