@@ -50,22 +50,38 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$d"; else notok "$d"; fi
 }
 
-# start_in_patch: a kpl-spin whose main thread waits in read() (of the
-# fifo $T/in, which fd 3 holds open) called from SPIN-UNW's helper,
-# called from its new scale(): P is its pid.  Close fd 3 to let it go.
+# start_in_patch [APPLY-ARG...]: a kpl-spin whose main thread waits in
+# read() (of the fifo $T/in, which fd 3 holds open; it prints to
+# $T/g.out) called from SPIN-UNW's helper, called from its new scale(),
+# SPIN-UNW applied with the APPLY-ARGs (--perf-map, say): P is its pid.
+# end_in_patch lets it go.
 start_in_patch() {
 	mkfifo "$T/in"
+	# Opened read-write, so neither end blocks and no EOF comes early.
 	exec 3<>"$T/in"
 	"$IT_DIR/kpl-spin" --threads 2 --idle <"$T/in" >"$T/g.out" 2>&1 &
 	P=$!
 	PIDS="$PIDS $P"
 	wait_ready "$T/g.out" kpl-spin || return 1
-	expect_rc 0 "apply SPIN-UNW" \
-		"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
+	expect_rc 0 "apply${1:+ $*} SPIN-UNW" \
+		"$KPL" apply "$@" --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
 	kill -USR1 "$P"
 	wait_reader "$P"
 	check "the main thread waits in read() inside patch code" \
 		[ "$(reader "$P")" = "$P" ]
+}
+
+# end_in_patch: let start_in_patch's read() return through the patch's
+# frames, and wait (10 s at most) for the line kpl-spin then prints: R
+end_in_patch() {
+	printf x >&3
+	_w=0
+	while ! grep -q '^gap_ns' "$T/g.out"; do
+		_w=$((_w + 1))
+		[ $_w -gt 200 ] && break
+		sleep 0.05
+	done
+	R=$(grep '^gap_ns' "$T/g.out" | tail -1)
 }
 
 # wait_ready FILE WHAT: until the process writing FILE prints "ready"

@@ -58,14 +58,8 @@ check "eu-stack: read() <- $WANT ('$names')" \
 check "and unwinds the thread without failing" \
 	sh -c "! grep -q 'dwfl_thread_getframes.*memfd:kpl' '$T/eu.txt'"
 
-printf x >&3
-_w=0
-while ! grep -q '^gap_ns' "$T/g.out"; do
-	_w=$((_w + 1))
-	[ $_w -gt 200 ] && break
-	sleep 0.05
-done
-r=$(grep '^gap_ns' "$T/g.out" | tail -1)
+end_in_patch
+r=$R
 check "read() returned through the patch's frames: scaled=908" \
 	[ "$(field "$r" scaled)" = 908 ]
 expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW

@@ -78,14 +78,8 @@ check "the extension's command is there" \
 maps "$P" >"$T/maps.1"
 check "gdb and kpl symfile left the mappings as they were" \
 	cmp -s "$T/maps.0" "$T/maps.1"
-printf x >&3
-_w=0
-while ! grep -q '^gap_ns' "$T/g.out"; do
-	_w=$((_w + 1))
-	[ $_w -gt 200 ] && break
-	sleep 0.05
-done
-r=$(grep '^gap_ns' "$T/g.out" | tail -1)
+end_in_patch
+r=$R
 check "read() returned through the patch's frames: scaled=908" \
 	[ "$(field "$r" scaled)" = 908 ]
 expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$P" SPIN-UNW

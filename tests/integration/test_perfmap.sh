@@ -123,30 +123,16 @@ check "target alive" alive "$P"
 # kpl's own unwinder steps through anonymous patch code as through the
 # memfd's (test_unwind.sh, with --perf-map): a thread waiting in read()
 # two frames deep in SPIN-UNW keeps spin_scaled, below them, busy.
-mkfifo "$T/in"
-exec 3<>"$T/in"
-"$IT_DIR/kpl-spin" --threads 2 --idle <"$T/in" >"$T/w.out" 2>&1 &
-W=$!
-PIDS="$PIDS $W"
-wait_ready "$T/w.out" kpl-spin || exit 1
-expect_rc 0 "apply --perf-map SPIN-UNW" \
-	"$KPL" apply --perf-map --keys "$TRUSTED" -p "$W" "$IT_DIR/spin_unw.kpl"
+start_in_patch --perf-map || exit 1
+W=$P
 check "SPIN-UNW's code is anonymous" \
 	sh -c "! grep -q 'r-xp.*/memfd:kpl:SPIN-UNW' /proc/$W/maps"
-kill -USR1 "$W"
-wait_reader "$W"
 expect_rc 5 "spin_scaled, below anonymous patch frames, is busy" \
 	"$KPL" apply --keys "$TRUSTED" --timeout 300 -p "$W" \
 	"$IT_DIR/spin_scaled.kpl"
 check "the refusal names spin_scaled" grep -q 'busy in spin_scaled' \
 	"$T/cmd.err"
-printf x >&3
-_w=0
-while ! grep -q '^gap_ns' "$T/w.out"; do
-	_w=$((_w + 1))
-	[ $_w -gt 200 ] && break
-	sleep 0.05
-done
+end_in_patch
 exec 3>&-
 expect_rc 0 "revert SPIN-UNW" "$KPL" revert -p "$W" SPIN-UNW
 check "no SPIN-UNW line is left" \
