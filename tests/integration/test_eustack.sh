@@ -18,7 +18,7 @@
 # (KPL_IOC_MAP's head, ABI 2.3), and its own view of the process
 # (/sys/kernel/kpatch_lite/processes) must find the record, not the
 # page.  The guest has no gdb: the forged page is mapped there by the
-# module on the test's behalf (kpl_kmod_batch forge): another memfd-like
+# module on the test's behalf (kpl_kmod_head forge): another memfd-like
 # file, read-only, ending at the record.
 . "$(dirname "$0")/lib.sh"
 
@@ -84,12 +84,12 @@ check "reverted: the file mappings are the ones before the apply" \
 expect_rc 0 "apply SPIN-UNW again" \
 	"$KPL" apply --keys "$TRUSTED" -p "$P" "$IT_DIR/spin_unw.kpl"
 page=$(grep -m1 'memfd:kpl:SPIN-UNW' "/proc/$P/maps" | cut -d- -f1)
-if [ "${KPL_BACKEND:-}" = kmod ] && command -v kpl_kmod_batch >/dev/null; then
+if [ "${KPL_BACKEND:-}" = kmod ] && command -v kpl_kmod_head >/dev/null; then
 	# What gdb's MAP_FIXED does below: the page replaced by another,
 	# here of a memfd-like file of its own, read-only, like the image.
 	# (Not named "kpl:...": kpl takes any such line with no record at
 	# file offset 0 for a dead apply's garbage.)
-	kpl_kmod_batch forge "$P" "0x$page" forged >"$T/forge.txt" 2>&1
+	kpl_kmod_head forge "$P" "0x$page" forged >"$T/forge.txt" 2>&1
 	sed 's/^/# /' "$T/forge.txt"
 	check "a page of another memfd replaces the image page (0x$page)" \
 		sh -c "grep -q '^$page-.* r--p 00000000 .*/memfd:forged' /proc/$P/maps"

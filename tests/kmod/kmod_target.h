@@ -238,6 +238,19 @@ static pid_t kt_start(const struct kt_opts *o, struct kt_shared **shp)
 	return pid;
 }
 
+/* kt_start(), and a descriptor of the module attached to it in *@fd. */
+static inline pid_t kt_start_attached(const struct kt_opts *o,
+			       struct kt_shared **shp, int *fd)
+{
+	pid_t pid = kt_start(o, shp);
+
+	if (pid < 0)
+		return pid;
+	*fd = ku_open();
+	ku_errno(ku_attach(*fd, pid, 0), 0, "attach");
+	return pid;
+}
+
 static void kt_stop(pid_t pid, struct kt_shared *sh)
 {
 	if (pid > 0) {

@@ -140,6 +140,25 @@ static inline int ku_map(int fd, uint64_t addr, size_t len, uint32_t prot,
 	return ku_ioctl(fd, KPL_IOC_MAP, &m);
 }
 
+/* KPL_IOC_MAP with @nr parts and a head of @head bytes (ABI 2.3). */
+static inline int ku_map_head(int fd, uint64_t addr, uint64_t len,
+			      uint64_t head, const char *name,
+			      const struct kpl_map_part *parts, uint32_t nr)
+{
+	struct kpl_map m = {
+		.size = sizeof(m),
+		.addr = addr,
+		.len = len,
+		.nr_parts = nr,
+		.part_size = sizeof(*parts),
+		.parts = (uintptr_t)parts,
+		.head = head,
+	};
+
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	return ku_ioctl(fd, KPL_IOC_MAP, &m);
+}
+
 static inline int ku_range(int fd, unsigned long cmd, uint64_t addr, size_t len,
 			   uint32_t prot)
 {
@@ -152,10 +171,11 @@ static inline int ku_range(int fd, unsigned long cmd, uint64_t addr, size_t len,
 
 /*
  * The line of /proc/PID/maps holding @addr: its permissions ("r-xp")
- * and path into @perms/@path.  Return false when nothing maps @addr.
+ * and path into @perms/@path, and if @off is not NULL the file offset
+ * of @addr into *@off.  Return false when nothing maps @addr.
  */
-static inline bool ku_maps_at(pid_t pid, uint64_t addr, char perms[8],
-			      char path[256])
+static inline bool ku_maps_line(pid_t pid, uint64_t addr, char perms[8],
+				char path[256], uint64_t *off)
 {
 	char fn[64], line[512];
 	bool found = false;
@@ -166,20 +186,44 @@ static inline bool ku_maps_at(pid_t pid, uint64_t addr, char perms[8],
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
+		unsigned long lo, hi, o;
 		int n = 0;
 
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms,
-			   &n) < 3)
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &lo, &hi, perms,
+			   &o, &n) < 4)
 			continue;
 		if (addr < lo || addr >= hi)
 			continue;
 		snprintf(path, 256, "%s", n ? line + n : "");
 		path[strcspn(path, "\n")] = '\0';
+		if (off)
+			*off = o + (addr - lo);
 		found = true;
 	}
 	fclose(f);
 	return found;
+}
+
+static inline bool ku_maps_at(pid_t pid, uint64_t addr, char perms[8],
+			      char path[256])
+{
+	return ku_maps_line(pid, addr, perms, path, NULL);
+}
+
+/* @addr's line in /proc/PID/maps has @perms and is kpl's memfd @name. */
+static inline bool ku_maps_is(pid_t pid, uint64_t addr, const char *perms,
+			      const char *name)
+{
+	char p[8] = "", path[256] = "", want[128];
+
+	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
+	if (!ku_maps_at(pid, addr, p, path) || strcmp(p, perms) ||
+	    strcmp(path, want)) {
+		printf("# 0x%llx: '%s %s', want '%s %s'\n",
+		       (unsigned long long)addr, p, path, perms, want);
+		return false;
+	}
+	return true;
 }
 
 static inline void ku_sleep_ms(int ms)

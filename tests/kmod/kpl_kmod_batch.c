@@ -11,17 +11,7 @@
  *                           stopped; all or nothing on -EEXIST; an ABI
  *                           2.1 sized request still maps
  *   kpl_kmod_batch refuse   every refusal of the new fields and request
- *   kpl_kmod_batch forge PID ADDR NAME
- *                           not a test: replace the page at ADDR in PID
- *                           by a read-only page of a new shmem file named
- *                           NAME (what a process could map below its
- *                           patch's record with mmap(MAP_FIXED);
- *                           tests/integration/test_eustack.sh in the VM)
- *   kpl_kmod_batch head     KPL_IOC_MAP with a head (ABI 2.3): read-only,
- *                           just below the region, from the file past it,
- *                           running and stopped; all or nothing when the
- *                           head's place or the region's is taken; the
- *                           refusals of bad heads; a 2.2 sized request
+ * (ABI 2.3's head: kpl_kmod_head.c.)
  *
  * One "pass:"/"FAIL:" line per check; exit 1 if any failed.
  */
@@ -71,16 +61,12 @@ static bool holds(int fd, uint64_t addr, const void *want, size_t len)
 	return !ku_read(fd, addr, got, len) && !memcmp(got, want, len);
 }
 
+/* Two threads spinning, one asleep each way. */
 static pid_t start(struct kt_shared **sh, int *fd)
 {
-	struct kt_opts o = { .spinners = 2, .sleepers_each = 1 };
-	pid_t pid = kt_start(&o, sh);
+	static const struct kt_opts o = { .spinners = 2, .sleepers_each = 1 };
 
-	if (pid < 0)
-		return pid;
-	*fd = ku_open();
-	ku_errno(ku_attach(*fd, pid, 0), 0, "attach");
-	return pid;
+	return kt_start_attached(&o, sh, fd);
 }
 
 static int test_write(void)
@@ -164,40 +150,6 @@ static int test_write(void)
 	return 0;
 }
 
-/* @addr's line in /proc/PID/maps has @perms and is the region's. */
-static bool maps_is(pid_t pid, uint64_t addr, const char *perms,
-		    const char *name)
-{
-	char p[8] = "", path[256] = "", want[128];
-
-	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
-	if (!ku_maps_at(pid, addr, p, path) || strcmp(p, perms) ||
-	    strcmp(path, want)) {
-		printf("# 0x%llx: '%s %s', want '%s %s'\n",
-		       (unsigned long long)addr, p, path, perms, want);
-		return false;
-	}
-	return true;
-}
-
-static int ku_map_head(int fd, uint64_t addr, uint64_t len, uint64_t head,
-		       const char *name, const struct kpl_map_part *parts,
-		       uint32_t nr)
-{
-	struct kpl_map m = {
-		.size = sizeof(m),
-		.addr = addr,
-		.len = len,
-		.nr_parts = nr,
-		.part_size = sizeof(*parts),
-		.parts = (uintptr_t)parts,
-		.head = head,
-	};
-
-	snprintf(m.name, sizeof(m.name), "%s", name);
-	return ku_ioctl(fd, KPL_IOC_MAP, &m);
-}
-
 static int ku_map_parts(int fd, uint64_t addr, uint64_t len, const char *name,
 			const struct kpl_map_part *parts, uint32_t nr)
 {
@@ -217,11 +169,11 @@ static void map_layout(int fd, pid_t pid, const char *when)
 
 	ku_errno(ku_map_parts(fd, MAP_ADDR, 5 * PG, "kpl:parts", parts, 4), 0,
 		 when);
-	ku_check(maps_is(pid, MAP_ADDR, "r--p", "kpl:parts") &&
-			 maps_is(pid, MAP_ADDR + PG, "r-xp", "kpl:parts") &&
-			 maps_is(pid, MAP_ADDR + 2 * PG, "r-xp", "kpl:parts") &&
-			 maps_is(pid, MAP_ADDR + 3 * PG, "r--p", "kpl:parts") &&
-			 maps_is(pid, MAP_ADDR + 4 * PG, "rw-p", "kpl:parts"),
+	ku_check(ku_maps_is(pid, MAP_ADDR, "r--p", "kpl:parts") &&
+			 ku_maps_is(pid, MAP_ADDR + PG, "r-xp", "kpl:parts") &&
+			 ku_maps_is(pid, MAP_ADDR + 2 * PG, "r-xp", "kpl:parts") &&
+			 ku_maps_is(pid, MAP_ADDR + 3 * PG, "r--p", "kpl:parts") &&
+			 ku_maps_is(pid, MAP_ADDR + 4 * PG, "rw-p", "kpl:parts"),
 		 "maps shows r--, r-x, r-x, r--, rw- for the five pages");
 	memset(code, 0xc3, sizeof(code));
 	ku_errno(ku_write(fd, MAP_ADDR + PG, code, NULL, sizeof(code)), 0,
@@ -258,7 +210,7 @@ static int test_map(void)
 		 EEXIST, "map parts over the blocker");
 	ku_check(!ku_maps_at(pid, MAP_ADDR, perms, path),
 		 "the first part was taken back");
-	ku_check(maps_is(pid, MAP_ADDR + PG, "r--p", "kpl:block"),
+	ku_check(ku_maps_is(pid, MAP_ADDR + PG, "r--p", "kpl:block"),
 		 "the blocker is untouched");
 	ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR + PG, PG, 0);
 
@@ -271,13 +223,13 @@ static int test_map(void)
 	strcpy(v1.name, "kpl:v1");
 	ku_errno(ku_ioctl(fd, KPL_IOC_MAP, &v1), 0,
 		 "map with the ABI 2.1 size (96 bytes)");
-	ku_check(maps_is(pid, MAP_ADDR, "rw-p", "kpl:v1") &&
-			 maps_is(pid, MAP_ADDR + PG, "rw-p", "kpl:v1"),
+	ku_check(ku_maps_is(pid, MAP_ADDR, "rw-p", "kpl:v1") &&
+			 ku_maps_is(pid, MAP_ADDR + PG, "rw-p", "kpl:v1"),
 		 "the 2.1 map is rw- throughout");
 	ku_errno(ku_range(fd, KPL_IOC_PROTECT, MAP_ADDR + PG, PG,
 			  PROT_READ | PROT_EXEC),
 		 0, "KPL_IOC_PROTECT still works");
-	ku_check(maps_is(pid, MAP_ADDR + PG, "r-xp", "kpl:v1"),
+	ku_check(ku_maps_is(pid, MAP_ADDR + PG, "r-xp", "kpl:v1"),
 		 "protected page r-x");
 	ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR, 2 * PG, 0);
 	close(fd);
@@ -438,232 +390,13 @@ static int test_refuse(void)
 }
 
 
-/* The file offset of @addr's line in /proc/PID/maps, or ~0. */
-static uint64_t maps_offset(pid_t pid, uint64_t addr)
-{
-	char fn[64], line[512];
-	uint64_t off = ~0ull;
-	FILE *f;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/maps", pid);
-	f = fopen(fn, "r");
-	if (!f)
-		return off;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, o;
-
-		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &o) == 3 &&
-		    addr >= lo && addr < hi) {
-			off = o + (addr - lo);
-			break;
-		}
-	}
-	fclose(f);
-	return off;
-}
-
-/* Nothing mapped from @lo to @hi. */
-static bool maps_empty(pid_t pid, uint64_t lo, uint64_t hi)
-{
-	char perms[8], path[256];
-	uint64_t a;
-
-	for (a = lo; a < hi; a += PG)
-		if (ku_maps_at(pid, a, perms, path)) {
-			printf("# 0x%llx: '%s %s' is mapped\n",
-			       (unsigned long long)a, perms, path);
-			return false;
-		}
-	return true;
-}
-
-/* libkpl's layout with a head of @head bytes below it. */
-static void map_head_layout(int fd, pid_t pid, uint64_t head, const char *when)
-{
-	const struct kpl_map_part parts[] = {
-		{ 0, PG, PROT_READ, 0 },
-		{ PG, PG, PROT_READ | PROT_EXEC, 0 },
-		{ 2 * PG, PG, PROT_READ | PROT_WRITE, 0 },
-	};
-	uint8_t zero[64] = { 0 }, img[64], back[64];
-	uint64_t a;
-	bool ok = true;
-
-	ku_errno(ku_map_head(fd, MAP_ADDR, 3 * PG, head, "kpl:head", parts, 3),
-		 0, when);
-	for (a = MAP_ADDR - head; a < MAP_ADDR; a += PG)
-		ok = ok && maps_is(pid, a, "r--p", "kpl:head") &&
-		     maps_offset(pid, a) == 3 * PG + (a - (MAP_ADDR - head));
-	ku_check(ok, "the head's %llu pages are r--, from file offset 3 pages on",
-		 (unsigned long long)(head / PG));
-	ku_check(maps_is(pid, MAP_ADDR, "r--p", "kpl:head") &&
-			 maps_offset(pid, MAP_ADDR) == 0 &&
-			 maps_is(pid, MAP_ADDR + PG, "r-xp", "kpl:head") &&
-			 maps_is(pid, MAP_ADDR + 2 * PG, "rw-p", "kpl:head"),
-		 "the region follows: record r-- at file offset 0, r-x, rw-");
-	ku_check(!ku_read(fd, MAP_ADDR - head, back, sizeof(back)) &&
-			 !memcmp(back, zero, sizeof(zero)) &&
-			 !ku_read(fd, MAP_ADDR - PG, back, sizeof(back)) &&
-			 !memcmp(back, zero, sizeof(zero)),
-		 "the head reads as zeros (the file is sized for it)");
-	memset(img, 0x7f, sizeof(img));
-	ku_errno(ku_write(fd, MAP_ADDR - head, img, NULL, sizeof(img)), 0,
-		 "fill the read-only head (forced)");
-	ku_check(!ku_read(fd, MAP_ADDR - head, back, sizeof(back)) &&
-			 !memcmp(back, img, sizeof(img)) &&
-			 !ku_read(fd, MAP_ADDR, back, sizeof(back)) &&
-			 !memcmp(back, zero, sizeof(zero)),
-		 "the head holds it, the record does not");
-	ku_errno(ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR - head, head + 3 * PG, 0),
-		 0, "unmap head and region in one request");
-	ku_check(maps_empty(pid, MAP_ADDR - head, MAP_ADDR + 3 * PG),
-		 "nothing left of either");
-}
-
-/* A head that cannot be mapped, or a region that cannot: nothing stays. */
-static void head_blocked(int fd, pid_t pid)
-{
-	const struct kpl_map_part parts[] = {
-		{ 0, PG, PROT_READ, 0 },
-		{ PG, PG, PROT_READ | PROT_EXEC, 0 },
-	};
-
-	ku_errno(ku_map(fd, MAP_ADDR - 2 * PG, PG, PROT_READ, "kpl:block"), 0,
-		 "map a blocker where a 2-page head's first page goes");
-	ku_errno(ku_map_head(fd, MAP_ADDR, 2 * PG, 2 * PG, "kpl:head", parts,
-			     2),
-		 EEXIST, "map with a head over the blocker");
-	ku_check(maps_empty(pid, MAP_ADDR - PG, MAP_ADDR + 2 * PG),
-		 "no part of the region and no head page stayed");
-	ku_check(maps_is(pid, MAP_ADDR - 2 * PG, "r--p", "kpl:block"),
-		 "the blocker is untouched");
-	ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR - 2 * PG, PG, 0);
-
-	ku_errno(ku_map(fd, MAP_ADDR + PG, PG, PROT_READ, "kpl:block"), 0,
-		 "map a blocker at the region's second page");
-	ku_errno(ku_map_head(fd, MAP_ADDR, 2 * PG, PG, "kpl:head", parts, 2),
-		 EEXIST, "map with a head, the region blocked");
-	ku_check(maps_empty(pid, MAP_ADDR - PG, MAP_ADDR + PG),
-		 "neither the head nor the first part stayed");
-	ku_check(maps_is(pid, MAP_ADDR + PG, "r--p", "kpl:block"),
-		 "the blocker is untouched");
-	ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR + PG, PG, 0);
-}
-
-static void head_refuse(int fd, pid_t pid)
-{
-	const struct kpl_map_part parts[] = {
-		{ 0, PG, PROT_READ, 0 },
-		{ PG, PG, PROT_READ | PROT_EXEC, 0 },
-	};
-	struct kpl_map m;
-	char perms[8], path[256];
-
-	ku_errno(ku_map_head(fd, MAP_ADDR, 2 * PG, PG / 2, "kpl:x", parts, 2),
-		 EINVAL, "a head not a page multiple");
-	ku_errno(ku_map_head(fd, MAP_ADDR, 2 * PG, PG + 1, "kpl:x", parts, 2),
-		 EINVAL, "a head of a page and a byte");
-	ku_errno(ku_map_head(fd, MAP_ADDR, 2 * PG, KPL_MAP_HEAD_MAX + PG,
-			     "kpl:x", parts, 2),
-		 EINVAL, "a head past KPL_MAP_HEAD_MAX");
-	ku_errno(ku_map_head(fd, MAP_ADDR, 2 * PG, ~0ull - PG + 1, "kpl:x",
-			     parts, 2),
-		 EINVAL, "a head of almost 2^64 bytes");
-	ku_errno(ku_map_head(fd, PG, 2 * PG, 2 * PG, "kpl:x", parts, 2),
-		 EINVAL, "a head below address 0 (wraps)");
-	ku_errno(ku_map_head(fd, PG, 2 * PG, PG, "kpl:x", parts, 2), EINVAL,
-		 "a head at address 0");
-	ku_errno(ku_map_head(fd, 0x10000, 2 * PG, PG, "kpl:x", parts, 2),
-		 EINVAL, "a head below the default mmap_min_addr (64 KiB)");
-	ku_check(maps_empty(pid, MAP_ADDR - KPL_MAP_HEAD_MAX - PG,
-			    MAP_ADDR + 2 * PG) &&
-			 maps_empty(pid, 0, 0x10000 + 2 * PG),
-		 "no refused head left anything");
-
-	/* An ABI 2.2 caller: 112 bytes; a head it cannot send. */
-	memset(&m, 0, sizeof(m));
-	m.size = KPL_MAP_SIZE_V2;
-	m.addr = MAP_ADDR;
-	m.len = 2 * PG;
-	m.nr_parts = 2;
-	m.part_size = sizeof(parts[0]);
-	m.parts = (uintptr_t)parts;
-	m.head = PG;
-	strcpy(m.name, "kpl:v2");
-	ku_errno(ku_ioctl(fd, KPL_IOC_MAP, &m), 0,
-		 "map with the ABI 2.2 size (112 bytes)");
-	ku_check(!ku_maps_at(pid, MAP_ADDR - PG, perms, path) &&
-			 maps_is(pid, MAP_ADDR, "r--p", "kpl:v2") &&
-			 maps_is(pid, MAP_ADDR + PG, "r-xp", "kpl:v2"),
-		 "the 2.2 map has its parts and no head (the field is past it)");
-	ku_range(fd, KPL_IOC_UNMAP, MAP_ADDR, 2 * PG, 0);
-}
-
-static int test_head(void)
-{
-	struct kpl_version ver = { 0 };
-	struct kt_shared *sh;
-	int fd;
-	pid_t pid = start(&sh, &fd);
-
-	if (pid < 0)
-		return 1;
-	ku_errno(ku_ioctl(fd, KPL_IOC_VERSION, &ver), 0, "version");
-	ku_check(ver.abi_version == KPL_ABI_VERSION &&
-			 (ver.flags & KPL_VERSION_F_MAP_HEAD),
-		 "the module says abi %u.%u with heads (flags 0x%x)",
-		 ver.abi_version >> 16, ver.abi_version & 0xffff, ver.flags);
-	map_head_layout(fd, pid, PG, "map with a 1-page head while running");
-	map_head_layout(fd, pid, KPL_MAP_HEAD_MAX,
-			"map with a KPL_MAP_HEAD_MAX head while running");
-	ku_errno(ku_stop(fd, pid, 2000, 0, regs, MAX_THREADS, NULL), 0, "stop");
-	map_head_layout(fd, pid, 2 * PG,
-			"map with a 2-page head while stopped (a parked thread)");
-	head_blocked(fd, pid);
-	ku_errno(ku_resume(fd), 0, "resume");
-	head_blocked(fd, pid);
-	head_refuse(fd, pid);
-	close(fd);
-	kt_stop(pid, sh);
-	return 0;
-}
-
-/* forge PID ADDR NAME: see the top of the file. */
-static int forge(const char *pid_s, const char *addr_s, const char *name)
-{
-	char *end;
-	long pid = strtol(pid_s, &end, 10);
-	uint64_t addr;
-	int fd, err;
-
-	if (*end || pid <= 0)
-		return 2;
-	addr = strtoull(addr_s, &end, 0);
-	if (*end)
-		return 2;
-	fd = ku_open();
-	err = ku_attach(fd, (pid_t)pid, 0);
-	if (!err)
-		err = ku_range(fd, KPL_IOC_UNMAP, addr, PG, 0);
-	if (!err)
-		err = ku_map(fd, addr, PG, PROT_READ, name);
-	if (err)
-		printf("FAIL: forge a page at 0x%llx in pid %ld: %s\n",
-		       (unsigned long long)addr, pid, strerror(-err));
-	close(fd);
-	return err ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct ku_test tests[] = {
 		{ "write", test_write },
 		{ "map", test_map },
 		{ "refuse", test_refuse },
-		{ "head", test_head },
 	};
 
-	if (argc == 5 && !strcmp(argv[1], "forge"))
-		return forge(argv[2], argv[3], argv[4]);
 	return ku_run(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

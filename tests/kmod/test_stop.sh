@@ -7,7 +7,7 @@
 # anything failed.
 #
 # Needs: KPL_VM_MODULE (set by vm-run); kpl_kmod_test, kpl_kmod_refuse,
-# kpl_kmod_batch, kpl_kmod_fuzz, kpl and kpl-spin on PATH;
+# kpl_kmod_batch, kpl_kmod_head, kpl_kmod_fuzz, kpl and kpl-spin on PATH;
 # /root/spin10.kpl and its trusted key in /root/keys.  KPL_FUZZ_ITERS
 # overrides the fuzz loop's length.
 
@@ -35,9 +35,10 @@ done
 check "what a stop costs" kpl_kmod_test bench
 # ABI 2.2: the batched verify-and-write, maps with their protections;
 # ABI 2.3: maps with a head below the region
-for t in write map refuse head; do
+for t in write map refuse; do
 	check "kpl_kmod_batch $t" kpl_kmod_batch $t
 done
+check "kpl_kmod_head head" kpl_kmod_head head
 
 # Work items still queued on sleeping threads pin the module.
 linger()

@@ -33,7 +33,7 @@ KMOD_BIN   := $(BUILD)/kmod
 
 KMOD_HELPERS := $(KMOD_BIN)/kpl_ioctl_version $(KMOD_BIN)/kpl_kmod_test \
 	$(KMOD_BIN)/kpl_kmod_refuse $(KMOD_BIN)/kpl_kmod_batch \
-	$(KMOD_BIN)/kpl_kmod_fuzz
+	$(KMOD_BIN)/kpl_kmod_head $(KMOD_BIN)/kpl_kmod_fuzz
 # What test_stop.sh drives with the CLI: the release kpl and the
 # integration fixtures; the test key's public half goes along when the
 # build signs patches (tests/build/keys.mk makes it with spin10.kpl).
@@ -144,13 +144,13 @@ check-kmod-kpld: $(KMOD_BUILD) $(KMOD_BIN)/kpl_kmod_guard $(KMOD_GUARD_PATCH) \
 # its own applets before anything on PATH, and test_refusals needs
 # util-linux's setpriv (--reuid), not busybox's.  test_eustack needs
 # eu-stack (elfutils, which make deps installs) and forges its page with
-# kpl_kmod_batch (the guest has no gdb).
+# kpl_kmod_head (the guest has no gdb).
 check-kmod-it: $(KMOD_BUILD) $(KMOD_IT_FIX) $(BUILD)/release/kpl $(KMOD_KEY) \
-		$(KMOD_BIN)/kpl_kmod_batch
+		$(KMOD_BIN)/kpl_kmod_head
 	$(VM_RUN) --name kmod-it --out $(VM_OUT) --kernel $(VM_KERNEL) \
 		--timeout $(VM_TIMEOUT) --module $(KPL_KO) \
 		--bin $(BUILD)/release/kpl --bin /usr/bin/setpriv \
-		--bin /usr/bin/eu-stack --bin $(KMOD_BIN)/kpl_kmod_batch \
+		--bin /usr/bin/eu-stack --bin $(KMOD_BIN)/kpl_kmod_head \
 		--bin /bin/dash:/bin/sh \
 		--file $(BUILD)/it:$(abspath $(BUILD)/it) \
 		$(foreach f,$(KMOD_IT_BINS),--file $(BUILD)/it/$(f):$(abspath $(BUILD)/it/$(f))) \
