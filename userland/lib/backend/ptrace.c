@@ -312,8 +312,11 @@ static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 	}
 	closedir(d);
 	if (!err && only_one && !pp->nr && nr) {
-		pid_t tid = kpl_pt_pick_borrow(pid, look, nr, hint);
+		bool crowded;
+		pid_t tid = kpl_pt_pick_borrow(pid, look, nr, hint, &crowded);
 
+		if (crowded)
+			return 1;
 		err = pt_seize_one(pp, tid);
 		/* A thread exiting says EPERM (its exit_state), not ESRCH:
 		 * the sleeper chosen may be one.  The first then, whose
@@ -334,6 +337,8 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 
 again:
 	err = pt_seize_new(p->pid, pp, only_one, hint);
+	if (err == 1)	/* crowded: all of them, the first borrowed */
+		err = pt_seize_new(p->pid, pp, false, 0);
 	if (!only_one)
 		kpl_pt_open_stat(p->pid, pp);
 	p->stop_ns = kpl_now_ns();

@@ -67,11 +67,14 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 /* What /proc says of the threads (ptrace_threads.c). */
 /* Threads looked at for the one to borrow: the first listed. */
 #define KPL_PT_BORROW_LOOK 8
+/* Running threads per CPU from which a borrow stops them all. */
+#define KPL_PT_CROWDED 3
 /* Of @nr threads listed, the one to borrow: @hint if listed (-1: the
  * first, no looking), else one asleep where the kernel restarts it,
- * else the first. */
+ * else the first; *@crowded: none asleep, and more running than the
+ * process has CPUs (then stop them all). */
 pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
-			 pid_t hint);
+			 pid_t hint, bool *crowded);
 /* Thread @tid, whose seize said EPERM, is gone or a zombie. */
 bool kpl_pt_exited(pid_t pid, pid_t tid);
 /* Open /proc/PID/stat into @pp for kpl_pt_all_known(), once. */

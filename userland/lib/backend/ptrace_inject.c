@@ -425,9 +425,12 @@ int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
 
 void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
 {
+	size_t nr = one->nr;
+
 	if (p->stopped)
 		return;
 	kpl_pt_release(one);
-	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), 1, false);
+	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), (unsigned int)nr,
+			   nr > 1);
 	free(one->t);
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,22 @@ static const char *stat_field(const char *buf, int nr)
  * /proc/PID/task/TID/syscall per thread looked at, none for a process
  * with one thread.  What the file says is the kernel's, and only a
  * hint: a thread woken meanwhile is borrowed all the same.
+ *
+ * *@crowded: no sleeper, and at least three times as many of the
+ * threads looked at are running (or waiting for a CPU) as the process
+ * has CPUs.  A thread borrowed then waits behind the others for a CPU at
+ * each of its ten and more syscall stops of a map, and its stop is
+ * longer than all of them stopped together (KPL_PT_CROWDED;
+ * tools/bench/README.md, "Crowded processes"): the caller stops them all
+ * instead, and borrows the first.
  */
 pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
-			  pid_t hint)
+			  pid_t hint, bool *crowded)
 {
-	size_t i;
+	size_t i, running = 0;
+	cpu_set_t cpus;
 
+	*crowded = false;
 	for (i = 0; hint > 0 && i < nr; i++)
 		if (tids[i] == hint)
 			return hint;
@@ -85,8 +96,11 @@ pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
 			 tids[i]);
 		/* "running", or the number of the call it is blocked in
 		 * ("-1": blocked, not in a system call), its arguments. */
-		if (read_small(path, buf, sizeof(buf)) <= 0 ||
-		    buf[0] < '0' || buf[0] > '9')
+		if (read_small(path, buf, sizeof(buf)) <= 0)
+			continue;
+		if (!strncmp(buf, "running", 7))
+			running++;
+		if (buf[0] < '0' || buf[0] > '9')
 			continue;
 		sc = strtol(buf, NULL, 10);
 		if (kpl_arch_sleep_restarts(sc)) {
@@ -94,6 +108,13 @@ pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
 				 "in system call %ld\n", pid, tids[i], sc);
 			return tids[i];
 		}
+	}
+	if (running > 1 && !sched_getaffinity(pid, sizeof(cpus), &cpus) &&
+	    running >= KPL_PT_CROWDED * (size_t)CPU_COUNT(&cpus)) {
+		pr_debug("ptrace: pid %d: %zu threads running on %d CPUs: "
+			 "stopping them all to borrow one\n", pid, running,
+			 CPU_COUNT(&cpus));
+		*crowded = true;
 	}
 	return nr ? tids[0] : 0;
 }
