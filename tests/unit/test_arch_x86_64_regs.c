@@ -173,21 +173,24 @@ static void test_syscall_regs__number_args_pc_sp(void **state)
 }
 
 /* Stopped in a syscall (orig_rax >= 0) that returned a restart code: the
- * kernel runs it again.  Any other result, or no syscall, is not. */
+ * kernel runs it again.  Any other result, or no syscall, is not.  Only
+ * ERESTART_RESTARTBLOCK goes through the restart block (which a chain's
+ * rt_sigreturn would reset). */
 static void test_restarting__only_restart_codes(void **state)
 {
 	static const struct {
 		long long orig_rax, rax;
-		bool restarting;
+		bool restarting, block;
 	} cases[] = {
-		{ 7, -512, true },	/* ERESTARTSYS */
-		{ 7, -513, true },	/* ERESTARTNOINTR */
-		{ 7, -514, true },	/* ERESTARTNOHAND */
-		{ 35, -516, true },	/* ERESTART_RESTARTBLOCK */
-		{ 7, -515, false },	/* not a restart code */
-		{ 7, -EINTR, false },
-		{ 7, 0, false },
-		{ -1, -512, false },	/* not in a syscall */
+		{ 7, -512, true, false },	/* ERESTARTSYS */
+		{ 7, -513, true, false },	/* ERESTARTNOINTR */
+		{ 7, -514, true, false },	/* ERESTARTNOHAND */
+		{ 35, -516, true, true },	/* ERESTART_RESTARTBLOCK */
+		{ 7, -515, false, false },	/* not a restart code */
+		{ 7, -EINTR, false, false },
+		{ 7, 0, false, false },
+		{ -1, -512, false, false },	/* not in a syscall */
+		{ -1, -516, false, false },
 	};
 	size_t i;
 
@@ -201,6 +204,8 @@ static void test_restarting__only_restart_codes(void **state)
 		r = to_arch(&u);
 		assert_int_equal(kpl_arch_regs_restarting(&r),
 				 cases[i].restarting);
+		assert_int_equal(kpl_arch_regs_restart_block(&r),
+				 cases[i].block);
 	}
 }
 

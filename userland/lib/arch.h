@@ -290,6 +290,9 @@ int kpl_arch_regs_at_caller(struct kpl_arch_regs *regs,
 
 /* True when @regs stopped in a syscall that the kernel will restart. */
 bool kpl_arch_regs_restarting(const struct kpl_arch_regs *regs);
+/* True when that restart goes through the thread's restart block (a
+ * sleep with a timeout: restart_syscall), which rt_sigreturn resets. */
+bool kpl_arch_regs_restart_block(const struct kpl_arch_regs *regs);
 
 /* The system call @regs stopped in (its number), or -1: none. */
 long kpl_arch_regs_syscall(const struct kpl_arch_regs *regs);

@@ -149,6 +149,14 @@ bool kpl_arch_regs_restarting(const struct kpl_arch_regs *regs)
 	return r.rip != u.rip;
 }
 
+bool kpl_arch_regs_restart_block(const struct kpl_arch_regs *regs)
+{
+	const struct user_regs_struct u = x86_regs(regs);
+
+	return (int64_t)u.orig_rax >= 0 &&
+	       -(int64_t)u.rax == ERESTART_RESTARTBLOCK;
+}
+
 long kpl_arch_regs_syscall(const struct kpl_arch_regs *regs)
 {
 	const struct user_regs_struct u = x86_regs(regs);

@@ -146,6 +146,12 @@ static void nap_end(struct nap *n)
  */
 int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume)
 {
+	return kpl_pt_wait_keep(t, deadline, resume, 0);
+}
+
+int kpl_pt_wait_keep(struct kpl_pt_thread *t, uint64_t deadline, int resume,
+		     int keep)
+{
 	struct nap nap = { 0 };
 
 	for (;;) {
@@ -182,6 +188,8 @@ int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume)
 			return 1;
 		if (status >> 16)	/* an event we did not ask for */
 			sig = 0;
+		else if (keep && sig == keep)
+			return 2;	/* the caller's to look at */
 		/* Signal-delivery-stop: the target's signal, delivered now
 		 * with its own siginfo. */
 		if (kpl_pt_req(resume, t->tid, NULL, (void *)(long)sig) < 0 &&

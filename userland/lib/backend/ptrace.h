@@ -54,6 +54,10 @@ int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs);
  * on at once, resuming with @resume.  Return 1 stopped, 0 gone, <0 error.
  */
 int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume);
+/* The same, but a signal-delivery-stop of signal @keep is handed to the
+ * caller, undelivered (return 2). */
+int kpl_pt_wait_keep(struct kpl_pt_thread *t, uint64_t deadline, int resume,
+		     int keep);
 
 /*
  * Seize and stop every thread of @p (or with @only_one, one: @pp->sleeper
@@ -119,6 +123,12 @@ struct kpl_pt_inj {
 	bool masked;		/* every signal blocked while we work */
 	bool running;		/* resumed, not seen stopped since */
 	bool at_exit;		/* stopped at our syscall's exit stop */
+	/* The thread's FPU state (regset @fp_nt, @fp_len bytes), put back
+	 * by kpl_pt_inj_end() after a chain, whose frames clear it. */
+	uint8_t *fp;
+	size_t fp_len;
+	unsigned int fp_nt;
+	bool fp_lost;
 };
 
 /* Find the syscall and sigreturn gadgets, once per process, where the
@@ -160,6 +170,26 @@ int kpl_pt_inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 /* Should kpl die from now on, the thread closes @fd on its way back
  * (-1: a close that fails harmlessly). */
 int kpl_pt_inj_close_on_death(struct kpl_pt_inj *ij, long fd);
+/*
+ * Run @nr syscalls in the session's thread at once, chained through
+ * step frames (no stop between them), their results unknown; then
+ * tgkill(@sig) to itself, whose signal-delivery-stop hands the thread
+ * back (a signal whose action is to be ignored: kpl_pt_chain_signal()).
+ * The last returns into the insurance frame with @closes (the chain
+ * closed what a step frame would close on death), else into the frame
+ * at the session's sp.  -EOPNOTSUPP: nothing ran, inject one by one.
+ */
+struct kpl_pt_call1 {
+	long nr;
+	uint64_t a[6];
+};
+int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
+		     size_t nr, int sig, bool closes);
+/* The signals @pid catches (all: unreadable), and the signal a chain
+ * may end with: one neither @caught nor @blocked, or 0
+ * (ptrace_threads.c). */
+uint64_t kpl_pt_sigcatch(pid_t pid);
+int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked);
 /* Run the session's thread to its next syscall stop, read into @si. */
 struct __ptrace_syscall_info;
 int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,

@@ -59,7 +59,8 @@ static size_t fpstate_max(void)
  * first of the arch's regsets the kernel gives (@buf holds
  * fpstate_max() bytes).
  */
-static int get_fpstate(pid_t tid, uint8_t *buf, size_t *len)
+static int get_fpstate(pid_t tid, uint8_t *buf, size_t *len,
+		       unsigned int *nt)
 {
 	const struct kpl_arch_regset *rs;
 	int err = -EINVAL;
@@ -70,6 +71,7 @@ static int get_fpstate(pid_t tid, uint8_t *buf, size_t *len)
 		if (kpl_pt_req(PTRACE_GETREGSET, tid, (void *)(long)rs->nt,
 			       &iov) == 0) {
 			*len = iov.iov_len;
+			*nt = rs->nt;
 			return 0;
 		}
 		err = -errno;
@@ -132,7 +134,7 @@ static int inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
 	fs = malloc(fpstate_max());
 	if (!fs)
 		return -ENOMEM;
-	err = get_fpstate(t->tid, fs, &flen);
+	err = get_fpstate(t->tid, fs, &flen, &ij->fp_nt);
 	if (err)
 		goto out;
 	need = kpl_arch_frame_size(flen);
@@ -169,8 +171,12 @@ static int inj_begin(struct kpl_pt_inj *ij, struct kpl_proc *p,
 	/* The step frame ends where the frame begins: one write. */
 	err = kpl_proc__write(p, ij->frame - (uint64_t)sn, fb + step - sn,
 			      (size_t)sn + (size_t)n + SCRATCH);
-	if (!err)
+	if (!err) {
 		ij->sp = ij->frame - (uint64_t)sn;
+		ij->fp = fs;	/* kept for a chain (kpl_pt_inj_end()) */
+		ij->fp_len = flen;
+		fs = NULL;
+	}
 out:
 	free(fb);
 	free(fs);
@@ -356,7 +362,7 @@ static bool inj_replaceable(struct kpl_pt_inj *ij)
  * not be restored here: the insurance frame then restores them as soon
  * as the thread runs on.
  */
-int kpl_pt_inj_end(struct kpl_pt_inj *ij)
+static int inj_end(struct kpl_pt_inj *ij)
 {
 	struct kpl_pt_thread *t = ij->t;
 	int w;
@@ -384,6 +390,14 @@ int kpl_pt_inj_end(struct kpl_pt_inj *ij)
 				     (void *)sizeof(ij->mask), &ij->mask) < 0)
 		return -errno;
 	ij->masked = false;
+	if (ij->fp_lost) {
+		struct iovec iov = { ij->fp, ij->fp_len };
+
+		if (kpl_pt_req(PTRACE_SETREGSET, t->tid,
+			       (void *)(long)ij->fp_nt, &iov) < 0)
+			return -errno;
+		ij->fp_lost = false;
+	}
 	w = kpl_pt_setregs(t->tid, &ij->orig);
 	if (w)
 		return w;
@@ -399,38 +413,11 @@ int kpl_pt_inj_end(struct kpl_pt_inj *ij)
 	return w < 0 ? w : 0;
 }
 
-/*
- * Borrow a thread: the world's first if it is stopped, else one thread
- * stopped for the occasion (one stop of one thread, logged; ptrace.h).
- */
-int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
-		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper)
+int kpl_pt_inj_end(struct kpl_pt_inj *ij)
 {
-	int err;
+	int err = inj_end(ij);
 
-	if (p->stopped) {
-		*t = &pp->t[0];
-		return 0;
-	}
-	memset(one, 0, sizeof(*one));
-	one->sleeper = sleeper ? pp->sleeper : -1;
-	err = kpl_pt_seize(p, one, 2000, true);
-	if (err) {
-		free(one->t);
-		return err;
-	}
-	*t = &one->t[0];
-	return 0;
-}
-
-void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
-{
-	size_t nr = one->nr;
-
-	if (p->stopped)
-		return;
-	kpl_pt_release(one);
-	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), (unsigned int)nr,
-			   nr > 1);
-	free(one->t);
+	free(ij->fp);
+	ij->fp = NULL;
+	return err;
 }

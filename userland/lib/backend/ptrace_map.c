@@ -15,7 +15,13 @@
 
 #include "backend.h"
 #include "internal.h"
+#include "maps.h"
 #include "ptrace.h"
+
+/* Ranges of a region a chain maps (a patch has at most four), and the
+ * pieces they make at most. */
+#define CHAIN_RANGES 6
+#define CHAIN_PIECES (2 * CHAIN_RANGES + 1)
 
 static int sys_check(const char *what, long ret)
 {
@@ -135,6 +141,179 @@ out:
 	return err;
 }
 
+/* A chain's mmap of the region's [@off, @end) with @prot. */
+struct piece {
+	uint64_t off, end;
+	int prot;
+};
+
+/*
+ * The region as pieces for a chain: each run of ranges of one protection
+ * (the gaps between ranges read-only, as the stepped path maps them).
+ * A chain cannot look at one mmap's result before the next, so each
+ * piece is mapped with MAP_FIXED_NOREPLACE on its own, where the
+ * stepped path maps the whole and then its parts over it.  Return the
+ * number of pieces, or 0 when a range is anonymous (--perf-map) or the
+ * ranges are out of order: then inject one by one.
+ */
+static size_t chain_pieces(const struct kpl_map_range *rg, size_t nr,
+			   size_t len, struct piece *pc, size_t max)
+{
+	uint64_t off = 0;
+	size_t n = 0, i;
+
+	for (i = 0; i <= nr; i++) {
+		uint64_t s = i < nr ? rg[i].off : len;
+		uint64_t e = i < nr ? rg[i].off + rg[i].len : len;
+		struct piece add[2] = { { off, s, PROT_READ },
+					{ s, e, i < nr ? rg[i].prot : 0 } };
+		size_t k;
+
+		if (i < nr && (rg[i].anon || s < off || e > len || e < s))
+			return 0;
+		for (k = 0; k < (i < nr ? 2u : 1u); k++) {
+			if (add[k].end <= add[k].off)
+				continue;
+			if (n && pc[n - 1].prot == add[k].prot &&
+			    pc[n - 1].end == add[k].off) {
+				pc[n - 1].end = add[k].end;
+				continue;
+			}
+			if (n == max)
+				return 0;
+			pc[n++] = add[k];
+		}
+		off = e;
+	}
+	return n;
+}
+
+static void mmap_call(struct kpl_pt_call1 *c, uint64_t addr, uint64_t len,
+		      int prot, long fd, uint64_t off)
+{
+	memset(c, 0, sizeof(*c));
+	c->nr = SYS_mmap;
+	c->a[0] = addr;
+	c->a[1] = len;
+	c->a[2] = (uint64_t)prot;
+	c->a[3] = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+	c->a[4] = (uint64_t)fd;
+	c->a[5] = off;
+}
+
+#ifdef KPL_FAULT_INJECT
+/* $KPL_FAULT_CHAIN_CLASH: the command's first chain aims its second mmap
+ * at the first's place, where it cannot go (test_chain.sh). */
+static void chain_clash(struct kpl_pt_call1 *c, size_t nmaps)
+{
+	static bool done;
+
+	if (done || nmaps < 2 || !getenv("KPL_FAULT_CHAIN_CLASH"))
+		return;
+	done = true;
+	c[1].a[0] = c[0].a[0];
+}
+#else
+static void chain_clash(struct kpl_pt_call1 *c, size_t nmaps)
+{
+	(void)c;
+	(void)nmaps;
+}
+#endif
+
+/*
+ * ftruncate, the region's pieces, the image page below it and close,
+ * as one chain (kpl_pt_inj_chain()): one stop where each syscall took
+ * two.  -EOPNOTSUPP: nothing ran.
+ */
+static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
+		     size_t head, long fd, const struct piece *pc, size_t npc,
+		     int sig)
+{
+	struct kpl_pt_call1 c[CHAIN_PIECES + 3] = { 0 };
+	size_t nc = 0, i;
+
+	c[nc].nr = SYS_ftruncate;
+	c[nc].a[0] = (uint64_t)fd;
+	c[nc++].a[1] = len + head;
+	for (i = 0; i < npc; i++)
+		mmap_call(&c[nc++], addr + pc[i].off, pc[i].end - pc[i].off,
+			  pc[i].prot, fd, pc[i].off);
+	if (head)
+		mmap_call(&c[nc++], addr - head, head, PROT_READ, fd, len);
+	chain_clash(c + 1, nc - 1);
+	c[nc].nr = SYS_close;
+	c[nc++].a[0] = (uint64_t)fd;
+	return kpl_pt_inj_chain(ij, c, nc, sig, true);
+}
+
+/*
+ * After a chain: is every piece, and the image page, mapped from the
+ * memfd at its place with its protection and offset?  The chain's
+ * results are not known: /proc/PID/maps says, once the thread runs
+ * again (the region is nobody's until the jumps are written).  Ours are
+ * the mappings named @path ("/memfd:kpl:ID (deleted)"), all of one
+ * inode: a process that maps a memfd of that name there itself has only
+ * fooled itself.  Else each mapping of ours in [@addr - @head, @addr +
+ * @len) is unmapped again (nothing else there is touched), and -EEXIST:
+ * the caller places the region elsewhere.
+ */
+static int chain_check(struct kpl_proc *p, uint64_t addr, size_t len,
+		       size_t head, const char *path, const struct piece *pc,
+		       size_t npc)
+{
+	struct kpl_maps *m = NULL;
+	uint64_t lo = addr - head, hi = addr + len, ino = 0;
+	size_t i, j;
+	int err = kpl_maps__read(p->pid, &m), e2;
+
+	if (err)
+		return err;
+	for (i = 0; i <= npc; i++) {
+		uint64_t s = i < npc ? addr + pc[i].off : lo;
+		uint64_t e = i < npc ? addr + pc[i].end : addr;
+		uint64_t foff = i < npc ? pc[i].off : len;
+		int prot = i < npc ? pc[i].prot : PROT_READ;
+		uint64_t at = s;
+
+		for (j = 0; j < m->nr && at < e; j++) {
+			const struct kpl_map *l = &m->v[j];
+
+			if (l->start > at || l->end <= at)
+				continue;
+			if (!ino)
+				ino = l->inode;
+			if (l->cut || strcmp(l->path, path) ||
+			    l->inode != ino || l->prot != prot ||
+			    l->offset + (at - l->start) != foff + (at - s))
+				break;
+			at = l->end;
+		}
+		if (at < e) {
+			err = -EEXIST;
+			break;
+		}
+	}
+	for (j = 0; err && j < m->nr; j++) {
+		const struct kpl_map *l = &m->v[j];
+		uint64_t s = l->start < lo ? lo : l->start;
+		uint64_t e = l->end > hi ? hi : l->end;
+
+		if (l->cut || strcmp(l->path, path) || e <= s)
+			continue;
+		e2 = kpl_pt_unmap(p, s, e - s);
+		if (e2) {
+			err = e2;
+			break;
+		}
+	}
+	if (err == -EEXIST)
+		pr_info("ptrace: pid %d: the region's mmaps did not all take "
+			"their place: undone, placing it again\n", p->pid);
+	kpl_maps__free(m);
+	return err;
+}
+
 /*
  * memfd_create + ftruncate + the mmaps + close, in one borrowed stop.
  * The mapping shows as "/memfd:NAME (deleted)" in /proc/PID/maps, which
@@ -149,15 +328,23 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	uint64_t a[6] = { 0 };
 	size_t nlen = strlen(name) + 1;
 	uint64_t mapped = 0;	/* the lowest address mapped, or 0 */
+	uint64_t caught = ~0ull;
+	struct piece pc[CHAIN_PIECES];
+	size_t npc = 0;
 	long fd = -1, r;
 	struct kpl_pt_inj ij;
-	int err, e2, pfd;
+	bool chained = false;
+	int err, e2, pfd, sig;
 
 	if (nlen > KPL_PT_SCRATCH)
 		return -ENAMETOOLONG;
 	err = kpl_pt_find_gadgets(p, pp);
 	if (err)
 		return err;
+	if (nr <= CHAIN_RANGES)
+		npc = chain_pieces(rg, nr, len, pc, CHAIN_PIECES);
+	if (npc)
+		caught = kpl_pt_sigcatch(p->pid);
 	/* Opened (and closed) outside the stop; -1: the thread sizes it. */
 	pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	err = kpl_pt_borrow(p, pp, &one, &t, true);
@@ -183,6 +370,14 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	memset(a, 0, sizeof(a));
 	a[0] = (uint64_t)fd;
 	a[1] = len + head;
+	sig = npc ? kpl_pt_chain_signal(caught, ij.mask) : 0;
+	if (!err && sig) {
+		err = map_chain(&ij, addr, len, head, fd, pc, npc, sig);
+		chained = err != -EOPNOTSUPP;
+		if (chained)
+			goto out_end;
+		err = 0;	/* nothing ran: one by one */
+	}
 	if (!err && own_ftruncate(pfd, fd, name, len + head)) {
 		err = kpl_pt_inj_syscall(&ij, SYS_ftruncate, a, &r);
 		if (!err)
@@ -207,6 +402,15 @@ out_end:
 		err = e2;
 out:
 	kpl_pt_give_back(p, &one);
+	/* Even when the chain failed: what it mapped is looked for. */
+	if (chained) {
+		char path[KPL_PT_SCRATCH + 32];
+
+		snprintf(path, sizeof(path), "/memfd:%s (deleted)", name);
+		e2 = chain_check(p, addr, len, head, path, pc, npc);
+		if (!err)
+			err = e2;
+	}
 out_pfd:
 	if (pfd >= 0)
 		close(pfd);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,4 +189,49 @@ bool kpl_pt_all_known(struct kpl_pt *pp)
 	if (end == s || (*end != ' ' && *end != '\0'))
 		return false;
 	return nr > 0 && (size_t)nr == pp->nr;
+}
+
+/*
+ * The signals process @pid catches: sigcatch, the 34th field of
+ * /proc/PID/stat; all of them when it cannot be read.
+ */
+uint64_t kpl_pt_sigcatch(pid_t pid)
+{
+	char path[64], buf[1024], *end;
+	unsigned long long caught;
+	const char *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return ~0ull;
+	s = stat_field(buf, 34);
+	if (!s)
+		return ~0ull;
+	errno = 0;
+	caught = strtoull(s, &end, 10);
+	if (errno || end == s || (*end != ' ' && *end != '\0'))
+		return ~0ull;
+	return caught;
+}
+
+/*
+ * The signal a chain of injected syscalls ends with (kpl_pt_inj_chain()):
+ * SIGURG or SIGWINCH, whose default action is to ignore them, if the
+ * process does not catch it (@caught, kpl_pt_sigcatch()) and the
+ * borrowed thread does not block it (@blocked, its own mask).  kpl drops
+ * it at its delivery stop; should kpl die first, it is delivered, and
+ * ignored.  0: none will do, inject one by one.
+ */
+int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked)
+{
+	static const int sigs[] = { SIGURG, SIGWINCH };
+	size_t i;
+
+	for (i = 0; i < KPL_ARRAY_SIZE(sigs); i++) {
+		uint64_t bit = 1ull << (sigs[i] - 1);
+
+		if (!(caught & bit) && !(blocked & bit))
+			return sigs[i];
+	}
+	return 0;
 }

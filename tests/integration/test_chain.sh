@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The apply's borrowed stop runs its mmaps and close as one chain
+# (docs/engine.md, "Stops"): step frames lead the borrowed thread from
+# one syscall to the next with no stop between them, and its own SIGURG
+# (or SIGWINCH), sent last, stops it for kpl, which drops the signal.
+# A signal the process catches is never used: with both caught, the
+# syscalls go one by one as before.  No handler runs, no syscall of the
+# thread's sees EINTR, and what the chain maps is checked afterwards:
+# when a piece could not take its place, the rest is unmapped and the
+# region placed again.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v strace >/dev/null; then
+	notok "strace is installed (make deps installs it)"
+	exit 1
+fi
+
+# LeakSanitizer cannot run under ptrace: the ASan kpl under strace
+# without it.
+ST="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	strace -f -e trace=ptrace"
+
+# chain_sig LOG: the signal of the chain's stop kpl read (GETSIGINFO)
+chain_sig() {
+	sed -n 's/.*PTRACE_GETSIGINFO.*si_signo=\(SIG[A-Z]*\).*/\1/p' "$1" |
+		head -1
+}
+# resumes LOG: the borrowed stop's PTRACE_SYSCALL resumes (two per
+# syscall injected alone) and PTRACE_CONT resumes (one per chain)
+resumes() {
+	echo "$(grep -c 'ptrace(PTRACE_SYSCALL,' "$1")" \
+		"$(grep -c 'ptrace(PTRACE_CONT,' "$1")"
+}
+
+# round NAME SIG RESUMES KPL-SPIN-ARGS: apply and revert SPIN-1 on a
+# kpl-spin with one spinner (its main thread, in sigwait, is borrowed)
+round() {
+	name=$1 want=$2 res=$3
+	shift 3
+	start_spin "$name" --threads 1 "$@" || return 1
+	P=$SPIN_PID
+	$ST -o "$T/$name.st" "$KPL" apply --keys "$TRUSTED" -p "$P" \
+		"$IT_DIR/spin1.kpl" >"$T/$name.a" 2>&1
+	check "$name: apply SPIN-1" grep -q "applied to pid $P" "$T/$name.a"
+	s=$(chain_sig "$T/$name.st")
+	r=$(resumes "$T/$name.st")
+	echo "# $name: chain signal '${s:-none}', resumes (syscall, cont): $r"
+	check "$name: the chain's signal is ${want:-none (one by one)}" \
+		[ "$s" = "$want" ]
+	check "$name: the borrowed stop resumed as '$res' (syscall, cont)" \
+		[ "$r" = "$res" ]
+	rp=$(report "$name" "$P")
+	check "$name: patched, f0=1000" [ "$(field "$rp" f0)" = 1000 ]
+	expect_rc 0 "$name: revert SPIN-1" "$KPL" revert -p "$P" SPIN-1
+	rp=$(report "$name" "$P")
+	echo "# $rp"
+	check "$name: reverted, f0=0" [ "$(field "$rp" f0)" = 0 ]
+	check "$name: no handler ran (caught=0), no EINTR (eintr=0)" \
+		[ "$(field "$rp" caught)" = 0 -a "$(field "$rp" eintr)" = 0 ]
+	check "$name: no patch mapping nor descriptor left" \
+		sh -c "! grep -q 'memfd:kpl:' /proc/$P/maps &&
+		       ! ls -l /proc/$P/fd | grep -q 'memfd:kpl:'"
+	check "$name: target alive" alive "$P"
+}
+
+# memfd_create alone (2 resumes), the rest one chain (1); with both
+# signals caught: memfd_create, the mmaps of the whole, the image page
+# and the text, close, each alone (10).
+round plain SIGURG "2 1"
+round urg SIGWINCH "2 1" --catch 23
+round both "" "10 0" --catch 23 --catch 28
+
+# A chain whose second mmap cannot take its place (the ASan build aims
+# it at the first's): kpl finds the region incomplete in the maps,
+# unmaps what the chain mapped of it, and places it again.
+if KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
+	start_spin clash --threads 1 || exit 1
+	P=$SPIN_PID
+	KPL_FAULT_CHAIN_CLASH=1 "$KPL" apply -v --keys "$TRUSTED" -p "$P" \
+		"$IT_DIR/spin1.kpl" >"$T/clash.a" 2>&1
+	sed 's/^/# /' "$T/clash.a" | grep -i 'place\|applied'
+	check "clash: the incomplete region was seen and undone" \
+		grep -q "did not all take their place: undone" "$T/clash.a"
+	check "clash: and the apply succeeded elsewhere" \
+		grep -q "applied to pid $P" "$T/clash.a"
+	check "clash: one region mapped, of three mappings and the page" \
+		[ "$(grep -c 'memfd:kpl:' "/proc/$P/maps")" -ge 2 ]
+	rp=$(report clash "$P")
+	check "clash: patched, f0=1000" [ "$(field "$rp" f0)" = 1000 ]
+	expect_rc 0 "clash: revert SPIN-1" "$KPL" revert -p "$P" SPIN-1
+	check "clash: nothing of either region left" \
+		sh -c "! grep -q 'memfd:kpl:' /proc/$P/maps &&
+		       ! ls -l /proc/$P/fd | grep -q 'memfd:kpl:'"
+	check "clash: target alive" alive "$P"
+fi
