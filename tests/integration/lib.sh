@@ -183,6 +183,18 @@ start_victim() {
 # Its report line is left in $VICTIM_REPORT.
 end_victim() {
 	kill -TERM "$2" 2>/dev/null
+	# A victim left with SIGTERM blocked would never end: 10 s, then
+	# it is killed and the harm said.
+	_w=0
+	while kill -0 "$2" 2>/dev/null && [ $_w -lt 200 ]; do
+		_w=$((_w + 1))
+		sleep 0.05
+	done
+	if kill -0 "$2" 2>/dev/null; then
+		echo "# $1: did not end on SIGTERM:" \
+			"$(grep -E 'SigBlk|SigPnd|ShdPnd' "/proc/$2/status" | tr '\n\t' '  ')"
+		kill -KILL "$2"
+	fi
 	wait "$2"
 	_rc=$?
 	VICTIM_REPORT=$(grep -E '^(usr1=|regs=)' "$T/$1.out" | tail -1)
