@@ -111,12 +111,6 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 	free(buf);
 	if (err)
 		return -EOPNOTSUPP;
-	if (!ij->masked) {
-		if (kpl_pt_req(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(all),
-			       &all) < 0)
-			return -EOPNOTSUPP;
-		ij->masked = true;
-	}
 	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret,
 			      n > 1 ? lo : ret_sp, c[0].nr, c[0].a);
 	err = kpl_pt_setregs(t->tid, &r);
@@ -127,6 +121,15 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 	ij->armed = true;
 	ij->at_exit = false;
 	ij->fp_lost = true;
+	/* The mask only now, as kpl_pt_inj_syscall() does: killed before
+	 * the registers, kpl would leave the thread its own code with
+	 * every signal blocked; after them, the frames restore its mask. */
+	if (!ij->masked) {
+		if (kpl_pt_req(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(all),
+			       &all) < 0)
+			return -errno;
+		ij->masked = true;
+	}
 	kpl_fault_tag("chain in flight");
 	if (kpl_pt_req(PTRACE_CONT, t->tid, NULL, NULL) < 0) {
 		err = -errno;

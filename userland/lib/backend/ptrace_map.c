@@ -417,29 +417,66 @@ out_pfd:
 	return err;
 }
 
+/*
+ * Is anything still mapped in [@addr, @addr + @len) after a chained
+ * munmap, whose result is not known?  -EBUSY if so, and it is said.
+ */
+static int unmapped_check(struct kpl_proc *p, uint64_t addr, size_t len)
+{
+	struct kpl_maps *m = NULL;
+	size_t j;
+	int err = kpl_maps__read(p->pid, &m);
+
+	for (j = 0; !err && j < m->nr; j++)
+		if (m->v[j].start < addr + len && m->v[j].end > addr)
+			err = -EBUSY;
+	if (err == -EBUSY)
+		pr_warn("ptrace: pid %d: 0x%llx-0x%llx is still mapped after "
+			"munmap\n", p->pid, (unsigned long long)addr,
+			(unsigned long long)(addr + len));
+	kpl_maps__free(m);
+	return err;
+}
+
+/*
+ * munmap in one borrowed stop: as a chain of one (kpl_pt_inj_chain()),
+ * one stop of the thread fewer, and the maps looked at afterwards; else
+ * injected alone, its result read.
+ */
 int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 {
 	struct kpl_pt *pp = p->priv, one;
 	struct kpl_pt_thread *t;
-	uint64_t a[6] = { addr, len };
+	struct kpl_pt_call1 c = { SYS_munmap, { addr, len } };
+	uint64_t caught;
 	struct kpl_pt_inj ij;
+	bool chained = false;
 	long r;
-	int err, e2;
+	int err, e2, sig;
 
 	err = kpl_pt_find_gadgets(p, pp);
-	if (!err)
-		err = kpl_pt_borrow(p, pp, &one, &t, true);
+	if (err)
+		return err;
+	caught = kpl_pt_sigcatch(p->pid);
+	err = kpl_pt_borrow(p, pp, &one, &t, true);
 	if (err)
 		return err;
 	err = kpl_pt_inj_begin(&ij, p, pp, t, NULL, 0);
 	if (!err) {
-		err = kpl_pt_inj_syscall(&ij, SYS_munmap, a, &r);
-		if (!err)
+		sig = kpl_pt_chain_signal(caught, ij.mask);
+		err = sig ? kpl_pt_inj_chain(&ij, &c, 1, sig, false)
+			  : -EOPNOTSUPP;
+		chained = err != -EOPNOTSUPP;
+		if (!chained)
+			err = kpl_pt_inj_syscall(&ij, SYS_munmap, c.a, &r);
+		if (!chained && !err)
 			err = sys_check("munmap", r);
 		e2 = kpl_pt_inj_end(&ij);
 		if (!err)
 			err = e2;
 	}
 	kpl_pt_give_back(p, &one);
+	if (chained && !err)
+		err = unmapped_check(p, addr, len);
 	return err;
 }
