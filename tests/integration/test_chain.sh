@@ -4,8 +4,8 @@
 # (docs/engine.md, "Stops"): step frames lead the borrowed thread from
 # one syscall to the next with no stop between them, and its own SIGURG
 # (or SIGWINCH), sent last, stops it for kpl, which drops the signal.
-# A signal the process catches is never used: with both caught, the
-# syscalls go one by one as before.  No handler runs, no syscall of the
+# A signal the process catches is never used: with both caught, or with
+# a seccomp filter, the syscalls go one by one as before.  No handler runs, no syscall of the
 # thread's sees EINTR, and what the chain maps is checked afterwards:
 # when a piece could not take its place, the rest is unmapped and the
 # region placed again.
@@ -77,6 +77,10 @@ round() {
 round plain SIGURG "2 1" "0 1"
 round urg SIGWINCH "2 1" "0 1" --catch 23
 round both "" "10 0" "2 0" --catch 23 --catch 28
+# A process with a seccomp filter (this one allows all): a filter might
+# refuse or punish the chain's tgkill, which injection one by one never
+# makes, so none is run.
+round seccomp "" "10 0" "2 0" --seccomp
 
 # A chain whose second mmap cannot take its place (the ASan build aims
 # it at the first's): kpl finds the region incomplete in the maps,

@@ -191,25 +191,42 @@ bool kpl_pt_all_known(struct kpl_pt *pp)
 	return nr > 0 && (size_t)nr == pp->nr;
 }
 
+/* The hex value of "@key:\t..." in the /proc status text @buf, or -1. */
+static int status_hex(const char *buf, const char *key,
+		      unsigned long long *v)
+{
+	size_t kl = strlen(key);
+	const char *s = buf;
+	char *end;
+
+	while (s && strncmp(s, key, kl)) {
+		s = strchr(s, '\n');
+		if (s)
+			s++;
+	}
+	if (!s || s[kl] != ':')
+		return -1;
+	errno = 0;
+	*v = strtoull(s + kl + 1, &end, 16);
+	return errno || end == s + kl + 1 || (*end != '\n' && *end) ? -1 : 0;
+}
+
 /*
- * The signals process @pid catches: sigcatch, the 34th field of
- * /proc/PID/stat; all of them when it cannot be read.
+ * The signals process @pid catches (SigCgt in /proc/PID/status); all of
+ * them, so that no chain is run, when it cannot be read, or when the
+ * process has a seccomp filter (Seccomp not 0): one might refuse or
+ * punish the chain's tgkill(), which the syscalls injected one by one
+ * never make.
  */
 uint64_t kpl_pt_sigcatch(pid_t pid)
 {
-	char path[64], buf[1024], *end;
-	unsigned long long caught;
-	const char *s;
+	char path[64], buf[4096];
+	unsigned long long caught, mode;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return ~0ull;
-	s = stat_field(buf, 34);
-	if (!s)
-		return ~0ull;
-	errno = 0;
-	caught = strtoull(s, &end, 10);
-	if (errno || end == s || (*end != ' ' && *end != '\0'))
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0 ||
+	    status_hex(buf, "SigCgt", &caught) ||
+	    status_hex(buf, "Seccomp", &mode) || mode)
 		return ~0ull;
 	return caught;
 }
