@@ -190,6 +190,8 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
  * (ptrace_threads.c). */
 uint64_t kpl_pt_sigcatch(pid_t pid);
 int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked);
+/* Thread @tid of @pid as its own pid namespace numbers them. */
+int kpl_pt_ns_ids(pid_t pid, pid_t tid, pid_t *ns_pid, pid_t *ns_tid);
 /* Run the session's thread to its next syscall stop, read into @si. */
 struct __ptrace_syscall_info;
 int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
