@@ -129,3 +129,24 @@ if unshare --pid --fork "$IT_DIR/kpl-spin" --threads 1 >"$T/ns.out" 2>&1 & then
 else
 	ok "pidns # SKIP unshare --pid failed here"
 fi
+
+# A chain whose stop never comes (the ASan build's tgkill() sends no
+# signal): the thread runs the chain, returns through the insurance
+# frame and runs on; kpl gives up after 5 s and must take back what the
+# chain mapped, as the one-by-one path does on an error.
+if KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
+	start_spin lost --threads 1 || exit 1
+	P=$SPIN_PID
+	KPL_FAULT_CHAIN_LOST=1 "$KPL" apply --keys "$TRUSTED" -p "$P" \
+		"$IT_DIR/spin1.kpl" >"$T/lost.a" 2>&1
+	sed 's/^/# /' "$T/lost.a"
+	check "lost: the apply failed" sh -c "! grep -q 'applied to pid $P' $T/lost.a"
+	check "lost: no patch mapping nor descriptor left" \
+		sh -c "! grep -q 'memfd:kpl:' /proc/$P/maps &&
+		       ! ls -l /proc/$P/fd | grep -q 'memfd:kpl:'"
+	rp=$(report lost "$P")
+	check "lost: unpatched, no handler ran, no EINTR" \
+		[ "$(field "$rp" f0)" = 0 -a "$(field "$rp" caught)" = 0 \
+		  -a "$(field "$rp" eintr)" = 0 ]
+	check "lost: target alive" alive "$P"
+fi

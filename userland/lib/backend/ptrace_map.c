@@ -249,7 +249,9 @@ static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 
 /*
  * After a chain: is every piece, and the image page, mapped from the
- * memfd at its place with its protection and offset?  The chain's
+ * memfd at its place with its protection and offset?  With @failed (the
+ * chain did not hand the thread back), what it mapped is undone all the
+ * same: the caller gives up the region, as the stepped path does.  The chain's
  * results are not known: /proc/PID/maps says, once the thread runs
  * again (the region is nobody's until the jumps are written).  Ours are
  * the mappings named @path ("/memfd:kpl:ID (deleted)"), all of one
@@ -260,7 +262,7 @@ static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
  */
 static int chain_check(struct kpl_proc *p, uint64_t addr, size_t len,
 		       size_t head, const char *path, const struct piece *pc,
-		       size_t npc)
+		       size_t npc, bool failed)
 {
 	struct kpl_maps *m = NULL;
 	uint64_t lo = addr - head, hi = addr + len, ino = 0;
@@ -294,6 +296,8 @@ static int chain_check(struct kpl_proc *p, uint64_t addr, size_t len,
 			break;
 		}
 	}
+	if (failed && !err)
+		err = -ECANCELED;
 	for (j = 0; err && j < m->nr; j++) {
 		const struct kpl_map *l = &m->v[j];
 		uint64_t s = l->start < lo ? lo : l->start;
@@ -407,7 +411,7 @@ out:
 		char path[KPL_PT_SCRATCH + 32];
 
 		snprintf(path, sizeof(path), "/memfd:%s (deleted)", name);
-		e2 = chain_check(p, addr, len, head, path, pc, npc);
+		e2 = chain_check(p, addr, len, head, path, pc, npc, err != 0);
 		if (!err)
 			err = e2;
 	}
