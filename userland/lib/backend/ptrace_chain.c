@@ -67,7 +67,7 @@ static int chain_wait(struct kpl_pt_inj *ij, int sig, pid_t ns_pid,
 }
 
 int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
-		     size_t nr, int sig, bool closes)
+		     size_t nr, int sig, bool closes, bool same_ns)
 {
 	size_t fsz = kpl_arch_step_frame_size(), n = nr + 1, i;
 	uint64_t ret_sp = closes ? ij->frame : ij->sp, lo, all = ~0ull;
@@ -88,8 +88,11 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 		return -EOPNOTSUPP;
 	/* The thread runs tgkill() in its own pid namespace (a container
 	 * has one): by kpl's numbers it would find no such thread, run on
-	 * past the chain and never stop for us. */
-	if (kpl_pt_ns_ids(ij->p->pid, t->tid, &ns_pid, &ns_tid))
+	 * past the chain and never stop for us.  Only then is /proc read
+	 * in the stop. */
+	ns_pid = ij->p->pid;
+	ns_tid = t->tid;
+	if (!same_ns && kpl_pt_ns_ids(ij->p->pid, t->tid, &ns_pid, &ns_tid))
 		return -EOPNOTSUPP;
 	last.a[0] = (uint64_t)ns_pid;
 	last.a[1] = (uint64_t)ns_tid;

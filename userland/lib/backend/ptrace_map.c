@@ -228,7 +228,7 @@ static void chain_clash(struct kpl_pt_call1 *c, size_t nmaps)
  */
 static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 		     size_t head, long fd, const struct piece *pc, size_t npc,
-		     int sig)
+		     int sig, bool same_ns)
 {
 	struct kpl_pt_call1 c[CHAIN_PIECES + 3] = { 0 };
 	size_t nc = 0, i;
@@ -244,7 +244,7 @@ static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 	chain_clash(c + 1, nc - 1);
 	c[nc].nr = SYS_close;
 	c[nc++].a[0] = (uint64_t)fd;
-	return kpl_pt_inj_chain(ij, c, nc, sig, true);
+	return kpl_pt_inj_chain(ij, c, nc, sig, true, same_ns);
 }
 
 /*
@@ -337,7 +337,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	size_t npc = 0;
 	long fd = -1, r;
 	struct kpl_pt_inj ij;
-	bool chained = false;
+	bool chained = false, same_ns = false;
 	int err, e2, pfd, sig;
 
 	if (nlen > KPL_PT_SCRATCH)
@@ -347,8 +347,10 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 		return err;
 	if (nr <= CHAIN_RANGES)
 		npc = chain_pieces(rg, nr, len, pc, CHAIN_PIECES);
-	if (npc)
+	if (npc) {
 		caught = kpl_pt_sigcatch(p->pid);
+		same_ns = kpl_pt_ns_same(p->pid);
+	}
 	/* Opened (and closed) outside the stop; -1: the thread sizes it. */
 	pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	err = kpl_pt_borrow(p, pp, &one, &t, true);
@@ -376,7 +378,8 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	a[1] = len + head;
 	sig = npc ? kpl_pt_chain_signal(caught, ij.mask) : 0;
 	if (!err && sig) {
-		err = map_chain(&ij, addr, len, head, fd, pc, npc, sig);
+		err = map_chain(&ij, addr, len, head, fd, pc, npc, sig,
+				same_ns);
 		chained = err != -EOPNOTSUPP;
 		if (chained)
 			goto out_end;

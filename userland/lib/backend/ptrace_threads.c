@@ -265,6 +265,21 @@ static pid_t ns_last(const char *buf, const char *key)
 }
 
 /*
+ * Is process @pid in kpl's pid namespace (the last of NStgid in its
+ * /proc status is @pid)?  Read before a stop: only a process in another
+ * one needs kpl_pt_ns_ids() inside it.  Unreadable: no.
+ */
+bool kpl_pt_ns_same(pid_t pid)
+{
+	char path[64], buf[4096];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return false;
+	return ns_last(buf, "\nNStgid:") == pid;
+}
+
+/*
  * Thread @tid of process @pid as its own pid namespace numbers them (the
  * last of NStgid and NSpid in /proc/PID/task/TID/status): what a
  * syscall it runs, tgkill() of itself, must name.
