@@ -147,7 +147,7 @@ check-layers:
 # `make callgraph` prints every file's includes and callees.
 CALLGRAPH_DIRS := kpatch-lite userland/lib userland/cli userland/daemon \
 	tools/kpl-build tools/bench
-CALLGRAPH_ALLOW := userland/lib:backend/ptrace.c,backend/ptrace_inject.c,backend/ptrace_call.c,backend/ptrace_map.c
+CALLGRAPH_ALLOW := userland/lib:backend/ptrace.c,backend/ptrace_inject.c,backend/ptrace_call.c,backend/ptrace_map.c,backend/ptrace_chain.c
 
 .PHONY: callgraph
 callgraph:

@@ -177,19 +177,25 @@ int kpl_pt_inj_close_on_death(struct kpl_pt_inj *ij, long fd);
  * back (a signal whose action is to be ignored: kpl_pt_chain_signal()).
  * The last returns into the insurance frame with @closes (the chain
  * closed what a step frame would close on death), else into the frame
- * at the session's sp.  -EOPNOTSUPP: nothing ran, inject one by one.
+ * at the session's sp.  @same_ns: the process is in kpl's pid namespace
+ * (kpl_pt_ns_same(), read before the stop), else the chain reads the
+ * thread's numbers in its own.  -EOPNOTSUPP: nothing ran, inject one
+ * by one.
  */
 struct kpl_pt_call1 {
 	long nr;
 	uint64_t a[6];
 };
 int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
-		     size_t nr, int sig, bool closes);
+		     size_t nr, int sig, bool closes, bool same_ns);
 /* The signals @pid catches (all: unreadable), and the signal a chain
  * may end with: one neither @caught nor @blocked, or 0
  * (ptrace_threads.c). */
 uint64_t kpl_pt_sigcatch(pid_t pid);
 int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked);
+/* Thread @tid of @pid as its own pid namespace numbers them. */
+int kpl_pt_ns_ids(pid_t pid, pid_t tid, pid_t *ns_pid, pid_t *ns_tid);
+bool kpl_pt_ns_same(pid_t pid);
 /* Run the session's thread to its next syscall stop, read into @si. */
 struct __ptrace_syscall_info;
 int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,

@@ -228,7 +228,7 @@ static void chain_clash(struct kpl_pt_call1 *c, size_t nmaps)
  */
 static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 		     size_t head, long fd, const struct piece *pc, size_t npc,
-		     int sig)
+		     int sig, bool same_ns)
 {
 	struct kpl_pt_call1 c[CHAIN_PIECES + 3] = { 0 };
 	size_t nc = 0, i;
@@ -244,12 +244,14 @@ static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
 	chain_clash(c + 1, nc - 1);
 	c[nc].nr = SYS_close;
 	c[nc++].a[0] = (uint64_t)fd;
-	return kpl_pt_inj_chain(ij, c, nc, sig, true);
+	return kpl_pt_inj_chain(ij, c, nc, sig, true, same_ns);
 }
 
 /*
  * After a chain: is every piece, and the image page, mapped from the
- * memfd at its place with its protection and offset?  The chain's
+ * memfd at its place with its protection and offset?  With @failed (the
+ * chain did not hand the thread back), what it mapped is undone all the
+ * same: the caller gives up the region, as the stepped path does.  The chain's
  * results are not known: /proc/PID/maps says, once the thread runs
  * again (the region is nobody's until the jumps are written).  Ours are
  * the mappings named @path ("/memfd:kpl:ID (deleted)"), all of one
@@ -260,7 +262,7 @@ static int map_chain(struct kpl_pt_inj *ij, uint64_t addr, size_t len,
  */
 static int chain_check(struct kpl_proc *p, uint64_t addr, size_t len,
 		       size_t head, const char *path, const struct piece *pc,
-		       size_t npc)
+		       size_t npc, bool failed)
 {
 	struct kpl_maps *m = NULL;
 	uint64_t lo = addr - head, hi = addr + len, ino = 0;
@@ -294,6 +296,8 @@ static int chain_check(struct kpl_proc *p, uint64_t addr, size_t len,
 			break;
 		}
 	}
+	if (failed && !err)
+		err = -ECANCELED;
 	for (j = 0; err && j < m->nr; j++) {
 		const struct kpl_map *l = &m->v[j];
 		uint64_t s = l->start < lo ? lo : l->start;
@@ -333,7 +337,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	size_t npc = 0;
 	long fd = -1, r;
 	struct kpl_pt_inj ij;
-	bool chained = false;
+	bool chained = false, same_ns = false;
 	int err, e2, pfd, sig;
 
 	if (nlen > KPL_PT_SCRATCH)
@@ -343,8 +347,10 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 		return err;
 	if (nr <= CHAIN_RANGES)
 		npc = chain_pieces(rg, nr, len, pc, CHAIN_PIECES);
-	if (npc)
+	if (npc) {
 		caught = kpl_pt_sigcatch(p->pid);
+		same_ns = kpl_pt_ns_same(p->pid);
+	}
 	/* Opened (and closed) outside the stop; -1: the thread sizes it. */
 	pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 	err = kpl_pt_borrow(p, pp, &one, &t, true);
@@ -372,7 +378,8 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	a[1] = len + head;
 	sig = npc ? kpl_pt_chain_signal(caught, ij.mask) : 0;
 	if (!err && sig) {
-		err = map_chain(&ij, addr, len, head, fd, pc, npc, sig);
+		err = map_chain(&ij, addr, len, head, fd, pc, npc, sig,
+				same_ns);
 		chained = err != -EOPNOTSUPP;
 		if (chained)
 			goto out_end;
@@ -407,7 +414,7 @@ out:
 		char path[KPL_PT_SCRATCH + 32];
 
 		snprintf(path, sizeof(path), "/memfd:%s (deleted)", name);
-		e2 = chain_check(p, addr, len, head, path, pc, npc);
+		e2 = chain_check(p, addr, len, head, path, pc, npc, err != 0);
 		if (!err)
 			err = e2;
 	}

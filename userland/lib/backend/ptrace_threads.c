@@ -252,3 +252,63 @@ int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked)
 	}
 	return 0;
 }
+
+/* The last number on the line of /proc status text @buf that starts
+ * with @key: the innermost pid namespace's.  0 if none. */
+static pid_t ns_last(const char *buf, const char *key)
+{
+	const char *s = strstr(buf, key);
+	long v = 0;
+
+	if (!s)
+		return 0;
+	s += strlen(key);
+	while (*s && *s != '\n') {
+		char *end;
+		long n;
+
+		if (*s == ' ' || *s == '\t') {
+			s++;
+			continue;
+		}
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (errno || end == s || n <= 0 || n > INT32_MAX)
+			return 0;
+		v = n;
+		s = end;
+	}
+	return (pid_t)v;
+}
+
+/*
+ * Is process @pid in kpl's pid namespace (the last of NStgid in its
+ * /proc status is @pid)?  Read before a stop: only a process in another
+ * one needs kpl_pt_ns_ids() inside it.  Unreadable: no.
+ */
+bool kpl_pt_ns_same(pid_t pid)
+{
+	char path[64], buf[4096];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return false;
+	return ns_last(buf, "\nNStgid:") == pid;
+}
+
+/*
+ * Thread @tid of process @pid as its own pid namespace numbers them (the
+ * last of NStgid and NSpid in /proc/PID/task/TID/status): what a
+ * syscall it runs, tgkill() of itself, must name.
+ */
+int kpl_pt_ns_ids(pid_t pid, pid_t tid, pid_t *ns_pid, pid_t *ns_tid)
+{
+	char path[64], buf[4096];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return -ESRCH;
+	*ns_pid = ns_last(buf, "\nNStgid:");
+	*ns_tid = ns_last(buf, "\nNSpid:");
+	return *ns_pid && *ns_tid ? 0 : -ENOENT;
+}
