@@ -457,7 +457,7 @@ int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	struct kpl_pt_call1 c = { SYS_munmap, { addr, len } };
 	uint64_t caught;
 	struct kpl_pt_inj ij;
-	bool chained = false;
+	bool chained = false, same_ns;
 	long r;
 	int err, e2, sig;
 
@@ -465,13 +465,14 @@ int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	if (err)
 		return err;
 	caught = kpl_pt_sigcatch(p->pid);
+	same_ns = kpl_pt_ns_same(p->pid);
 	err = kpl_pt_borrow(p, pp, &one, &t, true);
 	if (err)
 		return err;
 	err = kpl_pt_inj_begin(&ij, p, pp, t, NULL, 0);
 	if (!err) {
 		sig = kpl_pt_chain_signal(caught, ij.mask);
-		err = sig ? kpl_pt_inj_chain(&ij, &c, 1, sig, false)
+		err = sig ? kpl_pt_inj_chain(&ij, &c, 1, sig, false, same_ns)
 			  : -EOPNOTSUPP;
 		chained = err != -EOPNOTSUPP;
 		if (!chained)
