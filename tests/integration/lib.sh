@@ -278,6 +278,20 @@ kill_loop() {
 	done
 }
 
+# kl_fds WHERE PID: after kpl was killed (WHERE, the point), the patch
+# memfd descriptors PID holds: 0 none; 2 one, killed while memfd_create
+# was in flight (the kernel's window, said); else 1 (said)
+kl_fds() {
+	_fds=$(ls -l "/proc/$2/fd" 2>/dev/null | grep -c 'memfd:kpl:')
+	[ "$_fds" -eq 0 ] && return 0
+	if [ "$_fds" -eq 1 ] && echo "$1" | grep -q 'memfd in flight'; then
+		echo "# $1: 1 descriptor left (known window)"
+		return 2
+	fi
+	echo "# $1: $_fds patch descriptors left"
+	return 1
+}
+
 # kpl_at N ARGS...: run kpl with ARGS, killed at fault point N if N is
 # not empty
 kpl_at() {

@@ -84,15 +84,8 @@ kl_reverted() {
 }
 kl_done() { alive "$CP" && kill "$CP"; }
 kl_after() {
-	_bad=0
-	fds=$(ls -l "/proc/$CP/fd" 2>/dev/null | grep -c 'memfd:kpl:')
-	if [ "$fds" -eq 1 ] && echo "$1" | grep -q 'memfd in flight'; then
-		echo "# $1: 1 descriptor left (known window)"
-		_bad=2
-	elif [ "$fds" -ne 0 ]; then
-		echo "# $1: $fds patch descriptors left"
-		_bad=1
-	fi
+	kl_fds "$1" "$CP"
+	_bad=$?
 	alive "$CP" || { echo "# $1: target died"; _bad=1; }
 	kill "$CP" 2>/dev/null
 	return $_bad

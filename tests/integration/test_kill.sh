@@ -19,8 +19,6 @@ if ! KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
 	exit 1
 fi
 
-# kpl_fds PID: how many descriptors of patch memfds it holds
-kpl_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'memfd:kpl:'; }
 
 # One victim per round (kill_loop in lib.sh).
 kl_start() { start_victim kill && KL_PID=$VPID; }
@@ -30,15 +28,8 @@ kl_applied() { :; }
 kl_reverted() { :; }
 kl_done() { end_victim kill "$VPID"; }
 kl_after() {
-	_bad=0
-	fds=$(kpl_fds "$VPID")
-	if [ "$fds" -eq 1 ] && echo "$1" | grep -q 'memfd in flight'; then
-		echo "# $1: 1 descriptor left (known window)"
-		_bad=2
-	elif [ "$fds" -ne 0 ]; then
-		echo "# $1: $fds patch descriptors left"
-		_bad=1
-	fi
+	kl_fds "$1" "$VPID"
+	_bad=$?
 	if ! end_victim kill "$VPID"; then
 		if [ "$VICTIM_TRAPS_LOST" = 1 ] &&
 			echo "$VICTIM_REPORT" | grep -q 'regs=ok' &&
