@@ -178,7 +178,7 @@ int kpl_pt_inj_close_on_death(struct kpl_pt_inj *ij, long fd);
  * The last returns into the insurance frame with @closes (the chain
  * closed what a step frame would close on death), else into the frame
  * at the session's sp.  @same_ns: the process is in kpl's pid namespace
- * (kpl_pt_ns_same(), read before the stop), else the chain reads the
+ * (kpl_pt_sigcatch(), read before the stop), else the chain reads the
  * thread's numbers in its own.  -EOPNOTSUPP: nothing ran, inject one
  * by one.
  */
@@ -188,14 +188,13 @@ struct kpl_pt_call1 {
 };
 int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 		     size_t nr, int sig, bool closes, bool same_ns);
-/* The signals @pid catches (all: unreadable), and the signal a chain
- * may end with: one neither @caught nor @blocked, or 0
- * (ptrace_threads.c). */
-uint64_t kpl_pt_sigcatch(pid_t pid);
+/* The signals @pid catches (all: unreadable, or a seccomp filter),
+ * whether it is in kpl's pid namespace, and the signal a chain may end
+ * with: one neither @caught nor @blocked, or 0 (ptrace_threads.c). */
+uint64_t kpl_pt_sigcatch(pid_t pid, bool *same_ns);
 int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked);
 /* Thread @tid of @pid as its own pid namespace numbers them. */
 int kpl_pt_ns_ids(pid_t pid, pid_t tid, pid_t *ns_pid, pid_t *ns_tid);
-bool kpl_pt_ns_same(pid_t pid);
 /* Run the session's thread to its next syscall stop, read into @si. */
 struct __ptrace_syscall_info;
 int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,

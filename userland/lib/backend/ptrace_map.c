@@ -348,8 +348,7 @@ int kpl_pt_map(struct kpl_proc *p, uint64_t addr, size_t len, size_t head,
 	if (nr <= CHAIN_RANGES)
 		npc = chain_pieces(rg, nr, len, pc, CHAIN_PIECES);
 	if (npc) {
-		caught = kpl_pt_sigcatch(p->pid);
-		same_ns = kpl_pt_ns_same(p->pid);
+		caught = kpl_pt_sigcatch(p->pid, &same_ns);
 	}
 	/* Opened (and closed) outside the stop; -1: the thread sizes it. */
 	pfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
@@ -425,24 +424,20 @@ out_pfd:
 }
 
 /*
- * Is anything still mapped in [@addr, @addr + @len) after a chained
- * munmap, whose result is not known?  -EBUSY if so, and it is said.
+ * Is the range still mapped after a chained munmap, whose result is not
+ * known?  A munmap takes all of its range or nothing, so one byte says:
+ * -EBUSY when it still reads, and it is said.
  */
 static int unmapped_check(struct kpl_proc *p, uint64_t addr, size_t len)
 {
-	struct kpl_maps *m = NULL;
-	size_t j;
-	int err = kpl_maps__read(p->pid, &m);
+	uint8_t b;
 
-	for (j = 0; !err && j < m->nr; j++)
-		if (m->v[j].start < addr + len && m->v[j].end > addr)
-			err = -EBUSY;
-	if (err == -EBUSY)
-		pr_warn("ptrace: pid %d: 0x%llx-0x%llx is still mapped after "
-			"munmap\n", p->pid, (unsigned long long)addr,
-			(unsigned long long)(addr + len));
-	kpl_maps__free(m);
-	return err;
+	if (kpl_proc__read(p, addr, &b, 1))
+		return 0;
+	pr_warn("ptrace: pid %d: 0x%llx-0x%llx is still mapped after munmap\n",
+		p->pid, (unsigned long long)addr,
+		(unsigned long long)(addr + len));
+	return -EBUSY;
 }
 
 /*
@@ -464,8 +459,7 @@ int kpl_pt_unmap(struct kpl_proc *p, uint64_t addr, size_t len)
 	err = kpl_pt_find_gadgets(p, pp);
 	if (err)
 		return err;
-	caught = kpl_pt_sigcatch(p->pid);
-	same_ns = kpl_pt_ns_same(p->pid);
+	caught = kpl_pt_sigcatch(p->pid, &same_ns);
 	err = kpl_pt_borrow(p, pp, &one, &t, true);
 	if (err)
 		return err;

@@ -211,48 +211,6 @@ static int status_hex(const char *buf, const char *key,
 	return errno || end == s + kl + 1 || (*end != '\n' && *end) ? -1 : 0;
 }
 
-/*
- * The signals process @pid catches (SigCgt in /proc/PID/status); all of
- * them, so that no chain is run, when it cannot be read, or when the
- * process has a seccomp filter (Seccomp not 0): one might refuse or
- * punish the chain's tgkill(), which the syscalls injected one by one
- * never make.
- */
-uint64_t kpl_pt_sigcatch(pid_t pid)
-{
-	char path[64], buf[4096];
-	unsigned long long caught, mode;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0 ||
-	    status_hex(buf, "SigCgt", &caught) ||
-	    status_hex(buf, "Seccomp", &mode) || mode)
-		return ~0ull;
-	return caught;
-}
-
-/*
- * The signal a chain of injected syscalls ends with (kpl_pt_inj_chain()):
- * SIGURG or SIGWINCH, whose default action is to ignore them, if the
- * process does not catch it (@caught, kpl_pt_sigcatch()) and the
- * borrowed thread does not block it (@blocked, its own mask).  kpl drops
- * it at its delivery stop; should kpl die first, it is delivered, and
- * ignored.  0: none will do, inject one by one.
- */
-int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked)
-{
-	static const int sigs[] = { SIGURG, SIGWINCH };
-	size_t i;
-
-	for (i = 0; i < KPL_ARRAY_SIZE(sigs); i++) {
-		uint64_t bit = 1ull << (sigs[i] - 1);
-
-		if (!(caught & bit) && !(blocked & bit))
-			return sigs[i];
-	}
-	return 0;
-}
-
 /* The last number on the line of /proc status text @buf that starts
  * with @key: the innermost pid namespace's.  0 if none. */
 static pid_t ns_last(const char *buf, const char *key)
@@ -282,19 +240,51 @@ static pid_t ns_last(const char *buf, const char *key)
 }
 
 /*
- * Is process @pid in kpl's pid namespace (the last of NStgid in its
- * /proc status is @pid)?  Read before a stop: only a process in another
- * one needs kpl_pt_ns_ids() inside it.  Unreadable: no.
+ * The signals process @pid catches (SigCgt in /proc/PID/status); all of
+ * them, so that no chain is run, when it cannot be read, or when the
+ * process has a seccomp filter (Seccomp not 0): one might refuse or
+ * punish the chain's tgkill(), which the syscalls injected one by one
+ * never make.  *@same_ns: the process is in kpl's pid namespace (the
+ * last of its NStgid is @pid), read from the same file: only one in
+ * another needs kpl_pt_ns_ids() inside the stop.
  */
-bool kpl_pt_ns_same(pid_t pid)
+uint64_t kpl_pt_sigcatch(pid_t pid, bool *same_ns)
 {
 	char path[64], buf[4096];
+	unsigned long long caught, mode;
 
+	*same_ns = false;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return false;
-	return ns_last(buf, "\nNStgid:") == pid;
+	if (read_small(path, buf, sizeof(buf)) <= 0 ||
+	    status_hex(buf, "SigCgt", &caught) ||
+	    status_hex(buf, "Seccomp", &mode) || mode)
+		return ~0ull;
+	*same_ns = ns_last(buf, "\nNStgid:") == pid;
+	return caught;
 }
+
+/*
+ * The signal a chain of injected syscalls ends with (kpl_pt_inj_chain()):
+ * SIGURG or SIGWINCH, whose default action is to ignore them, if the
+ * process does not catch it (@caught, kpl_pt_sigcatch()) and the
+ * borrowed thread does not block it (@blocked, its own mask).  kpl drops
+ * it at its delivery stop; should kpl die first, it is delivered, and
+ * ignored.  0: none will do, inject one by one.
+ */
+int kpl_pt_chain_signal(uint64_t caught, uint64_t blocked)
+{
+	static const int sigs[] = { SIGURG, SIGWINCH };
+	size_t i;
+
+	for (i = 0; i < KPL_ARRAY_SIZE(sigs); i++) {
+		uint64_t bit = 1ull << (sigs[i] - 1);
+
+		if (!(caught & bit) && !(blocked & bit))
+			return sigs[i];
+	}
+	return 0;
+}
+
 
 /*
  * Thread @tid of process @pid as its own pid namespace numbers them (the
