@@ -31,6 +31,12 @@ stops() {
 		sed -n 's/.*"threads":\([0-9]*\),"all":\([a-z]*\).*/\1 \2/p'
 }
 
+# all_four FILE: at least two stops, each of all 4 threads
+all_four() {
+	[ "$(stops "$1" | wc -l)" -ge 2 ] &&
+		[ -z "$(stops "$1" | grep -vx '4 true')" ]
+}
+
 start_crowd crowd || exit 1
 echo "# kpl-spin $CP: $(ls "/proc/$CP/task" | wc -l) threads on CPU 0, in:" \
 	$(cat /proc/"$CP"/task/*/syscall | cut -d' ' -f1)
@@ -38,15 +44,17 @@ echo "# kpl-spin $CP: $(ls "/proc/$CP/task" | wc -l) threads on CPU 0, in:" \
 	>"$T/a.json" 2>"$T/a.err"
 check "apply SPIN-1 to the crowded kpl-spin" grep -q '"ok":true' "$T/a.json"
 echo "# apply stops: $(stops "$T/a.json" | tr '\n' ';')"
-check "two stops, both of all 4 threads: the map's borrows no lone thread" \
-	[ "$(stops "$T/a.json" | tr '\n' ';')" = "4 true;4 true;" ]
+# A spinner found inside spin_f0 makes the all-thread stop retry: at
+# least two stops, every one of all 4 threads.
+check "every stop of all 4 threads: the map's borrows no lone thread" \
+	all_four "$T/a.json"
 r=$(report crowd "$CP")
 check "patched: spin_f0 is SPIN-1's (f0=1000)" [ "$(field "$r" f0)" = 1000 ]
 "$KPL" revert --json -p "$CP" SPIN-1 >"$T/r.json" 2>"$T/r.err"
 check "revert SPIN-1" grep -q '"ok":true' "$T/r.json"
 echo "# revert stops: $(stops "$T/r.json" | tr '\n' ';')"
-check "two stops, both of all 4 threads: the unmap's borrows no lone thread" \
-	[ "$(stops "$T/r.json" | tr '\n' ';')" = "4 true;4 true;" ]
+check "every stop of all 4 threads: the unmap's borrows no lone thread" \
+	all_four "$T/r.json"
 r=$(report crowd "$CP")
 check "reverted: spin_f0 is the library's again (f0=0)" \
 	[ "$(field "$r" f0)" = 0 ]
