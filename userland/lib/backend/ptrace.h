@@ -164,6 +164,8 @@ int kpl_pt_inj_begin_closing(struct kpl_pt_inj *ij, struct kpl_proc *p,
 int kpl_pt_inj_end(struct kpl_pt_inj *ij);
 /* Bytes for strings a session may put above its frame. */
 #define KPL_PT_SCRATCH 256
+/* How long an injected syscall, or a chain of them, may take. */
+#define KPL_PT_INJECT_TIMEOUT_NS 5000000000ull
 /* Run syscall @nr(@args) in the session's thread; *@ret its result. */
 int kpl_pt_inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 		       long *ret);

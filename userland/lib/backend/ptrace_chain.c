@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,8 +18,6 @@
 #include "backend.h"
 #include "internal.h"
 #include "ptrace.h"
-
-#define CHAIN_TIMEOUT_NS 5000000000ull
 
 /*
  * Wait for the chain's own signal (kpl_pt_inj_chain()): its signal-
@@ -71,7 +68,7 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 {
 	size_t fsz = kpl_arch_step_frame_size(), n = nr + 1, i;
 	uint64_t ret_sp = closes ? ij->frame : ij->sp, lo, all = ~0ull;
-	uint64_t deadline = kpl_now_ns() + CHAIN_TIMEOUT_NS;
+	uint64_t deadline = kpl_now_ns() + KPL_PT_INJECT_TIMEOUT_NS;
 	struct kpl_pt_thread *t = ij->t;
 	struct kpl_pt_call1 last = { SYS_tgkill, { 0 } };
 	struct kpl_arch_regs r;
@@ -169,40 +166,4 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 	ij->at_exit = true;
 	ij->sp = ret_sp;
 	return 0;
-}
-
-/*
- * Borrow a thread: the world's first if it is stopped, else one thread
- * stopped for the occasion (one stop of one thread, logged; ptrace.h).
- */
-int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
-		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper)
-{
-	int err;
-
-	if (p->stopped) {
-		*t = &pp->t[0];
-		return 0;
-	}
-	memset(one, 0, sizeof(*one));
-	one->sleeper = sleeper ? pp->sleeper : -1;
-	err = kpl_pt_seize(p, one, 2000, true);
-	if (err) {
-		free(one->t);
-		return err;
-	}
-	*t = &one->t[0];
-	return 0;
-}
-
-void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
-{
-	size_t nr = one->nr;
-
-	if (p->stopped)
-		return;
-	kpl_pt_release(one);
-	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), (unsigned int)nr,
-			   nr > 1);
-	free(one->t);
 }

@@ -39,7 +39,6 @@
 #include "ptrace.h"
 
 #define SCRATCH KPL_PT_SCRATCH
-#define INJECT_TIMEOUT_NS 5000000000ull
 
 
 /* The most bytes any of the arch's FPU regsets holds. */
@@ -249,7 +248,7 @@ int kpl_pt_inj_next_syscall(struct kpl_pt_inj *ij, uint64_t deadline,
 int kpl_pt_inj_syscall(struct kpl_pt_inj *ij, long nr, const uint64_t args[6],
 		       long *ret)
 {
-	uint64_t deadline = kpl_now_ns() + INJECT_TIMEOUT_NS;
+	uint64_t deadline = kpl_now_ns() + KPL_PT_INJECT_TIMEOUT_NS;
 	struct kpl_pt_thread *t = ij->t;
 	struct kpl_arch_regs r;
 	bool entered = false;
@@ -409,7 +408,7 @@ static int inj_end(struct kpl_pt_inj *ij)
 	if (kpl_pt_req(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
 	    kpl_pt_req(PTRACE_CONT, t->tid, NULL, NULL) < 0)
 		return -errno;
-	w = kpl_pt_wait(t, kpl_now_ns() + INJECT_TIMEOUT_NS, PTRACE_CONT);
+	w = kpl_pt_wait(t, kpl_now_ns() + KPL_PT_INJECT_TIMEOUT_NS, PTRACE_CONT);
 	return w < 0 ? w : 0;
 }
 
@@ -420,4 +419,40 @@ int kpl_pt_inj_end(struct kpl_pt_inj *ij)
 	free(ij->fp);
 	ij->fp = NULL;
 	return err;
+}
+
+/*
+ * Borrow a thread: the world's first if it is stopped, else one thread
+ * stopped for the occasion (one stop of one thread, logged; ptrace.h).
+ */
+int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
+		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper)
+{
+	int err;
+
+	if (p->stopped) {
+		*t = &pp->t[0];
+		return 0;
+	}
+	memset(one, 0, sizeof(*one));
+	one->sleeper = sleeper ? pp->sleeper : -1;
+	err = kpl_pt_seize(p, one, 2000, true);
+	if (err) {
+		free(one->t);
+		return err;
+	}
+	*t = &one->t[0];
+	return 0;
+}
+
+void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
+{
+	size_t nr = one->nr;
+
+	if (p->stopped)
+		return;
+	kpl_pt_release(one);
+	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), (unsigned int)nr,
+			   nr > 1);
+	free(one->t);
 }
