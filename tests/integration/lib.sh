@@ -71,28 +71,29 @@ start_in_patch() {
 		[ "$(reader "$P")" = "$P" ]
 }
 
+# wait_line FILE REGEX TICKS: until a line of FILE matches REGEX, at
+# most TICKS times 50 ms; false if none came
+wait_line() {
+	_w=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		_w=$((_w + 1))
+		[ $_w -gt "$3" ] && return 1
+		sleep 0.05
+	done
+}
+
 # end_in_patch: let start_in_patch's read() return through the patch's
 # frames, and wait (10 s at most) for the line kpl-spin then prints: R
 end_in_patch() {
 	printf x >&3
-	_w=0
-	while ! grep -q '^gap_ns' "$T/g.out"; do
-		_w=$((_w + 1))
-		[ $_w -gt 200 ] && break
-		sleep 0.05
-	done
+	wait_line "$T/g.out" '^gap_ns' 200
 	R=$(grep '^gap_ns' "$T/g.out" | tail -1)
 }
 
 # wait_ready FILE WHAT: until the process writing FILE prints "ready"
 # (5 s at most; then says WHAT did not start and fails)
 wait_ready() {
-	_w=0
-	while ! grep -q '^ready' "$1" 2>/dev/null; do
-		_w=$((_w + 1))
-		[ $_w -gt 100 ] && { echo "# $2 did not start"; return 1; }
-		sleep 0.05
-	done
+	wait_line "$1" '^ready' 100 || { echo "# $2 did not start"; return 1; }
 }
 
 # start_spin NAME [args]: start kpl-spin, set $SPIN_PID, output in $T/NAME

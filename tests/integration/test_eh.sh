@@ -57,12 +57,7 @@ exec 3<>"$T/in"
 H=$!
 PIDS="$PIDS $H"
 wait_ready "$T/h.out" kpl-thru || exit 1
-_w=0
-while ! grep -q '^holding' "$T/h.out"; do
-	_w=$((_w + 1))
-	[ $_w -gt 100 ] && break
-	sleep 0.05
-done
+wait_line "$T/h.out" '^holding' 100
 expect_rc 5 "apply while the borrowed thread is inside the unwinder: refused" \
 	"$KPL" apply --keys "$TRUSTED" -p "$H" "$IT_DIR/thru.kpl"
 check "it said it retried" \
@@ -71,12 +66,7 @@ grep 'unwinder\|deadlock' "$T/cmd.err" | tail -2 | sed 's/^/# /'
 check "nothing changed: no patch mapping, target alive" \
 	sh -c "kill -0 $H && [ \$(grep -c memfd:kpl: /proc/$H/maps) -eq 0 ]"
 printf x >&3
-_w=0
-while ! grep -q '^released' "$T/h.out"; do
-	_w=$((_w + 1))
-	[ $_w -gt 100 ] && break
-	sleep 0.05
-done
+wait_line "$T/h.out" '^released' 100
 expect_rc 0 "once it has left the unwinder, the apply works" \
 	"$KPL" apply --keys "$TRUSTED" -p "$H" "$IT_DIR/thru.kpl"
 check "and its throws are caught" caught_grows h "$H"
