@@ -101,12 +101,24 @@ int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs)
  * Sleeping does.  So: a few polls (most syscall-exit stops are there at
  * once), then sleeps of 1 us doubling to 64 us, with the thread's timer
  * slack at 1 ns meanwhile so that 1 us is not the default 50 us.
+ *
+ * But a sleep ends late: the CPU we leave idle halts, and waking it
+ * takes 20-50 us here (a VM's halted vCPU; deep C-states on metal),
+ * once per stop the thread reaches.  When the tracee certainly runs on
+ * another CPU, polling costs it nothing, so a thread marked ->spin
+ * (kpl_pt_spin_wanted(): a process of one thread, last seen on another
+ * CPU) is polled for up to KPL_PT_SPIN_NS before the sleeps begin.
+ * Not in processes of more threads: their stops wake threads that may
+ * queue on our CPU, and polling there made their stops longer
+ * (tools/bench/README.md, "Polling before sleeping").
  */
 #define NAP_POLLS 3
 #define NAP_MIN_NS 1000
 #define NAP_MAX_NS 64000
 
 struct nap {
+	bool spin;	/* poll until @t0 + KPL_PT_SPIN_NS first */
+	uint64_t t0;
 	unsigned int polls;
 	long ns;	/* the next sleep */
 	int slack;	/* the thread's timer slack to restore, 0: none */
@@ -118,6 +130,15 @@ static void nap_once(struct nap *n)
 
 	if (++n->polls <= NAP_POLLS)
 		return;
+	if (n->spin) {
+		uint64_t now = kpl_now_ns();
+
+		if (!n->t0)
+			n->t0 = now;
+		if (now - n->t0 < KPL_PT_SPIN_NS)
+			return;
+		n->spin = false;
+	}
 	if (!n->ns) {
 		int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 
@@ -152,7 +173,7 @@ int kpl_pt_wait(struct kpl_pt_thread *t, uint64_t deadline, int resume)
 int kpl_pt_wait_keep(struct kpl_pt_thread *t, uint64_t deadline, int resume,
 		     int keep)
 {
-	struct nap nap = { 0 };
+	struct nap nap = { .spin = t->spin };
 
 	for (;;) {
 		int status, sig;
@@ -218,6 +239,7 @@ static int pt_seize_one(struct kpl_pt *pp, pid_t tid)
 	t = &pp->t[pp->nr++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
+	t->spin = pp->spin;
 	return 0;
 }
 
@@ -343,12 +365,13 @@ int kpl_pt_seize(struct kpl_proc *p, struct kpl_pt *pp, int timeout_ms,
 	size_t stopped = 0, i;
 	int err, tries = 0;
 
+	if (!only_one)
+		kpl_pt_open_stat(p->pid, pp);
+	pp->spin = kpl_pt_spin_wanted(pp);
 again:
 	err = pt_seize_new(p->pid, pp, only_one, hint);
 	if (err == 1)	/* crowded: all of them, the first borrowed */
 		err = pt_seize_new(p->pid, pp, false, 0);
-	if (!only_one)
-		kpl_pt_open_stat(p->pid, pp);
 	p->stop_ns = kpl_now_ns();
 	while (!err && stopped < pp->nr) {
 		err = pt_interrupt_from(pp, stopped, deadline);

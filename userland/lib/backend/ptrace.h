@@ -20,6 +20,7 @@ struct kpl_pt_thread {
 	int status;		/* of the last stop collected */
 	bool stopped;		/* in a ptrace stop now: may be detached */
 	bool group_stop;	/* that stop is a group-stop (SIGSTOP...) */
+	bool spin;		/* waits for its stops poll first (kpl_pt_wait()) */
 	struct kpl_arch_regs regs;	/* as that stop found them */
 };
 
@@ -27,6 +28,7 @@ struct kpl_pt {
 	struct kpl_pt_thread *t;
 	size_t nr, cap;
 	int stat_fd;		/* /proc/PID/stat, + 1 (0: not open) */
+	bool spin;		/* the threads it seizes get ->spin */
 	struct kpl_arch_gadgets g;	/* found once per process */
 	/* A thread the last all-thread stop found asleep in a system call
 	 * the kernel restarts (kpl_arch_sleep_restarts()), or 0: the one
@@ -83,6 +85,16 @@ pid_t kpl_pt_pick_borrow(pid_t pid, const pid_t *tids, size_t nr,
 bool kpl_pt_exited(pid_t pid, pid_t tid);
 /* Open /proc/PID/stat into @pp for kpl_pt_all_known(), once. */
 void kpl_pt_open_stat(pid_t pid, struct kpl_pt *pp);
+
+/*
+ * How long a wait for a stop polls before it sleeps, in a stop whose
+ * threads kpl_pt_spin_wanted() (ptrace.c, "Waiting for a tracee").
+ */
+#define KPL_PT_SPIN_NS 100000ull
+
+/* Before a stop: does the process have one thread, which last ran on
+ * another CPU than ours (from @pp's /proc/PID/stat)? */
+bool kpl_pt_spin_wanted(const struct kpl_pt *pp);
 /* Are @pp's threads, all stopped, every thread of the process? */
 bool kpl_pt_all_known(struct kpl_pt *pp);
 
@@ -146,7 +158,7 @@ int kpl_pt_find_gadgets(struct kpl_proc *p, struct kpl_pt *pp);
  * @pp: the process's struct kpl_pt (the ptrace backend's p->priv; the
  * kmod backend keeps one of its own for its calls).
  */
-int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
+int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *pp,
 		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper);
 void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one);
 /* Arm a session on stopped thread @t: the insurance frame goes in, with

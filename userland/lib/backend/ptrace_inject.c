@@ -425,7 +425,7 @@ int kpl_pt_inj_end(struct kpl_pt_inj *ij)
  * Borrow a thread: the world's first if it is stopped, else one thread
  * stopped for the occasion (one stop of one thread, logged; ptrace.h).
  */
-int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
+int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *pp,
 		  struct kpl_pt *one, struct kpl_pt_thread **t, bool sleeper)
 {
 	int err;
@@ -436,6 +436,9 @@ int kpl_pt_borrow(struct kpl_proc *p, const struct kpl_pt *pp,
 	}
 	memset(one, 0, sizeof(*one));
 	one->sleeper = sleeper ? pp->sleeper : -1;
+	/* The process's own, kept open with @pp (only read in @one). */
+	kpl_pt_open_stat(p->pid, pp);
+	one->stat_fd = pp->stat_fd;
 	err = kpl_pt_seize(p, one, 2000, true);
 	if (err) {
 		free(one->t);

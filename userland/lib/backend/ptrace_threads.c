@@ -191,6 +191,42 @@ bool kpl_pt_all_known(struct kpl_pt *pp)
 	return nr > 0 && (size_t)nr == pp->nr;
 }
 
+/*
+ * Before a stop of @pp's process: has it one thread (num_threads, the
+ * 20th field of /proc/PID/stat), which last ran on another CPU than
+ * ours (processor, the 39th)?  Its waits may then poll (kpl_pt_wait()).
+ * A thread the stop wakes is queued where it last ran if that CPU is
+ * idle, so not on ours; with more threads, some could be.  Anything
+ * unreadable says no.
+ */
+bool kpl_pt_spin_wanted(const struct kpl_pt *pp)
+{
+	char buf[1024], *end;
+	const char *s;
+	long nr, cpu;
+	ssize_t n;
+
+	if (!pp->stat_fd)
+		return false;
+	n = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	s = stat_field(buf, 20);
+	if (!s)
+		return false;
+	nr = strtol(s, &end, 10);
+	if (end == s || *end != ' ' || nr != 1)
+		return false;
+	s = stat_field(buf, 39);
+	if (!s)
+		return false;
+	cpu = strtol(s, &end, 10);
+	if (end == s || (*end != ' ' && *end != '\0') || cpu < 0)
+		return false;
+	return cpu != sched_getcpu();
+}
+
 /* The hex value of "@key:\t..." in the /proc status text @buf, or -1. */
 static int status_hex(const char *buf, const char *key,
 		      unsigned long long *v)
