@@ -115,6 +115,12 @@ check "apply's borrowed stop: one write before its syscalls, no pidfd_open" \
 inj=$(injected "$T/revert.st")
 check "revert's borrowed stop: its munmap, a chain of one" \
 	[ "$inj" = "0 0 1 1" ]
+# /proc/PID/maps is read before the apply and once after its chain; the
+# all-thread stop's stack walk takes the second read, not a third.
+nmaps=$(grep -c "openat(.*\"/proc/$P/maps\"" "$T/apply.st")
+echo "#   apply reads /proc/$P/maps $nmaps times"
+check "apply reads the target's maps twice: before, and after its chain" \
+	[ "$nmaps" = 2 ]
 # The last all-thread stop is the one that wrote: nothing on a stack.
 # (A stop that finds a frame in the patch asks again to tell busy from
 # keep-out, and reads that thread's stack twice; that one retries.)

@@ -351,10 +351,14 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	u->p = p;
 	/* The target's maps, when kpl mapped nothing since they were read
 	 * (a copy: the target may read them again meanwhile). */
-	if (p->maps && p->maps_at == p->remaps)
+	if (p->maps && p->maps_at == p->remaps) {
 		err = kpl_maps__dup(p->maps, &u->maps);
-	else
+	} else if (p->after && p->after_at == p->remaps) {
+		u->maps = p->after;	/* read after the map: taken */
+		p->after = NULL;
+	} else {
 		err = kpl_maps__read(p->pid, &u->maps);
+	}
 	if (!err)
 		err = list_modules(u);
 	u->pe.p = p;

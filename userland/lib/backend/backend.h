@@ -134,6 +134,12 @@ struct kpl_proc {
 	 * gadget search and the unwinder, not one each. */
 	const struct kpl_maps *maps;
 	uint64_t maps_at;
+	/* /proc/PID/maps as the backend read it right after its last map
+	 * (the ptrace chain's check), when remaps was after_at; owned,
+	 * NULL when there are none.  The unwinder takes it rather than
+	 * reading the file a second time. */
+	struct kpl_maps *after;
+	uint64_t after_at;
 };
 
 extern const struct kpl_backend kpl_backend_ptrace;

@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "internal.h"
+#include "maps.h"
 
 #ifdef KPL_FAULT_INJECT
 #include <signal.h>
@@ -124,6 +125,7 @@ void kpl_proc__close(struct kpl_proc *p)
 		p->be->close(p);
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
+	kpl_maps__free(p->after);
 	free(p->threads);
 	free(p);
 }
