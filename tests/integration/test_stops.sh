@@ -115,6 +115,11 @@ check "apply's borrowed stop: one write before its syscalls, no pidfd_open" \
 inj=$(injected "$T/revert.st")
 check "revert's borrowed stop: its munmap, a chain of one" \
 	[ "$inj" = "0 0 1 1" ]
+# A chain's step frames reset the FPU, and its last one takes the
+# thread's own state back from the insurance frame: kpl never sets it.
+check "apply and revert set no FPU state (the chain's last frame does)" \
+	[ "$(grep -c 'PTRACE_SETREGSET.*NT_X86_XSTATE' "$T/apply.st" \
+	     "$T/revert.st" | grep -vc ':0$')" = 0 ]
 # /proc/PID/maps is read before the apply and once after its chain; the
 # all-thread stop's stack walk takes the second read, not a third.
 nmaps=$(grep -c "openat(.*\"/proc/$P/maps\"" "$T/apply.st")

@@ -226,7 +226,7 @@ static void test_build_step_frame__regs_exactly(void **state)
 	u.rax = (unsigned long long)-512;
 	r = regs_of(&u);
 	assert_int_equal(kpl_arch_step_frame_size(), 448);
-	assert_int_equal(kpl_arch_build_step_frame(&r, ~0ull, SIGRET, buf,
+	assert_int_equal(kpl_arch_build_step_frame(&r, ~0ull, SIGRET, 0, buf,
 						   sizeof(buf)),
 			 448);
 	assert_int_equal(rd64(buf, F_PRETCODE), SIGRET);
@@ -234,9 +234,19 @@ static void test_build_step_frame__regs_exactly(void **state)
 	assert_int_equal(rd64(buf, F_RIP), 0x401234);
 	assert_int_equal(rd64(buf, F_FPSTATE), 0);
 	assert_int_equal(rd64(buf, F_SIGMASK), ~0ull);
-	assert_int_equal(kpl_arch_build_step_frame(&r, 0, SIGRET, buf, 447),
+	assert_int_equal(kpl_arch_build_step_frame(&r, 0, SIGRET, 0, buf, 447),
 			 -EINVAL);
-	assert_int_equal(kpl_arch_build_step_frame(&r, 0, 0, buf, sizeof(buf)),
+	assert_int_equal(kpl_arch_build_step_frame(&r, 0, 0, 0, buf,
+						   sizeof(buf)),
+			 -EINVAL);
+	/* With an insurance frame's FPU state: that address, aligned. */
+	assert_int_equal(kpl_arch_frame_fpstate(0x7ffe1000), 0x7ffe1200);
+	assert_int_equal(kpl_arch_build_step_frame(&r, 0, SIGRET, 0x7ffe1200,
+						   buf, sizeof(buf)),
+			 448);
+	assert_int_equal(rd64(buf, F_FPSTATE), 0x7ffe1200);
+	assert_int_equal(kpl_arch_build_step_frame(&r, 0, SIGRET, 0x7ffe1208,
+						   buf, sizeof(buf)),
 			 -EINVAL);
 }
 

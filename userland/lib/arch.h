@@ -378,17 +378,23 @@ size_t kpl_arch_frame_size(size_t fpstate_len);
 int kpl_arch_build_frame(const struct kpl_arch_frame_in *in, uint8_t *buf,
 			 size_t len, uint64_t *frame_at);
 
+/* Where, in the target, the frame kpl_arch_build_frame() put at
+ * @frame_at keeps the FPU state. */
+uint64_t kpl_arch_frame_fpstate(uint64_t frame_at);
+
 /*
- * kpl_arch_build_step_frame() - a frame, without FPU state, whose context
- * is @regs exactly (e.g. kpl_arch_syscall_regs() output) and which
- * returns into @sigreturn: a thread returning into it runs that one
- * step, then whatever @regs' stack leads to.  Return: bytes written
- * (kpl_arch_step_frame_size()), or -EINVAL.
+ * kpl_arch_build_step_frame() - a frame whose context is @regs exactly
+ * (e.g. kpl_arch_syscall_regs() output) and which returns into
+ * @sigreturn: a thread returning into it runs that one step, then
+ * whatever @regs' stack leads to.  Its FPU state is the one at @fpstate
+ * in the target (kpl_arch_frame_fpstate() of a frame already written),
+ * or with @fpstate 0 none: the thread's FPU is then reset.
+ * Return: bytes written (kpl_arch_step_frame_size()), or -EINVAL.
  */
 size_t kpl_arch_step_frame_size(void);
 int kpl_arch_build_step_frame(const struct kpl_arch_regs *regs,
-			      uint64_t sigmask,
-			      uint64_t sigreturn, uint8_t *buf, size_t len);
+			      uint64_t sigmask, uint64_t sigreturn,
+			      uint64_t fpstate, uint8_t *buf, size_t len);
 
 /*
  * kpl_arch_syscall_regs() - @regs changed to run syscall @nr(@args) at

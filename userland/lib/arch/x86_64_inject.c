@@ -230,19 +230,26 @@ size_t kpl_arch_step_frame_size(void)
 	return (sizeof(struct x86_rt_sigframe) + 63) & ~(size_t)63;
 }
 
+uint64_t kpl_arch_frame_fpstate(uint64_t frame_at)
+{
+	return frame_at + FPSTATE_OFF;
+}
+
 int kpl_arch_build_step_frame(const struct kpl_arch_regs *regs,
 			      uint64_t sigmask, uint64_t sigreturn,
-			      uint8_t *buf, size_t len)
+			      uint64_t fpstate, uint8_t *buf, size_t len)
 {
 	struct user_regs_struct u;
 	struct x86_rt_sigframe f;
 	size_t need = kpl_arch_step_frame_size();
 
-	if (!regs || !sigreturn || len < need)
+	if (!regs || !sigreturn || len < need || (fpstate & 63))
 		return -EINVAL;
 	u = x86_regs(regs);
-	/* No FPU state: the frame this one leads to restores it. */
 	fill_frame(&f, &u, sigreturn, sigmask);
+	/* rt_sigreturn restores the FPU from there (XRSTOR wants 64-byte
+	 * alignment), and with none resets it. */
+	f.mc.fpstate = fpstate;
 	memset(buf, 0, need);
 	memcpy(buf, &f, sizeof(f));
 	return (int)need;

@@ -136,7 +136,8 @@ struct kpl_pt_inj {
 	bool running;		/* resumed, not seen stopped since */
 	bool at_exit;		/* stopped at our syscall's exit stop */
 	/* The thread's FPU state (regset @fp_nt, @fp_len bytes), put back
-	 * by kpl_pt_inj_end() after a chain, whose frames clear it. */
+	 * by kpl_pt_inj_end() after a chain that did not end (its frames
+	 * clear it; the last one, reached, restores it). */
 	uint8_t *fp;
 	size_t fp_len;
 	unsigned int fp_nt;

@@ -116,11 +116,15 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 		uint64_t next = i + 1 < n ? lo + i * fsz : ret_sp;
 		/* The signal is let through only after the last call. */
 		uint64_t mask = i + 1 < n ? all : all & ~(1ull << (sig - 1));
+		/* Each step frame resets the FPU but the last, which takes
+		 * the thread's own back from the insurance frame. */
+		uint64_t fp = i + 1 < n ? 0 : kpl_arch_frame_fpstate(ij->frame);
 
 		kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret,
 				      next, ci->nr, ci->a);
 		if (kpl_arch_build_step_frame(&r, mask, ij->pp->g.sigreturn,
-					      buf + (i - 1) * fsz, fsz) < 0) {
+					      fp, buf + (i - 1) * fsz,
+					      fsz) < 0) {
 			free(buf);
 			return -EOPNOTSUPP;
 		}
@@ -162,8 +166,10 @@ int kpl_pt_inj_chain(struct kpl_pt_inj *ij, const struct kpl_pt_call1 *c,
 	ij->running = false;
 	/* At our signal's delivery stop, just past the last syscall, on
 	 * the frame it returns into: replaceable, and detaching or
-	 * resuming with no signal drops ours. */
+	 * resuming with no signal drops ours.  Its FPU state is its own
+	 * again (the last step frame's), so kpl need not set it. */
 	ij->at_exit = true;
+	ij->fp_lost = false;
 	ij->sp = ret_sp;
 	return 0;
 }

@@ -92,7 +92,7 @@ static int step_frame(struct kpl_pt_inj *ij, long fd, uint8_t *buf,
 
 	kpl_arch_syscall_regs(&ij->orig, &r, ij->pp->g.syscall_ret, ij->frame,
 			      SYS_close, a);
-	return kpl_arch_build_step_frame(&r, all, ij->pp->g.sigreturn, buf,
+	return kpl_arch_build_step_frame(&r, all, ij->pp->g.sigreturn, 0, buf,
 					 len);
 }
 
