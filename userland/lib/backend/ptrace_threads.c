@@ -160,6 +160,36 @@ void kpl_pt_open_stat(pid_t pid, struct kpl_pt *pp)
 }
 
 /*
+ * The numeric fields @f[0..@n) of @pp's /proc/PID/stat, read now in one
+ * pread, into @v.  False if the file is not open or a field is not a
+ * number.
+ */
+static bool stat_nums(const struct kpl_pt *pp, const int *f, long *v,
+		      size_t n)
+{
+	char buf[1024], *end;
+	ssize_t len;
+	size_t i;
+
+	if (!pp->stat_fd)
+		return false;
+	len = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *s = stat_field(buf, f[i]);
+
+		if (!s)
+			return false;
+		v[i] = strtol(s, &end, 10);
+		if (end == s || (*end != ' ' && *end != '\0'))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Are the threads of @pp, all stopped, every thread of the process?  Its
  * thread count (num_threads, the 20th field of /proc/PID/stat, after the
  * comm in parentheses, which the process names itself) equals ours: a
@@ -171,24 +201,10 @@ void kpl_pt_open_stat(pid_t pid, struct kpl_pt *pp)
  */
 bool kpl_pt_all_known(struct kpl_pt *pp)
 {
-	char buf[512], *end;
-	const char *s;
+	static const int f[] = { 20 };
 	long nr;
-	ssize_t n;
 
-	if (!pp->stat_fd)
-		return false;
-	n = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	s = stat_field(buf, 20);
-	if (!s)
-		return false;
-	nr = strtol(s, &end, 10);
-	if (end == s || (*end != ' ' && *end != '\0'))
-		return false;
-	return nr > 0 && (size_t)nr == pp->nr;
+	return stat_nums(pp, f, &nr, 1) && nr > 0 && (size_t)nr == pp->nr;
 }
 
 /*
@@ -201,30 +217,11 @@ bool kpl_pt_all_known(struct kpl_pt *pp)
  */
 bool kpl_pt_spin_wanted(const struct kpl_pt *pp)
 {
-	char buf[1024], *end;
-	const char *s;
-	long nr, cpu;
-	ssize_t n;
+	static const int f[] = { 20, 39 };
+	long v[2];
 
-	if (!pp->stat_fd)
-		return false;
-	n = pread(pp->stat_fd - 1, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	s = stat_field(buf, 20);
-	if (!s)
-		return false;
-	nr = strtol(s, &end, 10);
-	if (end == s || *end != ' ' || nr != 1)
-		return false;
-	s = stat_field(buf, 39);
-	if (!s)
-		return false;
-	cpu = strtol(s, &end, 10);
-	if (end == s || (*end != ' ' && *end != '\0') || cpu < 0)
-		return false;
-	return cpu != sched_getcpu();
+	return stat_nums(pp, f, v, 2) && v[0] == 1 && v[1] >= 0 &&
+	       v[1] != sched_getcpu();
 }
 
 /* The hex value of "@key:\t..." in the /proc status text @buf, or -1. */
