@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -32,16 +33,15 @@
 /* Build-ids already read, by file identity, so each file is read once. */
 struct bid_cache {
 	struct bid_ent {
-		char dev[16];
+		unsigned int dev_major, dev_minor;
 		uint64_t inode;
 		bool match;
 	} *v;
 	size_t nr;
 };
 
-static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
-		      pid_t pid, uint64_t lo, uint64_t hi,
-		      const struct kpl_patch *patch, bool *match)
+static int bid_lookup(struct bid_cache *c, const struct kpl_map *v,
+		      pid_t pid, const struct kpl_patch *patch, bool *match)
 {
 	uint8_t bid[KPL_BUILD_ID_MAX];
 	struct bid_ent *e;
@@ -50,7 +50,9 @@ static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
 	int n;
 
 	for (i = 0; i < c->nr; i++) {
-		if (c->v[i].inode == inode && !strcmp(c->v[i].dev, dev)) {
+		if (c->v[i].inode == v->inode &&
+		    c->v[i].dev_major == v->dev_major &&
+		    c->v[i].dev_minor == v->dev_minor) {
 			*match = c->v[i].match;
 			return 0;
 		}
@@ -58,7 +60,7 @@ static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
 	/* map_files names have no leading zeros, unlike maps lines (a
 	 * non-PIE executable's text at 00401000). */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-		 pid, lo, hi);
+		 pid, v->start, v->end);
 	n = kpl_elf_build_id(path, bid, sizeof(bid));
 	if (n < 0)
 		return 0;	/* gone or unreadable: not cached, not ours */
@@ -67,8 +69,9 @@ static int bid_lookup(struct bid_cache *c, const char *dev, uint64_t inode,
 		return -ENOMEM;
 	c->v = e;
 	e = &c->v[c->nr++];
-	snprintf(e->dev, sizeof(e->dev), "%s", dev);
-	e->inode = inode;
+	e->dev_major = v->dev_major;
+	e->dev_minor = v->dev_minor;
+	e->inode = v->inode;
 	e->match = (size_t)n == patch->build_id_len &&
 		   !memcmp(bid, patch->build_id, patch->build_id_len);
 	*match = e->match;
@@ -118,18 +121,18 @@ struct find_ctx {
 };
 
 /*
- * Does @name name, in the caller's mount namespace, the file a maps line
- * says is device @dev ("fe:01", hex) and @inode?  Not for a process in
- * another mount namespace (a container), where the same path may name
- * another file or none.
+ * Does @name name, in the caller's mount namespace, the file maps line
+ * @v says is its device and inode?  Not for a process in another mount
+ * namespace (a container), where the same path may name another file
+ * or none.
  */
-static bool names_here(const char *name, const char *dev, uint64_t inode)
+static bool names_here(const char *name, const struct kpl_map *v)
 {
-	unsigned int maj, min;
 	struct stat st;
 
-	return sscanf(dev, "%x:%x", &maj, &min) == 2 && !stat(name, &st) &&
-	       st.st_dev == makedev(maj, min) && (uint64_t)st.st_ino == inode;
+	return !stat(name, &st) &&
+	       st.st_dev == makedev(v->dev_major, v->dev_minor) &&
+	       (uint64_t)st.st_ino == v->inode;
 }
 
 /*
@@ -140,38 +143,33 @@ static bool names_here(const char *name, const char *dev, uint64_t inode)
 static int line_maps_target(const char *line, void *arg)
 {
 	struct find_ctx *fc = arg;
-	char perms[8], dev[16];
-	uint64_t lo, hi, off, inode;
+	struct kpl_map v;
 	bool match = false;
 	int err;
 
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %15s %" SCNu64,
-		   &lo, &hi, perms, &off, dev, &inode) != 6 ||
-	    strlen(perms) < 3 ||
-	    perms[2] != 'x' || !inode || !strchr(line, '/') ||
-	    strstr(line, "/memfd:"))
+	if (kpl_maps__parse(line, &v) || !(v.prot & PROT_EXEC) || !v.inode ||
+	    !strchr(v.path, '/') || strstr(v.path, "/memfd:"))
 		return 0;
-	err = bid_lookup(fc->cache, dev, inode, fc->pid, lo, hi, fc->patch,
-			 &match);
+	err = bid_lookup(fc->cache, &v, fc->pid, fc->patch, &match);
 	if (err) {
 		fc->err = err;
 		return 1;
 	}
 	if (match && fc->path) {
-		const char *name = strchr(line, '/');
-		size_t n = strcspn(name, "\n");
+		const char *name = strchr(v.path, '/');
 
 		/* A file replaced on disk has no path to hand out. */
 		if (strstr(name, " (deleted)"))
 			return 0;
-		snprintf(fc->path, fc->path_len, "%.*s", (int)n, name);
+		snprintf(fc->path, fc->path_len, "%s", name);
 		if (fc->here) {
-			fc->same = names_here(fc->path, dev, inode);
+			/* A path cut short names no file. */
+			fc->same = !v.cut && names_here(fc->path, &v);
 			/* As no leading zeros, see bid_lookup(). */
 			if (!fc->same)
 				snprintf(fc->path, fc->path_len,
 					 "/proc/%d/map_files/%" PRIx64
-					 "-%" PRIx64, fc->pid, lo, hi);
+					 "-%" PRIx64, fc->pid, v.start, v.end);
 		}
 	}
 	return match;

@@ -23,6 +23,9 @@ struct kpl_maps {
 };
 
 int kpl_maps__read(pid_t pid, struct kpl_maps **out);
+/* One line of /proc/PID/maps into @mp (a path too long is cut, ->cut
+ * set).  Return: 0, or -EINVAL when it is not such a line. */
+int kpl_maps__parse(const char *line, struct kpl_map *mp);
 
 /*
  * kpl_maps__fopen() - /proc/@pid/maps opened for reading through @buf,
