@@ -153,6 +153,79 @@ struct vernames {
 	size_t nr;
 };
 
+/*
+ * A symbol table read straight from libelf's buffers where it can be:
+ * a 64-bit object's symbols, version indexes and string table are
+ * arrays in the host's layout once elf_getdata() has them, and
+ * gelf_getsym(), gelf_getversym() and elf_strptr() per symbol (which
+ * checks the section every time) were half of the instructions of
+ * reading libc's 3,000 dynamic symbols.  Every index and offset is
+ * checked against the buffers: the files are the target's.
+ */
+struct symtab {
+	Elf *elf;
+	Elf_Data *d, *ver;
+	size_t link;
+	const Elf64_Sym *sym;	/* NULL: through gelf */
+	size_t nr_sym;
+	const Elf64_Versym *vs;
+	size_t nr_vs;
+	const char *str;
+	size_t str_len;
+};
+
+static void symtab_open(struct symtab *t, Elf *elf, Elf_Data *d,
+			Elf_Data *ver, size_t link)
+{
+	Elf_Scn *ss = elf_getscn(elf, link);
+	Elf_Data *sd = NULL;
+	GElf_Shdr ssh;
+
+	/* As elf_strptr() wants it: a string table. */
+	if (ss && gelf_getshdr(ss, &ssh) && ssh.sh_type == SHT_STRTAB)
+		sd = elf_getdata(ss, NULL);
+	memset(t, 0, sizeof(*t));
+	t->elf = elf;
+	t->d = d;
+	t->ver = ver;
+	t->link = link;
+	if (gelf_getclass(elf) != ELFCLASS64 || d->d_type != ELF_T_SYM ||
+	    !d->d_buf || !sd || sd->d_type != ELF_T_BYTE || !sd->d_buf ||
+	    (ver && (ver->d_type != ELF_T_HALF || !ver->d_buf)))
+		return;
+	t->sym = d->d_buf;
+	t->nr_sym = d->d_size / sizeof(Elf64_Sym);
+	t->str = sd->d_buf;
+	t->str_len = sd->d_size;
+	if (ver) {
+		t->vs = ver->d_buf;
+		t->nr_vs = ver->d_size / sizeof(Elf64_Versym);
+	}
+}
+
+/* Symbol @i into @gs, its version index into @vs, its name (or NULL). */
+static const char *symtab_get(const struct symtab *t, size_t i, GElf_Sym *gs,
+			      GElf_Versym *vs)
+{
+	*vs = 0;
+	if (!t->sym) {
+		if (!gelf_getsym(t->d, (int)i, gs))
+			return NULL;
+		if (t->ver && !gelf_getversym(t->ver, (int)i, vs))
+			*vs = 0;
+		return elf_strptr(t->elf, t->link, gs->st_name);
+	}
+	if (i >= t->nr_sym)
+		return NULL;
+	*gs = t->sym[i];
+	if (i < t->nr_vs)
+		*vs = t->vs[i];
+	if (gs->st_name >= t->str_len ||
+	    !memchr(t->str + gs->st_name, '\0', t->str_len - gs->st_name))
+		return NULL;
+	return t->str + gs->st_name;
+}
+
 static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 			GElf_Shdr *sh, bool dynamic, const struct vernames *vn)
 {
@@ -160,6 +233,7 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	Elf_Data *ver = dynamic ? versym_data(elf) : NULL;
 	const char *file = "";
 	struct kpl_elf_sym *syms;
+	struct symtab tab;
 	size_t i, n;
 
 	if (!d || !sh->sh_entsize)
@@ -169,17 +243,13 @@ static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	if (!syms)
 		return -ENOMEM;
 	ke->syms = syms;
+	symtab_open(&tab, elf, d, ver, sh->sh_link);
 	for (i = 1; i < n; i++) {
 		struct kpl_elf_sym *s;
 		GElf_Sym gs;
-		GElf_Versym vs = 0;
-		const char *name;
+		GElf_Versym vs;
+		const char *name = symtab_get(&tab, i, &gs, &vs);
 
-		if (!gelf_getsym(d, i, &gs))
-			continue;
-		if (ver && !gelf_getversym(ver, (int)i, &vs))
-			vs = 0;
-		name = elf_strptr(elf, sh->sh_link, gs.st_name);
 		if (!name)
 			continue;
 		if (GELF_ST_TYPE(gs.st_info) == STT_FILE) {
