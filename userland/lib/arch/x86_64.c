@@ -87,6 +87,10 @@ static void x86_cs_drop(void *h)
 {
 	csh cs = (csh)(uintptr_t)h;
 
+	/* Not kept any more: a destructor of the program's that runs after
+	 * this one and disassembles opens (and keys) a new one. */
+	if (x86_cs == cs)
+		x86_cs = 0;
 	cs_close(&cs);
 }
 

@@ -146,8 +146,7 @@ static void km_close(struct kpl_proc *p)
 	/* Closing the session resumes the process if still stopped. */
 	close(kp->fd);
 	free(kp->regs);
-	kpl_pt_release(&kp->pt);
-	free(kp->pt.t);
+	kpl_pt_free(&kp->pt);	/* km_call()'s borrows opened its stat fd */
 	free(kp);
 	p->priv = NULL;
 }

@@ -310,6 +310,15 @@ void kpl_pt_release(struct kpl_pt *pp)
 	pp->nr = 0;
 }
 
+void kpl_pt_free(struct kpl_pt *pp)
+{
+	kpl_pt_release(pp);
+	if (pp->stat_fd)
+		close(pp->stat_fd - 1);
+	free(pp->t);
+	memset(pp, 0, sizeof(*pp));
+}
+
 /* Seize the threads listed in /proc/PID/task that are not seized yet. */
 static int pt_seize_new(pid_t pid, struct kpl_pt *pp, bool only_one,
 			pid_t hint)
@@ -426,10 +435,7 @@ static void pt_close(struct kpl_proc *p)
 
 	if (!pp)
 		return;
-	kpl_pt_release(pp);
-	if (pp->stat_fd)
-		close(pp->stat_fd - 1);
-	free(pp->t);
+	kpl_pt_free(pp);
 	free(pp);
 	p->priv = NULL;
 }

@@ -100,6 +100,10 @@ bool kpl_pt_all_known(struct kpl_pt *pp);
 
 /* Detach every thread of @pp (each resumes as it was). */
 void kpl_pt_release(struct kpl_pt *pp);
+/* Release @pp's threads and free what it holds: its thread array and
+ * its /proc/PID/stat fd (kpl_pt_open_stat(); kpl_pt_borrow() opens it
+ * in the pp it is given, the kmod backend's own too).  Zeroed after. */
+void kpl_pt_free(struct kpl_pt *pp);
 
 /* The backend's map and unmap (ptrace_map.c), and call
  * (ptrace_call.c). */
