@@ -63,7 +63,8 @@ $(IT_DIR)/kpl-sigstorm: $(IT_FIX)/sigstorm.c
 # Built the way a test harness would: public header, shared library.
 $(IT_DIR)/kpl-harness: $(IT_FIX)/harness.c $(BUILD)/release/libkpl.so
 	$(CC) -O2 -g -Wall -Wextra $(WERROR) -Iuserland/include -o $@ $< \
-		-L$(BUILD)/release -lkpl -Wl,-rpath,'$$ORIGIN/../release'
+		-L$(BUILD)/release -lkpl -lcrypto \
+		-Wl,-rpath,'$$ORIGIN/../release'
 
 # A hostile target that forges patch records (test_hostile.sh): with the
 # library's own record layout, so the format is known in one place.

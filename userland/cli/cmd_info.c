@@ -125,7 +125,8 @@ int cmd_info(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct kpl_verify_opts vo = { .sz = sizeof(vo) };
+	struct kpl_verify_opts vo = { .sz = sizeof(vo),
+				      .no_legacy_names = true };
 	uint8_t bid[KPL_BUILD_ID_MAX], kid[KPL_KEY_ID_LEN];
 	int sig, verified = -1; /* -1: not asked */
 	struct kpl_patch *p = NULL;

@@ -83,6 +83,7 @@ int cli_txn_args(int argc, char **argv, bool apply_only,
 	a->to.sz = sizeof(a->to);
 	a->fo.sz = sizeof(a->fo);
 	a->vo.sz = sizeof(a->vo);
+	a->vo.no_legacy_names = true;	/* kpl never looks them up */
 	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
 		if (!apply_only && strchr("akUP", c)) {
 			usage(stderr, argv[0]);

@@ -73,6 +73,7 @@ int kpld_open_patch(struct kpld *d, const char *path, struct kpl_patch **out)
 
 	vo.keys_dir = d->cfg.keys;
 	vo.allow_unsigned = d->cfg.allow_unsigned;
+	vo.no_legacy_names = true;	/* kpld never looks them up */
 	err = kpl_patch__open_verified(path, &vo, out);
 	/* Refused at install, not once per process at every scan. */
 	if (!err && (err = kpl_patch__check_unwind(*out))) {

@@ -83,5 +83,5 @@ int kpl_fleet_opts_get(const struct kpl_fleet_opts *in,
 KPL_OPTS_LAST(kpl_apply_opts, perf_map);
 KPL_OPTS_LAST(kpl_fleet_opts, ctx);
 KPL_OPTS_LAST(kpl_target_opts, backend);
-KPL_OPTS_LAST(kpl_verify_opts, allow_unsigned);
+KPL_OPTS_LAST(kpl_verify_opts, no_legacy_names);
 KPL_OPTS_LAST(kpl_guard_opts, kill_on_timeout);

@@ -53,23 +53,26 @@ _Static_assert(sizeof(struct kpl_sig_disk) == 112, "kpl_sig_disk layout");
  * what failed in kpl's words; OpenSSL's own detail is then only a code
  * (`openssl errstr CODE` names it).  The signer (kpl-build) loads them.
  *
- * Nor does the verifier fill OpenSSL's legacy tables of every cipher and
- * digest (OPENSSL_INIT_NO_ADD_ALL_*): the first fetch of any algorithm
- * copies their names into the provider name map, 2.8 M instructions of
- * the 6.2 M `kpl info --keys` ran (callgrind), and 0.25 ms of each
- * command.  An Ed25519 key and SHA-256 are fetched by the names the
- * default provider gives them.  The signer keeps the tables: reading an
- * encrypted PEM key looks its cipher up there.
+ * With @lean (struct kpl_verify_opts' no_legacy_names: kpl and kpld),
+ * the verifier does not fill OpenSSL's legacy tables of every cipher and
+ * digest either (OPENSSL_INIT_NO_ADD_ALL_*): the first fetch of any
+ * algorithm copies their names into the provider name map, 2.8 M
+ * instructions of the 6.2 M `kpl info --keys` ran (callgrind), and 0.25
+ * ms of each command.  An Ed25519 key and SHA-256 are fetched by the
+ * names the default provider gives them.  Not by default: the choice is
+ * the whole process's, and a program using libkpl may look ciphers up
+ * by name later (so does the signer, reading an encrypted PEM key).
  * The first call decides; idempotent and thread-safe.
  */
-static void crypto_init(bool strings)
+static void crypto_init(bool strings, bool lean)
 {
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
 			    OPENSSL_INIT_NO_ATEXIT |
 			    (strings ? OPENSSL_INIT_LOAD_CRYPTO_STRINGS :
-				       OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
-				       OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-				       OPENSSL_INIT_NO_ADD_ALL_DIGESTS),
+				       OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS) |
+			    (lean ? OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+					    OPENSSL_INIT_NO_ADD_ALL_DIGESTS :
+				    0),
 			    NULL);
 }
 
@@ -314,12 +317,11 @@ KPL_API int kpl_patch__verify(const struct kpl_patch *patch,
 	uint8_t *msg = NULL;
 	int err, ok;
 
-	crypto_init(false);
-
 	if (!patch)
 		return -EINVAL;
-	if (!KPL_OPTS_VALID(opts, kpl_verify_opts, allow_unsigned))
+	if (!KPL_OPTS_VALID(opts, kpl_verify_opts, no_legacy_names))
 		return -EINVAL;
+	crypto_init(false, KPL_OPTS_GET(opts, no_legacy_names, false));
 	if (KPL_OPTS_GET(opts, keys_dir, NULL))
 		dir = opts->keys_dir;
 	allow_unsigned = KPL_OPTS_GET(opts, allow_unsigned, false);
@@ -425,7 +427,7 @@ int kpl_sign__keygen(const char *priv_path, const char *pub_path,
 	char e[256];
 	int err;
 
-	crypto_init(true);
+	crypto_init(true, false);
 
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey) {
@@ -487,7 +489,7 @@ int kpl_sign__image(uint8_t *image, size_t size, size_t sig_off,
 	char e[256];
 	int err;
 
-	crypto_init(true);
+	crypto_init(true, false);
 
 	if (sig_off > size || size - sig_off < sizeof(sig))
 		return -EINVAL;

@@ -193,6 +193,7 @@ int kpl_pt_wait_keep(struct kpl_pt_thread *t, uint64_t deadline, int resume,
 			continue;
 		}
 		nap_end(&nap);
+		nap.spin = t->spin;	/* a next round polls first too */
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return 0;
 		if (!WIFSTOPPED(status))
