@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "backend/ptrace.h"
+#include "share.h"
 
 static int pin(int cpu)
 {
@@ -130,6 +131,23 @@ static void test_spin__not_on_our_cpu(void **state)
 	end(pid);
 }
 
+/* Nor while a fleet's workers run: the other CPU may be one's. */
+static void test_spin__not_beside_other_workers(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	if (!two_cpus())
+		skip();
+	pid = child_on(1, 1);
+	assert_true(pid > 0);
+	kpl_share__set_workers(2);
+	assert_false(wanted(pid, 0));
+	kpl_share__set_workers(1);
+	assert_true(wanted(pid, 0));
+	end(pid);
+}
+
 static void test_spin__not_with_more_threads(void **state)
 {
 	pid_t pid;
@@ -157,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spin__one_thread_on_another_cpu),
 		cmocka_unit_test(test_spin__not_on_our_cpu),
+		cmocka_unit_test(test_spin__not_beside_other_workers),
 		cmocka_unit_test(test_spin__not_with_more_threads),
 		cmocka_unit_test(test_spin__not_without_stat),
 	};

@@ -245,6 +245,18 @@ void kpl_share__keep_lock_dir(const char *dir)
 	pthread_mutex_unlock(&lock);
 }
 
+static int workers = 1;
+
+void kpl_share__set_workers(int n)
+{
+	__atomic_store_n(&workers, n > 1 ? n : 1, __ATOMIC_RELAXED);
+}
+
+int kpl_share__workers(void)
+{
+	return __atomic_load_n(&workers, __ATOMIC_RELAXED);
+}
+
 static bool held(void)
 {
 	bool h;

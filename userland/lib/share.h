@@ -129,4 +129,13 @@ int kpl_share__elf_read(const struct kpl_elf *ke, uint64_t vaddr, void *buf,
 bool kpl_share__lock_dir(char *dir, size_t len);
 void kpl_share__keep_lock_dir(const char *dir);
 
+/*
+ * How many threads of this process patch processes at once: a fleet's
+ * workers while its pool runs (kpl_share__set_workers()), else 1.  A
+ * stop's waits poll only when it is 1 (ptrace.h, KPL_PT_SPIN_NS): the
+ * CPU a target last ran on may be running another worker.
+ */
+void kpl_share__set_workers(int n);
+int kpl_share__workers(void);
+
 #endif

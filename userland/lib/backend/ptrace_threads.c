@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "internal.h"
 #include "ptrace.h"
+#include "share.h"
 
 /*
  * The small procfs file @path into @buf (@len bytes, NUL-terminated):
@@ -212,16 +213,17 @@ bool kpl_pt_all_known(struct kpl_pt *pp)
  * 20th field of /proc/PID/stat), which last ran on another CPU than
  * ours (processor, the 39th)?  Its waits may then poll (kpl_pt_wait()).
  * A thread the stop wakes is queued where it last ran if that CPU is
- * idle, so not on ours; with more threads, some could be.  Anything
- * unreadable says no.
+ * idle, so not on ours; with more threads, some could be.  Never while
+ * other workers of ours run (a fleet's): that CPU may be one's.
+ * Anything unreadable says no.
  */
 bool kpl_pt_spin_wanted(const struct kpl_pt *pp)
 {
 	static const int f[] = { 20, 39 };
 	long v[2];
 
-	return stat_nums(pp, f, v, 2) && v[0] == 1 && v[1] >= 0 &&
-	       v[1] != sched_getcpu();
+	return kpl_share__workers() == 1 && stat_nums(pp, f, v, 2) &&
+	       v[0] == 1 && v[1] >= 0 && v[1] != sched_getcpu();
 }
 
 /* The hex value of "@key:\t..." in the /proc status text @buf, or -1. */
