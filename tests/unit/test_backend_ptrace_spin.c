@@ -107,58 +107,47 @@ static int two_cpus(void)
 	return sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 }
 
-static void test_spin__one_thread_on_another_cpu(void **state)
+/*
+ * A child of @threads threads running on CPU @cpu, asked about from CPU 0
+ * while @workers fleet workers run: kpl_pt_spin_wanted() says @want.
+ */
+static void expect(int cpu, int threads, int workers, bool want)
 {
 	pid_t pid;
 
-	(void)state;
-	if (!two_cpus())
+	if (cpu && !two_cpus())
 		skip();
-	pid = child_on(1, 1);
+	pid = child_on(cpu, threads);
 	assert_true(pid > 0);
-	assert_true(wanted(pid, 0));
+	kpl_share__set_workers(workers);
+	assert_int_equal(wanted(pid, 0), want);
+	kpl_share__set_workers(1);
 	end(pid);
+}
+
+static void test_spin__one_thread_on_another_cpu(void **state)
+{
+	(void)state;
+	expect(1, 1, 1, true);
 }
 
 static void test_spin__not_on_our_cpu(void **state)
 {
-	pid_t pid;
-
 	(void)state;
-	pid = child_on(0, 1);
-	assert_true(pid > 0);
-	assert_false(wanted(pid, 0));
-	end(pid);
+	expect(0, 1, 1, false);
 }
 
 /* Nor while a fleet's workers run: the other CPU may be one's. */
 static void test_spin__not_beside_other_workers(void **state)
 {
-	pid_t pid;
-
 	(void)state;
-	if (!two_cpus())
-		skip();
-	pid = child_on(1, 1);
-	assert_true(pid > 0);
-	kpl_share__set_workers(2);
-	assert_false(wanted(pid, 0));
-	kpl_share__set_workers(1);
-	assert_true(wanted(pid, 0));
-	end(pid);
+	expect(1, 1, 2, false);
 }
 
 static void test_spin__not_with_more_threads(void **state)
 {
-	pid_t pid;
-
 	(void)state;
-	if (!two_cpus())
-		skip();
-	pid = child_on(1, 2);
-	assert_true(pid > 0);
-	assert_false(wanted(pid, 0));
-	end(pid);
+	expect(1, 2, 1, false);
 }
 
 static void test_spin__not_without_stat(void **state)
