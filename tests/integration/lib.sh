@@ -229,7 +229,9 @@ victim_field() {
 #   kl_after WHERE  the round's last checks: 0 fine, 2 a known window of
 #                   the kernel's (said), else a failure (said)
 # Leaves KL_KILLED, KL_FAILS, KL_WINDOWS and KL_IN_CALL (kills while a
-# call into the target was in flight) for the caller's check.
+# call into the target was in flight) for the caller's check.  kl_start
+# may set KL_OUT, the target's output file: a target that ends is then
+# reported with its last lines.
 kill_loop() {
 	_op=$1
 	_k=1
@@ -253,6 +255,7 @@ kill_loop() {
 		echo "$_where" | grep -q 'call in flight' && KL_IN_CALL=$((KL_IN_CALL + 1))
 		if ! alive "$KL_PID"; then
 			echo "# $_op: target died after kpl was $_where"
+			kl_ended
 			KL_FAILS=$((KL_FAILS + 1))
 			break
 		fi
@@ -266,6 +269,7 @@ kill_loop() {
 		kl_revert >"$T/next.log" 2>&1 ||
 			{ echo "# $_op, $_where: revert after it failed"; cat "$T/next.log"; KL_FAILS=$((KL_FAILS + 1)); }
 		kl_reverted "$_op, $_where" || KL_FAILS=$((KL_FAILS + 1))
+		alive "$KL_PID" || kl_ended
 		_left=$(grep -c '/memfd:kpl:' "/proc/$KL_PID/maps")
 		[ "$_left" -eq 0 ] ||
 			{ echo "# $_op, $_where: $_left patch mappings left"; KL_FAILS=$((KL_FAILS + 1)); }
@@ -277,6 +281,20 @@ kill_loop() {
 		esac
 		_k=$((_k + 1))
 	done
+}
+
+# kl_ended: how the round's target, gone, ended (its exit status when it
+# is this shell's child) and its output's last lines ($KL_OUT).
+kl_ended() {
+	wait "$KL_PID" 2>/dev/null
+	_st=$?
+	if [ $_st -gt 128 ]; then
+		echo "#   target $KL_PID was killed by signal $((_st - 128))"
+	else
+		echo "#   target $KL_PID exited with status $_st"
+	fi
+	[ -n "${KL_OUT:-}" ] && tail -5 "$KL_OUT" | sed 's/^/#   target: /'
+	return 0
 }
 
 # kl_fds WHERE PID: after kpl was killed (WHERE, the point), the patch

@@ -79,7 +79,7 @@ if ! KPL_FAULT_COUNT=1 "$KPL" --help 2>&1 | grep -q 'kpl-fault'; then
 fi
 
 # One crowded kpl-spin per round (kill_loop in lib.sh).
-kl_start() { start_crowd kill && KL_PID=$CP; }
+kl_start() { start_crowd kill && KL_PID=$CP && KL_OUT=$T/kill.out; }
 kl_apply() { kpl_at "${1:-}" apply --keys "$TRUSTED" -p "$CP" "$IT_DIR/spin1.kpl"; }
 kl_revert() { kpl_at "${1:-}" revert -p "$CP" SPIN-1; }
 kl_applied() {

@@ -21,7 +21,7 @@ fi
 
 
 # One victim per round (kill_loop in lib.sh).
-kl_start() { start_victim kill && KL_PID=$VPID; }
+kl_start() { start_victim kill && KL_PID=$VPID && KL_OUT=$T/kill.out; }
 kl_apply() { kpl_at "${1:-}" apply --keys "$TRUSTED" -p "$VPID" "$IT_DIR/spin1.kpl"; }
 kl_revert() { kpl_at "${1:-}" revert -p "$VPID" SPIN-1; }
 kl_applied() { :; }
