@@ -158,8 +158,9 @@ static int line_maps_target(const char *line, void *arg)
 	if (match && fc->path) {
 		const char *name = strchr(v.path, '/');
 
-		/* A file replaced on disk has no path to hand out. */
-		if (strstr(name, " (deleted)"))
+		/* A file replaced on disk has no path to hand out: looked
+		 * for in the line, as a cut v.path may have lost it. */
+		if (strstr(strchr(line, '/'), " (deleted)"))
 			return 0;
 		snprintf(fc->path, fc->path_len, "%s", name);
 		if (fc->here) {
