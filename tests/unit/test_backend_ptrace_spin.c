@@ -119,9 +119,9 @@ static void expect(int cpu, int threads, int workers, bool want)
 		skip();
 	pid = child_on(cpu, threads);
 	assert_true(pid > 0);
-	kpl_share__set_workers(workers);
+	kpl_share__add_workers(workers - 1);
 	assert_int_equal(wanted(pid, 0), want);
-	kpl_share__set_workers(1);
+	kpl_share__add_workers(-(workers - 1));
 	end(pid);
 }
 
@@ -142,6 +142,26 @@ static void test_spin__not_beside_other_workers(void **state)
 {
 	(void)state;
 	expect(1, 1, 2, false);
+}
+
+/* Two pools of two workers at once: the first to end leaves the other's. */
+static void test_spin__not_while_another_pool_runs(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	if (!two_cpus())
+		skip();
+	pid = child_on(1, 1);
+	assert_true(pid > 0);
+	kpl_share__add_workers(1);
+	kpl_share__add_workers(1);
+	kpl_share__add_workers(-1);
+	assert_int_equal(kpl_share__workers(), 2);
+	assert_false(wanted(pid, 0));
+	kpl_share__add_workers(-1);
+	assert_true(wanted(pid, 0));
+	end(pid);
 }
 
 static void test_spin__not_with_more_threads(void **state)
@@ -165,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_spin__one_thread_on_another_cpu),
 		cmocka_unit_test(test_spin__not_on_our_cpu),
 		cmocka_unit_test(test_spin__not_beside_other_workers),
+		cmocka_unit_test(test_spin__not_while_another_pool_runs),
 		cmocka_unit_test(test_spin__not_with_more_threads),
 		cmocka_unit_test(test_spin__not_without_stat),
 	};

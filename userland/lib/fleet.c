@@ -439,7 +439,8 @@ static int run_pool(struct pool *pl)
 	if (!th)
 		return -ENOMEM;
 	pthread_mutex_init(&pl->lock, NULL);
-	kpl_share__set_workers(jobs);
+	if (jobs > 1)
+		kpl_share__add_workers(jobs - 1);
 	for (i = 0; i < jobs; i++)
 		if (!pthread_create(&th[i], NULL, worker, pl))
 			started++;
@@ -448,7 +449,8 @@ static int run_pool(struct pool *pl)
 		worker(pl);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	kpl_share__set_workers(1);
+	if (jobs > 1)
+		kpl_share__add_workers(-(jobs - 1));
 	pthread_mutex_destroy(&pl->lock);
 	free(th);
 	return 0;

@@ -245,16 +245,16 @@ void kpl_share__keep_lock_dir(const char *dir)
 	pthread_mutex_unlock(&lock);
 }
 
-static int workers = 1;
+static int extra_workers;
 
-void kpl_share__set_workers(int n)
+void kpl_share__add_workers(int n)
 {
-	__atomic_store_n(&workers, n > 1 ? n : 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&extra_workers, n, __ATOMIC_RELAXED);
 }
 
 int kpl_share__workers(void)
 {
-	return __atomic_load_n(&workers, __ATOMIC_RELAXED);
+	return 1 + __atomic_load_n(&extra_workers, __ATOMIC_RELAXED);
 }
 
 static bool held(void)

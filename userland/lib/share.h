@@ -130,12 +130,14 @@ bool kpl_share__lock_dir(char *dir, size_t len);
 void kpl_share__keep_lock_dir(const char *dir);
 
 /*
- * How many threads of this process patch processes at once: a fleet's
- * workers while its pool runs (kpl_share__set_workers()), else 1.  A
- * stop's waits poll only when it is 1 (ptrace.h, KPL_PT_SPIN_NS): the
- * CPU a target last ran on may be running another worker.
+ * How many threads of this process patch processes at once: 1, plus the
+ * extra workers of every fleet pool running (kpl_share__add_workers(),
+ * +n when a pool of n + 1 starts, -n when it ends; two pools of a
+ * program's may run at once).  A stop's waits poll only when it is 1
+ * (ptrace.h, KPL_PT_SPIN_NS): the CPU a target last ran on may be
+ * running another worker.
  */
-void kpl_share__set_workers(int n);
+void kpl_share__add_workers(int n);
 int kpl_share__workers(void);
 
 #endif
