@@ -15,14 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline const char *libspin_path(void)
+/* The path make passes in environment variable @name. */
+static inline const char *test_env_path(const char *name)
 {
-	const char *p = getenv("KPL_TEST_LIBSPIN");
+	const char *p = getenv(name);
 
 	if (!p || !*p)
-		fail_msg(
-			"KPL_TEST_LIBSPIN is not set: run through `make unit`");
+		fail_msg("%s is not set: run through `make unit`", name);
 	return p;
+}
+
+static inline const char *libspin_path(void)
+{
+	return test_env_path("KPL_TEST_LIBSPIN");
+}
+
+/* build/it/spin_local.kpl, a patch (make passes KPL_TEST_SPIN_LOCAL). */
+static inline const char *spin_local_path(void)
+{
+	return test_env_path("KPL_TEST_SPIN_LOCAL");
 }
 
 struct libc_info {

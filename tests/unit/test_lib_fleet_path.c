@@ -28,16 +28,6 @@
 #include "kpl/fleet.h"
 #include "kpl/patch.h"
 
-static const char *spin_local_path(void)
-{
-	const char *p = getenv("KPL_TEST_SPIN_LOCAL");
-
-	if (!p || !*p)
-		fail_msg(
-			"KPL_TEST_SPIN_LOCAL is not set: run through `make unit`");
-	return p;
-}
-
 static void copy(const char *from, const char *to)
 {
 	char buf[65536];

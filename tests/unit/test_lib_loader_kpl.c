@@ -20,20 +20,11 @@
 
 #include <cmocka.h>
 
+#include "elf_files.h"
 #include "kpl/patch.h"
 #include "loader.h"
 #include "loader_fake.h"
 #include "patch.h"
-
-static const char *spin_local_path(void)
-{
-	const char *p = getenv("KPL_TEST_SPIN_LOCAL");
-
-	if (!p || !*p)
-		fail_msg(
-			"KPL_TEST_SPIN_LOCAL is not set: run through `make unit`");
-	return p;
-}
 
 static int section_index(const struct kpl_patch *p, const char *name)
 {
