@@ -302,10 +302,9 @@ static int line_mapping(const char *line, void *arg)
 	struct mappings_ctx *mc = arg;
 	struct kpl_fleet_mapping *m;
 	const char *k = strstr(line, KPL_STATE_PREFIX);
-	uint64_t lo, hi, off;
+	struct kpl_map v;
 
-	if (!k || sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &lo,
-			 &hi, &off) != 3)
+	if (!k || kpl_maps__parse(line, &v))
 		return 0;
 	k += strlen(KPL_STATE_PREFIX);
 	m = realloc(mc->v, (mc->nr + 1) * sizeof(*m));
@@ -319,9 +318,9 @@ static int line_mapping(const char *line, void *arg)
 	m->pid = mc->pid;
 	/* The id ends where the name does (" (deleted)" follows). */
 	snprintf(m->id, sizeof(m->id), "%.*s", (int)strcspn(k, " \n"), k);
-	m->start = lo;
-	m->end = hi;
-	m->unfinished = !off && unfinished(mc, lo);
+	m->start = v.start;
+	m->end = v.end;
+	m->unfinished = !v.offset && unfinished(mc, v.start);
 	return 0;
 }
 
