@@ -350,15 +350,14 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	kpl_share__get();
 	u->p = p;
 	/* The target's maps, when kpl mapped nothing since they were read
-	 * (a copy: the target may read them again meanwhile). */
-	if (p->maps && p->maps_at == p->remaps) {
+	 * (a copy: the target may read them again meanwhile), else the
+	 * backend's read after its map (taken), else read now. */
+	if (p->maps && p->maps_at == p->remaps)
 		err = kpl_maps__dup(p->maps, &u->maps);
-	} else if (p->after && p->after_at == p->remaps) {
-		u->maps = p->after;	/* read after the map: taken */
-		p->after = NULL;
-	} else {
+	else
+		u->maps = kpl_proc__take_maps(p);
+	if (!err && !u->maps)
 		err = kpl_maps__read(p->pid, &u->maps);
-	}
 	if (!err)
 		err = list_modules(u);
 	u->pe.p = p;

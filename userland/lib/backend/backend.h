@@ -136,8 +136,7 @@ struct kpl_proc {
 	uint64_t maps_at;
 	/* /proc/PID/maps as the backend read it right after its last map
 	 * (the ptrace chain's check), when remaps was after_at; owned,
-	 * NULL when there are none.  The unwinder takes it rather than
-	 * reading the file a second time. */
+	 * NULL when there are none (kpl_proc__keep_maps()). */
 	struct kpl_maps *after;
 	uint64_t after_at;
 };
@@ -210,6 +209,14 @@ int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
 /* Does kpl_proc__map() map the @head it is given (else it ignores it)? */
 bool kpl_proc__maps_head(const struct kpl_proc *p);
 int kpl_proc__unmap(struct kpl_proc *p, uint64_t addr, size_t len);
+/*
+ * The maps @m a backend read after its map, given to @p, and taken back
+ * by the next reader while no map, unmap or call came in between (NULL
+ * otherwise): the unwinder's stack walk then reads the file no second
+ * time.
+ */
+void kpl_proc__keep_maps(struct kpl_proc *p, struct kpl_maps *m);
+struct kpl_maps *kpl_proc__take_maps(struct kpl_proc *p);
 bool kpl_proc__has_write_batch(const struct kpl_proc *p);
 int kpl_proc__write_batch(struct kpl_proc *p, const struct kpl_batch_write *w,
 			  size_t nr, size_t *failed);

@@ -269,6 +269,22 @@ int kpl_proc__call(struct kpl_proc *p, struct kpl_call *c)
 	return p->be->call(p, c);
 }
 
+void kpl_proc__keep_maps(struct kpl_proc *p, struct kpl_maps *m)
+{
+	kpl_maps__free(p->after);
+	p->after = m;
+	p->after_at = p->remaps;
+}
+
+struct kpl_maps *kpl_proc__take_maps(struct kpl_proc *p)
+{
+	struct kpl_maps *m = p->after_at == p->remaps ? p->after : NULL;
+
+	if (m)
+		p->after = NULL;
+	return m;
+}
+
 bool kpl_proc__has_write_batch(const struct kpl_proc *p)
 {
 	return p->be->write_batch != NULL;

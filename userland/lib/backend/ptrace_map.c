@@ -314,10 +314,8 @@ static int chain_check(struct kpl_proc *p, uint64_t addr, size_t len,
 	if (err == -EEXIST)
 		pr_info("ptrace: pid %d: the region's mmaps did not all take "
 			"their place: undone, placing it again\n", p->pid);
-	if (!err) {	/* kept for the unwinder (struct kpl_proc) */
-		kpl_maps__free(p->after);
-		p->after = m;
-		p->after_at = p->remaps;
+	if (!err) {	/* kept for the unwinder */
+		kpl_proc__keep_maps(p, m);
 		m = NULL;
 	}
 	kpl_maps__free(m);
