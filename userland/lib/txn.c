@@ -352,31 +352,46 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 }
 
 /*
- * While every target thread is parked, nothing the target does can make
- * progress until we finish: run as a real-time task from just before the
- * stop until the threads run again, so other load on the machine cannot
- * stretch the pause.  Needs
- * CAP_SYS_NICE; without it we simply run as we were.
+ * While target threads are parked, nothing the target does can make
+ * progress until we finish: kpl runs as a real-time task from just
+ * before an all-thread stop until its threads run again, and while it
+ * releases the threads of any stop of more than one (ptrace.c), so that
+ * other load on the machine, or the first thread released, cannot
+ * stretch the pause.  Needs CAP_SYS_NICE; without it we simply run as
+ * we were.  Both calls act on the calling thread only (fleet workers
+ * boost alone); a boost inside a boost is the outer one's.
  */
-struct sched_saved {
-	int policy;
-	struct sched_param param;
-};
+static __thread unsigned int boost_depth;
 
-/* Both calls act on the calling thread only: fleet workers boost alone. */
-static bool boost_on(struct sched_saved *saved)
+bool kpl_boost_on(struct kpl_boost *b)
 {
 	struct sched_param sp = { .sched_priority = 1 };
 
-	saved->policy = sched_getscheduler(0);
-	if (saved->policy < 0 || sched_getparam(0, &saved->param))
+	b->on = false;
+	if (boost_depth) {
+		boost_depth++;
+		b->on = true;
+		b->inner = true;
+		return true;
+	}
+	b->inner = false;
+	b->policy = sched_getscheduler(0);
+	if (b->policy < 0 || sched_getparam(0, &b->param) ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp))
 		return false;
-	return sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+	boost_depth = 1;
+	b->on = true;
+	return true;
 }
 
-static void boost_off(const struct sched_saved *saved)
+void kpl_boost_off(struct kpl_boost *b)
 {
-	sched_setscheduler(0, saved->policy, &saved->param);
+	if (!b->on)
+		return;
+	b->on = false;
+	boost_depth--;
+	if (!b->inner)
+		sched_setscheduler(0, b->policy, &b->param);
 }
 
 int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
@@ -403,18 +418,16 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		t->proc->log = log = st;
 	for (;;) {
 		uint64_t t0, t1, t2, t3, pause;
-		struct sched_saved saved;
-		bool boosted;
+		struct kpl_boost boost;
 
 		st->attempts++;
 		/* Before the stop: its system calls are then not inside the
 		 * pause, and nothing preempts us while the threads park. */
-		boosted = boost_on(&saved);
+		kpl_boost_on(&boost);
 		t0 = kpl_now_ns();
 		err = kpl_proc__stop(t->proc, STOP_TIMEOUT_MS);
 		if (err) {
-			if (boosted)
-				boost_off(&saved);
+			kpl_boost_off(&boost);
 			break;
 		}
 		st->threads = (unsigned int)t->proc->nr_threads;
@@ -425,8 +438,7 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		t3 = kpl_now_ns();
 		/* The target runs again: dropping the boost, and being
 		 * preempted as we do, is our time, not its pause. */
-		if (boosted)
-			boost_off(&saved);
+		kpl_boost_off(&boost);
 		/* The backend says when the threads began to stop; seizing
 		 * them beforehand costs the target nothing. */
 		if (t->proc->stop_ns > t0)
