@@ -2,8 +2,6 @@
 #ifndef KPL_INTERNAL_H
 #define KPL_INTERNAL_H
 
-#include <sched.h>
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "kpl/errors.h"
@@ -16,21 +14,6 @@
 
 /* CLOCK_MONOTONIC in nanoseconds (txn.c). */
 uint64_t kpl_now_ns(void);
-
-/*
- * Run the calling thread as SCHED_FIFO until kpl_boost_off() (txn.c):
- * true if it does (or an outer boost already did).  Off with the same
- * @b, innermost first; off after a false on is a no-op.
- */
-struct kpl_boost {
-	int policy;
-	struct sched_param param;
-	bool on;
-	bool inner;
-};
-
-bool kpl_boost_on(struct kpl_boost *b);
-void kpl_boost_off(struct kpl_boost *b);
 
 /*
  * Fault injection for tests (built with -DKPL_FAULT_INJECT, as the ASan

@@ -352,46 +352,31 @@ static int commit_stopped(struct kpl_target *t, struct kpl_txn *x,
 }
 
 /*
- * While target threads are parked, nothing the target does can make
- * progress until we finish: kpl runs as a real-time task from just
- * before an all-thread stop until its threads run again, and while it
- * releases the threads of any stop of more than one (ptrace.c), so that
- * other load on the machine, or the first thread released, cannot
- * stretch the pause.  Needs CAP_SYS_NICE; without it we simply run as
- * we were.  Both calls act on the calling thread only (fleet workers
- * boost alone); a boost inside a boost is the outer one's.
+ * While every target thread is parked, nothing the target does can make
+ * progress until we finish: run as a real-time task from just before the
+ * stop until the threads run again, so other load on the machine cannot
+ * stretch the pause.  Needs
+ * CAP_SYS_NICE; without it we simply run as we were.
  */
-static __thread unsigned int boost_depth;
+struct sched_saved {
+	int policy;
+	struct sched_param param;
+};
 
-bool kpl_boost_on(struct kpl_boost *b)
+/* Both calls act on the calling thread only: fleet workers boost alone. */
+static bool boost_on(struct sched_saved *saved)
 {
 	struct sched_param sp = { .sched_priority = 1 };
 
-	b->on = false;
-	if (boost_depth) {
-		boost_depth++;
-		b->on = true;
-		b->inner = true;
-		return true;
-	}
-	b->inner = false;
-	b->policy = sched_getscheduler(0);
-	if (b->policy < 0 || sched_getparam(0, &b->param) ||
-	    sched_setscheduler(0, SCHED_FIFO, &sp))
+	saved->policy = sched_getscheduler(0);
+	if (saved->policy < 0 || sched_getparam(0, &saved->param))
 		return false;
-	boost_depth = 1;
-	b->on = true;
-	return true;
+	return sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
 }
 
-void kpl_boost_off(struct kpl_boost *b)
+static void boost_off(const struct sched_saved *saved)
 {
-	if (!b->on)
-		return;
-	b->on = false;
-	boost_depth--;
-	if (!b->inner)
-		sched_setscheduler(0, b->policy, &b->param);
+	sched_setscheduler(0, saved->policy, &saved->param);
 }
 
 int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
@@ -418,16 +403,18 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		t->proc->log = log = st;
 	for (;;) {
 		uint64_t t0, t1, t2, t3, pause;
-		struct kpl_boost boost;
+		struct sched_saved saved;
+		bool boosted;
 
 		st->attempts++;
 		/* Before the stop: its system calls are then not inside the
 		 * pause, and nothing preempts us while the threads park. */
-		kpl_boost_on(&boost);
+		boosted = boost_on(&saved);
 		t0 = kpl_now_ns();
 		err = kpl_proc__stop(t->proc, STOP_TIMEOUT_MS);
 		if (err) {
-			kpl_boost_off(&boost);
+			if (boosted)
+				boost_off(&saved);
 			break;
 		}
 		st->threads = (unsigned int)t->proc->nr_threads;
@@ -438,7 +425,8 @@ int kpl_txn__commit(struct kpl_target *t, struct kpl_txn *x,
 		t3 = kpl_now_ns();
 		/* The target runs again: dropping the boost, and being
 		 * preempted as we do, is our time, not its pause. */
-		kpl_boost_off(&boost);
+		if (boosted)
+			boost_off(&saved);
 		/* The backend says when the threads began to stop; seizing
 		 * them beforehand costs the target nothing. */
 		if (t->proc->stop_ns > t0)

@@ -310,32 +310,14 @@ static bool pt_known(struct kpl_pt *pp, pid_t tid)
 	return false;
 }
 
-/*
- * Detach every stopped thread.  The first thread let go may take our
- * CPU, and the ones not detached yet stay stopped until we get it back:
- * a trace of 8 spinning threads on 2 CPUs showed kpl preempted after
- * the 14th of 16 detaches, and the last two held 3.5 ms longer
- * (tools/bench/README.md, "Releasing a crowded stop").  So a release of
- * more than one thread is boosted, as the all-thread stop already is
- * (txn.c) until its threads run again.
- */
-uint64_t kpl_pt_release(struct kpl_pt *pp)
+void kpl_pt_release(struct kpl_pt *pp)
 {
-	struct kpl_boost boost = { .on = false };
-	size_t i, stopped = 0;
-	uint64_t end;
+	size_t i;
 
-	for (i = 0; i < pp->nr; i++)
-		stopped += pp->t[i].stopped;
-	if (stopped > 1)
-		kpl_boost_on(&boost);
 	for (i = 0; i < pp->nr; i++)
 		if (pp->t[i].stopped)
 			kpl_pt_req(PTRACE_DETACH, pp->t[i].tid, NULL, NULL);
-	end = kpl_now_ns();
-	kpl_boost_off(&boost);
 	pp->nr = 0;
-	return end;
 }
 
 void kpl_pt_free(struct kpl_pt *pp)

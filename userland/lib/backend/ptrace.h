@@ -98,11 +98,8 @@ bool kpl_pt_spin_wanted(const struct kpl_pt *pp);
 /* Are @pp's threads, all stopped, every thread of the process? */
 bool kpl_pt_all_known(struct kpl_pt *pp);
 
-/* Detach every thread of @pp (each resumes as it was).  Return when the
- * last one was let go (kpl_now_ns()): the end of the stop, which a
- * release of several threads reads before dropping its boost, since
- * being preempted then is kpl's time, not the target's. */
-uint64_t kpl_pt_release(struct kpl_pt *pp);
+/* Detach every thread of @pp (each resumes as it was). */
+void kpl_pt_release(struct kpl_pt *pp);
 /* Release @pp's threads and free what it holds: its thread array and
  * its /proc/PID/stat fd (kpl_pt_open_stat(); kpl_pt_borrow() opens it
  * in the pp it is given, the kmod backend's own too).  Zeroed after. */

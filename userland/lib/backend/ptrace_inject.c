@@ -451,11 +451,11 @@ int kpl_pt_borrow(struct kpl_proc *p, struct kpl_pt *pp,
 void kpl_pt_give_back(struct kpl_proc *p, struct kpl_pt *one)
 {
 	size_t nr = one->nr;
-	uint64_t end;
 
 	if (p->stopped)
 		return;
-	end = kpl_pt_release(one);
-	kpl_proc__log_stop(p, p->stop_ns, end, (unsigned int)nr, nr > 1);
+	kpl_pt_release(one);
+	kpl_proc__log_stop(p, p->stop_ns, kpl_now_ns(), (unsigned int)nr,
+			   nr > 1);
 	free(one->t);
 }
