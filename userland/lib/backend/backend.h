@@ -122,6 +122,7 @@ struct kpl_proc {
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC when the stop began */
 	struct kpl_thread *threads;	/* valid while stopped */
 	size_t nr_threads;
+	size_t threads_cap;	/* room in ->threads, its pages faulted in */
 	struct kpl_stats *log;	/* NULL, or where stops are counted */
 	/* Writes, maps and unmaps made through the kpl_proc__ calls: what
 	 * the engine knows of the process is stale once this moves. */
@@ -202,6 +203,9 @@ int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
  * -EOPNOTSUPP when the backend has none.
  */
 int kpl_proc__stop(struct kpl_proc *p, int timeout_ms);
+/* Room for @n threads in p->threads, its pages faulted in: a backend
+ * asks before its stop when it knows the count, and in it otherwise. */
+int kpl_proc__reserve_threads(struct kpl_proc *p, size_t n);
 void kpl_proc__resume(struct kpl_proc *p);
 int kpl_proc__map(struct kpl_proc *p, uint64_t addr, size_t len,
 		  size_t head, const char *name, const struct kpl_map_range *r,

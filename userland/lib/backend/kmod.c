@@ -181,6 +181,8 @@ static int km_reserve(struct km_priv *kp, size_t want)
 	r = realloc(kp->regs, want * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	/* The module writes it inside the stop. */
+	kpl_prefault(r + kp->cap, (want - kp->cap) * sizeof(*r));
 	kp->regs = r;
 	kp->cap = want;
 	return 0;
@@ -214,13 +216,13 @@ static void km_at_caller(struct kpl_proc *p, struct kpl_thread *th)
 /* Fill p->threads from the module's answer. */
 static int km_fill_threads(struct kpl_proc *p, struct km_priv *kp, size_t nr)
 {
-	struct kpl_thread *th =
-		realloc(p->threads, (nr ? nr : 1) * sizeof(*th));
+	struct kpl_thread *th;
 	size_t i;
+	int err = kpl_proc__reserve_threads(p, nr);
 
-	if (!th)
-		return -ENOMEM;
-	p->threads = th;
+	if (err)
+		return err;
+	th = p->threads;
 	p->nr_threads = nr;
 	for (i = 0; i < nr; i++) {
 		const struct kpl_thread_regs *r = &kp->regs[i];
@@ -248,6 +250,8 @@ static int km_stop(struct kpl_proc *p, int timeout_ms)
 	if (timeout_ms > KPL_TIMEOUT_MAX_MS)
 		timeout_ms = KPL_TIMEOUT_MAX_MS;
 	err = km_reserve(kp, km_count_threads(p->pid) + 16);
+	if (!err)
+		err = kpl_proc__reserve_threads(p, kp->cap);
 	if (err)
 		return err;
 	/* A process that grew past the room: the module says how big. */

@@ -130,6 +130,24 @@ void kpl_proc__close(struct kpl_proc *p)
 	free(p);
 }
 
+int kpl_proc__reserve_threads(struct kpl_proc *p, size_t n)
+{
+	struct kpl_thread *th;
+
+	if (!n)
+		n = 1;
+	if (n <= p->threads_cap)
+		return 0;
+	th = realloc(p->threads, n * sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	kpl_prefault(th + p->threads_cap,
+		     (n - p->threads_cap) * sizeof(*th));
+	p->threads = th;
+	p->threads_cap = n;
+	return 0;
+}
+
 void kpl_proc__log_stop(struct kpl_proc *p, uint64_t start_ns,
 			uint64_t end_ns, unsigned int threads, bool all)
 {

@@ -460,12 +460,12 @@ static int pt_stop(struct kpl_proc *p, int timeout_ms)
 	err = kpl_pt_seize(p, pp, timeout_ms, false);
 	if (err)
 		return err;
-	th = realloc(p->threads, pp->nr * sizeof(*th));
-	if (!th) {
+	err = kpl_proc__reserve_threads(p, pp->nr);
+	if (err) {
 		kpl_pt_release(pp);
-		return -ENOMEM;
+		return err;
 	}
-	p->threads = th;
+	th = p->threads;
 	p->nr_threads = pp->nr;
 	pp->sleeper = 0;
 	for (i = 0; i < pp->nr; i++) {
