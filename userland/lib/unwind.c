@@ -33,6 +33,7 @@
 #include "maps.h"
 #include "patch_image.h"
 #include "share.h"
+#include "stacks.h"
 #include "state.h"
 #include "unwind.h"
 #include "unwind_patch.h"
@@ -44,8 +45,9 @@
  * faulted in before the stop, so that the reads do not take kpl's own
  * page faults there.  In a TCG guest the first read of a stop took
  * 300-700 us for 8 KB, the next ones 23 us for 4.5 KB (kmod backend,
- * tools/bench/README.md, "The stack reads' buffer").  64 KiB holds most
- * threads' live stacks; a deeper one grows it in the stop.
+ * docs/kmod.md, "The stack scan and the stop's page faults").  64 KiB
+ * holds most threads' live stacks; a deeper one grows it in the stop.
+ * The same goes for the buffer of all the stop's stacks (stacks.c).
  */
 #define STACK_CACHE_PREFAULT (64u << 10)
 
@@ -66,9 +68,13 @@ struct kpl_unwind {
 	size_t nr_mods;
 	struct kpl_patch_elfs pe;	/* patch code's unwind tables */
 	/* The live part of the stack being checked, [sp, top of its
-	 * mapping): scanned, and the unwinder's loads served from it. */
-	uint64_t cache_lo;
-	size_t cache_len;
+	 * mapping): scanned, and the unwinder's loads served from it.  In
+	 * @stacks, read with the stop's others, or else read alone into
+	 * @cache. */
+	const uint8_t *stack;
+	uint64_t stack_lo;
+	size_t stack_len;
+	struct kpl_stacks stacks;
 	uint8_t *cache;
 	size_t cache_cap;
 	const struct kpl_thread *one;	/* kpl_unwind__thread()'s */
@@ -183,8 +189,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 	uint64_t v;
 
 	(void)dwfl;
-	if (addr >= u->cache_lo && addr - u->cache_lo + sizeof(v) <= u->cache_len) {
-		memcpy(&v, u->cache + (addr - u->cache_lo), sizeof(v));
+	if (addr >= u->stack_lo && addr - u->stack_lo + sizeof(v) <= u->stack_len) {
+		memcpy(&v, u->stack + (addr - u->stack_lo), sizeof(v));
 	} else if (kpl_proc__read(u->p, addr, &v, sizeof(v))) {
 		return false;
 	}
@@ -375,7 +381,8 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 		err = load_patches(u);
 	if (!err) {
 		u->cache = malloc(STACK_CACHE_PREFAULT);
-		if (!u->cache)
+		if (!u->cache ||
+		    kpl_stacks__init(&u->stacks, STACK_CACHE_PREFAULT))
 			err = -ENOMEM;
 	}
 	if (err) {
@@ -403,6 +410,7 @@ void kpl_unwind__free(struct kpl_unwind *u)
 	kpl_maps__free(u->maps);
 	free(u->mods);
 	free(u->cache);
+	kpl_stacks__free(&u->stacks);
 	free(u);
 	kpl_share__put();
 }
@@ -457,7 +465,7 @@ static bool stack_read(struct kpl_unwind *u, uint64_t sp)
 	uint64_t lo = sp & ~7ull;
 	size_t i, len = 0;
 
-	u->cache_len = 0;
+	u->stack_len = 0;
 	for (i = 0; i < u->maps->nr; i++) {
 		if (lo >= u->maps->v[i].start && lo < u->maps->v[i].end) {
 			len = u->maps->v[i].end - lo;
@@ -476,9 +484,22 @@ static bool stack_read(struct kpl_unwind *u, uint64_t sp)
 	}
 	if (kpl_proc__read(u->p, lo, u->cache, len))
 		return false;
-	u->cache_lo = lo;
-	u->cache_len = len;
+	u->stack = u->cache;
+	u->stack_lo = lo;
+	u->stack_len = len;
 	return true;
+}
+
+/* Stop thread @i's live stack: read with the others at the first ask
+ * in a stop (stacks.c), alone if that did not get it. */
+static bool stack_of(struct kpl_unwind *u, size_t i)
+{
+	struct kpl_proc *p = u->p;
+
+	kpl_stacks__read(&u->stacks, p, u->maps, STACK_SCAN_MAX);
+	u->stack = kpl_stacks__get(&u->stacks, p, i, &u->stack_lo,
+				   &u->stack_len);
+	return u->stack || stack_read(u, p->threads[i].sp);
 }
 
 static bool in_ranges(uint64_t v, const struct kpl_range *ranges, size_t nr)
@@ -518,10 +539,10 @@ static bool stack_may_hit(struct kpl_unwind *u, const struct kpl_thread *th,
 	}
 	if (lo > hi)
 		return false;
-	for (i = 0; i + 8 <= u->cache_len; i += 8) {
+	for (i = 0; i + 8 <= u->stack_len; i += 8) {
 		uint64_t v;
 
-		memcpy(&v, u->cache + i, 8);
+		memcpy(&v, u->stack + i, 8);
 		if (v - lo <= hi - lo && in_ranges(v, ranges, nr))
 			return true;
 	}
@@ -571,7 +592,7 @@ static int busy(struct kpl_unwind *u, const struct kpl_range *ranges,
 		struct walk w = { .u = u, .ranges = ranges, .nr = nr };
 		int r = 0, err;
 
-		if (stack_read(u, th->sp) && !stack_may_hit(u, th, ranges, nr))
+		if (stack_of(u, i) && !stack_may_hit(u, th, ranges, nr))
 			continue;
 		err = walk(u, th, &w, &r);
 		if (err)
