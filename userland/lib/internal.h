@@ -30,6 +30,8 @@ static inline void kpl_prefault(void *p, size_t len)
 
 	for (off = 0; off < len; off += 4096)
 		b[off] = 0;
+	if (len)	/* @p need not start a page: its last one too */
+		b[len - 1] = 0;
 }
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * The live parts of a stopped process's stacks, read at once (stacks.c):
- * the activeness check scans every thread's stack inside the stop, and
- * one system call for all of them is shorter there than one each.
+ * The live parts of a stopped process's stacks, read many at a time
+ * (stacks.c): the activeness check scans every thread's stack inside the
+ * stop, and one system call for many is shorter there than one each.
  */
 #ifndef KPL_LIB_STACKS_H
 #define KPL_LIB_STACKS_H
@@ -16,17 +16,22 @@ struct kpl_maps;
 
 struct kpl_stack {
 	uint64_t lo;	/* the stack pointer, 8-aligned down */
-	size_t len;	/* to the top of its mapping */
-	size_t off;	/* in the buffer */
-	bool ok;	/* read */
+	size_t len;	/* to the top of its mapping; 0: not to be read */
+	size_t off;	/* in the buffer, while in the batch read */
+	bool ok;	/* read, in the batch in the buffer */
+	bool tried;	/* in the batch read: read or not, no use again */
 };
 
 struct kpl_stacks {
-	uint8_t *buf;	/* mmap()ed and populated: no fault in the stop */
+	uint8_t *buf;	/* faulted in before the stop; never grows in it */
 	size_t cap;
-	struct kpl_stack *v;	/* one per thread of the stop read */
+	struct kpl_stack *v;	/* one per thread of the stop */
 	size_t nr, vcap;
-	uint64_t stop_ns;	/* the stop they were read in (p->stop_ns) */
+	uint64_t stop;		/* the stop @v describes (p->stops) */
+	size_t first, last;	/* the batch in @buf: stacks [first, last) */
+	bool refused;		/* process_vm_readv() refused: read alone */
+	uint8_t *one;		/* kpl_stacks__one()'s */
+	size_t one_cap;
 };
 
 /* Room for @bytes of stacks, faulted in now (before a stop). */
@@ -34,19 +39,35 @@ int kpl_stacks__init(struct kpl_stacks *s, size_t bytes);
 void kpl_stacks__free(struct kpl_stacks *s);
 
 /*
- * In a stop of @p: read each thread's live stack, [sp, top of the mapping
- * of @maps it lies in), at most @max bytes each, with process_vm_readv()
- * for all of them; a stack that call could not read is read alone with
- * kpl_proc__read().  Done once per stop: a second call in the same stop
- * keeps what the first read.
+ * In a stop of @p: stop thread @i's live stack, [sp, top of the mapping
+ * of @maps it lies in), read in a batch with the threads after it that
+ * fit in the buffer (one process_vm_readv()), so that asking for the
+ * threads in order reads each batch once.  NULL when it is not to be had
+ * this way: with *@tried false (its mapping unknown, longer than @max or
+ * the buffer) the caller may read it alone; with *@tried true it was
+ * tried and is unreadable.  Valid until the next call.
  */
-void kpl_stacks__read(struct kpl_stacks *s, struct kpl_proc *p,
-		      const struct kpl_maps *maps, size_t max);
+const uint8_t *kpl_stacks__get(struct kpl_stacks *s, struct kpl_proc *p,
+			       const struct kpl_maps *maps, size_t max,
+			       size_t i, uint64_t *lo, size_t *len, bool *tried);
 
-/* Thread @i's stack (p->threads[@i]) as read in @p's current stop, or
- * NULL: not read (unknown mapping, too deep, unreadable). */
-const uint8_t *kpl_stacks__get(const struct kpl_stacks *s,
-			       const struct kpl_proc *p, size_t i,
-			       uint64_t *lo, size_t *len);
+/* The live stack at @sp read alone (kpl_proc__read()), at most @max
+ * bytes, or NULL.  Valid until the next call. */
+const uint8_t *kpl_stacks__one(struct kpl_stacks *s, struct kpl_proc *p,
+			       const struct kpl_maps *maps, size_t max,
+			       uint64_t sp, uint64_t *lo, size_t *len);
+
+struct kpl_range;
+
+/*
+ * Can a frame of the thread at @ip with the live stack @b of @len bytes
+ * lie in one of @ranges?  A frame inside a range needs a return address
+ * into it on the stack (or the IP itself, for the innermost frame), so
+ * when no word of the stack points into any range, none can: a sound
+ * and cheap answer for most threads.  A word that does point there may
+ * be a stale value, so only then is the stack unwound precisely.
+ */
+bool kpl_stacks__may_hit(const uint8_t *b, size_t len, uint64_t ip,
+			 const struct kpl_range *ranges, size_t nr);
 
 #endif

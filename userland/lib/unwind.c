@@ -41,15 +41,10 @@
 /* Stacks deeper than this are not scanned, only unwound. */
 #define STACK_SCAN_MAX (1u << 20)
 /*
- * The stacks are read inside the stop, into one buffer: its pages are
- * faulted in before the stop, so that the reads do not take kpl's own
- * page faults there.  In a TCG guest the first read of a stop took
- * 300-700 us for 8 KB, the next ones 23 us for 4.5 KB (kmod backend,
- * docs/kmod.md, "The stack scan and the stop's page faults").  64 KiB
- * holds most threads' live stacks; a deeper one grows it in the stop.
- * The same goes for the buffer of all the stop's stacks (stacks.c).
+ * The stop's stacks are read into a buffer of this size, faulted in
+ * before the stop, in batches of the threads that fit (stacks.c).
  */
-#define STACK_CACHE_PREFAULT (64u << 10)
+#define STACKS_BUF (64u << 10)
 
 /* A module as dwfl_linux_proc_report() would report it. */
 struct module {
@@ -68,15 +63,12 @@ struct kpl_unwind {
 	size_t nr_mods;
 	struct kpl_patch_elfs pe;	/* patch code's unwind tables */
 	/* The live part of the stack being checked, [sp, top of its
-	 * mapping): scanned, and the unwinder's loads served from it.  In
-	 * @stacks, read with the stop's others, or else read alone into
-	 * @cache. */
+	 * mapping): scanned, and the unwinder's loads served from it; in
+	 * @stacks, read with the stop's others or alone. */
 	const uint8_t *stack;
 	uint64_t stack_lo;
 	size_t stack_len;
 	struct kpl_stacks stacks;
-	uint8_t *cache;
-	size_t cache_cap;
 	const struct kpl_thread *one;	/* kpl_unwind__thread()'s */
 };
 
@@ -379,18 +371,12 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	u->pe.maps = u->maps;
 	if (!err)
 		err = load_patches(u);
-	if (!err) {
-		u->cache = malloc(STACK_CACHE_PREFAULT);
-		if (!u->cache ||
-		    kpl_stacks__init(&u->stacks, STACK_CACHE_PREFAULT))
-			err = -ENOMEM;
-	}
+	if (!err)
+		err = kpl_stacks__init(&u->stacks, STACKS_BUF);
 	if (err) {
 		kpl_unwind__free(u);
 		return err;
 	}
-	kpl_prefault(u->cache, STACK_CACHE_PREFAULT);
-	u->cache_cap = STACK_CACHE_PREFAULT;
 	*out = u;
 	return 0;
 }
@@ -409,7 +395,6 @@ void kpl_unwind__free(struct kpl_unwind *u)
 	kpl_patch_elfs__free(&u->pe);
 	kpl_maps__free(u->maps);
 	free(u->mods);
-	free(u->cache);
 	kpl_stacks__free(&u->stacks);
 	free(u);
 	kpl_share__put();
@@ -456,97 +441,30 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
-/*
- * Read the live part of the stack, from @sp to the end of the mapping it
- * lies in.  Return false if that is unknown or too large to scan.
- */
+/* @sp's live stack, read alone, as u->stack. */
 static bool stack_read(struct kpl_unwind *u, uint64_t sp)
 {
-	uint64_t lo = sp & ~7ull;
-	size_t i, len = 0;
-
-	u->stack_len = 0;
-	for (i = 0; i < u->maps->nr; i++) {
-		if (lo >= u->maps->v[i].start && lo < u->maps->v[i].end) {
-			len = u->maps->v[i].end - lo;
-			break;
-		}
-	}
-	if (!len || len > STACK_SCAN_MAX)
-		return false;
-	if (len > u->cache_cap) {
-		uint8_t *c = realloc(u->cache, len);
-
-		if (!c)
-			return false;
-		u->cache = c;
-		u->cache_cap = len;
-	}
-	if (kpl_proc__read(u->p, lo, u->cache, len))
-		return false;
-	u->stack = u->cache;
-	u->stack_lo = lo;
-	u->stack_len = len;
-	return true;
+	u->stack = kpl_stacks__one(&u->stacks, u->p, u->maps, STACK_SCAN_MAX,
+				   sp, &u->stack_lo, &u->stack_len);
+	return u->stack;
 }
 
-/* Stop thread @i's live stack: read with the others at the first ask
- * in a stop (stacks.c), alone if that did not get it. */
+/* Stop thread @i's live stack as u->stack: read in a batch with the
+ * threads after it (stacks.c), alone if the batch could not take it. */
 static bool stack_of(struct kpl_unwind *u, size_t i)
 {
 	struct kpl_proc *p = u->p;
+	bool tried;
 
-	kpl_stacks__read(&u->stacks, p, u->maps, STACK_SCAN_MAX);
-	u->stack = kpl_stacks__get(&u->stacks, p, i, &u->stack_lo,
-				   &u->stack_len);
-	return u->stack || stack_read(u, p->threads[i].sp);
+	u->stack = kpl_stacks__get(&u->stacks, p, u->maps, STACK_SCAN_MAX, i,
+				   &u->stack_lo, &u->stack_len, &tried);
+	return u->stack || (!tried && stack_read(u, p->threads[i].sp));
 }
 
-static bool in_ranges(uint64_t v, const struct kpl_range *ranges, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++)
-		if (v >= ranges[i].lo && v <= ranges[i].hi)
-			return true;
-	return false;
-}
-
-/*
- * A frame inside a range needs a return address into it on the stack
- * (or the IP itself, for the innermost frame).  So when no word of the
- * live stack points into any range, no frame can be there: a sound and
- * cheap answer for most threads.  A word that does point there may be a
- * stale value, so only then is the stack unwound precisely.
- */
 static bool stack_may_hit(struct kpl_unwind *u, const struct kpl_thread *th,
 			  const struct kpl_range *ranges, size_t nr)
 {
-	uint64_t lo = UINT64_MAX, hi = 0;
-	size_t i;
-
-	if (in_ranges(th->ip, ranges, nr))
-		return true;
-	/* Nearly every word of a stack lies outside the hull of the
-	 * ranges (a patch's functions sit close together): two compares
-	 * (one, unsigned) answer for it, where a look at every range took
-	 * 2.7% of a 65-thread apply's samples, and far more under TCG. */
-	for (i = 0; i < nr; i++) {
-		if (ranges[i].lo < lo)
-			lo = ranges[i].lo;
-		if (ranges[i].hi > hi)
-			hi = ranges[i].hi;
-	}
-	if (lo > hi)
-		return false;
-	for (i = 0; i + 8 <= u->stack_len; i += 8) {
-		uint64_t v;
-
-		memcpy(&v, u->stack + i, 8);
-		if (v - lo <= hi - lo && in_ranges(v, ranges, nr))
-			return true;
-	}
-	return false;
+	return kpl_stacks__may_hit(u->stack, u->stack_len, th->ip, ranges, nr);
 }
 
 /*

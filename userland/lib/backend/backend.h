@@ -120,6 +120,7 @@ struct kpl_proc {
 	void *priv;
 	bool stopped;
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC when the stop began */
+	uint64_t stops;		/* all-thread stops made: names the current one */
 	struct kpl_thread *threads;	/* valid while stopped */
 	size_t nr_threads;
 	size_t threads_cap;	/* room in ->threads, its pages faulted in */

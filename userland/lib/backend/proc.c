@@ -251,7 +251,11 @@ int kpl_proc__write_expect(struct kpl_proc *p, uint64_t addr,
 
 int kpl_proc__stop(struct kpl_proc *p, int timeout_ms)
 {
-	return p->be->stop(p, timeout_ms);
+	int err = p->be->stop(p, timeout_ms);
+
+	if (!err)
+		p->stops++;
+	return err;
 }
 
 void kpl_proc__resume(struct kpl_proc *p)
