@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "kpl/errors.h"
 #include "log.h"
@@ -32,6 +33,21 @@ static inline void kpl_prefault(void *p, size_t len)
 		b[off] = 0;
 	if (len)	/* @p need not start a page: its last one too */
 		b[len - 1] = 0;
+}
+
+/*
+ * realloc() @p, an array of @had elements of @size bytes, to @want
+ * (more) elements, the new ones faulted in (kpl_prefault(): for what a
+ * stop writes).  The new array, or NULL with @p left as it was.
+ */
+static inline void *kpl_realloc_faulted(void *p, size_t had, size_t want,
+					size_t size)
+{
+	uint8_t *n = realloc(p, want * size);
+
+	if (n)
+		kpl_prefault(n + had * size, (want - had) * size);
+	return n;
 }
 
 /*

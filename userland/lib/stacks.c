@@ -48,10 +48,9 @@ static int grow_buf(struct kpl_stacks *s, size_t bytes)
 
 	if (bytes <= s->cap)
 		return 0;
-	b = realloc(s->buf, bytes);
+	b = kpl_realloc_faulted(s->buf, s->cap, bytes, 1);
 	if (!b)
 		return -ENOMEM;
-	kpl_prefault(b, bytes);
 	s->buf = b;
 	s->cap = bytes;
 	return 0;
@@ -63,10 +62,9 @@ static int grow_v(struct kpl_stacks *s, size_t nr)
 
 	if (nr <= s->vcap)
 		return 0;
-	v = realloc(s->v, nr * sizeof(*v));
+	v = kpl_realloc_faulted(s->v, s->vcap, nr, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	kpl_prefault(v + s->vcap, (nr - s->vcap) * sizeof(*v));
 	s->v = v;
 	s->vcap = nr;
 	return 0;

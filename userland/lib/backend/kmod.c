@@ -178,11 +178,10 @@ static int km_reserve(struct km_priv *kp, size_t want)
 		want = KPL_THREADS_MAX;
 	if (want <= kp->cap)
 		return 0;
-	r = realloc(kp->regs, want * sizeof(*r));
+	/* The module writes it inside the stop. */
+	r = kpl_realloc_faulted(kp->regs, kp->cap, want, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	/* The module writes it inside the stop. */
-	kpl_prefault(r + kp->cap, (want - kp->cap) * sizeof(*r));
 	kp->regs = r;
 	kp->cap = want;
 	return 0;

@@ -138,11 +138,9 @@ int kpl_proc__reserve_threads(struct kpl_proc *p, size_t n)
 		n = 1;
 	if (n <= p->threads_cap)
 		return 0;
-	th = realloc(p->threads, n * sizeof(*th));
+	th = kpl_realloc_faulted(p->threads, p->threads_cap, n, sizeof(*th));
 	if (!th)
 		return -ENOMEM;
-	kpl_prefault(th + p->threads_cap,
-		     (n - p->threads_cap) * sizeof(*th));
 	p->threads = th;
 	p->threads_cap = n;
 	return 0;
