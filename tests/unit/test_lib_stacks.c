@@ -107,16 +107,15 @@ static bool all(const uint8_t *b, size_t len, uint8_t v)
 
 /* Thread @i's stack as kpl_stacks__get() gives it, checked whole: 0 if
  * it is @region's second half (or all of it with @whole), else 1. */
-static int got(struct kpl_stacks *s, struct kpl_proc *p,
-	       const struct kpl_maps *maps, size_t max, size_t i,
-	       uint64_t region, bool whole, uint8_t fill)
+static int got(struct kpl_stacks *s, size_t i, uint64_t region, bool whole,
+	       uint8_t fill)
 {
 	const uint8_t *b;
 	uint64_t lo;
 	size_t len;
 	bool tried;
 
-	b = kpl_stacks__get(s, p, maps, max, i, &lo, &len, &tried);
+	b = kpl_stacks__get(s, i, &lo, &len, &tried);
 	if (!b || !tried || lo != region + (whole ? 0 : REGION / 2) ||
 	    len != (whole ? REGION : REGION / 2) || !all(b, len, fill))
 		return 1;
@@ -133,7 +132,7 @@ static int got(struct kpl_stacks *s, struct kpl_proc *p,
 static int read_case(pid_t pid, const uint64_t addr[3], const int ord[3],
 		     size_t buf, size_t max, bool third_fits)
 {
-	struct kpl_stacks s;
+	struct kpl_stacks s = { 0 };
 	struct kpl_maps *maps = NULL;
 	struct kpl_proc *p;
 	const uint8_t *b;
@@ -144,7 +143,8 @@ static int read_case(pid_t pid, const uint64_t addr[3], const int ord[3],
 
 	if (kpl_proc__open(pid, &kpl_backend_ptrace, &p))
 		return 1;
-	if (kpl_stacks__init(&s, buf) || kpl_maps__read(pid, &maps) ||
+	if (kpl_maps__read(pid, &maps) ||
+	    kpl_stacks__init(&s, p, maps, max, buf) ||
 	    kpl_proc__stop(p, 1000) || p->nr_threads != 3) {
 		ret = 2;
 		goto out;
@@ -152,26 +152,22 @@ static int read_case(pid_t pid, const uint64_t addr[3], const int ord[3],
 	p->threads[ord[0]].sp = addr[0] + REGION / 2;
 	p->threads[ord[1]].sp = addr[1] + REGION / 2 + 3;	/* down */
 	p->threads[ord[2]].sp = addr[2];
-	if (got(&s, p, maps, max, (size_t)ord[0], addr[0], false, 0xa1))
+	if (got(&s, (size_t)ord[0], addr[0], false, 0xa1))
 		ret = 3;
-	if (!ret && got(&s, p, maps, max, (size_t)ord[1], addr[1], false,
-			0xb2))
+	if (!ret && got(&s, (size_t)ord[1], addr[1], false, 0xb2))
 		ret = 4;
-	b = kpl_stacks__get(&s, p, maps, max, (size_t)ord[2], &lo, &len,
-			    &tried);
-	if (!ret && third_fits &&
-	    got(&s, p, maps, max, (size_t)ord[2], addr[2], true, 0xc3))
+	b = kpl_stacks__get(&s, (size_t)ord[2], &lo, &len, &tried);
+	if (!ret && third_fits && got(&s, (size_t)ord[2], addr[2], true, 0xc3))
 		ret = 5;
 	/* Too deep for the bound or the buffer: the caller's to read. */
 	if (!ret && !third_fits && (b || tried || len))
 		ret = 6;
 	/* Asked again in the same stop, from the first: the same. */
-	if (!ret && got(&s, p, maps, max, (size_t)ord[0], addr[0], false,
-			0xa1))
+	if (!ret && got(&s, (size_t)ord[0], addr[0], false, 0xa1))
 		ret = 7;
 	kpl_proc__resume(p);
 	/* Out of the stop nothing is served. */
-	if (!ret && kpl_stacks__get(&s, p, maps, max, 0, &lo, &len, &tried))
+	if (!ret && kpl_stacks__get(&s, 0, &lo, &len, &tried))
 		ret = 8;
 out:
 	kpl_stacks__free(&s);
@@ -258,8 +254,8 @@ static void test_stacks__second_stop_reads_anew(void **state)
 	pid = child(addr);
 	assert_true(pid > 0);
 	assert_int_equal(kpl_proc__open(pid, &kpl_backend_ptrace, &p), 0);
-	assert_int_equal(kpl_stacks__init(&s, 65536), 0);
 	assert_int_equal(kpl_maps__read(pid, &maps), 0);
+	assert_int_equal(kpl_stacks__init(&s, p, maps, 1u << 20, 65536), 0);
 	for (k = 0; k < 2; k++) {
 		uint8_t fill = k ? 0x5a : 0xa1;
 
@@ -269,8 +265,7 @@ static void test_stacks__second_stop_reads_anew(void **state)
 		p->threads[2].sp = addr[2];
 		/* The same stop_ns: only the stop count tells them apart. */
 		p->stop_ns = 1;
-		assert_int_equal(got(&s, p, maps, 1u << 20, 0, addr[0], false,
-				     fill), 0);
+		assert_int_equal(got(&s, 0, addr[0], false, fill), 0);
 		kpl_proc__resume(p);
 		/* Between the stops the first region changes. */
 		memset(buf, 0x5a, sizeof(buf));

@@ -70,9 +70,13 @@ static int grow_v(struct kpl_stacks *s, size_t nr)
 	return 0;
 }
 
-int kpl_stacks__init(struct kpl_stacks *s, size_t bytes)
+int kpl_stacks__init(struct kpl_stacks *s, struct kpl_proc *p,
+		     const struct kpl_maps *maps, size_t max, size_t bytes)
 {
 	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->maps = maps;
+	s->max = max;
 	if (grow_buf(s, bytes) || grow_v(s, 128)) {
 		kpl_stacks__free(s);
 		return -ENOMEM;
@@ -104,19 +108,19 @@ static bool live_part(const struct kpl_maps *maps, uint64_t sp, size_t max,
 	return false;
 }
 
-static void read_alone(struct kpl_stacks *s, struct kpl_proc *p, size_t i)
+static void read_alone(struct kpl_stacks *s, size_t i)
 {
 	struct kpl_stack *st = &s->v[i];
 
-	st->ok = !kpl_proc__read(p, st->lo, s->buf + st->off, st->len);
+	st->ok = !kpl_proc__read(s->p, st->lo, s->buf + st->off, st->len);
 	st->tried = true;
 }
 
 /* Where each of the stop's threads' stacks lies: once per stop. */
-static bool plan(struct kpl_stacks *s, struct kpl_proc *p,
-		 const struct kpl_maps *maps, size_t max)
+static bool plan(struct kpl_stacks *s)
 {
-	size_t i;
+	struct kpl_proc *p = s->p;
+	size_t i, max = s->max < s->cap ? s->max : s->cap;
 
 	if (s->nr && s->stop == p->stops && p->stopped)
 		return true;
@@ -125,13 +129,12 @@ static bool plan(struct kpl_stacks *s, struct kpl_proc *p,
 	s->nr = 0;
 	if (grow_v(s, p->nr_threads))
 		return false;
-	if (max > s->cap)
-		max = s->cap;
 	for (i = 0; i < p->nr_threads; i++) {
 		struct kpl_stack *st = &s->v[i];
 
 		memset(st, 0, sizeof(*st));
-		if (!live_part(maps, p->threads[i].sp, max, &st->lo, &st->len))
+		if (!live_part(s->maps, p->threads[i].sp, max, &st->lo,
+			       &st->len))
 			st->len = 0;
 	}
 	s->nr = p->nr_threads;
@@ -147,7 +150,7 @@ static bool plan(struct kpl_stacks *s, struct kpl_proc *p,
  * process_vm_readv() (and one more after each that fails and is read
  * alone).
  */
-static void read_batch(struct kpl_stacks *s, struct kpl_proc *p, size_t from)
+static void read_batch(struct kpl_stacks *s, size_t from)
 {
 	struct iovec l[STACKS_IOV], r[STACKS_IOV];
 	size_t i, k, n = 0, used = 0, idx[STACKS_IOV];
@@ -170,44 +173,42 @@ static void read_batch(struct kpl_stacks *s, struct kpl_proc *p, size_t from)
 	}
 	s->first = from;
 	s->last = i;
-	for (k = 0; k < n; k += (size_t)got) {
+	for (k = 0; k < n;) {
 		if (s->refused) {
-			read_alone(s, p, idx[k]);
-			got = 1;
+			read_alone(s, idx[k++]);
 			continue;
 		}
-		got = process_vm_readv(p->pid, l + k, n - k, r + k, n - k, 0);
+		got = process_vm_readv(s->p->pid, l + k, n - k, r + k, n - k,
+				       0);
 		if (got < 0 && errno != EFAULT) {
 			s->refused = true;	/* the old way from now on */
-			got = 0;
 			continue;
 		}
-		/* got: bytes, whole ranges; turned into ranges read. */
-		for (i = k; i < n && got >= (ssize_t)r[i].iov_len; i++) {
-			got -= (ssize_t)r[i].iov_len;
-			s->v[idx[i]].ok = s->v[idx[i]].tried = true;
+		/* @got bytes: the ranges it covers whole were read; the
+		 * next one failed or was cut short (EFAULT: the first). */
+		for (; k < n && got >= (ssize_t)r[k].iov_len; k++) {
+			got -= (ssize_t)r[k].iov_len;
+			s->v[idx[k]].ok = s->v[idx[k]].tried = true;
 		}
-		if (i < n)	/* range i failed: alone, then on after it */
-			read_alone(s, p, idx[i++]);
-		got = (ssize_t)(i - k);
+		if (k < n)
+			read_alone(s, idx[k++]);
 	}
 }
 
-const uint8_t *kpl_stacks__get(struct kpl_stacks *s, struct kpl_proc *p,
-			       const struct kpl_maps *maps, size_t max,
-			       size_t i, uint64_t *lo, size_t *len, bool *tried)
+const uint8_t *kpl_stacks__get(struct kpl_stacks *s, size_t i, uint64_t *lo,
+			       size_t *len, bool *tried)
 {
 	struct kpl_stack *st;
 
 	*len = 0;
 	*tried = false;
-	if (!plan(s, p, maps, max) || i >= s->nr)
+	if (!plan(s) || i >= s->nr)
 		return NULL;
 	st = &s->v[i];
 	if (!st->len)
 		return NULL;
 	if (i < s->first || i >= s->last)
-		read_batch(s, p, i);
+		read_batch(s, i);
 	*tried = st->tried;
 	if (!st->ok)
 		return NULL;
@@ -216,14 +217,13 @@ const uint8_t *kpl_stacks__get(struct kpl_stacks *s, struct kpl_proc *p,
 	return s->buf + st->off;
 }
 
-const uint8_t *kpl_stacks__one(struct kpl_stacks *s, struct kpl_proc *p,
-			       const struct kpl_maps *maps, size_t max,
-			       uint64_t sp, uint64_t *lo, size_t *len)
+const uint8_t *kpl_stacks__one(struct kpl_stacks *s, uint64_t sp,
+			       uint64_t *lo, size_t *len)
 {
 	size_t n;
 
 	*len = 0;
-	if (!live_part(maps, sp, max, lo, &n))
+	if (!live_part(s->maps, sp, s->max, lo, &n))
 		return NULL;
 	/* Grown here, in the stop if need be: rare (a stack the batches
 	 * could not take, or one thread's check outside a stop). */
@@ -235,7 +235,7 @@ const uint8_t *kpl_stacks__one(struct kpl_stacks *s, struct kpl_proc *p,
 		s->one = b;
 		s->one_cap = n;
 	}
-	if (kpl_proc__read(p, *lo, s->one, n))
+	if (kpl_proc__read(s->p, *lo, s->one, n))
 		return NULL;
 	*len = n;
 	return s->one;

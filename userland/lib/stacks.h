@@ -23,6 +23,9 @@ struct kpl_stack {
 };
 
 struct kpl_stacks {
+	struct kpl_proc *p;
+	const struct kpl_maps *maps;	/* where each stack's top is */
+	size_t max;	/* bytes of one stack at most */
 	uint8_t *buf;	/* faulted in before the stop; never grows in it */
 	size_t cap;
 	struct kpl_stack *v;	/* one per thread of the stop */
@@ -34,28 +37,30 @@ struct kpl_stacks {
 	size_t one_cap;
 };
 
-/* Room for @bytes of stacks, faulted in now (before a stop). */
-int kpl_stacks__init(struct kpl_stacks *s, size_t bytes);
+/*
+ * The stacks of @p, whose mappings are @maps, at most @max bytes each,
+ * with room for @bytes of them faulted in now (before a stop).
+ */
+int kpl_stacks__init(struct kpl_stacks *s, struct kpl_proc *p,
+		     const struct kpl_maps *maps, size_t max, size_t bytes);
 void kpl_stacks__free(struct kpl_stacks *s);
 
 /*
- * In a stop of @p: stop thread @i's live stack, [sp, top of the mapping
- * of @maps it lies in), read in a batch with the threads after it that
+ * In a stop of the process: stop thread @i's live stack, [sp, top of the
+ * mapping it lies in), read in a batch with the threads after it that
  * fit in the buffer (one process_vm_readv()), so that asking for the
  * threads in order reads each batch once.  NULL when it is not to be had
- * this way: with *@tried false (its mapping unknown, longer than @max or
- * the buffer) the caller may read it alone; with *@tried true it was
- * tried and is unreadable.  Valid until the next call.
+ * this way: with *@tried false (its mapping unknown, longer than the
+ * bound or the buffer) the caller may read it alone; with *@tried true
+ * it was tried and is unreadable.  Valid until the next call.
  */
-const uint8_t *kpl_stacks__get(struct kpl_stacks *s, struct kpl_proc *p,
-			       const struct kpl_maps *maps, size_t max,
-			       size_t i, uint64_t *lo, size_t *len, bool *tried);
+const uint8_t *kpl_stacks__get(struct kpl_stacks *s, size_t i, uint64_t *lo,
+			       size_t *len, bool *tried);
 
-/* The live stack at @sp read alone (kpl_proc__read()), at most @max
- * bytes, or NULL.  Valid until the next call. */
-const uint8_t *kpl_stacks__one(struct kpl_stacks *s, struct kpl_proc *p,
-			       const struct kpl_maps *maps, size_t max,
-			       uint64_t sp, uint64_t *lo, size_t *len);
+/* The live stack at @sp read alone (kpl_proc__read()), or NULL.  Valid
+ * until the next call. */
+const uint8_t *kpl_stacks__one(struct kpl_stacks *s, uint64_t sp,
+			       uint64_t *lo, size_t *len);
 
 struct kpl_range;
 

@@ -372,7 +372,8 @@ int kpl_unwind__new(struct kpl_proc *p, struct kpl_unwind **out)
 	if (!err)
 		err = load_patches(u);
 	if (!err)
-		err = kpl_stacks__init(&u->stacks, STACKS_BUF);
+		err = kpl_stacks__init(&u->stacks, p, u->maps, STACK_SCAN_MAX,
+				       STACKS_BUF);
 	if (err) {
 		kpl_unwind__free(u);
 		return err;
@@ -444,8 +445,8 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 /* @sp's live stack, read alone, as u->stack. */
 static bool stack_read(struct kpl_unwind *u, uint64_t sp)
 {
-	u->stack = kpl_stacks__one(&u->stacks, u->p, u->maps, STACK_SCAN_MAX,
-				   sp, &u->stack_lo, &u->stack_len);
+	u->stack = kpl_stacks__one(&u->stacks, sp, &u->stack_lo,
+				   &u->stack_len);
 	return u->stack;
 }
 
@@ -453,12 +454,11 @@ static bool stack_read(struct kpl_unwind *u, uint64_t sp)
  * threads after it (stacks.c), alone if the batch could not take it. */
 static bool stack_of(struct kpl_unwind *u, size_t i)
 {
-	struct kpl_proc *p = u->p;
 	bool tried;
 
-	u->stack = kpl_stacks__get(&u->stacks, p, u->maps, STACK_SCAN_MAX, i,
-				   &u->stack_lo, &u->stack_len, &tried);
-	return u->stack || (!tried && stack_read(u, p->threads[i].sp));
+	u->stack = kpl_stacks__get(&u->stacks, i, &u->stack_lo,
+				   &u->stack_len, &tried);
+	return u->stack || (!tried && stack_read(u, u->p->threads[i].sp));
 }
 
 static bool stack_may_hit(struct kpl_unwind *u, const struct kpl_thread *th,
