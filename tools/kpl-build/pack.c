@@ -127,11 +127,14 @@ static uint32_t str(struct pack *pk, const char *s)
 static void list_files(const struct kpl_elf *lib, const char *name, char *buf,
 		       size_t len)
 {
-	size_t i, n = 0;
+	const struct kpl_elf_sym *syms;
+	size_t i, nr, n = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < lib->nr_syms && n < len; i++) {
-		const struct kpl_elf_sym *s = &lib->syms[i];
+	if (kpl_elf__symbols(lib, &syms, &nr))
+		return;
+	for (i = 0; i < nr && n < len; i++) {
+		const struct kpl_elf_sym *s = &syms[i];
 
 		if (s->bind != STB_LOCAL || !s->defined ||
 		    strcmp(s->name, name))

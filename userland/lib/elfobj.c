@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * Reading one ELF object with libelf: its build-id, segments, dynamic
- * section, symbols (with their versions), imports and the GOT slots of
- * its own thread-local storage, kept in a struct kpl_elf; elfsym.c
- * answers which of those symbols a name finds.  Then the questions about
+ * section, version names, imports and the GOT slots of its own
+ * thread-local storage, kept in a struct kpl_elf; its symbols are read
+ * when first asked for (elftab.c), and elfsym.c answers which of them a
+ * name finds.  Then the questions about
  * a file's bytes by link-time address, some of them public (kpl/elf.h).
  */
 #include <errno.h>
@@ -132,157 +133,6 @@ static int read_dynamic(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 	return 0;
 }
 
-/* In .gnu.version: the symbol is a non-default version (name@VER). */
-#define VERSYM_HIDDEN 0x8000
-
-/* The .gnu.version entries, one per .dynsym symbol, or NULL. */
-static Elf_Data *versym_data(Elf *elf)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
-			return elf_getdata(scn, NULL);
-	return NULL;
-}
-
-/* Version names by .gnu.version index (kpl_elf_versions()). */
-struct vernames {
-	const char **v;
-	size_t nr;
-};
-
-/*
- * A symbol table read straight from libelf's buffers where it can be:
- * a 64-bit object's symbols, version indexes and string table are
- * arrays in the host's layout once elf_getdata() has them, and
- * gelf_getsym(), gelf_getversym() and elf_strptr() per symbol (which
- * checks the section every time) were half of the instructions of
- * reading libc's 3,000 dynamic symbols.  Every index and offset is
- * checked against the buffers: the files are the target's.
- */
-struct symtab {
-	Elf *elf;
-	Elf_Data *d, *ver;
-	size_t link;
-	const Elf64_Sym *sym;	/* NULL: through gelf */
-	size_t nr_sym;
-	const Elf64_Versym *vs;
-	size_t nr_vs;
-	const char *str;
-	size_t str_len;
-};
-
-static void symtab_open(struct symtab *t, Elf *elf, Elf_Data *d,
-			Elf_Data *ver, size_t link)
-{
-	Elf_Scn *ss = elf_getscn(elf, link);
-	Elf_Data *sd = NULL;
-	GElf_Shdr ssh;
-
-	/* As elf_strptr() wants it: a string table. */
-	if (ss && gelf_getshdr(ss, &ssh) && ssh.sh_type == SHT_STRTAB)
-		sd = elf_getdata(ss, NULL);
-	memset(t, 0, sizeof(*t));
-	t->elf = elf;
-	t->d = d;
-	t->ver = ver;
-	t->link = link;
-	if (gelf_getclass(elf) != ELFCLASS64 || d->d_type != ELF_T_SYM ||
-	    !d->d_buf || !sd || sd->d_type != ELF_T_BYTE || !sd->d_buf ||
-	    (ver && (ver->d_type != ELF_T_HALF || !ver->d_buf)))
-		return;
-	t->sym = d->d_buf;
-	t->nr_sym = d->d_size / sizeof(Elf64_Sym);
-	t->str = sd->d_buf;
-	t->str_len = sd->d_size;
-	if (ver) {
-		t->vs = ver->d_buf;
-		t->nr_vs = ver->d_size / sizeof(Elf64_Versym);
-	}
-}
-
-/* Symbol @i into @gs, its version index into @vs, its name (or NULL). */
-static const char *symtab_get(const struct symtab *t, size_t i, GElf_Sym *gs,
-			      GElf_Versym *vs)
-{
-	*vs = 0;
-	if (!t->sym) {
-		if (!gelf_getsym(t->d, (int)i, gs))
-			return NULL;
-		if (t->ver && !gelf_getversym(t->ver, (int)i, vs))
-			*vs = 0;
-		return elf_strptr(t->elf, t->link, gs->st_name);
-	}
-	if (i >= t->nr_sym)
-		return NULL;
-	*gs = t->sym[i];
-	if (i < t->nr_vs)
-		*vs = t->vs[i];
-	if (gs->st_name >= t->str_len ||
-	    !memchr(t->str + gs->st_name, '\0', t->str_len - gs->st_name))
-		return NULL;
-	return t->str + gs->st_name;
-}
-
-static int read_symbols(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
-			GElf_Shdr *sh, bool dynamic, const struct vernames *vn)
-{
-	Elf_Data *d = elf_getdata(scn, NULL);
-	Elf_Data *ver = dynamic ? versym_data(elf) : NULL;
-	const char *file = "";
-	struct kpl_elf_sym *syms;
-	struct symtab tab;
-	size_t i, n;
-
-	if (!d || !sh->sh_entsize)
-		return 0;
-	n = sh->sh_size / sh->sh_entsize;
-	syms = realloc(ke->syms, (ke->nr_syms + n) * sizeof(*syms));
-	if (!syms)
-		return -ENOMEM;
-	ke->syms = syms;
-	symtab_open(&tab, elf, d, ver, sh->sh_link);
-	for (i = 1; i < n; i++) {
-		struct kpl_elf_sym *s;
-		GElf_Sym gs;
-		GElf_Versym vs;
-		const char *name = symtab_get(&tab, i, &gs, &vs);
-
-		if (!name)
-			continue;
-		if (GELF_ST_TYPE(gs.st_info) == STT_FILE) {
-			file = name;
-			continue;
-		}
-		if (!*name || GELF_ST_TYPE(gs.st_info) == STT_SECTION)
-			continue;
-		s = &ke->syms[ke->nr_syms++];
-		s->name = name;
-		s->bind = GELF_ST_BIND(gs.st_info);
-		s->file = s->bind == STB_LOCAL ? file : "";
-		s->value = gs.st_value;
-		s->size = gs.st_size;
-		s->type = GELF_ST_TYPE(gs.st_info);
-		s->dynamic = dynamic;
-		s->defined = gs.st_shndx != SHN_UNDEF;
-		/* What glibc's do_lookup_x() takes for a non-PLT reference. */
-		s->canonical = dynamic && !s->defined && gs.st_value &&
-			       s->type == STT_FUNC;
-		s->vis = GELF_ST_VISIBILITY(gs.st_other);
-		/*
-		 * An old ABI kept for binaries linked against it (glibc's
-		 * sched_setaffinity@GLIBC_2.3.3 beside @@GLIBC_2.3.4): ld
-		 * binds a new reference to the default version, so a lookup
-		 * by name alone must skip it.
-		 */
-		s->ver_hidden = vs & VERSYM_HIDDEN;
-		s->version = (vs & 0x7fff) < vn->nr ? vn->v[vs & 0x7fff] : NULL;
-	}
-	return 0;
-}
-
 /*
  * A TLS relocation of the object's own storage (symbol 0, or one the
  * object defines): the first DTPMOD64 and TPOFF64 slots are kept.
@@ -353,7 +203,8 @@ static int read_imports(struct kpl_elf *ke, Elf *elf, Elf_Scn *scn,
 static int elf_scan(struct kpl_elf *ke, Elf *elf)
 {
 	Elf_Scn *scn = NULL;
-	struct vernames vn = { NULL, 0 };
+	const char **vn = NULL;
+	size_t nr_vn = 0;
 	GElf_Ehdr eh;
 	int err;
 
@@ -364,7 +215,13 @@ static int elf_scan(struct kpl_elf *ke, Elf *elf)
 					 sizeof(ke->build_id));
 	err = read_segments(ke, elf);
 	if (!err)
-		err = kpl_elf_versions(elf, &vn.v, &vn.nr);
+		err = kpl_elf_versions(elf, &vn, &nr_vn);
+	if (!err) {
+		/* The tables own the version names from here on. */
+		err = kpl_elf_tab__new(elf, vn, nr_vn, &ke->tab);
+		if (err)
+			free(vn);
+	}
 	while (!err && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 
@@ -372,17 +229,12 @@ static int elf_scan(struct kpl_elf *ke, Elf *elf)
 			continue;
 		if (sh.sh_type == SHT_DYNAMIC)
 			err = read_dynamic(ke, elf, scn, &sh);
-		else if (sh.sh_type == SHT_SYMTAB) {
+		else if (sh.sh_type == SHT_SYMTAB)
 			ke->has_symtab = true;
-			err = read_symbols(ke, elf, scn, &sh, false, &vn);
-		} else if (sh.sh_type == SHT_DYNSYM) {
-			err = read_symbols(ke, elf, scn, &sh, true, &vn);
-		} else if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_ALLOC) &&
-			   (ke->e_type == ET_DYN || ke->e_type == ET_EXEC)) {
+		else if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_ALLOC) &&
+			 (ke->e_type == ET_DYN || ke->e_type == ET_EXEC))
 			err = read_imports(ke, elf, scn, &sh);
-		}
 	}
-	free(vn.v);
 	return err;
 }
 
@@ -431,7 +283,7 @@ void kpl_elf__close(struct kpl_elf *ke)
 		elf_end(ke->elf);
 	if (ke->fd >= 0)
 		close(ke->fd);
-	free(ke->syms);
+	kpl_elf_tab__free(ke->tab);
 	free(ke->imports);
 	free(ke->needed);
 	free(ke->soname);

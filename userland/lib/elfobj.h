@@ -56,8 +56,8 @@ struct kpl_elf {
 	char *soname;		/* DT_SONAME, or NULL */
 	uint64_t min_vaddr;	/* lowest PT_LOAD p_vaddr, page aligned */
 	uint64_t max_vaddr;	/* end of the highest PT_LOAD */
-	struct kpl_elf_sym *syms;
-	size_t nr_syms;
+	/* The symbol tables, read on first use (elftab.c). */
+	struct kpl_elf_tab *tab;
 	struct kpl_elf_import *imports;
 	size_t nr_imports;
 	bool has_symtab;
@@ -78,11 +78,41 @@ struct kpl_elf {
 };
 
 /*
- * kpl_elf__open() - open @path and read its headers and symbols.
+ * kpl_elf__open() - open @path and read its headers, dynamic section and
+ * imports; its symbols are read when first asked for.
  * Return: 0 and *@out, or -errno / -KPL_E_FORMAT.
  */
 int kpl_elf__open(const char *path, struct kpl_elf **out);
 void kpl_elf__close(struct kpl_elf *elf);
+
+/*
+ * The symbol tables (elftab.c).  A struct kpl_elf is not changed by
+ * anything but the first reading of its tables: one that threads share
+ * is read whole before they do (kpl_elf__symbols()).
+ */
+struct kpl_elf_tab;
+/* Take @vernames (kpl_elf_versions()), freed by kpl_elf_tab__free(). */
+int kpl_elf_tab__new(void *elf, const char **vernames, size_t nr,
+		     struct kpl_elf_tab **out);
+void kpl_elf_tab__free(struct kpl_elf_tab *tab);
+
+/*
+ * kpl_elf__symbols() - every symbol of .symtab and .dynsym in table
+ * order (but entry 0, STT_FILE and STT_SECTION entries and nameless
+ * ones), read on the first call.  Return: 0 and *@syms, *@nr, or -ENOMEM.
+ */
+int kpl_elf__symbols(const struct kpl_elf *elf,
+		     const struct kpl_elf_sym **syms, size_t *nr);
+
+/*
+ * kpl_elf__hashed() - the .dynsym entries named @name that the object's
+ * .gnu.hash lists, in table order, as glibc's lookup finds them, before
+ * the tables are read whole.  Return: their number (at most @max), or
+ * -ENOSYS (tables read, no usable .gnu.hash: search kpl_elf__symbols()),
+ * -E2BIG (more than @max), -ENOMEM.
+ */
+int kpl_elf__hashed(const struct kpl_elf *elf, const char *name,
+		    const struct kpl_elf_sym **out, size_t max);
 
 /* Lookups among the symbols read (elfsym.c). */
 

@@ -41,11 +41,14 @@ static bool sym_usable(const struct kpl_elf_sym *s, bool tls)
 static int find_sym(const struct kpl_elf *ke, const char *name,
 		    const char *file, bool tls, const struct kpl_elf_sym **out)
 {
-	const struct kpl_elf_sym *global = NULL, *local = NULL;
-	size_t i, nr_local = 0;
+	const struct kpl_elf_sym *global = NULL, *local = NULL, *syms;
+	size_t i, nr, nr_local = 0;
+	int err = kpl_elf__symbols(ke, &syms, &nr);
 
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
+	if (err)
+		return err;
+	for (i = 0; i < nr; i++) {
+		const struct kpl_elf_sym *s = &syms[i];
 
 		if (!sym_usable(s, tls) || strcmp(s->name, name) ||
 		    !kpl_elf__of_file(s, file))
@@ -83,52 +86,77 @@ int kpl_elf__find_tls(const struct kpl_elf *ke, const char *name,
 	return find_sym(ke, name, file, true, out);
 }
 
+static bool is_dynamic_def(const struct kpl_elf_sym *s, const char *version)
+{
+	(void)version;
+	return s->dynamic && s->defined && !s->ver_hidden &&
+	       s->type != STT_TLS && s->bind != STB_LOCAL;
+}
+
+/* What glibc's check_match() accepts (elf/dl-lookup.c). */
+static bool binds(const struct kpl_elf_sym *s, const char *version)
+{
+	if (!s->dynamic || !(s->defined || s->canonical) ||
+	    s->type == STT_TLS || s->bind == STB_LOCAL ||
+	    s->vis == STV_HIDDEN || s->vis == STV_INTERNAL)
+		return false;
+	return !version ? !s->ver_hidden
+			: (s->version ? !strcmp(s->version, version)
+				      : !s->ver_hidden);
+}
+
+/* Most .dynsym entries of one name a hash lookup takes (more: rare). */
+#define NAMED_MAX 16
+
+/*
+ * The first export named @name that @ok takes with @version: through
+ * the hash table while the tables are unread, else by reading them.
+ */
+static const struct kpl_elf_sym *
+first_export(const struct kpl_elf *ke, const char *name, const char *version,
+	     bool (*ok)(const struct kpl_elf_sym *, const char *))
+{
+	const struct kpl_elf_sym *named[NAMED_MAX], *syms;
+	int n = kpl_elf__hashed(ke, name, named, NAMED_MAX);
+	size_t i, nr;
+
+	if (n >= 0) {
+		for (i = 0; i < (size_t)n; i++)
+			if (ok(named[i], version))
+				return named[i];
+		return NULL;
+	}
+	if (kpl_elf__symbols(ke, &syms, &nr))
+		return NULL;
+	for (i = 0; i < nr; i++)
+		if (ok(&syms[i], version) && !strcmp(syms[i].name, name))
+			return &syms[i];
+	return NULL;
+}
+
 const struct kpl_elf_sym *kpl_elf__find_dynamic(const struct kpl_elf *ke,
 						const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
-
-		if (s->dynamic && s->defined && !s->ver_hidden &&
-		    s->type != STT_TLS && s->bind != STB_LOCAL &&
-		    !strcmp(s->name, name))
-			return s;
-	}
-	return NULL;
+	return first_export(ke, name, NULL, is_dynamic_def);
 }
 
 const struct kpl_elf_sym *kpl_elf__find_version(const struct kpl_elf *ke,
 						const char *name,
 						const char *version)
 {
-	size_t i;
-
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
-
-		if (!s->dynamic || !(s->defined || s->canonical) ||
-		    s->type == STT_TLS ||
-		    s->bind == STB_LOCAL || s->vis == STV_HIDDEN ||
-		    s->vis == STV_INTERNAL || strcmp(s->name, name))
-			continue;
-		/* What glibc's check_match() accepts (elf/dl-lookup.c). */
-		if (!version ? !s->ver_hidden
-			     : (s->version ? !strcmp(s->version, version)
-					   : !s->ver_hidden))
-			return s;
-	}
-	return NULL;
+	return first_export(ke, name, version, binds);
 }
 
 const char *kpl_elf__import_version(const struct kpl_elf *ke,
 				    const char *name)
 {
-	size_t i;
+	const struct kpl_elf_sym *syms;
+	size_t i, nr;
 
-	for (i = 0; i < ke->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &ke->syms[i];
+	if (kpl_elf__symbols(ke, &syms, &nr))
+		return NULL;
+	for (i = 0; i < nr; i++) {
+		const struct kpl_elf_sym *s = &syms[i];
 
 		if (s->dynamic && !s->defined && s->version &&
 		    !strcmp(s->name, name))

@@ -146,11 +146,14 @@ static int segment_flags(const struct kpl_elf *elf, uint64_t vaddr,
 static bool names_agree(const struct kpl_elf *elf, const char *name,
 			const char *file, uint64_t value, uint64_t size)
 {
+	const struct kpl_elf_sym *syms;
 	bool named = false;
-	size_t i;
+	size_t i, nr;
 
-	for (i = 0; i < elf->nr_syms; i++) {
-		const struct kpl_elf_sym *s = &elf->syms[i];
+	if (kpl_elf__symbols(elf, &syms, &nr))
+		return false;
+	for (i = 0; i < nr; i++) {
+		const struct kpl_elf_sym *s = &syms[i];
 
 		if (!s->defined || strcmp(s->name, name) ||
 		    !kpl_elf__of_file(s, file))

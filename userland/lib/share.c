@@ -349,9 +349,10 @@ Elf *kpl_share__elf(const struct kpl_share_file *f)
 struct kpl_elf *kpl_share__kelf(const struct kpl_share_file *f)
 {
 	struct kelf_ent *e = NULL, *v;
+	const struct kpl_elf_sym *syms;
 	struct kpl_elf *ke = NULL;
 	char path[64];
-	size_t i;
+	size_t i, nr;
 	int fd;
 
 	if (!f->inode)
@@ -385,6 +386,12 @@ struct kpl_elf *kpl_share__kelf(const struct kpl_share_file *f)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		if (kpl_elf__open(path, &e->ke))
 			e->ke = NULL;
+		/* Workers share it: its tables are read now, under the
+		 * lock, and never changed after (elfobj.h). */
+		else if (kpl_elf__symbols(e->ke, &syms, &nr)) {
+			kpl_elf__close(e->ke);
+			e->ke = NULL;
+		}
 		close(fd);
 	}
 	ke = e->ke;
