@@ -19,6 +19,8 @@
 #include "elf_blob.h"
 #include "elf_files.h"
 #include "elfobj.h"
+#include "maps.h"
+#include "share.h"
 
 /* Two lookups agree: both none, or the same symbol's every field. */
 static void assert_same_sym(const struct kpl_elf_sym *a,
@@ -144,7 +146,60 @@ static void test_elf_hashed__finds_what_glibc_finds(void **state)
 	assert_ptr_equal(kpl_elf__find_version(e, fn, NULL), s);
 	assert_null(kpl_elf__find_version(e, "kpl_no_such_name", NULL));
 	assert_int_equal(kpl_elf__hashed(e, "", named, 4), 0);
+	/*
+	 * timer_settime has three versions: more entries than the caller
+	 * has room for is said, not cut short (first_export() then reads
+	 * the whole table).
+	 */
+	assert_int_equal(kpl_elf__hashed(e, "timer_settime", named, 4), 3);
+	for (n = 0; n < 3 && named[n]->ver_hidden; n++)
+		;
+	assert_true(n < 3);
+	assert_ptr_equal(kpl_elf__find_version(e, "timer_settime", NULL),
+			 named[n]);
+	assert_int_equal(kpl_elf__hashed(e, "timer_settime", named, 2),
+			 -E2BIG);
 	kpl_elf__close(e);
+}
+
+/*
+ * An object that fleet workers share (share.c) is read whole when it
+ * is opened, so that no lookup writes to it: the hash path is closed.
+ */
+static void test_elf_hashed__shared_object_read_whole(void **state)
+{
+	const struct kpl_elf_sym *s;
+	struct kpl_share_file f = { .pid = getpid() };
+	struct kpl_maps *m = NULL;
+	struct kpl_elf *e;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kpl_maps__read(getpid(), &m), 0);
+	for (i = 0; i < m->nr && !f.inode; i++) {
+		const struct kpl_map *v = &m->v[i];
+
+		const char *base = strrchr(v->path, '/');
+
+		/* Its path may differ from li.path by a merged /usr. */
+		if (!base || strcmp(base, "/libc.so.6") || v->offset)
+			continue;
+		f.start = v->start;
+		f.end = v->end;
+		f.dev_major = v->dev_major;
+		f.dev_minor = v->dev_minor;
+		f.inode = v->inode;
+		f.path = v->path;
+	}
+	assert_true(f.inode != 0);
+	kpl_share__get();
+	e = kpl_share__kelf(&f);
+	assert_non_null(e);
+	assert_int_equal(kpl_elf__hashed(e, "gnu_get_libc_version", &s, 1),
+			 -ENOSYS);
+	assert_non_null(kpl_elf__find_version(e, "gnu_get_libc_version", NULL));
+	kpl_share__put();
+	free(m);
 }
 
 /*
@@ -272,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_elf_hashed__libspin_as_its_table),
 		cmocka_unit_test(test_elf_hashed__canonical_entry_as_its_table),
 		cmocka_unit_test(test_elf_hashed__finds_what_glibc_finds),
+		cmocka_unit_test(test_elf_hashed__shared_object_read_whole),
 		cmocka_unit_test(test_elf_hashed__corrupt_tables_refused),
 	};
 

@@ -86,9 +86,9 @@ int kpl_elf__open(const char *path, struct kpl_elf **out);
 void kpl_elf__close(struct kpl_elf *elf);
 
 /*
- * The symbol tables (elftab.c).  A struct kpl_elf is not changed by
- * anything but the first reading of its tables: one that threads share
- * is read whole before they do (kpl_elf__symbols()).
+ * The symbol tables (elftab.c).  Lookups write to a struct kpl_elf,
+ * const as it is, until its tables are read whole (kpl_elf__symbols()):
+ * one that threads share must be read whole before they see it.
  */
 struct kpl_elf_tab;
 /* Take @vernames (kpl_elf_versions()), freed by kpl_elf_tab__free(). */

@@ -110,7 +110,9 @@ static bool binds(const struct kpl_elf_sym *s, const char *version)
 
 /*
  * The first export named @name that @ok takes with @version: through
- * the hash table while the tables are unread, else by reading them.
+ * the hash table while the tables are unread, else by reading them.  A
+ * table that cannot be read (no memory) exports nothing here, as an
+ * object that cannot be opened defines nothing in the scope (scope.c).
  */
 static const struct kpl_elf_sym *
 first_export(const struct kpl_elf *ke, const char *name, const char *version,

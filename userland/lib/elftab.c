@@ -9,14 +9,18 @@
  * linker's scope search asks, kpl_elf__find_version() and
  * kpl_elf__find_dynamic()) walks the object's .gnu.hash as glibc's
  * do_lookup_x() does: the Bloom filter, the bucket, the chain.  That is
- * the dynamic linker's own view of the object, so nothing is bound that
- * it would not bind.  Everything else, and an object without a usable
- * .gnu.hash, reads the whole tables once (kpl_elf__symbols()).
+ * the dynamic linker's own view of the object (found, like the tables
+ * before it, by the section headers, where ld.so reads DT_GNU_HASH), so
+ * nothing is bound that it would not bind.  Everything else, and an
+ * object without a usable .gnu.hash, reads the whole tables once
+ * (kpl_elf__symbols()).
  *
- * Once read whole, a table is never changed again: objects that fleet
- * workers share are read whole when opened (share.c), so only an
- * object one thread owns takes the hash path, which records what it
- * found.
+ * Not thread-safe until read whole: the hash path records what it
+ * found (and whether the table is usable) in the object.  Once read
+ * whole, a table is never changed again and the hash path is not
+ * taken, so objects that fleet workers share are read whole when
+ * opened (share.c), and only an object one thread owns is looked up by
+ * hash.
  *
  * The files are the target's: every index, offset and count of the
  * hash table is checked against the section that holds it, and a table
@@ -79,7 +83,7 @@ struct kpl_elf_tab {
 	Elf *elf;
 	const char **vernames;	/* by .gnu.version index */
 	size_t nr_vernames;
-	bool read;		/* syms holds both tables */
+	bool whole;		/* syms holds both tables: never changed again */
 	int err;
 	struct kpl_elf_sym *syms;
 	size_t nr_syms;
@@ -219,9 +223,14 @@ static int read_symbols(struct kpl_elf_tab *tab, Elf_Scn *scn, GElf_Shdr *sh,
 	struct symtab t;
 	size_t i, n;
 
-	if (!d || !sh->sh_entsize)
+	if (!d)
 		return 0;
-	n = sh->sh_size / sh->sh_entsize;
+	/*
+	 * Counted from the data libelf holds, 64-bit entries (elf_scan()
+	 * takes no other class): the file's sh_entsize is its own word, and
+	 * a small one would make this array many times the file.
+	 */
+	n = d->d_size / sizeof(Elf64_Sym);
 	syms = realloc(tab->syms, (tab->nr_syms + n) * sizeof(*syms));
 	if (!syms)
 		return -ENOMEM;
@@ -252,18 +261,23 @@ int kpl_elf__symbols(const struct kpl_elf *ke, const struct kpl_elf_sym **syms,
 	struct kpl_elf_tab *tab = ke->tab;
 	Elf_Scn *scn = NULL;
 
-	while (!tab->read && !tab->err && (scn = elf_nextscn(tab->elf, scn))) {
-		GElf_Shdr sh;
+	/* Read once; after that only read, so threads may share it. */
+	if (!tab->whole) {
+		while (!tab->err && (scn = elf_nextscn(tab->elf, scn))) {
+			GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-			tab->err = read_symbols(tab, scn, &sh,
-						sh.sh_type == SHT_DYNSYM);
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			if (sh.sh_type == SHT_SYMTAB ||
+			    sh.sh_type == SHT_DYNSYM)
+				tab->err = read_symbols(
+					tab, scn, &sh,
+					sh.sh_type == SHT_DYNSYM);
+		}
+		if (tab->err)
+			return tab->err;
+		tab->whole = true;
 	}
-	if (tab->err)
-		return tab->err;
-	tab->read = true;
 	*syms = tab->syms;
 	*nr = tab->nr_syms;
 	return 0;
@@ -288,8 +302,10 @@ static int gh_open(struct kpl_elf_tab *tab)
 	if (scn)
 		d = elf_getdata(scn, NULL);
 	ds = scn ? elf_getscn(tab->elf, sh.sh_link) : NULL;
-	if (!d || !d->d_buf || d->d_size < 16 || (uintptr_t)d->d_buf % 8 ||
-	    !ds || !gelf_getshdr(ds, &dsh) || dsh.sh_type != SHT_DYNSYM)
+	if (!d || !d->d_buf || d->d_type != ELF_T_GNUHASH ||
+	    (sh.sh_flags & SHF_COMPRESSED) || d->d_size < 16 ||
+	    (uintptr_t)d->d_buf % 8 || !ds || !gelf_getshdr(ds, &dsh) ||
+	    dsh.sh_type != SHT_DYNSYM)
 		return -ENOENT;
 	dd = elf_getdata(ds, NULL);
 	if (!dd)
@@ -306,7 +322,8 @@ static int gh_open(struct kpl_elf_tab *tab)
 	if (!g->nbuckets || !words || (words & (words - 1)) ||
 	    g->shift >= 32 || g->symoffset > tab->dyn.nr_sym)
 		return -ENOENT;
-	/* 32-bit counts: these sums cannot overflow a size_t. */
+	/* 32-bit counts: these sums cannot overflow a 64-bit size_t. */
+	_Static_assert(sizeof(size_t) >= 8, "a 64-bit size_t");
 	off = 16 + words * 8 + (size_t)g->nbuckets * 4;
 	if (off > d->d_size)
 		return -ENOENT;
@@ -357,7 +374,7 @@ int kpl_elf__hashed(const struct kpl_elf *ke, const char *name,
 	uint64_t word;
 	size_t i, n = 0;
 
-	if (tab->read)
+	if (tab->whole)
 		return -ENOSYS;
 	if (!tab->gh_state)
 		tab->gh_state = gh_open(tab) ? -1 : 1;

@@ -151,7 +151,7 @@ static bool names_agree(const struct kpl_elf *elf, const char *name,
 	size_t i, nr;
 
 	if (kpl_elf__symbols(elf, &syms, &nr))
-		return false;
+		return false;	/* unreadable tables: refused, not trusted */
 	for (i = 0; i < nr; i++) {
 		const struct kpl_elf_sym *s = &syms[i];
 
@@ -218,6 +218,8 @@ static int find_named(const struct kpl_elf *elf, const char *where,
 		*out = *s;
 		return 0;
 	}
+	if (err == -ENOMEM)	/* reading the tables, not a missing name */
+		return err;
 	pr_warn("apply: %s '%s'%s%s %s in %s\n", what,
 		kpl_escape_str(esc, sizeof(esc), name), *file ? " of " : "",
 		kpl_escape_str(src, sizeof(src), file),

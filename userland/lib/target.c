@@ -427,6 +427,9 @@ static int resolve_own(struct kpl_resolve_ctx *rc, const char *name,
 		*addr = rc->lib->bias + s->value;
 		return 0;
 	}
+	/* Reading the tables failed: say so, not "look in the scope". */
+	if (err == -ENOMEM)
+		return err;
 	/* The names come from the patch, the path from the maps. */
 	kpl_escape_str(path, sizeof(path), rc->lib->path);
 	kpl_escape_str(sym, sizeof(sym), name);
