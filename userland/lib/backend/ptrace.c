@@ -35,7 +35,6 @@
 #include "backend.h"
 #include "internal.h"
 #include "ptrace.h"
-#include "share.h"
 
 #ifdef KPL_FAULT_INJECT
 static const char *req_name(int req, void *data)
@@ -100,8 +99,21 @@ int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs)
  * rounds before an injected syscall's entry stop); and while the stop is
  * boosted (txn.c), a SCHED_FIFO caller never yields to it at all.
  * Sleeping does.  So: a few polls (most syscall-exit stops are there at
- * once), then sleeps of 1 us doubling to 64 us, with the thread's timer
- * slack at 1 ns meanwhile so that 1 us is not the default 50 us.
+ * once), then sleeps of 8 us doubling to 64 us, with the thread's timer
+ * slack at 1 ns meanwhile so that 8 us is not the default 50 us.
+ *
+ * Not shorter: a sleep of 1-4 us does not yield here.  Arming the timer
+ * costs a VM more than that (a trap to the hypervisor), so the timer
+ * has fired before the switch and nanosleep() returns without giving
+ * the CPU away, 16 us later (ftrace: three such naps in a row, no
+ * sched_switch).  A thread queued on our CPU (the borrowed thread, just
+ * let go and not yet back in its sleep when the all-thread stop
+ * interrupts it) then waited through every short nap for the first one
+ * that yields: 140-170 us of a 2-thread process's stop went on
+ * collecting it.  Starting at 8 us (the fleet's first nap before, for
+ * its own reason: each wake-up is CPU the others want) cut the 4-thread
+ * apply gap from 0.26-0.34 to 0.15-0.22 ms and the 16-thread one from
+ * 0.43-0.51 to 0.27-0.39 (tools/bench/README.md, "Naps that yield").
  *
  * But a sleep ends late: the CPU we leave idle halts, and waking it
  * takes 20-50 us here (a VM's halted vCPU; deep C-states on metal),
@@ -114,16 +126,8 @@ int kpl_pt_setregs(pid_t tid, const struct kpl_arch_regs *regs)
  * (tools/bench/README.md, "Polling before sleeping").
  */
 #define NAP_POLLS 3
-#define NAP_MIN_NS 1000
+#define NAP_MIN_NS 8000
 #define NAP_MAX_NS 64000
-/*
- * While a fleet's workers run, each nap's wake-up is CPU the other
- * worker and the targets want: the first nap is 8 us, not 1 (1,000
- * processes, medians of seven alternating rounds: apply --all 540 ->
- * 510 ms, revert --all 480 -> 400, kpl's CPU 750 -> 640;
- * tools/bench/README.md, "Fleet naps").
- */
-#define NAP_FLEET_MIN_NS 8000
 
 struct nap {
 	bool spin;	/* poll until @t0 + KPL_PT_SPIN_NS first */
@@ -153,7 +157,7 @@ static void nap_once(struct nap *n)
 
 		if (slack > 1 && !prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0))
 			n->slack = slack;
-		n->ns = kpl_share__workers() > 1 ? NAP_FLEET_MIN_NS : NAP_MIN_NS;
+		n->ns = NAP_MIN_NS;
 	}
 	ts.tv_nsec = n->ns;
 	nanosleep(&ts, NULL);
