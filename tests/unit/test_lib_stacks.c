@@ -184,41 +184,35 @@ static void end(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-static void test_stacks__one_call_and_the_unreadable_alone(void **state)
+/* read_case() on a new child, killed after. */
+static void child_case(const int ord[3], size_t buf, size_t max,
+		       bool third_fits)
 {
 	uint64_t addr[3];
-	pid_t pid;
+	pid_t pid = child(addr);
 
-	(void)state;
-	pid = child(addr);
 	assert_true(pid > 0);
-	assert_int_equal(read_case(pid, addr, in_order, 65536, 1u << 20, true), 0);
+	assert_int_equal(read_case(pid, addr, ord, buf, max, third_fits), 0);
 	end(pid);
+}
+
+static void test_stacks__one_call_and_the_unreadable_alone(void **state)
+{
+	(void)state;
+	child_case(in_order, 65536, 1u << 20, true);
 }
 
 static void test_stacks__deeper_than_max_left_out(void **state)
 {
-	uint64_t addr[3];
-	pid_t pid;
-
 	(void)state;
-	pid = child(addr);
-	assert_true(pid > 0);
-	assert_int_equal(read_case(pid, addr, in_order, 65536, REGION - 1, false), 0);
-	end(pid);
+	child_case(in_order, 65536, REGION - 1, false);
 }
 
 /* A buffer of one page: a batch a stack, the third left to the caller. */
 static void test_stacks__small_buffer_batches(void **state)
 {
-	uint64_t addr[3];
-	pid_t pid;
-
 	(void)state;
-	pid = child(addr);
-	assert_true(pid > 0);
-	assert_int_equal(read_case(pid, addr, in_order, REGION / 2, 1u << 20, false), 0);
-	end(pid);
+	child_case(in_order, REGION / 2, 1u << 20, false);
 }
 
 /* The first range of the call unreadable (EFAULT, nothing read): it is
@@ -226,15 +220,10 @@ static void test_stacks__small_buffer_batches(void **state)
 static void test_stacks__first_range_unreadable(void **state)
 {
 	static const int ord[3] = { 1, 0, 2 };
-	uint64_t addr[3];
-	pid_t pid;
 
 	(void)state;
-	pid = child(addr);
-	assert_true(pid > 0);
 	/* Thread 0 at the PROT_NONE region, the first range of the call. */
-	assert_int_equal(read_case(pid, addr, ord, 65536, 1u << 20, true), 0);
-	end(pid);
+	child_case(ord, 65536, 1u << 20, true);
 }
 
 /* Two stops one after the other: the second reads anew, whatever the
