@@ -4,8 +4,8 @@
  * section, version names, imports and the GOT slots of its own
  * thread-local storage, kept in a struct kpl_elf; its symbols are read
  * when first asked for (elftab.c), and elfsym.c answers which of them a
- * name finds.  Then the questions about
- * a file's bytes by link-time address, some of them public (kpl/elf.h).
+ * name finds.  Then the questions about a file's bytes by link-time
+ * address, some of them public (kpl/elf.h).
  */
 #include <errno.h>
 #include <fcntl.h>
