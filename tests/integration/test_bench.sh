@@ -3,7 +3,8 @@
 # The benchmark measures the thread kpl borrows: in `kpl-spin --shm` the
 # main thread spins (it used to sit in sigwait, so the stops of the
 # thread kpl borrows went unmeasured), and kpl-bench puts kpl's own stop
-# count beside the gaps of single-threaded and all-spinning targets.
+# count beside the gaps of single-threaded and all-spinning targets, and
+# beside kpl's pause the bare ptrace stop of the same threads (bare.c).
 # Nothing here looks at a time.
 . "$(dirname "$0")/lib.sh"
 
@@ -35,11 +36,15 @@ check "busy cell: both threads spin and report" \
 	grep -q '"threads":2,"spinners":2,' "$T/b.json"
 check "kpl's stop count is recorded in every cell" \
 	[ "$(grep -c '"apply_stops":{"median":[1-9]' "$T/b.json")" = 2 ]
+check "the bare ptrace stop is measured in every cell, both ways" \
+	[ "$(grep -c '"bare_stop":{"median":[1-9].*"bare_stop_release":{"median":[1-9]' "$T/b.json")" = 2 ]
 awk -f tools/bench/table.awk "$T/b.json" >"$T/table"
 check "the table puts the probe beside kpl: 1 thread" \
 	grep -q '^| 1 thread: apply, longest gap | [0-9.]* | pause [0-9.]*; [0-9]* stops' "$T/table"
 check "the table puts the probe beside kpl: all threads spinning" \
 	grep -q '^| 2 threads, all spinning: apply gap' "$T/table"
+check "the table puts kpl's floor, the bare stop, beside kpl's pause" \
+	grep -q '^| 2 threads: bare ptrace stop, nothing done: .* | | [0-9.]* ([0-9.]*) | |$' "$T/table"
 
 # Numbers the user gives are read whole and in range, or refused with
 # the setting's name (they were atoi()ed: "5x" ran 5 runs, "abc" none).

@@ -135,6 +135,8 @@ enum bench_metric {
 	M_APPLY_WALL,
 	M_REVERT_WALL,
 	M_WINDOW,
+	M_BARE_STOP,
+	M_BARE_STOP_RELEASE,
 	NR_METRICS
 };
 
@@ -177,6 +179,14 @@ int bench_cell__run(const struct bench_opts *o, struct bench_cell *c);
 
 /* bench_exec_floor() - wall time of `kpl apply --help`, o->runs times. */
 int bench_exec_floor(const struct bench_opts *o, double *v);
+
+/*
+ * bare.c: bench_bare_stop() - two all-thread ptrace stops of @pid that do
+ * nothing (bare.c says how), as SCHED_FIFO until the last detach
+ * (*@boosted_us) and only until the last stop (*@release_us).
+ */
+#define BENCH_BARE_MAX 4096
+int bench_bare_stop(pid_t pid, double *boosted_us, double *release_us);
 
 /*
  * CPU time of the whole machine and of kpl-bench with its reaped

@@ -79,6 +79,7 @@ static int one_run(const struct bench_opts *o, struct bench_spin *s,
 	const struct bench_patch *p = c->patch;
 	struct bench_result a, r;
 	struct bench_gaps g0, g1, g2, g3;
+	double bare, bare_release;
 	uint64_t window, t0;
 
 	if (bench_spin__take(s, &g0))
@@ -103,6 +104,10 @@ static int one_run(const struct bench_opts *o, struct bench_spin *s,
 	}
 	if (bench_spin__take(s, &g3) || idle_window(window) ||
 	    bench_spin__take(s, &g3))
+		return -1;
+	/* After the idle window's take: the next run's first take resets
+	 * the gaps the bare stops leave. */
+	if (bench_bare_stop(s->pid, &bare, &bare_release))
 		return -1;
 	if (g3.iters <= g0.iters) {
 		bench_err("pid %d: the spinning threads made no progress",
@@ -130,6 +135,8 @@ static int one_run(const struct bench_opts *o, struct bench_spin *s,
 	c->m[M_APPLY_WALL][i] = a.wall_us;
 	c->m[M_REVERT_WALL][i] = r.wall_us;
 	c->m[M_WINDOW][i] = (double)window / 1e3;
+	c->m[M_BARE_STOP][i] = bare;
+	c->m[M_BARE_STOP_RELEASE][i] = bare_release;
 	c->stopped = a.threads;
 	if (a.attempts > c->attempts_max)
 		c->attempts_max = a.attempts;

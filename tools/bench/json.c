@@ -31,6 +31,8 @@ const char *const bench_metric_name[NR_METRICS] = {
 	[M_APPLY_WALL] = "apply_wall",
 	[M_REVERT_WALL] = "revert_wall",
 	[M_WINDOW] = "window",
+	[M_BARE_STOP] = "bare_stop",
+	[M_BARE_STOP_RELEASE] = "bare_stop_release",
 };
 
 static int cmp_double(const void *a, const void *b)

@@ -16,7 +16,8 @@ fi
 
 # One line per cell: threads spinners funcs, then medians in ms of the
 # probe's apply gap, kpl's apply pause, the idle gap, the probe's revert
-# gap and kpl's revert pause.
+# gap, kpl's revert pause and the bare ptrace stop (bare.c; NaN in a
+# file from before it).
 cells() {
 	awk '
 	function med(s, m,    i, t) {
@@ -42,7 +43,7 @@ cells() {
 		print num($0, "threads"), (sp == "" ? 1 : sp), num($0, "funcs"),
 			med($0, "spin_apply"), med($0, "apply_pause"),
 			med($0, "spin_base"), med($0, "spin_revert"),
-			med($0, "revert_pause")
+			med($0, "revert_pause"), med($0, "bare_stop")
 	}' "$1"
 }
 
@@ -67,7 +68,8 @@ if [ -f "$DIR/ptrace.json" ]; then
 			printf "%s\"%s\" using 1:5 with linespoints dashtype 2 title 'kpl pause (longest stop), %s-function patch'" "$sep" "$sel" "$f"
 		done
 		f=$(echo $funcs | cut -d' ' -f1)
-		printf "%s\"< awk '\$2 == 1 \&\& \$3 == $f' $DIR/cells.dat\" using 1:6 with linespoints lc rgb 'gray' title 'idle window gap'\n" "$sep"
+		printf "%s\"< awk '\$2 == 1 \&\& \$3 == $f' $DIR/cells.dat\" using 1:6 with linespoints lc rgb 'gray' title 'idle window gap'" "$sep"
+		printf "%s\"< awk '\$2 == 1 \&\& \$3 == $f \&\& \$9 ~ /[0-9]/' $DIR/cells.dat\" using 1:9 with linespoints lc rgb 'black' dashtype 3 title 'bare ptrace stop, nothing done (the floor)'\n" "$sep"
 		echo 'unset logscale x'
 		echo "set output '$DIR/pause-funcs.png'"
 		echo 'set title "Pause against function count (ptrace; medians)"'

@@ -148,7 +148,8 @@ FNR == 1 {
 	n = split("spin_base spin_apply spin_revert spin_base_min " \
 		"spin_apply_min spin_revert_min apply_pause revert_pause " \
 		"apply_stops revert_stops apply_stops_sum revert_stops_sum " \
-		"apply_total revert_total apply_wall revert_wall", names, " ")
+		"apply_total revert_total apply_wall revert_wall " \
+		"bare_stop bare_stop_release", names, " ")
 	for (i = 1; i <= n; i++) {
 		v[b, r, names[i], "median"] = stat($0, names[i], "median")
 		v[b, r, names[i], "p99"] = stat($0, names[i], "p99")
@@ -203,6 +204,8 @@ function summary(b,    k1, k8, r, t) {
 			agree(b, r, "revert")
 		printf "| 1 thread: `pause` kpl reports for the apply | | %s | |\n",
 			med(b, k1, "apply_pause")
+		printf "| 1 thread: bare ptrace stop, nothing done (kpl-bench) | | %s | |\n",
+			med(b, k1, "bare_stop")
 		printf "| 1 thread: idle window (/bin/true), longest gap | %s | | |\n",
 			med(b, k1, "spin_base")
 		printf "| 1 thread: apply command, wall | | %s | |\n",
@@ -216,6 +219,8 @@ function summary(b,    k1, k8, r, t) {
 			med(b, k8, "apply_stops_sum"), agree(b, row[k8], "apply")
 		printf "| %d threads: idle window (/bin/true), worst thread (least hit) | %s (%s) | | |\n",
 			t, med(b, k8, "spin_base"), med(b, k8, "spin_base_min")
+		printf "| %d threads: bare ptrace stop, nothing done: boosted to the last detach (only to the last stop) | | %s (%s) | |\n",
+			t, med(b, k8, "bare_stop"), med(b, k8, "bare_stop_release")
 		printf "| %d threads: apply command, wall | | %s | |\n",
 			t, med(b, k8, "apply_wall")
 	}
@@ -233,7 +238,10 @@ END {
 	print "how many threads spin (the main one, which kpl borrows, first),"
 	print "the others sleep.  \"agree\": probe and kpl's longest stop"
 	print "differ by no more than the worst idle-window gap (idle p99);"
-	print "the figure in brackets is probe - kpl.  See tools/bench/README.md."
+	print "the figure in brackets is probe - kpl.  \"bare stop\": kpl-bench"
+	print "itself stops and releases the same threads with ptrace, doing"
+	print "nothing between, as SCHED_FIFO (kpl's floor).  See"
+	print "tools/bench/README.md."
 	for (j = 1; j <= nb; j++)
 		print "- " backend[j] ": " meta[backend[j]]
 	for (j = 1; j <= nb; j++)
@@ -244,9 +252,9 @@ END {
 	table("Gap the target's threads saw: worst thread, least-hit thread",
 		"spin_base spin_apply spin_revert spin_apply_min",
 		"idle|apply|revert|apply, least hit")
-	table("kpl's own figures: longest stop, stops and their sum (medians), agreement",
-		"apply_pause revert_pause stops rstops agree",
-		"apply pause|revert pause|apply stops, sum|revert stops, sum|apply agrees")
+	table("kpl's own figures: longest stop, stops and their sum (medians), agreement; the bare stop",
+		"apply_pause revert_pause stops rstops agree bare_stop",
+		"apply pause|revert pause|apply stops, sum|revert stops, sum|apply agrees|bare stop")
 	table("Apply retries and EINTRs of sleeping threads",
 		"retried", "retried, eintr/run")
 	table("Time to apply and revert (engine total_us, command wall)",
