@@ -44,7 +44,7 @@
 #define BARE_SETTLE_NS 20000000ull
 
 /* What each thread's wait found. */
-enum bare_state { BARE_RUNNING, BARE_STOPPED, BARE_GONE };
+enum bare_state { BARE_RUNNING, BARE_STOPPED, BARE_DETACHED, BARE_GONE };
 
 struct bare_thread {
 	pid_t tid;
@@ -168,14 +168,17 @@ static int collect(struct bare_thread *t, int n, bool spin, uint64_t deadline)
 	return 0;
 }
 
+/* Let every stopped thread go, once: the error path comes back here. */
 static void detach_all(struct bare_thread *t, int n)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (t[i].state == BARE_STOPPED)
-			ptrace(PTRACE_DETACH, t[i].tid, NULL,
-			       (void *)(long)t[i].sig);
+	for (i = 0; i < n; i++) {
+		if (t[i].state != BARE_STOPPED)
+			continue;
+		ptrace(PTRACE_DETACH, t[i].tid, NULL, (void *)(long)t[i].sig);
+		t[i].state = BARE_DETACHED;
+	}
 }
 
 /*
